@@ -1,0 +1,833 @@
+/*
+ * crypto_mbedtls.c - the crypto API (crypto.h) on Mbed TLS 2.28: the
+ * firmware's backend (Cortex-M33), also built on the host against Debian's
+ * libmbedcrypto so both backends pass the same known-answer tests.
+ *
+ * Invariants:
+ *   - Streaming contexts hold a magic word plus the Mbed TLS context, in the
+ *     caller's opaque storage (sizes checked by _Static_assert); a zeroed or
+ *     freed context has no magic, so *_free() on it is harmless and
+ *     *_update() on it is MS_ERR_STATE.
+ *   - Random bytes come from one CTR_DRBG (AES-256) seeded and reseeded from
+ *     ms_hal_rng_entropy() (M10: the platform's TRNG). No other entropy.
+ *   - Stack use stays in the low hundreds of bytes per call; the MCU build
+ *     serves Mbed TLS's own allocations from a static pool
+ *     (MBEDTLS_MEMORY_BUFFER_ALLOC_C, see ms_mbedtls_config.h).
+ *   - Key material in temporaries is wiped on every path; Mbed TLS contexts
+ *     are freed (which zeroises them).
+ *   - Not thread-safe: the DRBG is one static instance (firmware is single
+ *     threaded; host programs use this backend from one thread).
+ */
+#include <string.h>
+
+#include "mbedtls/aes.h"
+#include "mbedtls/bignum.h"
+#include "mbedtls/cipher.h"
+#include "mbedtls/cmac.h"
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/des.h"
+#include "mbedtls/ecdh.h"
+#include "mbedtls/ecdsa.h"
+#include "mbedtls/ecp.h"
+#include "mbedtls/gcm.h"
+#include "mbedtls/hkdf.h"
+#include "mbedtls/md.h"
+#include "mbedtls/sha256.h"
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+#include "mbedtls/memory_buffer_alloc.h"
+#endif
+
+#include "crypto_internal.h"
+#include "mbedtls_internal.h"
+#include "meterseal/hal.h"
+
+#define SHA_MAGIC  0x53484132u
+#define HMAC_MAGIC 0x484d4132u
+#define CTR_MAGIC  0x43545232u
+
+/* ---- heap pool (MCU) and DRBG ------------------------------------------- */
+
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+/* Mbed TLS allocates bignums, cipher and MD contexts; on the MCU they come
+ * from this pool. ECDSA verify peaks near 1.7 KiB with our tuning. */
+#ifndef MS_MBEDTLS_HEAP_SIZE
+#define MS_MBEDTLS_HEAP_SIZE 8192u
+#endif
+static unsigned char heap_pool[MS_MBEDTLS_HEAP_SIZE];
+static bool heap_ready;
+#endif
+
+static void platform_ready(void)
+{
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
+    if (!heap_ready) {
+        mbedtls_memory_buffer_alloc_init(heap_pool, sizeof(heap_pool));
+        heap_ready = true;
+    }
+#endif
+}
+
+static mbedtls_ctr_drbg_context drbg;
+static bool drbg_ready;
+
+/* CTR_DRBG's entropy callback: the platform's true random source. */
+static int drbg_entropy(void *unused, unsigned char *buf, size_t len)
+{
+    (void)unused;
+    return ms_hal_rng_entropy(buf, len) == MS_OK ? 0
+                                                 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+static ms_err_t drbg_seed(void)
+{
+    static const unsigned char pers[] = "MeterSeal ms_random";
+    if (drbg_ready) {
+        return MS_OK;
+    }
+    platform_ready();
+    mbedtls_ctr_drbg_init(&drbg);
+    if (mbedtls_ctr_drbg_seed(&drbg, drbg_entropy, NULL, pers, sizeof(pers) - 1) != 0) {
+        mbedtls_ctr_drbg_free(&drbg);
+        return MS_ERR_RNG;
+    }
+    /* Prediction resistance off: CTR_DRBG reseeds from the TRNG on its own
+     * every MBEDTLS_CTR_DRBG_RESEED_INTERVAL requests. */
+    drbg_ready = true;
+    return MS_OK;
+}
+
+/* DRBG output (reseeded from ms_hal_rng_entropy() as CTR_DRBG requires). */
+ms_err_t ms_random(uint8_t *out, size_t len)
+{
+    if (out == NULL && len != 0) {
+        return MS_ERR_ARG;
+    }
+    if (drbg_seed() != MS_OK) {
+        return MS_ERR_RNG;
+    }
+    while (len > 0) {
+        size_t chunk = len > MBEDTLS_CTR_DRBG_MAX_REQUEST ? MBEDTLS_CTR_DRBG_MAX_REQUEST : len;
+        if (mbedtls_ctr_drbg_random(&drbg, out, chunk) != 0) {
+            return MS_ERR_RNG;
+        }
+        out += chunk;
+        len -= chunk;
+    }
+    return MS_OK;
+}
+
+int ms_mbedtls_rng(void *unused, unsigned char *out, size_t len)
+{
+    (void)unused;
+    return ms_random(out, len) == MS_OK ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+const char *ms_crypto_backend_name(void)
+{
+    return "mbedtls";
+}
+
+/* ---- SHA-256 ------------------------------------------------------------ */
+
+struct sha_state {
+    uint32_t magic;
+    mbedtls_sha256_context c;
+};
+_Static_assert(sizeof(struct sha_state) <= sizeof(ms_sha256_ctx), "sha state fits");
+_Static_assert(_Alignof(struct sha_state) <= _Alignof(ms_sha256_ctx), "sha state aligned");
+
+static struct sha_state *sha_state(ms_sha256_ctx *ctx)
+{
+    return (struct sha_state *)(void *)ctx->opaque;
+}
+
+ms_err_t ms_sha256_init(ms_sha256_ctx *ctx)
+{
+    if (ctx == NULL) {
+        return MS_ERR_ARG;
+    }
+    memset(ctx, 0, sizeof(*ctx));
+    struct sha_state *st = sha_state(ctx);
+    mbedtls_sha256_init(&st->c);
+    if (mbedtls_sha256_starts_ret(&st->c, 0) != 0) {
+        ms_sha256_free(ctx);
+        return MS_ERR_CRYPTO;
+    }
+    st->magic = SHA_MAGIC;
+    return MS_OK;
+}
+
+ms_err_t ms_sha256_update(ms_sha256_ctx *ctx, const void *data, size_t len)
+{
+    if (ctx == NULL || (data == NULL && len != 0)) {
+        return MS_ERR_ARG;
+    }
+    struct sha_state *st = sha_state(ctx);
+    if (st->magic != SHA_MAGIC) {
+        return MS_ERR_STATE;
+    }
+    if (len != 0 && mbedtls_sha256_update_ret(&st->c, data, len) != 0) {
+        return MS_ERR_CRYPTO;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_sha256_finish(ms_sha256_ctx *ctx, uint8_t out[MS_SHA256_LEN])
+{
+    if (ctx == NULL || out == NULL) {
+        return MS_ERR_ARG;
+    }
+    struct sha_state *st = sha_state(ctx);
+    if (st->magic != SHA_MAGIC) {
+        return MS_ERR_STATE;
+    }
+    int rc = mbedtls_sha256_finish_ret(&st->c, out);
+    ms_sha256_free(ctx);
+    return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+void ms_sha256_free(ms_sha256_ctx *ctx)
+{
+    if (ctx == NULL) {
+        return;
+    }
+    ms_secure_zero(ctx, sizeof(*ctx));   /* the SHA state holds no pointers */
+}
+
+ms_err_t ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_LEN])
+{
+    if ((data == NULL && len != 0) || out == NULL) {
+        return MS_ERR_ARG;
+    }
+    return mbedtls_sha256_ret(data, len, out, 0) == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+/* ---- HMAC-SHA256, HKDF-SHA256 ------------------------------------------- */
+
+struct hmac_state {
+    uint32_t magic;
+    mbedtls_md_context_t md;
+};
+_Static_assert(sizeof(struct hmac_state) <= sizeof(ms_hmac_ctx), "hmac state fits");
+_Static_assert(_Alignof(struct hmac_state) <= _Alignof(ms_hmac_ctx), "hmac state aligned");
+
+static struct hmac_state *hmac_state(ms_hmac_ctx *ctx)
+{
+    return (struct hmac_state *)(void *)ctx->opaque;
+}
+
+ms_err_t ms_hmac_sha256_init(ms_hmac_ctx *ctx, const uint8_t *key, size_t key_len)
+{
+    static const uint8_t empty_key[1] = { 0 };
+    if (ctx == NULL || (key == NULL && key_len != 0)) {
+        return MS_ERR_ARG;
+    }
+    memset(ctx, 0, sizeof(*ctx));
+    platform_ready();
+    struct hmac_state *st = hmac_state(ctx);
+    mbedtls_md_init(&st->md);
+    st->magic = HMAC_MAGIC;   /* so that free releases what setup allocated */
+    if (mbedtls_md_setup(&st->md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) != 0 ||
+        mbedtls_md_hmac_starts(&st->md, key_len ? key : empty_key, key_len) != 0) {
+        ms_hmac_sha256_free(ctx);
+        return MS_ERR_CRYPTO;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_hmac_sha256_update(ms_hmac_ctx *ctx, const void *data, size_t len)
+{
+    if (ctx == NULL || (data == NULL && len != 0)) {
+        return MS_ERR_ARG;
+    }
+    struct hmac_state *st = hmac_state(ctx);
+    if (st->magic != HMAC_MAGIC) {
+        return MS_ERR_STATE;
+    }
+    if (len != 0 && mbedtls_md_hmac_update(&st->md, data, len) != 0) {
+        return MS_ERR_CRYPTO;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_hmac_sha256_finish(ms_hmac_ctx *ctx, uint8_t out[MS_HMAC_SHA256_LEN])
+{
+    if (ctx == NULL || out == NULL) {
+        return MS_ERR_ARG;
+    }
+    struct hmac_state *st = hmac_state(ctx);
+    if (st->magic != HMAC_MAGIC) {
+        return MS_ERR_STATE;
+    }
+    int rc = mbedtls_md_hmac_finish(&st->md, out);
+    ms_hmac_sha256_free(ctx);
+    return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+void ms_hmac_sha256_free(ms_hmac_ctx *ctx)
+{
+    if (ctx == NULL) {
+        return;
+    }
+    struct hmac_state *st = hmac_state(ctx);
+    if (st->magic == HMAC_MAGIC) {
+        mbedtls_md_free(&st->md);   /* zeroises and frees the HMAC pads */
+    }
+    ms_secure_zero(ctx, sizeof(*ctx));
+}
+
+ms_err_t ms_hmac_sha256(const uint8_t *key, size_t key_len,
+                        const void *data, size_t len,
+                        uint8_t out[MS_HMAC_SHA256_LEN])
+{
+    ms_hmac_ctx ctx;
+    ms_err_t err = ms_hmac_sha256_init(&ctx, key, key_len);
+    if (err == MS_OK) {
+        err = ms_hmac_sha256_update(&ctx, data, len);
+    }
+    if (err == MS_OK) {
+        return ms_hmac_sha256_finish(&ctx, out);
+    }
+    ms_hmac_sha256_free(&ctx);
+    return err;
+}
+
+ms_err_t ms_hkdf_sha256(const uint8_t *salt, size_t salt_len,
+                        const uint8_t *ikm, size_t ikm_len,
+                        const uint8_t *info, size_t info_len,
+                        uint8_t *out, size_t out_len)
+{
+    if ((salt == NULL && salt_len != 0) || ikm == NULL || ikm_len == 0 ||
+        (info == NULL && info_len != 0) || out == NULL || out_len == 0 ||
+        out_len > 255u * MS_SHA256_LEN) {
+        return MS_ERR_ARG;
+    }
+    platform_ready();
+    if (salt_len == 0) {
+        salt = NULL;   /* RFC 5869: HashLen zero bytes */
+    }
+    if (mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), salt, salt_len,
+                     ikm, ikm_len, info, info_len, out, out_len) != 0) {
+        ms_secure_zero(out, out_len);
+        return MS_ERR_CRYPTO;
+    }
+    return MS_OK;
+}
+
+/* ---- AES ECB / CBC ------------------------------------------------------ */
+
+ms_err_t ms_aes_ecb_encrypt_block(const uint8_t *key, size_t key_len,
+                                  const uint8_t in[MS_AES_BLOCK_LEN],
+                                  uint8_t out[MS_AES_BLOCK_LEN])
+{
+    unsigned bits = ms_crypto_aes_bits(key_len);
+    if (key == NULL || in == NULL || out == NULL || bits == 0) {
+        return MS_ERR_ARG;
+    }
+    mbedtls_aes_context aes;
+    mbedtls_aes_init(&aes);
+    int rc = mbedtls_aes_setkey_enc(&aes, key, bits);
+    if (rc == 0) {
+        rc = mbedtls_aes_crypt_ecb(&aes, MBEDTLS_AES_ENCRYPT, in, out);
+    }
+    mbedtls_aes_free(&aes);
+    return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+ms_err_t ms_aes_cbc(const uint8_t *key, size_t key_len, bool encrypt,
+                    const uint8_t iv[MS_AES_BLOCK_LEN],
+                    const uint8_t *in, uint8_t *out, size_t len)
+{
+    unsigned bits = ms_crypto_aes_bits(key_len);
+    if (key == NULL || iv == NULL || bits == 0 || len % MS_AES_BLOCK_LEN != 0 ||
+        (len != 0 && (in == NULL || out == NULL))) {
+        return MS_ERR_ARG;
+    }
+    if (len == 0) {
+        return MS_OK;
+    }
+    mbedtls_aes_context aes;
+    uint8_t chain[MS_AES_BLOCK_LEN];
+    memcpy(chain, iv, sizeof(chain));   /* Mbed TLS updates the IV in place */
+    mbedtls_aes_init(&aes);
+    int rc = encrypt ? mbedtls_aes_setkey_enc(&aes, key, bits)
+                     : mbedtls_aes_setkey_dec(&aes, key, bits);
+    if (rc == 0) {
+        rc = mbedtls_aes_crypt_cbc(&aes, encrypt ? MBEDTLS_AES_ENCRYPT : MBEDTLS_AES_DECRYPT,
+                                   len, chain, in, out);
+    }
+    mbedtls_aes_free(&aes);
+    ms_secure_zero(chain, sizeof(chain));
+    return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+/* ---- AES-CTR ------------------------------------------------------------ */
+
+struct ctr_state {
+    uint32_t magic;
+    size_t off;                          /* byte position in stream_block */
+    unsigned char counter[MS_AES_BLOCK_LEN];
+    unsigned char stream[MS_AES_BLOCK_LEN];
+    mbedtls_aes_context aes;
+};
+_Static_assert(sizeof(struct ctr_state) <= sizeof(ms_aes_ctr_ctx), "ctr state fits");
+_Static_assert(_Alignof(struct ctr_state) <= _Alignof(ms_aes_ctr_ctx), "ctr state aligned");
+
+static struct ctr_state *ctr_state(ms_aes_ctr_ctx *ctx)
+{
+    return (struct ctr_state *)(void *)ctx->opaque;
+}
+
+ms_err_t ms_aes_ctr_init(ms_aes_ctr_ctx *ctx, const uint8_t *key, size_t key_len,
+                         const uint8_t counter[MS_AES_BLOCK_LEN])
+{
+    if (ctx == NULL) {
+        return MS_ERR_ARG;
+    }
+    memset(ctx, 0, sizeof(*ctx));
+    unsigned bits = ms_crypto_aes_bits(key_len);
+    if (key == NULL || counter == NULL || bits == 0) {
+        return MS_ERR_ARG;
+    }
+    struct ctr_state *st = ctr_state(ctx);
+    mbedtls_aes_init(&st->aes);
+    if (mbedtls_aes_setkey_enc(&st->aes, key, bits) != 0) {
+        mbedtls_aes_free(&st->aes);
+        ms_secure_zero(ctx, sizeof(*ctx));
+        return MS_ERR_CRYPTO;
+    }
+    memcpy(st->counter, counter, MS_AES_BLOCK_LEN);
+    st->off = 0;
+    st->magic = CTR_MAGIC;
+    return MS_OK;
+}
+
+ms_err_t ms_aes_ctr_update(ms_aes_ctr_ctx *ctx, const uint8_t *in, uint8_t *out,
+                           size_t len)
+{
+    if (ctx == NULL || (len != 0 && (in == NULL || out == NULL))) {
+        return MS_ERR_ARG;
+    }
+    struct ctr_state *st = ctr_state(ctx);
+    if (st->magic != CTR_MAGIC) {
+        return MS_ERR_STATE;
+    }
+    if (len == 0) {
+        return MS_OK;
+    }
+    return mbedtls_aes_crypt_ctr(&st->aes, len, &st->off, st->counter, st->stream,
+                                 in, out) == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+void ms_aes_ctr_free(ms_aes_ctr_ctx *ctx)
+{
+    if (ctx == NULL) {
+        return;
+    }
+    struct ctr_state *st = ctr_state(ctx);
+    if (st->magic == CTR_MAGIC) {
+        mbedtls_aes_free(&st->aes);
+    }
+    ms_secure_zero(ctx, sizeof(*ctx));
+}
+
+ms_err_t ms_aes_ctr(const uint8_t *key, size_t key_len,
+                    const uint8_t counter[MS_AES_BLOCK_LEN],
+                    const uint8_t *in, uint8_t *out, size_t len)
+{
+    ms_aes_ctr_ctx ctx;
+    ms_err_t err = ms_aes_ctr_init(&ctx, key, key_len, counter);
+    if (err == MS_OK) {
+        err = ms_aes_ctr_update(&ctx, in, out, len);
+    }
+    ms_aes_ctr_free(&ctx);
+    return err;
+}
+
+/* ---- AES-GCM ------------------------------------------------------------ */
+
+static ms_err_t gcm_check_args(size_t key_len, const uint8_t *key,
+                               const uint8_t *iv, size_t iv_len,
+                               const uint8_t *aad, size_t aad_len,
+                               const uint8_t *in, const uint8_t *out, size_t len,
+                               const uint8_t *tag, size_t tag_len)
+{
+    if (ms_crypto_aes_bits(key_len) == 0 || key == NULL || iv == NULL || iv_len == 0 ||
+        iv_len > 64 || (aad == NULL && aad_len != 0) ||
+        (len != 0 && (in == NULL || out == NULL)) || tag == NULL ||
+        tag_len < 4 || tag_len > MS_AES_GCM_TAG_LEN) {
+        return MS_ERR_ARG;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_aes_gcm_encrypt(const uint8_t *key, size_t key_len,
+                            const uint8_t *iv, size_t iv_len,
+                            const uint8_t *aad, size_t aad_len,
+                            const uint8_t *in, uint8_t *out, size_t len,
+                            uint8_t *tag, size_t tag_len)
+{
+    ms_err_t err = gcm_check_args(key_len, key, iv, iv_len, aad, aad_len,
+                                  in, out, len, tag, tag_len);
+    if (err != MS_OK) {
+        return err;
+    }
+    platform_ready();
+    mbedtls_gcm_context gcm;
+    mbedtls_gcm_init(&gcm);
+    int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key,
+                                ms_crypto_aes_bits(key_len));
+    if (rc == 0) {
+        rc = mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, len, iv, iv_len,
+                                       aad, aad_len, in, out, tag_len, tag);
+    }
+    mbedtls_gcm_free(&gcm);
+    if (rc != 0) {
+        if (len != 0) {
+            ms_secure_zero(out, len);
+        }
+        return MS_ERR_CRYPTO;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_aes_gcm_decrypt(const uint8_t *key, size_t key_len,
+                            const uint8_t *iv, size_t iv_len,
+                            const uint8_t *aad, size_t aad_len,
+                            const uint8_t *in, uint8_t *out, size_t len,
+                            const uint8_t *tag, size_t tag_len)
+{
+    ms_err_t err = gcm_check_args(key_len, key, iv, iv_len, aad, aad_len,
+                                  in, out, len, tag, tag_len);
+    if (err != MS_OK) {
+        return err;
+    }
+    platform_ready();
+    mbedtls_gcm_context gcm;
+    mbedtls_gcm_init(&gcm);
+    int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key,
+                                ms_crypto_aes_bits(key_len));
+    err = MS_ERR_CRYPTO;
+    if (rc == 0) {
+        /* Compares the tag in constant time and zeroes out on mismatch. */
+        rc = mbedtls_gcm_auth_decrypt(&gcm, len, iv, iv_len, aad, aad_len,
+                                      tag, tag_len, in, out);
+        err = rc == 0 ? MS_OK : (rc == MBEDTLS_ERR_GCM_AUTH_FAILED ? MS_ERR_AUTH
+                                                                   : MS_ERR_CRYPTO);
+    }
+    mbedtls_gcm_free(&gcm);
+    if (err != MS_OK && len != 0) {
+        ms_secure_zero(out, len);
+    }
+    return err;
+}
+
+/* ---- AES-CMAC ----------------------------------------------------------- */
+
+ms_err_t ms_aes_cmac(const uint8_t *key, size_t key_len,
+                     const void *data, size_t len,
+                     uint8_t out[MS_AES_BLOCK_LEN])
+{
+    static const mbedtls_cipher_type_t types[3] = {
+        MBEDTLS_CIPHER_AES_128_ECB, MBEDTLS_CIPHER_AES_192_ECB, MBEDTLS_CIPHER_AES_256_ECB,
+    };
+    unsigned bits = ms_crypto_aes_bits(key_len);
+    if (key == NULL || bits == 0 || (data == NULL && len != 0) || out == NULL) {
+        return MS_ERR_ARG;
+    }
+    platform_ready();
+    const mbedtls_cipher_info_t *info = mbedtls_cipher_info_from_type(types[(bits - 128) / 64]);
+    if (info == NULL) {
+        return MS_ERR_UNSUPPORTED;
+    }
+    static const uint8_t empty[1] = { 0 };
+    return mbedtls_cipher_cmac(info, key, bits, len ? data : empty, len, out) == 0
+               ? MS_OK : MS_ERR_CRYPTO;
+}
+
+/* ---- Triple DES --------------------------------------------------------- */
+
+static ms_err_t des3_args(const uint8_t *key, size_t key_len, const uint8_t *in,
+                          const uint8_t *out, size_t len)
+{
+    if (key == NULL || (key_len != 16 && key_len != 24) || len % MS_DES_BLOCK_LEN != 0 ||
+        (len != 0 && (in == NULL || out == NULL))) {
+        return MS_ERR_ARG;
+    }
+    return MS_OK;
+}
+
+static int des3_setkey(mbedtls_des3_context *c, const uint8_t *key, size_t key_len,
+                       bool encrypt)
+{
+    if (key_len == 16) {
+        return encrypt ? mbedtls_des3_set2key_enc(c, key) : mbedtls_des3_set2key_dec(c, key);
+    }
+    return encrypt ? mbedtls_des3_set3key_enc(c, key) : mbedtls_des3_set3key_dec(c, key);
+}
+
+ms_err_t ms_des3_ecb(const uint8_t *key, size_t key_len, bool encrypt,
+                     const uint8_t *in, uint8_t *out, size_t len)
+{
+    ms_err_t err = des3_args(key, key_len, in, out, len);
+    if (err != MS_OK || len == 0) {
+        return err;
+    }
+    mbedtls_des3_context c;
+    mbedtls_des3_init(&c);
+    int rc = des3_setkey(&c, key, key_len, encrypt);
+    for (size_t i = 0; rc == 0 && i < len; i += MS_DES_BLOCK_LEN) {
+        rc = mbedtls_des3_crypt_ecb(&c, in + i, out + i);
+    }
+    mbedtls_des3_free(&c);
+    return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+ms_err_t ms_des3_cbc(const uint8_t *key, size_t key_len, bool encrypt,
+                     const uint8_t iv[MS_DES_BLOCK_LEN],
+                     const uint8_t *in, uint8_t *out, size_t len)
+{
+    ms_err_t err = des3_args(key, key_len, in, out, len);
+    if (err != MS_OK || iv == NULL) {
+        return err != MS_OK ? err : MS_ERR_ARG;
+    }
+    if (len == 0) {
+        return MS_OK;
+    }
+    uint8_t chain[MS_DES_BLOCK_LEN];
+    memcpy(chain, iv, sizeof(chain));
+    mbedtls_des3_context c;
+    mbedtls_des3_init(&c);
+    int rc = des3_setkey(&c, key, key_len, encrypt);
+    if (rc == 0) {
+        rc = mbedtls_des3_crypt_cbc(&c, encrypt ? MBEDTLS_DES_ENCRYPT : MBEDTLS_DES_DECRYPT,
+                                    len, chain, in, out);
+    }
+    mbedtls_des3_free(&c);
+    ms_secure_zero(chain, sizeof(chain));
+    return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
+}
+
+/* ---- P-256 -------------------------------------------------------------- */
+
+/*
+ * The P-256 group, loaded once and kept: Mbed TLS caches its precomputed
+ * multiples of G in the group (with MBEDTLS_ECP_FIXED_POINT_OPTIM), so a
+ * fresh group per call would recompute that table every time (verify ran at
+ * half speed on the host that way).
+ */
+static mbedtls_ecp_group p256;
+static bool p256_ready;
+
+static mbedtls_ecp_group *p256_group(void)
+{
+    if (!p256_ready) {
+        platform_ready();
+        mbedtls_ecp_group_init(&p256);
+        if (mbedtls_ecp_group_load(&p256, MBEDTLS_ECP_DP_SECP256R1) != 0) {
+            mbedtls_ecp_group_free(&p256);
+            return NULL;
+        }
+        p256_ready = true;
+    }
+    return &p256;
+}
+
+/* Read and check a public point (uncompressed, on the curve). */
+static ms_err_t load_pub(mbedtls_ecp_group *grp, mbedtls_ecp_point *Q, const uint8_t *q)
+{
+    if (grp == NULL) {
+        return MS_ERR_CRYPTO;
+    }
+    if (q == NULL) {
+        return MS_OK;
+    }
+    if (q[0] != 0x04 || mbedtls_ecp_point_read_binary(grp, Q, q, MS_P256_PUB_LEN) != 0 ||
+        mbedtls_ecp_check_pubkey(grp, Q) != 0) {
+        return MS_ERR_KEY_FORMAT;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_p256_pub_check(const ms_p256_pub_t *pub)
+{
+    if (pub == NULL) {
+        return MS_ERR_ARG;
+    }
+    platform_ready();
+    mbedtls_ecp_group *grp = p256_group();
+    mbedtls_ecp_point Q;
+    mbedtls_ecp_point_init(&Q);
+    ms_err_t err = load_pub(grp, &Q, pub->q);
+    mbedtls_ecp_point_free(&Q);
+    return err;
+}
+
+ms_err_t ms_p256_pub_from_priv(const ms_p256_priv_t *priv, ms_p256_pub_t *pub)
+{
+    if (priv == NULL || pub == NULL) {
+        return MS_ERR_ARG;
+    }
+    if (!ms_crypto_p256_priv_valid(priv->d)) {
+        return MS_ERR_KEY_FORMAT;
+    }
+    platform_ready();
+    mbedtls_ecp_group *grp = p256_group();
+    mbedtls_ecp_point Q;
+    mbedtls_mpi d;
+    mbedtls_ecp_point_init(&Q);
+    mbedtls_mpi_init(&d);
+    size_t olen = 0;
+    ms_err_t err = load_pub(grp, NULL, NULL);
+    if (err == MS_OK &&
+        (mbedtls_mpi_read_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
+         mbedtls_ecp_mul(grp, &Q, &d, &grp->G, ms_mbedtls_rng, NULL) != 0 ||
+         mbedtls_ecp_point_write_binary(grp, &Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
+                                        pub->q, MS_P256_PUB_LEN) != 0 ||
+         olen != MS_P256_PUB_LEN)) {
+        err = MS_ERR_CRYPTO;
+    }
+    mbedtls_mpi_free(&d);
+    mbedtls_ecp_point_free(&Q);
+    return err;
+}
+
+ms_err_t ms_p256_keygen(ms_p256_priv_t *priv, ms_p256_pub_t *pub)
+{
+    if (priv == NULL || pub == NULL) {
+        return MS_ERR_ARG;
+    }
+    platform_ready();
+    mbedtls_ecp_group *grp = p256_group();
+    mbedtls_ecp_point Q;
+    mbedtls_mpi d;
+    mbedtls_ecp_point_init(&Q);
+    mbedtls_mpi_init(&d);
+    size_t olen = 0;
+    ms_err_t err = load_pub(grp, NULL, NULL);
+    if (err == MS_OK) {
+        int rc = mbedtls_ecp_gen_keypair(grp, &d, &Q, ms_mbedtls_rng, NULL);
+        if (rc != 0) {
+            err = rc == MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED ? MS_ERR_RNG : MS_ERR_CRYPTO;
+        } else if (mbedtls_mpi_write_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
+                   mbedtls_ecp_point_write_binary(grp, &Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
+                                                  &olen, pub->q, MS_P256_PUB_LEN) != 0 ||
+                   olen != MS_P256_PUB_LEN) {
+            err = MS_ERR_CRYPTO;
+        }
+    }
+    if (err != MS_OK) {
+        ms_secure_zero(priv, sizeof(*priv));
+    }
+    mbedtls_mpi_free(&d);
+    mbedtls_ecp_point_free(&Q);
+    return err;
+}
+
+ms_err_t ms_p256_sign(const ms_p256_priv_t *priv, const uint8_t hash[MS_SHA256_LEN],
+                      uint8_t *sig, size_t sig_cap, size_t *sig_len)
+{
+    if (priv == NULL || hash == NULL || sig == NULL || sig_len == NULL) {
+        return MS_ERR_ARG;
+    }
+    *sig_len = 0;
+    if (!ms_crypto_p256_priv_valid(priv->d)) {
+        return MS_ERR_KEY_FORMAT;
+    }
+    platform_ready();
+    mbedtls_ecp_group *grp = p256_group();
+    mbedtls_mpi d, r, s;
+    mbedtls_mpi_init(&d);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    uint8_t rb[32], sb[32];
+    ms_err_t err = load_pub(grp, NULL, NULL);
+    if (err == MS_OK &&
+        (mbedtls_mpi_read_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
+#if defined(MBEDTLS_ECDSA_DETERMINISTIC)
+         /* RFC 6979 nonce; the DRBG only blinds the computation. */
+         mbedtls_ecdsa_sign_det_ext(grp, &r, &s, &d, hash, MS_SHA256_LEN,
+                                    MBEDTLS_MD_SHA256, ms_mbedtls_rng, NULL) != 0 ||
+#else
+         mbedtls_ecdsa_sign(grp, &r, &s, &d, hash, MS_SHA256_LEN,
+                            ms_mbedtls_rng, NULL) != 0 ||
+#endif
+         mbedtls_mpi_write_binary(&r, rb, sizeof(rb)) != 0 ||
+         mbedtls_mpi_write_binary(&s, sb, sizeof(sb)) != 0)) {
+        err = MS_ERR_CRYPTO;
+    }
+    if (err == MS_OK) {
+        size_t n = ms_crypto_sig_der_encode(rb, sb, sig, sig_cap);
+        if (n == 0) {
+            err = MS_ERR_BUFFER_TOO_SMALL;
+        }
+        *sig_len = n;
+    }
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&d);
+    return err;
+}
+
+ms_err_t ms_p256_verify(const ms_p256_pub_t *pub, const uint8_t hash[MS_SHA256_LEN],
+                        const uint8_t *sig, size_t sig_len)
+{
+    if (pub == NULL || hash == NULL || (sig == NULL && sig_len != 0)) {
+        return MS_ERR_ARG;
+    }
+    uint8_t rb[32], sb[32];
+    /* The same strict DER rules in both backends (no malleable encodings). */
+    if (!ms_crypto_sig_der_parse(sig, sig_len, rb, sb)) {
+        return MS_ERR_SIGNATURE;
+    }
+    platform_ready();
+    mbedtls_ecp_group *grp = p256_group();
+    mbedtls_ecp_point Q;
+    mbedtls_mpi r, s;
+    mbedtls_ecp_point_init(&Q);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    ms_err_t err = load_pub(grp, &Q, pub->q);
+    if (err == MS_OK) {
+        if (mbedtls_mpi_read_binary(&r, rb, sizeof(rb)) != 0 ||
+            mbedtls_mpi_read_binary(&s, sb, sizeof(sb)) != 0) {
+            err = MS_ERR_CRYPTO;
+        } else if (mbedtls_ecdsa_verify(grp, hash, MS_SHA256_LEN, &Q, &r, &s) != 0) {
+            err = MS_ERR_SIGNATURE;
+        }
+    }
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    mbedtls_ecp_point_free(&Q);
+    return err;
+}
+
+ms_err_t ms_p256_ecdh(const ms_p256_priv_t *priv, const ms_p256_pub_t *peer,
+                      uint8_t shared[MS_P256_SHARED_LEN])
+{
+    if (priv == NULL || peer == NULL || shared == NULL) {
+        return MS_ERR_ARG;
+    }
+    if (!ms_crypto_p256_priv_valid(priv->d)) {
+        return MS_ERR_KEY_FORMAT;
+    }
+    platform_ready();
+    mbedtls_ecp_group *grp = p256_group();
+    mbedtls_ecp_point Q;
+    mbedtls_mpi d, z;
+    mbedtls_ecp_point_init(&Q);
+    mbedtls_mpi_init(&d);
+    mbedtls_mpi_init(&z);
+    ms_err_t err = load_pub(grp, &Q, peer->q);
+    if (err == MS_OK &&
+        (mbedtls_mpi_read_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
+         mbedtls_ecdh_compute_shared(grp, &z, &Q, &d, ms_mbedtls_rng, NULL) != 0 ||
+         mbedtls_mpi_write_binary(&z, shared, MS_P256_SHARED_LEN) != 0)) {
+        ms_secure_zero(shared, MS_P256_SHARED_LEN);
+        err = MS_ERR_CRYPTO;
+    }
+    mbedtls_mpi_free(&z);
+    mbedtls_mpi_free(&d);
+    mbedtls_ecp_point_free(&Q);
+    return err;
+}
