@@ -43,4 +43,16 @@ bool ms_crypto_p256_priv_valid(const uint8_t d[32]);
 /* Map an AES key length in bytes to bits; 0 if not 16, 24 or 32. */
 unsigned ms_crypto_aes_bits(size_t key_len);
 
+/* Argument rules both backends apply before calling their library
+ * (common/oneshot.c): true when the arguments are acceptable. */
+bool ms_crypto_hkdf_args_ok(const uint8_t *salt, size_t salt_len,
+                            const uint8_t *ikm, size_t ikm_len,
+                            const uint8_t *info, size_t info_len,
+                            const uint8_t *out, size_t out_len);
+bool ms_crypto_gcm_args_ok(const uint8_t *key, size_t key_len,
+                           const uint8_t *iv, size_t iv_len,
+                           const uint8_t *aad, size_t aad_len,
+                           const uint8_t *in, const uint8_t *out, size_t len,
+                           const uint8_t *tag, size_t tag_len);
+
 #endif /* MS_CRYPTO_INTERNAL_H */

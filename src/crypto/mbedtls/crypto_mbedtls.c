@@ -276,30 +276,12 @@ void ms_hmac_sha256_free(ms_hmac_ctx *ctx)
     ms_secure_zero(ctx, sizeof(*ctx));
 }
 
-ms_err_t ms_hmac_sha256(const uint8_t *key, size_t key_len,
-                        const void *data, size_t len,
-                        uint8_t out[MS_HMAC_SHA256_LEN])
-{
-    ms_hmac_ctx ctx;
-    ms_err_t err = ms_hmac_sha256_init(&ctx, key, key_len);
-    if (err == MS_OK) {
-        err = ms_hmac_sha256_update(&ctx, data, len);
-    }
-    if (err == MS_OK) {
-        return ms_hmac_sha256_finish(&ctx, out);
-    }
-    ms_hmac_sha256_free(&ctx);
-    return err;
-}
-
 ms_err_t ms_hkdf_sha256(const uint8_t *salt, size_t salt_len,
                         const uint8_t *ikm, size_t ikm_len,
                         const uint8_t *info, size_t info_len,
                         uint8_t *out, size_t out_len)
 {
-    if ((salt == NULL && salt_len != 0) || ikm == NULL || ikm_len == 0 ||
-        (info == NULL && info_len != 0) || out == NULL || out_len == 0 ||
-        out_len > 255u * MS_SHA256_LEN) {
+    if (!ms_crypto_hkdf_args_ok(salt, salt_len, ikm, ikm_len, info, info_len, out, out_len)) {
         return MS_ERR_ARG;
     }
     platform_ready();
@@ -431,19 +413,6 @@ void ms_aes_ctr_free(ms_aes_ctr_ctx *ctx)
     ms_secure_zero(ctx, sizeof(*ctx));
 }
 
-ms_err_t ms_aes_ctr(const uint8_t *key, size_t key_len,
-                    const uint8_t counter[MS_AES_BLOCK_LEN],
-                    const uint8_t *in, uint8_t *out, size_t len)
-{
-    ms_aes_ctr_ctx ctx;
-    ms_err_t err = ms_aes_ctr_init(&ctx, key, key_len, counter);
-    if (err == MS_OK) {
-        err = ms_aes_ctr_update(&ctx, in, out, len);
-    }
-    ms_aes_ctr_free(&ctx);
-    return err;
-}
-
 /* ---- AES-GCM ------------------------------------------------------------ */
 
 static ms_err_t gcm_check_args(size_t key_len, const uint8_t *key,
@@ -452,10 +421,8 @@ static ms_err_t gcm_check_args(size_t key_len, const uint8_t *key,
                                const uint8_t *in, const uint8_t *out, size_t len,
                                const uint8_t *tag, size_t tag_len)
 {
-    if (ms_crypto_aes_bits(key_len) == 0 || key == NULL || iv == NULL || iv_len == 0 ||
-        iv_len > 64 || (aad == NULL && aad_len != 0) ||
-        (len != 0 && (in == NULL || out == NULL)) || tag == NULL ||
-        tag_len < 4 || tag_len > MS_AES_GCM_TAG_LEN) {
+    if (!ms_crypto_gcm_args_ok(key, key_len, iv, iv_len, aad, aad_len, in, out, len,
+                               tag, tag_len)) {
         return MS_ERR_ARG;
     }
     return MS_OK;
