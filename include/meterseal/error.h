@@ -68,6 +68,9 @@
     X(MS_ERR_TEE_DENIED,       "caller not allowed to do this")                 \
     X(MS_ERR_TEE_BAD_POINTER,  "argument outside the caller's memory")          \
     X(MS_ERR_TEE_RNG_HEALTH,   "entropy source failed its health test")         \
+    /* image signer (streaming ms_image_signer_*) */                            \
+    X(MS_ERR_IMG_SIGN_OVERRUN, "more payload given than the signer was told")   \
+    X(MS_ERR_IMG_SIGN_SHORT,   "signer finished before all payload was given")  \
     X(MS_ERR_LAST_,            "(end of list)")
 
 #define MS_ERROR_ENUM_(name, text) name,

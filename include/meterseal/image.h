@@ -227,6 +227,37 @@ ms_err_t ms_image_unwrap_key(const ms_image_info_t *info, const ms_p256_priv_t *
 ms_err_t ms_image_wrap_key(const ms_p256_pub_t *enc_pub, const uint8_t *key, size_t key_len,
                            uint8_t *tlv, size_t tlv_cap, size_t *tlv_len);
 
+/* ---- trailer (MCUboot's, at the end of a slot) ----------------------------- */
+
+/* The trailer magic imgtool writes for the default max_align of 8. */
+extern const uint8_t ms_trailer_magic[16];
+
+/* The trailer magic for a max_align: the one above for 8; for any other
+ * power of two up to 0x8000 imgtool's alternative form (max_align as u16
+ * LE, then 14 fixed bytes), which MCUboot built with BOOT_MAX_ALIGN > 8
+ * expects. MS_ERR_ARG for other values. */
+ms_err_t ms_trailer_magic_for(uint32_t max_align, uint8_t out[16]);
+
+/* Byte offsets, from the slot start, of the trailer fields for a slot. */
+typedef struct ms_trailer_layout {
+    uint32_t slot_size;
+    uint32_t max_align;
+    uint32_t trailer_off;       /* first trailer byte (start of swap status) */
+    uint32_t enc_key0_off;      /* only meaningful when enc_key_field_len > 0 */
+    uint32_t enc_key1_off;
+    uint32_t swap_size_off;
+    uint32_t swap_info_off;
+    uint32_t copy_done_off;
+    uint32_t image_ok_off;
+    uint32_t magic_off;
+} ms_trailer_layout_t;
+
+/* Compute the layout as imgtool and MCUboot do. write_align is the device
+ * alignment for the status area; enc_key_field_len 0 when not encrypted. */
+ms_err_t ms_trailer_layout(uint32_t slot_size, uint32_t write_align, uint32_t max_align,
+                           uint32_t max_sectors, bool overwrite_only,
+                           uint32_t enc_key_field_len, ms_trailer_layout_t *out);
+
 /* ---- building images (host tools; also usable on the device) --------------- */
 
 typedef struct ms_image_sign_opts {
@@ -268,6 +299,134 @@ ms_err_t ms_image_sign(const uint8_t *in, size_t in_len, const ms_p256_priv_t *k
                        uint8_t *out, size_t out_cap, size_t *out_len);
 
 /*
+ * Where the payload starts in a signing tool's input: 0 with pad_header,
+ * else hdr_size, after checking that the input begins with hdr_size zero
+ * bytes as imgtool requires (MS_ERR_ARG if not, or if it is shorter).
+ */
+ms_err_t ms_image_sign_payload_off(const ms_image_sign_opts_t *opts, const uint8_t *in,
+                                   size_t in_len, size_t *payload_off);
+
+/*
+ * Streaming signer: the same image as ms_image_sign(), built piecewise so a
+ * tool can write (or a device can flash) the payload while it is hashed,
+ * without holding the image in RAM. The output is, in this order:
+ *
+ *   ms_image_signer_header()  hdr_size bytes: header + header padding
+ *   ms_image_signer_update()  the payload_len payload bytes, in any chunks
+ *   ms_image_signer_finish()  the tail: encryption padding (ciphertext of up
+ *                             to 15 zero bytes), protected TLVs, TLVs
+ *   ms_image_signer_trailer() with pad/confirm: what the rest of the slot
+ *                             holds (ms_image_trailer_fill() writes it)
+ *
+ * The context lives in caller memory (no heap); `key` must stay valid
+ * until finish. The slot-size check is made by init, before any output
+ * exists (and again by finish with the real signature length, as imgtool).
+ * When encrypting, each chunk is hashed as plaintext and only then
+ * encrypted (by update, or in split mode by ms_image_signer_encrypt on
+ * another thread); the signature (made in finish) covers the plaintext (M7).
+ * After an error from update or finish the signer is dead (MS_ERR_STATE);
+ * ms_image_signer_abort() wipes it at any point and is harmless twice.
+ */
+typedef struct ms_image_signer {
+    /* private: use the functions below */
+    ms_sha256_ctx sha;
+    ms_aes_ctr_ctx ctr;
+    const ms_p256_priv_t *key;
+    ms_image_sign_opts_t opts;          /* copy; enc_pub is not kept */
+    ms_trailer_layout_t trailer;
+    uint8_t hdr[MS_IMAGE_HEADER_SIZE];
+    uint8_t enc_tlv[MS_IMAGE_ENC_EC256_LEN_256];
+    uint8_t digest[MS_SHA256_LEN];
+    uint64_t payload_len;
+    uint64_t fed;                       /* payload bytes hashed */
+    uint64_t enc_fed;                   /* payload bytes encrypted */
+    uint32_t img_size;                  /* payload + encryption padding */
+    uint32_t prot_size;
+    uint32_t tail_max;
+    uint32_t image_len;                 /* known after finish */
+    uint8_t state;
+    uint8_t mode;                       /* encrypted: joint or split */
+    uint8_t enc_failed;
+} ms_image_signer_t;
+
+/* Largest tail finish() can write, for any options. */
+#define MS_IMAGE_SIGNER_TAIL_MAX 512u
+
+/* Start an image of payload_len payload bytes. Errors as ms_image_sign():
+ * MS_ERR_ARG, MS_ERR_IMG_TOO_LARGE (does not fit the slot), crypto errors. */
+ms_err_t ms_image_signer_init(ms_image_signer_t *s, const ms_p256_priv_t *key,
+                              const ms_image_sign_opts_t *opts, size_t payload_len);
+
+/* The header area (opts->hdr_size bytes) into out. Any time after init. */
+ms_err_t ms_image_signer_header(const ms_image_signer_t *s, uint8_t *out, size_t cap);
+
+/* Upper bound of the whole output: header + payload + tail, or the slot
+ * size when padding. 0 before init. */
+size_t ms_image_signer_out_max(const ms_image_signer_t *s);
+
+/*
+ * Hash len payload bytes and write the image's bytes for them to out:
+ * AES-CTR ciphertext when encrypting, else a copy; in and out may overlap.
+ * out may be NULL: for a plain image the caller then writes `in` itself;
+ * for an encrypted one the signer is in split mode (fixed by the first
+ * update; mixing is MS_ERR_STATE) and the caller must pass the same bytes
+ * to ms_image_signer_encrypt() as well. MS_ERR_IMG_SIGN_OVERRUN (nothing
+ * consumed) when this would pass payload_len; MS_ERR_STATE before init or
+ * after finish.
+ */
+ms_err_t ms_image_signer_update(ms_image_signer_t *s, const uint8_t *in, uint8_t *out,
+                                size_t len);
+
+/*
+ * Split mode only: AES-CTR-encrypt the next len payload bytes (in: the
+ * plaintext given to update, out: the image's bytes; may alias). It touches
+ * nothing update touches, so a second thread can encrypt chunk i while
+ * update hashes chunk i+1 (hand chunks over with a lock). finish requires
+ * all payload_len bytes hashed and encrypted (else MS_ERR_IMG_SIGN_SHORT);
+ * the signature covers what update hashed (M7). MS_ERR_IMG_SIGN_OVERRUN,
+ * MS_ERR_STATE (not split mode, or an earlier encrypt failed).
+ */
+ms_err_t ms_image_signer_encrypt(ms_image_signer_t *s, const uint8_t *in, uint8_t *out,
+                                 size_t len);
+
+/*
+ * Write the tail (at most MS_IMAGE_SIGNER_TAIL_MAX bytes) and sign.
+ * MS_ERR_IMG_SIGN_SHORT when fewer than payload_len bytes were given and
+ * MS_ERR_BUFFER_TOO_SMALL (*tail_len = what is needed): the signer is left
+ * as it was. MS_ERR_IMG_TOO_LARGE when the finished image overruns the
+ * slot's trailer.
+ */
+ms_err_t ms_image_signer_finish(ms_image_signer_t *s, uint8_t *tail, size_t cap,
+                                size_t *tail_len);
+
+/* The image's SHA256 TLV value, after a successful finish. */
+ms_err_t ms_image_signer_hash(const ms_image_signer_t *s, uint8_t out[MS_SHA256_LEN]);
+
+/* Wipe the signer (payload key, hash state). */
+void ms_image_signer_abort(ms_image_signer_t *s);
+
+/* What follows the image in a padded slot (--pad / --confirm). */
+typedef struct ms_image_sign_trailer {
+    bool pad;                   /* false: the output ends with the TLVs */
+    bool image_ok;              /* image_ok_off holds 0x01 (--confirm) */
+    uint8_t erased_val;         /* every other byte of [pad_off, slot_size) */
+    uint32_t pad_off;           /* = the image's length */
+    uint32_t slot_size;
+    uint32_t magic_off;         /* 16 bytes of magic */
+    uint32_t image_ok_off;
+    uint8_t magic[16];
+} ms_image_sign_trailer_t;
+
+/* Describe the slot padding and trailer; after a successful finish. */
+ms_err_t ms_image_signer_trailer(const ms_image_signer_t *s, ms_image_sign_trailer_t *t);
+
+/* Write the slot bytes [off, off + len) of the padding and trailer t
+ * describes, so a tool can write a large slot in small pieces. The range
+ * must lie in [t->pad_off, t->slot_size) (MS_ERR_ARG otherwise). */
+ms_err_t ms_image_trailer_fill(const ms_image_sign_trailer_t *t, uint32_t off, uint8_t *buf,
+                               size_t len);
+
+/*
  * Decrypt an encrypted image in place (payload to plaintext, ENC_EC256 TLV
  * cut out of the TLV area) so it becomes the image that was signed. The
  * encryption flag stays set: imgtool hashes the header with it, so clearing
@@ -277,29 +436,5 @@ ms_err_t ms_image_sign(const uint8_t *in, size_t in_len, const ms_p256_priv_t *k
  */
 ms_err_t ms_image_decrypt(uint8_t *img, size_t img_len, const ms_p256_priv_t *enc_priv,
                           size_t *out_len);
-
-/* ---- trailer (MCUboot's, at the end of a slot) ----------------------------- */
-
-extern const uint8_t ms_trailer_magic[16];
-
-/* Byte offsets, from the slot start, of the trailer fields for a slot. */
-typedef struct ms_trailer_layout {
-    uint32_t slot_size;
-    uint32_t max_align;
-    uint32_t trailer_off;       /* first trailer byte (start of swap status) */
-    uint32_t enc_key0_off;      /* only meaningful when enc_key_field_len > 0 */
-    uint32_t enc_key1_off;
-    uint32_t swap_size_off;
-    uint32_t swap_info_off;
-    uint32_t copy_done_off;
-    uint32_t image_ok_off;
-    uint32_t magic_off;
-} ms_trailer_layout_t;
-
-/* Compute the layout as imgtool and MCUboot do. write_align is the device
- * alignment for the status area; enc_key_field_len 0 when not encrypted. */
-ms_err_t ms_trailer_layout(uint32_t slot_size, uint32_t write_align, uint32_t max_align,
-                           uint32_t max_sectors, bool overwrite_only,
-                           uint32_t enc_key_field_len, ms_trailer_layout_t *out);
 
 #endif /* MS_IMAGE_H */

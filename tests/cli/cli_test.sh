@@ -115,6 +115,15 @@ inspect_human_names_tlvs_and_trailer)
     grep -Eq -- "$w" out.txt || die "human output lacks /$w/"
   done
   ;;
+inspect_recognises_max_align_16_and_32_trailers)
+  for ma in 16 32; do
+    "$MS_CLI" sign -k "$V/k.pem" "${base_opts[@]}" --confirm --max-align $ma "$V/in.bin" o$ma.bin \
+      >/dev/null || die "sign --max-align $ma"
+    "$MS_CLI" inspect o$ma.bin >o$ma.txt || die "inspect --max-align $ma"
+    grep -Eq "good, max_align $ma" o$ma.txt || die "max_align $ma magic not recognised"
+    grep -Eq 'image_ok +0x01' o$ma.txt || die "max_align $ma: image_ok not found"
+  done
+  ;;
 inspect_unpadded_image_has_no_trailer)
   "$MS_CLI" inspect --json "$V/plain.bin" >p.json
   python3 -c 'import json,sys; d=json.load(open("p.json")); sys.exit(0 if d["trailer"]=={} and d["tlv_area"]["tlvs_prot"]==[] else 1)' \
@@ -185,6 +194,16 @@ sign_output_replaces_input_and_leaves_no_temp_files)
   expect_fail sign 'does not fit' "$MS_CLI" sign -k "$V/k.pem" -v 1.0.0 --pad-header -S 0x1000 \
     "$V/in.bin" small.bin
   [ "$(ls -A | grep -c tmp)" -eq 0 ] || die "temporary files left: $(ls -A)"
+  ;;
+
+sign_to_stdout_streams_the_same_image)
+  "$MS_CLI" sign -k "$V/k.pem" "${base_opts[@]}" -s 9 "$V/in.bin" - >a.bin || die "sign to stdout"
+  "$MS_CLI" sign -k "$V/k.pem" "${base_opts[@]}" -s 9 "$V/in.bin" b.bin >/dev/null || die "sign"
+  check layout a.bin b.bin
+  "$MS_CLI" sign -k "$V/k.pem" "${base_opts[@]}" --confirm -E "$V/enc.pem" "$V/in.bin" - >e.bin \
+    || die "sign --encrypt to stdout"
+  [ "$(stat -c %s e.bin)" -eq $((0x40000)) ] || die "encrypted stdout image not padded to the slot"
+  "$MS_CLI" verify -k "$V/k.pem" --enc-key "$V/enc.pem" e.bin >/dev/null || die "verify e.bin"
   ;;
 
 sign_erased_val_zero_pads_with_zeros)

@@ -148,6 +148,28 @@ int ms_cli_out_commit(const char *verb, ms_cli_out_t *o, size_t len);
 /* Drop the output (removes the temporary file). Harmless after commit. */
 void ms_cli_out_abort(ms_cli_out_t *o);
 
+/*
+ * An output file written in pieces (a streaming `sign`): open() creates a
+ * temporary file next to `path`, commit() renames it over `path`, so a
+ * failed or interrupted run never leaves a half-written OUTFILE and OUTFILE
+ * may be INFILE. "-" (stdout) and non-regular targets (/dev/null, pipes)
+ * are written directly.
+ */
+typedef struct ms_cli_stream {
+    int fd;
+    bool own_fd;        /* false for stdout */
+    const char *path;
+    char tmp_path[4096];
+} ms_cli_stream_t;
+
+int ms_cli_stream_open(const char *verb, const char *path, ms_cli_stream_t *s);
+/* Write all len bytes; 0 or an errno value. Prints nothing, so it may run on
+ * a writer thread. */
+int ms_cli_stream_write(ms_cli_stream_t *s, const void *data, size_t len);
+int ms_cli_stream_commit(const char *verb, ms_cli_stream_t *s);
+/* Drop the output (removes the temporary file). Harmless after commit. */
+void ms_cli_stream_abort(ms_cli_stream_t *s);
+
 /* ---- keys ---------------------------------------------------------------------- */
 
 /*

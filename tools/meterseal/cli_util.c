@@ -557,6 +557,81 @@ void ms_cli_out_abort(ms_cli_out_t *o)
     }
 }
 
+/* Streamed output: a temporary file renamed over the target on commit. */
+int ms_cli_stream_open(const char *verb, const char *path, ms_cli_stream_t *s)
+{
+    struct stat st;
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    s->path = path;
+    if (strcmp(path, "-") == 0) {
+        s->fd = STDOUT_FILENO;
+        return MS_CLI_OK;
+    }
+    bool regular = stat(path, &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+    if (!regular) {
+        s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (s->fd < 0) {
+            return ms_cli_fail(verb, MS_CLI_IO, "cannot create %s: %s", path, strerror(errno));
+        }
+        s->own_fd = true;
+        return MS_CLI_OK;
+    }
+    int n = snprintf(s->tmp_path, sizeof(s->tmp_path), "%s.tmp-XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof(s->tmp_path)) {
+        s->tmp_path[0] = '\0';
+        return ms_cli_fail(verb, MS_CLI_IO, "%s: path too long", path);
+    }
+    s->fd = mkstemp(s->tmp_path);
+    if (s->fd < 0) {
+        s->tmp_path[0] = '\0';
+        return ms_cli_fail(verb, MS_CLI_IO, "cannot create %s: %s", path, strerror(errno));
+    }
+    s->own_fd = true;
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(s->fd, 0666 & ~mask);
+    return MS_CLI_OK;
+}
+
+int ms_cli_stream_write(ms_cli_stream_t *s, const void *data, size_t len)
+{
+    return s->fd < 0 ? EBADF : write_all(s->fd, data, len);
+}
+
+int ms_cli_stream_commit(const char *verb, ms_cli_stream_t *s)
+{
+    int e = 0;
+    if (s->own_fd && s->fd >= 0) {
+        if (close(s->fd) != 0) {
+            e = errno;
+        }
+        s->fd = -1;
+    }
+    if (e == 0 && s->tmp_path[0] != '\0' && rename(s->tmp_path, s->path) != 0) {
+        e = errno;
+    }
+    if (e != 0) {
+        ms_cli_stream_abort(s);
+        return ms_cli_fail(verb, MS_CLI_IO, "cannot write %s: %s", s->path, strerror(e));
+    }
+    s->tmp_path[0] = '\0';
+    s->fd = -1;
+    return MS_CLI_OK;
+}
+
+void ms_cli_stream_abort(ms_cli_stream_t *s)
+{
+    if (s->own_fd && s->fd >= 0) {
+        close(s->fd);
+    }
+    s->fd = -1;
+    if (s->tmp_path[0] != '\0') {
+        unlink(s->tmp_path);
+        s->tmp_path[0] = '\0';
+    }
+}
+
 /* ---- keys ---------------------------------------------------------------------- */
 
 int ms_cli_load_key(const char *verb, const char *path, bool need_priv,

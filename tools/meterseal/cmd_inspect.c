@@ -85,7 +85,8 @@ static void put_hex(const uint8_t *p, size_t len)
 /* The trailer as found at the end of a padded slot. */
 typedef struct trailer_view {
     bool present;        /* the file extends past the TLVs */
-    bool magic_ok;       /* the last 16 bytes are MCUboot's trailer magic */
+    bool magic_ok;       /* the last 16 bytes are a trailer magic imgtool writes */
+    uint32_t max_align;  /* the one that magic stands for (8, 16 or 32) */
     const uint8_t *magic;
     ms_trailer_layout_t lay;
     bool has_fields;
@@ -102,16 +103,28 @@ static void read_trailer(const ms_cli_file_t *f, const ms_image_info_t *info, tr
     }
     t->present = true;
     t->magic = f->data + f->len - 16u;
-    t->magic_ok = memcmp(t->magic, ms_trailer_magic, 16) == 0;
+    /* The standard magic means max_align 8 (as imgtool dumpinfo assumes);
+     * imgtool writes an alternative magic, which names the alignment, for
+     * --max-align 16 and 32. */
+    static const uint32_t max_aligns[] = { 8, 16, 32 };
+    for (size_t i = 0; i < MS_CLI_ARRAY_LEN(max_aligns) && !t->magic_ok; i++) {
+        uint8_t m[16];
+        if (ms_trailer_magic_for(max_aligns[i], m) == MS_OK && memcmp(t->magic, m, 16) == 0) {
+            t->magic_ok = true;
+            t->max_align = max_aligns[i];
+        }
+    }
     if (!t->magic_ok) {
         return;
     }
     size_t enc_len = 0;
     bool encrypted = ms_image_enc_key_len(&info->hdr, &enc_len) == MS_OK && enc_len != 0;
-    /* The standard magic means max_align 8 (as imgtool dumpinfo assumes);
-     * imgtool estimates the key field as two 16-byte keys aligned up. */
+    /* imgtool estimates the key field as two 16-byte keys aligned up. The
+     * fields read below sit at fixed distances from the slot's end, so the
+     * write alignment (unknown here) does not move them. */
     t->key_field_len = encrypted ? 32u : 0u;
-    if (ms_trailer_layout((uint32_t)f->len, 8, 8, 128, false, t->key_field_len, &t->lay) != MS_OK) {
+    if (ms_trailer_layout((uint32_t)f->len, 8, t->max_align, 128, false, t->key_field_len,
+                          &t->lay) != MS_OK) {
         return;
     }
     if (t->lay.swap_size_off + 4u > f->len || t->lay.image_ok_off >= f->len ||
@@ -313,7 +326,11 @@ static ms_err_t print_human(const char *path, const ms_cli_file_t *f,
            (unsigned long)info->end);
     printf("  magic      ");
     put_hex(t.magic, 16);
-    printf(t.magic_ok ? " (good)\n" : " (not MCUboot's trailer magic: no trailer fields)\n");
+    if (t.magic_ok) {
+        printf(" (good, max_align %lu)\n", (unsigned long)t.max_align);
+    } else {
+        printf(" (not MCUboot's trailer magic: no trailer fields)\n");
+    }
     if (t.has_fields) {
         printf("  image_ok   0x%02x (%s)  at 0x%lx\n", (unsigned)t.image_ok,
                status_name(t.image_ok), (unsigned long)t.lay.image_ok_off);

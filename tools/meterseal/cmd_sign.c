@@ -3,17 +3,25 @@
  * MCUboot image from a raw firmware binary, with imgtool 2.x's option
  * names so the two tools can be swapped in a build script.
  *
- * The image itself is built by ms_image_sign() (meterseal/image.h): this
- * file only maps the input, turns options into ms_image_sign_opts_t, and
- * writes the result. The vendor signs first and then encrypts (M7); the
- * security counter TLV (M6) comes from --security-counter.
+ * The image is built by the library's streaming signer (ms_image_signer_*,
+ * meterseal/image.h): this file maps the input, turns options into
+ * ms_image_sign_opts_t, and writes header, payload, TLVs and slot padding
+ * in file order while the payload is hashed (a writer thread writes plain
+ * payloads straight from the input mapping, encrypted ones from 256 KiB
+ * buffers). The vendor signs first and then encrypts (M7): the signature
+ * covers the plaintext. The security counter TLV (M6) comes from
+ * --security-counter.
  *
- * Invariants: the input is mapped, not copied; the output is built in one
- * heap buffer and written once; the signing key is wiped after use.
+ * Invariants: the input is mapped, not copied; nothing appears under
+ * OUTFILE unless the whole image was written (temporary file + rename);
+ * the signing key and the encryption buffers are wiped after use.
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char sign_help[] =
@@ -279,8 +287,297 @@ static int parse_sign_args(int argc, char **argv, sign_args_t *a, ms_image_sign_
     return MS_CLI_OK;
 }
 
-/* Room for the TLV areas of any image this tool builds. */
-#define SIGN_TLV_ROOM 2048u
+/* ---- streaming output ----------------------------------------------------- */
+
+/*
+ * A writer thread, so the payload is written while it is hashed: sign's
+ * time becomes about max(hash, write) instead of their sum. Jobs are
+ * written in order; the ring has N_JOBS entries, so for encrypted images
+ * job i's buffer is free again once job i + N_JOBS may be queued. An
+ * encrypted job also carries its plaintext: the writer encrypts it with
+ * ms_image_signer_encrypt() (the signer's split mode) while the main
+ * thread hashes the next chunk, so hashing, AES and writing use both CPUs.
+ * After an error the writer keeps draining without writing.
+ */
+#define N_JOBS 8u
+#define ENC_CHUNK (256u << 10)   /* encrypted payload: buffers of 256 KiB */
+#define PLAIN_CHUNK (8u << 20)   /* plain payload: written from the input */
+#define PAD_CHUNK (64u << 10)    /* slot padding */
+
+typedef struct writer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ms_cli_stream_t *out;
+    ms_image_signer_t *signer;
+    const uint8_t *plain[N_JOBS];   /* to encrypt into ptr first, or NULL */
+    uint8_t *cipher[N_JOBS];
+    const uint8_t *ptr[N_JOBS];
+    size_t len[N_JOBS];
+    unsigned head;               /* jobs queued */
+    unsigned tail;               /* jobs written */
+    bool closing;
+    int err;                     /* first errno from write */
+    ms_err_t enc_err;            /* first error from encrypt */
+} writer_t;
+
+static void *writer_main(void *arg)
+{
+    writer_t *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->head == w->tail && !w->closing) {
+            pthread_cond_wait(&w->cv, &w->mu);
+        }
+        if (w->head == w->tail) {
+            break;
+        }
+        unsigned i = w->tail % N_JOBS;
+        bool failed = w->err != 0 || w->enc_err != MS_OK;
+        pthread_mutex_unlock(&w->mu);
+        ms_err_t ee = MS_OK;
+        int e = 0;
+        if (!failed && w->plain[i] != NULL) {
+            ee = ms_image_signer_encrypt(w->signer, w->plain[i], w->cipher[i], w->len[i]);
+        }
+        if (!failed && ee == MS_OK) {
+            e = ms_cli_stream_write(w->out, w->ptr[i], w->len[i]);
+        }
+        pthread_mutex_lock(&w->mu);
+        if (e != 0 && w->err == 0) {
+            w->err = e;
+        }
+        if (ee != MS_OK && w->enc_err == MS_OK) {
+            w->enc_err = ee;
+        }
+        w->tail++;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static int writer_start(writer_t *w, ms_cli_stream_t *out, ms_image_signer_t *signer)
+{
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+    w->signer = signer;
+    if (pthread_mutex_init(&w->mu, NULL) != 0) {
+        return EAGAIN;
+    }
+    if (pthread_cond_init(&w->cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        return EAGAIN;
+    }
+    int e = pthread_create(&w->thread, NULL, writer_main, w);
+    if (e != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+    }
+    return e;
+}
+
+/* Index of the ring entry the next job will use, once it is free. */
+static unsigned writer_wait_slot(writer_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->head - w->tail >= N_JOBS) {
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    unsigned i = w->head % N_JOBS;
+    pthread_mutex_unlock(&w->mu);
+    return i;
+}
+
+/* Queue len bytes at p for writing; with plain != NULL, encrypt plain into
+ * p (a buffer of the writer's) first. */
+static void writer_queue(writer_t *w, const uint8_t *plain, uint8_t *buf, const uint8_t *p,
+                         size_t len)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->head - w->tail >= N_JOBS) {
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
+    w->plain[w->head % N_JOBS] = plain;
+    w->cipher[w->head % N_JOBS] = buf;
+    w->ptr[w->head % N_JOBS] = p;
+    w->len[w->head % N_JOBS] = len;
+    w->head++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Wait for every queued job; returns the first write error (errno) or 0,
+ * and the first encryption error in *enc_err. */
+static int writer_stop(writer_t *w, ms_err_t *enc_err)
+{
+    pthread_mutex_lock(&w->mu);
+    w->closing = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    *enc_err = w->enc_err;
+    return w->err;
+}
+
+/*
+ * Stream the payload through the signer and the writer. Plain: the output
+ * bytes are the input bytes, so the writer writes straight from the input
+ * mapping while this thread hashes. Encrypted: this thread hashes each
+ * chunk (split mode) and queues it; the writer encrypts it into one of
+ * N_JOBS buffers and writes it. Returns MS_OK or the signer's error;
+ * *werr gets the writer's errno.
+ */
+static ms_err_t stream_payload(ms_image_signer_t *s, const ms_image_sign_opts_t *o,
+                               const uint8_t *p, size_t len, ms_cli_stream_t *out,
+                               uint8_t *bufs, int *werr)
+{
+    writer_t w;
+    ms_err_t err = MS_OK, enc_err = MS_OK;
+    *werr = writer_start(&w, out, s);
+    if (*werr != 0) {
+        return MS_OK;
+    }
+    for (size_t done = 0; done < len && err == MS_OK;) {
+        if (o->enc_pub == NULL) {
+            size_t n = len - done < PLAIN_CHUNK ? len - done : PLAIN_CHUNK;
+            writer_queue(&w, NULL, NULL, p + done, n);
+            err = ms_image_signer_update(s, p + done, NULL, n);
+            done += n;
+        } else {
+            size_t n = len - done < ENC_CHUNK ? len - done : ENC_CHUNK;
+            err = ms_image_signer_update(s, p + done, NULL, n); /* hash: M7 */
+            if (err == MS_OK) {
+                uint8_t *buf = bufs + (size_t)writer_wait_slot(&w) * ENC_CHUNK;
+                writer_queue(&w, p + done, buf, buf, n);
+            }
+            done += n;
+        }
+    }
+    *werr = writer_stop(&w, &enc_err);
+    return err != MS_OK ? err : enc_err;
+}
+
+/* Map an error of the image library to sign's message. */
+static int sign_fail(const char *verb, ms_err_t err, const sign_args_t *a,
+                     const ms_image_sign_opts_t *o)
+{
+    if (err == MS_ERR_IMG_TOO_LARGE) {
+        return ms_cli_fail_err(verb, err, "%s does not fit a slot of %lu bytes", a->in_path,
+                               (unsigned long)o->slot_size);
+    }
+    if (err == MS_ERR_ARG && !o->pad_header) {
+        return ms_cli_fail_err(verb, err, "%s must begin with --header-size zero bytes "
+                               "(or use --pad-header)", a->in_path);
+    }
+    return ms_cli_fail_err(verb, err, "%s", a->in_path);
+}
+
+/* Everything after the payload: tail from finish, then slot padding. */
+static int write_rest(const char *verb, const sign_args_t *a, const ms_image_sign_opts_t *o,
+                      ms_image_signer_t *s, ms_cli_stream_t *out, size_t *total)
+{
+    uint8_t tail[MS_IMAGE_SIGNER_TAIL_MAX];
+    size_t tail_len = 0;
+    ms_image_sign_trailer_t t;
+    ms_err_t err = ms_image_signer_finish(s, tail, sizeof(tail), &tail_len);
+    if (err == MS_OK) {
+        err = ms_image_signer_trailer(s, &t);
+    }
+    if (err != MS_OK) {
+        return sign_fail(verb, err, a, o);
+    }
+    int e = ms_cli_stream_write(out, tail, tail_len);
+    *total = t.pad_off;
+    if (e == 0 && t.pad) {
+        uint8_t *buf = malloc(PAD_CHUNK);
+        if (buf == NULL) {
+            return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
+        }
+        for (uint32_t at = t.pad_off; e == 0 && at < t.slot_size;) {
+            size_t n = t.slot_size - at < PAD_CHUNK ? t.slot_size - at : PAD_CHUNK;
+            (void)ms_image_trailer_fill(&t, at, buf, n);
+            e = ms_cli_stream_write(out, buf, n);
+            at += (uint32_t)n;
+        }
+        free(buf);
+        *total = t.slot_size;
+    }
+    if (e != 0) {
+        return ms_cli_fail(verb, MS_CLI_IO, "cannot write %s: %s", out->path, strerror(e));
+    }
+    return MS_CLI_OK;
+}
+
+/*
+ * Header, payload, tail and padding, in file order, to a temporary file
+ * renamed over OUTFILE only when all of it was written.
+ */
+static int sign_to_file(const char *verb, const sign_args_t *a, const ms_image_sign_opts_t *o,
+                        const ms_p256_priv_t *key, const ms_cli_file_t *in, char *summary,
+                        size_t summary_cap)
+{
+    ms_image_signer_t s;
+    ms_cli_stream_t out;
+    size_t off = 0, total = 0;
+    uint8_t *buf = NULL;
+    int rc, werr = 0;
+    ms_err_t err = ms_image_sign_payload_off(o, in->data, in->len, &off);
+    if (err == MS_OK) {
+        err = ms_image_signer_init(&s, key, o, in->len - off);
+    }
+    if (err != MS_OK) {
+        return sign_fail(verb, err, a, o); /* nothing written yet */
+    }
+    /* The header area, then (encrypted) the chunk buffers, in one block. */
+    size_t buf_len = o->hdr_size + (o->enc_pub != NULL ? (size_t)N_JOBS * ENC_CHUNK : 0u);
+    buf = malloc(buf_len);
+    if (buf == NULL) {
+        ms_image_signer_abort(&s);
+        return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
+    }
+    if ((rc = ms_cli_stream_open(verb, a->out_path, &out)) != MS_CLI_OK) {
+        ms_image_signer_abort(&s);
+        free(buf);
+        return rc;
+    }
+    (void)ms_image_signer_header(&s, buf, o->hdr_size);
+    werr = ms_cli_stream_write(&out, buf, o->hdr_size);
+    if (werr == 0) {
+        err = stream_payload(&s, o, in->data + off, in->len - off, &out, buf + o->hdr_size,
+                             &werr);
+    }
+    if (werr != 0) {
+        rc = ms_cli_fail(verb, MS_CLI_IO, "cannot write %s: %s", a->out_path, strerror(werr));
+    } else if (err != MS_OK) {
+        rc = sign_fail(verb, err, a, o);
+    } else {
+        rc = write_rest(verb, a, o, &s, &out, &total);
+    }
+    if (o->enc_pub != NULL) {
+        ms_secure_zero(buf, buf_len);
+    }
+    free(buf);
+    if (rc != MS_CLI_OK) {
+        ms_image_signer_abort(&s);
+        ms_cli_stream_abort(&out);
+        return rc;
+    }
+    uint8_t hash[MS_SHA256_LEN];
+    char ver[32], hex[2 * MS_SHA256_LEN + 1];
+    (void)ms_image_signer_hash(&s, hash);
+    ms_image_signer_abort(&s);
+    ms_cli_format_version(&o->version, ver, sizeof(ver));
+    ms_cli_hex(hash, sizeof(hash), hex);
+    snprintf(summary, summary_cap, "version %s, %zu bytes%s%s, sha256 %s", ver, total,
+             o->enc_pub != NULL ? (o->enc_key_len == 32 ? ", AES-256 encrypted"
+                                                        : ", AES-128 encrypted")
+                                : "",
+             o->confirm ? ", confirmed" : (o->pad ? ", padded" : ""), hex);
+    return ms_cli_stream_commit(verb, &out);
+}
 
 static int cmd_sign(int argc, char **argv)
 {
@@ -316,65 +613,11 @@ static int cmd_sign(int argc, char **argv)
         ms_secure_zero(&key, sizeof(key));
         return rc;
     }
-
-    size_t cap = in.len + (o.pad_header ? o.hdr_size : 0u) + SIGN_TLV_ROOM;
-    if (o.pad && o.slot_size > cap) {
-        cap = o.slot_size;
-    }
-    ms_cli_out_t out;
-    size_t out_len = 0;
-    ms_err_t err = MS_OK;
-    rc = ms_cli_out_begin(verb, a.out_path, cap, &out);
-    if (rc == MS_CLI_OK) {
-        err = ms_image_sign(in.data, in.len, &key, &o, out.data, cap, &out_len);
-        if (err == MS_ERR_BUFFER_TOO_SMALL && out_len > cap) {
-            cap = out_len;
-            ms_cli_out_abort(&out);
-            rc = ms_cli_out_begin(verb, a.out_path, cap, &out);
-            if (rc == MS_CLI_OK) {
-                err = ms_image_sign(in.data, in.len, &key, &o, out.data, cap, &out_len);
-            }
-        }
-    }
-    ms_secure_zero(&key, sizeof(key));
-    ms_cli_file_close(&in, false);
-    if (rc != MS_CLI_OK) {
-        return rc;
-    }
-    if (err != MS_OK) {
-        ms_cli_out_abort(&out);
-        if (err == MS_ERR_IMG_TOO_LARGE) {
-            return ms_cli_fail_err(verb, err, "%s does not fit a slot of %lu bytes",
-                                   a.in_path, (unsigned long)o.slot_size);
-        }
-        if (err == MS_ERR_ARG && !o.pad_header) {
-            return ms_cli_fail_err(verb, err, "%s must begin with --header-size zero bytes "
-                                   "(or use --pad-header)", a.in_path);
-        }
-        return ms_cli_fail_err(verb, err, "%s", a.in_path);
-    }
-
-    /* A one-line summary from what the library reads back. */
     char summary[256];
     summary[0] = '\0';
-    {
-        ms_image_reader_t r;
-        ms_image_mem_t mem;
-        ms_image_info_t info;
-        ms_image_reader_mem(&r, &mem, out.data, out_len);
-        if (ms_image_parse(&r, &info) == MS_OK) {
-            char ver[32], hash[2 * MS_SHA256_LEN + 1];
-            ms_cli_format_version(&info.hdr.version, ver, sizeof(ver));
-            ms_cli_hex(info.sha256, sizeof(info.sha256), hash);
-            snprintf(summary, sizeof(summary), "version %s, %zu bytes%s%s, sha256 %s", ver,
-                     out_len,
-                     o.enc_pub != NULL ? (o.enc_key_len == 32 ? ", AES-256 encrypted"
-                                                              : ", AES-128 encrypted")
-                                       : "",
-                     o.confirm ? ", confirmed" : (o.pad ? ", padded" : ""), hash);
-        }
-    }
-    rc = ms_cli_out_commit(verb, &out, out_len);
+    rc = sign_to_file(verb, &a, &o, &key, &in, summary, sizeof(summary));
+    ms_secure_zero(&key, sizeof(key));
+    ms_cli_file_close(&in, false);
     if (rc == MS_CLI_OK && strcmp(a.out_path, "-") != 0) {
         printf("signed %s -> %s: %s\n", a.in_path, a.out_path, summary);
     }
