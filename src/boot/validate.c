@@ -1,0 +1,123 @@
+/*
+ * validate.c - is the image in a slot fit to install or to run?
+ *
+ * One path for both slots (M4 S14, M6): parse the MCUboot header and TLVs,
+ * check that the image ends below the slot's trailer sectors, take the
+ * payload key from the TEE key store when a secondary-slot image is
+ * encrypted (M7), recompute the hash and check the ECDSA-P256 signature
+ * against the anchored keys (M5), check the hash a second time against the
+ * SHA256 TLV (fault-injection hardening), and refuse a security counter
+ * below the device's (M6 anti-rollback).
+ *
+ * Invariants: the image is read from flash in chunks of the configured
+ * buffer, never whole; the device's encryption private key lives on the
+ * stack only while the payload key is unwrapped and is wiped right after;
+ * the payload key stays in b->enc_key until ms_boot_wipe_key().
+ */
+#include "boot_priv.h"
+
+/* Wipe the payload key of the last validated encrypted image. */
+void ms_boot_wipe_key(ms_boot_t *b)
+{
+    ms_secure_zero(b->enc_key, sizeof(b->enc_key));
+    b->enc_key_len = 0;
+    ms_secure_zero(b->old_key, sizeof(b->old_key));
+    b->old_key_len = 0;
+}
+
+/* Unwrap the payload key of an encrypted image (ECIES-P256, ENC_EC256 TLV)
+ * with the key store's private key. */
+ms_err_t ms_boot_unwrap_key(ms_boot_t *b, uint8_t image_id, const ms_image_info_t *info,
+                            uint8_t key[MS_IMAGE_ENC_KEY_MAX], size_t *key_len)
+{
+    const ms_boot_hooks_t *h = b->cfg->hooks;
+    ms_p256_priv_t priv;
+    if (h->get_enc_key == NULL) {
+        return MS_ERR_BOOT_NO_ENC_KEY;
+    }
+    ms_err_t err = h->get_enc_key(h->ctx, image_id, &priv);
+    if (err == MS_OK) {
+        err = ms_image_unwrap_key(info, &priv, key, key_len);
+    } else {
+        err = MS_ERR_BOOT_NO_ENC_KEY;
+    }
+    ms_secure_zero(&priv, sizeof(priv));
+    return err;
+}
+
+ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
+                          const ms_boot_geom_t *g, bool secondary,
+                          ms_image_measurement_t *m, volatile uint32_t *fih)
+{
+    const ms_boot_config_t *cfg = b->cfg;
+    const ms_boot_image_cfg_t *img = &cfg->images[image];
+    ms_image_reader_t r;
+    size_t klen = 0;
+
+    *fih = MS_BOOT_FIH_FAIL;
+    ms_boot_wipe_key(b);
+    ms_image_reader_flash(&r, fa);
+    ms_err_t err = ms_image_parse(&r, &b->info);
+    if (err != MS_OK) {
+        return err;
+    }
+    if (b->info.end > g->image_max_end) {
+        return MS_ERR_IMG_TOO_LARGE;
+    }
+    if ((err = ms_image_enc_key_len(&b->info.hdr, &klen)) != MS_OK) {
+        return err;
+    }
+    if (klen != 0 && secondary) {
+        if ((err = ms_boot_unwrap_key(b, img->image_id, &b->info, b->enc_key,
+                                      &b->enc_key_len)) != MS_OK) {
+            ms_boot_wipe_key(b);
+            return err;
+        }
+        if (b->enc_key_len != klen) {
+            ms_boot_wipe_key(b);
+            return MS_ERR_IMG_ENC_KEY;
+        }
+    }
+    /* In the primary slot an image is plaintext: installing decrypted it. */
+    err = ms_image_verify(&r, &b->info, cfg->anchors, cfg->n_anchors,
+                          b->enc_key_len ? b->enc_key : NULL, b->enc_key_len,
+                          cfg->buf, cfg->buf_len, m);
+    if (err != MS_OK) {
+        ms_boot_wipe_key(b);
+        return err;
+    }
+    /* Second, independent look at the result: the measured digest must be
+     * the one the (signed) SHA256 TLV carries. */
+    if (!b->info.has_sha256 || !ms_ct_equal(m->hash, b->info.sha256, MS_SHA256_LEN)) {
+        ms_boot_wipe_key(b);
+        return MS_ERR_BOOT_FAULT;
+    }
+    /* M6: anti-rollback. An image without SEC_CNT counts as 0. */
+    uint32_t dev = 0;
+    const ms_boot_hooks_t *h = cfg->hooks;
+    if (h->seccnt->get(h->seccnt_ctx, img->image_id, &dev) != MS_OK) {
+        ms_boot_wipe_key(b);
+        return MS_ERR_BOOT_SECCNT;
+    }
+    uint32_t cnt = b->info.has_sec_cnt ? b->info.sec_cnt : 0;
+    if (cnt < dev) {
+        ms_boot_wipe_key(b);
+        return MS_ERR_BOOT_ROLLBACK;
+    }
+    *fih = MS_BOOT_FIH_OK;
+    return MS_OK;
+}
+
+/* M6: a rejected update is marked (trailer erased) and the old image stays. */
+ms_err_t ms_boot_reject_secondary(ms_boot_t *b, size_t image, ms_err_t why)
+{
+    const ms_boot_image_cfg_t *img = &b->cfg->images[image];
+    ms_boot_geom_t g;
+    ms_err_t err = ms_boot_geom(b->cfg, &img->secondary, &g);
+    ms_boot_wipe_key(b);
+    ms_boot_log(b, MS_BOOT_EV_UPDATE_REJECTED, img->image_id, why, 0);
+    if (err != MS_OK) {
+        return err;
+    }
+    return ms_boot_erase_trailer(&img->secondary, &g);
+}
