@@ -1,0 +1,119 @@
+/*
+ * tee_dispatch.h - the secure API (M11): the only way from the Non-secure
+ * world into the TEE's services, shaped like PSA Firmware Framework's
+ * psa_call(service, type, in_vec, out_vec).
+ *
+ * Every call is checked before any service runs:
+ *   - at most MS_TEE_MAX_IOVEC in and out vectors, each at most
+ *     MS_TEE_MAX_IOVEC_LEN bytes, totals at most MS_TEE_IO_BUF_LEN;
+ *   - every vector lies wholly in memory the caller may access: on the
+ *     host, the caller's registered region; on the MCU the firmware installs
+ *     a check built on cmse_check_address_range() (ms_tee_dispatch_set_check);
+ *   - inputs are copied into secure buffers first and outputs copied back
+ *     only on success, so services never touch caller memory (no
+ *     time-of-check/time-of-use window) and never see its pointers;
+ *   - uids reserved for secure partitions are refused to the NSPE;
+ *   - unknown services are refused (PSA_ERROR_CONNECTION_REFUSED), unknown
+ *     functions of a known service get PSA_ERROR_NOT_SUPPORTED, malformed
+ *     vectors PSA_ERROR_PROGRAMMER_ERROR.
+ * Each service's state lives in its own file (partition) and is reached
+ * only through its public functions from its own handler here.
+ *
+ * Per-function vectors (integers little-endian):
+ *   ITS/PS   SET      in: uid(8) flags(4), data          out: -
+ *            GET      in: uid(8) offset(4)               out: data
+ *            GET_INFO in: uid(8)                         out: capacity(4) size(4) flags(4)
+ *            REMOVE   in: uid(8)                         out: -
+ *   CRYPTO   SIGN     in: key(4), hash(32)               out: DER signature
+ *            EXPORT   in: key(4)                         out: public key(65)
+ *            ECDH     in: key(4), peer(65)               out: shared(32)
+ *            AEAD_ENC in: key(4) nonce(12), aad, plain   out: cipher, tag(16)
+ *            AEAD_DEC in: key(4) nonce(12), aad, cipher, tag(16)  out: plain
+ *            MAC      in: key(4), data                   out: mac(32)
+ *   RNG      GENERATE                                    out: bytes
+ *   ATTEST   TOKEN    in: nonce                          out: token
+ *   METER    READ                                        out: energy(8) balance(8) updates(8)
+ *            ADD      in: energy(8) balance delta(8)     out: as READ
+ */
+#ifndef MS_TEE_DISPATCH_H
+#define MS_TEE_DISPATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meterseal/error.h"
+#include "meterseal/psa/error.h"
+#include "meterseal/tee.h"
+
+#define MS_TEE_MAX_IOVEC     4u
+#define MS_TEE_MAX_IOVEC_LEN 2048u
+#define MS_TEE_IO_BUF_LEN    2304u
+
+/* Service ids. */
+#define MS_TEE_SID_ITS    0x0001u
+#define MS_TEE_SID_PS     0x0002u
+#define MS_TEE_SID_CRYPTO 0x0003u
+#define MS_TEE_SID_RNG    0x0004u
+#define MS_TEE_SID_ATTEST 0x0005u
+#define MS_TEE_SID_METER  0x0006u
+
+/* Function types. */
+#define MS_TEE_STORAGE_SET      1
+#define MS_TEE_STORAGE_GET      2
+#define MS_TEE_STORAGE_GET_INFO 3
+#define MS_TEE_STORAGE_REMOVE   4
+#define MS_TEE_CRYPTO_SIGN      1
+#define MS_TEE_CRYPTO_EXPORT    2
+#define MS_TEE_CRYPTO_ECDH      3
+#define MS_TEE_CRYPTO_AEAD_ENC  4
+#define MS_TEE_CRYPTO_AEAD_DEC  5
+#define MS_TEE_CRYPTO_MAC       6
+#define MS_TEE_RNG_GENERATE     1
+#define MS_TEE_ATTEST_TOKEN     1
+#define MS_TEE_METER_READ       1
+#define MS_TEE_METER_ADD        2
+
+typedef struct ms_tee_invec {
+    const void *base;
+    size_t len;
+} ms_tee_invec_t;
+
+typedef struct ms_tee_outvec {
+    void *base;
+    size_t len;        /* capacity in; bytes written out (on success) */
+} ms_tee_outvec_t;
+
+/* Who is calling and which memory it may hand over (host: one region). */
+typedef struct ms_tee_caller {
+    ms_tee_partition_t id;
+    uintptr_t mem_base;
+    size_t mem_len;
+} ms_tee_caller_t;
+
+/* Range check: true if [addr, addr+len) is the caller's to read (write). */
+typedef bool (*ms_tee_range_check_fn)(const ms_tee_caller_t *caller, uintptr_t addr,
+                                      size_t len, bool write);
+
+/* Install a platform range check (NULL: the registered-region check). */
+void ms_tee_dispatch_set_check(ms_tee_range_check_fn fn);
+
+/* The checked entry point (see above). */
+psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t type,
+                         const ms_tee_invec_t *in_vec, size_t in_len,
+                         ms_tee_outvec_t *out_vec, size_t out_len);
+
+/*
+ * A call as a message in the caller's shared memory (the host's mailbox
+ * form; parser of outside data):
+ *   sid(4) type(4, signed) n_in(1) n_out(1) 0(2) then n_in + n_out pairs
+ *   of offset(4) length(4), offsets relative to caller->mem_base.
+ * Decoded into vectors pointing into caller memory, then passed to
+ * ms_tee_call(). out_lens (MS_TEE_MAX_IOVEC entries, may be NULL) gets
+ * the bytes written to each out vector. Malformed message:
+ * PSA_ERROR_PROGRAMMER_ERROR.
+ */
+psa_status_t ms_tee_dispatch_message(const ms_tee_caller_t *caller, const uint8_t *msg,
+                                     size_t len, size_t out_lens[MS_TEE_MAX_IOVEC]);
+
+#endif /* MS_TEE_DISPATCH_H */

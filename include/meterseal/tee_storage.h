@@ -1,0 +1,75 @@
+/*
+ * tee_storage.h - the secure storage partition (M8, M9): PSA Internal
+ * Trusted Storage and Protected Storage (psa/internal_trusted_storage.h,
+ * psa/protected_storage.h) over two ms_tee_store instances, plus the typed
+ * API the metering application uses for its money and energy registers.
+ *
+ * Keys: both stores' AES-256-GCM and state-MAC keys are derived at init
+ * with HKDF-SHA256 from the hardware unique key (ms_tee_hal_huk); the HUK
+ * and the derived keys never leave this partition.
+ *
+ * UID space: uids with the top byte 0xFF are reserved for secure
+ * partitions (key store, metering registers, device identity); the
+ * dispatcher refuses them to Non-secure callers.
+ */
+#ifndef MS_TEE_STORAGE_H
+#define MS_TEE_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meterseal/error.h"
+#include "meterseal/hal.h"
+#include "meterseal/psa/internal_trusted_storage.h"
+#include "meterseal/psa/protected_storage.h"
+#include "meterseal/tee_store.h"
+
+/* Sizes of the two stores (static buffers in the partition). */
+#define MS_TEE_ITS_MAX_OBJECTS 32u
+#define MS_TEE_ITS_MAX_DATA    512u
+#define MS_TEE_PS_MAX_OBJECTS  32u
+#define MS_TEE_PS_MAX_DATA     1024u
+
+/* Reserved uids (top byte 0xFF: secure partitions only). */
+#define MS_TEE_UID_RESERVED_MIN   0xff00000000000000ull
+#define MS_TEE_UID_DEVICE_ID      0xff00000000000001ull  /* PS: device identity string */
+#define MS_TEE_UID_CLOUD_CRED     0xff00000000000002ull  /* PS: cloud credentials */
+#define MS_TEE_UID_METER          0xff00000000000003ull  /* PS: energy + balance */
+#define MS_TEE_UID_KEY_BASE       0xff00000100000000ull  /* ITS: key store, + key id */
+
+/*
+ * Mount ITS and PS on their flash areas (each >= 2 sectors) with keys
+ * derived from the HUK. Unmounts a previous instance first. Returns the
+ * first failure (MS_ERR_TEE_ROLLBACK when a store was rolled back).
+ */
+ms_err_t ms_tee_storage_init(const ms_flash_area_t *its_area, const ms_flash_area_t *ps_area);
+
+/* Wipe keys and indexes (power-off, tests). */
+void ms_tee_storage_deinit(void);
+
+/* The store behind ITS / PS (statistics, benchmarks); NULL if not mounted. */
+ms_tee_store_t *ms_tee_storage_its(void);
+ms_tee_store_t *ms_tee_storage_ps(void);
+
+/* ---- metering registers (M9: metering data, money balance) ------------------ */
+
+typedef struct ms_tee_meter_reg {
+    uint64_t energy_wh;      /* cumulative energy register, Wh */
+    int64_t balance_milli;   /* prepaid balance, thousandths of the currency */
+    uint64_t updates;        /* number of successful updates */
+} ms_tee_meter_reg_t;
+
+/* Read the registers; all zero if never written. MS_ERR_TEE_CORRUPT. */
+ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out);
+
+/*
+ * Add energy and change the balance in one atomic record write (a power
+ * cut leaves both old or both new). MS_ERR_ARG on overflow of either
+ * register; the registers are then unchanged. *out (may be NULL) gets the
+ * new values.
+ */
+ms_err_t ms_tee_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
+                          ms_tee_meter_reg_t *out);
+
+#endif /* MS_TEE_STORAGE_H */

@@ -1,0 +1,146 @@
+/*
+ * tee_hooks_host.c - HUK and NV counters for the host platform (see
+ * tee_hooks_host.h). Host only: uses stdio and getrandom via the HAL.
+ *
+ * Invariant: a counter never decreases through ms_tee_hal_nvc_increment;
+ * only the test hook ms_host_tee_nvc_set may change it arbitrarily.
+ */
+#include "tee_hooks_host.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "meterseal/hal.h"
+
+static uint8_t g_huk[MS_TEE_HUK_LEN];
+static int g_huk_set;
+static uint64_t g_nvc[MS_HOST_TEE_NVC_COUNT];
+static char g_nvc_path[512];
+static int g_fail_next;
+
+void ms_host_tee_set_huk(const uint8_t huk[MS_TEE_HUK_LEN])
+{
+    if (huk == NULL) {
+        memset(g_huk, 0, sizeof g_huk);
+        g_huk_set = 0;
+        return;
+    }
+    memcpy(g_huk, huk, sizeof g_huk);
+    g_huk_set = 1;
+}
+
+ms_err_t ms_host_tee_load_huk_file(const char *path)
+{
+    uint8_t huk[MS_TEE_HUK_LEN];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        ms_err_t err = ms_hal_rng_entropy(huk, sizeof huk);
+        if (err) {
+            return err;
+        }
+        f = fopen(path, "wb");
+        if (f == NULL) {
+            return MS_ERR_IO;
+        }
+        size_t n = fwrite(huk, 1, sizeof huk, f);
+        if (fclose(f) != 0 || n != sizeof huk) {
+            return MS_ERR_IO;
+        }
+    } else {
+        size_t n = fread(huk, 1, sizeof huk, f);
+        int extra = fgetc(f);
+        fclose(f);
+        if (n != sizeof huk || extra != EOF) {
+            return MS_ERR_KEY_FORMAT;
+        }
+    }
+    ms_host_tee_set_huk(huk);
+    memset(huk, 0, sizeof huk);
+    return MS_OK;
+}
+
+static ms_err_t nvc_save(void)
+{
+    if (g_nvc_path[0] == '\0') {
+        return MS_OK;
+    }
+    FILE *f = fopen(g_nvc_path, "wb");
+    if (f == NULL) {
+        return MS_ERR_IO;
+    }
+    size_t n = fwrite(g_nvc, sizeof g_nvc[0], MS_HOST_TEE_NVC_COUNT, f);
+    if (fclose(f) != 0 || n != MS_HOST_TEE_NVC_COUNT) {
+        return MS_ERR_IO;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_host_tee_nvc_file(const char *path)
+{
+    if (path == NULL) {
+        g_nvc_path[0] = '\0';
+        return MS_OK;
+    }
+    if (strlen(path) >= sizeof g_nvc_path) {
+        return MS_ERR_ARG;
+    }
+    strcpy(g_nvc_path, path);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        memset(g_nvc, 0, sizeof g_nvc);
+        return nvc_save();
+    }
+    size_t n = fread(g_nvc, sizeof g_nvc[0], MS_HOST_TEE_NVC_COUNT, f);
+    fclose(f);
+    return n == MS_HOST_TEE_NVC_COUNT ? MS_OK : MS_ERR_FORMAT;
+}
+
+void ms_host_tee_nvc_set(uint32_t id, uint64_t value)
+{
+    if (id < MS_HOST_TEE_NVC_COUNT) {
+        g_nvc[id] = value;
+        (void)nvc_save();
+    }
+}
+
+void ms_host_tee_nvc_fail_next(int fail)
+{
+    g_fail_next = fail;
+}
+
+ms_err_t ms_tee_hal_huk(uint8_t out[MS_TEE_HUK_LEN])
+{
+    if (out == NULL) {
+        return MS_ERR_ARG;
+    }
+    if (!g_huk_set) {
+        return MS_ERR_STATE;
+    }
+    memcpy(out, g_huk, sizeof g_huk);
+    return MS_OK;
+}
+
+ms_err_t ms_tee_hal_nvc_read(uint32_t id, uint64_t *value)
+{
+    if (id >= MS_HOST_TEE_NVC_COUNT || value == NULL) {
+        return MS_ERR_ARG;
+    }
+    *value = g_nvc[id];
+    return MS_OK;
+}
+
+ms_err_t ms_tee_hal_nvc_increment(uint32_t id)
+{
+    if (id >= MS_HOST_TEE_NVC_COUNT) {
+        return MS_ERR_ARG;
+    }
+    if (g_fail_next) {
+        g_fail_next = 0;
+        return MS_ERR_IO;
+    }
+    if (g_nvc[id] == UINT64_MAX) {
+        return MS_ERR_STATE;
+    }
+    g_nvc[id]++;
+    return nvc_save();
+}

@@ -1,0 +1,536 @@
+/*
+ * attest.c - the initial attestation partition (M8): builds and verifies
+ * the COSE_Sign1 token described in meterseal/tee_attest.h.
+ *
+ * Invariants:
+ *   - The boot record is copied in once from the boot handover (only the
+ *     BOOT partition may set it); callers cannot alter measurements.
+ *   - Tokens are signed only through the key store with the identity key's
+ *     ATTEST permission; this file never holds a private key.
+ *   - The verifier reads only inside (token, len), through the bounded CBOR
+ *     decoder, and checks the signature before trusting any claim.
+ */
+#include "meterseal/tee_attest.h"
+
+#include <string.h>
+
+#include "meterseal/tee_cbor.h"
+#include "meterseal/tee_keystore.h"
+#include "meterseal/tee_rng.h"
+
+#define COSE_TAG_SIGN1 18u
+#define COSE_ALG_ES256 (-7)
+#define PROFILE "http://arm.com/psa/2.0.0"
+
+/* Protected header { 1: -7 } as its canonical CBOR bytes. */
+static const uint8_t protected_hdr[3] = { 0xa1, 0x01, 0x26 };
+
+static struct {
+    bool ready;
+    size_t n_sw;
+    ms_tee_attest_sw_t sw[MS_TEE_ATTEST_MAX_SW];
+    uint8_t implementation_id[32];
+    uint8_t boot_seed[32];
+    uint32_t lifecycle;
+    uint8_t payload[MS_TEE_ATTEST_TOKEN_MAX];
+} g_att;
+
+/* ---- small encoders ------------------------------------------------------ */
+
+static size_t put_dec(char *out, size_t cap, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    if (n > cap) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+/* "major.minor.revision+build" (MCUboot's version notation). */
+static void version_string(const ms_image_version_t *v, char out[MS_TEE_ATTEST_VERSION_MAX + 1])
+{
+    size_t n = 0;
+    const uint32_t parts[4] = { v->major, v->minor, v->revision, v->build };
+    const char seps[4] = { '.', '.', '+', '\0' };
+    for (int i = 0; i < 4; i++) {
+        n += put_dec(out + n, MS_TEE_ATTEST_VERSION_MAX - n, parts[i]);
+        if (seps[i] != '\0' && n < MS_TEE_ATTEST_VERSION_MAX) {
+            out[n++] = seps[i];
+        }
+    }
+    out[n] = '\0';
+}
+
+/* DER ECDSA signature -> raw r || s. */
+static ms_err_t der_to_raw(const uint8_t *der, size_t len, uint8_t raw[64])
+{
+    size_t pos = 2;
+    if (len < 8 || der[0] != 0x30 || der[1] != len - 2 || der[1] >= 0x80) {
+        return MS_ERR_FORMAT;
+    }
+    memset(raw, 0, 64);
+    for (int k = 0; k < 2; k++) {
+        if (pos + 2 > len || der[pos] != 0x02) {
+            return MS_ERR_FORMAT;
+        }
+        size_t n = der[pos + 1];
+        pos += 2;
+        if (n == 0 || n > len - pos) {
+            return MS_ERR_FORMAT;
+        }
+        const uint8_t *p = der + pos;
+        pos += n;
+        while (n > 0 && *p == 0) {
+            p++;
+            n--;
+        }
+        if (n > 32) {
+            return MS_ERR_FORMAT;
+        }
+        memcpy(raw + 32 * k + (32 - n), p, n);
+    }
+    return pos == len ? MS_OK : MS_ERR_FORMAT;
+}
+
+/* raw r || s -> DER (at most 72 bytes). */
+static size_t raw_to_der(const uint8_t raw[64], uint8_t der[MS_P256_SIG_DER_MAX])
+{
+    size_t pos = 2;
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *p = raw + 32 * k;
+        size_t n = 32;
+        while (n > 1 && *p == 0) {
+            p++;
+            n--;
+        }
+        bool pad = (*p & 0x80u) != 0;
+        der[pos++] = 0x02;
+        der[pos++] = (uint8_t)(n + (pad ? 1u : 0u));
+        if (pad) {
+            der[pos++] = 0;
+        }
+        memcpy(der + pos, p, n);
+        pos += n;
+    }
+    der[0] = 0x30;
+    der[1] = (uint8_t)(pos - 2);
+    return pos;
+}
+
+/* SHA-256 of Sig_structure = ["Signature1", protected, h'', payload]. */
+static ms_err_t sig_structure_hash(const uint8_t *prot, size_t prot_len, const uint8_t *payload,
+                                   size_t payload_len, uint8_t hash[MS_SHA256_LEN])
+{
+    uint8_t head[48];
+    ms_cbor_enc_t e;
+    size_t n = 0;
+    ms_cbor_enc_init(&e, head, sizeof head);
+    ms_cbor_put_array(&e, 4);
+    ms_cbor_put_tstr(&e, "Signature1", 10);
+    ms_cbor_put_bstr(&e, prot, prot_len);
+    ms_cbor_put_bstr(&e, NULL, 0);
+    ms_cbor_put_bstr_head(&e, payload_len);   /* contents hashed below */
+    ms_err_t err = ms_cbor_enc_finish(&e, &n);
+    if (err) {
+        return err;
+    }
+    ms_sha256_ctx ctx;
+    err = ms_sha256_init(&ctx);
+    if (!err) {
+        err = ms_sha256_update(&ctx, head, n);
+    }
+    if (!err && payload_len != 0) {
+        err = ms_sha256_update(&ctx, payload, payload_len);
+    }
+    if (err) {
+        ms_sha256_free(&ctx);
+        return err;
+    }
+    return ms_sha256_finish(&ctx, hash);
+}
+
+/* ---- token creation ----------------------------------------------------------- */
+
+ms_err_t ms_tee_attest_set_boot_record(ms_tee_partition_t caller,
+                                       const ms_image_measurement_t *meas,
+                                       const char *const *types, size_t n,
+                                       const uint8_t implementation_id[32],
+                                       uint32_t lifecycle)
+{
+    if (caller != MS_TEE_PART_BOOT) {
+        return MS_ERR_TEE_DENIED;
+    }
+    if (meas == NULL || types == NULL || n == 0 || n > MS_TEE_ATTEST_MAX_SW ||
+        implementation_id == NULL) {
+        return MS_ERR_ARG;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (types[i] == NULL || strlen(types[i]) > MS_TEE_ATTEST_TYPE_MAX) {
+            return MS_ERR_ARG;
+        }
+    }
+    uint8_t seed[32];
+    ms_err_t err = ms_tee_rng_generate(seed, sizeof seed);
+    if (err) {
+        return err;
+    }
+    memset(&g_att, 0, sizeof g_att);
+    for (size_t i = 0; i < n; i++) {
+        ms_tee_attest_sw_t *sw = &g_att.sw[i];
+        strcpy(sw->type, types[i]);
+        memcpy(sw->measurement, meas[i].hash, MS_SHA256_LEN);
+        version_string(&meas[i].version, sw->version);
+        sw->has_sec_cnt = meas[i].has_sec_cnt;
+        sw->sec_cnt = meas[i].sec_cnt;
+    }
+    g_att.n_sw = n;
+    memcpy(g_att.implementation_id, implementation_id, 32);
+    memcpy(g_att.boot_seed, seed, 32);
+    g_att.lifecycle = lifecycle;
+    g_att.ready = true;
+    return MS_OK;
+}
+
+static ms_err_t encode_claims(ms_tee_partition_t caller, const uint8_t *nonce, size_t nonce_len,
+                              const uint8_t instance_id[33], size_t *len)
+{
+    ms_cbor_enc_t e;
+    ms_cbor_enc_init(&e, g_att.payload, sizeof g_att.payload);
+    ms_cbor_put_map(&e, 8);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_PROFILE);
+    ms_cbor_put_tstr(&e, PROFILE, sizeof PROFILE - 1u);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_NONCE);
+    ms_cbor_put_bstr(&e, nonce, nonce_len);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_INSTANCE_ID);
+    ms_cbor_put_bstr(&e, instance_id, 33);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_CLIENT_ID);
+    ms_cbor_put_int(&e, (int64_t)caller);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_LIFECYCLE);
+    ms_cbor_put_uint(&e, g_att.lifecycle);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_IMPL_ID);
+    ms_cbor_put_bstr(&e, g_att.implementation_id, 32);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_BOOT_SEED);
+    ms_cbor_put_bstr(&e, g_att.boot_seed, 32);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_COMPONENTS);
+    ms_cbor_put_array(&e, g_att.n_sw);
+    for (size_t i = 0; i < g_att.n_sw; i++) {
+        const ms_tee_attest_sw_t *sw = &g_att.sw[i];
+        ms_cbor_put_map(&e, sw->has_sec_cnt ? 4u : 3u);
+        ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_TYPE);
+        ms_cbor_put_tstr(&e, sw->type, strlen(sw->type));
+        ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_VALUE);
+        ms_cbor_put_bstr(&e, sw->measurement, MS_SHA256_LEN);
+        ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_VERSION);
+        ms_cbor_put_tstr(&e, sw->version, strlen(sw->version));
+        if (sw->has_sec_cnt) {
+            ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_SEC_CNT);
+            ms_cbor_put_uint(&e, sw->sec_cnt);
+        }
+    }
+    return ms_cbor_enc_finish(&e, len);
+}
+
+static ms_err_t instance_id_of(const ms_p256_pub_t *pub, uint8_t id[33])
+{
+    id[0] = 0x01;   /* UEID type RAND */
+    return ms_sha256(pub->q, sizeof pub->q, id + 1);
+}
+
+ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce,
+                                 size_t nonce_len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    ms_p256_pub_t pub;
+    uint8_t iid[33], hash[MS_SHA256_LEN], der[MS_P256_SIG_DER_MAX], raw[64];
+    size_t plen = 0, der_len = 0;
+    if (nonce == NULL || out == NULL || out_len == NULL || nonce_len < MS_TEE_ATTEST_NONCE_MIN ||
+        nonce_len > MS_TEE_ATTEST_NONCE_MAX || (unsigned)caller >= MS_TEE_PART_COUNT_) {
+        return MS_ERR_ARG;
+    }
+    if (!g_att.ready) {
+        return MS_ERR_STATE;
+    }
+    ms_err_t err = ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY, &pub);
+    if (!err) {
+        err = instance_id_of(&pub, iid);
+    }
+    if (!err) {
+        err = encode_claims(caller, nonce, nonce_len, iid, &plen);
+    }
+    if (!err) {
+        err = sig_structure_hash(protected_hdr, sizeof protected_hdr, g_att.payload, plen, hash);
+    }
+    if (!err) {
+        err = ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY, hash, der,
+                                   sizeof der, &der_len);
+    }
+    if (!err) {
+        err = der_to_raw(der, der_len, raw);
+    }
+    if (err) {
+        return err;
+    }
+    ms_cbor_enc_t e;
+    ms_cbor_enc_init(&e, out, cap);
+    ms_cbor_put_tag(&e, COSE_TAG_SIGN1);
+    ms_cbor_put_array(&e, 4);
+    ms_cbor_put_bstr(&e, protected_hdr, sizeof protected_hdr);
+    ms_cbor_put_map(&e, 0);
+    ms_cbor_put_bstr(&e, g_att.payload, plen);
+    ms_cbor_put_bstr(&e, raw, sizeof raw);
+    return ms_cbor_enc_finish(&e, out_len);
+}
+
+/* ---- verification ----------------------------------------------------------- */
+
+static ms_err_t copy_bstr(ms_cbor_dec_t *d, uint8_t *out, size_t min, size_t max, size_t *n)
+{
+    const uint8_t *p;
+    size_t len;
+    ms_err_t err = ms_cbor_get_bstr(d, &p, &len);
+    if (err) {
+        return err;
+    }
+    if (len < min || len > max) {
+        return MS_ERR_FORMAT;
+    }
+    memcpy(out, p, len);
+    if (n != NULL) {
+        *n = len;
+    }
+    return MS_OK;
+}
+
+static ms_err_t copy_tstr(ms_cbor_dec_t *d, char *out, size_t max)
+{
+    const char *p;
+    size_t len;
+    ms_err_t err = ms_cbor_get_tstr(d, &p, &len);
+    if (err) {
+        return err;
+    }
+    if (len > max) {
+        return MS_ERR_FORMAT;
+    }
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return MS_OK;
+}
+
+static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
+{
+    uint64_t n;
+    ms_err_t err = ms_cbor_expect(d, MS_CBOR_MAP, &n);
+    unsigned seen = 0;
+    for (uint64_t i = 0; i < n && !err; i++) {
+        int64_t key, v;
+        err = ms_cbor_get_int(d, &key);
+        if (err) {
+            break;
+        }
+        switch (key) {
+        case MS_TEE_CLAIM_SW_TYPE:
+            err = copy_tstr(d, sw->type, MS_TEE_ATTEST_TYPE_MAX);
+            seen |= 1u;
+            break;
+        case MS_TEE_CLAIM_SW_VALUE:
+            err = copy_bstr(d, sw->measurement, MS_SHA256_LEN, MS_SHA256_LEN, NULL);
+            seen |= 2u;
+            break;
+        case MS_TEE_CLAIM_SW_VERSION:
+            err = copy_tstr(d, sw->version, MS_TEE_ATTEST_VERSION_MAX);
+            break;
+        case MS_TEE_CLAIM_SW_SEC_CNT:
+            err = ms_cbor_get_int(d, &v);
+            if (!err && (v < 0 || v > (int64_t)UINT32_MAX)) {
+                err = MS_ERR_FORMAT;
+            }
+            if (!err) {
+                sw->has_sec_cnt = true;
+                sw->sec_cnt = (uint32_t)v;
+            }
+            break;
+        default:
+            err = ms_cbor_skip(d);
+            break;
+        }
+    }
+    if (!err && seen != 3u) {
+        err = MS_ERR_FORMAT;
+    }
+    return err;
+}
+
+#define SEEN_NONCE 1u
+#define SEEN_IID 2u
+#define SEEN_CLIENT 4u
+#define SEEN_LIFECYCLE 8u
+#define SEEN_IMPL 16u
+#define SEEN_SW 32u
+#define SEEN_ALL 63u
+
+ms_err_t ms_tee_attest_parse_claims(const uint8_t *p, size_t len, ms_tee_attest_claims_t *c)
+{
+    if (p == NULL || c == NULL) {
+        return MS_ERR_ARG;
+    }
+    memset(c, 0, sizeof *c);
+    ms_cbor_dec_t d;
+    uint64_t n;
+    unsigned seen = 0;
+    ms_cbor_dec_init(&d, p, len);
+    ms_err_t err = ms_cbor_expect(&d, MS_CBOR_MAP, &n);
+    for (uint64_t i = 0; i < n && !err; i++) {
+        int64_t key, v;
+        uint64_t count;
+        err = ms_cbor_get_int(&d, &key);
+        if (err) {
+            break;
+        }
+        switch (key) {
+        case MS_TEE_CLAIM_NONCE:
+            err = copy_bstr(&d, c->nonce, MS_TEE_ATTEST_NONCE_MIN, MS_TEE_ATTEST_NONCE_MAX,
+                            &c->nonce_len);
+            seen |= SEEN_NONCE;
+            break;
+        case MS_TEE_CLAIM_INSTANCE_ID:
+            err = copy_bstr(&d, c->instance_id, 33, 33, NULL);
+            seen |= SEEN_IID;
+            break;
+        case MS_TEE_CLAIM_CLIENT_ID:
+            err = ms_cbor_get_int(&d, &c->client_id);
+            seen |= SEEN_CLIENT;
+            break;
+        case MS_TEE_CLAIM_LIFECYCLE:
+            err = ms_cbor_get_int(&d, &v);
+            if (!err && (v < 0 || v > 0xffff)) {
+                err = MS_ERR_FORMAT;
+            }
+            c->lifecycle = (uint32_t)v;
+            seen |= SEEN_LIFECYCLE;
+            break;
+        case MS_TEE_CLAIM_IMPL_ID:
+            err = copy_bstr(&d, c->implementation_id, 32, 32, NULL);
+            seen |= SEEN_IMPL;
+            break;
+        case MS_TEE_CLAIM_BOOT_SEED:
+            err = copy_bstr(&d, c->boot_seed, 32, 32, NULL);
+            break;
+        case MS_TEE_CLAIM_SW_COMPONENTS:
+            err = ms_cbor_expect(&d, MS_CBOR_ARRAY, &count);
+            if (!err && (count == 0 || count > MS_TEE_ATTEST_MAX_SW)) {
+                err = MS_ERR_FORMAT;
+            }
+            for (uint64_t k = 0; k < count && !err; k++) {
+                err = parse_sw(&d, &c->sw[k]);
+            }
+            c->n_sw = (size_t)count;
+            seen |= SEEN_SW;
+            break;
+        default:
+            err = ms_cbor_skip(&d);
+            break;
+        }
+    }
+    if (!err && (seen != SEEN_ALL || d.pos != d.len)) {
+        err = MS_ERR_FORMAT;
+    }
+    return err;
+}
+
+ms_err_t ms_tee_attest_verify(const uint8_t *token, size_t len, const ms_p256_pub_t *pub,
+                              const uint8_t *nonce, size_t nonce_len,
+                              ms_tee_attest_claims_t *out)
+{
+    ms_cbor_dec_t d;
+    ms_cbor_item_t it;
+    const uint8_t *prot, *payload, *sig;
+    size_t prot_len, payload_len, sig_len;
+    uint64_t n;
+    if (token == NULL || pub == NULL || out == NULL || (nonce == NULL && nonce_len != 0)) {
+        return MS_ERR_ARG;
+    }
+    memset(out, 0, sizeof *out);
+    ms_cbor_dec_init(&d, token, len);
+    ms_err_t err = ms_cbor_next(&d, &it);
+    if (!err && (it.major != MS_CBOR_TAG || it.val != COSE_TAG_SIGN1)) {
+        err = MS_ERR_FORMAT;
+    }
+    if (!err) {
+        err = ms_cbor_expect(&d, MS_CBOR_ARRAY, &n);
+    }
+    if (!err && n != 4) {
+        err = MS_ERR_FORMAT;
+    }
+    if (!err) {
+        err = ms_cbor_get_bstr(&d, &prot, &prot_len);
+    }
+    if (!err) {
+        /* protected header must say exactly { 1: -7 } */
+        ms_cbor_dec_t h;
+        int64_t k = 0, alg = 0;
+        ms_cbor_dec_init(&h, prot, prot_len);
+        err = ms_cbor_expect(&h, MS_CBOR_MAP, &n);
+        if (!err && n != 1) {
+            err = MS_ERR_FORMAT;
+        }
+        if (!err) {
+            err = ms_cbor_get_int(&h, &k);
+        }
+        if (!err) {
+            err = ms_cbor_get_int(&h, &alg);
+        }
+        if (!err && (k != 1 || alg != COSE_ALG_ES256 || h.pos != h.len)) {
+            err = MS_ERR_UNSUPPORTED;
+        }
+    }
+    if (!err) {
+        err = ms_cbor_skip(&d);   /* unprotected header: not trusted, not used */
+    }
+    if (!err) {
+        err = ms_cbor_get_bstr(&d, &payload, &payload_len);
+    }
+    if (!err) {
+        err = ms_cbor_get_bstr(&d, &sig, &sig_len);
+    }
+    if (!err && (sig_len != 64 || d.pos != d.len)) {
+        err = MS_ERR_FORMAT;
+    }
+    if (err) {
+        return err;
+    }
+    uint8_t hash[MS_SHA256_LEN], der[MS_P256_SIG_DER_MAX];
+    err = sig_structure_hash(prot, prot_len, payload, payload_len, hash);
+    if (err) {
+        return err;
+    }
+    size_t der_len = raw_to_der(sig, der);
+    err = ms_p256_verify(pub, hash, der, der_len);
+    if (err) {
+        return MS_ERR_SIGNATURE;
+    }
+    err = ms_tee_attest_parse_claims(payload, payload_len, out);
+    if (err) {
+        return err;
+    }
+    uint8_t iid[33];
+    err = instance_id_of(pub, iid);
+    if (err) {
+        return err;
+    }
+    if (!ms_ct_equal(iid, out->instance_id, sizeof iid)) {
+        return MS_ERR_KEY_MISMATCH;
+    }
+    if (nonce != NULL &&
+        (nonce_len != out->nonce_len || !ms_ct_equal(nonce, out->nonce, nonce_len))) {
+        return MS_ERR_AUTH;
+    }
+    return MS_OK;
+}

@@ -1,0 +1,340 @@
+/*
+ * psa_storage.c - the secure storage partition: PSA ITS and PS over two
+ * encrypted, rollback-protected stores, and the metering registers (M8, M9).
+ *
+ * Invariants:
+ *   - The stores' keys are derived here from the HUK and live only in this
+ *     file's static state (the partition's private memory); no function
+ *     returns them.
+ *   - Every PSA entry point validates its arguments before the store sees
+ *     them, and returns a PSA status, never an ms_err_t.
+ *   - The meter registers are one object, so energy and balance change in a
+ *     single power-fail atomic record write.
+ */
+#include "meterseal/tee_storage.h"
+
+#include <string.h>
+
+#include "meterseal/crypto.h"
+#include "meterseal/tee.h"
+
+#define ITS_INDEX_CAP (2u * MS_TEE_ITS_MAX_OBJECTS)
+#define PS_INDEX_CAP  (2u * MS_TEE_PS_MAX_OBJECTS)
+
+#define SUPPORTED_FLAGS (PSA_STORAGE_FLAG_WRITE_ONCE | PSA_STORAGE_FLAG_NO_CONFIDENTIALITY | \
+                         PSA_STORAGE_FLAG_NO_REPLAY_PROTECTION)
+
+static struct {
+    ms_tee_store_t its;
+    ms_tee_store_t ps;
+    ms_tee_store_entry_t its_index[ITS_INDEX_CAP];
+    ms_tee_store_entry_t ps_index[PS_INDEX_CAP];
+    uint8_t its_work[MS_TEE_STORE_WORK_LEN(MS_TEE_ITS_MAX_DATA)];
+    uint8_t ps_work[MS_TEE_STORE_WORK_LEN(MS_TEE_PS_MAX_DATA)];
+    ms_flash_area_t its_area;
+    ms_flash_area_t ps_area;
+} g_storage;
+
+/* Why ITS / PS is not mounted (sticky until the next init). */
+static ms_err_t g_its_err = MS_ERR_STATE;
+static ms_err_t g_ps_err = MS_ERR_STATE;
+
+/* Key derivation (docs/secure-storage.md): HKDF-SHA256(salt, HUK, label). */
+static ms_err_t derive(const uint8_t huk[MS_TEE_HUK_LEN], const char *label,
+                       uint8_t out[MS_TEE_STORE_KEY_LEN])
+{
+    static const uint8_t salt[] = "MeterSeal secure storage v1";
+    return ms_hkdf_sha256(salt, sizeof salt - 1u, huk, MS_TEE_HUK_LEN,
+                          (const uint8_t *)label, strlen(label), out, MS_TEE_STORE_KEY_LEN);
+}
+
+static ms_err_t mount_one(ms_tee_store_t *st, const ms_flash_area_t *area, uint32_t nvc,
+                          ms_tee_store_entry_t *index, size_t cap, size_t max_objects,
+                          size_t max_data, uint8_t *work, size_t work_len,
+                          const uint8_t huk[MS_TEE_HUK_LEN], const char *enc_label,
+                          const char *mac_label)
+{
+    uint8_t enc[MS_TEE_STORE_KEY_LEN], mac[MS_TEE_STORE_KEY_LEN];
+    ms_tee_store_config_t cfg = {
+        .area = area, .nvc_id = nvc, .index = index, .index_cap = cap,
+        .max_objects = max_objects, .max_data = max_data, .work = work, .work_len = work_len,
+    };
+    ms_err_t err = derive(huk, enc_label, enc);
+    if (!err) {
+        err = derive(huk, mac_label, mac);
+    }
+    if (!err) {
+        err = ms_tee_store_mount(st, &cfg, enc, mac);
+    }
+    ms_secure_zero(enc, sizeof enc);
+    ms_secure_zero(mac, sizeof mac);
+    return err;
+}
+
+ms_err_t ms_tee_storage_init(const ms_flash_area_t *its_area, const ms_flash_area_t *ps_area)
+{
+    uint8_t huk[MS_TEE_HUK_LEN];
+    if (its_area == NULL || ps_area == NULL) {
+        return MS_ERR_ARG;
+    }
+    ms_tee_storage_deinit();
+    g_storage.its_area = *its_area;
+    g_storage.ps_area = *ps_area;
+    ms_err_t err = ms_tee_hal_huk(huk);
+    g_its_err = err ? err : MS_ERR_STATE;
+    g_ps_err = g_its_err;
+    if (!err) {
+        err = g_its_err = mount_one(&g_storage.its, &g_storage.its_area, MS_TEE_NVC_ITS,
+                        g_storage.its_index, ITS_INDEX_CAP, MS_TEE_ITS_MAX_OBJECTS,
+                        MS_TEE_ITS_MAX_DATA, g_storage.its_work, sizeof g_storage.its_work,
+                        huk, "ITS record key", "ITS state key");
+    }
+    if (!err) {
+        err = g_ps_err = mount_one(&g_storage.ps, &g_storage.ps_area, MS_TEE_NVC_PS,
+                        g_storage.ps_index, PS_INDEX_CAP, MS_TEE_PS_MAX_OBJECTS,
+                        MS_TEE_PS_MAX_DATA, g_storage.ps_work, sizeof g_storage.ps_work,
+                        huk, "PS record key", "PS state key");
+    }
+    ms_secure_zero(huk, sizeof huk);
+    return err;
+}
+
+void ms_tee_storage_deinit(void)
+{
+    ms_tee_store_unmount(&g_storage.its);
+    ms_tee_store_unmount(&g_storage.ps);
+    ms_secure_zero(g_storage.its_work, sizeof g_storage.its_work);
+    ms_secure_zero(g_storage.ps_work, sizeof g_storage.ps_work);
+    g_its_err = MS_ERR_STATE;
+    g_ps_err = MS_ERR_STATE;
+}
+
+/* Status of a store that is not mounted: rollback/corruption stays visible. */
+static psa_status_t not_mounted(const ms_tee_store_t *st)
+{
+    ms_err_t err = st == &g_storage.its ? g_its_err : g_ps_err;
+    return ms_tee_psa_status(err == MS_OK ? MS_ERR_STATE : err);
+}
+
+ms_tee_store_t *ms_tee_storage_its(void)
+{
+    return g_storage.its.mounted ? &g_storage.its : NULL;
+}
+
+ms_tee_store_t *ms_tee_storage_ps(void)
+{
+    return g_storage.ps.mounted ? &g_storage.ps : NULL;
+}
+
+/* ---- shared PSA semantics ------------------------------------------------- */
+
+static psa_status_t do_set(ms_tee_store_t *st, psa_storage_uid_t uid, size_t len,
+                           const void *data, psa_storage_create_flags_t flags)
+{
+    if (uid == 0 || (data == NULL && len != 0)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if ((flags & ~SUPPORTED_FLAGS) != 0) {
+        return PSA_ERROR_NOT_SUPPORTED;
+    }
+    if (!st->mounted) {
+        return not_mounted(st);
+    }
+    return ms_tee_psa_status(ms_tee_store_set(st, uid, data, len, flags));
+}
+
+static psa_status_t do_get(ms_tee_store_t *st, psa_storage_uid_t uid, size_t off,
+                           size_t len, void *data, size_t *out_len)
+{
+    if (uid == 0 || out_len == NULL || (data == NULL && len != 0)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if (!st->mounted) {
+        return not_mounted(st);
+    }
+    return ms_tee_psa_status(ms_tee_store_get(st, uid, off, data, len, out_len));
+}
+
+static psa_status_t do_info(ms_tee_store_t *st, psa_storage_uid_t uid,
+                            struct psa_storage_info_t *info)
+{
+    size_t size = 0;
+    uint32_t flags = 0;
+    if (uid == 0 || info == NULL) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if (!st->mounted) {
+        return not_mounted(st);
+    }
+    ms_err_t err = ms_tee_store_info(st, uid, &size, &flags);
+    if (err) {
+        return ms_tee_psa_status(err);
+    }
+    info->capacity = size;
+    info->size = size;
+    info->flags = flags;
+    return PSA_SUCCESS;
+}
+
+static psa_status_t do_remove(ms_tee_store_t *st, psa_storage_uid_t uid)
+{
+    if (uid == 0) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if (!st->mounted) {
+        return not_mounted(st);
+    }
+    return ms_tee_psa_status(ms_tee_store_remove(st, uid));
+}
+
+/* ---- PSA Internal Trusted Storage ------------------------------------------ */
+
+psa_status_t psa_its_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+                         psa_storage_create_flags_t create_flags)
+{
+    return do_set(&g_storage.its, uid, data_length, p_data, create_flags);
+}
+
+psa_status_t psa_its_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+                         void *p_data, size_t *p_data_length)
+{
+    return do_get(&g_storage.its, uid, data_offset, data_length, p_data, p_data_length);
+}
+
+psa_status_t psa_its_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
+{
+    return do_info(&g_storage.its, uid, p_info);
+}
+
+psa_status_t psa_its_remove(psa_storage_uid_t uid)
+{
+    return do_remove(&g_storage.its, uid);
+}
+
+/* ---- PSA Protected Storage ---------------------------------------------------- */
+
+psa_status_t psa_ps_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+                        psa_storage_create_flags_t create_flags)
+{
+    return do_set(&g_storage.ps, uid, data_length, p_data, create_flags);
+}
+
+psa_status_t psa_ps_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+                        void *p_data, size_t *p_data_length)
+{
+    return do_get(&g_storage.ps, uid, data_offset, data_length, p_data, p_data_length);
+}
+
+psa_status_t psa_ps_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
+{
+    return do_info(&g_storage.ps, uid, p_info);
+}
+
+psa_status_t psa_ps_remove(psa_storage_uid_t uid)
+{
+    return do_remove(&g_storage.ps, uid);
+}
+
+psa_status_t psa_ps_create(psa_storage_uid_t uid, size_t capacity,
+                           psa_storage_create_flags_t create_flags)
+{
+    (void)uid;
+    (void)capacity;
+    (void)create_flags;
+    return PSA_ERROR_NOT_SUPPORTED;
+}
+
+psa_status_t psa_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
+                                 size_t data_length, const void *p_data)
+{
+    (void)uid;
+    (void)data_offset;
+    (void)data_length;
+    (void)p_data;
+    return PSA_ERROR_NOT_SUPPORTED;
+}
+
+uint32_t psa_ps_get_support(void)
+{
+    return 0;
+}
+
+/* ---- metering registers --------------------------------------------------------- */
+
+#define METER_REC_LEN 24u
+
+static void meter_encode(const ms_tee_meter_reg_t *r, uint8_t out[METER_REC_LEN])
+{
+    uint64_t v[3] = { r->energy_wh, (uint64_t)r->balance_milli, r->updates };
+    for (int i = 0; i < 3; i++) {
+        for (int b = 0; b < 8; b++) {
+            out[8 * i + b] = (uint8_t)(v[i] >> (8 * b));
+        }
+    }
+}
+
+static void meter_decode(const uint8_t in[METER_REC_LEN], ms_tee_meter_reg_t *r)
+{
+    uint64_t v[3] = { 0, 0, 0 };
+    for (int i = 0; i < 3; i++) {
+        for (int b = 0; b < 8; b++) {
+            v[i] |= (uint64_t)in[8 * i + b] << (8 * b);
+        }
+    }
+    r->energy_wh = v[0];
+    /* two's complement back to signed without implementation-defined casts */
+    r->balance_milli = v[1] <= (uint64_t)INT64_MAX ? (int64_t)v[1]
+                       : -(int64_t)(~v[1]) - 1;
+    r->updates = v[2];
+}
+
+ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out)
+{
+    uint8_t buf[METER_REC_LEN];
+    size_t got = 0;
+    if (out == NULL) {
+        return MS_ERR_ARG;
+    }
+    memset(out, 0, sizeof *out);
+    if (!g_storage.ps.mounted) {
+        return g_ps_err == MS_OK ? MS_ERR_STATE : g_ps_err;
+    }
+    ms_err_t err = ms_tee_store_get(&g_storage.ps, MS_TEE_UID_METER, 0, buf, sizeof buf, &got);
+    if (err == MS_ERR_NOT_FOUND) {
+        return MS_OK;
+    }
+    if (err) {
+        return err;
+    }
+    if (got != METER_REC_LEN) {
+        return MS_ERR_TEE_CORRUPT;
+    }
+    meter_decode(buf, out);
+    return MS_OK;
+}
+
+ms_err_t ms_tee_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
+                          ms_tee_meter_reg_t *out)
+{
+    ms_tee_meter_reg_t r;
+    uint8_t buf[METER_REC_LEN];
+    ms_err_t err = ms_tee_meter_read(&r);
+    if (err) {
+        return err;
+    }
+    if (energy_wh > UINT64_MAX - r.energy_wh ||
+        (balance_delta_milli > 0 && r.balance_milli > INT64_MAX - balance_delta_milli) ||
+        (balance_delta_milli < 0 && r.balance_milli < INT64_MIN - balance_delta_milli) ||
+        r.updates == UINT64_MAX) {
+        return MS_ERR_ARG;
+    }
+    r.energy_wh += energy_wh;
+    r.balance_milli += balance_delta_milli;
+    r.updates++;
+    meter_encode(&r, buf);
+    err = ms_tee_store_set(&g_storage.ps, MS_TEE_UID_METER, buf, sizeof buf, 0);
+    if (!err && out != NULL) {
+        *out = r;
+    }
+    return err;
+}

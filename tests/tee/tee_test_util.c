@@ -1,0 +1,98 @@
+/*
+ * tee_test_util.c - see tee_test_util.h.
+ */
+#include "tee_test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tee_hooks_host.h"
+
+static ms_err_t c_read(void *dev, uint32_t off, void *buf, size_t len)
+{
+    tt_flash_t *f = dev;
+    return f->sim.flash.ops->read(&f->sim, off, buf, len);
+}
+
+static ms_err_t c_write(void *dev, uint32_t off, const void *buf, size_t len)
+{
+    tt_flash_t *f = dev;
+    f->writes++;
+    f->write_bytes += len;
+    return f->sim.flash.ops->write(&f->sim, off, buf, len);
+}
+
+static ms_err_t c_erase(void *dev, uint32_t off, size_t len)
+{
+    tt_flash_t *f = dev;
+    for (size_t s = off / f->counted.sector_size;
+         s < (off + len) / f->counted.sector_size && s < TT_MAX_SECTORS; s++) {
+        f->erases[s]++;
+    }
+    return f->sim.flash.ops->erase(&f->sim, off, len);
+}
+
+static const struct ms_flash_ops counted_ops = { c_read, c_write, c_erase };
+
+void tt_flash_open(tt_flash_t *f, uint32_t sectors, uint32_t sector_size, uint32_t align)
+{
+    memset(f, 0, sizeof *f);
+    if (ms_flash_sim_open(&f->sim, NULL, sectors * sector_size, sector_size, align, 0xff)) {
+        fprintf(stderr, "flash sim open failed\n");
+        abort();
+    }
+    f->counted = f->sim.flash;
+    f->counted.ops = &counted_ops;
+    f->counted.dev = f;
+    f->area.flash = &f->counted;
+    f->area.off = 0;
+    f->area.size = sectors * sector_size;
+}
+
+void tt_flash_close(tt_flash_t *f)
+{
+    ms_flash_sim_close(&f->sim);
+}
+
+void tt_store_init(tt_store_t *t, uint32_t sectors, uint32_t sector_size, uint32_t align,
+                   size_t max_objects, size_t max_data)
+{
+    memset(t, 0, sizeof *t);
+    tt_flash_open(&t->flash, sectors, sector_size, align);
+    ms_host_tee_nvc_set(TT_NVC, 0);
+    for (size_t i = 0; i < MS_TEE_STORE_KEY_LEN; i++) {
+        t->enc_key[i] = (uint8_t)(0x10 + i);
+        t->mac_key[i] = (uint8_t)(0x80 + i);
+    }
+    t->cfg.area = &t->flash.area;
+    t->cfg.nvc_id = TT_NVC;
+    t->cfg.index = t->index;
+    t->cfg.index_cap = 2 * max_objects < 64 ? 2 * max_objects : 64;
+    t->cfg.max_objects = max_objects;
+    t->cfg.max_data = max_data;
+    t->cfg.work = t->work;
+    t->cfg.work_len = sizeof t->work;
+}
+
+ms_err_t tt_store_mount(tt_store_t *t)
+{
+    return ms_tee_store_mount(&t->st, &t->cfg, t->enc_key, t->mac_key);
+}
+
+void tt_store_close(tt_store_t *t)
+{
+    ms_tee_store_unmount(&t->st);
+    tt_flash_close(&t->flash);
+}
+
+void tt_fill(uint8_t *buf, size_t len, uint64_t uid, uint32_t ver)
+{
+    uint32_t x = (uint32_t)(uid * 2654435761u) ^ (ver * 40503u) ^ 0x9e3779b9u;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (uint8_t)x;
+    }
+}

@@ -1,0 +1,366 @@
+/*
+ * test_dispatch.c - the secure API boundary (M11): every pointer and length
+ * checked against the caller's memory, unknown calls refused, reserved
+ * objects and other partitions' keys out of reach, and the services
+ * reachable through it with the documented vector layouts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "meterseal/crypto.h"
+#include "meterseal/tee_attest.h"
+#include "meterseal/tee_dispatch.h"
+#include "meterseal/tee_keystore.h"
+#include "meterseal/tee_rng.h"
+#include "meterseal/tee_storage.h"
+#include "tee_hooks_host.h"
+#include "tee_test_util.h"
+
+static tt_flash_t g_its, g_ps;
+static uint8_t g_ns[8192];          /* the Non-secure world's memory */
+static uint8_t g_secure[64];        /* memory the NSPE must not name */
+static ms_tee_caller_t g_nspe;
+
+static int setup(void **state)
+{
+    (void)state;
+    uint8_t huk[MS_TEE_HUK_LEN];
+    memset(huk, 0x77, sizeof huk);
+    tt_flash_open(&g_its, 4, 4096, 8);
+    tt_flash_open(&g_ps, 4, 4096, 8);
+    ms_host_tee_set_huk(huk);
+    ms_host_tee_nvc_set(MS_TEE_NVC_ITS, 0);
+    ms_host_tee_nvc_set(MS_TEE_NVC_PS, 0);
+    ms_tee_dispatch_set_check(NULL);
+    memset(g_ns, 0, sizeof g_ns);
+    memset(g_secure, 0x5e, sizeof g_secure);
+    g_nspe.id = MS_TEE_PART_NSPE;
+    g_nspe.mem_base = (uintptr_t)g_ns;
+    g_nspe.mem_len = sizeof g_ns;
+    ms_image_measurement_t meas;
+    memset(&meas, 0, sizeof meas);
+    const char *types[1] = { "SPE" };
+    uint8_t impl[32] = { 0 };
+    if (ms_tee_rng_init(NULL, NULL, 4) || ms_tee_storage_init(&g_its.area, &g_ps.area) ||
+        ms_tee_keystore_provision_identity(NULL) ||
+        ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, &meas, types, 1, impl, 0x3000)) {
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ms_tee_storage_deinit();
+    tt_flash_close(&g_its);
+    tt_flash_close(&g_ps);
+    return 0;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    put_u32(p, (uint32_t)v);
+    put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* ITS set of uid with data placed in NS memory. */
+static psa_status_t ns_its_set(uint64_t uid, const void *data, size_t len)
+{
+    uint8_t *hdr = g_ns, *buf = g_ns + 64;
+    put_u64(hdr, uid);
+    put_u32(hdr + 8, 0);
+    memcpy(buf, data, len);
+    ms_tee_invec_t in[2] = { { hdr, 12 }, { buf, len } };
+    return ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 2, NULL, 0);
+}
+
+static psa_status_t ns_get(uint32_t sid, uint64_t uid, uint8_t *out, size_t cap, size_t *n)
+{
+    uint8_t *hdr = g_ns + 16;
+    put_u64(hdr, uid);
+    put_u32(hdr + 8, 0);
+    ms_tee_invec_t in[1] = { { hdr, 12 } };
+    ms_tee_outvec_t o[1] = { { out, cap } };
+    psa_status_t s = ms_tee_call(&g_nspe, sid, MS_TEE_STORAGE_GET, in, 1, o, 1);
+    *n = o[0].len;
+    return s;
+}
+
+static void test_storage_roundtrip_through_the_boundary(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    assert_int_equal(ns_its_set(5, "hello", 5), PSA_SUCCESS);
+    assert_int_equal(ns_get(MS_TEE_SID_ITS, 5, g_ns + 1024, 64, &n), PSA_SUCCESS);
+    assert_int_equal(n, 5);
+    assert_memory_equal(g_ns + 1024, "hello", 5);
+    assert_int_equal(ns_get(MS_TEE_SID_PS, 5, g_ns + 1024, 64, &n), PSA_ERROR_DOES_NOT_EXIST);
+}
+
+static void test_in_vector_outside_caller_memory_is_refused(void **state)
+{
+    (void)state;
+    uint8_t hdr[12] = { 9 };   /* on the secure stack, not in g_ns */
+    size_t n;
+    ms_tee_invec_t in[2] = { { hdr, 12 }, { g_ns, 4 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 2, NULL, 0),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    assert_int_equal(ns_get(MS_TEE_SID_ITS, 9, g_ns + 1024, 64, &n), PSA_ERROR_DOES_NOT_EXIST);
+}
+
+static void test_vector_straddling_the_region_end_is_refused(void **state)
+{
+    (void)state;
+    ms_tee_invec_t in[2] = { { g_ns, 12 }, { g_ns + sizeof g_ns - 4, 5 } };
+    put_u64(g_ns, 3);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 2, NULL, 0),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    in[1].len = 4;
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 2, NULL, 0),
+                     PSA_SUCCESS);
+}
+
+static void test_wrapping_pointer_is_refused(void **state)
+{
+    (void)state;
+    ms_tee_invec_t in[2] = { { g_ns, 12 }, { (const void *)(UINTPTR_MAX - 3), 16 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 2, NULL, 0),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+}
+
+static void test_out_vector_into_secure_memory_is_refused_and_untouched(void **state)
+{
+    (void)state;
+    size_t n;
+    assert_int_equal(ns_its_set(6, "abc", 3), PSA_SUCCESS);
+    assert_int_equal(ns_get(MS_TEE_SID_ITS, 6, g_secure, sizeof g_secure, &n),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    for (size_t i = 0; i < sizeof g_secure; i++) {
+        assert_int_equal(g_secure[i], 0x5e);
+    }
+}
+
+static void test_counts_and_lengths_are_bounded(void **state)
+{
+    (void)state;
+    ms_tee_invec_t in[5] = { { g_ns, 12 }, { g_ns, 1 }, { g_ns, 1 }, { g_ns, 1 }, { g_ns, 1 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 5, NULL, 0),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    ms_tee_invec_t big[2] = { { g_ns, 12 }, { g_ns, MS_TEE_MAX_IOVEC_LEN + 1 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, big, 2, NULL, 0),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    ms_tee_invec_t null_with_len[2] = { { g_ns, 12 }, { NULL, 4 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, null_with_len, 2,
+                                 NULL, 0), PSA_ERROR_PROGRAMMER_ERROR);
+}
+
+static void test_wrong_vector_shape_is_a_programmer_error(void **state)
+{
+    (void)state;
+    ms_tee_invec_t in[1] = { { g_ns, 7 } };   /* uid needs 8 bytes + offset */
+    ms_tee_outvec_t out[1] = { { g_ns + 100, 10 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_GET, in, 1, out, 1),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+}
+
+static void test_unknown_service_and_function_are_refused(void **state)
+{
+    (void)state;
+    ms_tee_outvec_t out[1] = { { g_ns, 8 } };
+    assert_int_equal(ms_tee_call(&g_nspe, 0x99, 1, NULL, 0, out, 1),
+                     PSA_ERROR_CONNECTION_REFUSED);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_RNG, 42, NULL, 0, out, 1),
+                     PSA_ERROR_NOT_SUPPORTED);
+    put_u64(g_ns + 32, 1);
+    ms_tee_invec_t in[1] = { { g_ns + 32, 8 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, -3, in, 1, NULL, 0),
+                     PSA_ERROR_NOT_SUPPORTED);
+}
+
+static void test_reserved_uids_are_out_of_reach_of_the_nspe(void **state)
+{
+    (void)state;
+    size_t n;
+    assert_int_equal(ms_tee_meter_add(10, 10, NULL), MS_OK);
+    assert_int_equal(ns_get(MS_TEE_SID_PS, MS_TEE_UID_METER, g_ns + 1024, 64, &n),
+                     PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(ns_get(MS_TEE_SID_ITS, MS_TEE_UID_KEY_BASE + MS_TEE_KEY_IDENTITY,
+                            g_ns + 1024, 64, &n), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(ns_its_set(MS_TEE_UID_DEVICE_ID, "x", 1), PSA_ERROR_NOT_PERMITTED);
+}
+
+static void test_sign_via_boundary_verifies_with_exported_key(void **state)
+{
+    (void)state;
+    uint8_t *key = g_ns, *hash = g_ns + 8, *sig = g_ns + 64, *pub = g_ns + 200;
+    put_u32(key, MS_TEE_KEY_IDENTITY);
+    memset(hash, 0x61, 32);
+    ms_tee_invec_t in[2] = { { key, 4 }, { hash, 32 } };
+    ms_tee_outvec_t out[1] = { { sig, 80 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_CRYPTO, MS_TEE_CRYPTO_SIGN, in, 2, out, 1),
+                     PSA_SUCCESS);
+    ms_tee_outvec_t pout[1] = { { pub, 65 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_CRYPTO, MS_TEE_CRYPTO_EXPORT, in, 1, pout,
+                                 1), PSA_SUCCESS);
+    assert_int_equal(pout[0].len, 65);
+    ms_p256_pub_t p;
+    memcpy(p.q, pub, 65);
+    assert_int_equal(ms_p256_verify(&p, hash, sig, out[0].len), MS_OK);
+}
+
+static void test_nspe_cannot_use_the_image_key(void **state)
+{
+    (void)state;
+    ms_p256_priv_t priv;
+    ms_p256_pub_t pub;
+    ms_tee_key_policy_t p = { MS_TEE_USE_ECDH, MS_TEE_PART_BIT(MS_TEE_PART_BOOT) };
+    assert_int_equal(ms_p256_keygen(&priv, &pub), MS_OK);
+    assert_int_equal(ms_tee_key_import(MS_TEE_PART_BOOT, MS_TEE_KEY_IMAGE_DEC, MS_TEE_KEY_P256,
+                                       priv.d, 32, &p), MS_OK);
+    put_u32(g_ns, MS_TEE_KEY_IMAGE_DEC);
+    memcpy(g_ns + 8, pub.q, 65);
+    ms_tee_invec_t in[2] = { { g_ns, 4 }, { g_ns + 8, 65 } };
+    ms_tee_outvec_t out[1] = { { g_ns + 100, 32 } };
+    memset(g_ns + 100, 0xcc, 32);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_CRYPTO, MS_TEE_CRYPTO_ECDH, in, 2, out, 1),
+                     PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(out[0].len, 0);
+    assert_int_equal(g_ns[100], 0xcc);
+    /* the boot partition may */
+    ms_tee_caller_t boot = g_nspe;
+    boot.id = MS_TEE_PART_BOOT;
+    out[0].len = 32;
+    assert_int_equal(ms_tee_call(&boot, MS_TEE_SID_CRYPTO, MS_TEE_CRYPTO_ECDH, in, 2, out, 1),
+                     PSA_SUCCESS);
+}
+
+static void test_attestation_token_through_the_boundary(void **state)
+{
+    (void)state;
+    ms_p256_pub_t pub;
+    ms_tee_attest_claims_t c;
+    memset(g_ns, 0x4e, 16);
+    ms_tee_invec_t in[1] = { { g_ns, 16 } };
+    ms_tee_outvec_t out[1] = { { g_ns + 64, 1024 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ATTEST, MS_TEE_ATTEST_TOKEN, in, 1, out,
+                                 1), PSA_SUCCESS);
+    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, &pub),
+                     MS_OK);
+    assert_int_equal(ms_tee_attest_verify(g_ns + 64, out[0].len, &pub, g_ns, 16, &c), MS_OK);
+    assert_int_equal(c.client_id, MS_TEE_PART_NSPE);
+}
+
+static void test_meter_and_rng_through_the_boundary(void **state)
+{
+    (void)state;
+    put_u64(g_ns, 250);
+    put_u64(g_ns + 8, (uint64_t)-500);
+    ms_tee_invec_t in[1] = { { g_ns, 16 } };
+    ms_tee_outvec_t out[1] = { { g_ns + 32, 24 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_METER, MS_TEE_METER_ADD, in, 1, out, 1),
+                     PSA_SUCCESS);
+    ms_tee_meter_reg_t r;
+    assert_int_equal(ms_tee_meter_read(&r), MS_OK);
+    assert_int_equal(r.energy_wh, 250);
+    assert_int_equal(r.balance_milli, -500);
+    assert_int_equal(g_ns[32], 250);
+    ms_tee_outvec_t rnd[1] = { { g_ns + 100, 64 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, rnd, 1),
+                     PSA_SUCCESS);
+    assert_int_equal(rnd[0].len, 64);
+    rnd[0].len = MS_TEE_RNG_MAX_REQUEST + 1;
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, rnd, 1),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+}
+
+static void test_message_form_decodes_into_checked_vectors(void **state)
+{
+    (void)state;
+    uint8_t msg[12 + 8 * 2];
+    size_t outs[MS_TEE_MAX_IOVEC];
+    memcpy(g_ns + 100, "payload", 7);
+    put_u64(g_ns + 200, 77);
+    put_u32(g_ns + 208, 0);
+    put_u32(msg, MS_TEE_SID_ITS);
+    put_u32(msg + 4, MS_TEE_STORAGE_SET);
+    msg[8] = 2;
+    msg[9] = 0;
+    msg[10] = msg[11] = 0;
+    put_u32(msg + 12, 200);
+    put_u32(msg + 16, 12);
+    put_u32(msg + 20, 100);
+    put_u32(msg + 24, 7);
+    assert_int_equal(ms_tee_dispatch_message(&g_nspe, msg, sizeof msg, outs), PSA_SUCCESS);
+    size_t n;
+    assert_int_equal(ns_get(MS_TEE_SID_ITS, 77, g_ns + 1024, 64, &n), PSA_SUCCESS);
+    assert_int_equal(n, 7);
+    /* malformed forms */
+    assert_int_equal(ms_tee_dispatch_message(&g_nspe, msg, sizeof msg - 1, outs),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    msg[10] = 1;
+    assert_int_equal(ms_tee_dispatch_message(&g_nspe, msg, sizeof msg, outs),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    msg[10] = 0;
+    put_u32(msg + 20, sizeof g_ns - 3);   /* past the region */
+    assert_int_equal(ms_tee_dispatch_message(&g_nspe, msg, sizeof msg, outs),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    msg[8] = 5;
+    assert_int_equal(ms_tee_dispatch_message(&g_nspe, msg, sizeof msg, outs),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+}
+
+static bool deny_writes(const ms_tee_caller_t *c, uintptr_t addr, size_t len, bool write)
+{
+    (void)c;
+    (void)addr;
+    (void)len;
+    return !write;
+}
+
+static void test_platform_range_check_is_consulted(void **state)
+{
+    (void)state;
+    size_t n;
+    assert_int_equal(ns_its_set(8, "z", 1), PSA_SUCCESS);
+    ms_tee_dispatch_set_check(deny_writes);
+    assert_int_equal(ns_get(MS_TEE_SID_ITS, 8, g_ns + 1024, 8, &n), PSA_ERROR_PROGRAMMER_ERROR);
+    ms_tee_dispatch_set_check(NULL);
+    assert_int_equal(ns_get(MS_TEE_SID_ITS, 8, g_ns + 1024, 8, &n), PSA_SUCCESS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T_(test_storage_roundtrip_through_the_boundary),
+        T_(test_in_vector_outside_caller_memory_is_refused),
+        T_(test_vector_straddling_the_region_end_is_refused),
+        T_(test_wrapping_pointer_is_refused),
+        T_(test_out_vector_into_secure_memory_is_refused_and_untouched),
+        T_(test_counts_and_lengths_are_bounded),
+        T_(test_wrong_vector_shape_is_a_programmer_error),
+        T_(test_unknown_service_and_function_are_refused),
+        T_(test_reserved_uids_are_out_of_reach_of_the_nspe),
+        T_(test_sign_via_boundary_verifies_with_exported_key),
+        T_(test_nspe_cannot_use_the_image_key),
+        T_(test_attestation_token_through_the_boundary),
+        T_(test_meter_and_rng_through_the_boundary),
+        T_(test_message_form_decodes_into_checked_vectors),
+        T_(test_platform_range_check_is_consulted),
+#undef T_
+    };
+    return cmocka_run_group_tests_name("tee_dispatch", tests, NULL, NULL);
+}
