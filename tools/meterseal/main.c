@@ -21,7 +21,8 @@
     X(keys)              \
     X(sign)              \
     X(verify)            \
-    X(inspect)
+    X(inspect)           \
+    X(chip)
 
 #define MS_CLI_DECLARE_(g) extern const ms_cli_group_t ms_cli_group_##g;
 MS_CLI_GROUPS(MS_CLI_DECLARE_)

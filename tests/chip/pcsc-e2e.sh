@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# pcsc-e2e.sh - the chip through a real PC/SC stack: our own pcscd with
+# Debian's vsmartcard vpcd driver, the chip emulator as the virtual card,
+# `meterseal chip write` as the factory writer and opensc-tool as a PC/SC
+# client written elsewhere.
+#
+#   pcsc-e2e.sh <meterseal-chip> <meterseal-chip-emu> [<meterseal>]
+#
+# Shows: a full factory run; the COS answering opensc-tool; a plain download
+# refused in COS mode; a power cut mid-download resumed by the writer; a
+# licence for another chip refused (6982); the vendor's licence budget; an
+# 84 DE loader reload and a second download.
+#
+# pcscd's socket path is fixed (/run/pcscd), so the test runs in a private
+# mount namespace with its own /run/pcscd when it can (root in CI): a system
+# pcscd is never touched. Exit 77 (skip) only when pcscd or the vpcd driver
+# is missing, or a system pcscd is running and no namespace can be made.
+set -euo pipefail
+
+CHIP=$(realpath "$1")
+EMU=$(realpath "$2")
+CLI=${3:+$(realpath "$3")}
+VPCD=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+skip() { echo "SKIP: $*"; exit 77; }
+
+command -v pcscd >/dev/null || skip "pcscd is not installed (scripts/deps)"
+[ -f "$VPCD" ] || skip "vsmartcard-vpcd is not installed (scripts/deps)"
+command -v opensc-tool >/dev/null || skip "opensc-tool is not installed (scripts/deps)"
+
+if [ -z "${MS_CHIP_E2E_NS:-}" ]; then
+  if unshare --mount --propagation private true 2>/dev/null; then
+    exec unshare --mount --propagation private env MS_CHIP_E2E_NS=1 bash "$0" "$@"
+  fi
+  if pgrep -x pcscd >/dev/null; then
+    skip "a pcscd is already running and no private mount namespace is possible"
+  fi
+else
+  mkdir -p /run/pcscd
+  mount -t tmpfs tmpfs /run/pcscd
+fi
+
+T=$(mktemp -d)
+PCSCD_PID=
+EMU_PID=
+HSM_PID=
+stop_pid() { # pid: TERM, then KILL if it lingers
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 20); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+cleanup() {
+  [ -n "$HSM_PID" ] && stop_pid "$HSM_PID"
+  [ -n "$EMU_PID" ] && stop_pid "$EMU_PID"
+  [ -n "$PCSCD_PID" ] && stop_pid "$PCSCD_PID"
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- emulator log"; cat "$T"/emu.log 2>/dev/null | tail -20; exit 1; }
+
+PORT=$((20000 + RANDOM % 20000))
+mkdir -p "$T/conf"
+cat > "$T/conf/vpcd" <<EOF
+FRIENDLYNAME "Virtual PCD"
+DEVICENAME   /dev/null:$PORT
+LIBPATH      $VPCD
+CHANNELID    $PORT
+EOF
+pcscd --foreground -c "$T/conf" >"$T/pcscd.log" 2>&1 &
+PCSCD_PID=$!
+
+# Wait for the reader to appear.
+for _ in $(seq 50); do
+  opensc-tool -l 2>/dev/null | grep -q "Virtual PCD" && break
+  sleep 0.2
+done
+opensc-tool -l 2>/dev/null | grep -q "Virtual PCD" || { cat "$T/pcscd.log"; skip "pcscd did not start"; }
+echo "pcscd up, vpcd on port $PORT"
+
+start_emu() { # flash [extra args]
+  if [ -n "$EMU_PID" ]; then
+    stop_pid "$EMU_PID"
+    # Let the reader see the old card go before the next one arrives.
+    for _ in $(seq 50); do opensc-tool -a >/dev/null 2>&1 || break; sleep 0.1; done
+  fi
+  local f=$1; shift
+  "$EMU" --flash "$T/$f" --port "$PORT" "$@" >"$T/emu.log" 2>&1 &
+  EMU_PID=$!
+  for _ in $(seq 50); do
+    opensc-tool -a >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "the card did not appear"
+}
+
+cd "$T"
+# Vendor: keys, loader, chips, COS package, licences.
+"$CHIP" keygen -o mk-des.hex
+"$CHIP" keygen -o mk-aes.hex
+"$CHIP" keygen -o image.hex
+"$CHIP" loader --mk-des mk-des.hex --mk-aes mk-aes.hex -o loader.bin
+UID_A=A0000000000000000001
+UID_B=A0000000000000000002
+UID_C=A0000000000000000003
+UID_D=A0000000000000000004
+UID_E=A0000000000000000005
+for u in A B C D; do
+  eval uid=\$UID_$u
+  "$EMU" --flash chip$u.flash --provision-only --uid "$uid" --loader loader.bin --gaps
+done
+head -c 262144 /dev/urandom > cos.bin
+"$CHIP" pack --cos cos.bin --image-key image.hex --rule progressive --seg-count 80 -o cos.pkg
+mkdir lic
+printf '%s\n%s\n' "$UID_A" "$UID_B" > uids.txt
+"$CHIP" licence --pkg cos.pkg --image-key image.hex --master-key mk-aes.hex --uids uids.txt \
+  --out-dir lic --budget 2 --counter budget.txt
+if "$CHIP" licence --pkg cos.pkg --image-key image.hex --master-key mk-aes.hex --uid "$UID_C" \
+     -o lic/$UID_C.lic --budget 2 --counter budget.txt 2>err.txt; then
+  fail "a licence past the budget was issued"
+fi
+grep -q "budget of 2 exhausted" err.txt || fail "budget refusal not reported"
+echo "ok: licence budget refuses a third chip"
+
+# 1. A full factory run on chip A.
+start_emu chipA.flash --gaps
+"$CHIP" write --pkg cos.pkg --licence-dir lic --no-progress | tee out.txt
+grep -q "chip $UID_A: OK" out.txt || fail "factory write of chip A"
+echo "ok: chip A written through pcscd + vpcd"
+
+# 2. The COS answers opensc-tool (a PC/SC client not written here).
+opensc-tool -s 80CA000200 -s 00A404000AA0000006474D53434F53 -s 80CA000100 > os.txt 2>&1
+cat os.txt
+grep -A1 "80 CA 00 02 00" os.txt | grep -q "SW1=0x90" || fail "GET DATA mode"
+grep -q "^5A 3C 02" os.txt || fail "chip A is not running its COS in user state"
+grep -A1 "00 A4 04 00" os.txt | grep -q "SW1=0x90, SW2=0x00" || fail "SELECT COS"
+grep -q "A0 00 00 00 00 00 00 00 00 01" os.txt || fail "serial"
+echo "ok: opensc-tool talks to the COS"
+
+# 3. A plain download in COS mode is refused; the writer sees a COS chip.
+opensc-tool -s 80D2000050"$(head -c 80 cos.pkg | od -An -tx1 | tr -d ' \n')" > os2.txt 2>&1
+grep -q "SW1=0x6D, SW2=0x00" os2.txt || fail "DECRYPT in COS mode not refused with 6D00"
+"$CHIP" write --pkg cos.pkg --licence-dir lic --no-progress > out2.txt
+grep -q "chip $UID_A: OK - this COS is already installed" out2.txt || fail "same COS again"
+head -c 4096 /dev/urandom > cos2.bin
+"$CHIP" pack --cos cos2.bin --image-key image.hex --rule whole -o cos2.pkg
+if "$CHIP" write --pkg cos2.pkg --licence-dir lic --no-progress > out2.txt; then
+  fail "another COS was written over a COS chip"
+fi
+grep -q "already has a COS" out2.txt || fail "COS chip not reported"
+echo "ok: plain download refused in COS mode"
+
+# 4. Power cut in the middle of the download of chip B; the writer resumes.
+start_emu chipB.flash --gaps --cut-after 120
+"$CHIP" write --pkg cos.pkg --licence-dir lic --no-progress --retries 3 | tee out3.txt
+grep -q "chip $UID_B: OK.*resumed 1 time" out3.txt || fail "resume after a power cut"
+grep -q "power cut" emu.log || fail "no power cut happened"
+echo "ok: power cut mid-download resumed"
+
+# 5. Chip C has no licence of its own: chip B's licence is refused (6982).
+start_emu chipC.flash --gaps
+if "$CHIP" write --pkg cos.pkg --licence "lic/$UID_B.lic" --no-progress > out4.txt; then
+  fail "chip C accepted chip B's licence"
+fi
+cat out4.txt
+grep -q "FAILED at key diversify: 6982" out4.txt || fail "wrong SW for another chip's licence"
+opensc-tool -s 80CA000200 2>&1 | grep -q "^A5 C3 01" || fail "chip C left loader mode"
+echo "ok: another chip's licence refused, chip C still in loader mode"
+
+# 6. 84 DE: the vendor reloads the loader into chip A; A takes a new download.
+start_emu chipA.flash --gaps
+"$CHIP" reload --loader loader.bin --master-key mk-aes.hex --scp 03
+opensc-tool -s 80CA000200 2>&1 | grep -q "^A5 C3 01" || fail "chip A not in loader mode after 84 DE"
+"$CHIP" write --pkg cos.pkg --licence-dir lic --no-progress | grep -q "chip $UID_A: OK" \
+  || fail "second download after the reload"
+echo "ok: 84 DE loader reload and a new download"
+
+# 7. The licence HSM as a card on reader slot 1, with a budget of one licence.
+"$CHIP" hsm-init --flash hsm.flash --pkg cos.pkg --image-key image.hex --master-key mk-aes.hex \
+  --budget 1
+"$EMU" --hsm --flash hsm.flash --port $((PORT + 1)) >"$T/hsm.log" 2>&1 &
+HSM_PID=$!
+for _ in $(seq 50); do opensc-tool -r 1 -a >/dev/null 2>&1 && break; sleep 0.1; done
+mkdir hsmlic
+"$CHIP" licence --hsm-reader "Virtual PCD 00 01" --pkg cos.pkg --uid "$UID_D" \
+  -o "hsmlic/$UID_D.lic" | tee hsm.txt
+grep -q "1 issued of 1, 0 left" hsm.txt || fail "HSM budget report"
+if "$CHIP" licence --hsm-reader "Virtual PCD 00 01" --pkg cos.pkg --uid "$UID_E" \
+     -o "hsmlic/$UID_E.lic" 2>err.txt; then
+  fail "the HSM issued past its budget"
+fi
+grep -q "budget used up" err.txt || fail "HSM refusal not reported"
+start_emu chipD.flash --gaps
+"$CHIP" write --pkg cos.pkg --licence-dir hsmlic --reader "Virtual PCD 00 00" --no-progress \
+  | grep -q "chip $UID_D: OK" || fail "chip D with the HSM's licence"
+echo "ok: licence HSM card issues within its budget only"
+
+# 8. The same verbs through the meterseal CLI, when it is built.
+if [ -n "$CLI" ] && [ -x "$CLI" ]; then
+  "$CLI" chip info --reader "Virtual PCD 00 00" | tee info.txt
+  grep -q "serial: $UID_D" info.txt || fail "meterseal chip info"
+  echo "ok: meterseal chip info"
+fi
+echo "PASS"
