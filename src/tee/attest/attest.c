@@ -185,7 +185,7 @@ ms_err_t ms_tee_attest_set_boot_record(ms_tee_partition_t caller,
     memset(&g_att, 0, sizeof g_att);
     for (size_t i = 0; i < n; i++) {
         ms_tee_attest_sw_t *sw = &g_att.sw[i];
-        strcpy(sw->type, types[i]);
+        memcpy(sw->type, types[i], strlen(types[i]) + 1); /* length checked above */
         memcpy(sw->measurement, meas[i].hash, MS_SHA256_LEN);
         version_string(&meas[i].version, sw->version);
         sw->has_sec_cnt = meas[i].has_sec_cnt;
