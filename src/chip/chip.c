@@ -107,25 +107,17 @@ static ms_err_t cos_first_start(ms_chip_t *chip)
 {
     const ms_chip_layout_t *m = &chip->map;
     uint32_t s = chip->flash->sector_size;
-    ms_flash_area_t dev = {chip->flash, 0, chip->flash->size};
-    ms_err_t err = ms_chip_erase_dirty(&chip->fa_loader, 0, m->loader_size, NULL, 0);
+    ms_err_t err = ms_chip_erase_dirty(&chip->fa_loader, 0, m->loader_size);
     if (err == MS_OK) {
-        err = ms_chip_erase_dirty(&chip->fa_journal, 0, m->journal_size, NULL, 0);
+        err = ms_chip_erase_dirty(&chip->fa_journal, 0, m->journal_size);
     }
     uint32_t used = (chip->flags.cos_len + s - 1) / s * s;
     if (err == MS_OK && used < m->cos_size) {
-        err = ms_chip_erase_dirty(&chip->fa_cos, used, m->cos_size - used, NULL, 0);
+        err = ms_chip_erase_dirty(&chip->fa_cos, used, m->cos_size - used);
     }
     /* The gaps between areas. */
-    const uint32_t ends[5] = {m->osstart_off + m->osstart_size, m->loader_off + m->loader_size,
-                              m->cos_off + m->cos_size, m->journal_off + m->journal_size,
-                              m->data_off + m->data_size};
-    const uint32_t starts[5] = {m->loader_off, m->cos_off, m->journal_off, m->data_off,
-                                m->flags_off};
-    for (int i = 0; i < 5 && err == MS_OK; i++) {
-        if (starts[i] > ends[i]) {
-            err = ms_chip_erase_dirty(&dev, ends[i], starts[i] - ends[i], NULL, 0);
-        }
+    if (err == MS_OK) {
+        err = ms_chip_erase_gaps(chip);
     }
     if (err == MS_OK) {
         err = ms_chip_flags_write(&chip->fa_flags, &chip->flags, MS_CHIP_MODE_COS,

@@ -235,7 +235,7 @@ static uint16_t cmd_download(ms_chip_t *chip, const ms_chip_apdu_t *a)
             ms_secure_zero(plain, sizeof plain);
             return MS_SW_WRONG_DATA;
         }
-        if (ms_chip_erase_dirty(&chip->fa_loader, 0, chip->map.loader_size, NULL, 0) != MS_OK) {
+        if (ms_chip_erase_dirty(&chip->fa_loader, 0, chip->map.loader_size) != MS_OK) {
             ms_secure_zero(plain, sizeof plain);
             return MS_SW_MEMORY_FAILURE;
         }

@@ -75,8 +75,10 @@ uint16_t ms_chip_loader_command(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chi
 uint16_t ms_chip_cos_command(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp_t *r);
 
 /* Erase [off, off+len) of an area sector by sector, skipping erased sectors. */
-ms_err_t ms_chip_erase_dirty(const ms_flash_area_t *fa, uint32_t off, uint32_t len, uint8_t *work,
-                             size_t work_len);
+ms_err_t ms_chip_erase_dirty(const ms_flash_area_t *fa, uint32_t off, uint32_t len);
+
+/* C4: erase the erased-by-design gaps between the areas of the flash map. */
+ms_err_t ms_chip_erase_gaps(const ms_chip_t *chip);
 
 /* Load the loader image's master keys from the Loader area. */
 ms_err_t ms_chip_loader_load(ms_chip_t *chip);

@@ -84,8 +84,7 @@ ms_err_t ms_chip_layout_check(const ms_flash_t *flash, const ms_chip_layout_t *m
     return MS_OK;
 }
 
-ms_err_t ms_chip_erase_dirty(const ms_flash_area_t *fa, uint32_t off, uint32_t len, uint8_t *work,
-                             size_t work_len)
+ms_err_t ms_chip_erase_dirty(const ms_flash_area_t *fa, uint32_t off, uint32_t len)
 {
     uint32_t s = fa->flash->sector_size;
     for (uint32_t pos = off; pos < off + len; pos += s) {
@@ -101,7 +100,26 @@ ms_err_t ms_chip_erase_dirty(const ms_flash_area_t *fa, uint32_t off, uint32_t l
             }
         }
     }
-    (void)work;
-    (void)work_len;
+    return MS_OK;
+}
+
+ms_err_t ms_chip_erase_gaps(const ms_chip_t *chip)
+{
+    const ms_chip_layout_t *m = &chip->map;
+    const ms_flash_area_t dev = {chip->flash, 0, chip->flash->size};
+    /* Each area's end and the next area's start, in flash order. */
+    const uint32_t ends[5] = {m->osstart_off + m->osstart_size, m->loader_off + m->loader_size,
+                              m->cos_off + m->cos_size, m->journal_off + m->journal_size,
+                              m->data_off + m->data_size};
+    const uint32_t starts[5] = {m->loader_off, m->cos_off, m->journal_off, m->data_off,
+                                m->flags_off};
+    for (int i = 0; i < 5; i++) {
+        if (starts[i] > ends[i]) {
+            ms_err_t err = ms_chip_erase_dirty(&dev, ends[i], starts[i] - ends[i]);
+            if (err != MS_OK) {
+                return err;
+            }
+        }
+    }
     return MS_OK;
 }

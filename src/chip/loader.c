@@ -45,26 +45,18 @@ static uint16_t cmd_erase(ms_chip_t *chip, const ms_chip_apdu_t *a)
         return MS_SW_WRONG_LENGTH;
     }
     const ms_chip_layout_t *m = &chip->map;
-    ms_flash_area_t dev = {chip->flash, 0, chip->flash->size};
     forget_key(chip);
     chip->have_header = false;
     chip->cursor = 0;
-    ms_err_t err = ms_chip_erase_dirty(&chip->fa_cos, 0, m->cos_size, NULL, 0);
+    ms_err_t err = ms_chip_erase_dirty(&chip->fa_cos, 0, m->cos_size);
     if (err == MS_OK) {
-        err = ms_chip_erase_dirty(&chip->fa_journal, 0, m->journal_size, NULL, 0);
+        err = ms_chip_erase_dirty(&chip->fa_journal, 0, m->journal_size);
     }
     if (err == MS_OK) {
-        err = ms_chip_erase_dirty(&chip->fa_data, 0, m->data_size, NULL, 0);
+        err = ms_chip_erase_dirty(&chip->fa_data, 0, m->data_size);
     }
-    const uint32_t ends[5] = {m->osstart_off + m->osstart_size, m->loader_off + m->loader_size,
-                              m->cos_off + m->cos_size, m->journal_off + m->journal_size,
-                              m->data_off + m->data_size};
-    const uint32_t starts[5] = {m->loader_off, m->cos_off, m->journal_off, m->data_off,
-                                m->flags_off};
-    for (int i = 0; i < 5 && err == MS_OK; i++) {
-        if (starts[i] > ends[i]) {
-            err = ms_chip_erase_dirty(&dev, ends[i], starts[i] - ends[i], NULL, 0);
-        }
+    if (err == MS_OK) {
+        err = ms_chip_erase_gaps(chip);
     }
     if (err == MS_OK) {
         err = ms_chip_journal_scan(chip, chip->pkg_id);
@@ -173,7 +165,7 @@ static ms_err_t write_piece(ms_chip_t *chip, uint32_t off, const uint8_t *src, u
     uint32_t s = fl->sector_size;
     ms_err_t err = MS_OK;
     if (off % s == 0) {
-        err = ms_chip_erase_dirty(&chip->fa_cos, off, s, NULL, 0);
+        err = ms_chip_erase_dirty(&chip->fa_cos, off, s);
         if (err != MS_OK) {
             return err;
         }
