@@ -5,28 +5,20 @@
 #
 #   bench/chip/pcsc-install.sh <meterseal-chip> <meterseal-chip-emu> [KiB] [chunk]
 #
-# Runs its own pcscd in a private mount namespace (as tests/chip/pcsc-e2e.sh).
+# Runs its own pcscd in a private mount namespace (tools/chip/pcsc-env.sh,
+# as tests/chip/pcsc-e2e.sh).
 set -euo pipefail
 CHIP=$(realpath "$1")
 EMU=$(realpath "$2")
 KIB=${3:-512}
 CHUNK=${4:-224}
-VPCD=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
-if [ -z "${MS_CHIP_BENCH_NS:-}" ]; then
-  exec unshare --mount --propagation private env MS_CHIP_BENCH_NS=1 bash "$0" "$@"
-fi
-mkdir -p /run/pcscd
-mount -t tmpfs tmpfs /run/pcscd
+# shellcheck source=SCRIPTDIR/../../tools/chip/pcsc-env.sh
+. "$(dirname "$(realpath "$0")")/../../tools/chip/pcsc-env.sh"
+why=$(pcsc_env_check) || { echo "pcsc-install: $why" >&2; exit 1; }
+pcsc_env_isolate "$0" "$@" || { echo "pcsc-install: needs a private mount namespace (root)" >&2; exit 1; }
 T=$(mktemp -d)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
-PORT=$((20000 + RANDOM % 20000))
-mkdir "$T/conf"
-printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%s\nLIBPATH %s\nCHANNELID %s\n' \
-  "$PORT" "$VPCD" "$PORT" > "$T/conf/vpcd"
-pcscd --foreground -c "$T/conf" > "$T/pcscd.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do opensc-tool -l 2>/dev/null | grep -q "Virtual PCD" && break; sleep 0.2; done
+trap 'pcsc_env_stop; rm -rf "$T"' EXIT
+pcsc_env_start "$T" "$EMU" || { echo "pcsc-install: pcscd did not start" >&2; exit 1; }
 cd "$T"
 "$CHIP" keygen -o mk.hex > /dev/null
 "$CHIP" keygen -o img.hex > /dev/null
@@ -43,17 +35,14 @@ for rule in "none" "whole" "first16 --seg-count 80" "progressive --seg-count 80"
     -o lic/$UID_HEX.lic > /dev/null
   best=999
   for _ in 1 2 3; do
+    pcsc_env_card_off
     "$EMU" --flash chip.flash --provision-only --uid $UID_HEX --loader loader.bin 2> /dev/null
-    "$EMU" --flash chip.flash --port "$PORT" > emu.log 2>&1 &
-    epid=$!
-    PIDS+=($epid)
-    for _ in $(seq 50); do opensc-tool -a > /dev/null 2>&1 && break; sleep 0.1; done
+    pcsc_env_card "$T/chip.flash" || { echo "pcsc-install: the card did not appear" >&2; exit 1; }
     out=$("$CHIP" write --pkg cos.pkg --licence-dir lic --no-progress --chunk "$CHUNK")
     s=$(echo "$out" | sed -n 's/.*verified in \([0-9.]*\) s, \([0-9]*\) APDUs.*/\1/p')
     n=$(echo "$out" | sed -n 's/.*verified in \([0-9.]*\) s, \([0-9]*\) APDUs.*/\2/p')
     [ -n "$s" ] || { echo "$out"; exit 1; }
     best=$(echo "$s $best" | awk '{print ($1 < $2) ? $1 : $2}')
-    kill "$epid"; wait "$epid" 2> /dev/null || true
   done
   printf '%-24s %10s %8s\n' "${rule%% *}" "$best" "$n"
 done

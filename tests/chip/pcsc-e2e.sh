@@ -13,84 +13,34 @@
 #
 # pcscd's socket path is fixed (/run/pcscd), so the test runs in a private
 # mount namespace with its own /run/pcscd when it can (root in CI): a system
-# pcscd is never touched. Exit 77 (skip) only when pcscd or the vpcd driver
-# is missing, or a system pcscd is running and no namespace can be made.
+# pcscd is never touched. tools/chip/pcsc-env.sh starts pcscd and the cards.
+# Exit 77 (skip) only when pcscd, the vpcd driver or opensc-tool is missing,
+# or a system pcscd is running and no namespace can be made.
 set -euo pipefail
 
 CHIP=$(realpath "$1")
 EMU=$(realpath "$2")
 CLI=${3:+$(realpath "$3")}
-VPCD=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+# shellcheck source=SCRIPTDIR/../../tools/chip/pcsc-env.sh
+. "$(dirname "$(realpath "$0")")/../../tools/chip/pcsc-env.sh"
 skip() { echo "SKIP: $*"; exit 77; }
 
-command -v pcscd >/dev/null || skip "pcscd is not installed (scripts/deps)"
-[ -f "$VPCD" ] || skip "vsmartcard-vpcd is not installed (scripts/deps)"
-command -v opensc-tool >/dev/null || skip "opensc-tool is not installed (scripts/deps)"
-
-if [ -z "${MS_CHIP_E2E_NS:-}" ]; then
-  if unshare --mount --propagation private true 2>/dev/null; then
-    exec unshare --mount --propagation private env MS_CHIP_E2E_NS=1 bash "$0" "$@"
-  fi
-  if pgrep -x pcscd >/dev/null; then
-    skip "a pcscd is already running and no private mount namespace is possible"
-  fi
-else
-  mkdir -p /run/pcscd
-  mount -t tmpfs tmpfs /run/pcscd
+why=$(pcsc_env_check) || skip "$why"
+if ! pcsc_env_isolate "$0" "$@" && pgrep -x pcscd >/dev/null; then
+  skip "a pcscd is already running and no private mount namespace is possible"
 fi
 
 T=$(mktemp -d)
-PCSCD_PID=
-EMU_PID=
-HSM_PID=
-stop_pid() { # pid: TERM, then KILL if it lingers
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 20); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-cleanup() {
-  [ -n "$HSM_PID" ] && stop_pid "$HSM_PID"
-  [ -n "$EMU_PID" ] && stop_pid "$EMU_PID"
-  [ -n "$PCSCD_PID" ] && stop_pid "$PCSCD_PID"
-  rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- emulator log"; cat "$T"/emu.log 2>/dev/null | tail -20; exit 1; }
+trap 'pcsc_env_stop; rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; echo "--- emulator log"; tail -20 "$T"/emu.log 2>/dev/null; exit 1; }
 
-PORT=$((20000 + RANDOM % 20000))
-mkdir -p "$T/conf"
-cat > "$T/conf/vpcd" <<EOF
-FRIENDLYNAME "Virtual PCD"
-DEVICENAME   /dev/null:$PORT
-LIBPATH      $VPCD
-CHANNELID    $PORT
-EOF
-pcscd --foreground -c "$T/conf" >"$T/pcscd.log" 2>&1 &
-PCSCD_PID=$!
-
-# Wait for the reader to appear.
-for _ in $(seq 50); do
-  opensc-tool -l 2>/dev/null | grep -q "Virtual PCD" && break
-  sleep 0.2
-done
-opensc-tool -l 2>/dev/null | grep -q "Virtual PCD" || { cat "$T/pcscd.log"; skip "pcscd did not start"; }
+pcsc_env_start "$T" "$EMU" || skip "pcscd did not start"
+PORT=$PCSC_ENV_PORT
 echo "pcscd up, vpcd on port $PORT"
 
 start_emu() { # flash [extra args]
-  if [ -n "$EMU_PID" ]; then
-    stop_pid "$EMU_PID"
-    # Let the reader see the old card go before the next one arrives.
-    for _ in $(seq 50); do opensc-tool -a >/dev/null 2>&1 || break; sleep 0.1; done
-  fi
   local f=$1; shift
-  "$EMU" --flash "$T/$f" --port "$PORT" "$@" >"$T/emu.log" 2>&1 &
-  EMU_PID=$!
-  for _ in $(seq 50); do
-    opensc-tool -a >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  fail "the card did not appear"
+  pcsc_env_card "$T/$f" "$@" || fail "the card did not appear"
 }
 
 cd "$T"
@@ -177,9 +127,7 @@ echo "ok: 84 DE loader reload and a new download"
 # 7. The licence HSM as a card on reader slot 1, with a budget of one licence.
 "$CHIP" hsm-init --flash hsm.flash --pkg cos.pkg --image-key image.hex --master-key mk-aes.hex \
   --budget 1
-"$EMU" --hsm --flash hsm.flash --port $((PORT + 1)) >"$T/hsm.log" 2>&1 &
-HSM_PID=$!
-for _ in $(seq 50); do opensc-tool -r 1 -a >/dev/null 2>&1 && break; sleep 0.1; done
+pcsc_env_hsm "$T/hsm.flash" || fail "the HSM card did not appear"
 mkdir hsmlic
 "$CHIP" licence --hsm-reader "Virtual PCD 00 01" --pkg cos.pkg --uid "$UID_D" \
   -o "hsmlic/$UID_D.lic" | tee hsm.txt
