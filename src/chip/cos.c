@@ -11,7 +11,8 @@
  * Invariants: 84 DE commands act only after their C-MAC verified; a bad MAC
  * closes the session; Flag1 goes back to LOADER only after the whole loader
  * image is in flash and matches the authenticated length and SHA-256 and its
- * own CRC.
+ * own CRC; an SCP02 sequence counter is never used twice in the chip's life
+ * (each COS life owns the band of its flag record's seq).
  */
 #include <string.h>
 
@@ -118,11 +119,30 @@ static uint16_t cmd_init_update(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chi
         /* The sequence counter moves before it is used: a cut never reuses it. */
         uint8_t sb[2] = {0, 0};
         size_t sn = 0;
-        if (ms_chip_store_get(chip, MS_CHIP_DGI_SEQ, sb, sizeof sb, &sn) == MS_OK && sn == 2) {
+        err = ms_chip_store_get(chip, MS_CHIP_DGI_SEQ, sb, sizeof sb, &sn);
+        if (err == MS_OK && sn == 2) {
             seq = ms_chip_be16(sb);
-        }
-        if (seq == 0xFFFF) {
+        } else if (err != MS_ERR_NOT_FOUND) {
+            /* Only "never stored" means 0: a failed read must not restart the
+             * counter (same counter = same session keys = replayable). */
             ms_secure_zero(keys, sizeof keys);
+            return MS_SW_MEMORY_FAILURE;
+        }
+        /* The store is wiped by the next download's ERASE, so the stored
+         * counter alone would start again at 1 in the chip's next life and
+         * a recorded session (its keys depend on the counter only) would
+         * replay. Each life owns the band flag seq << 8 .. | FF: the flag
+         * seq only grows (the flag sector is never erased). */
+        uint32_t band = chip->flags.seq;
+        if (band > 0xFFu) {
+            ms_secure_zero(keys, sizeof keys);
+            return MS_SW_CONDITIONS;
+        }
+        if (seq < (uint16_t)(band << 8)) {
+            seq = (uint16_t)(band << 8);
+        }
+        if ((seq & 0xFFu) == 0xFFu || (seq >> 8) != band) {
+            ms_secure_zero(keys, sizeof keys); /* this life's counters used up */
             return MS_SW_CONDITIONS;
         }
         seq++;

@@ -48,9 +48,12 @@ static uint16_t cmd_erase(ms_chip_t *chip, const ms_chip_apdu_t *a)
     forget_key(chip);
     chip->have_header = false;
     chip->cursor = 0;
-    ms_err_t err = ms_chip_erase_dirty(&chip->fa_cos, 0, m->cos_size);
+    /* The journal goes first: it must never outlive the COS sectors it
+     * vouches for, or a cut during ERASE would leave a journal claiming
+     * sectors that are already wiped and the writer would resume over them. */
+    ms_err_t err = ms_chip_erase_dirty(&chip->fa_journal, 0, m->journal_size);
     if (err == MS_OK) {
-        err = ms_chip_erase_dirty(&chip->fa_journal, 0, m->journal_size);
+        err = ms_chip_erase_dirty(&chip->fa_cos, 0, m->cos_size);
     }
     if (err == MS_OK) {
         err = ms_chip_erase_dirty(&chip->fa_data, 0, m->data_size);
@@ -58,8 +61,10 @@ static uint16_t cmd_erase(ms_chip_t *chip, const ms_chip_apdu_t *a)
     if (err == MS_OK) {
         err = ms_chip_erase_gaps(chip);
     }
+    /* Whatever happened, RAM follows the journal now in flash. */
+    ms_err_t scan = ms_chip_journal_scan(chip, chip->pkg_id);
     if (err == MS_OK) {
-        err = ms_chip_journal_scan(chip, chip->pkg_id);
+        err = scan;
     }
     return err == MS_OK ? MS_SW_OK : MS_SW_MEMORY_FAILURE;
 }

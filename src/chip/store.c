@@ -8,8 +8,11 @@
  *   0 D5 | 1 00 | 2 tag (2) | 4 length (2, <= 240) | 6 value | CRC-32 of all
  *   before it (4) | 00 padding to the slot size.
  * The latest valid record of a tag is its value. A torn record fails its
- * CRC and is skipped slot by slot; the log ends at the first erased slot.
- * Tags from 7F00 up are internal and never readable through GET DATA.
+ * CRC and is skipped whole (by its header's length when that still reads as
+ * a header, else one slot), so its value is never parsed as records; the
+ * log ends at the first erased slot.
+ * Tags from 7F00 up are internal and never readable through GET DATA; the
+ * work buffer that reads records is wiped after every walk (no key stays).
  */
 #include <string.h>
 
@@ -63,8 +66,31 @@ static int rec_valid(ms_chip_t *chip, uint32_t off, rec_pos_t *rp, ms_err_t *err
     return 1;
 }
 
+/* Span of an invalid record at off (its header is in chip->work). NOR
+ * programs a write in order, so a cut leaves whole units, one torn unit and
+ * erased bytes: if the header unit still reads as a header, the slots its
+ * length covers belong to that record and are skipped together. Parsing
+ * them slot by slot would read the torn record's value (STORE DATA bytes
+ * from outside) as records - a way to plant an internal record such as the
+ * 84 DE keys. If the length itself is torn, the header unit was the one
+ * cut and nothing after it was programmed: a wrong span only skips erased
+ * slots. Anything else advances by one slot. */
+static uint32_t torn_size(const ms_chip_t *chip, uint32_t off, uint32_t slot)
+{
+    const uint8_t *w = chip->work;
+    if (w[0] != REC_MAGIC || w[1] != 0) {
+        return slot;
+    }
+    uint16_t len = ms_chip_be16(w + 4);
+    uint32_t sz = rec_size(len, slot);
+    if (len > MS_CHIP_STORE_MAX || sz > chip->fa_data.size - off) {
+        return slot;
+    }
+    return sz;
+}
+
 /* Walk the log; with tag != 0 remember the last record of that tag. */
-static ms_err_t walk(ms_chip_t *chip, uint16_t tag, rec_pos_t *found, int *have)
+static ms_err_t walk_log(ms_chip_t *chip, uint16_t tag, rec_pos_t *found, int *have)
 {
     const ms_flash_area_t *fa = &chip->fa_data;
     uint32_t slot = ms_chip_slot_size(fa);
@@ -90,11 +116,21 @@ static ms_err_t walk(ms_chip_t *chip, uint16_t tag, rec_pos_t *found, int *have)
             if (err != MS_OK) {
                 return err;
             }
-            off += slot;
+            /* A torn record: skip all of it, never parse its value. */
+            off += torn_size(chip, off, slot);
         }
     }
     chip->store_next = off;
     return MS_OK;
+}
+
+/* The walk reads every record, the 84 DE key record included, through the
+ * work buffer: wipe it so no key stays in RAM after a GET or PUT. */
+static ms_err_t walk(ms_chip_t *chip, uint16_t tag, rec_pos_t *found, int *have)
+{
+    ms_err_t err = walk_log(chip, tag, found, have);
+    ms_secure_zero(chip->work, sizeof chip->work);
+    return err;
 }
 
 ms_err_t ms_chip_store_scan(ms_chip_t *chip)

@@ -2,9 +2,12 @@
  * test_chip_flow.c - the download through the APDU interface on simulated
  * flash (C1-C7): factory writes with each rule, method and layout; the COS's
  * first start, personalisation, and the 84 DE loader reload; and every
- * refusal the issue lists, each leaving the chip's state unchanged.
+ * refusal the issue lists, each leaving the chip's state unchanged; replay
+ * of a recorded SCP02 session, read faults on its counter, and no 84 DE key
+ * left in RAM by the store.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -412,6 +415,38 @@ static void test_cos_personalisation_store_and_get_data(void **state)
     fx_free(&fx);
 }
 
+/* True if the 16 bytes of key appear anywhere in buf. */
+static bool holds_key(const uint8_t *buf, size_t len, const uint8_t key[16])
+{
+    for (size_t i = 0; i + 16 <= len; i++) {
+        if (memcmp(buf + i, key, 16) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_reading_the_store_leaves_no_84de_keys_in_ram(void **state)
+{
+    (void)state;
+    chip_fx_t fx;
+    uint8_t enc[16], mac[16];
+    cos_chip(&fx);
+    fx_cos_keys(&fx, MS_CHIP_SCP03, enc, mac);
+    /* Any GET DATA or STORE DATA walks the store, key record included. */
+    assert_int_equal(fx_apdu_hex(&fx, "80CA010100"), MS_SW_DATA_NOT_FOUND);
+    assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, enc));
+    assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, mac));
+    assert_int_equal(fx_apdu_hex(&fx, "80E2000004 0101 01 00"), MS_SW_OK);
+    assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, enc));
+    assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, mac));
+    /* And after INITIALIZE UPDATE, which reads the keys themselves. */
+    assert_int_equal(fx_apdu_hex(&fx, "8050000008 0102030405060708"), MS_SW_OK);
+    assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, enc));
+    assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, mac));
+    fx_free(&fx);
+}
+
 /* A transport that can record, replay or corrupt 84 DE commands. */
 typedef struct tap {
     chip_fx_t *fx;
@@ -464,6 +499,19 @@ static void reload_and_redownload(ms_chip_scp_t scp)
 static void test_84de_reloads_loader_scp03_then_cos_downloads_again(void **s) { (void)s; reload_and_redownload(MS_CHIP_SCP03); }
 static void test_84de_reloads_loader_scp02_then_cos_downloads_again(void **s) { (void)s; reload_and_redownload(MS_CHIP_SCP02); }
 
+/* INITIALIZE UPDATE (SCP03-style) with this host challenge, and the host's
+ * side of the session over the card challenge the chip answered. */
+static void open_scp03(chip_fx_t *fx, const uint8_t host[8], const uint8_t enc[16],
+                       const uint8_t mac[16], ms_chip_session_t *s)
+{
+    uint8_t iu[14] = {0x80, 0x50, 0, 0, 8};
+    memcpy(iu + 5, host, 8);
+    assert_int_equal(fx_apdu(fx, iu, sizeof iu), MS_SW_OK);
+    assert_int_equal(ms_chip_session_open(s, MS_CHIP_SCP03, enc, mac, host, fx->rsp + 13, 8, 0,
+                                          NULL),
+                     MS_OK);
+}
+
 static void test_84de_with_bad_mac_is_refused_6982(void **state)
 {
     (void)state;
@@ -502,12 +550,8 @@ static void test_84de_with_wrong_keys_fails_cryptogram_and_mac(void **state)
                      MS_ERR_AUTH);
     /* Forcing commands under the wrong keys: the card refuses with 6982. */
     ms_chip_session_t s;
-    uint8_t host[8] = {1, 2, 3, 4, 5, 6, 7, 8}, iu[14] = {0x80, 0x50, 0, 0, 8};
-    memcpy(iu + 5, host, 8);
-    assert_int_equal(fx_apdu(&fx, iu, 14), MS_SW_OK);
-    assert_int_equal(ms_chip_session_open(&s, MS_CHIP_SCP03, enc, mac, host, fx.rsp + 13, 8, 0,
-                                          NULL),
-                     MS_OK);
+    static const uint8_t host[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    open_scp03(&fx, host, enc, mac, &s);
     uint8_t cmd[300];
     size_t n = 0;
     assert_int_equal(ms_chip_session_wrap_dl(&s, MS_CHIP_DL_FIRST, 0, fx.loader, 224, cmd,
@@ -530,12 +574,8 @@ static void test_replayed_84de_is_refused_6982(void **state)
     /* Session 1: the first block goes through; replaying it in the same
      * session fails (the MAC chain moved on). */
     ms_chip_session_t s;
-    uint8_t host[8] = {8, 7, 6, 5, 4, 3, 2, 1}, iu[14] = {0x80, 0x50, 0, 0, 8};
-    memcpy(iu + 5, host, 8);
-    assert_int_equal(fx_apdu(&fx, iu, 14), MS_SW_OK);
-    assert_int_equal(ms_chip_session_open(&s, MS_CHIP_SCP03, enc, mac, host, fx.rsp + 13, 8, 0,
-                                          NULL),
-                     MS_OK);
+    static const uint8_t host[8] = {8, 7, 6, 5, 4, 3, 2, 1};
+    open_scp03(&fx, host, enc, mac, &s);
     uint8_t first[300];
     size_t n = 0;
     assert_int_equal(ms_chip_session_wrap_dl(&s, MS_CHIP_DL_FIRST, 0, fx.loader, 224, first,
@@ -544,11 +584,11 @@ static void test_replayed_84de_is_refused_6982(void **state)
     assert_int_equal(fx_apdu(&fx, first, n), MS_SW_OK);
     assert_int_equal(fx_apdu(&fx, first, n), MS_SW_SECURITY);
     /* Session 2 (same host challenge, new card challenge): still refused. */
-    assert_int_equal(fx_apdu(&fx, iu, 14), MS_SW_OK);
+    open_scp03(&fx, host, enc, mac, &s);
     assert_int_equal(fx_apdu(&fx, first, n), MS_SW_SECURITY);
     /* After a restart, too. */
     assert_int_equal(fx_reboot(&fx), MS_OK);
-    assert_int_equal(fx_apdu(&fx, iu, 14), MS_SW_OK);
+    open_scp03(&fx, host, enc, mac, &s);
     assert_int_equal(fx_apdu(&fx, first, n), MS_SW_SECURITY);
     assert_int_equal(fx_reboot(&fx), MS_OK);
     assert_cos_state_unchanged(&fx, seq);
@@ -573,6 +613,132 @@ static void test_scp02_sequence_counter_moves_every_session(void **state)
     fx_free(&fx);
 }
 
+/* A flash device that fails its fail_at-th read (a glitch or a marginal
+ * cell); everything else goes to the simulator underneath. */
+typedef struct read_fault {
+    ms_flash_t f;
+    const ms_flash_t *inner;
+    uint64_t reads;
+    uint64_t fail_at;
+} read_fault_t;
+
+static ms_err_t rf_read(void *dev, uint32_t off, void *buf, size_t len)
+{
+    read_fault_t *rf = dev;
+    if (++rf->reads == rf->fail_at) {
+        return MS_ERR_IO;
+    }
+    return rf->inner->ops->read(rf->inner->dev, off, buf, len);
+}
+
+static ms_err_t rf_write(void *dev, uint32_t off, const void *buf, size_t len)
+{
+    read_fault_t *rf = dev;
+    return rf->inner->ops->write(rf->inner->dev, off, buf, len);
+}
+
+static ms_err_t rf_erase(void *dev, uint32_t off, size_t len)
+{
+    read_fault_t *rf = dev;
+    return rf->inner->ops->erase(rf->inner->dev, off, len);
+}
+
+static const struct ms_flash_ops rf_ops = {rf_read, rf_write, rf_erase};
+
+static void test_scp02_counter_never_reused_when_a_flash_read_fails(void **state)
+{
+    (void)state;
+    chip_fx_t fx;
+    cos_chip(&fx);
+    read_fault_t rf;
+    rf.f = fx.sim.flash;
+    rf.f.ops = &rf_ops;
+    rf.f.dev = &rf;
+    rf.inner = &fx.sim.flash;
+    assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708"), MS_SW_OK);
+    uint16_t prev = (uint16_t)(fx.rsp[12] << 8 | fx.rsp[13]);
+    unsigned refused = 0;
+    /* A read fault at each read of INITIALIZE UPDATE in turn: the chip may
+     * refuse, but a session it opens never has a counter already used (the
+     * SCP02 session keys depend on the counter alone: a reused one lets a
+     * recorded 84 DE session be replayed). */
+    for (uint64_t f = 1;; f++) {
+        rf.reads = 0;
+        rf.fail_at = 0;
+        assert_int_equal(ms_chip_boot(&fx.chip, &rf.f, &fx.map), MS_OK);
+        assert_int_equal(fx.chip.mode, MS_CHIP_RUN_COS);
+        rf.fail_at = rf.reads + f;
+        uint16_t sw = fx_apdu_hex(&fx, "8050020008 0102030405060708");
+        if (sw == MS_SW_OK) {
+            uint16_t seq = (uint16_t)(fx.rsp[12] << 8 | fx.rsp[13]);
+            assert_true(seq > prev);
+            prev = seq;
+        } else {
+            refused++;
+        }
+        if (rf.reads < rf.fail_at) {
+            break; /* the fault fell after the command: every read was tried */
+        }
+    }
+    assert_true(refused > 0);
+    assert_int_equal(fx_reboot(&fx), MS_OK);
+    fx_free(&fx);
+}
+
+/* A transport that records every 84 DE command (an eavesdropper). */
+typedef struct recorder {
+    chip_fx_t *fx;
+    uint8_t cmd[16][300];
+    size_t len[16];
+    int n;
+} recorder_t;
+
+static ms_err_t rec_transmit(void *ctx, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap,
+                             size_t *rlen)
+{
+    recorder_t *t = ctx;
+    if (cmd[0] == 0x84 && cmd[1] == 0xDE && t->n < 16 && n <= sizeof t->cmd[0]) {
+        memcpy(t->cmd[t->n], cmd, n);
+        t->len[t->n++] = n;
+    }
+    return fx_transmit(t->fx, cmd, n, rsp, cap, rlen);
+}
+
+static void test_recorded_scp02_reload_cannot_be_replayed_after_a_new_download(void **state)
+{
+    (void)state;
+    chip_fx_t fx;
+    uint8_t enc[16], mac[16];
+    uint16_t sw = 0;
+    ms_chip_report_t rep;
+    static recorder_t t;
+    cos_chip(&fx);
+    fx_cos_keys(&fx, MS_CHIP_SCP02, enc, mac);
+    memset(&t, 0, sizeof t);
+    t.fx = &fx;
+    assert_int_equal(ms_chip_factory_reload_loader(rec_transmit, &t, MS_CHIP_SCP02, enc, mac,
+                                                   fx.loader, fx.loader_len, &sw),
+                     MS_OK);
+    assert_true(t.n >= 2);
+    /* The vendor reloads, the factory downloads the COS again (ERASE wipes
+     * the COS data area). */
+    assert_int_equal(fx_reboot(&fx), MS_OK);
+    assert_int_equal(fx.chip.mode, MS_CHIP_RUN_LOADER);
+    assert_int_equal(fx_write(&fx, &rep), MS_OK);
+    assert_booted_cos(&fx);
+    uint32_t seq = fx.chip.flags.seq;
+    /* An eavesdropper opens an SCP02 session and replays the recording. */
+    assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708"), MS_SW_OK);
+    assert_int_equal(fx_apdu(&fx, t.cmd[0], t.len[0]), MS_SW_SECURITY);
+    for (int i = 1; i < t.n; i++) {
+        assert_int_not_equal(fx_apdu(&fx, t.cmd[i], t.len[i]), MS_SW_OK);
+    }
+    assert_int_equal(fx_reboot(&fx), MS_OK);
+    assert_int_equal(fx.chip.mode, MS_CHIP_RUN_COS);
+    assert_cos_state_unchanged(&fx, seq);
+    fx_free(&fx);
+}
+
 static void test_84de_with_wrong_loader_hash_keeps_cos_mode(void **state)
 {
     (void)state;
@@ -582,11 +748,8 @@ static void test_84de_with_wrong_loader_hash_keeps_cos_mode(void **state)
     uint32_t seq = fx.chip.flags.seq;
     fx_cos_keys(&fx, MS_CHIP_SCP03, enc, mac);
     ms_chip_session_t s;
-    uint8_t host[8] = {0}, iu[14] = {0x80, 0x50, 0, 0, 8};
-    assert_int_equal(fx_apdu(&fx, iu, 14), MS_SW_OK);
-    assert_int_equal(ms_chip_session_open(&s, MS_CHIP_SCP03, enc, mac, host, fx.rsp + 13, 8, 0,
-                                          NULL),
-                     MS_OK);
+    static const uint8_t host[8] = {0};
+    open_scp03(&fx, host, enc, mac, &s);
     uint8_t cmd[300], plain[48] = {0};
     size_t n = 0;
     for (size_t off = 0; off < fx.loader_len; off += 224) {
@@ -644,12 +807,15 @@ int main(void)
         cmocka_unit_test(test_unknown_commands_answer_6d00_6e00_6a86),
         cmocka_unit_test(test_plain_download_in_cos_mode_is_refused),
         cmocka_unit_test(test_cos_personalisation_store_and_get_data),
+        cmocka_unit_test(test_reading_the_store_leaves_no_84de_keys_in_ram),
         cmocka_unit_test(test_84de_reloads_loader_scp03_then_cos_downloads_again),
         cmocka_unit_test(test_84de_reloads_loader_scp02_then_cos_downloads_again),
         cmocka_unit_test(test_84de_with_bad_mac_is_refused_6982),
         cmocka_unit_test(test_84de_with_wrong_keys_fails_cryptogram_and_mac),
         cmocka_unit_test(test_replayed_84de_is_refused_6982),
         cmocka_unit_test(test_scp02_sequence_counter_moves_every_session),
+        cmocka_unit_test(test_scp02_counter_never_reused_when_a_flash_read_fails),
+        cmocka_unit_test(test_recorded_scp02_reload_cannot_be_replayed_after_a_new_download),
         cmocka_unit_test(test_84de_with_wrong_loader_hash_keeps_cos_mode),
         cmocka_unit_test(test_corrupted_cos_after_install_makes_chip_mute),
     };

@@ -7,7 +7,9 @@
  *   - of the COS's first start (loader erase, flag to USER);
  *   - of an 84 DE loader reload: COS mode with its COS, or loader mode with
  *     a loader that takes a new download;
- * and a power-off between any two APDUs of a download (RAM state lost).
+ * and a power-off between any two APDUs of a download (RAM state lost);
+ * a cut during ERASE over a half download; a journal with no room left; a
+ * cut STORE DATA whose value carries a forged internal record.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +237,154 @@ static void test_power_off_after_every_apdu_of_download(void **state)
     }
 }
 
+/* A half-written download of this package (power lost mid-DECRYPT). */
+static void half_download(chip_fx_t *fx, uint64_t total)
+{
+    ms_chip_report_t rep;
+    ms_flash_sim_cut_after(&fx->sim, total / 2, 7);
+    assert_int_not_equal(fx_write(fx, &rep), MS_OK);
+    assert_int_equal(fx_reboot(fx), MS_OK);
+    assert_int_equal(fx_apdu_hex(fx, "80CA000300"), MS_SW_OK);
+    assert_true(fx->rsp[16] & 4); /* journal begun: the writer would resume */
+}
+
+static void test_cut_during_erase_of_half_download_then_same_package_installs(void **state)
+{
+    (void)state;
+    ms_chip_rule_t r = {MS_CHIP_RULE_WHOLE, 0, 0, 0};
+    uint64_t total = ops_of_clean_download(false, &r, MS_CHIP_DIV_KDF3), erase_ops = 0;
+    {
+        chip_fx_t fx;
+        fx_init(&fx, false, COS_LEN, &r, MS_CHIP_DIV_KDF3);
+        half_download(&fx, total);
+        uint64_t before = fx.sim.ops;
+        assert_int_equal(fx_apdu_hex(&fx, "800E0000"), MS_SW_OK);
+        erase_ops = fx.sim.ops - before;
+        fx_free(&fx);
+    }
+    assert_true(erase_ops >= 2); /* dirty COS sectors and the journal */
+    for (uint64_t n = 1; n <= erase_ops; n++) {
+        chip_fx_t fx;
+        ms_chip_report_t rep;
+        fx_init(&fx, false, COS_LEN, &r, MS_CHIP_DIV_KDF3);
+        half_download(&fx, total);
+        ms_flash_sim_cut_after(&fx.sim, n, (uint32_t)n);
+        assert_int_equal(fx_apdu_hex(&fx, "800E0000"), MS_SW_MEMORY_FAILURE);
+        assert_int_equal(fx_reboot(&fx), MS_OK);
+        /* The journal must never vouch for a sector ERASE already wiped:
+         * the same package then installs (resumed or from the start). */
+        ms_err_t err = fx_write(&fx, &rep);
+        assert_string_equal(rep.step, "done");
+        assert_int_equal(err, MS_OK);
+        assert_int_equal(fx_reboot(&fx), MS_OK);
+        assert_int_equal(fx.chip.mode, MS_CHIP_RUN_COS);
+        assert_true(fx_cos_in_flash(&fx));
+        fx_free(&fx);
+    }
+}
+
+static void test_writer_starts_over_when_a_resumed_download_is_refused(void **state)
+{
+    (void)state;
+    ms_chip_rule_t r = {MS_CHIP_RULE_WHOLE, 0, 0, 0};
+    uint64_t total = ops_of_clean_download(false, &r, MS_CHIP_DIV_KDF3);
+    chip_fx_t fx;
+    ms_chip_report_t rep;
+    fx_init(&fx, false, COS_LEN, &r, MS_CHIP_DIV_KDF3);
+    half_download(&fx, total);
+    /* Many earlier cuts left torn slots: the journal has no room left, so
+     * the chip refuses to go on from the resume point (6581). */
+    uint32_t slots = fx.map.journal_size / 32u;
+    for (uint32_t i = fx.chip.journal_next; i < slots; i++) {
+        fx.sim.mem[fx.map.journal_off + i * 32u] = 0x00;
+    }
+    assert_int_equal(fx_reboot(&fx), MS_OK);
+    assert_int_equal(fx_apdu_hex(&fx, "80CA000300"), MS_SW_OK);
+    assert_true(fx.rsp[16] & 4); /* the writer sees a journal for its package */
+    /* The writer then erases and writes from the start. */
+    ms_err_t err = fx_write(&fx, &rep);
+    assert_string_equal(rep.step, "done");
+    assert_int_equal(err, MS_OK);
+    assert_int_equal(rep.resumed_from, 0);
+    assert_int_equal(fx_reboot(&fx), MS_OK);
+    assert_int_equal(fx.chip.mode, MS_CHIP_RUN_COS);
+    assert_true(fx_cos_in_flash(&fx));
+    fx_free(&fx);
+}
+
+/* A STORE DATA value (240 bytes) that carries, at the start of its record's
+ * second slot, a complete store record for the internal 84 DE key tag. */
+static size_t store_data_with_fake_keys_record(uint8_t *cmd, uint8_t fake_rec[96])
+{
+    uint8_t keys[64];
+    memset(keys, 0x5A, sizeof keys); /* keys the attacker knows */
+    memset(fake_rec, 0, 96);
+    fake_rec[0] = 0xD5;
+    fake_rec[2] = 0x7F;
+    fake_rec[3] = 0x01;
+    fake_rec[5] = 64;
+    memcpy(fake_rec + 6, keys, 64);
+    uint32_t crc = ms_chip_crc32_update(0, fake_rec, 70);
+    fake_rec[70] = (uint8_t)(crc >> 24);
+    fake_rec[71] = (uint8_t)(crc >> 16);
+    fake_rec[72] = (uint8_t)(crc >> 8);
+    fake_rec[73] = (uint8_t)crc;
+    memset(cmd, 0, 5 + 243);
+    cmd[0] = 0x80;
+    cmd[1] = 0xE2;
+    cmd[4] = 243;
+    cmd[5] = 0x01; /* DGI 0101 */
+    cmd[6] = 0x01;
+    cmd[7] = 240;
+    /* The value starts 6 bytes into the record: record offset 32 = value 26. */
+    memcpy(cmd + 8 + 26, fake_rec, 96);
+    return 5 + 243;
+}
+
+static void test_torn_store_data_record_cannot_inject_84de_keys(void **state)
+{
+    (void)state;
+    ms_chip_rule_t r = {MS_CHIP_RULE_WHOLE, 0, 0, 0};
+    unsigned exposed = 0;
+    for (uint32_t seed = 1; seed <= 24; seed++) {
+        chip_fx_t fx;
+        ms_chip_report_t rep;
+        uint8_t cmd[300], fake[96], enc[16], mac[16], want[8];
+        fx_init(&fx, false, COS_LEN, &r, MS_CHIP_DIV_KDF3);
+        assert_int_equal(fx_write(&fx, &rep), MS_OK);
+        assert_int_equal(fx_reboot(&fx), MS_OK);
+        assert_int_equal(fx.chip.mode, MS_CHIP_RUN_COS);
+        uint32_t at = fx.chip.store_next;
+        size_t n = store_data_with_fake_keys_record(cmd, fake);
+        ms_flash_sim_cut_after(&fx.sim, 1, seed);
+        assert_int_not_equal(fx_apdu(&fx, cmd, n), MS_SW_OK);
+        /* Did the cut leave the embedded record whole but the outer one torn? */
+        exposed += memcmp(fx.sim.mem + fx.map.data_off + at + 32, fake, 96) == 0;
+        assert_int_equal(fx_reboot(&fx), MS_OK);
+        /* The 84 DE keys are still the chip's own. */
+        uint8_t host[8] = {1, 2, 3, 4, 5, 6, 7, 8}, iu[14] = {0x80, 0x50, 0, 0, 8};
+        memcpy(iu + 5, host, 8);
+        assert_int_equal(fx_apdu(&fx, iu, sizeof iu), MS_SW_OK);
+        assert_int_equal(fx.rlen, 29);
+        ms_chip_session_t s;
+        fx_cos_keys(&fx, MS_CHIP_SCP03, enc, mac);
+        assert_int_equal(ms_chip_session_open(&s, MS_CHIP_SCP03, enc, mac, host, fx.rsp + 13, 8,
+                                              0, want),
+                         MS_OK);
+        assert_memory_equal(fx.rsp + 21, want, 8);
+        /* The store still takes and returns data after the torn record. */
+        assert_int_equal(fx_apdu_hex(&fx, "80E2000004 0202 01 77"), MS_SW_OK);
+        assert_int_equal(fx_reboot(&fx), MS_OK);
+        assert_int_equal(fx_apdu_hex(&fx, "80CA020200"), MS_SW_OK);
+        assert_int_equal(fx.rlen, 1);
+        assert_int_equal(fx.rsp[0], 0x77);
+        fx_free(&fx);
+    }
+    print_message("24 cuts of a STORE DATA write: %u left a whole planted record inside a torn "
+                  "one\n", exposed);
+    assert_true(exposed > 0); /* the dangerous tear did happen */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +393,9 @@ int main(void)
         cmocka_unit_test(test_cut_at_every_op_of_cos_first_start),
         cmocka_unit_test(test_cut_at_every_op_of_84de_reload),
         cmocka_unit_test(test_power_off_after_every_apdu_of_download),
+        cmocka_unit_test(test_cut_during_erase_of_half_download_then_same_package_installs),
+        cmocka_unit_test(test_torn_store_data_record_cannot_inject_84de_keys),
+        cmocka_unit_test(test_writer_starts_over_when_a_resumed_download_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * loader reload, over any transport (see chip_factory.h). Host only.
  * Invariants: the writer never holds a key: it forwards the licence the
  * vendor issued for the serial the chip reports; it resumes only a download
- * the chip's journal attributes to the same package id.
+ * the chip's journal attributes to the same package id, and starts over
+ * once with ERASE when the chip refuses the resumed download.
  */
 #include <string.h>
 
@@ -59,13 +60,106 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* ERASE (unless resuming the chip's own journal for this package), header,
+ * licence, DECRYPT from the chip's resume point, VERIFY. */
+static ms_err_t download(xfer_t *x, const uint8_t *pkg, const ms_chip_pkg_header_t *hdr,
+                         const uint8_t id[MS_CHIP_PKG_ID_LEN], const uint8_t lic[MS_CHIP_LIC_LEN],
+                         int allow_resume, int *resumed)
+{
+    const ms_chip_writer_t *w = x->w;
+    uint8_t cmd[7 + 4 + 512 + 2];
+    ms_err_t err;
+    size_t chunk = w->chunk ? w->chunk : 224;
+    *resumed = 0;
+    /* Resume or start over (step 204). */
+    if ((err = get_data(x, "progress", MS_CHIP_TAG_PROGRESS)) != MS_OK) {
+        return err;
+    }
+    int resume = allow_resume && !w->no_resume && x->rlen >= 33 && (x->rsp[16] & 4) &&
+                 memcmp(x->rsp + 17, id, MS_CHIP_PKG_ID_LEN) == 0;
+    *resumed = resume;
+    if (!resume) {
+        uint8_t erase[4] = {0x80, MS_CHIP_INS_ERASE, 0, 0};
+        if ((err = send(x, "erase", erase, sizeof erase)) != MS_OK) {
+            return err;
+        }
+    }
+    /* DECRYPT header. */
+    cmd[0] = 0x80;
+    cmd[1] = MS_CHIP_INS_DECRYPT;
+    cmd[2] = 0x00;
+    cmd[3] = 0x00;
+    cmd[4] = MS_CHIP_PKG_HDR_LEN;
+    memcpy(cmd + 5, pkg, MS_CHIP_PKG_HDR_LEN);
+    if ((err = send(x, "header", cmd, 5 + MS_CHIP_PKG_HDR_LEN)) != MS_OK) {
+        return err;
+    }
+    if (x->rlen != 4) {
+        return MS_ERR_FORMAT;
+    }
+    uint32_t cursor = be32(x->rsp);
+    if (cursor > hdr->cos_len) {
+        return MS_ERR_FORMAT;
+    }
+    x->rep->resumed_from = cursor;
+    /* KEY DIVERSIFY with the licence (step 205). */
+    cmd[1] = MS_CHIP_INS_DIVERSIFY;
+    cmd[4] = MS_CHIP_LIC_LEN;
+    memcpy(cmd + 5, lic, MS_CHIP_LIC_LEN);
+    if ((err = send(x, "key diversify", cmd, 5 + MS_CHIP_LIC_LEN)) != MS_OK) {
+        return err;
+    }
+    if (x->rlen == 9) {
+        memcpy(x->rep->kcv, x->rsp, 9);
+    }
+    /* DECRYPT data (step 206). */
+    const uint8_t *body = pkg + MS_CHIP_PKG_HDR_LEN;
+    if (w->progress != NULL) {
+        w->progress(w->progress_ctx, cursor, hdr->cos_len);
+    }
+    while (cursor < hdr->cos_len) {
+        size_t n = hdr->cos_len - cursor < chunk ? hdr->cos_len - cursor : chunk;
+        size_t lc = 4 + n, at;
+        cmd[1] = MS_CHIP_INS_DECRYPT;
+        cmd[2] = 0x01;
+        if (lc <= 255) {
+            cmd[4] = (uint8_t)lc;
+            at = 5;
+        } else {
+            cmd[4] = 0;
+            cmd[5] = (uint8_t)(lc >> 8);
+            cmd[6] = (uint8_t)lc;
+            at = 7;
+        }
+        put_be32(cmd + at, cursor);
+        memcpy(cmd + at + 4, body + cursor, n);
+        if ((err = send(x, "decrypt", cmd, at + lc)) != MS_OK) {
+            return err;
+        }
+        if (x->rlen != 4 || be32(x->rsp) != cursor + n) {
+            return MS_ERR_FORMAT;
+        }
+        cursor += (uint32_t)n;
+        if (w->progress != NULL) {
+            w->progress(w->progress_ctx, cursor, hdr->cos_len);
+        }
+    }
+    /* VERIFY (steps 207-210). */
+    uint8_t ver[13] = {0x80, MS_CHIP_INS_VERIFY, 0, 0, 8};
+    put_be32(ver + 5, hdr->crc32);
+    put_be32(ver + 9, hdr->xor32);
+    if ((err = send(x, "verify", ver, sizeof ver)) != MS_OK) {
+        return err;
+    }
+    return MS_OK;
+}
+
 ms_err_t ms_chip_factory_write(const ms_chip_writer_t *w, const uint8_t *pkg, size_t pkg_len,
                                ms_chip_report_t *rep)
 {
     xfer_t x;
     ms_chip_pkg_header_t hdr;
     uint8_t id[MS_CHIP_PKG_ID_LEN], lic[MS_CHIP_LIC_LEN];
-    uint8_t cmd[7 + 4 + 512 + 2];
     ms_err_t err;
 
     if (w == NULL || w->transmit == NULL || w->licence == NULL || pkg == NULL || rep == NULL) {
@@ -125,83 +219,17 @@ ms_err_t ms_chip_factory_write(const ms_chip_writer_t *w, const uint8_t *pkg, si
     if (err != MS_OK) {
         return err;
     }
-    /* Resume or start over (step 204). */
-    if ((err = get_data(&x, "progress", MS_CHIP_TAG_PROGRESS)) != MS_OK) {
-        return err;
+    /* A resumed download the chip refuses (its journal full of torn slots,
+     * or VERIFY failing over sectors the journal vouched for) would fail the
+     * same way at every later attempt: start over once with ERASE. */
+    int resumed = 0;
+    err = download(&x, pkg, &hdr, id, lic, 1, &resumed);
+    if (err == MS_ERR_STATE && resumed && x.sw != MS_SW_OK &&
+        strcmp(rep->step, "key diversify") != 0) {
+        rep->resumed_from = 0;
+        err = download(&x, pkg, &hdr, id, lic, 0, &resumed);
     }
-    int resume = !w->no_resume && x.rlen >= 33 && (x.rsp[16] & 4) &&
-                 memcmp(x.rsp + 17, id, sizeof id) == 0;
-    if (!resume) {
-        uint8_t erase[4] = {0x80, MS_CHIP_INS_ERASE, 0, 0};
-        if ((err = send(&x, "erase", erase, sizeof erase)) != MS_OK) {
-            return err;
-        }
-    }
-    /* DECRYPT header. */
-    cmd[0] = 0x80;
-    cmd[1] = MS_CHIP_INS_DECRYPT;
-    cmd[2] = 0x00;
-    cmd[3] = 0x00;
-    cmd[4] = MS_CHIP_PKG_HDR_LEN;
-    memcpy(cmd + 5, pkg, MS_CHIP_PKG_HDR_LEN);
-    if ((err = send(&x, "header", cmd, 5 + MS_CHIP_PKG_HDR_LEN)) != MS_OK) {
-        return err;
-    }
-    if (x.rlen != 4) {
-        return MS_ERR_FORMAT;
-    }
-    uint32_t cursor = be32(x.rsp);
-    if (cursor > hdr.cos_len) {
-        return MS_ERR_FORMAT;
-    }
-    rep->resumed_from = cursor;
-    /* KEY DIVERSIFY with the licence (step 205). */
-    cmd[1] = MS_CHIP_INS_DIVERSIFY;
-    cmd[4] = MS_CHIP_LIC_LEN;
-    memcpy(cmd + 5, lic, MS_CHIP_LIC_LEN);
-    if ((err = send(&x, "key diversify", cmd, 5 + MS_CHIP_LIC_LEN)) != MS_OK) {
-        return err;
-    }
-    if (x.rlen == 9) {
-        memcpy(rep->kcv, x.rsp, 9);
-    }
-    /* DECRYPT data (step 206). */
-    const uint8_t *body = pkg + MS_CHIP_PKG_HDR_LEN;
-    if (w->progress != NULL) {
-        w->progress(w->progress_ctx, cursor, hdr.cos_len);
-    }
-    while (cursor < hdr.cos_len) {
-        size_t n = hdr.cos_len - cursor < chunk ? hdr.cos_len - cursor : chunk;
-        size_t lc = 4 + n, at;
-        cmd[1] = MS_CHIP_INS_DECRYPT;
-        cmd[2] = 0x01;
-        if (lc <= 255) {
-            cmd[4] = (uint8_t)lc;
-            at = 5;
-        } else {
-            cmd[4] = 0;
-            cmd[5] = (uint8_t)(lc >> 8);
-            cmd[6] = (uint8_t)lc;
-            at = 7;
-        }
-        put_be32(cmd + at, cursor);
-        memcpy(cmd + at + 4, body + cursor, n);
-        if ((err = send(&x, "decrypt", cmd, at + lc)) != MS_OK) {
-            return err;
-        }
-        if (x.rlen != 4 || be32(x.rsp) != cursor + n) {
-            return MS_ERR_FORMAT;
-        }
-        cursor += (uint32_t)n;
-        if (w->progress != NULL) {
-            w->progress(w->progress_ctx, cursor, hdr.cos_len);
-        }
-    }
-    /* VERIFY (steps 207-210). */
-    uint8_t ver[13] = {0x80, MS_CHIP_INS_VERIFY, 0, 0, 8};
-    put_be32(ver + 5, hdr.crc32);
-    put_be32(ver + 9, hdr.xor32);
-    if ((err = send(&x, "verify", ver, sizeof ver)) != MS_OK) {
+    if (err != MS_OK) {
         return err;
     }
     rep->step = "done";

@@ -55,7 +55,8 @@ typedef struct ms_chip_report {
 } ms_chip_report_t;
 
 /* Write one chip. MS_OK when VERIFY answered 9000. Otherwise report says
- * which step failed and with which status word. */
+ * which step failed and with which status word. A download resumed from
+ * the chip's journal that the chip refuses is started over once with ERASE. */
 ms_err_t ms_chip_factory_write(const ms_chip_writer_t *w, const uint8_t *pkg, size_t pkg_len,
                                ms_chip_report_t *report);
 
