@@ -9,10 +9,16 @@
  *   - every vector lies wholly in memory the caller may access: on the
  *     host, the caller's registered region; on the MCU the firmware installs
  *     a check built on cmse_check_address_range() (ms_tee_dispatch_set_check);
+ *   - the in_vec/out_vec arrays are read once, into secure copies, before
+ *     any check, so a racing Non-secure write cannot change a vector between
+ *     its check and its use; only out_vec[i].len is written back (on the MCU
+ *     the veneer checks that the arrays themselves are Non-secure memory);
  *   - inputs are copied into secure buffers first and outputs copied back
  *     only on success, so services never touch caller memory (no
  *     time-of-check/time-of-use window) and never see its pointers;
- *   - uids reserved for secure partitions are refused to the NSPE;
+ *   - uids reserved for secure partitions are refused to the NSPE, and the
+ *     key store's ITS records (uids from MS_TEE_UID_KEY_BASE) to every
+ *     caller: keys are used by id through CRYPTO, never read raw (M8);
  *   - unknown services are refused (PSA_ERROR_CONNECTION_REFUSED), unknown
  *     functions of a known service get PSA_ERROR_NOT_SUPPORTED, malformed
  *     vectors PSA_ERROR_PROGRAMMER_ERROR.

@@ -13,7 +13,13 @@
  *     fold the checks), and any mismatch returns MS_ERR_INTERNAL.
  * A single skipped instruction can therefore not turn a failed check into
  * MS_OK; an attacker has to hit several, far-apart points.
+ * The signature outcome is taken from ms_p256_verify()'s return value with
+ * no branch in between (fih_sig = magic ^ err), so skipping the refusal
+ * branch that follows leaves fih_sig wrong.
  * Invariant: MS_OK is returned from one place only, after all of the above.
+ *
+ * Test builds (MS_IMAGE_FIH_TEST, tests/image/test_image_fih.c) can make one
+ * refusal branch, chosen by number, not taken: a simulated glitch.
  */
 #include <string.h>
 
@@ -25,6 +31,21 @@
 #define FIH_STEP_KEY  0x00050003u
 #define FIH_STEP_SIG  0x07000005u
 #define FIH_STEPS_ALL (FIH_STEP_HASH + FIH_STEP_KEY + FIH_STEP_SIG)
+
+/* Refusal branches of ms_image_verify(), by number, for glitch simulation. */
+#define FIH_BR_HASH   1u
+#define FIH_BR_NO_SIG 2u
+#define FIH_BR_KEY    3u
+#define FIH_BR_SIG    4u
+#define FIH_BR_COUNT  4u
+
+#ifdef MS_IMAGE_FIH_TEST
+/* Set by the test: the number of the branch a simulated glitch skips (0: none). */
+extern unsigned ms_image_fih_skip;
+#define FIH_REFUSE(br, cond) ((cond) && ms_image_fih_skip != (br))
+#else
+#define FIH_REFUSE(br, cond) (cond)
+#endif
 
 /* Find the anchor whose key hash equals kh; MS_ERR_IMG_KEY_UNKNOWN if none.
  * Every anchor is compared (constant time, no early exit). */
@@ -122,26 +143,28 @@ ms_err_t ms_image_verify(const ms_image_reader_t *r, const ms_image_info_t *info
     if (err) {
         return err;
     }
-    if (!ms_ct_equal(digest, info->sha256, MS_SHA256_LEN)) {
+    if (FIH_REFUSE(FIH_BR_HASH, !ms_ct_equal(digest, info->sha256, MS_SHA256_LEN))) {
         return MS_ERR_IMG_HASH;
     }
     fih_hash = FIH_HASH_OK;
     fih_steps += FIH_STEP_HASH;
 
-    if (info->sig_len == 0) {
+    if (FIH_REFUSE(FIH_BR_NO_SIG, info->sig_len == 0)) {
         return MS_ERR_IMG_NO_SIG;
     }
     err = select_key(info, anchors, n_anchors, &pub, &idx);
-    if (err) {
+    if (FIH_REFUSE(FIH_BR_KEY, err != MS_OK)) {
         return err;
     }
     fih_steps += FIH_STEP_KEY;
 
     err = ms_p256_verify(pub, digest, info->sig, info->sig_len);
-    if (err != MS_OK) {
+    /* No branch between the verdict and fih_sig: a skipped refusal below
+     * leaves fih_sig != FIH_SIG_OK (MS_OK is 0). */
+    fih_sig = FIH_SIG_OK ^ (uint32_t)err;
+    if (FIH_REFUSE(FIH_BR_SIG, err != MS_OK)) {
         return err;
     }
-    fih_sig = FIH_SIG_OK;
     fih_steps += FIH_STEP_SIG;
 
     /* Second look at every decision before saying yes. */

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meterseal/tee.h"
+#include "meterseal/tee_rng.h"
+#include "meterseal/tee_storage.h"
 #include "tee_hooks_host.h"
 
 static ms_err_t c_read(void *dev, uint32_t off, void *buf, size_t len)
@@ -95,4 +98,28 @@ void tt_fill(uint8_t *buf, size_t len, uint64_t uid, uint32_t ver)
         x ^= x << 5;
         buf[i] = (uint8_t)x;
     }
+}
+
+ms_err_t tt_services_open(tt_flash_t *its, tt_flash_t *ps, uint32_t ps_sectors,
+                          uint8_t huk_byte)
+{
+    uint8_t huk[MS_TEE_HUK_LEN];
+    memset(huk, huk_byte, sizeof huk);
+    tt_flash_open(its, 4, 4096, 8);
+    tt_flash_open(ps, ps_sectors, 4096, 8);
+    ms_host_tee_set_huk(huk);
+    ms_host_tee_nvc_set(MS_TEE_NVC_ITS, 0);
+    ms_host_tee_nvc_set(MS_TEE_NVC_PS, 0);
+    ms_err_t err = ms_tee_rng_init(NULL, NULL, 4);
+    if (!err) {
+        err = ms_tee_storage_init(&its->area, &ps->area);
+    }
+    return err;
+}
+
+void tt_services_close(tt_flash_t *its, tt_flash_t *ps)
+{
+    ms_tee_storage_deinit();
+    tt_flash_close(its);
+    tt_flash_close(ps);
 }

@@ -44,6 +44,13 @@ void tt_store_close(tt_store_t *t);
 
 #define TT_NVC 7u
 
+/* The TEE services on simulated flash: ITS on 4 sectors and PS on
+ * ps_sectors sectors of 4 KiB, a HUK of bytes huk_byte, both NV counters
+ * reset, then the RNG and the storage partition started. */
+ms_err_t tt_services_open(tt_flash_t *its, tt_flash_t *ps, uint32_t ps_sectors,
+                          uint8_t huk_byte);
+void tt_services_close(tt_flash_t *its, tt_flash_t *ps);
+
 /* Deterministic test data: byte i of object `uid` version `ver`. */
 void tt_fill(uint8_t *buf, size_t len, uint64_t uid, uint32_t ver);
 

@@ -31,14 +31,7 @@ static uint8_t g_impl[32];
 static int setup(void **state)
 {
     (void)state;
-    uint8_t huk[MS_TEE_HUK_LEN];
-    memset(huk, 0x3a, sizeof huk);
-    tt_flash_open(&g_its, 4, 4096, 8);
-    tt_flash_open(&g_ps, 2, 4096, 8);
-    ms_host_tee_set_huk(huk);
-    ms_host_tee_nvc_set(MS_TEE_NVC_ITS, 0);
-    ms_host_tee_nvc_set(MS_TEE_NVC_PS, 0);
-    if (ms_tee_rng_init(NULL, NULL, 4) || ms_tee_storage_init(&g_its.area, &g_ps.area) ||
+    if (tt_services_open(&g_its, &g_ps, 2, 0x3a) ||
         ms_tee_keystore_provision_identity(&g_pub)) {
         return -1;
     }
@@ -57,9 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    ms_tee_storage_deinit();
-    tt_flash_close(&g_its);
-    tt_flash_close(&g_ps);
+    tt_services_close(&g_its, &g_ps);
     return 0;
 }
 

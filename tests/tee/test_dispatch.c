@@ -29,13 +29,6 @@ static ms_tee_caller_t g_nspe;
 static int setup(void **state)
 {
     (void)state;
-    uint8_t huk[MS_TEE_HUK_LEN];
-    memset(huk, 0x77, sizeof huk);
-    tt_flash_open(&g_its, 4, 4096, 8);
-    tt_flash_open(&g_ps, 4, 4096, 8);
-    ms_host_tee_set_huk(huk);
-    ms_host_tee_nvc_set(MS_TEE_NVC_ITS, 0);
-    ms_host_tee_nvc_set(MS_TEE_NVC_PS, 0);
     ms_tee_dispatch_set_check(NULL);
     memset(g_ns, 0, sizeof g_ns);
     memset(g_secure, 0x5e, sizeof g_secure);
@@ -46,8 +39,7 @@ static int setup(void **state)
     memset(&meas, 0, sizeof meas);
     const char *types[1] = { "SPE" };
     uint8_t impl[32] = { 0 };
-    if (ms_tee_rng_init(NULL, NULL, 4) || ms_tee_storage_init(&g_its.area, &g_ps.area) ||
-        ms_tee_keystore_provision_identity(NULL) ||
+    if (tt_services_open(&g_its, &g_ps, 4, 0x77) || ms_tee_keystore_provision_identity(NULL) ||
         ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, &meas, types, 1, impl, 0x3000)) {
         return -1;
     }
@@ -57,9 +49,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    ms_tee_storage_deinit();
-    tt_flash_close(&g_its);
-    tt_flash_close(&g_ps);
+    tt_services_close(&g_its, &g_ps);
     return 0;
 }
 
@@ -202,6 +192,47 @@ static void test_reserved_uids_are_out_of_reach_of_the_nspe(void **state)
     assert_int_equal(ns_its_set(MS_TEE_UID_DEVICE_ID, "x", 1), PSA_ERROR_NOT_PERMITTED);
 }
 
+/* Key records are the key store's own: no partition reads or replaces them
+ * as raw ITS objects through the boundary (M8), whatever its identity. */
+static void test_key_records_are_out_of_reach_of_every_partition(void **state)
+{
+    (void)state;
+    uint8_t *hdr = g_ns, *out = g_ns + 1024, *data = g_ns + 64;
+    memset(out, 0xcc, 64);
+    memset(data, 0x01, 44);
+    put_u64(hdr, MS_TEE_UID_KEY_BASE + MS_TEE_KEY_IDENTITY);
+    put_u32(hdr + 8, 0);
+    for (int p = MS_TEE_PART_STORAGE; p < MS_TEE_PART_COUNT_; p++) {
+        ms_tee_caller_t c = g_nspe;
+        c.id = (ms_tee_partition_t)p;
+        ms_tee_invec_t in[2] = { { hdr, 12 }, { data, 44 } };
+        ms_tee_outvec_t o[1] = { { out, 64 } };
+        assert_int_equal(ms_tee_call(&c, MS_TEE_SID_ITS, MS_TEE_STORAGE_GET, in, 1, o, 1),
+                         PSA_ERROR_NOT_PERMITTED);
+        assert_int_equal(o[0].len, 0);
+        assert_int_equal(ms_tee_call(&c, MS_TEE_SID_ITS, MS_TEE_STORAGE_REMOVE, in, 1, NULL, 0),
+                         PSA_ERROR_NOT_PERMITTED);
+        put_u64(hdr, MS_TEE_UID_KEY_BASE + 77);
+        assert_int_equal(ms_tee_call(&c, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 2, NULL, 0),
+                         PSA_ERROR_NOT_PERMITTED);
+        put_u64(hdr, MS_TEE_UID_KEY_BASE + MS_TEE_KEY_IDENTITY);
+    }
+    for (size_t i = 0; i < 64; i++) {
+        assert_int_equal(out[i], 0xcc);
+    }
+    /* the key store itself still works, and the secure uids below the key
+     * range stay reachable for secure partitions */
+    ms_p256_pub_t pub;
+    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, &pub),
+                     MS_OK);
+    ms_tee_caller_t boot = g_nspe;
+    boot.id = MS_TEE_PART_BOOT;
+    put_u64(hdr, MS_TEE_UID_DEVICE_ID);
+    ms_tee_invec_t in[2] = { { hdr, 12 }, { data, 4 } };
+    assert_int_equal(ms_tee_call(&boot, MS_TEE_SID_PS, MS_TEE_STORAGE_SET, in, 2, NULL, 0),
+                     PSA_SUCCESS);
+}
+
 static void test_sign_via_boundary_verifies_with_exported_key(void **state)
 {
     (void)state;
@@ -341,6 +372,64 @@ static void test_platform_range_check_is_consulted(void **state)
     assert_int_equal(ns_get(MS_TEE_SID_ITS, 8, g_ns + 1024, 8, &n), PSA_SUCCESS);
 }
 
+/* A platform check that approves a vector and then, like a Non-secure
+ * thread or DMA racing the secure call, rewrites the caller's vector
+ * array: the out vector's base is aimed at secure memory, the in vector's
+ * length is grown past the caller's region. */
+static ms_tee_invec_t *g_race_in;
+static ms_tee_outvec_t *g_race_out;
+
+static bool racing_check(const ms_tee_caller_t *c, uintptr_t addr, size_t len, bool write)
+{
+    bool ok = len == 0 || (addr >= c->mem_base && c->mem_len >= len &&
+                           addr - c->mem_base <= c->mem_len - len);
+    if (ok && write && g_race_out != NULL && addr == (uintptr_t)g_race_out->base) {
+        g_race_out->base = g_secure;
+    }
+    if (ok && !write && g_race_in != NULL && addr == (uintptr_t)g_race_in->base) {
+        g_race_in->len += 12;
+    }
+    return ok;
+}
+
+static void test_out_vector_rewritten_after_its_check_cannot_aim_at_secure_memory(void **state)
+{
+    (void)state;
+    uint8_t before[sizeof g_secure];
+    memcpy(before, g_secure, sizeof before);
+    ms_tee_outvec_t o[1] = { { g_ns + 1024, 32 } };
+    g_race_out = &o[0];
+    ms_tee_dispatch_set_check(racing_check);
+    psa_status_t s = ms_tee_call(&g_nspe, MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, o, 1);
+    ms_tee_dispatch_set_check(NULL);
+    g_race_out = NULL;
+    assert_int_equal(s, PSA_SUCCESS);
+    assert_memory_equal(g_secure, before, sizeof before);
+    assert_int_equal(o[0].len, 32);
+}
+
+static void test_in_vector_grown_after_its_check_is_read_only_as_checked(void **state)
+{
+    (void)state;
+    struct psa_storage_info_t info;
+    /* the caller owns the first 4 KiB of g_ns only; its data ends there */
+    g_nspe.mem_len = 4096;
+    uint8_t *hdr = g_ns, *data = g_ns + 4096 - 4;
+    put_u64(hdr, 21);
+    put_u32(hdr + 8, 0);
+    memcpy(data, "abcd", 4);
+    ms_tee_invec_t in[2] = { { hdr, 12 }, { data, 4 } };
+    g_race_in = &in[1];
+    ms_tee_dispatch_set_check(racing_check);
+    psa_status_t s = ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET, in, 2, NULL, 0);
+    ms_tee_dispatch_set_check(NULL);
+    g_race_in = NULL;
+    g_nspe.mem_len = sizeof g_ns;
+    assert_int_equal(s, PSA_SUCCESS);
+    assert_int_equal(psa_its_get_info(21, &info), PSA_SUCCESS);
+    assert_int_equal(info.size, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,12 +443,15 @@ int main(void)
         T_(test_wrong_vector_shape_is_a_programmer_error),
         T_(test_unknown_service_and_function_are_refused),
         T_(test_reserved_uids_are_out_of_reach_of_the_nspe),
+        T_(test_key_records_are_out_of_reach_of_every_partition),
         T_(test_sign_via_boundary_verifies_with_exported_key),
         T_(test_nspe_cannot_use_the_image_key),
         T_(test_attestation_token_through_the_boundary),
         T_(test_meter_and_rng_through_the_boundary),
         T_(test_message_form_decodes_into_checked_vectors),
         T_(test_platform_range_check_is_consulted),
+        T_(test_out_vector_rewritten_after_its_check_cannot_aim_at_secure_memory),
+        T_(test_in_vector_grown_after_its_check_is_read_only_as_checked),
 #undef T_
     };
     return cmocka_run_group_tests_name("tee_dispatch", tests, NULL, NULL);

@@ -23,25 +23,13 @@ static tt_flash_t g_its, g_ps;
 static int setup(void **state)
 {
     (void)state;
-    uint8_t huk[MS_TEE_HUK_LEN];
-    memset(huk, 0x5c, sizeof huk);
-    tt_flash_open(&g_its, 4, 4096, 8);
-    tt_flash_open(&g_ps, 2, 4096, 8);
-    ms_host_tee_set_huk(huk);
-    ms_host_tee_nvc_set(MS_TEE_NVC_ITS, 0);
-    ms_host_tee_nvc_set(MS_TEE_NVC_PS, 0);
-    if (ms_tee_rng_init(NULL, NULL, 4) != MS_OK) {
-        return -1;
-    }
-    return ms_tee_storage_init(&g_its.area, &g_ps.area) == MS_OK ? 0 : -1;
+    return tt_services_open(&g_its, &g_ps, 2, 0x5c) == MS_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    ms_tee_storage_deinit();
-    tt_flash_close(&g_its);
-    tt_flash_close(&g_ps);
+    tt_services_close(&g_its, &g_ps);
     return 0;
 }
 

@@ -56,6 +56,33 @@ static void test_rct_cutoff_follows_claimed_entropy(void **state)
     assert_int_equal(ms_tee_rng_health_init(&h, 9), MS_ERR_ARG);
 }
 
+/* SP 800-90B 4.4.2: C = 1 + CRITBINOM(W, 2^-H, 1 - alpha), alpha = 2^-20,
+ * computed here from the binomial distribution for every claimed H. */
+static void test_apt_cutoffs_match_the_binomial_quantile_for_every_h(void **state)
+{
+    (void)state;
+    const double target = 1.0 - 1.0 / 1048576.0;
+    for (unsigned hb = 1; hb <= 8; hb++) {
+        const double p = 1.0 / (double)(1u << hb), q = 1.0 - p;
+        double pmf = 1.0;
+        for (unsigned i = 0; i < MS_TEE_RNG_APT_WINDOW; i++) {
+            pmf *= q;
+        }
+        double cdf = pmf;
+        unsigned k = 0;
+        while (cdf < target) {
+            pmf *= (double)(MS_TEE_RNG_APT_WINDOW - k) / (double)(k + 1u) * p / q;
+            k++;
+            cdf += pmf;
+        }
+        ms_tee_rng_health_t h;
+        assert_int_equal(ms_tee_rng_health_init(&h, hb), MS_OK);
+        assert_int_equal(h.apt_cutoff, 1u + k);
+        /* RCT: C = 1 + ceil(20 / H) */
+        assert_int_equal(h.rct_cutoff, 1u + (20u + hb - 1u) / hb);
+    }
+}
+
 static void test_rct_fails_exactly_at_cutoff(void **state)
 {
     (void)state;
@@ -80,7 +107,9 @@ static void test_apt_fails_on_frequent_value_without_runs(void **state)
         buf[i] = (i % 2 == 0) ? 0xaa : (uint8_t)i;
     }
     assert_int_equal(ms_tee_rng_health_feed(&h, buf, sizeof buf), MS_ERR_TEE_RNG_HEALTH);
-    assert_true(h.samples < 130);   /* caught at the 62nd repeat */
+    /* the window's first sample is the reference: its 62nd occurrence,
+     * at index 122, is the failing sample (not one earlier or later) */
+    assert_int_equal(h.samples, 123);
 }
 
 static void test_good_source_passes_and_gives_distinct_output(void **state)
@@ -150,6 +179,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rct_cutoff_follows_claimed_entropy),
+        cmocka_unit_test(test_apt_cutoffs_match_the_binomial_quantile_for_every_h),
         cmocka_unit_test(test_rct_fails_exactly_at_cutoff),
         cmocka_unit_test(test_apt_fails_on_frequent_value_without_runs),
         cmocka_unit_test(test_good_source_passes_and_gives_distinct_output),

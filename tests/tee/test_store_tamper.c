@@ -69,6 +69,30 @@ static ms_err_t read_uid(uint32_t uid)
     return MS_OK;
 }
 
+/* The index entry of uid (fails the test if there is none). */
+static const ms_tee_store_entry_t *entry_of(uint64_t uid)
+{
+    const ms_tee_store_entry_t *e = NULL;
+    for (size_t i = 0; i < T->st.n_entries; i++) {
+        if (T->st.cfg.index[i].uid == uid) {
+            e = &T->st.cfg.index[i];
+        }
+    }
+    assert_non_null(e);
+    return e;
+}
+
+/* uid reads as corrupt, every other object as it was written. */
+static void assert_only_uid_corrupt(uint32_t uid)
+{
+    assert_int_equal(read_uid(uid), MS_ERR_TEE_CORRUPT);
+    for (uint32_t u = 1; u <= N_UIDS; u++) {
+        if (u != uid) {
+            assert_int_equal(read_uid(u), MS_OK);
+        }
+    }
+}
+
 static void test_every_flipped_bit_is_caught_or_harmless(void **state)
 {
     (void)state;
@@ -149,23 +173,12 @@ static void test_flip_in_one_record_leaves_others_readable(void **state)
 {
     (void)state;
     populate();
-    const ms_tee_store_entry_t *e = NULL;
-    for (size_t i = 0; i < T->st.n_entries; i++) {
-        if (T->st.cfg.index[i].uid == 2) {
-            e = &T->st.cfg.index[i];
-        }
-    }
-    assert_non_null(e);
+    const ms_tee_store_entry_t *e = entry_of(2);
     uint32_t at = e->sector * T->st.sector_size + e->offset + MS_TEE_STORE_HDRS_LEN + 3;
     ms_tee_store_unmount(&T->st);
     T->flash.sim.mem[at] ^= 0x10;
     assert_int_equal(tt_store_mount(T), MS_OK);
-    assert_int_equal(read_uid(2), MS_ERR_TEE_CORRUPT);
-    for (uint32_t u = 1; u <= N_UIDS; u++) {
-        if (u != 2) {
-            assert_int_equal(read_uid(u), MS_OK);
-        }
-    }
+    assert_only_uid_corrupt(2);
     tt_store_close(T);
     free(T);
 }
@@ -174,24 +187,13 @@ static void test_flipped_commit_word_is_localised_and_store_goes_on(void **state
 {
     (void)state;
     populate();
-    const ms_tee_store_entry_t *e = NULL;
-    for (size_t i = 0; i < T->st.n_entries; i++) {
-        if (T->st.cfg.index[i].uid == 3) {
-            e = &T->st.cfg.index[i];
-        }
-    }
-    assert_non_null(e);
+    const ms_tee_store_entry_t *e = entry_of(3);
     uint32_t auth = MS_TEE_STORE_HDRS_LEN + e->data_len + MS_TEE_STORE_TAG_LEN;
     uint32_t at = e->sector * T->st.sector_size + e->offset + (auth + 7u) / 8u * 8u;
     ms_tee_store_unmount(&T->st);
     T->flash.sim.mem[at + 2] ^= 0x04;
     assert_int_equal(tt_store_mount(T), MS_OK);
-    assert_int_equal(read_uid(3), MS_ERR_TEE_CORRUPT);
-    for (uint32_t u = 1; u <= N_UIDS; u++) {
-        if (u != 3) {
-            assert_int_equal(read_uid(u), MS_OK);
-        }
-    }
+    assert_only_uid_corrupt(3);
     /* the store keeps working through many GC cycles, and 3 can be rewritten */
     uint8_t buf[128];
     for (uint32_t v = 41; v <= 120; v++) {

@@ -9,8 +9,13 @@
  *     is read once (copy-in) and written once (copy-out, on success).
  *   - Each handler calls only its own service's public functions, with the
  *     caller's partition identity; no handler reaches another service's
- *     state (M3/M8 partition separation, enforced by the MPU on the MCU).
+ *     state (M3/M8 partition separation, enforced by the MPU on the MCU):
+ *     in particular the key store's ITS records (uids from
+ *     MS_TEE_UID_KEY_BASE) are refused to every caller.
  *   - Every length is bounded before use; no arithmetic can wrap.
+ *   - The caller's vector arrays are read once, into secure copies, before
+ *     any check: a vector cannot be changed between its check and its use
+ *     (no double fetch). Only their len fields are written back, at the end.
  */
 #include "meterseal/tee_dispatch.h"
 
@@ -108,6 +113,11 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
     }
     uint64_t uid = rd64(m->in[0]);
     if (m->caller == MS_TEE_PART_NSPE && uid >= MS_TEE_UID_RESERVED_MIN) {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    /* M8: ITS key records belong to the key store, which reaches them
+     * directly; no caller of any partition may read or replace them raw. */
+    if (!ps && uid >= MS_TEE_UID_KEY_BASE) {
         return PSA_ERROR_NOT_PERMITTED;
     }
     switch (m->type) {
@@ -298,6 +308,8 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
                          ms_tee_outvec_t *out_vec, size_t out_len)
 {
     msg_t m;
+    ms_tee_invec_t vin[MS_TEE_MAX_IOVEC];
+    ms_tee_outvec_t vout[MS_TEE_MAX_IOVEC];
     ms_tee_range_check_fn check = g_check != NULL ? g_check : default_check;
 
     if (caller == NULL || (unsigned)caller->id >= MS_TEE_PART_COUNT_ ||
@@ -305,20 +317,27 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
         (in_vec == NULL && in_len != 0) || (out_vec == NULL && out_len != 0)) {
         return PSA_ERROR_PROGRAMMER_ERROR;
     }
+    /* M11: one fetch of the vectors; everything below uses these copies */
+    if (in_len != 0) {
+        memcpy(vin, in_vec, in_len * sizeof vin[0]);
+    }
+    if (out_len != 0) {
+        memcpy(vout, out_vec, out_len * sizeof vout[0]);
+    }
     /* M11: bound and range-check every vector before anything else */
     size_t in_total = 0, out_total = 0;
     for (size_t i = 0; i < in_len; i++) {
-        size_t n = in_vec[i].len;
-        if (n > MS_TEE_MAX_IOVEC_LEN || (in_vec[i].base == NULL && n != 0) ||
-            !check(caller, (uintptr_t)in_vec[i].base, n, false)) {
+        size_t n = vin[i].len;
+        if (n > MS_TEE_MAX_IOVEC_LEN || (vin[i].base == NULL && n != 0) ||
+            !check(caller, (uintptr_t)vin[i].base, n, false)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         in_total += n;
     }
     for (size_t i = 0; i < out_len; i++) {
-        size_t n = out_vec[i].len;
-        if (n > MS_TEE_MAX_IOVEC_LEN || (out_vec[i].base == NULL && n != 0) ||
-            !check(caller, (uintptr_t)out_vec[i].base, n, true)) {
+        size_t n = vout[i].len;
+        if (n > MS_TEE_MAX_IOVEC_LEN || (vout[i].base == NULL && n != 0) ||
+            !check(caller, (uintptr_t)vout[i].base, n, true)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         out_total += n;
@@ -347,17 +366,17 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
     size_t at = 0;
     for (size_t i = 0; i < in_len; i++) {
         m.in[i] = g_in_buf + at;
-        m.in_len[i] = in_vec[i].len;
-        if (in_vec[i].len != 0) {
-            memcpy(g_in_buf + at, in_vec[i].base, in_vec[i].len);
+        m.in_len[i] = vin[i].len;
+        if (vin[i].len != 0) {
+            memcpy(g_in_buf + at, vin[i].base, vin[i].len);
         }
-        at += in_vec[i].len;
+        at += vin[i].len;
     }
     at = 0;
     for (size_t i = 0; i < out_len; i++) {
         m.out[i] = g_out_buf + at;
-        m.out_cap[i] = out_vec[i].len;
-        at += out_vec[i].len;
+        m.out_cap[i] = vout[i].len;
+        at += vout[i].len;
     }
 
     psa_status_t s;
@@ -374,7 +393,7 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
     for (size_t i = 0; i < out_len; i++) {
         size_t n = s == PSA_SUCCESS && m.out_len[i] <= m.out_cap[i] ? m.out_len[i] : 0;
         if (n != 0) {
-            memcpy(out_vec[i].base, m.out[i], n);
+            memcpy(vout[i].base, m.out[i], n);
         }
         out_vec[i].len = n;
     }
