@@ -1,13 +1,17 @@
 /*
  * tee_attest.h - initial attestation (M8, SPEC "identity"): a COSE_Sign1
  * (RFC 9052, ES256) token over CBOR claims, signed inside the TEE with the
- * device identity key, that the cloud verifies with the identity public key.
+ * Initial Attestation Key (MS_TEE_KEY_IAK, tee_keystore.h), that the cloud
+ * verifies with the IAK public key published at provisioning. The IAK signs
+ * for this partition only; the identity key (which the Non-secure world may
+ * use to sign any hash) never signs a token, so a token signed with it does
+ * not verify.
  *
  * Claims (keys follow the PSA attestation token, draft-tschofenig-rats-psa-token,
  * and EAT, RFC 9711; docs/secure-storage.md lists them):
  *    265  profile             tstr "http://arm.com/psa/2.0.0"
  *     10  nonce               bstr 8..64, the verifier's challenge
- *    256  instance id         bstr 33: 0x01 || SHA-256(identity public key)
+ *    256  instance id         bstr 33: 0x01 || SHA-256(IAK public key)
  *   2394  client id           int, the partition that asked for the token
  *   2395  security lifecycle  uint (0x3000: secured)
  *   2396  implementation id   bstr 32
@@ -90,7 +94,8 @@ typedef struct ms_tee_attest_claims {
 
 /*
  * Verify a token (the cloud side; bounded parser of outside data): COSE_Sign1
- * structure, ES256 signature with pub, instance id == 0x01 || SHA-256(pub),
+ * structure, ES256 signature with pub (the device's IAK public key),
+ * instance id == 0x01 || SHA-256(pub),
  * every mandatory claim present, and, if nonce is not NULL, equal to it.
  * MS_ERR_SIGNATURE, MS_ERR_FORMAT, MS_ERR_TRUNCATED, MS_ERR_KEY_MISMATCH,
  * MS_ERR_AUTH (nonce differs).

@@ -19,6 +19,10 @@
  *   - uids reserved for secure partitions are refused to the NSPE, and the
  *     key store's ITS records (uids from MS_TEE_UID_KEY_BASE) to every
  *     caller: keys are used by id through CRYPTO, never read raw (M8);
+ *   - CRYPTO SIGN signs with keys the caller's policy allows (the NSPE: the
+ *     identity key); the IAK, which signs attestation tokens, signs for the
+ *     ATTEST partition only, so the NSPE gets PSA_ERROR_NOT_PERMITTED for it
+ *     and cannot have a token of its own making signed (M8);
  *   - unknown services are refused (PSA_ERROR_CONNECTION_REFUSED), unknown
  *     functions of a known service get PSA_ERROR_NOT_SUPPORTED, malformed
  *     vectors PSA_ERROR_PROGRAMMER_ERROR.

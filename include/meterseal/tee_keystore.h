@@ -12,7 +12,15 @@
  *
  * Well-known keys:
  *   MS_TEE_KEY_IDENTITY   P-256 device identity, generated at provisioning,
- *                         signs attestation tokens and cloud handshakes;
+ *                         the meter's own signatures (cloud handshakes,
+ *                         signed readings); SIGN for the NSPE and CRYPTO;
+ *                         never signs attestation tokens;
+ *   MS_TEE_KEY_IAK        P-256 Initial Attestation Key (PSA/TF-M IAK),
+ *                         generated at provisioning, write-once, SIGN for
+ *                         the attestation partition only: no other
+ *                         partition, never the NSPE, may have a hash signed
+ *                         with it, so only tokens the attestation partition
+ *                         built carry its signature (M8, M11);
  *   MS_TEE_KEY_IMAGE_DEC  P-256 image-decryption key (ECIES, ENC_EC256),
  *                         imported at provisioning, used only by ECDH.
  * The storage keys are not here: they are derived from the HUK inside the
@@ -32,6 +40,7 @@ typedef uint32_t ms_tee_key_id_t;
 
 #define MS_TEE_KEY_IDENTITY   1u
 #define MS_TEE_KEY_IMAGE_DEC  2u
+#define MS_TEE_KEY_IAK        0x100u
 #define MS_TEE_KEY_ID_MAX     0xffffu
 
 typedef enum ms_tee_key_type {
@@ -56,12 +65,14 @@ typedef struct ms_tee_key_policy {
 #define MS_TEE_KEY_MAX_LEN 64u
 
 /* Generate a key inside. bits: 256 for P-256; 128/256 for AES; 256 for HMAC.
- * MS_ERR_STATE if the id is taken. */
+ * MS_ERR_STATE if the id is taken. The IAK id takes only a P-256 key with
+ * the IAK policy (SIGN, ATTEST only); anything else is MS_ERR_ARG. */
 ms_err_t ms_tee_key_generate(ms_tee_partition_t caller, ms_tee_key_id_t id,
                              ms_tee_key_type_t type, unsigned bits,
                              const ms_tee_key_policy_t *policy);
 
-/* Import key material (provisioning). P-256 material is the private scalar. */
+/* Import key material (provisioning). P-256 material is the private scalar.
+ * The IAK cannot be imported: it exists only as generated inside (M8). */
 ms_err_t ms_tee_key_import(ms_tee_partition_t caller, ms_tee_key_id_t id,
                            ms_tee_key_type_t type, const uint8_t *material, size_t len,
                            const ms_tee_key_policy_t *policy);
@@ -102,10 +113,18 @@ ms_err_t ms_tee_key_mac_verify(ms_tee_partition_t caller, ms_tee_key_id_t id,
                                const uint8_t mac[MS_HMAC_SHA256_LEN]);
 
 /*
- * Provisioning: generate the identity key if it does not exist yet
- * (usage SIGN; callers ATTEST and NSPE). Idempotent. *pub (may be NULL)
- * gets its public key, for the manufacturer's certificate.
+ * Provisioning (M8): generate, inside, each device key that does not exist
+ * yet, both write-once:
+ *   - the identity key (usage SIGN; callers NSPE and CRYPTO);
+ *   - the IAK (usage SIGN; caller ATTEST only).
+ * Idempotent; an existing IAK whose record does not carry exactly that
+ * policy is refused (MS_ERR_TEE_CORRUPT). identity_pub and iak_pub (each may
+ * be NULL) get the public keys: the identity key's for the manufacturer's
+ * certificate, the IAK's for the attestation verifier.
  */
+ms_err_t ms_tee_keystore_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *iak_pub);
+
+/* Same as ms_tee_keystore_provision(pub, NULL): creates both keys too. */
 ms_err_t ms_tee_keystore_provision_identity(ms_p256_pub_t *pub);
 
 #endif /* MS_TEE_KEYSTORE_H */

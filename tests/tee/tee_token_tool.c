@@ -5,7 +5,8 @@
  *   tee_token_tool make   <nonce-hex> <token-out> <pubkey-out>
  *   tee_token_tool verify <nonce-hex> <token-in> <pubkey-in>
  *
- * The public key file is the 65-byte uncompressed point. Exit 0 on
+ * The public key file is the 65-byte uncompressed point of the device's
+ * Initial Attestation Key (the key tokens are signed with). Exit 0 on
  * success; verify prints the claims it read.
  */
 #include <stdio.h>
@@ -90,7 +91,7 @@ static int make(const uint8_t *nonce, size_t nonce_len, const char *tok_path,
         err = ms_tee_storage_init(&a, &b);
     }
     if (!err) {
-        err = ms_tee_keystore_provision_identity(&pub);
+        err = ms_tee_keystore_provision(NULL, &pub);   /* the IAK: what verifiers trust */
     }
     if (!err) {
         err = ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, meas, types, 2, impl,

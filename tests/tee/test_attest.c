@@ -1,8 +1,9 @@
 /*
  * test_attest.c - initial attestation: a COSE_Sign1 token over the boot
  * measurements, instance id, security counters and the verifier's nonce,
- * signed by the TEE's identity key; the verifier accepts exactly that and
- * refuses any change.
+ * signed by the TEE's Initial Attestation Key (IAK); the verifier accepts
+ * exactly that and refuses any change, and a token is never signed with the
+ * identity key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +23,8 @@
 #include "tee_test_util.h"
 
 static tt_flash_t g_its, g_ps;
-static ms_p256_pub_t g_pub;
+static ms_p256_pub_t g_pub;        /* the IAK's public half: what verifiers trust */
+static ms_p256_pub_t g_identity;   /* the identity key's: not an attestation key */
 static ms_image_measurement_t g_meas[2];
 static const char *const g_types[2] = { "SPE", "NSPE" };
 static const uint8_t g_nonce[32] = "verifier challenge 0123456789ab";
@@ -32,7 +34,7 @@ static int setup(void **state)
 {
     (void)state;
     if (tt_services_open(&g_its, &g_ps, 2, 0x3a) ||
-        ms_tee_keystore_provision_identity(&g_pub)) {
+        ms_tee_keystore_provision(&g_identity, &g_pub)) {
         return -1;
     }
     memset(g_meas, 0, sizeof g_meas);
@@ -109,6 +111,28 @@ static void test_other_device_key_is_refused(void **state)
     size_t n = make_token(tok, sizeof tok);
     assert_int_equal(ms_p256_keygen(&priv, &other), MS_OK);
     assert_int_equal(ms_tee_attest_verify(tok, n, &other, g_nonce, 32, &c), MS_ERR_SIGNATURE);
+}
+
+/* Tokens are the IAK's: the identity key (which the NSPE may use to sign
+ * any hash) neither signs nor names them. */
+static void test_token_is_signed_with_the_iak_not_the_identity_key(void **state)
+{
+    (void)state;
+    uint8_t tok[MS_TEE_ATTEST_TOKEN_MAX], iid[33];
+    ms_tee_attest_claims_t c;
+    ms_p256_pub_t exported;
+    size_t n = make_token(tok, sizeof tok);
+    assert_memory_not_equal(g_identity.q, g_pub.q, sizeof g_pub.q);
+    assert_int_equal(ms_tee_attest_verify(tok, n, &g_identity, g_nonce, 32, &c),
+                     MS_ERR_SIGNATURE);
+    assert_int_equal(ms_tee_attest_verify(tok, n, &g_pub, g_nonce, 32, &c), MS_OK);
+    iid[0] = 0x01;
+    assert_int_equal(ms_sha256(g_pub.q, sizeof g_pub.q, iid + 1), MS_OK);
+    assert_memory_equal(c.instance_id, iid, sizeof iid);
+    /* the attestation partition's own export gives the same IAK */
+    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, &exported),
+                     MS_OK);
+    assert_memory_equal(exported.q, g_pub.q, sizeof g_pub.q);
 }
 
 static void test_every_bit_flip_is_refused(void **state)
@@ -213,6 +237,7 @@ int main(void)
         T_(test_token_verifies_and_carries_the_claims),
         T_(test_wrong_nonce_is_refused),
         T_(test_other_device_key_is_refused),
+        T_(test_token_is_signed_with_the_iak_not_the_identity_key),
         T_(test_every_bit_flip_is_refused),
         T_(test_truncated_or_extended_token_is_refused),
         T_(test_repeated_tokens_carry_the_same_claims),

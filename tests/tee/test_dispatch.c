@@ -14,6 +14,7 @@
 
 #include "meterseal/crypto.h"
 #include "meterseal/tee_attest.h"
+#include "meterseal/tee_cbor.h"
 #include "meterseal/tee_dispatch.h"
 #include "meterseal/tee_keystore.h"
 #include "meterseal/tee_rng.h"
@@ -39,7 +40,7 @@ static int setup(void **state)
     memset(&meas, 0, sizeof meas);
     const char *types[1] = { "SPE" };
     uint8_t impl[32] = { 0 };
-    if (tt_services_open(&g_its, &g_ps, 4, 0x77) || ms_tee_keystore_provision_identity(NULL) ||
+    if (tt_services_open(&g_its, &g_ps, 4, 0x77) || ms_tee_keystore_provision(NULL, NULL) ||
         ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, &meas, types, 1, impl, 0x3000)) {
         return -1;
     }
@@ -288,10 +289,185 @@ static void test_attestation_token_through_the_boundary(void **state)
     ms_tee_outvec_t out[1] = { { g_ns + 64, 1024 } };
     assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ATTEST, MS_TEE_ATTEST_TOKEN, in, 1, out,
                                  1), PSA_SUCCESS);
-    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, &pub),
-                     MS_OK);
+    assert_int_equal(ms_tee_keystore_provision(NULL, &pub), MS_OK);
     assert_int_equal(ms_tee_attest_verify(g_ns + 64, out[0].len, &pub, g_ns, 16, &c), MS_OK);
     assert_int_equal(c.client_id, MS_TEE_PART_NSPE);
+}
+
+/* ---- forging a token with the key store (M8/M11, review issue 4) ---------- */
+
+/* The key a cloud verifier trusts for this device's attestation tokens: the
+ * one published at provisioning for it (the IAK's public half). Checked
+ * below against a genuine token. */
+static void attestation_verifier_key(ms_p256_pub_t *pub)
+{
+    assert_int_equal(ms_tee_keystore_provision(NULL, pub), MS_OK);
+}
+
+/* DER ECDSA signature -> raw r || s, as COSE carries it. */
+static void der_sig_to_raw(const uint8_t *der, size_t len, uint8_t raw[64])
+{
+    size_t pos = 2;
+    assert_true(len >= 8 && der[0] == 0x30 && der[1] == len - 2);
+    memset(raw, 0, 64);
+    for (int k = 0; k < 2; k++) {
+        assert_true(pos + 2 <= len && der[pos] == 0x02);
+        size_t n = der[pos + 1];
+        const uint8_t *p = der + pos + 2;
+        pos += 2 + n;
+        assert_true(pos <= len);
+        while (n > 32 && *p == 0) {
+            p++;
+            n--;
+        }
+        assert_true(n <= 32);
+        memcpy(raw + 32 * k + (32 - n), p, n);
+    }
+}
+
+/* Claims the Non-secure world would like a verifier to believe: its own
+ * instance id computed from the public key, a boot of firmware that never
+ * ran (made-up measurement, version, security counter), the verifier's nonce. */
+static size_t forged_claims(const ms_p256_pub_t *trusted, const uint8_t *nonce, size_t nonce_len,
+                            uint8_t *out, size_t cap)
+{
+    uint8_t iid[33], meas[32], impl[32], seed[32];
+    size_t n = 0;
+    iid[0] = 0x01;
+    assert_int_equal(ms_sha256(trusted->q, sizeof trusted->q, iid + 1), MS_OK);
+    memset(meas, 0xee, sizeof meas);
+    memset(impl, 0, sizeof impl);
+    memset(seed, 0x5e, sizeof seed);
+    ms_cbor_enc_t e;
+    ms_cbor_enc_init(&e, out, cap);
+    ms_cbor_put_map(&e, 8);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_PROFILE);
+    ms_cbor_put_tstr(&e, "http://arm.com/psa/2.0.0", 24);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_NONCE);
+    ms_cbor_put_bstr(&e, nonce, nonce_len);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_INSTANCE_ID);
+    ms_cbor_put_bstr(&e, iid, sizeof iid);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_CLIENT_ID);
+    ms_cbor_put_int(&e, MS_TEE_PART_NSPE);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_LIFECYCLE);
+    ms_cbor_put_uint(&e, MS_TEE_ATTEST_LIFECYCLE_SECURED);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_IMPL_ID);
+    ms_cbor_put_bstr(&e, impl, sizeof impl);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_BOOT_SEED);
+    ms_cbor_put_bstr(&e, seed, sizeof seed);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_COMPONENTS);
+    ms_cbor_put_array(&e, 1);
+    ms_cbor_put_map(&e, 4);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_TYPE);
+    ms_cbor_put_tstr(&e, "SPE", 3);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_VALUE);
+    ms_cbor_put_bstr(&e, meas, sizeof meas);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_VERSION);
+    ms_cbor_put_tstr(&e, "9.9.9+9", 7);
+    ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_SEC_CNT);
+    ms_cbor_put_uint(&e, 999);
+    assert_int_equal(ms_cbor_enc_finish(&e, &n), MS_OK);
+    return n;
+}
+
+/*
+ * The Non-secure world builds a token itself: claims, the COSE Sig_structure
+ * hash, and a signature from the key store through the dispatcher (CRYPTO
+ * SIGN with key `key`). Returns the dispatcher's status; on success *tok
+ * holds the assembled COSE_Sign1.
+ */
+static psa_status_t ns_forge_token(ms_tee_key_id_t key, const ms_p256_pub_t *trusted,
+                                   const uint8_t *nonce, size_t nonce_len, uint8_t *tok,
+                                   size_t cap, size_t *tok_len)
+{
+    static const uint8_t prot[3] = { 0xa1, 0x01, 0x26 };   /* { 1 (alg): -7 (ES256) } */
+    uint8_t payload[512], tbs[600], raw[64];
+    size_t plen = forged_claims(trusted, nonce, nonce_len, payload, sizeof payload), tlen = 0;
+    ms_cbor_enc_t e;
+    ms_cbor_enc_init(&e, tbs, sizeof tbs);
+    ms_cbor_put_array(&e, 4);
+    ms_cbor_put_tstr(&e, "Signature1", 10);
+    ms_cbor_put_bstr(&e, prot, sizeof prot);
+    ms_cbor_put_bstr(&e, NULL, 0);
+    ms_cbor_put_bstr(&e, payload, plen);
+    assert_int_equal(ms_cbor_enc_finish(&e, &tlen), MS_OK);
+
+    uint8_t *k = g_ns + 2048, *hash = g_ns + 2056, *sig = g_ns + 2112;
+    put_u32(k, key);
+    assert_int_equal(ms_sha256(tbs, tlen, hash), MS_OK);
+    memset(sig, 0xcc, 80);
+    ms_tee_invec_t in[2] = { { k, 4 }, { hash, 32 } };
+    ms_tee_outvec_t out[1] = { { sig, 80 } };
+    psa_status_t s = ms_tee_call(&g_nspe, MS_TEE_SID_CRYPTO, MS_TEE_CRYPTO_SIGN, in, 2, out, 1);
+    if (s != PSA_SUCCESS) {
+        assert_int_equal(out[0].len, 0);
+        assert_int_equal(sig[0], 0xcc);
+        return s;
+    }
+    der_sig_to_raw(sig, out[0].len, raw);
+    ms_cbor_enc_init(&e, tok, cap);
+    ms_cbor_put_tag(&e, 18);
+    ms_cbor_put_array(&e, 4);
+    ms_cbor_put_bstr(&e, prot, sizeof prot);
+    ms_cbor_put_map(&e, 0);
+    ms_cbor_put_bstr(&e, payload, plen);
+    ms_cbor_put_bstr(&e, raw, sizeof raw);
+    assert_int_equal(ms_cbor_enc_finish(&e, tok_len), MS_OK);
+    return s;
+}
+
+static void test_nspe_cannot_forge_an_attestation_token_with_the_key_store(void **state)
+{
+    (void)state;
+    static const uint8_t nonce[16] = "cloud challenge";
+    ms_p256_pub_t trusted;
+    ms_tee_attest_claims_t c;
+    uint8_t tok[MS_TEE_ATTEST_TOKEN_MAX];
+    size_t n = 0;
+    attestation_verifier_key(&trusted);
+    /* the verifier's key is the right one: a genuine token verifies with it */
+    memcpy(g_ns, nonce, sizeof nonce);
+    ms_tee_invec_t ain[1] = { { g_ns, sizeof nonce } };
+    ms_tee_outvec_t aout[1] = { { g_ns + 64, 1024 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ATTEST, MS_TEE_ATTEST_TOKEN, ain, 1, aout,
+                                 1), PSA_SUCCESS);
+    assert_int_equal(ms_tee_attest_verify(g_ns + 64, aout[0].len, &trusted, nonce,
+                                          sizeof nonce, &c), MS_OK);
+    /* the identity key still signs for the NSPE (its own signatures), but
+     * what it signs is no attestation token */
+    assert_int_equal(ns_forge_token(MS_TEE_KEY_IDENTITY, &trusted, nonce, sizeof nonce, tok,
+                                    sizeof tok, &n), PSA_SUCCESS);
+    assert_int_equal(ms_tee_attest_verify(tok, n, &trusted, nonce, sizeof nonce, &c),
+                     MS_ERR_SIGNATURE);
+    /* the key that does sign tokens is refused to the NSPE, as if absent */
+    n = 0;
+    assert_int_equal(ns_forge_token(MS_TEE_KEY_IAK, &trusted, nonce, sizeof nonce, tok,
+                                    sizeof tok, &n), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(n, 0);
+    assert_int_equal(ns_forge_token(999, &trusted, nonce, sizeof nonce, tok, sizeof tok, &n),
+                     PSA_ERROR_NOT_PERMITTED);
+}
+
+/* Every partition but ATTEST is refused IAK signatures through the
+ * boundary, whatever identity the caller has (M8, M11). */
+static void test_iak_signs_for_no_caller_of_the_boundary(void **state)
+{
+    (void)state;
+    uint8_t *k = g_ns, *hash = g_ns + 8, *sig = g_ns + 64;
+    put_u32(k, MS_TEE_KEY_IAK);
+    memset(hash, 0x33, 32);
+    for (int p = MS_TEE_PART_NSPE; p < MS_TEE_PART_COUNT_; p++) {
+        if (p == MS_TEE_PART_ATTEST) {
+            continue;
+        }
+        ms_tee_caller_t c = g_nspe;
+        c.id = (ms_tee_partition_t)p;
+        ms_tee_invec_t in[2] = { { k, 4 }, { hash, 32 } };
+        ms_tee_outvec_t out[1] = { { sig, 80 } };
+        assert_int_equal(ms_tee_call(&c, MS_TEE_SID_CRYPTO, MS_TEE_CRYPTO_SIGN, in, 2, out, 1),
+                         PSA_ERROR_NOT_PERMITTED);
+        assert_int_equal(out[0].len, 0);
+    }
 }
 
 static void test_meter_and_rng_through_the_boundary(void **state)
@@ -447,6 +623,8 @@ int main(void)
         T_(test_sign_via_boundary_verifies_with_exported_key),
         T_(test_nspe_cannot_use_the_image_key),
         T_(test_attestation_token_through_the_boundary),
+        T_(test_nspe_cannot_forge_an_attestation_token_with_the_key_store),
+        T_(test_iak_signs_for_no_caller_of_the_boundary),
         T_(test_meter_and_rng_through_the_boundary),
         T_(test_message_form_decodes_into_checked_vectors),
         T_(test_platform_range_check_is_consulted),

@@ -46,7 +46,7 @@ static void test_identity_key_signs_and_verifies_with_exported_public(void **sta
     assert_int_equal(ms_tee_keystore_provision_identity(&pub), MS_OK);
     assert_int_equal(ms_p256_pub_check(&pub), MS_OK);
     memset(hash, 0x42, sizeof hash);
-    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY, hash, sig,
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_NSPE, MS_TEE_KEY_IDENTITY, hash, sig,
                                           sizeof sig, &sig_len), MS_OK);
     assert_int_equal(ms_p256_verify(&pub, hash, sig, sig_len), MS_OK);
     hash[0] ^= 1;
@@ -64,13 +64,121 @@ static void test_identity_key_cannot_be_destroyed_or_replaced(void **state)
 {
     (void)state;
     assert_int_equal(ms_tee_keystore_provision_identity(NULL), MS_OK);
-    assert_int_equal(ms_tee_key_destroy(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY),
+    assert_int_equal(ms_tee_key_destroy(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY),
                      MS_ERR_TEE_DENIED);
+    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY,
+                                              &(ms_p256_pub_t){ { 0 } }), MS_OK);
     uint8_t d[32];
     memset(d, 1, sizeof d);
     ms_tee_key_policy_t p = { MS_TEE_USE_SIGN, MS_TEE_PART_BIT(MS_TEE_PART_CRYPTO) };
     assert_int_equal(ms_tee_key_import(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY,
                                        MS_TEE_KEY_P256, d, 32, &p), MS_ERR_STATE);
+}
+
+/* The identity key is for the meter's own signatures: the NSPE and CRYPTO
+ * may sign with it, the attestation partition may not (tokens are the
+ * IAK's), nor BOOT or STORAGE. */
+static void test_identity_key_policy_is_nspe_and_crypto_sign(void **state)
+{
+    (void)state;
+    uint8_t hash[32], sig[MS_P256_SIG_DER_MAX];
+    size_t n;
+    memset(hash, 0x24, sizeof hash);
+    assert_int_equal(ms_tee_keystore_provision(NULL, NULL), MS_OK);
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_NSPE, MS_TEE_KEY_IDENTITY, hash, sig,
+                                          sizeof sig, &n), MS_OK);
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, hash, sig,
+                                          sizeof sig, &n), MS_OK);
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY, hash, sig,
+                                          sizeof sig, &n), MS_ERR_TEE_DENIED);
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_BOOT, MS_TEE_KEY_IDENTITY, hash, sig,
+                                          sizeof sig, &n), MS_ERR_TEE_DENIED);
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_STORAGE, MS_TEE_KEY_IDENTITY, hash, sig,
+                                          sizeof sig, &n), MS_ERR_TEE_DENIED);
+}
+
+/* Provisioning makes the IAK too: a second P-256 key, distinct from the
+ * identity key, stable across provisioning again and restarts, whose
+ * public half the attestation partition can export. */
+static void test_provisioning_creates_an_iak_distinct_from_the_identity_key(void **state)
+{
+    (void)state;
+    ms_p256_pub_t id, iak, id2, iak2, exported;
+    uint8_t hash[32], sig[MS_P256_SIG_DER_MAX];
+    size_t n = 0;
+    assert_int_equal(ms_tee_keystore_provision(&id, &iak), MS_OK);
+    assert_int_equal(ms_p256_pub_check(&iak), MS_OK);
+    assert_memory_not_equal(id.q, iak.q, sizeof id.q);
+    assert_int_equal(ms_tee_keystore_provision(&id2, &iak2), MS_OK);
+    assert_memory_equal(id.q, id2.q, sizeof id.q);
+    assert_memory_equal(iak.q, iak2.q, sizeof iak.q);
+    assert_int_equal(ms_tee_storage_init(&g_its.area, &g_ps.area), MS_OK);
+    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, &exported),
+                     MS_OK);
+    assert_memory_equal(exported.q, iak.q, sizeof iak.q);
+    memset(hash, 0x42, sizeof hash);
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, hash, sig,
+                                          sizeof sig, &n), MS_OK);
+    assert_int_equal(ms_p256_verify(&iak, hash, sig, n), MS_OK);
+    assert_int_equal(ms_p256_verify(&id, hash, sig, n), MS_ERR_SIGNATURE);
+}
+
+/* M8: only the attestation partition may sign with the IAK; to everyone
+ * else, the NSPE first, it looks like a key that does not exist. */
+static void test_iak_signs_for_the_attestation_partition_only(void **state)
+{
+    (void)state;
+    uint8_t hash[32], sig[MS_P256_SIG_DER_MAX];
+    size_t n;
+    ms_p256_pub_t pub;
+    memset(hash, 0x17, sizeof hash);
+    assert_int_equal(ms_tee_keystore_provision(NULL, NULL), MS_OK);
+    for (int p = MS_TEE_PART_NSPE; p < MS_TEE_PART_COUNT_; p++) {
+        if (p == MS_TEE_PART_ATTEST) {
+            continue;
+        }
+        assert_int_equal(ms_tee_key_sign_hash((ms_tee_partition_t)p, MS_TEE_KEY_IAK, hash, sig,
+                                              sizeof sig, &n), MS_ERR_TEE_DENIED);
+        assert_int_equal(ms_tee_key_export_public((ms_tee_partition_t)p, MS_TEE_KEY_IAK, &pub),
+                         MS_ERR_TEE_DENIED);
+        assert_int_equal(ms_tee_key_destroy((ms_tee_partition_t)p, MS_TEE_KEY_IAK),
+                         MS_ERR_TEE_DENIED);
+    }
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, hash, sig,
+                                          sizeof sig, &n), MS_OK);
+}
+
+/* The IAK is write-once and generated inside: not destroyed, not replaced,
+ * not imported, and its id takes no other policy or type, even before
+ * provisioning made it. */
+static void test_iak_cannot_be_destroyed_replaced_imported_or_widened(void **state)
+{
+    (void)state;
+    uint8_t d[32];
+    memset(d, 1, sizeof d);
+    const ms_tee_key_policy_t iak = { MS_TEE_USE_SIGN, MS_TEE_PART_BIT(MS_TEE_PART_ATTEST) };
+    const ms_tee_key_policy_t wide = {
+        MS_TEE_USE_SIGN, MS_TEE_PART_BIT(MS_TEE_PART_ATTEST) | MS_TEE_PART_BIT(MS_TEE_PART_NSPE)
+    };
+    const ms_tee_key_policy_t ecdh = { MS_TEE_USE_SIGN | MS_TEE_USE_ECDH,
+                                       MS_TEE_PART_BIT(MS_TEE_PART_ATTEST) };
+    /* before provisioning: nobody may plant an IAK of their own */
+    assert_int_equal(ms_tee_key_import(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, MS_TEE_KEY_P256, d,
+                                       32, &iak), MS_ERR_ARG);
+    assert_int_equal(ms_tee_key_generate(MS_TEE_PART_NSPE, MS_TEE_KEY_IAK, MS_TEE_KEY_P256, 256,
+                                         &wide), MS_ERR_ARG);
+    assert_int_equal(ms_tee_key_generate(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, MS_TEE_KEY_P256,
+                                         256, &ecdh), MS_ERR_ARG);
+    assert_int_equal(ms_tee_key_generate(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, MS_TEE_KEY_HMAC,
+                                         256, &iak), MS_ERR_ARG);
+    /* after: write-once */
+    ms_p256_pub_t before, after;
+    assert_int_equal(ms_tee_keystore_provision(NULL, &before), MS_OK);
+    assert_int_equal(ms_tee_key_destroy(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK), MS_ERR_TEE_DENIED);
+    assert_int_equal(ms_tee_key_generate(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, MS_TEE_KEY_P256,
+                                         256, &iak), MS_ERR_STATE);
+    assert_int_equal(ms_tee_keystore_provision(NULL, &after), MS_OK);
+    assert_memory_equal(before.q, after.q, sizeof before.q);
 }
 
 static void test_partition_outside_policy_is_denied(void **state)
@@ -237,6 +345,10 @@ int main(void)
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T_(test_identity_key_signs_and_verifies_with_exported_public),
         T_(test_identity_key_cannot_be_destroyed_or_replaced),
+        T_(test_identity_key_policy_is_nspe_and_crypto_sign),
+        T_(test_provisioning_creates_an_iak_distinct_from_the_identity_key),
+        T_(test_iak_signs_for_the_attestation_partition_only),
+        T_(test_iak_cannot_be_destroyed_replaced_imported_or_widened),
         T_(test_partition_outside_policy_is_denied),
         T_(test_usage_outside_policy_is_denied),
         T_(test_missing_key_looks_like_denied),

@@ -5,8 +5,11 @@
  * Invariants:
  *   - The boot record is copied in once from the boot handover (only the
  *     BOOT partition may set it); callers cannot alter measurements.
- *   - Tokens are signed only through the key store with the identity key's
- *     ATTEST permission; this file never holds a private key.
+ *   - Tokens are signed only through the key store with the Initial
+ *     Attestation Key (MS_TEE_KEY_IAK), whose policy lets no partition but
+ *     this one sign with it, so the NSPE cannot have a token of its own
+ *     making signed (M8, M11); this file never holds a private key. The
+ *     identity key, which the NSPE may use to sign any hash, is not used.
  *   - The verifier reads only inside (token, len), through the bounded CBOR
  *     decoder, and checks the signature before trusting any claim.
  */
@@ -257,7 +260,7 @@ ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce
     if (!g_att.ready) {
         return MS_ERR_STATE;
     }
-    ms_err_t err = ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY, &pub);
+    ms_err_t err = ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, &pub);
     if (!err) {
         err = instance_id_of(&pub, iid);
     }
@@ -268,7 +271,8 @@ ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce
         err = sig_structure_hash(protected_hdr, sizeof protected_hdr, g_att.payload, plen, hash);
     }
     if (!err) {
-        err = ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY, hash, der,
+        /* M8: the IAK, usable for SIGN by this partition alone */
+        err = ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, hash, der,
                                    sizeof der, &der_len);
     }
     if (!err) {

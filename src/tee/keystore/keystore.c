@@ -13,6 +13,13 @@
  *   - A caller outside a key's policy learns nothing about it (DENIED, as
  *     for a missing key).
  *   - Key material is drawn from the health-tested TEE RNG.
+ *   - The identity key and the IAK are write-once (ITS WRITE_ONCE flag).
+ *   - The IAK id only ever holds a key generated inside with the IAK policy
+ *     (SIGN for the ATTEST partition alone): it cannot be imported, nor
+ *     created with another policy, so no partition but ATTEST, and never
+ *     the NSPE, can have a hash signed with it (M8, M11). Attestation
+ *     tokens are signed with it; the identity key, which the NSPE may use
+ *     to sign any hash, never signs a token.
  */
 #include <string.h>
 
@@ -93,6 +100,17 @@ static ms_err_t store_key(ms_tee_key_id_t id, ms_tee_key_type_t type, const uint
     return s == PSA_ERROR_INSUFFICIENT_STORAGE ? MS_ERR_TEE_NO_SPACE : MS_ERR_IO;
 }
 
+/* M8: the one policy the IAK may carry: SIGN, for the attestation partition. */
+static const ms_tee_key_policy_t iak_policy = {
+    .usage = MS_TEE_USE_SIGN,
+    .partitions = MS_TEE_PART_BIT(MS_TEE_PART_ATTEST),
+};
+
+static bool is_iak_policy(const ms_tee_key_policy_t *p)
+{
+    return p->usage == iak_policy.usage && p->partitions == iak_policy.partitions;
+}
+
 static ms_err_t check_new(ms_tee_partition_t caller, ms_tee_key_id_t id,
                           const ms_tee_key_policy_t *p)
 {
@@ -101,7 +119,16 @@ static ms_err_t check_new(ms_tee_partition_t caller, ms_tee_key_id_t id,
         (p->partitions & MS_TEE_PART_BIT(caller)) == 0) {
         return MS_ERR_ARG;
     }
+    if (id == MS_TEE_KEY_IAK && !is_iak_policy(p)) {
+        return MS_ERR_ARG;
+    }
     return MS_OK;
+}
+
+static uint32_t write_once_flag(ms_tee_key_id_t id)
+{
+    return id == MS_TEE_KEY_IDENTITY || id == MS_TEE_KEY_IAK ? PSA_STORAGE_FLAG_WRITE_ONCE
+                                                             : 0u;
 }
 
 ms_err_t ms_tee_key_import(ms_tee_partition_t caller, ms_tee_key_id_t id,
@@ -112,8 +139,8 @@ ms_err_t ms_tee_key_import(ms_tee_partition_t caller, ms_tee_key_id_t id,
     if (err) {
         return err;
     }
-    if (material == NULL) {
-        return MS_ERR_ARG;
+    if (material == NULL || id == MS_TEE_KEY_IAK) {
+        return MS_ERR_ARG;   /* M8: the IAK is generated inside, never imported */
     }
     err = check_material(type, material, len);
     if (err) {
@@ -141,6 +168,9 @@ ms_err_t ms_tee_key_generate(ms_tee_partition_t caller, ms_tee_key_id_t id,
     } else {
         return MS_ERR_UNSUPPORTED;
     }
+    if (id == MS_TEE_KEY_IAK && type != MS_TEE_KEY_P256) {
+        return MS_ERR_ARG;
+    }
     /* P-256: a random scalar, redrawn in the (2^-32) case it is out of range */
     for (int tries = 0; tries < 8; tries++) {
         err = ms_tee_rng_generate(m, len);
@@ -153,8 +183,7 @@ ms_err_t ms_tee_key_generate(ms_tee_partition_t caller, ms_tee_key_id_t id,
         }
     }
     if (!err) {
-        err = store_key(id, type, m, len, policy,
-                        id == MS_TEE_KEY_IDENTITY ? PSA_STORAGE_FLAG_WRITE_ONCE : 0u);
+        err = store_key(id, type, m, len, policy, write_once_flag(id));
     }
     ms_secure_zero(m, sizeof m);
     return err;
@@ -208,26 +237,61 @@ ms_err_t ms_tee_key_destroy(ms_tee_partition_t caller, ms_tee_key_id_t id)
     }
     psa_status_t s = psa_its_remove(key_uid(id));
     if (s == PSA_ERROR_NOT_PERMITTED) {
-        return MS_ERR_TEE_DENIED;   /* the identity key is write-once */
+        return MS_ERR_TEE_DENIED;   /* the identity key and the IAK are write-once */
     }
     return s == PSA_SUCCESS ? MS_OK : MS_ERR_IO;
 }
 
-ms_err_t ms_tee_keystore_provision_identity(ms_p256_pub_t *pub)
+/* Generate P-256 key `id` for `owner` with `policy` unless it exists. */
+static ms_err_t provision_key(ms_tee_partition_t owner, ms_tee_key_id_t id,
+                              const ms_tee_key_policy_t *policy)
 {
-    const ms_tee_key_policy_t policy = {
-        .usage = MS_TEE_USE_SIGN,
-        .partitions = MS_TEE_PART_BIT(MS_TEE_PART_ATTEST) | MS_TEE_PART_BIT(MS_TEE_PART_NSPE) |
-                      MS_TEE_PART_BIT(MS_TEE_PART_CRYPTO),
-    };
     struct psa_storage_info_t info;
-    ms_err_t err = MS_OK;
-    if (psa_its_get_info(key_uid(MS_TEE_KEY_IDENTITY), &info) != PSA_SUCCESS) {
-        err = ms_tee_key_generate(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, MS_TEE_KEY_P256,
-                                  256, &policy);
+    if (psa_its_get_info(key_uid(id), &info) == PSA_SUCCESS) {
+        return MS_OK;
     }
-    if (!err && pub != NULL) {
-        err = ms_tee_key_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, pub);
+    return ms_tee_key_generate(owner, id, MS_TEE_KEY_P256, 256, policy);
+}
+
+/* M8: an IAK record must carry the IAK policy, whatever wrote it. */
+static ms_err_t check_iak_record(void)
+{
+    ms_tee_key_blob_t blob;
+    ms_err_t err = ms_tee_keystore_load(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, MS_TEE_USE_SIGN,
+                                        MS_TEE_KEY_P256, &blob);
+    if (!err && !is_iak_policy(&blob.policy)) {
+        err = MS_ERR_TEE_CORRUPT;
+    } else if (err == MS_ERR_TEE_DENIED) {
+        err = MS_ERR_TEE_CORRUPT;   /* present, but not usable by ATTEST for SIGN */
+    }
+    ms_secure_zero(&blob, sizeof blob);
+    return err;
+}
+
+ms_err_t ms_tee_keystore_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *iak_pub)
+{
+    /* the meter's own signatures: the NSPE may have any hash signed (M8) */
+    const ms_tee_key_policy_t identity_policy = {
+        .usage = MS_TEE_USE_SIGN,
+        .partitions = MS_TEE_PART_BIT(MS_TEE_PART_NSPE) | MS_TEE_PART_BIT(MS_TEE_PART_CRYPTO),
+    };
+    ms_err_t err = provision_key(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, &identity_policy);
+    if (!err) {
+        err = provision_key(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, &iak_policy);
+    }
+    if (!err) {
+        err = check_iak_record();
+    }
+    if (!err && identity_pub != NULL) {
+        err = ms_tee_key_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, identity_pub);
+    }
+    if (!err && iak_pub != NULL) {
+        err = ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, iak_pub);
     }
     return err;
+}
+
+ms_err_t ms_tee_keystore_provision_identity(ms_p256_pub_t *pub)
+{
+    return ms_tee_keystore_provision(pub, NULL);
 }

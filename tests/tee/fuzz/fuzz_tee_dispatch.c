@@ -46,7 +46,7 @@ static void init_once(void)
     const char *types[1] = { "SPE" };
     uint8_t impl[32] = { 0 };
     if (ms_tee_rng_init(NULL, NULL, 4) || ms_tee_storage_init(&g_its_area, &g_ps_area) ||
-        ms_tee_keystore_provision_identity(NULL) ||
+        ms_tee_keystore_provision(NULL, NULL) ||
         ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, &meas, types, 1, impl, 0x3000)) {
         abort();
     }
