@@ -1,7 +1,8 @@
 /*
  * boot_seccnt_file.c - the NV security counters of the host platform (M6).
  *
- * File format: one line per image, "<image_id> <value>\n". An update writes
+ * File format: one line per image, "<image_id> <value>\n", nothing else (a
+ * file that does not parse is an error, never read as zero). An update writes
  * a new file and rename()s it over the old one, so a crash leaves either the
  * old or the new counters, never a mix. Invariant: update() never lowers a
  * counter (monotonic, like a fuse bank or an OTP counter on a real part).
@@ -9,27 +10,55 @@
 #define _GNU_SOURCE
 #include "boot_host.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Parse the file strictly: only "<id> <value>\n" lines, each image at most
+ * once. Anything else is MS_ERR_FORMAT, never "counter 0": a counter store
+ * that cannot be read must stop the boot, not reopen rollback (M6). */
 static ms_err_t load(ms_host_seccnt_t *sc)
 {
+    char text[256];
+    bool seen[MS_BOOT_MAX_IMAGES] = {false};
     memset(sc->value, 0, sizeof(sc->value));
     FILE *fp = fopen(sc->path, "r");
     if (fp == NULL) {
-        return MS_OK;   /* no file yet: all counters are 0 */
+        return errno == ENOENT ? MS_OK : MS_ERR_IO;   /* no file yet: all 0 */
     }
-    unsigned id;
-    unsigned long v;
-    while (fscanf(fp, "%u %lu", &id, &v) == 2) {
-        if (id < MS_BOOT_MAX_IMAGES && v <= 0xffffffffUL) {
-            sc->value[id] = (uint32_t)v;
-        }
-    }
+    size_t n = fread(text, 1, sizeof(text), fp);
     int bad = ferror(fp);
     fclose(fp);
-    return bad ? MS_ERR_IO : MS_OK;
+    if (bad) {
+        return MS_ERR_IO;
+    }
+    if (n == sizeof(text)) {
+        return MS_ERR_FORMAT;
+    }
+    for (size_t i = 0; i < n;) {
+        unsigned long id = 0;
+        uint64_t v = 0;
+        size_t d = 0;
+        for (; i < n && text[i] >= '0' && text[i] <= '9' && d < 4; i++, d++) {
+            id = id * 10u + (unsigned long)(text[i] - '0');
+        }
+        if (d == 0 || i >= n || text[i] != ' ' || id >= MS_BOOT_MAX_IMAGES || seen[id]) {
+            return MS_ERR_FORMAT;
+        }
+        i++;
+        for (d = 0; i < n && text[i] >= '0' && text[i] <= '9' && d < 11; i++, d++) {
+            v = v * 10u + (uint64_t)(text[i] - '0');
+        }
+        if (d == 0 || d > 10 || v > 0xffffffffu || i >= n || text[i] != '\n') {
+            return MS_ERR_FORMAT;
+        }
+        i++;
+        seen[id] = true;
+        sc->value[id] = (uint32_t)v;
+    }
+    return MS_OK;
 }
 
 static ms_err_t store(const ms_host_seccnt_t *sc)

@@ -15,7 +15,9 @@
  * Invariants: nothing is handed over unless every image verified on this
  * boot; the final decision is taken twice over fault-injection-hardened
  * values (MS_BOOT_FIH_OK is not "non-zero", and a skipped instruction
- * cannot produce it); counters only go up and only for confirmed images.
+ * cannot produce it), and reads the security configuration and the
+ * security counters a second time; counters only go up and only for
+ * confirmed images.
  */
 #include "boot_priv.h"
 
@@ -140,6 +142,7 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
      * between two installs does not revert the first before it ran. */
     res->n_images = cfg->n_images;
     bool installing = false;
+    bool install_failed[MS_BOOT_MAX_IMAGES] = {false};
     for (size_t i = 0; i < cfg->n_images; i++) {
         ms_boot_swap_type_t intent = MS_BOOT_SWAP_NONE;
         err = cfg->strategy->peek(b, i, &intent);
@@ -162,15 +165,14 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
         }
         if (err != MS_OK) {
             /* A failed install (a worn trailer that cannot be written, ...)
-             * must not brick: drop the update; S14 decides whether the
-             * primary still verifies. */
+             * must not brick. Whether to drop the update waits for S14: if
+             * the primary still verifies, the update is dropped; if not (an
+             * overwrite that had started), the secondary holds the only
+             * intact image and stays pending, so the next boot retries. */
             ms_boot_log(b, MS_BOOT_EV_INSTALL_FAIL, rec->image_id, err, 0);
+            install_failed[i] = true;
             rec->action = MS_BOOT_SWAP_FAIL;
             rec->update_err = err;
-            err = ms_boot_reject_secondary(b, i, err);
-            if (err == MS_ERR_POWER_LOST) {
-                return err;
-            }
         }
     }
 
@@ -202,6 +204,14 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
                     rec->m.has_sec_cnt ? rec->m.sec_cnt : 0);
     }
 
+    /* Every primary verified: drop the updates whose install failed. */
+    for (size_t i = 0; i < cfg->n_images; i++) {
+        if (install_failed[i] &&
+            ms_boot_reject_secondary(b, i, res->img[i].update_err) == MS_ERR_POWER_LOST) {
+            return MS_ERR_POWER_LOST;
+        }
+    }
+
     /* The decision, taken twice over hardened values. */
     size_t n_ok = 0;
     for (size_t i = 0; i < cfg->n_images; i++) {
@@ -217,16 +227,32 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
         }
     }
 
-    /* M6: raise the counters of confirmed images only. */
+    /* S12 again: a second, independent read of the security configuration,
+     * so that a glitched first read (or a skipped branch after it) cannot
+     * boot a meter whose SAU/MPC/debug lock is wrong. Before any counter
+     * is raised. */
+    err = h->check_security_config(h->ctx);
+    if (err != MS_OK) {
+        ms_boot_log(b, MS_BOOT_EV_SECCFG_FAIL, 0, err, 0);
+        return MS_ERR_BOOT_SECURITY_CONFIG;
+    }
+
+    /* M6: a second, independent look at anti-rollback (the first one, in
+     * ms_boot_validate, is a single comparison a glitch could skip or a
+     * glitched counter read could fool), then raise the counters of
+     * confirmed images only. */
     for (size_t i = 0; i < cfg->n_images; i++) {
         ms_boot_image_record_t *rec = &res->img[i];
         uint32_t dev = 0;
         uint32_t cnt = rec->m.has_sec_cnt ? rec->m.sec_cnt : 0;
-        if (!rec->confirmed) {
-            continue;
-        }
         if (h->seccnt->get(h->seccnt_ctx, rec->image_id, &dev) != MS_OK) {
             return MS_ERR_BOOT_SECCNT;
+        }
+        if (cnt < dev) {
+            return MS_ERR_BOOT_FAULT;
+        }
+        if (!rec->confirmed) {
+            continue;
         }
         if (cnt > dev) {
             if (h->seccnt->update(h->seccnt_ctx, rec->image_id, cnt) != MS_OK) {

@@ -29,6 +29,8 @@ typedef struct ms_boot_geom {
     uint32_t trailer_sector_off; /* first byte of the first sector holding the trailer */
     uint32_t image_max_end;      /* an image must end at or below this */
     uint32_t status_entries;     /* swap status entries that fit */
+    uint8_t magic[16];           /* the trailer magic for cfg->max_align (MCUboot's
+                                  * alternative form when it is not 8) */
 } ms_boot_geom_t;
 
 /* Compute the geometry of a slot for this configuration. MS_ERR_BOOT_LAYOUT
@@ -114,6 +116,12 @@ ms_err_t ms_boot_unwrap_key(ms_boot_t *b, uint8_t image_id, const ms_image_info_
 /* Reject the pending image of a secondary slot: erase its trailer sectors so
  * it is no longer pending; the image bytes stay as evidence. */
 ms_err_t ms_boot_reject_secondary(ms_boot_t *b, size_t image, ms_err_t why);
+
+/* M6: raise the device counter to the security counter of the primary image
+ * of `image` when it is confirmed and verifies, before an install moves it
+ * out. MS_OK when there is nothing to raise. */
+ms_err_t ms_boot_commit_primary_counter(ms_boot_t *b, size_t image, const ms_boot_geom_t *g,
+                                        bool confirmed);
 
 /* ---- boot log ------------------------------------------------------------- */
 

@@ -21,8 +21,8 @@ static int is_pow2(uint32_t v)
     return v != 0 && (v & (v - 1u)) == 0;
 }
 
-/* Geometry of a slot: trailer layout (MCUboot's, from the image module) and
- * the highest offset an image may reach. */
+/* Geometry of a slot: trailer layout and magic (MCUboot's, from the image
+ * module, for cfg->max_align) and the highest offset an image may reach. */
 ms_err_t ms_boot_geom(const ms_boot_config_t *cfg, const ms_flash_area_t *fa,
                       ms_boot_geom_t *g)
 {
@@ -44,6 +44,9 @@ ms_err_t ms_boot_geom(const ms_boot_config_t *cfg, const ms_flash_area_t *fa,
                                      cfg->strategy->overwrite_only ? 0 : MS_BOOT_ENC_REC_LEN,
                                      &g->lay);
     if (err != MS_OK) {
+        return MS_ERR_BOOT_LAYOUT;
+    }
+    if (ms_trailer_magic_for(cfg->max_align, g->magic) != MS_OK) {
         return MS_ERR_BOOT_LAYOUT;
     }
     g->trailer_sector_off = g->lay.trailer_off / g->sector * g->sector;

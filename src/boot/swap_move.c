@@ -272,6 +272,13 @@ static ms_err_t swap_move_run(ms_boot_t *b, size_t image, bool hold_revert,
         return MS_OK;
     }
     ms_boot_log(b, MS_BOOT_EV_PENDING, img->image_id, MS_OK, type);
+    /* M6: a confirmed image about to be moved out commits its counter
+     * first, so the update cannot be the image it replaced. */
+    bool confirmed = !(s.pst.magic == MS_BOOT_MAGIC_GOOD && s.pst.image_ok != MS_BOOT_FLAG_SET);
+    if (type != MS_BOOT_SWAP_REVERT &&
+        (err = ms_boot_commit_primary_counter(b, image, gp, confirmed)) != MS_OK) {
+        return err;
+    }
     uint8_t info = (uint8_t)(((img->image_id & 0x0fu) << 4) | (uint8_t)type);
     if (type == MS_BOOT_SWAP_REVERT &&
         (err = ms_boot_mark_pending(&img->secondary, gs, true, info)) != MS_OK) {

@@ -3,7 +3,8 @@
  * time (the layout itself comes from ms_trailer_layout()), and MCUboot's
  * table that turns the two slots' trailers into a swap type.
  *
- * Field encodings (MCUboot): magic is 16 fixed bytes (GOOD), all erased
+ * Field encodings (MCUboot): magic is 16 fixed bytes (GOOD; for a max_align
+ * other than 8, MCUboot's alternative form, see ms_trailer_magic_for), all erased
  * (UNSET) or anything else (BAD); copy_done and image_ok are one byte, 0x01
  * SET, erased UNSET, else BAD; swap_info is (image_num << 4) | swap_type;
  * swap_size a little-endian u32. Each field is written as one write unit,
@@ -46,7 +47,7 @@ ms_err_t ms_boot_trailer_read(const ms_flash_area_t *fa, const ms_boot_geom_t *g
     }
     if (n_erased == sizeof(magic)) {
         st->magic = MS_BOOT_MAGIC_UNSET;
-    } else if (memcmp(magic, ms_trailer_magic, sizeof(magic)) == 0) {
+    } else if (memcmp(magic, g->magic, sizeof(magic)) == 0) {
         st->magic = MS_BOOT_MAGIC_GOOD;
     } else {
         st->magic = MS_BOOT_MAGIC_BAD;
@@ -127,10 +128,10 @@ ms_err_t ms_boot_write_magic(const ms_flash_area_t *fa, const ms_boot_geom_t *g)
     if (g->align > 16u) {
         uint8_t unit[32];
         memset(unit, g->erased, sizeof(unit));
-        memcpy(unit + 16, ms_trailer_magic, 16);
+        memcpy(unit + 16, g->magic, 16);
         return ms_flash_area_write(fa, g->lay.magic_off - 16u, unit, sizeof(unit));
     }
-    return ms_flash_area_write(fa, g->lay.magic_off, ms_trailer_magic, 16);
+    return ms_flash_area_write(fa, g->lay.magic_off, g->magic, 16);
 }
 
 static ms_err_t status_off(const ms_boot_geom_t *g, uint32_t i, uint32_t s, uint32_t *off)

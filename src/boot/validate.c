@@ -16,6 +16,8 @@
  */
 #include "boot_priv.h"
 
+#include <string.h>
+
 /* Wipe the payload key of the last validated encrypted image. */
 void ms_boot_wipe_key(ms_boot_t *b)
 {
@@ -55,6 +57,9 @@ ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
     size_t klen = 0;
 
     *fih = MS_BOOT_FIH_FAIL;
+    /* The second look below compares m->hash: it must not find a digest
+     * left there by an earlier call if ms_image_verify's verdict is skipped. */
+    memset(m, 0, sizeof(*m));
     ms_boot_wipe_key(b);
     ms_image_reader_flash(&r, fa);
     ms_err_t err = ms_image_parse(&r, &b->info);
@@ -120,4 +125,41 @@ ms_err_t ms_boot_reject_secondary(ms_boot_t *b, size_t image, ms_err_t why)
         return err;
     }
     return ms_boot_erase_trailer(&img->secondary, &g);
+}
+
+/* M6: before an install moves a confirmed primary image out of the way, its
+ * security counter becomes the device's. S14 raises the counter only on a
+ * boot that finds the image confirmed, so without this an update staged
+ * right after a confirm (before any further boot) could bring back the
+ * image the confirmed one replaced. Only a primary that verifies on this
+ * boot raises anything; `confirmed` comes from its settled trailer. */
+ms_err_t ms_boot_commit_primary_counter(ms_boot_t *b, size_t image, const ms_boot_geom_t *g,
+                                        bool confirmed)
+{
+    const ms_boot_image_cfg_t *img = &b->cfg->images[image];
+    const ms_boot_hooks_t *h = b->cfg->hooks;
+    volatile uint32_t fih = MS_BOOT_FIH_FAIL;
+    ms_image_measurement_t m;
+    uint32_t dev = 0;
+    if (!confirmed) {
+        return MS_OK;
+    }
+    ms_err_t err = ms_boot_validate(b, image, &img->primary, g, false, &m, &fih);
+    ms_boot_wipe_key(b);
+    if (err == MS_ERR_POWER_LOST || err == MS_ERR_BOOT_SECCNT) {
+        return err;
+    }
+    if (err != MS_OK || fih != MS_BOOT_FIH_OK || !m.has_sec_cnt) {
+        return MS_OK;   /* nothing verified to commit; the install decides */
+    }
+    if (h->seccnt->get(h->seccnt_ctx, img->image_id, &dev) != MS_OK) {
+        return MS_ERR_BOOT_SECCNT;
+    }
+    if (m.sec_cnt > dev) {
+        if (h->seccnt->update(h->seccnt_ctx, img->image_id, m.sec_cnt) != MS_OK) {
+            return MS_ERR_BOOT_SECCNT;
+        }
+        ms_boot_log(b, MS_BOOT_EV_SECCNT_RAISED, img->image_id, MS_OK, m.sec_cnt);
+    }
+    return MS_OK;
 }

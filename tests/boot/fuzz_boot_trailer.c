@@ -6,7 +6,8 @@
  * run S11-S14 over it twice (the second boot sees what the first one
  * wrote). Properties: no crash, no read or write outside the slots (the
  * flash simulator and the flash-area checks would report it), and when a
- * boot succeeds the image it hands over verified.
+ * boot succeeds it hands over the one image signed with the trusted key
+ * (the input cannot forge a signature, so nothing else may ever boot).
  *
  * Input: [0,256) primary trailer tail | [256,512) secondary trailer tail |
  *        [512, ...) secondary slot from offset 0 (up to 6 KiB).
@@ -27,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t primary_img[4096];
 static size_t primary_len;
+static uint8_t primary_hash[MS_SHA256_LEN];
+static uint32_t primary_hdr_size;
 static ms_p256_priv_t priv;
 static ms_p256_pub_t pub;
 static ms_image_key_anchor_t anchor;
@@ -85,6 +88,15 @@ static int init_once(void)
         abort();
     }
     anchor.pub = &pub;
+    ms_image_reader_t r;
+    ms_image_mem_t mem;
+    ms_image_info_t info;
+    ms_image_reader_mem(&r, &mem, primary_img, primary_len);
+    if (ms_image_parse(&r, &info) != MS_OK || !info.has_sha256) {
+        abort();
+    }
+    memcpy(primary_hash, info.sha256, sizeof(primary_hash));
+    primary_hdr_size = info.hdr.hdr_size;
     return 0;
 }
 
@@ -122,8 +134,11 @@ static void run(const uint8_t *data, size_t size, const ms_boot_strategy_t *st)
     memset(counters, 0, sizeof(counters));
     for (int boot = 0; boot < 2; boot++) {
         ms_err_t err = ms_boot_go(&b, &cfg, &res);
-        if (err == MS_OK && res.img[0].verify_err != MS_OK) {
-            abort();   /* handed over an image that did not verify */
+        if (err == MS_OK &&
+            (res.img[0].verify_err != MS_OK ||
+             memcmp(res.img[0].m.hash, primary_hash, sizeof(primary_hash)) != 0 ||
+             res.img[0].jump_addr != img.exec_base + primary_hdr_size)) {
+            abort();   /* handed over something but the signed image */
         }
     }
     ms_flash_sim_close(&sim);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -77,6 +78,38 @@ static void security_config_failure_stops_before_any_flash_change(void **state)
     fx_free(fx);
 }
 
+/* Fault injection on S12: the first read of the security registers is
+ * glitched into "all fine" while secure debug is actually open. The
+ * configuration must be checked again before the hand-over. */
+static unsigned glitched_cfg_reads;
+static ms_err_t glitched_seccfg(void *ctx)
+{
+    ms_host_boot_platform_t *p = ctx;
+    if (glitched_cfg_reads > 0) {
+        glitched_cfg_reads--;
+        return MS_OK;
+    }
+    return ms_host_seccfg_check(&p->seccfg, NULL);
+}
+
+static void glitched_security_config_read_is_checked_again_before_handover(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx_image_t a = img_v1(1, 1);
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    fx->plat.hooks.check_security_config = glitched_seccfg;
+    glitched_cfg_reads = 0;
+    assert_int_equal(fx_boot(fx), MS_OK);                 /* right config */
+    fx->plat.seccfg.dauthctrl = 1;                        /* secure debug open */
+    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_SECURITY_CONFIG);
+    glitched_cfg_reads = 1;
+    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_SECURITY_CONFIG);
+    glitched_cfg_reads = 0;
+    fx_image_free(&a);
+    fx_free(fx);
+}
+
 static void bad_signature_in_primary_is_not_booted(void **state)
 {
     (void)state;
@@ -118,6 +151,33 @@ static void image_signed_with_untrusted_key_is_not_booted(void **state)
     fx_free(fx);
 }
 
+/* A counter file that does not read back cleanly (bit rot, a stray edit)
+ * must not read as "all counters 0": that would let an older image boot. */
+static void unreadable_counter_store_refuses_boot_instead_of_reading_zero(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx_image_t a = img_v1(1, 2);
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    fx_set_counter(fx, 0, 5);
+    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_ROLLBACK);
+    static const char *const bad[] = {
+        "O 5\n1 0\n",            /* the digit 0 became a letter */
+        "0 5\n0 1\n1 0\n",       /* image 0 twice, the later one lower */
+        "0 4294967301\n1 0\n",   /* 2^32 + 5: over 32 bits */
+        "0 5\n1 0",               /* torn last line */
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        FILE *fp = fopen(fx->plat.seccnt.path, "w");
+        assert_non_null(fp);
+        fputs(bad[k], fp);
+        fclose(fp);
+        assert_int_equal(fx_boot(fx), MS_ERR_BOOT_SECCNT);
+    }
+    fx_image_free(&a);
+    fx_free(fx);
+}
+
 static void primary_below_device_counter_is_refused(void **state)
 {
     (void)state;
@@ -127,6 +187,41 @@ static void primary_below_device_counter_is_refused(void **state)
     fx_set_counter(fx, 0, 5);
     assert_int_equal(fx_boot(fx), MS_ERR_BOOT_ROLLBACK);
     assert_int_equal(fx->res.img[0].verify_err, MS_ERR_BOOT_ROLLBACK);
+    fx_image_free(&a);
+    fx_free(fx);
+}
+
+/* Fault injection on the anti-rollback check: the first read of the device
+ * counter is glitched to 0 (or the comparison after it skipped). The final
+ * decision must look at the counter again and refuse, not hand over an image
+ * below the device's counter. */
+static unsigned glitch_reads;
+static ms_err_t glitched_get(void *ctx, uint8_t image_id, uint32_t *value)
+{
+    ms_err_t err = ms_host_seccnt_ops.get(ctx, image_id, value);
+    if (err == MS_OK && glitch_reads > 0) {
+        glitch_reads--;
+        *value = 0;
+    }
+    return err;
+}
+
+static void glitched_counter_read_cannot_boot_an_image_below_the_counter(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx_image_t a = img_v1(1, 2);
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    fx_set_counter(fx, 0, 5);
+    ms_boot_seccnt_ops_t ops = ms_host_seccnt_ops;
+    ops.get = glitched_get;
+    fx->plat.hooks.seccnt = &ops;
+    glitch_reads = 0;
+    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_ROLLBACK);    /* no glitch */
+    glitch_reads = 1;
+    assert_int_not_equal(fx_boot(fx), MS_OK);
+    assert_int_equal(fx_counter(fx, 0), 5);
+    glitch_reads = 0;
     fx_image_free(&a);
     fx_free(fx);
 }
@@ -189,10 +284,13 @@ int main(void)
         cmocka_unit_test(verified_primary_boots_with_its_record),
         cmocka_unit_test(empty_flash_does_not_boot),
         cmocka_unit_test(security_config_failure_stops_before_any_flash_change),
+        cmocka_unit_test(glitched_security_config_read_is_checked_again_before_handover),
         cmocka_unit_test(bad_signature_in_primary_is_not_booted),
         cmocka_unit_test(tampered_payload_in_primary_is_not_booted),
         cmocka_unit_test(image_signed_with_untrusted_key_is_not_booted),
         cmocka_unit_test(primary_below_device_counter_is_refused),
+        cmocka_unit_test(unreadable_counter_store_refuses_boot_instead_of_reading_zero),
+        cmocka_unit_test(glitched_counter_read_cannot_boot_an_image_below_the_counter),
         cmocka_unit_test(both_images_must_verify_before_either_runs),
         cmocka_unit_test(garbage_primary_trailer_still_boots_primary),
         cmocka_unit_test(boot_log_records_each_step),

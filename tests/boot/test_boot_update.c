@@ -192,6 +192,27 @@ static void downgrade_by_security_counter_is_refused(void **state)
     }
 }
 
+/* A test image that was confirmed is the device's image from then on (M6):
+ * an update staged before the next boot must not take it back to the image
+ * it replaced, although the counter is raised only on a boot that installs
+ * nothing. */
+static void confirmed_test_image_cannot_be_swapped_back_to_its_predecessor(void **state)
+{
+    (void)state;
+    fx_image_t a, b;
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
+    fx_stage(fx, 0, &b, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
+    fx_stage(fx, 0, &a, true);         /* before any further boot */
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(fx->res.img[0].update_err, MS_ERR_BOOT_ROLLBACK);
+    assert_int_equal(fx_counter(fx, 0), 2);
+    done(fx, &a, &b);
+}
+
 static void erase_tail(fx_t *fx)
 {
     /* the sector holding the TLVs of a 30000-byte payload image */
@@ -401,18 +422,25 @@ static void worn_secondary_trailer_cannot_stage_and_old_image_boots(void **state
     }
 }
 
-static void worn_primary_image_sector_in_overwrite_refuses_half_copied_image(void **state)
+/* Overwrite mode: a primary sector that cannot be written stops the install
+ * and the boot is refused rather than running a half-copied image. The
+ * secondary now holds the only intact image: a write failure that goes away
+ * (a brown-out, a flaky program cycle) must not brick the meter, so the
+ * update stays pending and the next boot installs it. */
+static void overwrite_write_failure_keeps_the_only_good_copy_pending(void **state)
 {
     (void)state;
-    /* Overwrite mode: a primary sector that cannot be written stops the
-     * install; the update is dropped and nothing verifies in the primary,
-     * so the boot is refused rather than running a half-copied image. */
     fx_image_t a, b;
     fx_t *fx = meter(&ms_boot_strategy_overwrite, &a, &b);
     fx_stage(fx, 0, &b, false);
     ms_flash_sim_fail_writes(&fx->sim, fx->slot[0][0].off + 3 * FX_SECTOR, 16);
     assert_int_equal(fx_boot(fx), MS_ERR_BOOT_NO_IMAGE);
     assert_int_equal(fx->res.img[0].update_err, MS_ERR_FLASH_WRITE);
+    assert_int_equal(fx_trailer(fx, 0, 1).magic, MS_BOOT_MAGIC_GOOD);
+    ms_flash_sim_fail_writes(&fx->sim, 0, 0);      /* the fault is gone */
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_PERM);
     done(fx, &a, &b);
 }
 
@@ -425,6 +453,40 @@ static void confirm_without_trailer_is_a_no_op(void **state)
     assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
     assert_int_equal(fx->sim.ops, ops);
     assert_int_equal(ms_boot_confirm(&fx->cfg, 3), MS_ERR_ARG);
+    done(fx, &a, &b);
+}
+
+/* MCUboot built with BOOT_MAX_ALIGN > 8 (and imgtool --max-align 16) use
+ * the alternative trailer magic; the boot core must read and write that one
+ * when configured for such a max_align, or an update staged by imgtool is
+ * never seen and MCUboot's tools cannot read what the core wrote. */
+static void max_align_16_trailer_uses_mcuboots_alternative_magic(void **state)
+{
+    (void)state;
+    fx_image_t a, b;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx->cfg.max_align = 16;
+    a = mk(1, 1, 20000);
+    b = mk(2, 2, 30000);
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    uint8_t want[16], got[16];
+    assert_int_equal(ms_trailer_magic_for(16, want), MS_OK);
+    /* as imgtool --max-align 16 --pad writes it: the alternative magic */
+    fx_write_slot(fx, 0, 1, b.data, b.len);
+    assert_int_equal(ms_flash_area_write(&fx->slot[0][1], fx->slot_size - 16u, want, 16), MS_OK);
+    assert_int_equal(fx_trailer(fx, 0, 1).magic, MS_BOOT_MAGIC_GOOD);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_TEST);
+    /* what the core wrote in the primary is the same magic */
+    assert_int_equal(ms_flash_area_read(&fx->slot[0][0], fx->slot_size - 16u, got, 16), MS_OK);
+    assert_memory_equal(got, want, 16);
+    /* and ms_boot_set_pending writes it too */
+    fx_write_slot(fx, 0, 1, a.data, a.len);
+    assert_int_equal(ms_boot_set_pending(&fx->cfg, 0, true), MS_OK);
+    assert_int_equal(ms_flash_area_read(&fx->slot[0][1], fx->slot_size - 16u, got, 16), MS_OK);
+    assert_memory_equal(got, want, 16);
     done(fx, &a, &b);
 }
 
@@ -464,6 +526,7 @@ int main(void)
         cmocka_unit_test(update_with_tampered_payload_is_rejected),
         cmocka_unit_test(update_signed_with_wrong_key_is_rejected),
         cmocka_unit_test(downgrade_by_security_counter_is_refused),
+        cmocka_unit_test(confirmed_test_image_cannot_be_swapped_back_to_its_predecessor),
         cmocka_unit_test(truncated_update_is_rejected),
         cmocka_unit_test(half_erased_secondary_is_rejected),
         cmocka_unit_test(update_overlapping_the_trailer_is_too_large),
@@ -476,8 +539,9 @@ int main(void)
         cmocka_unit_test(worn_primary_trailer_fails_update_but_old_image_boots),
         cmocka_unit_test(worn_status_entries_fail_update_but_old_image_boots),
         cmocka_unit_test(worn_secondary_trailer_cannot_stage_and_old_image_boots),
-        cmocka_unit_test(worn_primary_image_sector_in_overwrite_refuses_half_copied_image),
+        cmocka_unit_test(overwrite_write_failure_keeps_the_only_good_copy_pending),
         cmocka_unit_test(confirm_without_trailer_is_a_no_op),
+        cmocka_unit_test(max_align_16_trailer_uses_mcuboots_alternative_magic),
         cmocka_unit_test(swap_type_table_matches_mcuboot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
