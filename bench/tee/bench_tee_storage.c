@@ -18,34 +18,6 @@
 #include "meterseal/tee_store.h"
 #include "tee_hooks_host.h"
 
-typedef struct counted {
-    ms_flash_sim_t sim;
-    ms_flash_t flash;
-    uint64_t writes, write_bytes, erases;
-} counted_t;
-
-static ms_err_t c_read(void *dev, uint32_t off, void *buf, size_t len)
-{
-    counted_t *c = dev;
-    return c->sim.flash.ops->read(&c->sim, off, buf, len);
-}
-
-static ms_err_t c_write(void *dev, uint32_t off, const void *buf, size_t len)
-{
-    counted_t *c = dev;
-    c->writes++;
-    c->write_bytes += len;
-    return c->sim.flash.ops->write(&c->sim, off, buf, len);
-}
-
-static ms_err_t c_erase(void *dev, uint32_t off, size_t len)
-{
-    counted_t *c = dev;
-    c->erases += len / c->flash.sector_size;
-    return c->sim.flash.ops->erase(&c->sim, off, len);
-}
-
-static const struct ms_flash_ops counted_ops = { c_read, c_write, c_erase };
 
 static double now_s(void)
 {
@@ -64,15 +36,11 @@ static uint8_t g_work[MS_TEE_STORE_WORK_LEN(MAX_DATA)];
 
 static int run(size_t size, unsigned sets)
 {
-    counted_t c;
-    memset(&c, 0, sizeof c);
-    if (ms_flash_sim_open(&c.sim, NULL, SECTORS * SECTOR, SECTOR, 8, 0xff)) {
+    ms_flash_sim_t sim;
+    if (ms_flash_sim_open(&sim, NULL, SECTORS * SECTOR, SECTOR, 8, 0xff)) {
         return 1;
     }
-    c.flash = c.sim.flash;
-    c.flash.ops = &counted_ops;
-    c.flash.dev = &c;
-    ms_flash_area_t area = { &c.flash, 0, SECTORS * SECTOR };
+    ms_flash_area_t area = { &sim.flash, 0, SECTORS * SECTOR };
     ms_tee_store_config_t cfg = {
         .area = &area, .nvc_id = 5, .index = g_index, .index_cap = 2 * OBJECTS,
         .max_objects = OBJECTS, .max_data = MAX_DATA, .work = g_work, .work_len = sizeof g_work,
@@ -100,7 +68,7 @@ static int run(size_t size, unsigned sets)
     for (unsigned i = 0; i < 4 * live; i++) {
         (void)ms_tee_store_set(&st, 1 + i % live, data, size, 0);
     }
-    uint64_t w0 = c.writes, b0 = c.write_bytes, e0 = c.erases;
+    uint64_t w0 = sim.writes, b0 = sim.write_bytes, e0 = sim.erases;
     double t0 = now_s();
     for (unsigned i = 0; i < sets; i++) {
         data[0] = (uint8_t)i;
@@ -126,13 +94,13 @@ static int run(size_t size, unsigned sets)
         }
     }
     double t4 = now_s();
-    double ws = (double)(c.writes - w0) / sets, es = (double)(c.erases - e0) / sets;
-    double amp = (double)(c.write_bytes - b0) / ((double)sets * (double)size);
+    double ws = (double)(sim.writes - w0) / sets, es = (double)(sim.erases - e0) / sets;
+    double amp = (double)(sim.write_bytes - b0) / ((double)sets * (double)size);
     printf("%6zu %6u %10.0f %8.2f %10.0f %8.2f %8.3f %8.2f %7.2f %8.3f\n", size, live,
            sets / (t1 - t0), sets * (double)size / (t1 - t0) / 1048576.0, sets / (t2 - t1),
            ws, es, ws + es, amp, (t4 - t3) / 20 * 1000.0);
     ms_tee_store_unmount(&st);
-    ms_flash_sim_close(&c.sim);
+    ms_flash_sim_close(&sim);
     return 0;
 }
 

@@ -69,6 +69,8 @@ static ms_err_t sim_write(void *dev, uint32_t off, const void *buf, size_t len)
     if (sim->bad_len != 0 && off < sim->bad_off + sim->bad_len && sim->bad_off < off + len) {
         return MS_ERR_FLASH_WRITE;
     }
+    sim->writes++;
+    sim->write_bytes += len;
     if (op_begins_cut(sim)) {
         /* Program a prefix of whole units, then leave one unit half-programmed:
          * NOR programming only clears bits, so the torn unit holds
@@ -102,6 +104,8 @@ static ms_err_t sim_erase(void *dev, uint32_t off, size_t len)
     }
     for (size_t s = 0; s < len; s += sector) {
         uint8_t *p = sim->mem + off + s;
+        sim->erases++;
+        sim->sector_erases[(off + s) / sector]++;
         if (op_begins_cut(sim)) {
             /* A prefix erased, a stretch of bytes partly erased, the rest
              * untouched. */
@@ -169,6 +173,11 @@ ms_err_t ms_flash_sim_open(ms_flash_sim_t *sim, const char *path, uint32_t size,
     sim->flash.write_align = write_align;
     sim->flash.erased_val = erased_val;
     sim->powered = 1;
+    sim->sector_erases = calloc(size / sector_size, sizeof(*sim->sector_erases));
+    if (sim->sector_erases == NULL) {
+        ms_flash_sim_close(sim);
+        return MS_ERR_IO;
+    }
     return MS_OK;
 
 fail_file:
@@ -184,6 +193,7 @@ void ms_flash_sim_close(ms_flash_sim_t *sim)
     if (sim == NULL || sim->mem == NULL) {
         return;
     }
+    free(sim->sector_erases);
     if (sim->fd >= 0) {
         msync(sim->mem, sim->flash.size, MS_SYNC);
         munmap(sim->mem, sim->flash.size);

@@ -12,7 +12,9 @@
  * the write units programmed and the next unit's bits partly programmed; a
  * prefix of the sector erased and the next bytes partly erased), and every
  * later call fails with MS_ERR_POWER_LOST until ms_flash_sim_power_on().
- * It can also make writes into a region fail (a worn-out block).
+ * It can also make writes into a region fail (a worn-out block), and it keeps
+ * the statistics benchmarks and wear tests need (write calls, bytes
+ * programmed, erases per sector), so nobody has to wrap it to count.
  *
  * The contents live in a shared file mapping, so they survive the process:
  * a meter simulator can be killed and restarted over the same flash file.
@@ -34,6 +36,11 @@ typedef struct ms_flash_sim {
     uint32_t bad_off;       /* writes overlapping [bad_off, bad_off+bad_len) fail */
     uint32_t bad_len;
     uint32_t rng;           /* xorshift state for the half-done operation */
+    /* Statistics of operations that reached the device (a cut one included). */
+    uint64_t writes;        /* write calls */
+    uint64_t write_bytes;   /* bytes those calls programmed or tried to */
+    uint64_t erases;        /* sectors erased */
+    uint32_t *sector_erases; /* erases per sector, size / sector_size entries */
 } ms_flash_sim_t;
 
 /*

@@ -12,31 +12,6 @@
 #include "meterseal/tee_storage.h"
 #include "tee_hooks_host.h"
 
-static ms_err_t c_read(void *dev, uint32_t off, void *buf, size_t len)
-{
-    tt_flash_t *f = dev;
-    return f->sim.flash.ops->read(&f->sim, off, buf, len);
-}
-
-static ms_err_t c_write(void *dev, uint32_t off, const void *buf, size_t len)
-{
-    tt_flash_t *f = dev;
-    f->writes++;
-    f->write_bytes += len;
-    return f->sim.flash.ops->write(&f->sim, off, buf, len);
-}
-
-static ms_err_t c_erase(void *dev, uint32_t off, size_t len)
-{
-    tt_flash_t *f = dev;
-    for (size_t s = off / f->counted.sector_size;
-         s < (off + len) / f->counted.sector_size && s < TT_MAX_SECTORS; s++) {
-        f->erases[s]++;
-    }
-    return f->sim.flash.ops->erase(&f->sim, off, len);
-}
-
-static const struct ms_flash_ops counted_ops = { c_read, c_write, c_erase };
 
 void tt_flash_open(tt_flash_t *f, uint32_t sectors, uint32_t sector_size, uint32_t align)
 {
@@ -45,10 +20,7 @@ void tt_flash_open(tt_flash_t *f, uint32_t sectors, uint32_t sector_size, uint32
         fprintf(stderr, "flash sim open failed\n");
         abort();
     }
-    f->counted = f->sim.flash;
-    f->counted.ops = &counted_ops;
-    f->counted.dev = f;
-    f->area.flash = &f->counted;
+    f->area.flash = &f->sim.flash;
     f->area.off = 0;
     f->area.size = sectors * sector_size;
 }

@@ -11,15 +11,10 @@
 #include "flash_sim.h"
 #include "meterseal/tee_store.h"
 
-#define TT_MAX_SECTORS 16u
 
 typedef struct tt_flash {
-    ms_flash_sim_t sim;
-    ms_flash_t counted;           /* forwards to sim, counting per-sector erases */
+    ms_flash_sim_t sim;           /* sim.sector_erases, sim.writes: wear and traffic */
     ms_flash_area_t area;
-    uint32_t erases[TT_MAX_SECTORS];
-    uint64_t writes;
-    uint64_t write_bytes;
 } tt_flash_t;
 
 /* Memory-backed flash of n sectors; the area spans all of it. */

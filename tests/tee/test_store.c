@@ -227,8 +227,8 @@ static void test_many_updates_spread_erases_over_all_sectors(void **state)
     }
     uint32_t min = UINT32_MAX, max = 0;
     for (int s = 0; s < 4; s++) {
-        min = T.flash.erases[s] < min ? T.flash.erases[s] : min;
-        max = T.flash.erases[s] > max ? T.flash.erases[s] : max;
+        min = T.flash.sim.sector_erases[s] < min ? T.flash.sim.sector_erases[s] : min;
+        max = T.flash.sim.sector_erases[s] > max ? T.flash.sim.sector_erases[s] : max;
     }
     assert_true(min >= 5);           /* GC ran many times */
     assert_true(max - min <= 1);     /* ring: every sector erased in turn */
