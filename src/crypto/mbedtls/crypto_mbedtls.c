@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
- * crypto_mbedtls.c - the crypto API (crypto.h) on Mbed TLS 2.28: the
- * firmware's backend (Cortex-M33), also built on the host against Debian's
- * libmbedcrypto so both backends pass the same known-answer tests.
+ * crypto_mbedtls.c - the crypto API (crypto.h) on Mbed TLS 3.6 LTS: the
+ * firmware's backend (Cortex-M33), also built on the host from the same
+ * pinned source so both backends pass the same known-answer tests. This
+ * file holds the DRBG, hashes, MACs and ciphers; P-256 is p256_mbedtls.c.
  *
  * Invariants:
  *   - Streaming contexts hold a magic word plus the Mbed TLS context, in the
@@ -21,14 +23,10 @@
 #include <string.h>
 
 #include "mbedtls/aes.h"
-#include "mbedtls/bignum.h"
 #include "mbedtls/cipher.h"
 #include "mbedtls/cmac.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/des.h"
-#include "mbedtls/ecdh.h"
-#include "mbedtls/ecdsa.h"
-#include "mbedtls/ecp.h"
 #include "mbedtls/gcm.h"
 #include "mbedtls/hkdf.h"
 #include "mbedtls/md.h"
@@ -49,7 +47,7 @@
 
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
 /* Mbed TLS allocates bignums, cipher and MD contexts; on the MCU they come
- * from this pool. ECDSA verify peaks near 1.7 KiB with our tuning. */
+ * from this pool (P-256 is p256-m, which allocates nothing). */
 #ifndef MS_MBEDTLS_HEAP_SIZE
 #define MS_MBEDTLS_HEAP_SIZE 8192u
 #endif
@@ -57,7 +55,7 @@ static unsigned char heap_pool[MS_MBEDTLS_HEAP_SIZE];
 static bool heap_ready;
 #endif
 
-static void platform_ready(void)
+void ms_mbedtls_platform_ready(void)
 {
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
     if (!heap_ready) {
@@ -84,7 +82,7 @@ static ms_err_t drbg_seed(void)
     if (drbg_ready) {
         return MS_OK;
     }
-    platform_ready();
+    ms_mbedtls_platform_ready();
     mbedtls_ctr_drbg_init(&drbg);
     if (mbedtls_ctr_drbg_seed(&drbg, drbg_entropy, NULL, pers, sizeof(pers) - 1) != 0) {
         mbedtls_ctr_drbg_free(&drbg);
@@ -149,7 +147,7 @@ ms_err_t ms_sha256_init(ms_sha256_ctx *ctx)
     memset(ctx, 0, sizeof(*ctx));
     struct sha_state *st = sha_state(ctx);
     mbedtls_sha256_init(&st->c);
-    if (mbedtls_sha256_starts_ret(&st->c, 0) != 0) {
+    if (mbedtls_sha256_starts(&st->c, 0) != 0) {
         ms_sha256_free(ctx);
         return MS_ERR_CRYPTO;
     }
@@ -166,7 +164,7 @@ ms_err_t ms_sha256_update(ms_sha256_ctx *ctx, const void *data, size_t len)
     if (st->magic != SHA_MAGIC) {
         return MS_ERR_STATE;
     }
-    if (len != 0 && mbedtls_sha256_update_ret(&st->c, data, len) != 0) {
+    if (len != 0 && mbedtls_sha256_update(&st->c, data, len) != 0) {
         return MS_ERR_CRYPTO;
     }
     return MS_OK;
@@ -181,7 +179,7 @@ ms_err_t ms_sha256_finish(ms_sha256_ctx *ctx, uint8_t out[MS_SHA256_LEN])
     if (st->magic != SHA_MAGIC) {
         return MS_ERR_STATE;
     }
-    int rc = mbedtls_sha256_finish_ret(&st->c, out);
+    int rc = mbedtls_sha256_finish(&st->c, out);
     ms_sha256_free(ctx);
     return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
 }
@@ -199,7 +197,7 @@ ms_err_t ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_LEN])
     if ((data == NULL && len != 0) || out == NULL) {
         return MS_ERR_ARG;
     }
-    return mbedtls_sha256_ret(data, len, out, 0) == 0 ? MS_OK : MS_ERR_CRYPTO;
+    return mbedtls_sha256(data, len, out, 0) == 0 ? MS_OK : MS_ERR_CRYPTO;
 }
 
 /* ---- HMAC-SHA256, HKDF-SHA256 ------------------------------------------- */
@@ -223,7 +221,7 @@ ms_err_t ms_hmac_sha256_init(ms_hmac_ctx *ctx, const uint8_t *key, size_t key_le
         return MS_ERR_ARG;
     }
     memset(ctx, 0, sizeof(*ctx));
-    platform_ready();
+    ms_mbedtls_platform_ready();
     struct hmac_state *st = hmac_state(ctx);
     mbedtls_md_init(&st->md);
     st->magic = HMAC_MAGIC;   /* so that free releases what setup allocated */
@@ -284,7 +282,7 @@ ms_err_t ms_hkdf_sha256(const uint8_t *salt, size_t salt_len,
     if (!ms_crypto_hkdf_args_ok(salt, salt_len, ikm, ikm_len, info, info_len, out, out_len)) {
         return MS_ERR_ARG;
     }
-    platform_ready();
+    ms_mbedtls_platform_ready();
     if (salt_len == 0) {
         salt = NULL;   /* RFC 5869: HashLen zero bytes */
     }
@@ -439,7 +437,7 @@ ms_err_t ms_aes_gcm_encrypt(const uint8_t *key, size_t key_len,
     if (err != MS_OK) {
         return err;
     }
-    platform_ready();
+    ms_mbedtls_platform_ready();
     mbedtls_gcm_context gcm;
     mbedtls_gcm_init(&gcm);
     int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key,
@@ -469,7 +467,7 @@ ms_err_t ms_aes_gcm_decrypt(const uint8_t *key, size_t key_len,
     if (err != MS_OK) {
         return err;
     }
-    platform_ready();
+    ms_mbedtls_platform_ready();
     mbedtls_gcm_context gcm;
     mbedtls_gcm_init(&gcm);
     int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key,
@@ -502,7 +500,7 @@ ms_err_t ms_aes_cmac(const uint8_t *key, size_t key_len,
     if (key == NULL || bits == 0 || (data == NULL && len != 0) || out == NULL) {
         return MS_ERR_ARG;
     }
-    platform_ready();
+    ms_mbedtls_platform_ready();
     const mbedtls_cipher_info_t *info = mbedtls_cipher_info_from_type(types[(bits - 128) / 64]);
     if (info == NULL) {
         return MS_ERR_UNSUPPORTED;
@@ -573,228 +571,4 @@ ms_err_t ms_des3_cbc(const uint8_t *key, size_t key_len, bool encrypt,
     mbedtls_des3_free(&c);
     ms_secure_zero(chain, sizeof(chain));
     return rc == 0 ? MS_OK : MS_ERR_CRYPTO;
-}
-
-/* ---- P-256 -------------------------------------------------------------- */
-
-/*
- * The P-256 group, loaded once and kept: Mbed TLS caches its precomputed
- * multiples of G in the group (with MBEDTLS_ECP_FIXED_POINT_OPTIM), so a
- * fresh group per call would recompute that table every time (verify ran at
- * half speed on the host that way).
- */
-static mbedtls_ecp_group p256;
-static bool p256_ready;
-
-static mbedtls_ecp_group *p256_group(void)
-{
-    if (!p256_ready) {
-        platform_ready();
-        mbedtls_ecp_group_init(&p256);
-        if (mbedtls_ecp_group_load(&p256, MBEDTLS_ECP_DP_SECP256R1) != 0) {
-            mbedtls_ecp_group_free(&p256);
-            return NULL;
-        }
-        p256_ready = true;
-    }
-    return &p256;
-}
-
-/* Read and check a public point (uncompressed, on the curve). */
-static ms_err_t load_pub(mbedtls_ecp_group *grp, mbedtls_ecp_point *Q, const uint8_t *q)
-{
-    if (grp == NULL) {
-        return MS_ERR_CRYPTO;
-    }
-    if (q == NULL) {
-        return MS_OK;
-    }
-    if (q[0] != 0x04 || mbedtls_ecp_point_read_binary(grp, Q, q, MS_P256_PUB_LEN) != 0 ||
-        mbedtls_ecp_check_pubkey(grp, Q) != 0) {
-        return MS_ERR_KEY_FORMAT;
-    }
-    return MS_OK;
-}
-
-ms_err_t ms_p256_pub_check(const ms_p256_pub_t *pub)
-{
-    if (pub == NULL) {
-        return MS_ERR_ARG;
-    }
-    platform_ready();
-    mbedtls_ecp_group *grp = p256_group();
-    mbedtls_ecp_point Q;
-    mbedtls_ecp_point_init(&Q);
-    ms_err_t err = load_pub(grp, &Q, pub->q);
-    mbedtls_ecp_point_free(&Q);
-    return err;
-}
-
-ms_err_t ms_p256_pub_from_priv(const ms_p256_priv_t *priv, ms_p256_pub_t *pub)
-{
-    if (priv == NULL || pub == NULL) {
-        return MS_ERR_ARG;
-    }
-    if (!ms_crypto_p256_priv_valid(priv->d)) {
-        return MS_ERR_KEY_FORMAT;
-    }
-    platform_ready();
-    mbedtls_ecp_group *grp = p256_group();
-    mbedtls_ecp_point Q;
-    mbedtls_mpi d;
-    mbedtls_ecp_point_init(&Q);
-    mbedtls_mpi_init(&d);
-    size_t olen = 0;
-    ms_err_t err = load_pub(grp, NULL, NULL);
-    if (err == MS_OK &&
-        (mbedtls_mpi_read_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
-         mbedtls_ecp_mul(grp, &Q, &d, &grp->G, ms_mbedtls_rng, NULL) != 0 ||
-         mbedtls_ecp_point_write_binary(grp, &Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
-                                        pub->q, MS_P256_PUB_LEN) != 0 ||
-         olen != MS_P256_PUB_LEN)) {
-        err = MS_ERR_CRYPTO;
-    }
-    mbedtls_mpi_free(&d);
-    mbedtls_ecp_point_free(&Q);
-    return err;
-}
-
-ms_err_t ms_p256_keygen(ms_p256_priv_t *priv, ms_p256_pub_t *pub)
-{
-    if (priv == NULL || pub == NULL) {
-        return MS_ERR_ARG;
-    }
-    platform_ready();
-    mbedtls_ecp_group *grp = p256_group();
-    mbedtls_ecp_point Q;
-    mbedtls_mpi d;
-    mbedtls_ecp_point_init(&Q);
-    mbedtls_mpi_init(&d);
-    size_t olen = 0;
-    ms_err_t err = load_pub(grp, NULL, NULL);
-    if (err == MS_OK) {
-        int rc = mbedtls_ecp_gen_keypair(grp, &d, &Q, ms_mbedtls_rng, NULL);
-        if (rc != 0) {
-            err = rc == MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED ? MS_ERR_RNG : MS_ERR_CRYPTO;
-        } else if (mbedtls_mpi_write_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
-                   mbedtls_ecp_point_write_binary(grp, &Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
-                                                  &olen, pub->q, MS_P256_PUB_LEN) != 0 ||
-                   olen != MS_P256_PUB_LEN) {
-            err = MS_ERR_CRYPTO;
-        }
-    }
-    if (err != MS_OK) {
-        ms_secure_zero(priv, sizeof(*priv));
-    }
-    mbedtls_mpi_free(&d);
-    mbedtls_ecp_point_free(&Q);
-    return err;
-}
-
-ms_err_t ms_p256_sign(const ms_p256_priv_t *priv, const uint8_t hash[MS_SHA256_LEN],
-                      uint8_t *sig, size_t sig_cap, size_t *sig_len)
-{
-    if (priv == NULL || hash == NULL || sig == NULL || sig_len == NULL) {
-        return MS_ERR_ARG;
-    }
-    *sig_len = 0;
-    if (!ms_crypto_p256_priv_valid(priv->d)) {
-        return MS_ERR_KEY_FORMAT;
-    }
-    platform_ready();
-    mbedtls_ecp_group *grp = p256_group();
-    mbedtls_mpi d, r, s;
-    mbedtls_mpi_init(&d);
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    uint8_t rb[32], sb[32];
-    ms_err_t err = load_pub(grp, NULL, NULL);
-    if (err == MS_OK &&
-        (mbedtls_mpi_read_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
-#if defined(MBEDTLS_ECDSA_DETERMINISTIC)
-         /* RFC 6979 nonce; the DRBG only blinds the computation. */
-         mbedtls_ecdsa_sign_det_ext(grp, &r, &s, &d, hash, MS_SHA256_LEN,
-                                    MBEDTLS_MD_SHA256, ms_mbedtls_rng, NULL) != 0 ||
-#else
-         mbedtls_ecdsa_sign(grp, &r, &s, &d, hash, MS_SHA256_LEN,
-                            ms_mbedtls_rng, NULL) != 0 ||
-#endif
-         mbedtls_mpi_write_binary(&r, rb, sizeof(rb)) != 0 ||
-         mbedtls_mpi_write_binary(&s, sb, sizeof(sb)) != 0)) {
-        err = MS_ERR_CRYPTO;
-    }
-    if (err == MS_OK) {
-        size_t n = ms_crypto_sig_der_encode(rb, sb, sig, sig_cap);
-        if (n == 0) {
-            err = MS_ERR_BUFFER_TOO_SMALL;
-        }
-        *sig_len = n;
-    }
-    mbedtls_mpi_free(&s);
-    mbedtls_mpi_free(&r);
-    mbedtls_mpi_free(&d);
-    return err;
-}
-
-ms_err_t ms_p256_verify(const ms_p256_pub_t *pub, const uint8_t hash[MS_SHA256_LEN],
-                        const uint8_t *sig, size_t sig_len)
-{
-    if (pub == NULL || hash == NULL || (sig == NULL && sig_len != 0)) {
-        return MS_ERR_ARG;
-    }
-    uint8_t rb[32], sb[32];
-    /* The same strict DER rules in both backends (no malleable encodings). */
-    if (!ms_crypto_sig_der_parse(sig, sig_len, rb, sb)) {
-        return MS_ERR_SIGNATURE;
-    }
-    platform_ready();
-    mbedtls_ecp_group *grp = p256_group();
-    mbedtls_ecp_point Q;
-    mbedtls_mpi r, s;
-    mbedtls_ecp_point_init(&Q);
-    mbedtls_mpi_init(&r);
-    mbedtls_mpi_init(&s);
-    ms_err_t err = load_pub(grp, &Q, pub->q);
-    if (err == MS_OK) {
-        if (mbedtls_mpi_read_binary(&r, rb, sizeof(rb)) != 0 ||
-            mbedtls_mpi_read_binary(&s, sb, sizeof(sb)) != 0) {
-            err = MS_ERR_CRYPTO;
-        } else if (mbedtls_ecdsa_verify(grp, hash, MS_SHA256_LEN, &Q, &r, &s) != 0) {
-            err = MS_ERR_SIGNATURE;
-        }
-    }
-    mbedtls_mpi_free(&s);
-    mbedtls_mpi_free(&r);
-    mbedtls_ecp_point_free(&Q);
-    return err;
-}
-
-ms_err_t ms_p256_ecdh(const ms_p256_priv_t *priv, const ms_p256_pub_t *peer,
-                      uint8_t shared[MS_P256_SHARED_LEN])
-{
-    if (priv == NULL || peer == NULL || shared == NULL) {
-        return MS_ERR_ARG;
-    }
-    if (!ms_crypto_p256_priv_valid(priv->d)) {
-        return MS_ERR_KEY_FORMAT;
-    }
-    platform_ready();
-    mbedtls_ecp_group *grp = p256_group();
-    mbedtls_ecp_point Q;
-    mbedtls_mpi d, z;
-    mbedtls_ecp_point_init(&Q);
-    mbedtls_mpi_init(&d);
-    mbedtls_mpi_init(&z);
-    ms_err_t err = load_pub(grp, &Q, peer->q);
-    if (err == MS_OK &&
-        (mbedtls_mpi_read_binary(&d, priv->d, MS_P256_PRIV_LEN) != 0 ||
-         mbedtls_ecdh_compute_shared(grp, &z, &Q, &d, ms_mbedtls_rng, NULL) != 0 ||
-         mbedtls_mpi_write_binary(&z, shared, MS_P256_SHARED_LEN) != 0)) {
-        ms_secure_zero(shared, MS_P256_SHARED_LEN);
-        err = MS_ERR_CRYPTO;
-    }
-    mbedtls_mpi_free(&z);
-    mbedtls_mpi_free(&d);
-    mbedtls_ecp_point_free(&Q);
-    return err;
 }

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keyfile_mbedtls.c - P-256 key files (PEM or DER; SPKI, PKCS#8, SEC1) on
- * Mbed TLS 2.28's pk layer. Host builds only: the firmware never reads key
- * files, so the m33 build leaves this file (and pk/pem/base64) out.
+ * Mbed TLS 3.6's pk layer. Host builds only: the firmware never reads key
+ * files, so the firmware build leaves this file (and pk/pem/base64) out.
  *
- * Mbed TLS 2.28 parses PKCS#8 but cannot write it; we wrap its SEC1
+ * Mbed TLS parses PKCS#8 but cannot write it; we wrap its SEC1
  * ECPrivateKey in a PrivateKeyInfo with its ASN.1 writer (RFC 5208:
  * SEQUENCE { version 0, AlgorithmIdentifier { id-ecPublicKey, prime256v1 },
  * OCTET STRING { ECPrivateKey } }).
@@ -49,14 +50,14 @@ static ms_err_t extract_p256(mbedtls_pk_context *pk, bool priv_here,
     if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY) {
         return MS_ERR_KEY_FORMAT;
     }
-    mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
-    if (ec == NULL || ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+    const mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
+    if (ec == NULL || mbedtls_ecp_keypair_get_group_id(ec) != MBEDTLS_ECP_DP_SECP256R1) {
         return MS_ERR_KEY_FORMAT;
     }
     ms_p256_pub_t file_pub;
     size_t olen = 0;
-    if (mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
-                                       file_pub.q, MS_P256_PUB_LEN) != 0 ||
+    if (mbedtls_ecp_write_public_key(ec, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
+                                     file_pub.q, MS_P256_PUB_LEN) != 0 ||
         olen != MS_P256_PUB_LEN || ms_p256_pub_check(&file_pub) != MS_OK) {
         return MS_ERR_KEY_FORMAT;
     }
@@ -64,9 +65,8 @@ static ms_err_t extract_p256(mbedtls_pk_context *pk, bool priv_here,
         ms_p256_priv_t d;
         ms_p256_pub_t derived;
         ms_err_t err = MS_OK;
-        if (mbedtls_mpi_size(&ec->d) > MS_P256_PRIV_LEN ||
-            mbedtls_mpi_write_binary(&ec->d, d.d, MS_P256_PRIV_LEN) != 0 ||
-            !ms_crypto_p256_priv_valid(d.d)) {
+        if (mbedtls_ecp_write_key_ext(ec, &olen, d.d, MS_P256_PRIV_LEN) != 0 ||
+            olen != MS_P256_PRIV_LEN || !ms_crypto_p256_priv_valid(d.d)) {
             err = MS_ERR_KEY_FORMAT;
         } else {
             err = ms_p256_pub_from_priv(&d, &derived);
@@ -112,7 +112,7 @@ ms_err_t ms_p256_key_parse(const uint8_t *buf, size_t len,
     mbedtls_pk_init(&pk);
     ms_err_t err = MS_ERR_KEY_FORMAT;
     bool priv_here = false;
-    if (mbedtls_pk_parse_key(&pk, in, in_len, NULL, 0) == 0) {
+    if (mbedtls_pk_parse_key(&pk, in, in_len, NULL, 0, ms_mbedtls_rng, NULL) == 0) {
         priv_here = true;
     } else {
         mbedtls_pk_free(&pk);
@@ -141,14 +141,24 @@ static ms_err_t make_pk(mbedtls_pk_context *pk, const uint8_t *d, const uint8_t 
         return MS_ERR_CRYPTO;
     }
     mbedtls_ecp_keypair *ec = mbedtls_pk_ec(*pk);
-    if (mbedtls_ecp_group_load(&ec->grp, MBEDTLS_ECP_DP_SECP256R1) != 0 ||
-        mbedtls_ecp_point_read_binary(&ec->grp, &ec->Q, q, MS_P256_PUB_LEN) != 0) {
-        return MS_ERR_KEY_FORMAT;
+    if (d != NULL) {
+        if (mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, ec, d, MS_P256_PRIV_LEN) != 0) {
+            return MS_ERR_KEY_FORMAT;
+        }
     }
-    if (d != NULL && mbedtls_mpi_read_binary(&ec->d, d, MS_P256_PRIV_LEN) != 0) {
-        return MS_ERR_CRYPTO;
+    mbedtls_ecp_point q_point;
+    mbedtls_ecp_group grp;
+    mbedtls_ecp_point_init(&q_point);
+    mbedtls_ecp_group_init(&grp);
+    ms_err_t err = MS_OK;
+    if (mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1) != 0 ||
+        mbedtls_ecp_point_read_binary(&grp, &q_point, q, MS_P256_PUB_LEN) != 0 ||
+        mbedtls_ecp_set_public_key(MBEDTLS_ECP_DP_SECP256R1, ec, &q_point) != 0) {
+        err = MS_ERR_KEY_FORMAT;
     }
-    return MS_OK;
+    mbedtls_ecp_group_free(&grp);
+    mbedtls_ecp_point_free(&q_point);
+    return err;
 }
 
 /* Wrap the SEC1 DER that ends at der_end (length n, inside buf) in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mbedtls_internal.h - helpers the Mbed TLS backend's files share.
  */
@@ -8,5 +9,9 @@
 
 /* f_rng for Mbed TLS calls: bytes from ms_random(); 0 on success. */
 int ms_mbedtls_rng(void *unused, unsigned char *out, size_t len);
+
+/* Hand Mbed TLS its static allocation pool (firmware) before first use;
+ * a no-op where it allocates from libc (host). Idempotent. */
+void ms_mbedtls_platform_ready(void);
 
 #endif /* MS_MBEDTLS_INTERNAL_H */
