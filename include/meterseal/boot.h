@@ -151,12 +151,20 @@ typedef struct ms_boot_strategy {
 extern const ms_boot_strategy_t ms_boot_strategy_overwrite;
 extern const ms_boot_strategy_t ms_boot_strategy_swap_move;
 
-/* One image: its slots and where the primary slot is executed from. */
+/*
+ * One image: its slots and where it executes. Two ways to run an image:
+ *   - in place (XIP): load.flash == NULL, exec_base is the address the
+ *     primary slot is mapped at;
+ *   - RAM load: load is an area over the execution RAM (ms_flash_ram_t) and
+ *     exec_base its address. S14 copies the primary image there first and
+ *     verifies the copy, so what runs is exactly what was verified.
+ */
 typedef struct ms_boot_image_cfg {
     uint8_t image_id;            /* MS_BOOT_IMAGE_SECURE, MS_BOOT_IMAGE_NONSECURE */
     ms_flash_area_t primary;
     ms_flash_area_t secondary;   /* same size as primary */
-    uint32_t exec_base;          /* address the primary slot is mapped at */
+    uint32_t exec_base;          /* address the image's header sits at when it runs */
+    ms_flash_area_t load;        /* RAM-load target, or .flash == NULL for XIP */
 } ms_boot_image_cfg_t;
 
 typedef struct ms_boot_config {

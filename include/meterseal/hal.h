@@ -65,6 +65,19 @@ ms_err_t ms_flash_area_erase_all(const ms_flash_area_t *fa);
 /* MS_OK and *erased = 1 when every byte of [off, off+len) is erased_val. */
 ms_err_t ms_flash_area_is_erased(const ms_flash_area_t *fa, uint32_t off, size_t len, int *erased);
 
+/*
+ * A flash device over plain RAM: the execution region an image is copied to
+ * before it is verified and run (RAM load). Reads and writes are plain
+ * copies (RAM needs no erase before a write); erase fills with erased_val.
+ * Sectors of 1 KiB, writes of any alignment.
+ */
+typedef struct ms_flash_ram {
+    ms_flash_t flash;       /* hand &ram->flash to an area */
+    uint8_t *mem;
+} ms_flash_ram_t;
+
+void ms_flash_ram_init(ms_flash_ram_t *ram, void *mem, uint32_t size);
+
 /* ---- entropy, clock, UART (one per platform, link-time) ----------------- */
 
 /* Fill buf from the platform's true random source (TRNG, getrandom()).

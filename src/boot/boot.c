@@ -8,7 +8,8 @@
  *       or install a pending update once it verifies (M6) - the strategy
  *       (overwrite.c, swap_move.c) does the work;
  *   S14 verify every primary image (hash + ECDSA-P256 against the anchored
- *       key, security counter), on every boot; only when all verified: raise
+ *       key, security counter), on every boot - for a RAM-loaded image, the
+ *       copy in its execution RAM; only when all verified: raise
  *       the security counters of confirmed images and hand over (jump
  *       address + measured boot record).
  *
@@ -102,6 +103,25 @@ static ms_err_t primary_confirmed(const ms_boot_config_t *cfg, const ms_flash_ar
     return err;
 }
 
+/* RAM load: copy the image in the primary slot (header, payload, TLVs:
+ * what its own header and TLV info say, bounded by the slot's image area
+ * and the target) into the execution RAM. The copy is verified next. */
+static ms_err_t load_image(ms_boot_t *b, const ms_flash_area_t *primary,
+                           const ms_boot_geom_t *g, const ms_flash_area_t *ram)
+{
+    ms_image_reader_t r;
+    ms_image_reader_flash(&r, primary);
+    ms_err_t err = ms_image_parse(&r, &b->info);
+    if (err != MS_OK) {
+        return err;
+    }
+    if (b->info.end > g->image_max_end || b->info.end > ram->size) {
+        return MS_ERR_IMG_TOO_LARGE;
+    }
+    return ms_boot_copy(primary, 0, ram, 0, b->info.end, NULL, g, b->cfg->buf,
+                        b->cfg->buf_len);
+}
+
 /* S11-S14. */
 ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t *res)
 {
@@ -181,9 +201,13 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
         const ms_boot_image_cfg_t *img = &cfg->images[i];
         ms_boot_image_record_t *rec = &res->img[i];
         ms_boot_geom_t g;
+        const ms_flash_area_t *run = img->load.flash != NULL ? &img->load : &img->primary;
         err = ms_boot_geom(cfg, &img->primary, &g);
+        if (err == MS_OK && run != &img->primary) {
+            err = load_image(b, &img->primary, &g, run);
+        }
         if (err == MS_OK) {
-            err = ms_boot_validate(b, i, &img->primary, &g, false, &rec->m, &img_fih[i]);
+            err = ms_boot_validate(b, i, run, &g, false, &rec->m, &img_fih[i]);
         }
         ms_boot_wipe_key(b);
         if (err == MS_OK) {

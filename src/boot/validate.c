@@ -69,6 +69,14 @@ ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
     if (b->info.end > g->image_max_end) {
         return MS_ERR_IMG_TOO_LARGE;
     }
+    /* A RAM-loaded image must have been built for this image's execution
+     * region (MCUboot's RAM_LOAD flag and load address): a validly signed
+     * image of the other world staged into this slot is refused here, before
+     * it is installed, and can never run as this image. */
+    if (img->load.flash != NULL &&
+        (!(b->info.hdr.flags & MS_IMAGE_F_RAM_LOAD) || b->info.hdr.load_addr != img->exec_base)) {
+        return MS_ERR_IMG_HEADER;
+    }
     if ((err = ms_image_enc_key_len(&b->info.hdr, &klen)) != MS_OK) {
         return err;
     }

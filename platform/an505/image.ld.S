@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * image.ld.S - linker script template for the meter's images, run through
+ * the C preprocessor with the image's region (see an505_map.h and
+ * firmware/CMakeLists.txt):
+ *   MS_LD_CODE_BASE/SIZE  where the image executes (vector table first)
+ *   MS_LD_RAM_BASE/SIZE   its data, bss and stack
+ *   MS_LD_STACK_SIZE      main stack
+ *   MS_LD_NSC_BASE/SIZE   (Secure image only) the veneers, non-secure callable
+ *
+ * A signed image is linked MS_IMAGE_HDR_SIZE bytes above its execution
+ * region, where the MCUboot header goes (meterseal sign --pad-header).
+ * .data is loaded behind the code and copied by the reset handler; .bss
+ * and the stack are NOLOAD so that nothing of them is in the image.
+ */
+#include "an505_map.h"
+
+MEMORY
+{
+    CODE (rx)  : ORIGIN = MS_LD_CODE_BASE, LENGTH = MS_LD_CODE_SIZE
+    RAM  (rwx) : ORIGIN = MS_LD_RAM_BASE,  LENGTH = MS_LD_RAM_SIZE
+#ifdef MS_LD_NSC_BASE
+    NSC  (rx)  : ORIGIN = MS_LD_NSC_BASE,  LENGTH = MS_LD_NSC_SIZE
+#endif
+}
+
+ENTRY(Reset_Handler)
+
+SECTIONS
+{
+    .text :
+    {
+        KEEP(*(.vectors))
+        *(.text .text.*)
+        *(.rodata .rodata.*)
+        . = ALIGN(8);
+    } > CODE
+
+    .ARM.exidx : { *(.ARM.exidx* .gnu.linkonce.armexidx.*) } > CODE
+
+#ifdef MS_LD_NSC_BASE
+    /* ld places the generated SG veneers after the statements of this
+     * section, so its end is computed outside it (ADDR + SIZEOF). */
+    .gnu.sgstubs : ALIGN(32)
+    {
+        *(.gnu.sgstubs*)
+    } > NSC
+    __sg_start = ADDR(.gnu.sgstubs);
+    __sg_end = ADDR(.gnu.sgstubs) + SIZEOF(.gnu.sgstubs);
+#endif
+
+    .data : ALIGN(8)
+    {
+        __data_start = .;
+        *(.data .data.*)
+        . = ALIGN(8);
+        __data_end = .;
+    } > RAM AT > CODE
+    __data_load = LOADADDR(.data);
+    __image_end = LOADADDR(.data) + SIZEOF(.data);
+
+    .bss (NOLOAD) : ALIGN(8)
+    {
+        __bss_start = .;
+        *(.bss .bss.* COMMON)
+        . = ALIGN(8);
+        __bss_end = .;
+    } > RAM
+
+    .stack (NOLOAD) : ALIGN(8)
+    {
+        __stack_limit = .;
+        . += MS_LD_STACK_SIZE;
+        __stack_top = .;
+    } > RAM
+
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * armv8m.h - the Cortex-M33 system registers the meter's firmware touches
+ * (ARMv8-M Architecture Reference Manual, System Control Space). Addresses
+ * are those seen from the Secure state; the _NS aliases reach the
+ * Non-secure banked copies.
+ */
+#ifndef MS_AN505_REGS_ARMV8M_H
+#define MS_AN505_REGS_ARMV8M_H
+
+#include <stdint.h>
+
+#define MS_REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+/* System control block */
+#define SCB_ICSR          0xE000ED04u
+#define SCB_VTOR          0xE000ED08u   /* VTOR_S from the Secure state */
+#define SCB_AIRCR         0xE000ED0Cu
+#define SCB_SCR           0xE000ED10u
+#define SCB_CCR           0xE000ED14u
+#define SCB_SHCSR         0xE000ED24u
+#define SCB_CFSR          0xE000ED28u
+#define SCB_HFSR          0xE000ED2Cu
+#define SCB_MMFAR         0xE000ED34u
+#define SCB_BFAR          0xE000ED38u
+#define SCB_VTOR_NS       0xE002ED08u
+
+#define AIRCR_VECTKEY     (0x05FAu << 16)
+#define AIRCR_SYSRESETREQ (1u << 2)
+#define AIRCR_SYSRESETREQS (1u << 3)    /* only the Secure state may reset */
+#define AIRCR_BFHFNMINS   (1u << 13)    /* BusFault/HardFault/NMI target NS */
+#define AIRCR_PRIS        (1u << 14)    /* NS exceptions deprioritised */
+
+#define SHCSR_MEMFAULTENA    (1u << 16)
+#define SHCSR_BUSFAULTENA    (1u << 17)
+#define SHCSR_USGFAULTENA    (1u << 18)
+#define SHCSR_SECUREFAULTENA (1u << 19)
+
+/* Security attribution unit */
+#define SAU_CTRL          0xE000EDD0u
+#define SAU_TYPE          0xE000EDD4u
+#define SAU_RNR           0xE000EDD8u
+#define SAU_RBAR          0xE000EDDCu
+#define SAU_RLAR          0xE000EDE0u
+#define SAU_SFSR          0xE000EDE4u
+#define SAU_SFAR          0xE000EDE8u
+
+#define SAU_CTRL_ENABLE   (1u << 0)
+#define SAU_CTRL_ALLNS    (1u << 1)
+#define SAU_RLAR_ENABLE   (1u << 0)
+#define SAU_RLAR_NSC      (1u << 1)
+#define SAU_REGION_ALIGN  32u
+
+/* Debug: authentication control (secure debug enable) */
+#define DCB_DAUTHCTRL     0xE000EE04u
+#define DAUTHCTRL_SPIDENSEL  (1u << 0)  /* use INTSPIDEN instead of the pin */
+#define DAUTHCTRL_INTSPIDEN  (1u << 1)  /* secure invasive debug allowed */
+#define DAUTHCTRL_SPNIDENSEL (1u << 2)
+#define DAUTHCTRL_INTSPNIDEN (1u << 3)  /* secure non-invasive debug allowed */
+
+/* SysTick (banked) */
+#define SYST_CSR          0xE000E010u
+#define SYST_RVR          0xE000E014u
+#define SYST_CVR          0xE000E018u
+
+/* NVIC */
+#define NVIC_ICER0        0xE000E180u
+#define NVIC_ICPR0        0xE000E280u
+#define NVIC_ITNS0        0xE000E380u   /* interrupt target: 1 = Non-secure */
+
+#endif /* MS_AN505_REGS_ARMV8M_H */
