@@ -34,18 +34,15 @@ typedef struct reg_rule {
 #define SHCSR_FAULTS (SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA | \
                       SHCSR_SECUREFAULTENA)
 
+/* In checking order: the security controller's own registers first (the
+ * PPC bits decide whether the MPCs' registers can even be read securely),
+ * then the MPCs, the core, and the SAU last. */
 static const reg_rule_t rules[] = {
     /* Veneers live in a region the SAU marks NSC; the IDAU must let code be
      * NSC, or veneer calls fault (INVEP). */
     {"NSCCFG", SPCTRL_NSCCFG, 0x3u, NSCCFG_CODENSC, NSCCFG_CODENSC, 0},
     /* A blocked access is a bus error, not a silent read-as-zero. */
     {"SECRESPCFG", SPCTRL_SECRESPCFG, 0x1u, SECRESPCFG_BUSERR, SECRESPCFG_BUSERR, 0},
-    {"MPC0_CTRL", MPC_SSRAM1_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
-     MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
-    {"MPC1_CTRL", MPC_SSRAM2_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
-     MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
-    {"MPC2_CTRL", MPC_SSRAM3_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
-     MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
     /* Only the Non-secure world's UART is given away; the MPCs' own
      * registers, the timers, the SCC and the console stay Secure. */
     {"APBNSPPCEXP0", SPCTRL_APBNSPPCEXP0, 0xFFFFFFFFu, 0, 0, 0},
@@ -54,6 +51,12 @@ static const reg_rule_t rules[] = {
     {"AHBNSPPCEXP0", SPCTRL_AHBNSPPCEXP0, 0xFFFFFFFFu, 0, 0, 0},
     {"APBNSPPC0", SPCTRL_APBNSPPC0, 0xFFFFFFFFu, 0, 0, 0},
     {"APBNSPPC1", SPCTRL_APBNSPPC1, 0xFFFFFFFFu, 0, 0, 0},
+    {"MPC0_CTRL", MPC_SSRAM1_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
+     MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
+    {"MPC1_CTRL", MPC_SSRAM2_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
+     MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
+    {"MPC2_CTRL", MPC_SSRAM3_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
+     MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
     /* Faults are taken by the Secure world, only it may reset the MCU, and
      * Non-secure exceptions can never pre-empt Secure ones. */
     {"AIRCR", SCB_AIRCR, AIRCR_SEC_BITS, AIRCR_PRIS | AIRCR_SYSRESETREQS,
@@ -229,24 +232,3 @@ ms_err_t ms_an505_seccfg_check(const ms_an505_regio_t *io, const char **which,
     *got = 0;
     return MS_OK;
 }
-
-/* ---- the hardware -------------------------------------------------------------------- */
-
-static uint32_t mmio_read32(void *ctx, uint32_t addr)
-{
-    (void)ctx;
-    return MS_REG32(addr);
-}
-
-static void mmio_write32(void *ctx, uint32_t addr, uint32_t value)
-{
-    (void)ctx;
-    MS_REG32(addr) = value;
-    __asm volatile("dsb\n\tisb" ::: "memory");
-}
-
-const ms_an505_regio_t ms_an505_mmio = {
-    .read32 = mmio_read32,
-    .write32 = mmio_write32,
-    .ctx = 0,
-};
