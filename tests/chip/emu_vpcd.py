@@ -13,7 +13,8 @@ Pins down what a PC/SC client cannot see clearly through pcscd:
     to get no answer at all, and vpcd (and every PC/SC client behind it)
     waited forever;
   - 2- and 3-byte payloads are answered 6700 too;
-  - the ATR, and that the link still works after such a payload.
+  - the ATR, and the chip's ISO 7816-4 T=0 behaviour on the wire: a command
+    without Le that has data answers 61xx and GET RESPONSE fetches it.
 Exit 0 when every check passed, 1 otherwise (the first failure is printed).
 """
 import os
@@ -111,8 +112,10 @@ def chip_checks(conn):
     apdu(conn, "80CA", "6700", "2-byte payload")
     apdu(conn, "80CA00", "6700", "3-byte payload")
     # The link still works: GET DATA serial (the unprovisioned chip is mute
-    # and answers zeros).
+    # and answers zeros) with Le, and without Le the T=0 way.
     apdu(conn, "80CA000100", "00" * 10 + "9000", "GET DATA serial, Le 00")
+    apdu(conn, "80CA0001", "610A", "GET DATA serial, no Le")
+    apdu(conn, "00C000000A", "00" * 10 + "9000", "GET RESPONSE 0A")
     # Power off, then an APDU: the card powers up again by itself.
     send_frame(conn, b"\x00")
     apdu(conn, "03", "6700", "1-byte payload after power off")

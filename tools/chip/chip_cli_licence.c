@@ -19,13 +19,15 @@
 static int hsm_issue(ms_chip_pcsc_t *pc, const char *uid_hex, const uint8_t id[16],
                      const char *out)
 {
-    uint8_t cmd[5 + 26] = {0x80, MS_CHIP_INS_ISSUE, 0x00, 0x00, 26}, rsp[80];
+    /* ISSUE LICENCE: serial || package id, Le = the licence (68). */
+    uint8_t cmd[5 + 26 + 1] = {0x80, MS_CHIP_INS_ISSUE, 0x00, 0x00, 26}, rsp[80];
     size_t rl = 0;
     if (ms_chip_cli_parse_hex(uid_hex, strlen(uid_hex), cmd + 5, MS_CHIP_UID_LEN) != 0) {
         return ms_chip_cli_fail("licence", MS_CHIP_CLI_USAGE, "bad serial '%s' (20 hex digits)",
                                 uid_hex);
     }
     memcpy(cmd + 15, id, 16);
+    cmd[31] = MS_CHIP_LIC_LEN;
     ms_err_t err = ms_chip_pcsc_transmit(pc, cmd, sizeof cmd, rsp, sizeof rsp, &rl);
     if (err != MS_OK) {
         return ms_chip_cli_fail("licence", MS_CHIP_CLI_IO, "HSM: %s", pc->last_error);
