@@ -16,7 +16,8 @@
  *   - in COS mode the loader's commands do not exist; the loader comes back
  *     only through an authenticated 84 DE session (C5).
  *
- * No heap, no stdio: ms_chip_t is caller-allocated (about 700 bytes).
+ * No heap, no stdio: ms_chip_t is caller-allocated (about 960 bytes on a
+ * 64-bit host, 260 of them the response held for GET RESPONSE).
  */
 #ifndef MS_CHIP_H
 #define MS_CHIP_H
