@@ -35,16 +35,24 @@ static void setup(hsm_fx_t *f, uint32_t budget)
     assert_int_equal(ms_chip_hsm_boot(&f->hsm, &f->sim.flash), MS_OK);
 }
 
-static uint16_t issue(hsm_fx_t *f, const uint8_t uid[10], const uint8_t id[16])
+/* ISSUE LICENCE for uid and package id, then Le (le_len 0: no Le). */
+static uint16_t issue_le(hsm_fx_t *f, const uint8_t uid[10], const uint8_t id[16],
+                         const uint8_t *le_bytes, size_t le_len)
 {
     uint8_t cmd[5 + 26 + 1] = {0x80, 0x4C, 0x00, 0x00, 26};
     memcpy(cmd + 5, uid, 10);
     memcpy(cmd + 15, id, 16);
-    cmd[31] = MS_CHIP_LIC_LEN; /* Le */
+    memcpy(cmd + 31, le_bytes, le_len);
     size_t rl = 0;
-    uint16_t sw = ms_chip_hsm_apdu(&f->hsm, cmd, sizeof cmd, f->rsp, sizeof f->rsp, &rl);
+    uint16_t sw = ms_chip_hsm_apdu(&f->hsm, cmd, 31 + le_len, f->rsp, sizeof f->rsp, &rl);
     f->rlen = rl - 2;
     return sw;
+}
+
+static uint16_t issue(hsm_fx_t *f, const uint8_t uid[10], const uint8_t id[16])
+{
+    static const uint8_t le[1] = {MS_CHIP_LIC_LEN};
+    return issue_le(f, uid, id, le, 1);
 }
 
 static void test_issued_licences_open_on_their_chip_only(void **state)
@@ -110,20 +118,6 @@ static void test_other_package_and_bad_commands_are_refused(void **state)
     ms_flash_sim_close(&f.sim);
 }
 
-/* ISSUE LICENCE with Le given by le_bytes (le_len 0: no Le). */
-static uint16_t issue_le(hsm_fx_t *f, const uint8_t uid[10], const uint8_t *le_bytes,
-                         size_t le_len)
-{
-    uint8_t cmd[5 + 26 + 1] = {0x80, 0x4C, 0x00, 0x00, 26};
-    memcpy(cmd + 5, uid, 10);
-    memcpy(cmd + 15, pkg_id, 16);
-    memcpy(cmd + 31, le_bytes, le_len);
-    size_t rl = 0;
-    uint16_t sw = ms_chip_hsm_apdu(&f->hsm, cmd, 31 + le_len, f->rsp, sizeof f->rsp, &rl);
-    f->rlen = rl - 2;
-    return sw;
-}
-
 static void test_issue_with_a_short_le_answers_6c44_and_spends_no_licence(void **state)
 {
     (void)state;
@@ -131,12 +125,12 @@ static void test_issue_with_a_short_le_answers_6c44_and_spends_no_licence(void *
     setup(&f, 1);
     uint8_t uid[10] = {7}, key[16];
     static const uint8_t le16[1] = {16}, le44[1] = {0x44};
-    assert_int_equal(issue_le(&f, uid, le16, 1), 0x6C44);
+    assert_int_equal(issue_le(&f, uid, pkg_id, le16, 1), 0x6C44);
     assert_int_equal(f.rlen, 0);
     assert_int_equal(f.hsm.issued, 0);
     assert_int_equal(f.sim.writes, 1); /* the configuration record only */
     /* Sent again with the Le the card asked for: the one licence. */
-    assert_int_equal(issue_le(&f, uid, le44, 1), MS_SW_OK);
+    assert_int_equal(issue_le(&f, uid, pkg_id, le44, 1), MS_SW_OK);
     assert_int_equal(f.rlen, MS_CHIP_LIC_LEN);
     assert_int_equal(ms_chip_licence_open(f.rsp, f.rlen, mk, uid, pkg_id, key), MS_OK);
     ms_flash_sim_close(&f.sim);
@@ -148,7 +142,7 @@ static void test_issue_without_le_holds_the_licence_for_get_response(void **stat
     hsm_fx_t f;
     setup(&f, 2);
     uint8_t uid[10] = {8}, key[16];
-    assert_int_equal(issue_le(&f, uid, NULL, 0), 0x6144);
+    assert_int_equal(issue_le(&f, uid, pkg_id, NULL, 0), 0x6144);
     assert_int_equal(f.rlen, 0);
     assert_int_equal(f.hsm.issued, 1);
     const uint8_t get[5] = {0x00, 0xC0, 0x00, 0x00, 0x44};

@@ -44,6 +44,41 @@ static int hsm_issue(ms_chip_pcsc_t *pc, const char *uid_hex, const uint8_t id[1
     return MS_CHIP_CLI_OK;
 }
 
+/* Run one(ctx, serial, path) for each serial of the file uids (one a line,
+ * '#' starts a comment), path being DIR/<serial>.lic; stops at the first
+ * failure and returns its exit status. */
+static int for_each_serial(const char *uids, const char *dir,
+                           int (*one)(void *ctx, const char *serial, const char *path), void *ctx)
+{
+    FILE *f = fopen(uids, "r");
+    char line[128], path[4096];
+    if (f == NULL) {
+        return ms_chip_cli_fail("licence", MS_CHIP_CLI_IO, "cannot read %s", uids);
+    }
+    int rc = MS_CHIP_CLI_OK;
+    while (rc == MS_CHIP_CLI_OK && fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, " \t\r\n#")] = '\0';
+        if (line[0] == '\0') {
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/%s.lic", dir, line);
+        rc = one(ctx, line, path);
+    }
+    fclose(f);
+    return rc;
+}
+
+typedef struct hsm_job {
+    ms_chip_pcsc_t *pc;
+    const uint8_t *id;
+} hsm_job_t;
+
+static int hsm_one(void *ctx, const char *serial, const char *path)
+{
+    hsm_job_t *j = ctx;
+    return hsm_issue(j->pc, serial, j->id, path);
+}
+
 static int licence_from_hsm(const char *reader, const char *pkgf, const char *uid,
                             const char *out, const char *uids, const char *dir)
 {
@@ -65,26 +100,8 @@ static int licence_from_hsm(const char *reader, const char *pkgf, const char *ui
         ms_chip_pcsc_close(&pc);
         return ms_chip_cli_fail("licence", MS_CHIP_CLI_IO, "HSM: %s", pc.last_error);
     }
-    if (uid != NULL) {
-        rc = hsm_issue(&pc, uid, id, out);
-    } else {
-        FILE *f = fopen(uids, "r");
-        char line[128];
-        rc = f == NULL ? ms_chip_cli_fail("licence", MS_CHIP_CLI_IO, "cannot read %s", uids)
-                       : MS_CHIP_CLI_OK;
-        while (rc == MS_CHIP_CLI_OK && f != NULL && fgets(line, sizeof line, f) != NULL) {
-            line[strcspn(line, " \t\r\n#")] = '\0';
-            if (line[0] == '\0') {
-                continue;
-            }
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s.lic", dir, line);
-            rc = hsm_issue(&pc, line, id, path);
-        }
-        if (f != NULL) {
-            fclose(f);
-        }
-    }
+    hsm_job_t job = {&pc, id};
+    rc = uid != NULL ? hsm_one(&job, uid, out) : for_each_serial(uids, dir, hsm_one, &job);
     uint8_t get[5] = {0x80, MS_CHIP_INS_GET_DATA, 0x00, MS_CHIP_TAG_BUDGET, 0x00}, rsp[64];
     size_t rl = 0;
     if (ms_chip_pcsc_transmit(&pc, get, 5, rsp, sizeof rsp, &rl) == MS_OK && rl >= 14) {
@@ -207,6 +224,19 @@ static int issue_one(const char *verb, ms_chip_div_method_t m, const uint8_t mk[
     return MS_CHIP_CLI_OK;
 }
 
+typedef struct local_job {
+    ms_chip_div_method_t m;
+    const uint8_t *mk, *id, *ikey;
+    const char *counter;
+    unsigned long budget;
+} local_job_t;
+
+static int local_one(void *ctx, const char *serial, const char *path)
+{
+    local_job_t *j = ctx;
+    return issue_one("licence", j->m, j->mk, serial, j->id, j->ikey, path, j->counter, j->budget);
+}
+
 int ms_chip_cli_licence(int argc, char **argv)
 {
     static const char help[] =
@@ -257,44 +287,18 @@ int ms_chip_cli_licence(int argc, char **argv)
     if ((counter != NULL) != (budget != 0)) {
         return ms_chip_cli_fail("licence", MS_CHIP_CLI_USAGE, "--budget and --counter go together");
     }
-    uint8_t *pkg = NULL, id[16], ikey[16], mk[16];
-    size_t plen = 0;
-    if (ms_chip_cli_read_file(pkgf, &pkg, &plen) != 0) {
-        return ms_chip_cli_fail("licence", MS_CHIP_CLI_IO, "cannot read %s", pkgf);
+    uint8_t id[16], ikey[16], mk[16];
+    int rc = ms_chip_cli_pkg_id("licence", pkgf, id);
+    if (rc != MS_CHIP_CLI_OK) {
+        return rc;
     }
-    ms_chip_pkg_header_t h;
-    ms_err_t err = ms_chip_pkg_parse(pkg, plen, &h);
-    if (err == MS_OK) {
-        err = ms_chip_pkg_id(pkg, id);
-    }
-    free(pkg);
-    if (err != MS_OK) {
-        return ms_chip_cli_fail("licence", MS_CHIP_CLI_FAIL, "%s: %s", pkgf, ms_strerror(err));
-    }
-    int rc = ms_chip_cli_load_key("licence", ikf, ikey);
+    rc = ms_chip_cli_load_key("licence", ikf, ikey);
     if (rc == MS_CHIP_CLI_OK) {
         rc = ms_chip_cli_load_key("licence", mkf, mk);
     }
-    if (rc == MS_CHIP_CLI_OK && uid != NULL) {
-        rc = issue_one("licence", m, mk, uid, id, ikey, out, counter, budget);
-    } else if (rc == MS_CHIP_CLI_OK) {
-        FILE *f = fopen(uids, "r");
-        char line[128];
-        if (f == NULL) {
-            rc = ms_chip_cli_fail("licence", MS_CHIP_CLI_IO, "cannot read %s", uids);
-        }
-        while (rc == MS_CHIP_CLI_OK && f != NULL && fgets(line, sizeof line, f) != NULL) {
-            line[strcspn(line, " \t\r\n#")] = '\0';
-            if (line[0] == '\0') {
-                continue;
-            }
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s.lic", dir, line);
-            rc = issue_one("licence", m, mk, line, id, ikey, path, counter, budget);
-        }
-        if (f != NULL) {
-            fclose(f);
-        }
+    local_job_t job = {m, mk, id, ikey, counter, budget};
+    if (rc == MS_CHIP_CLI_OK) {
+        rc = uid != NULL ? local_one(&job, uid, out) : for_each_serial(uids, dir, local_one, &job);
     }
     ms_secure_zero(ikey, 16);
     ms_secure_zero(mk, 16);
