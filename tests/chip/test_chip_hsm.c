@@ -42,7 +42,9 @@ static uint16_t issue_le(hsm_fx_t *f, const uint8_t uid[10], const uint8_t id[16
     uint8_t cmd[5 + 26 + 1] = {0x80, 0x4C, 0x00, 0x00, 26};
     memcpy(cmd + 5, uid, 10);
     memcpy(cmd + 15, id, 16);
-    memcpy(cmd + 31, le_bytes, le_len);
+    if (le_len != 0) {
+        memcpy(cmd + 31, le_bytes, le_len);
+    }
     size_t rl = 0;
     uint16_t sw = ms_chip_hsm_apdu(&f->hsm, cmd, 31 + le_len, f->rsp, sizeof f->rsp, &rl);
     f->rlen = rl - 2;

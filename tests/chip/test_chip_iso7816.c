@@ -56,7 +56,9 @@ static uint16_t send_header(chip_fx_t *fx, const uint8_t *le_bytes, size_t le_le
 {
     uint8_t cmd[7 + 80 + 3] = {0x80, 0xD2, 0x00, 0x00, 80};
     memcpy(cmd + 5, fx->pkg, 80);
-    memcpy(cmd + 85, le_bytes, le_len);
+    if (le_len != 0) {
+        memcpy(cmd + 85, le_bytes, le_len);
+    }
     return fx_apdu(fx, cmd, 85 + le_len);
 }
 
@@ -65,7 +67,9 @@ static uint16_t send_licence(chip_fx_t *fx, const uint8_t *le_bytes, size_t le_l
 {
     uint8_t cmd[5 + 68 + 1] = {0x80, 0xD0, 0x00, 0x00, 68};
     memcpy(cmd + 5, fx->lic, 68);
-    memcpy(cmd + 73, le_bytes, le_len);
+    if (le_len != 0) {
+        memcpy(cmd + 73, le_bytes, le_len);
+    }
     return fx_apdu(fx, cmd, 73 + le_len);
 }
 
@@ -74,7 +78,9 @@ static uint16_t send_first_block(chip_fx_t *fx, const uint8_t *le_bytes, size_t 
 {
     uint8_t cmd[5 + 228 + 1] = {0x80, 0xD2, 0x01, 0x00, 228, 0, 0, 0, 0};
     memcpy(cmd + 9, fx->pkg + 80, 224);
-    memcpy(cmd + 233, le_bytes, le_len);
+    if (le_len != 0) {
+        memcpy(cmd + 233, le_bytes, le_len);
+    }
     return fx_apdu(fx, cmd, 233 + le_len);
 }
 
