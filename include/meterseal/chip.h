@@ -16,7 +16,8 @@
  *   - in COS mode the loader's commands do not exist; the loader comes back
  *     only through an authenticated 84 DE session (C5).
  *
- * No heap, no stdio: ms_chip_t is caller-allocated (about 700 bytes).
+ * No heap, no stdio: ms_chip_t is caller-allocated (about 960 bytes on a
+ * 64-bit host, 260 of them the response held for GET RESPONSE).
  */
 #ifndef MS_CHIP_H
 #define MS_CHIP_H
@@ -31,6 +32,7 @@
 
 /* ---- status words (ISO 7816-4) ------------------------------------------- */
 #define MS_SW_OK                0x9000u
+#define MS_SW_BYTES_LEFT        0x6100u  /* 61xx: xx bytes (00: 256) wait for GET RESPONSE */
 #define MS_SW_VERIFY_FAILED     0x6300u
 #define MS_SW_MEMORY_FAILURE    0x6581u
 #define MS_SW_WRONG_LENGTH      0x6700u
@@ -41,6 +43,7 @@
 #define MS_SW_NO_SPACE          0x6A84u
 #define MS_SW_WRONG_P1P2        0x6A86u
 #define MS_SW_DATA_NOT_FOUND    0x6A88u
+#define MS_SW_WRONG_LE          0x6C00u  /* 6Cxx: Le too short; xx bytes available */
 #define MS_SW_INS_UNKNOWN       0x6D00u
 #define MS_SW_CLA_UNKNOWN       0x6E00u
 
@@ -52,6 +55,7 @@
 #define MS_CHIP_INS_DECRYPT     0xD2u   /* loader: C3 DECRYPT (P1 0 header, 1 data) */
 #define MS_CHIP_INS_VERIFY      0xD4u   /* loader: C3 VERIFY */
 #define MS_CHIP_INS_GET_DATA    0xCAu   /* both */
+#define MS_CHIP_INS_GET_RESPONSE 0xC0u  /* both: 00 C0 00 00 Le (ISO 7816-4) */
 #define MS_CHIP_INS_SELECT      0xA4u   /* COS */
 #define MS_CHIP_INS_STORE_DATA  0xE2u   /* COS: C7 personalisation */
 #define MS_CHIP_INS_INIT_UPDATE 0x50u   /* COS: opens the 84 DE session */
@@ -76,6 +80,22 @@ typedef struct ms_chip_apdu {
 /* Parse an ISO 7816-4 command APDU (cases 1, 2S/3S/4S, 2E/3E/4E).
  * MS_ERR_TRUNCATED / MS_ERR_FORMAT on inconsistent lengths. */
 ms_err_t ms_chip_apdu_parse(const uint8_t *buf, size_t len, ms_chip_apdu_t *apdu);
+
+/* Largest response data field of any command (Nx <= 256: short answers). */
+#define MS_CHIP_RSP_MAX 256u
+
+/*
+ * Response data waiting for GET RESPONSE. ISO 7816-4: a command without Le
+ * (case 1 or 3) gets no response data (Ne = 0); when it has data the card
+ * answers 61xx and keeps the data for GET RESPONSE - which is also how T=0
+ * (ISO 7816-3) carries a case 4 command, whose Le never reaches the card.
+ * Any other command, and a restart, drops it.
+ */
+typedef struct ms_chip_held {
+    uint8_t buf[MS_CHIP_RSP_MAX];
+    uint16_t len;   /* bytes held */
+    uint16_t off;   /* bytes already fetched */
+} ms_chip_held_t;
 
 /* ---- flash map (C2) ------------------------------------------------------ */
 
@@ -157,6 +177,7 @@ typedef struct ms_chip {
     uint32_t dl_cursor;                 /* next loader byte expected by 84 DE */
     uint32_t store_next;                /* next free offset in the data area */
     uint32_t decrypt_blocks;            /* AES blocks spent by DECRYPT (benchmark) */
+    ms_chip_held_t held;                /* response data for GET RESPONSE */
     uint8_t work[MS_CHIP_WORK_LEN];
 } ms_chip_t;
 
@@ -181,6 +202,9 @@ ms_err_t ms_chip_boot(ms_chip_t *chip, const ms_flash_t *flash, const ms_chip_la
 /*
  * Process one command APDU; writes the response (data || SW1 SW2) to rsp
  * (rsp_cap >= 2; 258 is enough for every response) and returns the SW.
+ * Le is honoured (ISO 7816-4): no data without Le (61xx, then GET
+ * RESPONSE), at most Ne bytes, 6Cxx with the available length when Le is
+ * too short (a command that changes state checks this before it acts).
  * A flash failure mid-command answers 6581; the caller finds MS_ERR_POWER_LOST
  * situations through the flash device.
  */

@@ -7,6 +7,7 @@
  * APDUs (CLA 80):
  *   80 4C 00 00 1A serial (10) || package id (16)   ISSUE LICENCE -> licence (68)
  *   80 CA 00 05                                     budget (4), issued (4), left (4), package id (16)
+ *   00 C0 00 00 Le                                  GET RESPONSE (after a 61xx)
  * 6985 when the budget is used up, 6A80 for another package, 6581 if the
  * counter could not be advanced (then no licence leaves the card).
  */
@@ -16,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meterseal/chip.h"
 #include "meterseal/chip_formats.h"
 #include "meterseal/hal.h"
 
@@ -32,6 +34,7 @@ typedef struct ms_chip_hsm {
     uint32_t budget;
     uint32_t issued;            /* slots used, torn ones included */
     uint8_t ready;
+    ms_chip_held_t held;        /* response data for GET RESPONSE */
 } ms_chip_hsm_t;
 
 /* Vendor: erase the device and write the configuration. budget must fit the
@@ -44,7 +47,9 @@ ms_err_t ms_chip_hsm_provision(const ms_flash_t *flash, ms_chip_div_method_t met
 /* Power-on: read the configuration and count the issued licences. */
 ms_err_t ms_chip_hsm_boot(ms_chip_hsm_t *hsm, const ms_flash_t *flash);
 
-/* One command APDU; response data || SW into rsp (cap >= 2; 70 is enough). */
+/* One command APDU; response data || SW into rsp (cap >= 2; 70 is enough).
+ * Le is honoured as by ms_chip_apdu() (61xx + GET RESPONSE without Le; an
+ * ISSUE LICENCE whose Le is under 68 answers 6C44 and spends no licence). */
 uint16_t ms_chip_hsm_apdu(ms_chip_hsm_t *hsm, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
                           size_t rsp_cap, size_t *rsp_len);
 

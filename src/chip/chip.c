@@ -197,7 +197,7 @@ ms_err_t ms_chip_boot(ms_chip_t *chip, const ms_flash_t *flash, const ms_chip_la
 static int common_get_data(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp_t *r,
                            uint16_t *sw)
 {
-    if (a->ins != MS_CHIP_INS_GET_DATA || (a->cla != 0x80 && a->cla != 0x00)) {
+    if (a->ins != MS_CHIP_INS_GET_DATA || !ms_chip_cla_plain(a->cla)) {
         return 0;
     }
     uint16_t tag = (uint16_t)((a->p1 << 8) | a->p2);
@@ -228,41 +228,32 @@ static int common_get_data(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp
     return 0;
 }
 
+/* C8: every command goes to the mode in force. */
+static uint16_t dispatch(void *card, const ms_chip_apdu_t *a, ms_chip_rsp_t *r)
+{
+    ms_chip_t *chip = card;
+    uint16_t sw = MS_SW_CONDITIONS;
+    if (chip->mode == MS_CHIP_RUN_OFF) {
+        return MS_SW_CONDITIONS;
+    }
+    if (common_get_data(chip, a, r, &sw)) {
+        return sw;
+    }
+    if (!ms_chip_cla_plain(a->cla) && a->cla != MS_CHIP_CLA_SECURE) {
+        return MS_SW_CLA_UNKNOWN;
+    }
+    if (chip->mode == MS_CHIP_RUN_LOADER) {
+        return ms_chip_loader_command(chip, a, r);
+    }
+    if (chip->mode == MS_CHIP_RUN_COS) {
+        return ms_chip_cos_command(chip, a, r);
+    }
+    return MS_SW_CONDITIONS; /* mute: nothing runnable, or awaiting a restart */
+}
+
 uint16_t ms_chip_apdu(ms_chip_t *chip, const uint8_t *cmd, size_t cmd_len,
                       uint8_t *rsp, size_t rsp_cap, size_t *rsp_len)
 {
-    ms_chip_apdu_t a;
-    ms_chip_rsp_t r;
-    uint16_t sw;
-    if (rsp_len != NULL) {
-        *rsp_len = 0;
-    }
-    if (chip == NULL || rsp == NULL || rsp_cap < 2 || rsp_len == NULL) {
-        return MS_SW_CONDITIONS;
-    }
-    r.buf = rsp;
-    r.cap = rsp_cap - 2;
-    r.len = 0;
-    if (ms_chip_apdu_parse(cmd, cmd_len, &a) != MS_OK) {
-        sw = MS_SW_WRONG_LENGTH;
-    } else if (chip->mode == MS_CHIP_RUN_OFF) {
-        sw = MS_SW_CONDITIONS;
-    } else if (common_get_data(chip, &a, &r, &sw)) {
-        /* answered */
-    } else if (a.cla != 0x00 && a.cla != 0x80 && a.cla != 0x84) {
-        sw = MS_SW_CLA_UNKNOWN;
-    } else if (chip->mode == MS_CHIP_RUN_LOADER) {
-        sw = ms_chip_loader_command(chip, &a, &r);
-    } else if (chip->mode == MS_CHIP_RUN_COS) {
-        sw = ms_chip_cos_command(chip, &a, &r);
-    } else {
-        sw = MS_SW_CONDITIONS; /* mute: nothing runnable, or awaiting a restart */
-    }
-    if (sw != MS_SW_OK && (sw & 0xFF00u) != 0x6100u) {
-        r.len = 0;
-    }
-    rsp[r.len] = (uint8_t)(sw >> 8);
-    rsp[r.len + 1] = (uint8_t)sw;
-    *rsp_len = r.len + 2;
-    return sw;
+    return ms_chip_apdu_run(chip != NULL ? &chip->held : NULL, dispatch, chip, cmd, cmd_len, rsp,
+                            rsp_cap, rsp_len);
 }

@@ -1,15 +1,20 @@
 /*
  * cos.c - the COS: a small card OS (C5, C7). Commands:
- *   00 A4 04 00 Lc AID       SELECT the COS application
- *   80 CA P1 P2              GET DATA of a personalisation data object (tag P1P2)
+ *   00 A4 04 00|0C Lc AID    SELECT the COS application (P2 00: FCI, 0C: none)
+ *   80 CA P1 P2              GET DATA of a personalisation data object (tag P1P2;
+ *                            also 00 CA)
  *   80 E2 P1 P2 Lc DGIs      STORE DATA: DGI (2) | length (1) | value, repeated
  *   80 50 kv 00 08 host      INITIALIZE UPDATE: opens the 84 DE session
  *                            (kv 02 SCP02-style 3DES, 00/03 SCP03-style AES)
  *   84 DE 00 00 Lc data      download (reload) the Loader OS under the session
  * The loader's commands (ERASE, KEY DIVERSIFY, DECRYPT, VERIFY) do not exist
- * here: a plain download in COS mode answers 6D00.
- * Invariants: 84 DE commands act only after their C-MAC verified; a bad MAC
- * closes the session; Flag1 goes back to LOADER only after the whole loader
+ * here: a plain download in COS mode answers 6D00. Data comes back under the
+ * ISO 7816-4 Le rules of apdu.c.
+ * Invariants: 84 DE commands act only after their C-MAC verified; a command
+ * whose secure messaging fails (bad MAC, or a body too short or misaligned
+ * to carry one) closes the session (GlobalPlatform SCP03 5.6: a security
+ * error aborts the secure channel session); a refused STORE DATA writes
+ * nothing; Flag1 goes back to LOADER only after the whole loader
  * image is in flash and matches the authenticated length and SHA-256 and its
  * own CRC; an SCP02 sequence counter is never used twice in the chip's life
  * (each COS life owns the band of its flag record's seq).
@@ -20,15 +25,30 @@
 
 static const uint8_t cos_aid[] = {0xA0, 0x00, 0x00, 0x06, 0x47, 0x4D, 0x53, 0x43, 0x4F, 0x53};
 
-static uint16_t cmd_select(const ms_chip_apdu_t *a)
+/* SELECT by DF name (P1 04), first or only occurrence, P2 00: answer the
+ * FCI 6F { 84 DF name }; P2 0C: no response data. ISO 7816-4 also defines
+ * FCP (04) and FMD (08) answers and next/last/previous occurrence: not
+ * supported here, like every other P2 (6A86). */
+static uint16_t cmd_select(const ms_chip_apdu_t *a, ms_chip_rsp_t *r)
 {
-    if (a->p1 != 0x04) {
+    if (a->p1 != 0x04 || (a->p2 != 0x00 && a->p2 != 0x0C)) {
         return MS_SW_WRONG_P1P2;
     }
-    if (a->lc == sizeof cos_aid && memcmp(a->data, cos_aid, sizeof cos_aid) == 0) {
-        return MS_SW_OK;
+    if (a->lc != sizeof cos_aid || memcmp(a->data, cos_aid, sizeof cos_aid) != 0) {
+        return MS_SW_FILE_NOT_FOUND;
     }
-    return MS_SW_FILE_NOT_FOUND;
+    if (a->p2 == 0x00) {
+        if (r->cap < 4 + sizeof cos_aid) {
+            return MS_SW_WRONG_LENGTH;
+        }
+        r->buf[0] = 0x6F;
+        r->buf[1] = (uint8_t)(2 + sizeof cos_aid);
+        r->buf[2] = 0x84;
+        r->buf[3] = (uint8_t)sizeof cos_aid;
+        memcpy(r->buf + 4, cos_aid, sizeof cos_aid);
+        r->len = 4 + sizeof cos_aid;
+    }
+    return MS_SW_OK;
 }
 
 static uint16_t cmd_get_data(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp_t *r)
@@ -49,13 +69,15 @@ static uint16_t cmd_get_data(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_r
     return MS_SW_OK;
 }
 
-/* C7: pre-personalisation and personalisation data. */
+/* C7: pre-personalisation and personalisation data. A refused command
+ * writes nothing: every DGI is checked, and the room they all take, before
+ * the first one is written. */
 static uint16_t cmd_store_data(ms_chip_t *chip, const ms_chip_apdu_t *a)
 {
+    uint32_t need = 0, room = 0;
     if (a->lc == 0) {
         return MS_SW_WRONG_LENGTH;
     }
-    /* Check every DGI first so that a bad command writes nothing. */
     for (uint32_t pos = 0; pos < a->lc;) {
         if (a->lc - pos < 3) {
             return MS_SW_WRONG_LENGTH;
@@ -68,7 +90,14 @@ static uint16_t cmd_store_data(ms_chip_t *chip, const ms_chip_apdu_t *a)
         if (n > a->lc - pos - 3) {
             return MS_SW_WRONG_LENGTH;
         }
+        need += ms_chip_store_rec_size(chip, n);
         pos += 3 + n;
+    }
+    if (ms_chip_store_free(chip, &room) != MS_OK) {
+        return MS_SW_MEMORY_FAILURE;
+    }
+    if (need > room) {
+        return MS_SW_NO_SPACE;
     }
     for (uint32_t pos = 0; pos < a->lc;) {
         uint16_t tag = ms_chip_be16(a->data + pos);
@@ -105,8 +134,9 @@ static uint16_t cmd_init_update(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chi
     if (a->lc != 8) {
         return MS_SW_WRONG_LENGTH;
     }
-    if (r->cap < 29) {
-        return MS_SW_WRONG_LENGTH;
+    uint16_t sw = ms_chip_rsp_room(a, r, scp == MS_CHIP_SCP03 ? 29 : 28);
+    if (sw != MS_SW_OK) {
+        return sw; /* before the SCP02 counter moves */
     }
     ms_err_t err = ms_chip_store_get(chip, MS_CHIP_DGI_KEYS, keys, sizeof keys, &n);
     if (err != MS_OK || n != sizeof keys) {
@@ -281,9 +311,9 @@ uint16_t ms_chip_cos_command(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_r
 {
     switch (a->ins) {
     case MS_CHIP_INS_SELECT:
-        return a->cla == 0x00 ? cmd_select(a) : MS_SW_CLA_UNKNOWN;
+        return a->cla == 0x00 ? cmd_select(a, r) : MS_SW_CLA_UNKNOWN;
     case MS_CHIP_INS_GET_DATA:
-        return (a->cla == 0x80 || a->cla == 0x00) ? cmd_get_data(chip, a, r) : MS_SW_CLA_UNKNOWN;
+        return ms_chip_cla_plain(a->cla) ? cmd_get_data(chip, a, r) : MS_SW_CLA_UNKNOWN;
     case MS_CHIP_INS_STORE_DATA:
         return a->cla == 0x80 ? cmd_store_data(chip, a) : MS_SW_CLA_UNKNOWN;
     case MS_CHIP_INS_INIT_UPDATE:

@@ -104,14 +104,13 @@ ms_err_t ms_chip_hsm_boot(ms_chip_hsm_t *h, const ms_flash_t *flash)
     return MS_OK;
 }
 
-static uint16_t issue(ms_chip_hsm_t *h, const ms_chip_apdu_t *a, uint8_t *out, size_t cap,
-                      size_t *len)
+static uint16_t issue(ms_chip_hsm_t *h, const ms_chip_apdu_t *a, ms_chip_rsp_t *r)
 {
     uint8_t slot[SLOT];
     if (a->p1 != 0 || a->p2 != 0) {
         return MS_SW_WRONG_P1P2;
     }
-    if (a->lc != MS_CHIP_UID_LEN + MS_CHIP_PKG_ID_LEN || cap < MS_CHIP_LIC_LEN) {
+    if (a->lc != MS_CHIP_UID_LEN + MS_CHIP_PKG_ID_LEN) {
         return MS_SW_WRONG_LENGTH;
     }
     if (!ms_ct_equal(a->data + MS_CHIP_UID_LEN, h->pkg_id, MS_CHIP_PKG_ID_LEN)) {
@@ -119,6 +118,10 @@ static uint16_t issue(ms_chip_hsm_t *h, const ms_chip_apdu_t *a, uint8_t *out, s
     }
     if (h->issued >= h->budget) {
         return MS_SW_CONDITIONS; /* budget used up */
+    }
+    uint16_t sw = ms_chip_rsp_room(a, r, MS_CHIP_LIC_LEN);
+    if (sw != MS_SW_OK) {
+        return sw; /* before a slot is spent: the re-sent command gets the licence */
     }
     /* The counter moves first: the slot is spent whatever happens next. */
     memset(slot, 0, sizeof slot);
@@ -131,56 +134,49 @@ static uint16_t issue(ms_chip_hsm_t *h, const ms_chip_apdu_t *a, uint8_t *out, s
         return MS_SW_MEMORY_FAILURE;
     }
     if (ms_chip_licence_issue((ms_chip_div_method_t)h->method, h->mk, a->data, h->pkg_id,
-                              h->image_key, out) != MS_OK) {
+                              h->image_key, r->buf) != MS_OK) {
         return MS_SW_MEMORY_FAILURE;
     }
-    *len = MS_CHIP_LIC_LEN;
+    r->len = MS_CHIP_LIC_LEN;
     return MS_SW_OK;
+}
+
+static uint16_t get_budget(const ms_chip_hsm_t *h, ms_chip_rsp_t *r)
+{
+    if (r->cap < 12 + MS_CHIP_PKG_ID_LEN) {
+        return MS_SW_WRONG_LENGTH;
+    }
+    uint32_t left = h->issued < h->budget ? h->budget - h->issued : 0;
+    ms_chip_put_be32(r->buf, h->budget);
+    ms_chip_put_be32(r->buf + 4, h->issued);
+    ms_chip_put_be32(r->buf + 8, left);
+    memcpy(r->buf + 12, h->pkg_id, MS_CHIP_PKG_ID_LEN);
+    r->len = 12 + MS_CHIP_PKG_ID_LEN;
+    return MS_SW_OK;
+}
+
+static uint16_t dispatch(void *card, const ms_chip_apdu_t *a, ms_chip_rsp_t *r)
+{
+    ms_chip_hsm_t *h = card;
+    if (!ms_chip_cla_plain(a->cla)) {
+        return MS_SW_CLA_UNKNOWN;
+    }
+    if (!h->ready) {
+        return MS_SW_CONDITIONS;
+    }
+    if (a->ins == MS_CHIP_INS_ISSUE) {
+        return a->cla == MS_CHIP_CLA_PROP ? issue(h, a, r) : MS_SW_CLA_UNKNOWN;
+    }
+    if (a->ins == MS_CHIP_INS_GET_DATA) {
+        return a->p1 == 0 && a->p2 == MS_CHIP_TAG_BUDGET ? get_budget(h, r)
+                                                          : MS_SW_DATA_NOT_FOUND;
+    }
+    return MS_SW_INS_UNKNOWN;
 }
 
 uint16_t ms_chip_hsm_apdu(ms_chip_hsm_t *h, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
                           size_t rsp_cap, size_t *rsp_len)
 {
-    ms_chip_apdu_t a;
-    uint16_t sw;
-    size_t n = 0;
-    if (rsp_len != NULL) {
-        *rsp_len = 0;
-    }
-    if (h == NULL || rsp == NULL || rsp_cap < 2 || rsp_len == NULL) {
-        return MS_SW_CONDITIONS;
-    }
-    size_t cap = rsp_cap - 2;
-    if (ms_chip_apdu_parse(cmd, cmd_len, &a) != MS_OK) {
-        sw = MS_SW_WRONG_LENGTH;
-    } else if (a.cla != 0x80 && a.cla != 0x00) {
-        sw = MS_SW_CLA_UNKNOWN;
-    } else if (!h->ready) {
-        sw = MS_SW_CONDITIONS;
-    } else if (a.ins == MS_CHIP_INS_ISSUE && a.cla == 0x80) {
-        sw = issue(h, &a, rsp, cap, &n);
-    } else if (a.ins == MS_CHIP_INS_GET_DATA && a.p1 == 0 && a.p2 == MS_CHIP_TAG_BUDGET) {
-        if (cap < 12 + MS_CHIP_PKG_ID_LEN) {
-            sw = MS_SW_WRONG_LENGTH;
-        } else {
-            uint32_t left = h->issued < h->budget ? h->budget - h->issued : 0;
-            ms_chip_put_be32(rsp, h->budget);
-            ms_chip_put_be32(rsp + 4, h->issued);
-            ms_chip_put_be32(rsp + 8, left);
-            memcpy(rsp + 12, h->pkg_id, MS_CHIP_PKG_ID_LEN);
-            n = 12 + MS_CHIP_PKG_ID_LEN;
-            sw = MS_SW_OK;
-        }
-    } else if (a.ins == MS_CHIP_INS_GET_DATA) {
-        sw = MS_SW_DATA_NOT_FOUND;
-    } else {
-        sw = MS_SW_INS_UNKNOWN;
-    }
-    if (sw != MS_SW_OK) {
-        n = 0;
-    }
-    rsp[n] = (uint8_t)(sw >> 8);
-    rsp[n + 1] = (uint8_t)sw;
-    *rsp_len = n + 2;
-    return sw;
+    return ms_chip_apdu_run(h != NULL ? &h->held : NULL, dispatch, h, cmd, cmd_len, rsp, rsp_cap,
+                            rsp_len);
 }

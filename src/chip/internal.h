@@ -60,6 +60,10 @@ ms_err_t ms_chip_journal_sector_done(ms_chip_t *chip, uint32_t sector);
 
 ms_err_t ms_chip_store_scan(ms_chip_t *chip);
 ms_err_t ms_chip_store_put(ms_chip_t *chip, uint16_t tag, const uint8_t *val, size_t len);
+/* Bytes of the data area a record with a len-byte value takes. */
+uint32_t ms_chip_store_rec_size(const ms_chip_t *chip, size_t len);
+/* Free bytes left in the data area (scans the log). */
+ms_err_t ms_chip_store_free(ms_chip_t *chip, uint32_t *free_bytes);
 /* Latest value of tag: MS_ERR_NOT_FOUND if absent. */
 ms_err_t ms_chip_store_get(ms_chip_t *chip, uint16_t tag, uint8_t *val, size_t cap, size_t *len);
 
@@ -70,6 +74,33 @@ typedef struct ms_chip_rsp {
     size_t cap;   /* bytes available for data (SW excluded) */
     size_t len;
 } ms_chip_rsp_t;
+
+/* CLA 00 (interindustry) or 80 (proprietary): no secure messaging, no
+ * command chaining, basic logical channel. */
+static inline int ms_chip_cla_plain(uint8_t cla)
+{
+    return cla == 0x00 || cla == MS_CHIP_CLA_PROP;
+}
+
+/* One card's command handler, given a parsed command (not GET RESPONSE). */
+typedef uint16_t (*ms_chip_handler_fn)(void *card, const ms_chip_apdu_t *a, ms_chip_rsp_t *r);
+
+/*
+ * One command APDU through the ISO 7816-4 response rules (apdu.c): parse
+ * (6700 when the lengths do not add up); GET RESPONSE is served from held;
+ * any other command drops held, goes to fn, and its data is held (61xx)
+ * when it had no Le, refused (6Cxx) when Le is shorter than the data, or
+ * returned. Writes data || SW to rsp; held NULL answers 6985 (no card).
+ */
+uint16_t ms_chip_apdu_run(ms_chip_held_t *held, ms_chip_handler_fn fn, void *card,
+                          const uint8_t *cmd, size_t cmd_len, uint8_t *rsp, size_t rsp_cap,
+                          size_t *rsp_len);
+
+/* For a command that changes state and answers n bytes: call it before it
+ * changes anything. MS_SW_OK, or 6Cnn when Le asks for fewer than n bytes
+ * (the command is then re-sent; it must not have acted), or 6700 when the
+ * response buffer is too small. */
+uint16_t ms_chip_rsp_room(const ms_chip_apdu_t *a, const ms_chip_rsp_t *r, size_t n);
 
 uint16_t ms_chip_loader_command(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp_t *r);
 uint16_t ms_chip_cos_command(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp_t *r);

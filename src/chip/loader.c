@@ -8,7 +8,9 @@
  *   80 D4 00 00 08 c|x   VERIFY: CRC-32 and XOR over the written COS against
  *                        the packing-time values, the package MAC over the
  *                        plaintext, then flip the flags to COS / INITIAL
- *   80 CA 00 03          GET DATA progress (resume point)
+ *   80 CA 00 03          GET DATA progress (resume point; also 00 CA)
+ * Commands that answer data answer it under the ISO 7816-4 Le rules of
+ * apdu.c; those that change state check their Le before acting.
  * Invariants: nothing is written to the COS area before a header and a
  * licence for it were accepted; data is accepted only at the resume point
  * (each COS sector is erased when writing reaches its first byte, so a
@@ -83,6 +85,10 @@ static uint16_t cmd_header(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp
     if (hdr.cos_len > chip->map.cos_size) {
         return MS_SW_NO_SPACE;
     }
+    uint16_t sw = ms_chip_rsp_room(a, r, 4);
+    if (sw != MS_SW_OK) {
+        return sw; /* before the journal records anything */
+    }
     if (ms_chip_pkg_id(a->data, id) != MS_OK) {
         return MS_SW_MEMORY_FAILURE;
     }
@@ -101,9 +107,6 @@ static uint16_t cmd_header(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp
     chip->hdr = hdr;
     chip->have_header = true;
     chip->cursor = resume_point(chip);
-    if (r->cap < 4) {
-        return MS_SW_WRONG_LENGTH;
-    }
     ms_chip_put_be32(r->buf, chip->cursor);
     r->len = 4;
     return MS_SW_OK;
@@ -126,6 +129,10 @@ static uint16_t cmd_diversify(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_
     if (ms_chip_licence_parse(a->data, a->lc, &lic) != MS_OK) {
         return MS_SW_WRONG_DATA;
     }
+    uint16_t sw = ms_chip_rsp_room(a, r, 9);
+    if (sw != MS_SW_OK) {
+        return sw; /* before the key in force is dropped */
+    }
     const uint8_t *mk = lic.method == MS_CHIP_DIV_EMV ? chip->mk_des : chip->mk_aes;
     forget_key(chip);
     ms_err_t err = ms_chip_licence_open(a->data, a->lc, mk, chip->uid, chip->pkg_id, image_key);
@@ -142,9 +149,6 @@ static uint16_t cmd_diversify(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_
     }
     chip->have_key = true;
     /* Answer the key check values of the diversified keys (never a key). */
-    if (r->cap < 9) {
-        return MS_SW_WRONG_LENGTH;
-    }
     for (int t = MS_CHIP_KEY_ENC; t <= MS_CHIP_KEY_DEK; t++) {
         err = ms_chip_diversify((ms_chip_div_method_t)lic.method, mk, chip->uid,
                                 (ms_chip_key_purpose_t)t, k);
@@ -218,6 +222,10 @@ static uint16_t cmd_data(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp_t
     if (off != chip->cursor) {
         return MS_SW_WRONG_DATA;
     }
+    uint16_t sw = ms_chip_rsp_room(a, r, 4);
+    if (sw != MS_SW_OK) {
+        return sw; /* before anything is written */
+    }
     ms_err_t err = MS_OK;
     for (uint32_t pos = 0; pos < n && err == MS_OK;) {
         uint32_t at = off + pos;
@@ -237,9 +245,6 @@ static uint16_t cmd_data(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chip_rsp_t
         return MS_SW_MEMORY_FAILURE;
     }
     chip->cursor = off + n;
-    if (r->cap < 4) {
-        return MS_SW_WRONG_LENGTH;
-    }
     ms_chip_put_be32(r->buf, chip->cursor);
     r->len = 4;
     return MS_SW_OK;
@@ -376,6 +381,9 @@ uint16_t ms_chip_loader_command(ms_chip_t *chip, const ms_chip_apdu_t *a, ms_chi
         }
         break;
     case MS_CHIP_INS_GET_DATA:
+        if (!ms_chip_cla_plain(a->cla)) {
+            return MS_SW_CLA_UNKNOWN; /* no secure messaging on GET DATA */
+        }
         if (a->p1 == 0 && a->p2 == (MS_CHIP_TAG_PROGRESS & 0xFF)) {
             return cmd_progress(chip, r);
         }

@@ -140,6 +140,22 @@ ms_err_t ms_chip_store_scan(ms_chip_t *chip)
     return walk(chip, 0, &rp, &have);
 }
 
+uint32_t ms_chip_store_rec_size(const ms_chip_t *chip, size_t len)
+{
+    return rec_size((uint32_t)len, ms_chip_slot_size(&chip->fa_data));
+}
+
+ms_err_t ms_chip_store_free(ms_chip_t *chip, uint32_t *free_bytes)
+{
+    ms_err_t err = ms_chip_store_scan(chip);
+    if (err != MS_OK) {
+        return err;
+    }
+    uint32_t size = chip->fa_data.size;
+    *free_bytes = chip->store_next < size ? size - chip->store_next : 0;
+    return MS_OK;
+}
+
 ms_err_t ms_chip_store_put(ms_chip_t *chip, uint16_t tag, const uint8_t *val, size_t len)
 {
     const ms_flash_area_t *fa = &chip->fa_data;

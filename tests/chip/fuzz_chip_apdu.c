@@ -6,6 +6,9 @@
  * COS mode, 2 licence HSM), then a sequence of [length (1 byte)] [APDU
  * bytes] records. Each input starts from the same flash snapshot, so runs
  * are reproducible.
+ * Checked on every answer (ISO 7816-4): never more data than Ne (none
+ * without Le, GET RESPONSE included); a 6Cxx answer left the flash as it was
+ * (the command is sent again, so it must not have acted); the HSM's budget.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +33,34 @@ static uint16_t run(const uint8_t *cmd, size_t n)
     uint8_t rsp[300];
     size_t rl = 0;
     return ms_chip_apdu(&chip, cmd, n, rsp, sizeof rsp, &rl);
+}
+
+/* The ISO 7816-4 response rules, whatever the command did. */
+static void check_answer(const uint8_t *cmd, size_t n, uint16_t sw, size_t rl,
+                         uint64_t flash_ops_before, uint64_t flash_ops_after)
+{
+    ms_chip_apdu_t a;
+    if (rl < 2) {
+        abort();
+    }
+    size_t data = rl - 2;
+    if (ms_chip_apdu_parse(cmd, n, &a) != MS_OK) {
+        if (data != 0 || sw != MS_SW_WRONG_LENGTH) {
+            abort();
+        }
+        return;
+    }
+    if (data > (a.has_le ? a.le : 0)) {
+        abort(); /* more than Ne bytes */
+    }
+    if ((sw & 0xFF00u) == MS_SW_WRONG_LE && flash_ops_after != flash_ops_before) {
+        abort(); /* 6Cxx after the command acted */
+    }
+}
+
+static uint64_t flash_ops(const ms_flash_sim_t *s)
+{
+    return s->writes + s->erases;
 }
 
 static void setup(void)
@@ -126,15 +157,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (a.data < data + pos || a.data + a.lc > data + pos + n)) {
             abort();
         }
+        uint8_t rsp[300];
+        size_t rl = 0;
         if (card == 2) {
-            uint8_t rsp[300];
-            size_t rl = 0;
-            ms_chip_hsm_apdu(&hsm, data + pos, n, rsp, sizeof rsp, &rl);
+            uint64_t before = flash_ops(&hsm_sim);
+            uint16_t sw = ms_chip_hsm_apdu(&hsm, data + pos, n, rsp, sizeof rsp, &rl);
+            check_answer(data + pos, n, sw, rl, before, flash_ops(&hsm_sim));
             if (hsm.issued > hsm.budget) {
                 abort(); /* the budget must hold whatever the input */
             }
         } else {
-            run(data + pos, n);
+            uint64_t before = flash_ops(&sim);
+            uint16_t sw = ms_chip_apdu(&chip, data + pos, n, rsp, sizeof rsp, &rl);
+            check_answer(data + pos, n, sw, rl, before, flash_ops(&sim));
         }
         pos += n;
     }

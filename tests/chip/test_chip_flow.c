@@ -93,11 +93,13 @@ static void send_header_and_licence(chip_fx_t *fx, const uint8_t *lic, uint16_t 
     cmd[1] = 0xD2;
     cmd[4] = 80;
     memcpy(cmd + 5, fx->pkg, 80);
-    assert_int_equal(fx_apdu(fx, cmd, 85), MS_SW_OK);
+    cmd[85] = 4; /* Le: the resume point */
+    assert_int_equal(fx_apdu(fx, cmd, 86), MS_SW_OK);
     cmd[1] = 0xD0;
     cmd[4] = 68;
     memcpy(cmd + 5, lic, 68);
-    assert_int_equal(fx_apdu(fx, cmd, 73), want_sw);
+    cmd[73] = 9; /* Le: the KCVs */
+    assert_int_equal(fx_apdu(fx, cmd, 74), want_sw);
 }
 
 static uint16_t send_data(chip_fx_t *fx, uint32_t off, uint32_t n)
@@ -110,7 +112,8 @@ static uint16_t send_data(chip_fx_t *fx, uint32_t off, uint32_t n)
     /* Bytes past the package end (for the length tests) are zeros. */
     size_t have = off < fx->cos_len ? fx->cos_len - off : 0;
     memcpy(cmd + 9, fx->pkg + 80 + off, have < n ? have : n);
-    return fx_apdu(fx, cmd, 9 + n);
+    cmd[9 + n] = 4; /* Le: the next offset */
+    return fx_apdu(fx, cmd, 10 + n);
 }
 
 static void send_all_data(chip_fx_t *fx)
@@ -390,7 +393,7 @@ static void test_cos_personalisation_store_and_get_data(void **state)
     (void)state;
     chip_fx_t fx;
     cos_chip(&fx);
-    assert_int_equal(fx_apdu_hex(&fx, "00A404000A A000000647 4D53434F53"), MS_SW_OK);
+    assert_int_equal(fx_apdu_hex(&fx, "00A4040C0A A000000647 4D53434F53"), MS_SW_OK);
     assert_int_equal(fx_apdu_hex(&fx, "00A4040005 A000000001"), MS_SW_FILE_NOT_FOUND);
     /* Pre-personalisation DGI 0101, personalisation DGIs 0201 and 0202. */
     assert_int_equal(fx_apdu_hex(&fx, "80E200000B 0101 03 AABBCC 0201 02 1122"), MS_SW_OK);
@@ -441,7 +444,7 @@ static void test_reading_the_store_leaves_no_84de_keys_in_ram(void **state)
     assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, enc));
     assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, mac));
     /* And after INITIALIZE UPDATE, which reads the keys themselves. */
-    assert_int_equal(fx_apdu_hex(&fx, "8050000008 0102030405060708"), MS_SW_OK);
+    assert_int_equal(fx_apdu_hex(&fx, "8050000008 0102030405060708 00"), MS_SW_OK);
     assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, enc));
     assert_false(holds_key(fx.chip.work, sizeof fx.chip.work, mac));
     fx_free(&fx);
@@ -602,7 +605,7 @@ static void test_scp02_sequence_counter_moves_every_session(void **state)
     cos_chip(&fx);
     uint16_t prev = 0;
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708"), MS_SW_OK);
+        assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708 00"), MS_SW_OK);
         assert_int_equal(fx.rlen, 28);
         assert_int_equal(fx.rsp[11], 0x02);
         uint16_t seq = (uint16_t)(fx.rsp[12] << 8 | fx.rsp[13]);
@@ -655,7 +658,7 @@ static void test_scp02_counter_never_reused_when_a_flash_read_fails(void **state
     rf.f.ops = &rf_ops;
     rf.f.dev = &rf;
     rf.inner = &fx.sim.flash;
-    assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708"), MS_SW_OK);
+    assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708 00"), MS_SW_OK);
     uint16_t prev = (uint16_t)(fx.rsp[12] << 8 | fx.rsp[13]);
     unsigned refused = 0;
     /* A read fault at each read of INITIALIZE UPDATE in turn: the chip may
@@ -668,7 +671,7 @@ static void test_scp02_counter_never_reused_when_a_flash_read_fails(void **state
         assert_int_equal(ms_chip_boot(&fx.chip, &rf.f, &fx.map), MS_OK);
         assert_int_equal(fx.chip.mode, MS_CHIP_RUN_COS);
         rf.fail_at = rf.reads + f;
-        uint16_t sw = fx_apdu_hex(&fx, "8050020008 0102030405060708");
+        uint16_t sw = fx_apdu_hex(&fx, "8050020008 0102030405060708 00");
         if (sw == MS_SW_OK) {
             uint16_t seq = (uint16_t)(fx.rsp[12] << 8 | fx.rsp[13]);
             assert_true(seq > prev);
@@ -728,7 +731,7 @@ static void test_recorded_scp02_reload_cannot_be_replayed_after_a_new_download(v
     assert_booted_cos(&fx);
     uint32_t seq = fx.chip.flags.seq;
     /* An eavesdropper opens an SCP02 session and replays the recording. */
-    assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708"), MS_SW_OK);
+    assert_int_equal(fx_apdu_hex(&fx, "8050020008 0102030405060708 00"), MS_SW_OK);
     assert_int_equal(fx_apdu(&fx, t.cmd[0], t.len[0]), MS_SW_SECURITY);
     for (int i = 1; i < t.n; i++) {
         assert_int_not_equal(fx_apdu(&fx, t.cmd[i], t.len[i]), MS_SW_OK);

@@ -1,6 +1,7 @@
 /*
  * test_chip_hsm.c - the licence HSM card: licences that open on their chip,
- * the budget (never exceeded, across restarts and power cuts), refusals.
+ * the budget (never exceeded, across restarts and power cuts), refusals,
+ * and Le (a short one spends no licence; none holds it for GET RESPONSE).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,15 +35,26 @@ static void setup(hsm_fx_t *f, uint32_t budget)
     assert_int_equal(ms_chip_hsm_boot(&f->hsm, &f->sim.flash), MS_OK);
 }
 
-static uint16_t issue(hsm_fx_t *f, const uint8_t uid[10], const uint8_t id[16])
+/* ISSUE LICENCE for uid and package id, then Le (le_len 0: no Le). */
+static uint16_t issue_le(hsm_fx_t *f, const uint8_t uid[10], const uint8_t id[16],
+                         const uint8_t *le_bytes, size_t le_len)
 {
-    uint8_t cmd[5 + 26] = {0x80, 0x4C, 0x00, 0x00, 26};
+    uint8_t cmd[5 + 26 + 1] = {0x80, 0x4C, 0x00, 0x00, 26};
     memcpy(cmd + 5, uid, 10);
     memcpy(cmd + 15, id, 16);
+    if (le_len != 0) {
+        memcpy(cmd + 31, le_bytes, le_len);
+    }
     size_t rl = 0;
-    uint16_t sw = ms_chip_hsm_apdu(&f->hsm, cmd, sizeof cmd, f->rsp, sizeof f->rsp, &rl);
+    uint16_t sw = ms_chip_hsm_apdu(&f->hsm, cmd, 31 + le_len, f->rsp, sizeof f->rsp, &rl);
     f->rlen = rl - 2;
     return sw;
+}
+
+static uint16_t issue(hsm_fx_t *f, const uint8_t uid[10], const uint8_t id[16])
+{
+    static const uint8_t le[1] = {MS_CHIP_LIC_LEN};
+    return issue_le(f, uid, id, le, 1);
 }
 
 static void test_issued_licences_open_on_their_chip_only(void **state)
@@ -108,6 +120,45 @@ static void test_other_package_and_bad_commands_are_refused(void **state)
     ms_flash_sim_close(&f.sim);
 }
 
+static void test_issue_with_a_short_le_answers_6c44_and_spends_no_licence(void **state)
+{
+    (void)state;
+    hsm_fx_t f;
+    setup(&f, 1);
+    uint8_t uid[10] = {7}, key[16];
+    static const uint8_t le16[1] = {16}, le44[1] = {0x44};
+    assert_int_equal(issue_le(&f, uid, pkg_id, le16, 1), 0x6C44);
+    assert_int_equal(f.rlen, 0);
+    assert_int_equal(f.hsm.issued, 0);
+    assert_int_equal(f.sim.writes, 1); /* the configuration record only */
+    /* Sent again with the Le the card asked for: the one licence. */
+    assert_int_equal(issue_le(&f, uid, pkg_id, le44, 1), MS_SW_OK);
+    assert_int_equal(f.rlen, MS_CHIP_LIC_LEN);
+    assert_int_equal(ms_chip_licence_open(f.rsp, f.rlen, mk, uid, pkg_id, key), MS_OK);
+    ms_flash_sim_close(&f.sim);
+}
+
+static void test_issue_without_le_holds_the_licence_for_get_response(void **state)
+{
+    (void)state;
+    hsm_fx_t f;
+    setup(&f, 2);
+    uint8_t uid[10] = {8}, key[16];
+    assert_int_equal(issue_le(&f, uid, pkg_id, NULL, 0), 0x6144);
+    assert_int_equal(f.rlen, 0);
+    assert_int_equal(f.hsm.issued, 1);
+    const uint8_t get[5] = {0x00, 0xC0, 0x00, 0x00, 0x44};
+    size_t rl = 0;
+    assert_int_equal(ms_chip_hsm_apdu(&f.hsm, get, 5, f.rsp, sizeof f.rsp, &rl), MS_SW_OK);
+    assert_int_equal(rl, MS_CHIP_LIC_LEN + 2);
+    assert_int_equal(ms_chip_licence_open(f.rsp, MS_CHIP_LIC_LEN, mk, uid, pkg_id, key), MS_OK);
+    /* GET DATA budget without Le: 61 1C. */
+    const uint8_t budget[4] = {0x80, 0xCA, 0x00, 0x05};
+    assert_int_equal(ms_chip_hsm_apdu(&f.hsm, budget, 4, f.rsp, sizeof f.rsp, &rl), 0x611C);
+    assert_int_equal(rl, 2);
+    ms_flash_sim_close(&f.sim);
+}
+
 static void test_power_cuts_never_yield_more_than_the_budget(void **state)
 {
     (void)state;
@@ -154,6 +205,8 @@ int main(void)
         cmocka_unit_test(test_issued_licences_open_on_their_chip_only),
         cmocka_unit_test(test_budget_is_never_exceeded_even_across_restarts),
         cmocka_unit_test(test_other_package_and_bad_commands_are_refused),
+        cmocka_unit_test(test_issue_with_a_short_le_answers_6c44_and_spends_no_licence),
+        cmocka_unit_test(test_issue_without_le_holds_the_licence_for_get_response),
         cmocka_unit_test(test_power_cuts_never_yield_more_than_the_budget),
         cmocka_unit_test(test_unprovisioned_hsm_issues_nothing),
     };

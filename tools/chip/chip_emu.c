@@ -6,8 +6,10 @@
  * vpcd protocol (the vpcd reader driver listens, the card connects): every
  * message is a 2-byte big-endian length and a payload. A 1-byte payload is a
  * control code: 00 power off, 01 power on, 02 reset, 04 get ATR (answered
- * with the ATR). Anything longer is a command APDU, answered with the
- * response APDU. Port 35963 + reader slot by default.
+ * with the ATR). Anything else - any other 1-byte payload included - is a
+ * command APDU, answered with the response APDU (6700 when it is too short
+ * to be one): vpcd waits for an answer to every APDU, so none may go
+ * unanswered. Port 35963 + reader slot by default.
  *
  * Power: "power on"/"reset" boots the chip from flash (RAM state is lost,
  * as on a real card); "power off" stops it. A flash power cut can be
@@ -152,6 +154,15 @@ static void sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* vpcd control codes: a 1-byte payload with one of these values. */
+enum { VPCD_OFF = 0x00, VPCD_ON = 0x01, VPCD_RESET = 0x02, VPCD_ATR = 0x04 };
+
+static int is_control(const uint8_t *p, size_t n)
+{
+    return n == 1 && (p[0] == VPCD_OFF || p[0] == VPCD_ON || p[0] == VPCD_RESET ||
+                      p[0] == VPCD_ATR);
 }
 
 /* ATR: 3B 88 80 01 | "MSCHIP01" | TCK (T=0 and T=1 offered, 8 historical bytes). */
@@ -336,13 +347,13 @@ int main(int argc, char **argv)
             if (n == 0 || read_full(fd, buf, n) != 0) {
                 break;
             }
-            if (n == 1) {
+            if (is_control(buf, n)) {
                 switch (buf[0]) {
-                case 0x00:
+                case VPCD_OFF:
                     powered = 0;
                     break;
-                case 0x01:
-                case 0x02:
+                case VPCD_ON:
+                case VPCD_RESET:
                     ms_flash_sim_power_on(&sim);
                     arm_cut(&sim, &cut_target, cut_after);
                     powered = card_boot(&card);
@@ -350,16 +361,16 @@ int main(int argc, char **argv)
                         fprintf(stderr, "emu: boot, mode %u\n", hsm_mode ? 9u : chip.mode);
                     }
                     break;
-                case 0x04:
+                default: /* VPCD_ATR */
                     if (send_frame(fd, atr, atr_len) != 0) {
                         goto drop;
                     }
                     break;
-                default:
-                    break;
                 }
                 continue;
             }
+            /* Anything else is an APDU, even one byte long (answered 6700 by
+             * the parser): vpcd waits for an answer to every APDU. */
             if (!powered) {
                 ms_flash_sim_power_on(&sim);
                 arm_cut(&sim, &cut_target, cut_after);
@@ -368,8 +379,8 @@ int main(int argc, char **argv)
             size_t rl = 0;
             uint16_t sw = card_apdu(&card, buf, n, rsp, sizeof rsp, &rl);
             if (verbose) {
-                fprintf(stderr, "emu: %02X %02X %02X %02X Lc=%zu -> %04X\n", buf[0], buf[1],
-                        n > 2 ? buf[2] : 0, n > 3 ? buf[3] : 0, n > 5 ? n - 5 : 0, sw);
+                fprintf(stderr, "emu: %02X %02X %02X %02X (%zu bytes) -> %04X\n", buf[0],
+                        n > 1 ? buf[1] : 0, n > 2 ? buf[2] : 0, n > 3 ? buf[3] : 0, n, sw);
             }
             if (!sim.powered) {
                 /* Power lost mid-command: the card is gone from the reader. */

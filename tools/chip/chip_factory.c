@@ -20,20 +20,52 @@ typedef struct xfer {
     uint16_t sw;
 } xfer_t;
 
+/*
+ * One command and its whole answer (data || SW in rsp): when the card
+ * answers 61xx - it does when the command's Le did not reach it, as over
+ * T=0, which drops the Le of a case 4 command (ISO 7816-3 12.2) - the data
+ * is fetched with GET RESPONSE (00 C0 00 00 xx) and appended, until the
+ * card answers anything but 61xx. *apdus counts the commands sent.
+ */
+static ms_err_t exchange(ms_chip_transmit_fn transmit, void *ctx, const uint8_t *cmd, size_t n,
+                         uint8_t *rsp, size_t cap, size_t *rlen, uint32_t *apdus)
+{
+    size_t have = 0, got = 0;
+    ms_err_t err = transmit(ctx, cmd, n, rsp, cap, &got);
+    for (;;) {
+        if (apdus != NULL) {
+            (*apdus)++;
+        }
+        if (err != MS_OK) {
+            return err;
+        }
+        if (got < 2) {
+            return MS_ERR_FORMAT;
+        }
+        have += got - 2;
+        uint8_t sw1 = rsp[have], sw2 = rsp[have + 1];
+        size_t want = sw2 != 0 ? sw2 : 256;
+        if (sw1 != 0x61 || cap - have < want + 2) {
+            *rlen = have + 2;
+            return MS_OK;
+        }
+        uint8_t get[5] = {0x00, MS_CHIP_INS_GET_RESPONSE, 0x00, 0x00, sw2};
+        got = 0;
+        err = transmit(ctx, get, sizeof get, rsp + have, cap - have, &got);
+    }
+}
+
 static ms_err_t send(xfer_t *x, const char *step, const uint8_t *cmd, size_t n)
 {
     x->rep->step = step;
-    x->rep->apdus++;
     x->rep->bytes_sent += n;
     x->rlen = 0;
-    ms_err_t err = x->w->transmit(x->w->transmit_ctx, cmd, n, x->rsp, sizeof x->rsp, &x->rlen);
+    ms_err_t err = exchange(x->w->transmit, x->w->transmit_ctx, cmd, n, x->rsp, sizeof x->rsp,
+                            &x->rlen, &x->rep->apdus);
     if (err != MS_OK) {
         x->sw = 0;
         x->rep->sw = 0;
         return err;
-    }
-    if (x->rlen < 2) {
-        return MS_ERR_FORMAT;
     }
     x->sw = (uint16_t)((x->rsp[x->rlen - 2] << 8) | x->rsp[x->rlen - 1]);
     x->rep->sw = x->sw;
@@ -84,14 +116,15 @@ static ms_err_t download(xfer_t *x, const uint8_t *pkg, const ms_chip_pkg_header
             return err;
         }
     }
-    /* DECRYPT header. */
+    /* DECRYPT header; Le: the resume point (4). */
     cmd[0] = 0x80;
     cmd[1] = MS_CHIP_INS_DECRYPT;
     cmd[2] = 0x00;
     cmd[3] = 0x00;
     cmd[4] = MS_CHIP_PKG_HDR_LEN;
     memcpy(cmd + 5, pkg, MS_CHIP_PKG_HDR_LEN);
-    if ((err = send(x, "header", cmd, 5 + MS_CHIP_PKG_HDR_LEN)) != MS_OK) {
+    cmd[5 + MS_CHIP_PKG_HDR_LEN] = 4;
+    if ((err = send(x, "header", cmd, 6 + MS_CHIP_PKG_HDR_LEN)) != MS_OK) {
         return err;
     }
     if (x->rlen != 4) {
@@ -102,11 +135,12 @@ static ms_err_t download(xfer_t *x, const uint8_t *pkg, const ms_chip_pkg_header
         return MS_ERR_FORMAT;
     }
     x->rep->resumed_from = cursor;
-    /* KEY DIVERSIFY with the licence (step 205). */
+    /* KEY DIVERSIFY with the licence (step 205); Le: three KCVs (9). */
     cmd[1] = MS_CHIP_INS_DIVERSIFY;
     cmd[4] = MS_CHIP_LIC_LEN;
     memcpy(cmd + 5, lic, MS_CHIP_LIC_LEN);
-    if ((err = send(x, "key diversify", cmd, 5 + MS_CHIP_LIC_LEN)) != MS_OK) {
+    cmd[5 + MS_CHIP_LIC_LEN] = 9;
+    if ((err = send(x, "key diversify", cmd, 6 + MS_CHIP_LIC_LEN)) != MS_OK) {
         return err;
     }
     if (x->rlen == 9) {
@@ -119,7 +153,7 @@ static ms_err_t download(xfer_t *x, const uint8_t *pkg, const ms_chip_pkg_header
     }
     while (cursor < hdr->cos_len) {
         size_t n = hdr->cos_len - cursor < chunk ? hdr->cos_len - cursor : chunk;
-        size_t lc = 4 + n, at;
+        size_t lc = 4 + n, at, end;
         cmd[1] = MS_CHIP_INS_DECRYPT;
         cmd[2] = 0x01;
         if (lc <= 255) {
@@ -133,7 +167,13 @@ static ms_err_t download(xfer_t *x, const uint8_t *pkg, const ms_chip_pkg_header
         }
         put_be32(cmd + at, cursor);
         memcpy(cmd + at + 4, body + cursor, n);
-        if ((err = send(x, "decrypt", cmd, at + lc)) != MS_OK) {
+        /* Le: the next offset (4); two bytes after an extended Lc. */
+        end = at + lc;
+        if (at == 7) {
+            cmd[end++] = 0x00;
+        }
+        cmd[end++] = 4;
+        if ((err = send(x, "decrypt", cmd, end)) != MS_OK) {
             return err;
         }
         if (x->rlen != 4 || be32(x->rsp) != cursor + n) {
@@ -256,13 +296,10 @@ ms_err_t ms_chip_factory_reload_loader(ms_chip_transmit_fn transmit, void *ctx, 
     }
     uint8_t iu[14] = {0x80, MS_CHIP_INS_INIT_UPDATE, (uint8_t)scp, 0x00, 0x08};
     memcpy(iu + 5, host, 8);
-    iu[13] = 0x00;
-    err = transmit(ctx, iu, sizeof iu, rsp, sizeof rsp, &rlen);
+    iu[13] = 0x00; /* Le: up to 256 (28 or 29 come back) */
+    err = exchange(transmit, ctx, iu, sizeof iu, rsp, sizeof rsp, &rlen, NULL);
     if (err != MS_OK) {
         return err;
-    }
-    if (rlen < 2) {
-        return MS_ERR_FORMAT;
     }
     *sw = (uint16_t)((rsp[rlen - 2] << 8) | rsp[rlen - 1]);
     if (*sw != MS_SW_OK) {
@@ -292,10 +329,10 @@ ms_err_t ms_chip_factory_reload_loader(ms_chip_transmit_fn transmit, void *ctx, 
                                       &alen);
         flags = 0;
         if (err == MS_OK) {
-            err = transmit(ctx, cmd, alen, rsp, sizeof rsp, &rlen);
+            err = exchange(transmit, ctx, cmd, alen, rsp, sizeof rsp, &rlen, NULL);
         }
         if (err == MS_OK) {
-            *sw = rlen >= 2 ? (uint16_t)((rsp[rlen - 2] << 8) | rsp[rlen - 1]) : 0;
+            *sw = (uint16_t)((rsp[rlen - 2] << 8) | rsp[rlen - 1]);
             if (*sw != MS_SW_OK) {
                 err = MS_ERR_STATE;
             }
@@ -312,10 +349,10 @@ ms_err_t ms_chip_factory_reload_loader(ms_chip_transmit_fn transmit, void *ctx, 
         err = ms_chip_session_wrap_dl(&s, MS_CHIP_DL_LAST, 0, plain, sizeof plain, cmd,
                                       sizeof cmd, &alen);
         if (err == MS_OK) {
-            err = transmit(ctx, cmd, alen, rsp, sizeof rsp, &rlen);
+            err = exchange(transmit, ctx, cmd, alen, rsp, sizeof rsp, &rlen, NULL);
         }
         if (err == MS_OK) {
-            *sw = rlen >= 2 ? (uint16_t)((rsp[rlen - 2] << 8) | rsp[rlen - 1]) : 0;
+            *sw = (uint16_t)((rsp[rlen - 2] << 8) | rsp[rlen - 1]);
             if (*sw != MS_SW_OK) {
                 err = MS_ERR_STATE;
             }

@@ -2,8 +2,10 @@
 # pcsc-env.sh - sourced (not run) by the scripts that put the chip emulator
 # behind a real PC/SC stack: tests/chip/pcsc-e2e.sh, bench/chip/pcsc-install.sh
 # and scripts/demo. It starts a private pcscd with Debian's vsmartcard vpcd
-# driver on a random port, waits for the "Virtual PCD" reader, and starts
-# meterseal-chip-emu as the card (reader slot 0) or the licence HSM (slot 1).
+# driver on a random free port pair (checked to be its own: several
+# developers may run these at once), waits for the "Virtual PCD" reader, and
+# starts meterseal-chip-emu as the card (reader slot 0) or the licence HSM
+# (slot 1).
 #
 # Invariants: a system pcscd is never touched. pcscd's socket path is fixed
 # (/run/pcscd), so callers first re-run themselves in a private mount
@@ -40,6 +42,9 @@ pcsc_env_check() {
   if ! command -v opensc-tool >/dev/null; then
     echo "opensc-tool is not installed (scripts/deps)"; return 1
   fi
+  if ! command -v ss >/dev/null; then
+    echo "ss is not installed (iproute2, scripts/deps)"; return 1
+  fi
   return 0
 }
 
@@ -62,9 +67,27 @@ pcsc_env_stop_pid() {
   wait "$1" 2>/dev/null || true
 }
 
+# pcsc_env_ports_free PORT: nothing listens on PORT or PORT + 1 (any address).
+pcsc_env_ports_free() {
+  ! ss -Hltn "( sport = :$1 or sport = :$(($1 + 1)) )" | grep -q .
+}
+
+# pcsc_env_ports_ours PORT: our pcscd (vpcd runs inside it) is what listens
+# on PORT and on PORT + 1.
+pcsc_env_ports_ours() {
+  local p
+  for p in "$1" $(($1 + 1)); do
+    ss -Hltnp "sport = :$p" | grep -q "pid=$PCSC_ENV_PCSCD_PID," || return 1
+  done
+}
+
 # pcsc_env_start DIR EMU: our own pcscd with the vpcd reader on a random port
-# (slot 0 = port, slot 1 = port + 1). EMU is meterseal-chip-emu. Returns 1
-# (pcscd log on stdout) if the reader does not appear within 10 s.
+# (slot 0 = port, slot 1 = port + 1). EMU is meterseal-chip-emu. Other
+# developers' pcscd/vpcd (or anything else) may hold ports on this machine:
+# a port pair is used only if nothing listens on it, and only once our
+# pcscd is seen listening on both (vpcd's bind can lose a race); otherwise
+# pcscd is stopped and another pair tried, 5 times. Returns 1 (pcscd log on
+# stdout) if no pair worked.
 pcsc_env_start() {
   PCSC_ENV_DIR=$1
   PCSC_ENV_EMU=$2
@@ -72,16 +95,25 @@ pcsc_env_start() {
     mkdir -p /run/pcscd
     mount -t tmpfs tmpfs /run/pcscd
   fi
-  PCSC_ENV_PORT=$((20000 + RANDOM % 20000))
   mkdir -p "$PCSC_ENV_DIR/pcsc-conf"
-  printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:%s\nLIBPATH      %s\nCHANNELID    %s\n' \
-    "$PCSC_ENV_PORT" "$PCSC_ENV_VPCD" "$PCSC_ENV_PORT" >"$PCSC_ENV_DIR/pcsc-conf/vpcd"
-  pcscd --foreground -c "$PCSC_ENV_DIR/pcsc-conf" >"$PCSC_ENV_DIR/pcscd.log" 2>&1 &
-  PCSC_ENV_PCSCD_PID=$!
-  local _
-  for _ in $(seq 50); do
-    opensc-tool -l 2>/dev/null | grep -q "Virtual PCD" && return 0
-    sleep 0.2
+  local _ try
+  for try in 1 2 3 4 5; do
+    PCSC_ENV_PORT=$((20000 + RANDOM % 20000))
+    pcsc_env_ports_free "$PCSC_ENV_PORT" || continue
+    printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:%s\nLIBPATH      %s\nCHANNELID    %s\n' \
+      "$PCSC_ENV_PORT" "$PCSC_ENV_VPCD" "$PCSC_ENV_PORT" >"$PCSC_ENV_DIR/pcsc-conf/vpcd"
+    pcscd --foreground -c "$PCSC_ENV_DIR/pcsc-conf" >"$PCSC_ENV_DIR/pcscd.log" 2>&1 &
+    PCSC_ENV_PCSCD_PID=$!
+    for _ in $(seq 50); do
+      if opensc-tool -l 2>/dev/null | grep -q "Virtual PCD"; then
+        pcsc_env_ports_ours "$PCSC_ENV_PORT" && return 0
+        break
+      fi
+      sleep 0.2
+    done
+    echo "pcsc-env: vpcd could not have ports $PCSC_ENV_PORT/$((PCSC_ENV_PORT + 1)) (try $try)" >&2
+    pcsc_env_stop_pid "$PCSC_ENV_PCSCD_PID"
+    PCSC_ENV_PCSCD_PID=
   done
   cat "$PCSC_ENV_DIR/pcscd.log"
   return 1

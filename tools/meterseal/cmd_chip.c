@@ -1,7 +1,7 @@
 /*
  * cmd_chip.c - the `chip` verb group: `meterseal chip <verb>` runs the chip
  * vendor's and the factory's tools (pack, licence, write, reload, keygen,
- * loader, info), which live in tools/chip (chip_cli.c) and are also built
+ * loader, info), which live in tools/chip (chip_cli*.c) and are also built
  * as the standalone meterseal-chip.
  */
 #include "chip_cli.h"
