@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * store_index.c - the RAM index of the record store (uid -> newest record)
+ * and the state MAC over the live set it describes (M9 anti-rollback).
+ *
+ * Invariants:
+ *   - The index (a caller-provided array) is kept sorted by uid; tombstones
+ *     keep their slot until GC drops them.
+ *   - The state MAC covers the live set in uid order, so any splice of
+ *     records of different ages changes it.
+ */
+#include <string.h>
+
+#include "meterseal/crypto.h"
+#include "store_priv.h"
+
+/* ---- index ---------------------------------------------------------------- */
+
+/* Index kept sorted by uid: position of uid, or where it would go. */
+static size_t index_find(const ms_tee_store_t *st, uint64_t uid, bool *found)
+{
+    size_t lo = 0, hi = st->n_entries;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->cfg.index[mid].uid < uid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    *found = lo < st->n_entries && st->cfg.index[lo].uid == uid;
+    return lo;
+}
+
+ms_tee_store_entry_t *ms_tee_store_index_get(ms_tee_store_t *st, uint64_t uid)
+{
+    bool found;
+    size_t i = index_find(st, uid, &found);
+    return found ? &st->cfg.index[i] : NULL;
+}
+
+ms_tee_store_entry_t *ms_tee_store_index_insert(ms_tee_store_t *st, uint64_t uid)
+{
+    bool found;
+    size_t i = index_find(st, uid, &found);
+    if (found) {
+        return &st->cfg.index[i];
+    }
+    if (st->n_entries >= st->cfg.index_cap) {
+        return NULL;
+    }
+    memmove(&st->cfg.index[i + 1], &st->cfg.index[i],
+            (st->n_entries - i) * sizeof st->cfg.index[0]);
+    st->n_entries++;
+    memset(&st->cfg.index[i], 0, sizeof st->cfg.index[i]);
+    st->cfg.index[i].uid = uid;
+    return &st->cfg.index[i];
+}
+
+void ms_tee_store_index_drop(ms_tee_store_t *st, ms_tee_store_entry_t *e)
+{
+    size_t i = (size_t)(e - st->cfg.index);
+    memmove(&st->cfg.index[i], &st->cfg.index[i + 1],
+            (st->n_entries - i - 1) * sizeof st->cfg.index[0]);
+    st->n_entries--;
+}
+
+size_t ms_tee_store_live_objects(const ms_tee_store_t *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_entries; i++) {
+        n += st->cfg.index[i].deleted ? 0u : 1u;
+    }
+    return n;
+}
+
+/*
+ * State MAC over seq and the live set, with uid `sub` given seq `sub_seq`
+ * (sub_del: removed) as a pending change. Entries are in uid order.
+ */
+ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, uint64_t seq, uint64_t sub,
+                                uint64_t sub_seq, bool sub_del,
+                                uint8_t out[MS_TEE_STORE_MAC_LEN])
+{
+    ms_hmac_ctx ctx;
+    uint8_t buf[16];
+    uint8_t full[MS_HMAC_SHA256_LEN];
+    bool sub_done = (sub == 0);
+
+    ms_err_t err = ms_hmac_sha256_init(&ctx, st->mac_key, sizeof st->mac_key);
+    if (err) {
+        return err;
+    }
+    memcpy(buf, "MSstate1", 8);
+    put_u64(buf + 8, seq);
+    err = ms_hmac_sha256_update(&ctx, buf, 16);
+    for (size_t i = 0; i <= st->n_entries && !err; i++) {
+        const ms_tee_store_entry_t *e = i < st->n_entries ? &st->cfg.index[i] : NULL;
+        if (!sub_done && (e == NULL || e->uid >= sub)) {
+            sub_done = true;
+            if (!sub_del) {
+                put_u64(buf, sub);
+                put_u64(buf + 8, sub_seq);
+                err = ms_hmac_sha256_update(&ctx, buf, 16);
+            }
+            if (e != NULL && e->uid == sub) {
+                continue;
+            }
+        }
+        if (e == NULL || e->deleted || err) {
+            continue;
+        }
+        put_u64(buf, e->uid);
+        put_u64(buf + 8, e->seq);
+        err = ms_hmac_sha256_update(&ctx, buf, 16);
+    }
+    if (err) {
+        ms_hmac_sha256_free(&ctx);
+        return err;
+    }
+    err = ms_hmac_sha256_finish(&ctx, full);
+    memcpy(out, full, MS_TEE_STORE_MAC_LEN);
+    ms_secure_zero(full, sizeof full);
+    return err;
+}
