@@ -40,7 +40,7 @@ static ms_err_t append(ms_tee_store_t *st, uint8_t type, uint64_t uid, const uin
     h.seq = st->seq + 1u;
     err = ms_random(h.nonce, sizeof h.nonce);
     if (!err) {
-        err = ms_tee_store_state_mac(st, h.seq, uid, h.seq, type == MS_TEE_REC_DEL, h.state_mac);
+        err = ms_tee_store_state_mac(st, &h, &h, h.state_mac);
     }
     if (err) {
         return err;
@@ -70,13 +70,7 @@ static ms_err_t append(ms_tee_store_t *st, uint8_t type, uint64_t uid, const uin
     if (e == NULL) {
         return MS_ERR_INTERNAL;   /* ms_tee_store_make_room guaranteed a slot */
     }
-    e->seq = h.seq;
-    e->sector = (uint16_t)st->active;
-    e->offset = at;
-    e->data_len = len;
-    e->flags = flags;
-    e->deleted = type == MS_TEE_REC_DEL;
-    e->damaged = 0;
+    ms_tee_store_entry_set(e, &h, st->active, at, false);
     st->seq = h.seq;
     /* anti-rollback: the counter follows the commit (mount rolls it forward
      * if power is lost in between) */

@@ -74,45 +74,69 @@ size_t ms_tee_store_live_objects(const ms_tee_store_t *st)
     return n;
 }
 
-/*
- * State MAC over seq and the live set, with uid `sub` given seq `sub_seq`
- * (sub_del: removed) as a pending change. Entries are in uid order.
- */
-ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, uint64_t seq, uint64_t sub,
-                                uint64_t sub_seq, bool sub_del,
+/* Fill e from the header of the record at (sector, offset). */
+void ms_tee_store_entry_set(ms_tee_store_entry_t *e, const ms_tee_record_hdr_t *h,
+                            uint32_t sector, uint32_t offset, bool damaged)
+{
+    e->seq = h->seq;
+    e->sector = (uint16_t)sector;
+    e->offset = offset;
+    e->data_len = h->data_len;
+    e->flags = h->flags;
+    e->deleted = h->type == MS_TEE_REC_DEL;
+    e->damaged = damaged;
+}
+
+#define ENTRY_MAC_LEN 24u
+
+/* A live object as the state MAC sees it: every field mount takes from its
+ * record header (uid, seq, flags, length). */
+static void entry_mac_bytes(uint64_t uid, uint64_t seq, uint32_t flags, uint32_t data_len,
+                            uint8_t out[ENTRY_MAC_LEN])
+{
+    put_u64(out, uid);
+    put_u64(out + 8, seq);
+    put_u32(out + 16, flags);
+    put_u32(out + 20, data_len);
+}
+
+ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, const ms_tee_record_hdr_t *anchor,
+                                const ms_tee_record_hdr_t *sub,
                                 uint8_t out[MS_TEE_STORE_MAC_LEN])
 {
     ms_hmac_ctx ctx;
-    uint8_t buf[16];
+    uint8_t buf[MS_TEE_STORE_HDR_LEN];
     uint8_t full[MS_HMAC_SHA256_LEN];
-    bool sub_done = (sub == 0);
+    bool sub_done = (sub == NULL);
 
     ms_err_t err = ms_hmac_sha256_init(&ctx, st->mac_key, sizeof st->mac_key);
     if (err) {
         return err;
     }
-    memcpy(buf, "MSstate1", 8);
-    put_u64(buf + 8, seq);
-    err = ms_hmac_sha256_update(&ctx, buf, 16);
+    /* M9: the anchor's own header (all but its state MAC and CRC) ... */
+    err = ms_hmac_sha256_update(&ctx, (const uint8_t *)"MSstate2", 8);
+    ms_tee_store_encode_header(anchor, buf);
+    if (!err) {
+        err = ms_hmac_sha256_update(&ctx, buf, MS_TEE_STORE_HDR_MAC_OFF);
+    }
+    /* ... then every live object in uid order, sub applied */
     for (size_t i = 0; i <= st->n_entries && !err; i++) {
         const ms_tee_store_entry_t *e = i < st->n_entries ? &st->cfg.index[i] : NULL;
-        if (!sub_done && (e == NULL || e->uid >= sub)) {
+        if (!sub_done && (e == NULL || e->uid >= sub->uid)) {
             sub_done = true;
-            if (!sub_del) {
-                put_u64(buf, sub);
-                put_u64(buf + 8, sub_seq);
-                err = ms_hmac_sha256_update(&ctx, buf, 16);
+            if (sub->type == MS_TEE_REC_SET) {
+                entry_mac_bytes(sub->uid, sub->seq, sub->flags, sub->data_len, buf);
+                err = ms_hmac_sha256_update(&ctx, buf, ENTRY_MAC_LEN);
             }
-            if (e != NULL && e->uid == sub) {
+            if (e != NULL && e->uid == sub->uid) {
                 continue;
             }
         }
         if (e == NULL || e->deleted || err) {
             continue;
         }
-        put_u64(buf, e->uid);
-        put_u64(buf + 8, e->seq);
-        err = ms_hmac_sha256_update(&ctx, buf, 16);
+        entry_mac_bytes(e->uid, e->seq, e->flags, e->data_len, buf);
+        err = ms_hmac_sha256_update(&ctx, buf, ENTRY_MAC_LEN);
     }
     if (err) {
         ms_hmac_sha256_free(&ctx);

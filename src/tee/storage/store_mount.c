@@ -23,11 +23,6 @@
 
 /* ---- mount ---------------------------------------------------------------- */
 
-typedef struct anchor {
-    uint64_t seq;
-    uint8_t mac[MS_TEE_STORE_MAC_LEN];
-} anchor_t;
-
 /*
  * A record whose commit word is one or two bits away from the real one:
  * either torn during its commit write, or committed and then damaged. It is
@@ -44,7 +39,7 @@ typedef struct candidate {
 } candidate_t;
 
 typedef struct scan_state {
-    anchor_t anc;
+    ms_tee_record_hdr_t anc;   /* the anchor: committed record with the highest seq */
     candidate_t cand[MAX_CANDIDATES];
     unsigned n_cand;
 } scan_state_t;
@@ -75,20 +70,13 @@ static ms_err_t scan_sector(ms_tee_store_t *st, uint32_t sector, scan_state_t *s
                 return MS_ERR_TEE_NO_SPACE;
             }
             if (e->seq <= rec.hdr.seq) {
-                e->seq = rec.hdr.seq;
-                e->sector = (uint16_t)sector;
-                e->offset = off;
-                e->data_len = rec.hdr.data_len;
-                e->flags = rec.hdr.flags;
-                e->deleted = rec.hdr.type == MS_TEE_REC_DEL;
-                e->damaged = rec.damaged;
+                ms_tee_store_entry_set(e, &rec.hdr, sector, off, rec.damaged);
             }
             if (rec.damaged) {
                 st->damaged_seen++;
             }
             if (rec.hdr.seq >= ss->anc.seq) {
-                ss->anc.seq = rec.hdr.seq;
-                memcpy(ss->anc.mac, rec.hdr.state_mac, sizeof ss->anc.mac);
+                ss->anc = rec.hdr;
             }
         } else if (rec.near_commit && ss->n_cand < MAX_CANDIDATES) {
             candidate_t *c = &ss->cand[ss->n_cand++];
@@ -121,8 +109,8 @@ static ms_err_t check_config(const ms_tee_store_config_t *cfg)
 
 /* Counter and live-set check of an anchor, with candidate c (may be NULL)
  * counted as committed. */
-static ms_err_t check_anchor(ms_tee_store_t *st, const anchor_t *anc, const candidate_t *c,
-                             uint64_t nv, bool *ok)
+static ms_err_t check_anchor(ms_tee_store_t *st, const ms_tee_record_hdr_t *anc,
+                             const candidate_t *c, uint64_t nv, bool *ok)
 {
     uint8_t mac[MS_TEE_STORE_MAC_LEN];
     *ok = false;
@@ -133,11 +121,9 @@ static ms_err_t check_anchor(ms_tee_store_t *st, const anchor_t *anc, const cand
         *ok = true;
         return MS_OK;
     }
-    ms_err_t err = c == NULL ? ms_tee_store_state_mac(st, anc->seq, 0, 0, false, mac)
-                             : ms_tee_store_state_mac(st, anc->seq, c->hdr.uid, c->hdr.seq,
-                                         c->hdr.type == MS_TEE_REC_DEL, mac);
+    ms_err_t err = ms_tee_store_state_mac(st, anc, c == NULL ? NULL : &c->hdr, mac);
     if (!err) {
-        *ok = ms_ct_equal(mac, anc->mac, sizeof mac);
+        *ok = ms_ct_equal(mac, anc->state_mac, sizeof mac);
     }
     return err;
 }
@@ -153,26 +139,17 @@ static ms_err_t verify_state(ms_tee_store_t *st, scan_state_t *ss, uint64_t nv)
         if (e != NULL && e->seq >= c->hdr.seq) {
             continue;   /* superseded anyway: cannot be what is missing */
         }
-        anchor_t a = ss->anc;
-        if (c->hdr.seq > a.seq) {
-            a.seq = c->hdr.seq;
-            memcpy(a.mac, c->hdr.state_mac, sizeof a.mac);
-        }
-        err = check_anchor(st, &a, c, nv, &ok);
+        const ms_tee_record_hdr_t *a = c->hdr.seq > ss->anc.seq ? &c->hdr : &ss->anc;
+        err = check_anchor(st, a, c, nv, &ok);
         if (!err && ok) {
             ms_tee_store_entry_t *ne = ms_tee_store_index_insert(st, c->hdr.uid);
             if (ne == NULL) {
                 return MS_ERR_TEE_NO_SPACE;
             }
-            ne->seq = c->hdr.seq;
-            ne->sector = (uint16_t)c->sector;
-            ne->offset = c->offset;
-            ne->data_len = c->hdr.data_len;
-            ne->flags = c->hdr.flags;
-            ne->deleted = c->hdr.type == MS_TEE_REC_DEL;
-            ne->damaged = 1;   /* its commit word was altered */
+            /* its commit word was altered: damaged */
+            ms_tee_store_entry_set(ne, &c->hdr, c->sector, c->offset, true);
             st->damaged_seen++;
-            ss->anc = a;
+            ss->anc = *a;
         }
     }
     if (err) {

@@ -24,8 +24,9 @@
 #define MS_TEE_STORE_SECTOR_MAGIC 0x3153534du  /* "MSS1" */
 #define MS_TEE_STORE_RECORD_MAGIC 0x3152534du  /* "MSR1" */
 #define MS_TEE_STORE_COMMIT_MAGIC 0x4d4d4f43u  /* "COMM" */
-#define MS_TEE_STORE_FORMAT_VERSION 1u
+#define MS_TEE_STORE_FORMAT_VERSION 2u
 
+#define MS_TEE_STORE_HDR_MAC_OFF 44u   /* state MAC of a header copy */
 #define MS_TEE_STORE_HDR_CRC_OFF 60u   /* crc32 of bytes [0, 60) of a copy */
 #define MS_TEE_STORE_MAX_SECTORS 32u   /* bounds mount's stack use */
 
@@ -183,12 +184,19 @@ void ms_tee_store_index_drop(ms_tee_store_t *st, ms_tee_store_entry_t *e);
 /* Objects that are not tombstones. */
 size_t ms_tee_store_live_objects(const ms_tee_store_t *st);
 
+/* Fill e from the header of the record at (sector, offset). */
+void ms_tee_store_entry_set(ms_tee_store_entry_t *e, const ms_tee_record_hdr_t *h,
+                            uint32_t sector, uint32_t offset, bool damaged);
+
 /*
- * State MAC over seq and the live set, with uid `sub` given seq `sub_seq`
- * (sub_del: removed) as a pending change (sub 0: none).
+ * M9: the state MAC an anchor record carries: HMAC over the anchor's header
+ * (bytes [0, MS_TEE_STORE_HDR_MAC_OFF)) and every live object's uid, seq,
+ * flags and length in uid order, with the record `sub` (may be NULL)
+ * applied to the index first. So everything mount takes from a header
+ * is authenticated before the store is used (docs/secure-storage.md, 3).
  */
-ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, uint64_t seq, uint64_t sub,
-                                uint64_t sub_seq, bool sub_del,
+ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, const ms_tee_record_hdr_t *anchor,
+                                const ms_tee_record_hdr_t *sub,
                                 uint8_t out[MS_TEE_STORE_MAC_LEN]);
 
 #endif /* MS_TEE_STORE_PRIV_H */
