@@ -6,8 +6,9 @@
  *   - The stores' keys are derived here from the HUK and live only in this
  *     file's static state (the partition's private memory); no function
  *     returns them.
- *   - Every PSA entry point validates its arguments before the store sees
- *     them, and returns a PSA status, never an ms_err_t.
+ *   - Every PSA entry point validates its own arguments before the store
+ *     sees them (callers inside the TEE reach it directly, without the
+ *     dispatcher's checks), and returns a PSA status, never an ms_err_t.
  *   - The meter registers are one object, so energy and balance change in a
  *     single power-fail atomic record write.
  */
@@ -128,10 +129,26 @@ ms_tee_store_t *ms_tee_storage_ps(void)
 
 /* ---- shared PSA semantics ------------------------------------------------- */
 
+/*
+ * PSA Storage API 1.0: a range [p, p + len) the caller cannot access is
+ * PSA_ERROR_INVALID_ARGUMENT. Without the MPU's view, refuse what no caller
+ * can own: NULL with a length, a range that wraps around the address
+ * space, or one longer than MS_TEE_STORAGE_MAX_BUFFER. (The dispatcher
+ * checks Non-secure callers' ranges against their memory before this.)
+ */
+static bool range_ok(const void *p, size_t len)
+{
+    if (len == 0) {
+        return true;
+    }
+    return p != NULL && len <= MS_TEE_STORAGE_MAX_BUFFER &&
+           (uintptr_t)p <= UINTPTR_MAX - (len - 1u);
+}
+
 static psa_status_t do_set(ms_tee_store_t *st, psa_storage_uid_t uid, size_t len,
                            const void *data, psa_storage_create_flags_t flags)
 {
-    if (uid == 0 || (data == NULL && len != 0)) {
+    if (uid == 0 || !range_ok(data, len)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if ((flags & ~SUPPORTED_FLAGS) != 0) {
@@ -146,7 +163,11 @@ static psa_status_t do_set(ms_tee_store_t *st, psa_storage_uid_t uid, size_t len
 static psa_status_t do_get(ms_tee_store_t *st, psa_storage_uid_t uid, size_t off,
                            size_t len, void *data, size_t *out_len)
 {
-    if (uid == 0 || out_len == NULL || (data == NULL && len != 0)) {
+    if (uid == 0 || out_len == NULL || !range_ok(out_len, sizeof *out_len)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    *out_len = 0;
+    if (!range_ok(data, len)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if (!st->mounted) {
@@ -160,7 +181,7 @@ static psa_status_t do_info(ms_tee_store_t *st, psa_storage_uid_t uid,
 {
     size_t size = 0;
     uint32_t flags = 0;
-    if (uid == 0 || info == NULL) {
+    if (uid == 0 || info == NULL || !range_ok(info, sizeof *info)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if (!st->mounted) {
