@@ -312,6 +312,202 @@ static void test_ranges_no_caller_can_own_are_invalid_everywhere(void **state)
     }
 }
 
+/* ---- PS optional API: psa_ps_create, psa_ps_set_extended ------------------------ */
+
+static void ps_expect(psa_storage_uid_t uid, size_t capacity, size_t size, uint32_t flags)
+{
+    struct psa_storage_info_t info;
+    assert_int_equal(psa_ps_get_info(uid, &info), PSA_SUCCESS);
+    assert_int_equal(info.capacity, capacity);
+    assert_int_equal(info.size, size);
+    assert_int_equal(info.flags, flags);
+}
+
+static void test_ps_reports_create_and_set_extended(void **state)
+{
+    (void)state;
+    assert_int_equal(psa_ps_get_support(), PSA_STORAGE_SUPPORT_SET_EXTENDED);
+}
+
+/* s011 */
+static void test_ps_create_never_replaces_and_set_extended_needs_the_object(void **state)
+{
+    (void)state;
+    uint8_t buf[16] = { 0 };
+    size_t n = 99;
+    assert_int_equal(psa_ps_set_extended(5, 0, 16, DATA), PSA_ERROR_DOES_NOT_EXIST);
+    assert_int_equal(psa_ps_set(5, 16, DATA, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_create(5, 8, 0), PSA_ERROR_ALREADY_EXISTS);
+    assert_int_equal(psa_ps_create(5, 16, PSA_STORAGE_FLAG_WRITE_ONCE), PSA_ERROR_NOT_SUPPORTED);
+    ps_expect(5, 16, 16, 0);
+    assert_int_equal(psa_ps_remove(5), PSA_SUCCESS);
+    assert_int_equal(psa_ps_create(5, 8, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_create(5, 16, 0), PSA_ERROR_ALREADY_EXISTS);
+    assert_int_equal(psa_ps_get(5, 0, 16, buf, &n), PSA_SUCCESS);
+    assert_int_equal(n, 0);
+    assert_true(all_zero(buf, sizeof buf));
+    assert_int_equal(psa_ps_remove(5), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(5, 0, 16, DATA), PSA_ERROR_DOES_NOT_EXIST);
+}
+
+/* s012 */
+static void test_ps_set_extended_stays_within_size_and_capacity(void **state)
+{
+    (void)state;
+    uint8_t buf[16];
+    size_t n = 0;
+    assert_int_equal(psa_ps_create(6, 16, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(6, 0, 8, DATA), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(6, 16, 2, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(6, 18, 0, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(6, 8, 0, DATA), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(6, 1, 16, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(6, 1, MAX_UINT32, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(6, 1, SIZE_MAX, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    ps_expect(6, 16, 8, 0);
+    assert_int_equal(psa_ps_set(6, 16, DATA, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_get(6, 0, 16, buf, &n), PSA_SUCCESS);
+    assert_int_equal(n, 16);
+    assert_memory_equal(buf, DATA, 16);
+    assert_int_equal(psa_ps_create(0, 16, 0), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(0, 0, 16, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(6, 0, 1, NULL), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_remove(0), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_remove(6), PSA_SUCCESS);
+}
+
+/* s013 */
+static void test_ps_set_extended_pieces_make_the_object(void **state)
+{
+    (void)state;
+    uint8_t buf[16];
+    size_t n = 0;
+    assert_int_equal(psa_ps_create(4, 0, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(4, 0, 0, DATA), PSA_SUCCESS);
+    ps_expect(4, 0, 0, 0);
+    assert_int_equal(psa_ps_remove(4), PSA_SUCCESS);
+    assert_int_equal(psa_ps_create(4, 16, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(4, 0, 8, DATA), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(4, 8, 8, DATA + 16), PSA_SUCCESS);
+    assert_int_equal(psa_ps_get(4, 0, 16, buf, &n), PSA_SUCCESS);
+    assert_int_equal(n, 16);
+    assert_memory_equal(buf, DATA, 8);
+    assert_memory_equal(buf + 8, DATA + 16, 8);
+    assert_int_equal(psa_ps_set(4, 16, DATA + 8, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_create(4, 16, 0), PSA_ERROR_ALREADY_EXISTS);
+    assert_int_equal(psa_ps_get(4, 0, 16, buf, &n), PSA_SUCCESS);
+    assert_memory_equal(buf, DATA + 8, 16);
+    assert_int_equal(psa_ps_remove(4), PSA_SUCCESS);
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(psa_ps_get(4, 0, 16, buf, &n), PSA_ERROR_DOES_NOT_EXIST);
+    assert_true(all_zero(buf, sizeof buf));
+}
+
+/* s015 and WRITE_ONCE: create refuses it, set_extended cannot change it */
+static void test_ps_write_once_cannot_be_created_or_extended(void **state)
+{
+    (void)state;
+    struct psa_storage_info_t info;
+    assert_int_equal(psa_ps_create(5, 5, PSA_STORAGE_FLAG_WRITE_ONCE), PSA_ERROR_NOT_SUPPORTED);
+    assert_int_equal(psa_ps_get_info(5, &info), PSA_ERROR_DOES_NOT_EXIST);
+    assert_int_equal(psa_ps_create(5, 5, 1u << 7), PSA_ERROR_NOT_SUPPORTED);
+    assert_int_equal(psa_ps_set(5, 8, DATA, PSA_STORAGE_FLAG_WRITE_ONCE), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(5, 0, 4, DATA + 8), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(psa_ps_set_extended(5, 8, 0, DATA), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(psa_ps_create(5, 8, 0), PSA_ERROR_ALREADY_EXISTS);
+    ps_expect(5, 8, 8, PSA_STORAGE_FLAG_WRITE_ONCE);
+    /* a created object may be made WRITE_ONCE by a set, which ends extension */
+    assert_int_equal(psa_ps_create(6, 12, PSA_STORAGE_FLAG_NO_CONFIDENTIALITY), PSA_SUCCESS);
+    ps_expect(6, 12, 0, PSA_STORAGE_FLAG_NO_CONFIDENTIALITY);
+    assert_int_equal(psa_ps_set_extended(6, 0, 4, DATA), PSA_SUCCESS);
+    ps_expect(6, 12, 4, PSA_STORAGE_FLAG_NO_CONFIDENTIALITY);
+    assert_int_equal(psa_ps_set(6, 4, DATA, PSA_STORAGE_FLAG_WRITE_ONCE), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(6, 0, 4, DATA), PSA_ERROR_NOT_PERMITTED);
+}
+
+/* s016 */
+static void test_ps_set_replaces_the_capacity(void **state)
+{
+    (void)state;
+    assert_int_equal(psa_ps_create(5, 10, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_create(5, 14, 0), PSA_ERROR_ALREADY_EXISTS);
+    ps_expect(5, 10, 0, 0);
+    assert_int_equal(psa_ps_set(5, 8, DATA, 0), PSA_SUCCESS);
+    ps_expect(5, 8, 8, 0);
+    assert_int_equal(psa_ps_set_extended(5, 0, 10, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(5, 0, 8, DATA + 8), PSA_SUCCESS);   /* within */
+    assert_int_equal(psa_ps_remove(5), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set(5, 14, DATA, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_create(5, 14, 0), PSA_ERROR_ALREADY_EXISTS);
+    assert_int_equal(psa_ps_create(5, MAX_UINT32, 0), PSA_ERROR_INSUFFICIENT_STORAGE);
+    assert_int_equal(psa_ps_create(7, MS_TEE_PS_MAX_DATA + 1u, 0),
+                     PSA_ERROR_INSUFFICIENT_STORAGE);
+    assert_int_equal(psa_ps_remove(5), PSA_SUCCESS);
+}
+
+/* s017 */
+static void test_ps_set_extended_cannot_leave_a_gap(void **state)
+{
+    (void)state;
+    uint8_t buf[14];
+    size_t n = 0;
+    assert_int_equal(psa_ps_create(5, 14, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(5, 0, 7, DATA), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(5, 9, 2, DATA), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(psa_ps_set_extended(5, 0, 10, DATA + 4), PSA_SUCCESS);
+    ps_expect(5, 14, 10, 0);
+    assert_int_equal(psa_ps_set_extended(5, 10, 4, DATA + 20), PSA_SUCCESS);   /* to the end */
+    assert_int_equal(psa_ps_get(5, 0, sizeof buf, buf, &n), PSA_SUCCESS);
+    assert_int_equal(n, 14);
+    assert_memory_equal(buf, DATA + 4, 10);
+    assert_memory_equal(buf + 10, DATA + 20, 4);
+    assert_int_equal(psa_ps_remove(5), PSA_SUCCESS);
+}
+
+/* The capacity given to create is the object's: filling the store with
+ * other objects afterwards cannot take it, and set_extended up to it never
+ * runs out of space. */
+static void test_ps_capacity_reserved_at_create_stays_available(void **state)
+{
+    (void)state;
+    static uint8_t big[MS_TEE_PS_MAX_DATA];
+    memset(big, 0x3c, sizeof big);
+    assert_int_equal(psa_ps_create(1, MS_TEE_PS_MAX_DATA, 0), PSA_SUCCESS);
+    uint64_t uid = 100;
+    psa_status_t s;
+    while ((s = psa_ps_set(uid, 300, big, 0)) == PSA_SUCCESS) {
+        uid++;
+    }
+    assert_int_equal(s, PSA_ERROR_INSUFFICIENT_STORAGE);
+    assert_true(uid > 100);
+    for (size_t off = 0; off < MS_TEE_PS_MAX_DATA; off += 256) {
+        assert_int_equal(psa_ps_set_extended(1, off, 256, big + off), PSA_SUCCESS);
+    }
+    /* and once full, rewriting it in place still works */
+    assert_int_equal(psa_ps_set_extended(1, 0, MS_TEE_PS_MAX_DATA, big), PSA_SUCCESS);
+    ps_expect(1, MS_TEE_PS_MAX_DATA, MS_TEE_PS_MAX_DATA, 0);
+    assert_int_equal(psa_ps_set(uid, 300, big, 0), PSA_ERROR_INSUFFICIENT_STORAGE);
+}
+
+/* A set_extended is one new version of the whole object: after a restart
+ * the object holds exactly the pieces written. */
+static void test_ps_set_extended_survives_a_restart(void **state)
+{
+    (void)state;
+    uint8_t buf[24];
+    size_t n = 0;
+    assert_int_equal(psa_ps_create(9, 24, 0), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(9, 0, 16, DATA), PSA_SUCCESS);
+    assert_int_equal(psa_ps_set_extended(9, 4, 20, DATA + 12), PSA_SUCCESS);
+    ms_tee_storage_deinit();
+    assert_int_equal(ms_tee_storage_init(&g_its.area, &g_ps.area), MS_OK);
+    ps_expect(9, 24, 24, 0);
+    assert_int_equal(psa_ps_get(9, 0, sizeof buf, buf, &n), PSA_SUCCESS);
+    assert_int_equal(n, 24);
+    assert_memory_equal(buf, DATA, 4);
+    assert_memory_equal(buf + 4, DATA + 12, 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +522,15 @@ int main(void)
         T_(test_get_offsets_and_lengths_follow_the_spec),
         T_(test_get_with_a_length_no_buffer_can_have_is_refused_untouched),
         T_(test_ranges_no_caller_can_own_are_invalid_everywhere),
+        T_(test_ps_reports_create_and_set_extended),
+        T_(test_ps_create_never_replaces_and_set_extended_needs_the_object),
+        T_(test_ps_set_extended_stays_within_size_and_capacity),
+        T_(test_ps_set_extended_pieces_make_the_object),
+        T_(test_ps_write_once_cannot_be_created_or_extended),
+        T_(test_ps_set_replaces_the_capacity),
+        T_(test_ps_set_extended_cannot_leave_a_gap),
+        T_(test_ps_capacity_reserved_at_create_stays_available),
+        T_(test_ps_set_extended_survives_a_restart),
 #undef T_
     };
     return cmocka_run_group_tests_name("tee_psa_conformance", tests, NULL, NULL);

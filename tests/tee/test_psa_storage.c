@@ -230,15 +230,6 @@ static void test_ps_semantics_match_its(void **state)
     assert_int_equal(psa_ps_set(0, 8, a, 0), PSA_ERROR_INVALID_ARGUMENT);
 }
 
-static void test_ps_optional_functions_not_supported(void **state)
-{
-    (void)state;
-    uint8_t a = 0;
-    assert_int_equal(psa_ps_get_support(), 0);
-    assert_int_equal(psa_ps_create(1, 16, 0), PSA_ERROR_NOT_SUPPORTED);
-    assert_int_equal(psa_ps_set_extended(1, 0, 1, &a), PSA_ERROR_NOT_SUPPORTED);
-}
-
 static void test_its_and_ps_are_separate(void **state)
 {
     (void)state;
@@ -406,7 +397,6 @@ int main(void)
         T_(test_its_object_count_exhaustion),
         T_(test_its_survives_restart),
         T_(test_ps_semantics_match_its),
-        T_(test_ps_optional_functions_not_supported),
         T_(test_its_and_ps_are_separate),
         T_(test_other_huk_cannot_open_storage),
         T_(test_missing_huk_refuses_init),

@@ -82,10 +82,10 @@ static void test_zero_length_object_is_stored(void **state)
     size_t size = 9;
     uint32_t flags = 9;
     assert_int_equal(ms_tee_store_set(&T.st, 5, NULL, 0, 0), MS_OK);
-    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, &flags), MS_OK);
+    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, NULL, &flags), MS_OK);
     assert_int_equal(size, 0);
     remount();
-    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, &flags), MS_OK);
+    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, NULL, &flags), MS_OK);
 }
 
 static void test_overwrite_replaces_value_and_size(void **state)
@@ -131,10 +131,10 @@ static void test_remove_makes_object_not_found_across_remount(void **state)
     uint32_t flags;
     put(11, 50, 1);
     assert_int_equal(ms_tee_store_remove(&T.st, 11), MS_OK);
-    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, &flags), MS_ERR_NOT_FOUND);
+    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, NULL, &flags), MS_ERR_NOT_FOUND);
     assert_int_equal(ms_tee_store_remove(&T.st, 11), MS_ERR_NOT_FOUND);
     remount();
-    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, &flags), MS_ERR_NOT_FOUND);
+    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, NULL, &flags), MS_ERR_NOT_FOUND);
 }
 
 static void test_write_once_refuses_overwrite_and_remove(void **state)

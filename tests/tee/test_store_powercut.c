@@ -3,7 +3,9 @@
  * of set/remove calls (M9: "a cut at any flash operation leaves the old or
  * the new value, never a corrupt or lost record").
  *
- * For each cut point k: replay the sequence on a fresh simulated flash
+ * The sequence mixes set, remove and set_extended (a read-modify-write of
+ * part of an object). For each cut point k: replay the sequence on a fresh
+ * simulated flash
  * with power cut during its k-th state-changing operation, power on, mount
  * again, and check that every object holds exactly what the model says,
  * except the interrupted one, which holds its old or its new value. Then a
@@ -31,16 +33,18 @@
 #define N_UIDS 4u
 #define MAX_LEN 96u
 
+typedef enum op_kind { OP_SET, OP_REMOVE, OP_SET_EXTENDED } op_kind_t;
+
 typedef struct op {
-    uint8_t remove;
+    uint8_t kind;
     uint8_t uid;
     uint8_t len;
 } op_t;
 
 typedef struct model {
     int present[N_UIDS + 1];
-    uint32_t ver[N_UIDS + 1];
     uint32_t len[N_UIDS + 1];
+    uint8_t data[N_UIDS + 1][MAX_LEN];
 } model_t;
 
 #define N_OPS 80
@@ -52,8 +56,31 @@ static void make_ops(void)
     for (int i = 0; i < N_OPS; i++) {
         x = x * 1103515245u + 12345u;
         g_ops[i].uid = (uint8_t)(1 + (x >> 16) % N_UIDS);
-        g_ops[i].remove = ((x >> 8) % 7) == 0;
+        unsigned k = (x >> 8) % 7;
+        g_ops[i].kind = k == 0 ? OP_REMOVE : k == 1 ? OP_SET_EXTENDED : OP_SET;
         g_ops[i].len = (uint8_t)((x >> 20) % MAX_LEN);
+    }
+}
+
+/* Op i on the model alone. */
+static void model_apply(model_t *m, int i)
+{
+    const op_t *o = &g_ops[i];
+    uint32_t len = m->len[o->uid];
+    switch (o->kind) {
+    case OP_REMOVE:
+        m->present[o->uid] = 0;
+        break;
+    case OP_SET_EXTENDED:   /* overwrite the middle half of what is there */
+        if (m->present[o->uid]) {
+            tt_fill(m->data[o->uid] + len / 4, len / 2, o->uid, (uint32_t)i + 1u);
+        }
+        break;
+    default:
+        m->present[o->uid] = 1;
+        m->len[o->uid] = o->len;
+        tt_fill(m->data[o->uid], o->len, o->uid, (uint32_t)i + 1u);
+        break;
     }
 }
 
@@ -61,23 +88,22 @@ static void make_ops(void)
 static ms_err_t apply(ms_tee_store_t *st, model_t *m, int i)
 {
     const op_t *o = &g_ops[i];
-    if (o->remove) {
-        if (!m->present[o->uid]) {
-            return MS_OK;
-        }
-        ms_err_t err = ms_tee_store_remove(st, o->uid);
-        if (!err) {
-            m->present[o->uid] = 0;
-        }
-        return err;
+    model_t next = *m;
+    model_apply(&next, i);
+    ms_err_t err = MS_OK;
+    if (o->kind == OP_REMOVE) {
+        err = m->present[o->uid] ? ms_tee_store_remove(st, o->uid) : MS_OK;
+    } else if (o->kind == OP_SET_EXTENDED) {
+        uint32_t len = m->len[o->uid];
+        err = m->present[o->uid]
+                  ? ms_tee_store_set_extended(st, o->uid, len / 4, next.data[o->uid] + len / 4,
+                                              len / 2)
+                  : MS_OK;
+    } else {
+        err = ms_tee_store_set(st, o->uid, next.data[o->uid], o->len, 0);
     }
-    uint8_t buf[MAX_LEN];
-    tt_fill(buf, o->len, o->uid, (uint32_t)i + 1u);
-    ms_err_t err = ms_tee_store_set(st, o->uid, buf, o->len, 0);
     if (!err) {
-        m->present[o->uid] = 1;
-        m->ver[o->uid] = (uint32_t)i + 1u;
-        m->len[o->uid] = o->len;
+        *m = next;
     }
     return err;
 }
@@ -85,7 +111,7 @@ static ms_err_t apply(ms_tee_store_t *st, model_t *m, int i)
 /* 1 if uid holds exactly the model's value (or is absent as the model says). */
 static int matches(ms_tee_store_t *st, const model_t *m, uint32_t uid)
 {
-    uint8_t got[MAX_LEN], want[MAX_LEN];
+    uint8_t got[MAX_LEN];
     size_t n = 0;
     ms_err_t err = ms_tee_store_get(st, uid, 0, got, sizeof got, &n);
     if (!m->present[uid]) {
@@ -94,8 +120,7 @@ static int matches(ms_tee_store_t *st, const model_t *m, uint32_t uid)
     if (err != MS_OK || n != m->len[uid]) {
         return 0;
     }
-    tt_fill(want, n, uid, m->ver[uid]);
-    return memcmp(got, want, n) == 0;
+    return memcmp(got, m->data[uid], n) == 0;
 }
 
 static void check_old_or_new(ms_tee_store_t *st, const model_t *before, const model_t *after,
@@ -119,14 +144,7 @@ static void model_upto(model_t *m, int upto)
 {
     memset(m, 0, sizeof *m);
     for (int i = 0; i < upto; i++) {
-        const op_t *o = &g_ops[i];
-        if (o->remove) {
-            m->present[o->uid] = 0;
-        } else {
-            m->present[o->uid] = 1;
-            m->ver[o->uid] = (uint32_t)i + 1u;
-            m->len[o->uid] = o->len;
-        }
+        model_apply(m, i);
     }
 }
 

@@ -240,6 +240,7 @@ typedef enum edit_kind {
     EDIT_CLEAR_WRITE_ONCE_ONE_COPY, /* copy A edited, copy B's CRC broken */
     EDIT_SET_WRITE_ONCE,           /* flags of an ordinary object: WRITE_ONCE */
     EDIT_SIZE_IN_PADDING,          /* data length moved inside the write-unit pad */
+    EDIT_CAPACITY,                 /* reserved capacity */
     EDIT_UID,                      /* the record claims another (unused) uid */
     EDIT_SEQ,                      /* an older seq */
     EDIT_NONCE,                    /* one nonce byte */
@@ -253,13 +254,17 @@ static void edit_header(uint8_t *mem, uint32_t at, edit_kind_t kind)
         switch (kind) {
         case EDIT_CLEAR_WRITE_ONCE:
         case EDIT_CLEAR_WRITE_ONCE_ONE_COPY:
-            h[8] = (uint8_t)(h[8] & ~1u);
+            h[6] = (uint8_t)(h[6] & ~1u);   /* flags: offset 6 */
             break;
         case EDIT_SET_WRITE_ONCE:
-            h[8] |= 1u;
+            h[6] |= 1u;
             break;
         case EDIT_SIZE_IN_PADDING:
             put_le32(h + 12, get_le32(h + 12) + 3u);
+            put_le32(h + 8, get_le32(h + 8) + 3u);   /* capacity follows size */
+            break;
+        case EDIT_CAPACITY:
+            put_le32(h + 8, get_le32(h + 8) + 100u);
             break;
         case EDIT_UID:
             h[16] ^= 0x40;
@@ -295,7 +300,7 @@ static void assert_edit_caught(uint64_t victim, edit_kind_t kind, const char *wh
     size_t true_size = 0, n = 0;
     uint32_t true_flags = 0;
     uint8_t truth[128], got[128];
-    assert_int_equal(ms_tee_store_info(&T->st, victim, &true_size, &true_flags), MS_OK);
+    assert_int_equal(ms_tee_store_info(&T->st, victim, &true_size, NULL, &true_flags), MS_OK);
     assert_int_equal(ms_tee_store_get(&T->st, victim, 0, truth, sizeof truth, &n), MS_OK);
     ms_tee_store_unmount(&T->st);
 
@@ -310,7 +315,7 @@ static void assert_edit_caught(uint64_t victim, edit_kind_t kind, const char *wh
         }
         size_t size = 0;
         uint32_t flags = 0;
-        assert_int_equal(ms_tee_store_info(&T->st, victim, &size, &flags), MS_OK);
+        assert_int_equal(ms_tee_store_info(&T->st, victim, &size, NULL, &flags), MS_OK);
         if (size != true_size || flags != true_flags) {
             fail_msg("%s: mounted and reports size %zu flags %u (true: %zu, %u)", what, size,
                      flags, true_size, true_flags);
@@ -355,6 +360,12 @@ static void test_size_edited_inside_the_padding_is_refused(void **state)
 {
     (void)state;
     assert_edit_caught(UID_ONCE, EDIT_SIZE_IN_PADDING, "size edited");
+}
+
+static void test_capacity_edited_is_refused(void **state)
+{
+    (void)state;
+    assert_edit_caught(UID_ONCE, EDIT_CAPACITY, "capacity edited");
 }
 
 static void test_uid_edited_is_refused(void **state)
@@ -421,6 +432,7 @@ int main(void)
             test_write_once_flag_cleared_in_one_copy_with_the_other_broken_is_refused),
         cmocka_unit_test(test_write_once_flag_added_to_an_object_is_refused),
         cmocka_unit_test(test_size_edited_inside_the_padding_is_refused),
+        cmocka_unit_test(test_capacity_edited_is_refused),
         cmocka_unit_test(test_uid_edited_is_refused),
         cmocka_unit_test(test_seq_edited_is_refused),
         cmocka_unit_test(test_anchor_nonce_edited_is_refused),

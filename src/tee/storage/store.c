@@ -21,22 +21,31 @@
 #include "meterseal/tee.h"
 #include "store_priv.h"
 
-/* Append a SET or DEL record for uid as commit seq+1 and bump the counter. */
-static ms_err_t append(ms_tee_store_t *st, uint8_t type, uint64_t uid, const uint8_t *data,
-                       uint32_t len, uint32_t flags)
+/* A header for a new version of uid, seq and nonce still to be given. */
+static ms_tee_record_hdr_t record(uint8_t type, uint64_t uid, uint32_t flags,
+                                  uint32_t capacity, uint32_t data_len)
 {
-    ms_err_t err = ms_tee_store_make_room(st, uid, len);
+    ms_tee_record_hdr_t h;
+    memset(&h, 0, sizeof h);
+    h.type = type;
+    h.uid = uid;
+    h.flags = flags;
+    h.capacity = capacity;
+    h.data_len = data_len;
+    return h;
+}
+
+/* Append the record `tmpl` with its data as commit seq+1 and bump the counter. */
+static ms_err_t append(ms_tee_store_t *st, const ms_tee_record_hdr_t *tmpl, const uint8_t *data)
+{
+    uint32_t len = tmpl->data_len;
+    ms_err_t err = ms_tee_store_make_room(st, tmpl->uid, len);
     if (err) {
         /* a failed GC leaves RAM state behind flash: mount again first */
         st->mounted = (err == MS_ERR_TEE_NO_SPACE);
         return err;
     }
-    ms_tee_record_hdr_t h;
-    memset(&h, 0, sizeof h);
-    h.type = type;
-    h.flags = flags;
-    h.data_len = len;
-    h.uid = uid;
+    ms_tee_record_hdr_t h = *tmpl;
     h.seq = st->seq + 1u;
     err = ms_random(h.nonce, sizeof h.nonce);
     if (!err) {
@@ -52,7 +61,7 @@ static ms_err_t append(ms_tee_store_t *st, uint8_t type, uint64_t uid, const uin
     memset(w + MS_TEE_STORE_HDRS_LEN + len + MS_TEE_STORE_TAG_LEN,
            st->cfg.area->flash->erased_val,
            blen - (MS_TEE_STORE_HDRS_LEN + len + MS_TEE_STORE_TAG_LEN));
-    /* M9: AES-256-GCM, the header (uid, seq, flags, length) as AAD */
+    /* M9: AES-256-GCM, the header (uid, seq, flags, capacity, length) as AAD */
     err = ms_aes_gcm_encrypt(st->enc_key, sizeof st->enc_key, h.nonce, sizeof h.nonce,
                              w, MS_TEE_STORE_HDR_CRC_OFF, len ? data : w + MS_TEE_STORE_HDRS_LEN,
                              w + MS_TEE_STORE_HDRS_LEN, len,
@@ -66,7 +75,7 @@ static ms_err_t append(ms_tee_store_t *st, uint8_t type, uint64_t uid, const uin
         st->mounted = (err != MS_ERR_POWER_LOST);
         return err;
     }
-    ms_tee_store_entry_t *e = ms_tee_store_index_insert(st, uid);
+    ms_tee_store_entry_t *e = ms_tee_store_index_insert(st, h.uid);
     if (e == NULL) {
         return MS_ERR_INTERNAL;   /* ms_tee_store_make_room guaranteed a slot */
     }
@@ -77,53 +86,54 @@ static ms_err_t append(ms_tee_store_t *st, uint8_t type, uint64_t uid, const uin
     return ms_tee_hal_nvc_increment(st->cfg.nvc_id);
 }
 
-/* ---- object operations ----------------------------------------------------- */
+/*
+ * Space rule (docs/secure-storage.md, section 4): objects are charged as if
+ * filled to their capacity, and after a write the charges plus one largest
+ * record (the reserve: room for the new version of any object while its old
+ * one waits for GC) must fit. So a write that does not grow the charge of
+ * its object - a rewrite within capacity, set_extended, remove - always
+ * fits. old: uid's index entry (live or tombstone) or NULL.
+ */
+static bool fits(const ms_tee_store_t *st, const ms_tee_store_entry_t *old, uint32_t capacity)
+{
+    size_t charged = ms_tee_store_live_bytes(st) + record_len(st, capacity);
+    if (old != NULL) {
+        charged -= record_len(st, old->capacity);
+    }
+    return charged + record_len(st, (uint32_t)st->cfg.max_data) <=
+           ms_tee_store_capacity_bytes(st);
+}
 
-ms_err_t ms_tee_store_set(ms_tee_store_t *st, uint64_t uid, const void *data,
-                          size_t len, uint32_t flags)
+/* The live entry of uid: MS_OK, MS_ERR_STATE, MS_ERR_ARG or MS_ERR_NOT_FOUND. */
+static ms_err_t live_entry(ms_tee_store_t *st, uint64_t uid, ms_tee_store_entry_t **out)
 {
     if (st == NULL || !st->mounted) {
         return MS_ERR_STATE;
     }
-    if (uid == 0 || (data == NULL && len != 0)) {
+    if (uid == 0) {
         return MS_ERR_ARG;
     }
-    if (len > st->cfg.max_data) {
-        return MS_ERR_TEE_NO_SPACE;
-    }
-    const ms_tee_store_entry_t *e = ms_tee_store_index_get(st, uid);
-    bool exists = e != NULL && !e->deleted;
-    if (exists && (e->flags & 1u)) {   /* PSA_STORAGE_FLAG_WRITE_ONCE */
-        return MS_ERR_TEE_WRITE_ONCE;
-    }
+    *out = ms_tee_store_index_get(st, uid);
+    return *out == NULL || (*out)->deleted ? MS_ERR_NOT_FOUND : MS_OK;
+}
+
+/* A new object uid (its index slot may hold a tombstone) may be added. */
+static ms_err_t check_new_object(ms_tee_store_t *st, const ms_tee_store_entry_t *old,
+                                 uint32_t capacity)
+{
+    bool exists = old != NULL && !old->deleted;
     if (!exists && ms_tee_store_live_objects(st) >= st->cfg.max_objects) {
         return MS_ERR_TEE_NO_SPACE;
     }
-    /* the old version stays in flash until GC: count both */
-    size_t need = ms_tee_store_live_bytes(st) + record_len(st, (uint32_t)len);
-    if (need > ms_tee_store_capacity_bytes(st)) {
-        return MS_ERR_TEE_NO_SPACE;
-    }
-    return append(st, MS_TEE_REC_SET, uid, data, (uint32_t)len, flags);
+    return fits(st, old, capacity) ? MS_OK : MS_ERR_TEE_NO_SPACE;
 }
 
-ms_err_t ms_tee_store_get(ms_tee_store_t *st, uint64_t uid, size_t offset,
-                          void *buf, size_t cap, size_t *out_len)
+/*
+ * Read and authenticate the newest record of e; its data_len bytes of
+ * plaintext are left in the staging area (the caller wipes them).
+ */
+static ms_err_t read_object(ms_tee_store_t *st, const ms_tee_store_entry_t *e)
 {
-    if (st == NULL || !st->mounted) {
-        return MS_ERR_STATE;
-    }
-    if (uid == 0 || out_len == NULL || (buf == NULL && cap != 0)) {
-        return MS_ERR_ARG;
-    }
-    *out_len = 0;
-    const ms_tee_store_entry_t *e = ms_tee_store_index_get(st, uid);
-    if (e == NULL || e->deleted) {
-        return MS_ERR_NOT_FOUND;
-    }
-    if (offset > e->data_len) {
-        return MS_ERR_ARG;
-    }
     if (e->damaged) {
         return MS_ERR_TEE_CORRUPT;
     }
@@ -137,64 +147,163 @@ ms_err_t ms_tee_store_get(ms_tee_store_t *st, uint64_t uid, size_t offset,
     ms_tee_record_hdr_t h;
     bool damaged;
     if (ms_tee_store_parse_header(w, blen, &h, &damaged) != MS_OK || damaged ||
-        h.uid != uid || h.seq != e->seq || h.data_len != len || h.type != MS_TEE_REC_SET) {
+        h.uid != e->uid || h.seq != e->seq || h.data_len != len ||
+        h.capacity != e->capacity || h.flags != e->flags || h.type != MS_TEE_REC_SET) {
         return MS_ERR_TEE_CORRUPT;
     }
-    uint8_t *plain = w + blen;
     err = ms_aes_gcm_decrypt(st->enc_key, sizeof st->enc_key, h.nonce, sizeof h.nonce,
-                             w, MS_TEE_STORE_HDR_CRC_OFF, w + MS_TEE_STORE_HDRS_LEN, plain, len,
-                             w + MS_TEE_STORE_HDRS_LEN + len, MS_TEE_STORE_TAG_LEN);
-    if (err == MS_ERR_AUTH) {
-        return MS_ERR_TEE_CORRUPT;
-    }
-    if (err) {
-        return err;
-    }
-    size_t n = len - offset;
-    if (n > cap) {
-        n = cap;
-    }
-    if (n > 0) {
-        memcpy(buf, plain + offset, n);
-    }
-    *out_len = n;
-    ms_secure_zero(plain, len);
-    return MS_OK;
+                             w, MS_TEE_STORE_HDR_CRC_OFF, w + MS_TEE_STORE_HDRS_LEN,
+                             staging(st), len, w + MS_TEE_STORE_HDRS_LEN + len,
+                             MS_TEE_STORE_TAG_LEN);
+    return err == MS_ERR_AUTH ? MS_ERR_TEE_CORRUPT : err;
 }
 
-ms_err_t ms_tee_store_info(ms_tee_store_t *st, uint64_t uid, size_t *size, uint32_t *flags)
+/* ---- object operations ----------------------------------------------------- */
+
+ms_err_t ms_tee_store_set(ms_tee_store_t *st, uint64_t uid, const void *data,
+                          size_t len, uint32_t flags)
 {
     if (st == NULL || !st->mounted) {
         return MS_ERR_STATE;
     }
-    if (uid == 0 || size == NULL || flags == NULL) {
+    if (uid == 0 || (data == NULL && len != 0) || flags > 0xffffu) {
         return MS_ERR_ARG;
     }
+    if (len > st->cfg.max_data) {
+        return MS_ERR_TEE_NO_SPACE;
+    }
     const ms_tee_store_entry_t *e = ms_tee_store_index_get(st, uid);
-    if (e == NULL || e->deleted) {
-        return MS_ERR_NOT_FOUND;
+    if (e != NULL && !e->deleted && (e->flags & MS_TEE_STORE_FLAG_WRITE_ONCE)) {
+        return MS_ERR_TEE_WRITE_ONCE;
+    }
+    ms_err_t err = check_new_object(st, e, (uint32_t)len);
+    if (err) {
+        return err;
+    }
+    ms_tee_record_hdr_t h = record(MS_TEE_REC_SET, uid, flags, (uint32_t)len, (uint32_t)len);
+    return append(st, &h, data);
+}
+
+ms_err_t ms_tee_store_create(ms_tee_store_t *st, uint64_t uid, size_t capacity,
+                             uint32_t flags)
+{
+    if (st == NULL || !st->mounted) {
+        return MS_ERR_STATE;
+    }
+    if (uid == 0 || flags > 0xffffu) {
+        return MS_ERR_ARG;
+    }
+    if (capacity > st->cfg.max_data) {
+        return MS_ERR_TEE_NO_SPACE;   /* more than any object can hold */
+    }
+    const ms_tee_store_entry_t *e = ms_tee_store_index_get(st, uid);
+    if (e != NULL && !e->deleted) {
+        return MS_ERR_TEE_EXISTS;     /* create never replaces nor resizes */
+    }
+    ms_err_t err = check_new_object(st, e, (uint32_t)capacity);
+    if (err) {
+        return err;
+    }
+    ms_tee_record_hdr_t h = record(MS_TEE_REC_SET, uid, flags, (uint32_t)capacity, 0);
+    return append(st, &h, NULL);
+}
+
+ms_err_t ms_tee_store_set_extended(ms_tee_store_t *st, uint64_t uid, size_t offset,
+                                   const void *data, size_t len)
+{
+    ms_tee_store_entry_t *e;
+    ms_err_t err = live_entry(st, uid, &e);
+    if (err) {
+        return err;
+    }
+    if (data == NULL && len != 0) {
+        return MS_ERR_ARG;
+    }
+    if (e->flags & MS_TEE_STORE_FLAG_WRITE_ONCE) {
+        return MS_ERR_TEE_WRITE_ONCE;
+    }
+    /* no gap, nothing past the capacity (offset <= size <= capacity) */
+    if (offset > e->data_len || len > e->capacity - offset) {
+        return MS_ERR_ARG;
+    }
+    if (len == 0) {
+        return MS_OK;
+    }
+    err = read_object(st, e);
+    uint32_t size = e->data_len > offset + len ? e->data_len : (uint32_t)(offset + len);
+    if (!err) {
+        /* one new version of the whole object, charged as before, so it
+         * fits (fits()); the staging area survives the GC append may run */
+        memcpy(staging(st) + offset, data, len);
+        ms_tee_record_hdr_t h = record(MS_TEE_REC_SET, uid, e->flags, e->capacity, size);
+        err = append(st, &h, staging(st));
+    }
+    ms_secure_zero(staging(st), size);
+    return err;
+}
+
+ms_err_t ms_tee_store_get(ms_tee_store_t *st, uint64_t uid, size_t offset,
+                          void *buf, size_t cap, size_t *out_len)
+{
+    if (out_len == NULL || (buf == NULL && cap != 0)) {
+        return st == NULL || !st->mounted ? MS_ERR_STATE : MS_ERR_ARG;
+    }
+    *out_len = 0;
+    ms_tee_store_entry_t *e;
+    ms_err_t err = live_entry(st, uid, &e);
+    if (err) {
+        return err;
+    }
+    if (offset > e->data_len) {
+        return MS_ERR_ARG;
+    }
+    uint32_t len = e->data_len;
+    err = read_object(st, e);
+    if (!err) {
+        size_t n = len - offset;
+        if (n > cap) {
+            n = cap;
+        }
+        if (n > 0) {
+            memcpy(buf, staging(st) + offset, n);
+        }
+        *out_len = n;
+    }
+    ms_secure_zero(staging(st), len);
+    return err;
+}
+
+ms_err_t ms_tee_store_info(ms_tee_store_t *st, uint64_t uid, size_t *size,
+                           size_t *capacity, uint32_t *flags)
+{
+    if (size == NULL || flags == NULL) {
+        return st == NULL || !st->mounted ? MS_ERR_STATE : MS_ERR_ARG;
+    }
+    ms_tee_store_entry_t *e;
+    ms_err_t err = live_entry(st, uid, &e);
+    if (err) {
+        return err;
     }
     *size = e->data_len;
+    if (capacity != NULL) {
+        *capacity = e->capacity;
+    }
     *flags = e->flags;
     return MS_OK;
 }
 
 ms_err_t ms_tee_store_remove(ms_tee_store_t *st, uint64_t uid)
 {
-    if (st == NULL || !st->mounted) {
-        return MS_ERR_STATE;
+    ms_tee_store_entry_t *e;
+    ms_err_t err = live_entry(st, uid, &e);
+    if (err) {
+        return err;
     }
-    if (uid == 0) {
-        return MS_ERR_ARG;
-    }
-    const ms_tee_store_entry_t *e = ms_tee_store_index_get(st, uid);
-    if (e == NULL || e->deleted) {
-        return MS_ERR_NOT_FOUND;
-    }
-    if (e->flags & 1u) {   /* PSA_STORAGE_FLAG_WRITE_ONCE */
+    if (e->flags & MS_TEE_STORE_FLAG_WRITE_ONCE) {
         return MS_ERR_TEE_WRITE_ONCE;
     }
-    return append(st, MS_TEE_REC_DEL, uid, NULL, 0, 0);
+    ms_tee_record_hdr_t h = record(MS_TEE_REC_DEL, uid, 0, 0, 0);
+    return append(st, &h, NULL);
 }
 
 ms_err_t ms_tee_store_stats(const ms_tee_store_t *st, ms_tee_store_stats_t *out)

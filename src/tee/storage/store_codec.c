@@ -40,40 +40,44 @@ void ms_tee_store_commit_word(const ms_tee_store_t *st, uint8_t *buf)
 void ms_tee_store_encode_header(const ms_tee_record_hdr_t *h,
                                 uint8_t out[MS_TEE_STORE_HDR_LEN])
 {
-    memset(out, 0, MS_TEE_STORE_HDR_LEN);
     put_u32(out, MS_TEE_STORE_RECORD_MAGIC);
     out[4] = h->type;
     out[5] = MS_TEE_STORE_FORMAT_VERSION;
-    put_u16(out + 6, 0);
-    put_u32(out + 8, h->flags);
+    put_u16(out + 6, (uint16_t)h->flags);
+    put_u32(out + 8, h->capacity);
     put_u32(out + 12, h->data_len);
     put_u64(out + 16, h->uid);
     put_u64(out + 24, h->seq);
     memcpy(out + 32, h->nonce, MS_TEE_STORE_NONCE_LEN);
-    memcpy(out + 44, h->state_mac, MS_TEE_STORE_MAC_LEN);
+    memcpy(out + MS_TEE_STORE_HDR_MAC_OFF, h->state_mac, MS_TEE_STORE_MAC_LEN);
     put_u32(out + MS_TEE_STORE_HDR_CRC_OFF, crc32(out, MS_TEE_STORE_HDR_CRC_OFF));
 }
 
 static bool decode_header(const uint8_t *in, ms_tee_record_hdr_t *h)
 {
-    if (get_u32(in) != MS_TEE_STORE_RECORD_MAGIC || in[5] != MS_TEE_STORE_FORMAT_VERSION || get_u16(in + 6) != 0 ||
+    if (get_u32(in) != MS_TEE_STORE_RECORD_MAGIC || in[5] != MS_TEE_STORE_FORMAT_VERSION ||
         get_u32(in + MS_TEE_STORE_HDR_CRC_OFF) != crc32(in, MS_TEE_STORE_HDR_CRC_OFF)) {
         return false;
     }
     h->type = in[4];
-    h->flags = get_u32(in + 8);
+    h->flags = get_u16(in + 6);
+    h->capacity = get_u32(in + 8);
     h->data_len = get_u32(in + 12);
     h->uid = get_u64(in + 16);
     h->seq = get_u64(in + 24);
     memcpy(h->nonce, in + 32, MS_TEE_STORE_NONCE_LEN);
-    memcpy(h->state_mac, in + 44, MS_TEE_STORE_MAC_LEN);
-    if (h->type != MS_TEE_REC_SET && h->type != MS_TEE_REC_DEL) {
+    memcpy(h->state_mac, in + MS_TEE_STORE_HDR_MAC_OFF, MS_TEE_STORE_MAC_LEN);
+    if (h->uid == 0 || h->seq == 0) {
         return false;
     }
-    if (h->uid == 0 || h->seq == 0 || (h->type == MS_TEE_REC_DEL && h->data_len != 0)) {
+    switch (h->type) {
+    case MS_TEE_REC_SET:
+        return h->data_len <= h->capacity;
+    case MS_TEE_REC_DEL:
+        return h->data_len == 0 && h->capacity == 0;
+    default:
         return false;
     }
-    return true;
 }
 
 ms_err_t ms_tee_store_parse_header(const uint8_t *buf, size_t len,

@@ -82,22 +82,24 @@ void ms_tee_store_entry_set(ms_tee_store_entry_t *e, const ms_tee_record_hdr_t *
     e->sector = (uint16_t)sector;
     e->offset = offset;
     e->data_len = h->data_len;
+    e->capacity = h->capacity;
     e->flags = h->flags;
     e->deleted = h->type == MS_TEE_REC_DEL;
     e->damaged = damaged;
 }
 
-#define ENTRY_MAC_LEN 24u
+#define ENTRY_MAC_LEN 28u
 
 /* A live object as the state MAC sees it: every field mount takes from its
- * record header (uid, seq, flags, length). */
-static void entry_mac_bytes(uint64_t uid, uint64_t seq, uint32_t flags, uint32_t data_len,
-                            uint8_t out[ENTRY_MAC_LEN])
+ * record header (uid, seq, flags, capacity, length). */
+static void entry_mac_bytes(uint64_t uid, uint64_t seq, uint32_t flags, uint32_t capacity,
+                            uint32_t data_len, uint8_t out[ENTRY_MAC_LEN])
 {
     put_u64(out, uid);
     put_u64(out + 8, seq);
     put_u32(out + 16, flags);
-    put_u32(out + 20, data_len);
+    put_u32(out + 20, capacity);
+    put_u32(out + 24, data_len);
 }
 
 ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, const ms_tee_record_hdr_t *anchor,
@@ -125,7 +127,8 @@ ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, const ms_tee_record_hd
         if (!sub_done && (e == NULL || e->uid >= sub->uid)) {
             sub_done = true;
             if (sub->type == MS_TEE_REC_SET) {
-                entry_mac_bytes(sub->uid, sub->seq, sub->flags, sub->data_len, buf);
+                entry_mac_bytes(sub->uid, sub->seq, sub->flags, sub->capacity, sub->data_len,
+                                buf);
                 err = ms_hmac_sha256_update(&ctx, buf, ENTRY_MAC_LEN);
             }
             if (e != NULL && e->uid == sub->uid) {
@@ -135,7 +138,7 @@ ms_err_t ms_tee_store_state_mac(const ms_tee_store_t *st, const ms_tee_record_hd
         if (e == NULL || e->deleted || err) {
             continue;
         }
-        entry_mac_bytes(e->uid, e->seq, e->flags, e->data_len, buf);
+        entry_mac_bytes(e->uid, e->seq, e->flags, e->capacity, e->data_len, buf);
         err = ms_hmac_sha256_update(&ctx, buf, ENTRY_MAC_LEN);
     }
     if (err) {

@@ -26,6 +26,8 @@
 #define MS_TEE_STORE_COMMIT_MAGIC 0x4d4d4f43u  /* "COMM" */
 #define MS_TEE_STORE_FORMAT_VERSION 2u
 
+#define MS_TEE_STORE_FLAG_WRITE_ONCE 1u   /* PSA_STORAGE_FLAG_WRITE_ONCE */
+
 #define MS_TEE_STORE_HDR_MAC_OFF 44u   /* state MAC of a header copy */
 #define MS_TEE_STORE_HDR_CRC_OFF 60u   /* crc32 of bytes [0, 60) of a copy */
 #define MS_TEE_STORE_MAX_SECTORS 32u   /* bounds mount's stack use */
@@ -119,6 +121,19 @@ static inline ms_err_t sector_is_erased(const ms_tee_store_t *st, uint32_t secto
                                    erased);
 }
 
+/*
+ * The work buffer (MS_TEE_STORE_WORK_LEN(max_data) bytes or more):
+ *   [0, body_len(max_data))      a record body being written, read or
+ *                                copied by GC;
+ *   [work_len - max_data, end)   the staging area: an object's plaintext
+ *                                (get, set_extended). It lies past any body,
+ *                                so it survives the GC an append may run.
+ */
+static inline uint8_t *staging(const ms_tee_store_t *st)
+{
+    return st->cfg.work + st->cfg.work_len - st->cfg.max_data;
+}
+
 /* ---- on-flash formats (store_codec.c) --------------------------------------- */
 
 /* The commit word of this store's geometry (st->commit_len bytes). */
@@ -168,7 +183,8 @@ ms_err_t ms_tee_store_gc_copy(ms_tee_store_t *st, uint32_t victim);
  * index slot for uid (opens sectors, runs GC). */
 ms_err_t ms_tee_store_make_room(ms_tee_store_t *st, uint64_t uid, uint32_t data_len);
 
-/* Flash bytes the newest records of the index take, and the most they may. */
+/* Flash bytes charged to the index's objects (each as if filled to its
+ * capacity), and the most they may take. */
 size_t ms_tee_store_live_bytes(const ms_tee_store_t *st);
 size_t ms_tee_store_capacity_bytes(const ms_tee_store_t *st);
 
@@ -191,7 +207,7 @@ void ms_tee_store_entry_set(ms_tee_store_entry_t *e, const ms_tee_record_hdr_t *
 /*
  * M9: the state MAC an anchor record carries: HMAC over the anchor's header
  * (bytes [0, MS_TEE_STORE_HDR_MAC_OFF)) and every live object's uid, seq,
- * flags and length in uid order, with the record `sub` (may be NULL)
+ * flags, capacity and length in uid order, with the record `sub` (may be NULL)
  * applied to the index first. So everything mount takes from a header
  * is authenticated before the store is used (docs/secure-storage.md, 3).
  */

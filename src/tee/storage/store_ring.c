@@ -13,8 +13,10 @@
  *     records copied in and is erased.
  *   - GC never changes a (uid, seq) pair and never drops the anchor (the
  *     newest record), so mount's checks survive compaction.
- *   - A set is accepted only if the live records plus the new one fit in
- *     (N-1) sectors less one largest record each, so GC always has room.
+ *   - Objects are charged by capacity, and a write is accepted only if the
+ *     charges plus one largest record (the reserve) fit in (N-1) sectors
+ *     less one largest record each: GC always has room, and a rewrite
+ *     within an object's capacity always fits (store.c).
  */
 #include <string.h>
 
@@ -49,7 +51,7 @@ ms_err_t ms_tee_store_scan_record(const ms_tee_store_t *st, uint32_t sector, uin
         return MS_OK;
     }
     if (ms_tee_store_parse_header(hb, sizeof hb, &rec->hdr, &rec->damaged) != MS_OK ||
-        rec->hdr.data_len > st->cfg.max_data) {
+        rec->hdr.capacity > st->cfg.max_data) {
         *res = MS_TEE_SCAN_BAD;
         return MS_OK;
     }
@@ -195,7 +197,7 @@ size_t ms_tee_store_live_bytes(const ms_tee_store_t *st)
 {
     size_t n = 0;
     for (size_t i = 0; i < st->n_entries; i++) {
-        n += record_len(st, st->cfg.index[i].data_len);
+        n += record_len(st, st->cfg.index[i].capacity);   /* >= its data */
     }
     return n;
 }

@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)ms_tee_store_get(&g_st, uid, 0, out, sizeof out, &n);
     }
     /* M9: no edit of the flash makes a WRITE_ONCE object writable */
-    if (ms_tee_store_info(&g_st, UID_ONCE, &once_size, &once_flags) != MS_OK ||
+    if (ms_tee_store_info(&g_st, UID_ONCE, &once_size, NULL, &once_flags) != MS_OK ||
         once_flags != 1u || ms_tee_store_set(&g_st, UID_ONCE, out, 1, 0) == MS_OK ||
         ms_tee_store_remove(&g_st, UID_ONCE) == MS_OK) {
         abort();
