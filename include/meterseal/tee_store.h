@@ -6,7 +6,10 @@
  *   - append-only records: doubled header (uid, seq, flags, capacity,
  *     length, nonce, state MAC), AES-256-GCM ciphertext + tag (header in
  *     the AAD), then a commit word written last in its own flash write;
- *   - seq is a store-wide commit number bound to a monotonic NV counter,
+ *   - seq is a store-wide commit number bound to a monotonic NV counter
+ *     that takes two steps per write (an intent before anything is
+ *     written, completion after the commit word: counter = 2 x seq when
+ *     idle), so an acknowledged write can never be undone,
  *     and every record carries an HMAC over its own header and the whole
  *     live set (uid, seq, flags, capacity, length of each object) so an old
  *     flash image, a mix of old and new records, or an edited header is
@@ -45,10 +48,11 @@
 
 #define MS_TEE_REC_SET 1u
 #define MS_TEE_REC_DEL 2u
+#define MS_TEE_REC_SEAL 3u   /* no object (uid 0): closes an interrupted write's seq */
 
 /* A decoded record header (either copy). */
 typedef struct ms_tee_record_hdr {
-    uint8_t type;                 /* MS_TEE_REC_SET or MS_TEE_REC_DEL */
+    uint8_t type;                 /* MS_TEE_REC_SET, _DEL or _SEAL */
     uint32_t flags;               /* PSA create flags (16 bits on flash) */
     uint32_t capacity;            /* bytes reserved, >= data_len (0 for DEL) */
     uint32_t data_len;
@@ -95,7 +99,10 @@ typedef struct ms_tee_store {
     uint32_t generation;     /* generation of the active sector */
     bool has_active;
     bool mounted;
-    uint64_t seq;            /* newest commit number (== NV counter) */
+    uint64_t seq;            /* newest commit number */
+    uint64_t nv;             /* the NV counter as last read or moved (2 x seq when idle) */
+    uint32_t anchor_sector;  /* where the record with seq `seq` lies */
+    uint32_t anchor_offset;
     size_t n_entries;        /* used index slots (live + tombstones) */
     uint32_t damaged_seen;   /* damaged headers found at mount */
 } ms_tee_store_t;
@@ -109,10 +116,11 @@ typedef struct ms_tee_store_stats {
 } ms_tee_store_stats_t;
 
 /*
- * Mount a store: scan the area, finish an interrupted garbage collection,
- * check the anti-rollback counter and the live-set MAC. Keys are copied.
- * Returns MS_OK, MS_ERR_TEE_ROLLBACK (old or spliced image), MS_ERR_ARG
- * (bad config), or a flash error.
+ * Mount a store: scan the area, check the anti-rollback counter and the
+ * live-set MAC, finish an interrupted garbage collection, and settle a
+ * write a power cut interrupted (roll its counter step forward, or seal
+ * its seq). Keys are copied. Returns MS_OK, MS_ERR_TEE_ROLLBACK (old,
+ * spliced or edited image), MS_ERR_ARG (bad config), or a flash error.
  */
 ms_err_t ms_tee_store_mount(ms_tee_store_t *st, const ms_tee_store_config_t *cfg,
                             const uint8_t enc_key[MS_TEE_STORE_KEY_LEN],

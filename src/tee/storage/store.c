@@ -35,21 +35,38 @@ static ms_tee_record_hdr_t record(uint8_t type, uint64_t uid, uint32_t flags,
     return h;
 }
 
-/* Append the record `tmpl` with its data as commit seq+1 and bump the counter. */
-static ms_err_t append(ms_tee_store_t *st, const ms_tee_record_hdr_t *tmpl, const uint8_t *data)
+/*
+ * M9 anti-rollback, the writer's half of the counter rule (store_mount.c,
+ * docs/secure-storage.md section 3): one step of the NV counter. On a
+ * failure the counter's value is read back, since a failed step may or may
+ * not have happened; if even that fails the store must be mounted again.
+ */
+static ms_err_t counter_step(ms_tee_store_t *st)
+{
+    ms_err_t err = ms_tee_hal_nvc_increment(st->cfg.nvc_id);
+    if (!err) {
+        st->nv++;
+        return MS_OK;
+    }
+    if (ms_tee_hal_nvc_read(st->cfg.nvc_id, &st->nv) != MS_OK) {
+        st->mounted = false;
+    }
+    return err;
+}
+
+/* Write `tmpl` as record seq+1 under the intent already taken (counter at
+ * 2 seq + 1), then take the completion step (2 seq + 2). */
+static ms_err_t write_record(ms_tee_store_t *st, const ms_tee_record_hdr_t *tmpl,
+                             const uint8_t *data)
 {
     uint32_t len = tmpl->data_len;
-    ms_err_t err = ms_tee_store_make_room(st, tmpl->uid, len);
-    if (err) {
-        /* a failed GC leaves RAM state behind flash: mount again first */
-        st->mounted = (err == MS_ERR_TEE_NO_SPACE);
-        return err;
-    }
     ms_tee_record_hdr_t h = *tmpl;
     h.seq = st->seq + 1u;
-    err = ms_random(h.nonce, sizeof h.nonce);
+    ms_err_t err = ms_random(h.nonce, sizeof h.nonce);
     if (!err) {
-        err = ms_tee_store_state_mac(st, &h, &h, h.state_mac);
+        /* a seal changes no object: its MAC covers the live set as it is */
+        err = ms_tee_store_state_mac(st, &h, h.type == MS_TEE_REC_SEAL ? NULL : &h,
+                                     h.state_mac);
     }
     if (err) {
         return err;
@@ -72,18 +89,64 @@ static ms_err_t append(ms_tee_store_t *st, const ms_tee_record_hdr_t *tmpl, cons
     uint32_t at = st->wpos;
     err = ms_tee_store_write_body(st, blen);
     if (err) {
-        st->mounted = (err != MS_ERR_POWER_LOST);
+        /* the intent stays taken: the next write or mount seals seq+1 */
+        st->mounted = st->mounted && err != MS_ERR_POWER_LOST;
         return err;
     }
-    ms_tee_store_entry_t *e = ms_tee_store_index_insert(st, h.uid);
-    if (e == NULL) {
-        return MS_ERR_INTERNAL;   /* ms_tee_store_make_room guaranteed a slot */
+    if (h.type != MS_TEE_REC_SEAL) {
+        ms_tee_store_entry_t *e = ms_tee_store_index_insert(st, h.uid);
+        if (e == NULL) {
+            return MS_ERR_INTERNAL;   /* ms_tee_store_make_room guaranteed a slot */
+        }
+        ms_tee_store_entry_set(e, &h, st->active, at, false);
     }
-    ms_tee_store_entry_set(e, &h, st->active, at, false);
     st->seq = h.seq;
-    /* anti-rollback: the counter follows the commit (mount rolls it forward
-     * if power is lost in between) */
-    return ms_tee_hal_nvc_increment(st->cfg.nvc_id);
+    st->anchor_sector = st->active;
+    st->anchor_offset = at;
+    return counter_step(st);   /* completion: the write is acknowledged */
+}
+
+/* Make room for tmpl's record; a failed GC leaves RAM behind flash. */
+static ms_err_t room_for(ms_tee_store_t *st, const ms_tee_record_hdr_t *tmpl)
+{
+    ms_err_t err = ms_tee_store_make_room(st, tmpl->uid, tmpl->data_len);
+    if (err) {
+        st->mounted = st->mounted && err == MS_ERR_TEE_NO_SPACE;
+    }
+    return err;
+}
+
+ms_err_t ms_tee_store_settle(ms_tee_store_t *st)
+{
+    if (st->nv == 2u * st->seq) {
+        return MS_OK;
+    }
+    if (st->nv + 1u == 2u * st->seq) {
+        return counter_step(st);   /* the completion step was lost: roll forward */
+    }
+    if (st->nv != 2u * st->seq + 1u) {
+        return MS_ERR_TEE_ROLLBACK;
+    }
+    /* a write of seq+1 stopped after its intent; some image may hold it
+     * (committed, or completed by whoever has the flash): give seq+1 to a
+     * seal, never to another object's record */
+    ms_tee_record_hdr_t h = record(MS_TEE_REC_SEAL, 0, 0, 0, 0);
+    ms_err_t err = room_for(st, &h);
+    return err ? err : write_record(st, &h, NULL);
+}
+
+/* Write `tmpl` with its data as commit seq+1: intent step, record, commit
+ * word, completion step (docs/secure-storage.md, section 3). */
+static ms_err_t append(ms_tee_store_t *st, const ms_tee_record_hdr_t *tmpl, const uint8_t *data)
+{
+    ms_err_t err = ms_tee_store_settle(st);
+    if (!err) {
+        err = room_for(st, tmpl);
+    }
+    if (!err) {
+        err = counter_step(st);   /* intent: seq+1 is spent from here on */
+    }
+    return err ? err : write_record(st, tmpl, data);
 }
 
 /*

@@ -67,7 +67,7 @@ static bool decode_header(const uint8_t *in, ms_tee_record_hdr_t *h)
     h->seq = get_u64(in + 24);
     memcpy(h->nonce, in + 32, MS_TEE_STORE_NONCE_LEN);
     memcpy(h->state_mac, in + MS_TEE_STORE_HDR_MAC_OFF, MS_TEE_STORE_MAC_LEN);
-    if (h->uid == 0 || h->seq == 0) {
+    if (h->seq == 0 || (h->uid == 0) != (h->type == MS_TEE_REC_SEAL)) {
         return false;
     }
     switch (h->type) {
@@ -75,6 +75,8 @@ static bool decode_header(const uint8_t *in, ms_tee_record_hdr_t *h)
         return h->data_len <= h->capacity;
     case MS_TEE_REC_DEL:
         return h->data_len == 0 && h->capacity == 0;
+    case MS_TEE_REC_SEAL:
+        return h->data_len == 0 && h->capacity == 0 && h->flags == 0;
     default:
         return false;
     }

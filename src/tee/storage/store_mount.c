@@ -5,9 +5,10 @@
  * finish an interrupted GC or cleanup.
  *
  * Invariants:
- *   - The anchor (the committed record with the highest seq) must equal
- *     the NV counter, or be one ahead when a cut fell between the commit
- *     and the counter increment: then the counter is rolled forward.
+ *   - The anchor (the committed record with the highest seq, a) must match
+ *     the NV counter: 2a, or 2a-1 (a completion step was lost: rolled
+ *     forward) or 2a+1 (a write stopped after its intent: sealed, so that
+ *     seq a+1 can never be given to another record).
  *   - The scanned live set must match the anchor's state MAC.
  *   - Repairs run only after both checks, in at most MOUNT_ATTEMPTS
  *     passes, and are themselves power-fail safe.
@@ -32,15 +33,16 @@
  */
 #define MAX_CANDIDATES 4
 
-typedef struct candidate {
+/* A record and where it lies. */
+typedef struct placed {
     ms_tee_record_hdr_t hdr;
     uint32_t sector;
     uint32_t offset;
-} candidate_t;
+} placed_t;
 
 typedef struct scan_state {
-    ms_tee_record_hdr_t anc;   /* the anchor: committed record with the highest seq */
-    candidate_t cand[MAX_CANDIDATES];
+    placed_t anc;              /* the anchor: committed record with the highest seq */
+    placed_t cand[MAX_CANDIDATES];
     unsigned n_cand;
 } scan_state_t;
 
@@ -64,25 +66,25 @@ static ms_err_t scan_sector(ms_tee_store_t *st, uint32_t sector, scan_state_t *s
             *closed = true;
             break;
         }
+        placed_t here = { rec.hdr, sector, off };
         if (rec.committed) {
-            ms_tee_store_entry_t *e = ms_tee_store_index_insert(st, rec.hdr.uid);
-            if (e == NULL) {
-                return MS_ERR_TEE_NO_SPACE;
-            }
-            if (e->seq <= rec.hdr.seq) {
-                ms_tee_store_entry_set(e, &rec.hdr, sector, off, rec.damaged);
+            if (rec.hdr.type != MS_TEE_REC_SEAL) {   /* a seal changes no object */
+                ms_tee_store_entry_t *e = ms_tee_store_index_insert(st, rec.hdr.uid);
+                if (e == NULL) {
+                    return MS_ERR_TEE_NO_SPACE;
+                }
+                if (e->seq <= rec.hdr.seq) {
+                    ms_tee_store_entry_set(e, &rec.hdr, sector, off, rec.damaged);
+                }
             }
             if (rec.damaged) {
                 st->damaged_seen++;
             }
-            if (rec.hdr.seq >= ss->anc.seq) {
-                ss->anc = rec.hdr;
+            if (rec.hdr.seq >= ss->anc.hdr.seq) {
+                ss->anc = here;
             }
         } else if (rec.near_commit && ss->n_cand < MAX_CANDIDATES) {
-            candidate_t *c = &ss->cand[ss->n_cand++];
-            c->hdr = rec.hdr;
-            c->sector = sector;
-            c->offset = off;
+            ss->cand[ss->n_cand++] = here;
         }
         off += rec.len;
     }
@@ -107,14 +109,27 @@ static ms_err_t check_config(const ms_tee_store_config_t *cfg)
     return MS_OK;
 }
 
+/*
+ * M9 anti-rollback, the counter rule (docs/secure-storage.md, section 3): a
+ * write of seq s+1 moves the counter from 2s to 2s+1 before anything is
+ * written (intent) and to 2s+2 after its commit word. So anchor a is
+ * acceptable with the counter at 2a (idle), 2a-1 (the completion step was
+ * lost: roll forward) or 2a+1 (write a+1 interrupted: old state, sealed).
+ * Once a write is acknowledged (2a+2), no image without it is accepted.
+ */
+static bool counter_accepts(uint64_t anchor_seq, uint64_t nv)
+{
+    return nv + 1u >= 2u * anchor_seq && nv <= 2u * anchor_seq + 1u;
+}
+
 /* Counter and live-set check of an anchor, with candidate c (may be NULL)
  * counted as committed. */
 static ms_err_t check_anchor(ms_tee_store_t *st, const ms_tee_record_hdr_t *anc,
-                             const candidate_t *c, uint64_t nv, bool *ok)
+                             const placed_t *c, uint64_t nv, bool *ok)
 {
     uint8_t mac[MS_TEE_STORE_MAC_LEN];
     *ok = false;
-    if (anc->seq < nv || anc->seq > nv + 1u) {
+    if (!counter_accepts(anc->seq, nv)) {
         return MS_OK;
     }
     if (anc->seq == 0 && c == NULL) {
@@ -132,16 +147,20 @@ static ms_err_t check_anchor(ms_tee_store_t *st, const ms_tee_record_hdr_t *anc,
 static ms_err_t verify_state(ms_tee_store_t *st, scan_state_t *ss, uint64_t nv)
 {
     bool ok;
-    ms_err_t err = check_anchor(st, &ss->anc, NULL, nv, &ok);
+    ms_err_t err = check_anchor(st, &ss->anc.hdr, NULL, nv, &ok);
     for (unsigned i = 0; !err && !ok && i < ss->n_cand; i++) {
-        const candidate_t *c = &ss->cand[i];
-        const ms_tee_store_entry_t *e = ms_tee_store_index_get(st, c->hdr.uid);
-        if (e != NULL && e->seq >= c->hdr.seq) {
-            continue;   /* superseded anyway: cannot be what is missing */
+        const placed_t *c = &ss->cand[i];
+        bool seal = c->hdr.type == MS_TEE_REC_SEAL;
+        const ms_tee_store_entry_t *e = seal ? NULL : ms_tee_store_index_get(st, c->hdr.uid);
+        /* what is missing is newer than what is there: an object's record
+         * than its index entry, a seal than the anchor */
+        uint64_t have = seal ? ss->anc.hdr.seq : e != NULL ? e->seq : 0u;
+        if (c->hdr.seq <= have) {
+            continue;   /* superseded anyway */
         }
-        const ms_tee_record_hdr_t *a = c->hdr.seq > ss->anc.seq ? &c->hdr : &ss->anc;
-        err = check_anchor(st, a, c, nv, &ok);
-        if (!err && ok) {
+        const placed_t *a = c->hdr.seq > ss->anc.hdr.seq ? c : &ss->anc;
+        err = check_anchor(st, &a->hdr, seal ? NULL : c, nv, &ok);
+        if (!err && ok && !seal) {
             ms_tee_store_entry_t *ne = ms_tee_store_index_insert(st, c->hdr.uid);
             if (ne == NULL) {
                 return MS_ERR_TEE_NO_SPACE;
@@ -149,6 +168,8 @@ static ms_err_t verify_state(ms_tee_store_t *st, scan_state_t *ss, uint64_t nv)
             /* its commit word was altered: damaged */
             ms_tee_store_entry_set(ne, &c->hdr, c->sector, c->offset, true);
             st->damaged_seen++;
+        }
+        if (!err && ok) {
             ss->anc = *a;
         }
     }
@@ -158,7 +179,10 @@ static ms_err_t verify_state(ms_tee_store_t *st, scan_state_t *ss, uint64_t nv)
     if (!ok) {
         return MS_ERR_TEE_ROLLBACK;
     }
-    st->seq = ss->anc.seq;
+    st->seq = ss->anc.hdr.seq;
+    st->nv = nv;
+    st->anchor_sector = ss->anc.sector;
+    st->anchor_offset = ss->anc.offset;
     return MS_OK;
 }
 
@@ -273,10 +297,9 @@ static ms_err_t mount_pass(ms_tee_store_t *st, bool *again)
             return MS_OK;
         }
     }
-    if (ss.anc.seq == nv + 1u) {
-        err = ms_tee_hal_nvc_increment(st->cfg.nvc_id);   /* roll forward */
-    }
-    return err;
+    /* the counter back to 2 x seq: roll a lost completion step forward, or
+     * seal a write that stopped after its intent */
+    return ms_tee_store_settle(st);
 }
 
 ms_err_t ms_tee_store_mount(ms_tee_store_t *st, const ms_tee_store_config_t *cfg,

@@ -188,6 +188,16 @@ ms_err_t ms_tee_store_make_room(ms_tee_store_t *st, uint64_t uid, uint32_t data_
 size_t ms_tee_store_live_bytes(const ms_tee_store_t *st);
 size_t ms_tee_store_capacity_bytes(const ms_tee_store_t *st);
 
+/* ---- writing (store.c) ---------------------------------------------------------- */
+
+/*
+ * Bring the NV counter to 2 x seq before a new write or at the end of a
+ * mount: take a lost completion step, or seal a write that stopped after
+ * its intent (docs/secure-storage.md, section 3). MS_ERR_TEE_ROLLBACK if
+ * the counter is anything else.
+ */
+ms_err_t ms_tee_store_settle(ms_tee_store_t *st);
+
 /* ---- index and state MAC (store_index.c) -------------------------------------- */
 
 ms_tee_store_entry_t *ms_tee_store_index_get(ms_tee_store_t *st, uint64_t uid);

@@ -12,7 +12,8 @@
  *     header is written, then the sector after it (the oldest) has its live
  *     records copied in and is erased.
  *   - GC never changes a (uid, seq) pair and never drops the anchor (the
- *     newest record), so mount's checks survive compaction.
+ *     record with the highest seq, a seal included), so mount's checks
+ *     survive compaction.
  *   - Objects are charged by capacity, and a write is accepted only if the
  *     charges plus one largest record (the reserve) fit in (N-1) sectors
  *     less one largest record each: GC always has room, and a rewrite
@@ -132,20 +133,29 @@ ms_err_t ms_tee_store_gc_copy(ms_tee_store_t *st, uint32_t victim)
             return MS_OK;
         }
         /* the index names the newest record of each uid by place, which also
-         * covers a record taken in with a damaged commit word */
-        ms_tee_store_entry_t *e = ms_tee_store_index_get(st, rec.hdr.uid);
+         * covers a record taken in with a damaged commit word; the anchor
+         * (which may be a seal, with no uid) is kept by its place too */
+        ms_tee_store_entry_t *e = rec.hdr.type == MS_TEE_REC_SEAL
+                                      ? NULL : ms_tee_store_index_get(st, rec.hdr.uid);
         bool newest = e != NULL && e->seq == rec.hdr.seq && e->sector == victim &&
                       e->offset == off;
-        if (newest && e->deleted && e->seq != st->seq) {
+        bool anchor = st->anchor_sector == victim && st->anchor_offset == off;
+        if (newest && e->deleted && !anchor) {
             ms_tee_store_index_drop(st, e);   /* tombstone with nothing older left */
-        } else if (newest) {
+        } else if (newest || anchor) {
             uint32_t at = st->wpos;
             err = copy_record(st, victim, off, rec.hdr.data_len);
             if (err) {
                 return err;
             }
-            e->sector = (uint16_t)st->active;
-            e->offset = at;
+            if (newest) {
+                e->sector = (uint16_t)st->active;
+                e->offset = at;
+            }
+            if (anchor) {
+                st->anchor_sector = st->active;
+                st->anchor_offset = at;
+            }
         }
         off += rec.len;
     }
@@ -209,12 +219,14 @@ size_t ms_tee_store_capacity_bytes(const ms_tee_store_t *st)
     return (st->n_sectors - 1u) * (per - slack);
 }
 
-/* Make room for a record of data_len bytes (and an index slot for uid). */
+/* Make room for a record of data_len bytes (and an index slot for uid;
+ * uid 0, a seal, needs none). */
 ms_err_t ms_tee_store_make_room(ms_tee_store_t *st, uint64_t uid, uint32_t data_len)
 {
     uint32_t need = record_len(st, data_len);
     for (uint32_t round = 0; round <= st->n_sectors; round++) {
-        bool slot = ms_tee_store_index_get(st, uid) != NULL || st->n_entries < st->cfg.index_cap;
+        bool slot = uid == 0 || ms_tee_store_index_get(st, uid) != NULL ||
+                    st->n_entries < st->cfg.index_cap;
         bool fits = st->has_active && st->wpos <= st->sector_size &&
                     st->sector_size - st->wpos >= need;
         if (slot && fits) {

@@ -8,7 +8,8 @@
  *      object (or a tombstone), the rest is XORed into bytes 4..59 of both
  *      of its header copies, and the CRCs are made to match again (CRCs are
  *      framing, not security); then as below;
- *   else: a valid store image (built once: objects, versions, GC) is XORed
+ *   else: a valid store image (built once: objects, versions, GC, a seal)
+ *         is XORed
  *         with the rest of the input;
  *   then the image is mounted; if the mount succeeds, every object is read
  *   and more are written, so recovery, GC and reads all run over the
@@ -75,6 +76,11 @@ static void init_once(void)
         /* uid 4 is write-once from v = 3 on: its later sets are refused */
         (void)ms_tee_store_set(&g_st, 1 + v % 4, buf, 10 + (v * 7) % 90, v == 3 ? 1u : 0u);
     }
+    /* a write that fails after its intent step: the next one seals its
+     * seq first, so the image holds a seal record too */
+    ms_flash_sim_fail_writes(&g_sim, 0, SECTORS * SECTOR);
+    (void)ms_tee_store_set(&g_st, 3, buf, 50, 0);
+    ms_flash_sim_fail_writes(&g_sim, 0, 0);
     (void)ms_tee_store_remove(&g_st, 2);
     for (size_t i = 0; i < g_st.n_entries && g_n_rec < 16; i++) {
         g_rec_at[g_n_rec++] = g_index[i].sector * SECTOR + g_index[i].offset;
