@@ -7,11 +7,11 @@
  *     length, nonce, state MAC), AES-256-GCM ciphertext + tag (header in
  *     the AAD), then a commit word written last in its own flash write;
  *   - seq is a store-wide commit number bound to a monotonic NV counter
- *     that takes two steps per write (an intent before anything is
- *     written, completion after the commit word: counter = 2 x seq when
- *     idle), so an acknowledged write can never be undone,
- *     and every record carries an HMAC over its own header and the whole
- *     live set (uid, seq, flags, capacity, length of each object) so an old
+ *     that takes two steps per write (an intent before the record,
+ *     completion after its commit word; 2 x seq when idle), so no image
+ *     without an acknowledged write is ever accepted again;
+ *   - every record carries an HMAC over its own header and the whole live
+ *     set (uid, seq, flags, capacity, length of each object), so an old
  *     flash image, a mix of old and new records, or an edited header is
  *     refused at mount;
  *   - a RAM index (caller-provided array) maps uid to its newest record;

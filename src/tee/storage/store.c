@@ -6,9 +6,15 @@
  * into files in store_priv.h.
  *
  * Invariants:
- *   - seq grows by one per set/remove; each new record carries
- *     HMAC(mac_key, seq || sorted live (uid, seq) pairs) after its change,
- *     and the NV counter follows the commit.
+ *   - seq grows by one per record; each record carries the state MAC over
+ *     its own header and the live set after its change (store_index.c).
+ *   - M9 anti-rollback: the NV counter is 2 x seq when idle; a write takes
+ *     the intent step (2 seq + 1) before its record and the completion step
+ *     after its commit word, and reports success only then. A seq whose
+ *     intent was taken is never given to another object's record: a write
+ *     that stopped after its intent is sealed first (ms_tee_store_settle).
+ *   - Space: objects are charged by capacity and one largest record is kept
+ *     in reserve, so a write that does not grow its object's charge fits.
  *   - Data is AES-256-GCM encrypted with the header as AAD; a read checks
  *     the header copies and the tag, and reports any damage as corruption.
  *   - Nothing here allocates; the index and work buffer belong to the caller.

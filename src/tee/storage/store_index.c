@@ -6,8 +6,9 @@
  * Invariants:
  *   - The index (a caller-provided array) is kept sorted by uid; tombstones
  *     keep their slot until GC drops them.
- *   - The state MAC covers the live set in uid order, so any splice of
- *     records of different ages changes it.
+ *   - The state MAC covers the anchor's own header and every live object's
+ *     uid, seq, flags, capacity and length in uid order, so a splice of
+ *     records of different ages, or an edited header, changes it.
  */
 #include <string.h>
 

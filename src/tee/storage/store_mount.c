@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_mount.c - mounting the record store (M9): scan every sector into
- * the index, check the anti-rollback counter and the live-set MAC, then
- * finish an interrupted GC or cleanup.
+ * the index, check the anti-rollback counter and the live-set MAC, finish
+ * an interrupted GC or cleanup, then settle a write a cut interrupted.
  *
  * Invariants:
  *   - The anchor (the committed record with the highest seq, a) must match
