@@ -1,19 +1,23 @@
 /*
- * test_store_powercut.c - power cut at every flash operation of a sequence
- * of set/remove calls (M9: "a cut at any flash operation leaves the old or
- * the new value, never a corrupt or lost record").
+ * test_store_powercut.c - power cut at every flash operation and at every
+ * NV counter step of a sequence of set/remove/set_extended calls (M9: "a
+ * cut anywhere leaves the old or the new value, never a corrupt or lost
+ * record"), and the rollback an attacker can build out of a cut.
  *
- * The sequence mixes set, remove and set_extended (a read-modify-write of
- * part of an object). For each cut point k: replay the sequence on a fresh
- * simulated flash
- * with power cut during its k-th state-changing operation, power on, mount
- * again, and check that every object holds exactly what the model says,
- * except the interrupted one, which holds its old or its new value. Then a
- * second cut is made at every operation of that recovering mount (double
- * fault), and the store must still be writable and consistent afterwards.
+ * For each cut point (during the k-th state-changing flash operation, or
+ * just before or just after the j-th counter step, the counter sharing the
+ * flash simulator's power): replay the sequence on a fresh simulated flash
+ * with power cut there, power on, mount again, and check that every object
+ * holds exactly what the model says, except the interrupted one, which
+ * holds its old or its new value. Then a second cut is made at every flash
+ * operation and counter step of that recovering mount (double fault), and
+ * the store must still be writable and consistent afterwards, its counter
+ * idle at 2 x seq.
  *
  * The sequence is long enough to run garbage collection several times, so
- * cuts land in sector opens, GC copies, victim erases and commit words.
+ * cuts land in sector opens, GC copies, victim erases, commit words, and
+ * between commit words and counter steps; set_extended is a
+ * read-modify-write of part of an object.
  */
 #include <setjmp.h>
 #include <stdarg.h>
