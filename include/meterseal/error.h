@@ -68,6 +68,7 @@
     X(MS_ERR_TEE_DENIED,       "caller not allowed to do this")                 \
     X(MS_ERR_TEE_BAD_POINTER,  "argument outside the caller's memory")          \
     X(MS_ERR_TEE_RNG_HEALTH,   "entropy source failed its health test")         \
+    X(MS_ERR_TEE_EXISTS,       "object already exists")                         \
     /* image signer (streaming ms_image_signer_*) */                            \
     X(MS_ERR_IMG_SIGN_OVERRUN, "more payload given than the signer was told")   \
     X(MS_ERR_IMG_SIGN_SHORT,   "signer finished before all payload was given")  \

@@ -34,6 +34,9 @@
  *            GET      in: uid(8) offset(4)               out: data
  *            GET_INFO in: uid(8)                         out: capacity(4) size(4) flags(4)
  *            REMOVE   in: uid(8)                         out: -
+ *   PS only  CREATE   in: uid(8) capacity(4) flags(4)    out: -
+ *            SET_EXTENDED in: uid(8) offset(4), data     out: -
+ *            GET_SUPPORT  in: -                          out: support flags(4)
  *   CRYPTO   SIGN     in: key(4), hash(32)               out: DER signature
  *            EXPORT   in: key(4)                         out: public key(65)
  *            ECDH     in: key(4), peer(65)               out: shared(32)
@@ -73,6 +76,9 @@
 #define MS_TEE_STORAGE_GET      2
 #define MS_TEE_STORAGE_GET_INFO 3
 #define MS_TEE_STORAGE_REMOVE   4
+#define MS_TEE_STORAGE_CREATE   5   /* PS only */
+#define MS_TEE_STORAGE_SET_EXTENDED 6   /* PS only */
+#define MS_TEE_STORAGE_GET_SUPPORT  7   /* PS only */
 #define MS_TEE_CRYPTO_SIGN      1
 #define MS_TEE_CRYPTO_EXPORT    2
 #define MS_TEE_CRYPTO_ECDH      3

@@ -31,6 +31,15 @@
 #define MS_TEE_PS_MAX_OBJECTS  32u
 #define MS_TEE_PS_MAX_DATA     1024u
 
+/*
+ * Longest caller buffer the PSA storage functions accept. No caller owns
+ * more memory than this (it is more than the RAM of any part the core
+ * targets), so a longer [p_data, p_data + length) cannot be memory the
+ * caller may access: PSA_ERROR_INVALID_ARGUMENT, as for a range that wraps
+ * around the address space.
+ */
+#define MS_TEE_STORAGE_MAX_BUFFER 0x100000u
+
 /* Reserved uids (top byte 0xFF: secure partitions only). */
 #define MS_TEE_UID_RESERVED_MIN   0xff00000000000000ull
 #define MS_TEE_UID_DEVICE_ID      0xff00000000000001ull  /* PS: device identity string */

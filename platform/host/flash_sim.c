@@ -34,6 +34,15 @@ static int op_begins_cut(ms_flash_sim_t *sim)
     return 0;
 }
 
+/* After an op completed: power dies now if that was op off_at. */
+static void op_done(ms_flash_sim_t *sim)
+{
+    if (sim->off_at != 0 && sim->ops == sim->off_at) {
+        sim->powered = 0;
+        sim->off_at = 0;
+    }
+}
+
 static ms_err_t sim_read(void *dev, uint32_t off, void *buf, size_t len)
 {
     ms_flash_sim_t *sim = dev;
@@ -86,6 +95,7 @@ static ms_err_t sim_write(void *dev, uint32_t off, const void *buf, size_t len)
         return MS_ERR_POWER_LOST;
     }
     memcpy(sim->mem + off, src, len);
+    op_done(sim);
     return MS_OK;
 }
 
@@ -104,6 +114,9 @@ static ms_err_t sim_erase(void *dev, uint32_t off, size_t len)
     }
     for (size_t s = 0; s < len; s += sector) {
         uint8_t *p = sim->mem + off + s;
+        if (!sim->powered) {
+            return MS_ERR_POWER_LOST;   /* died after the previous sector */
+        }
         sim->erases++;
         sim->sector_erases[(off + s) / sector]++;
         if (op_begins_cut(sim)) {
@@ -118,6 +131,7 @@ static ms_err_t sim_erase(void *dev, uint32_t off, size_t len)
             return MS_ERR_POWER_LOST;
         }
         memset(p, ev, sector);
+        op_done(sim);
     }
     return MS_OK;
 }
@@ -211,10 +225,16 @@ void ms_flash_sim_cut_after(ms_flash_sim_t *sim, uint64_t n, uint32_t seed)
     sim->rng = seed ? seed : 1;
 }
 
+void ms_flash_sim_off_after(ms_flash_sim_t *sim, uint64_t n)
+{
+    sim->off_at = n == 0 ? 0 : sim->ops + n;
+}
+
 void ms_flash_sim_power_on(ms_flash_sim_t *sim)
 {
     sim->powered = 1;
     sim->cut_at = 0;
+    sim->off_at = 0;
 }
 
 void ms_flash_sim_fail_writes(ms_flash_sim_t *sim, uint32_t off, uint32_t len)

@@ -12,6 +12,9 @@
  * the write units programmed and the next unit's bits partly programmed; a
  * prefix of the sector erased and the next bytes partly erased), and every
  * later call fails with MS_ERR_POWER_LOST until ms_flash_sim_power_on().
+ * It can also cut power right after the N-th operation is done in full (the
+ * cut that falls between two operations, e.g. between a commit word and a
+ * counter increment; the TEE's host counters can share this power flag).
  * It can also make writes into a region fail (a worn-out block), and it keeps
  * the statistics benchmarks and wear tests need (write calls, bytes
  * programmed, erases per sector), so nobody has to wrap it to count.
@@ -32,6 +35,7 @@ typedef struct ms_flash_sim {
     int fd;                 /* backing file, or -1 for memory only */
     uint64_t ops;           /* state-changing operations since open */
     uint64_t cut_at;        /* cut power during op number cut_at (0 = never) */
+    uint64_t off_at;        /* cut power right after op number off_at is done (0 = never) */
     int powered;            /* 0 after a cut */
     uint32_t bad_off;       /* writes overlapping [bad_off, bad_off+bad_len) fail */
     uint32_t bad_len;
@@ -55,6 +59,11 @@ void ms_flash_sim_close(ms_flash_sim_t *sim);
 /* Cut power during the op with number ops+n (n >= 1: 1 = the next one).
  * n == 0 disarms. seed picks how much of that op gets done. */
 void ms_flash_sim_cut_after(ms_flash_sim_t *sim, uint64_t n, uint32_t seed);
+
+/* Cut power right after the op with number ops+n has completed in full
+ * (n >= 1; 0 disarms): that op succeeds, every later call fails with
+ * MS_ERR_POWER_LOST until ms_flash_sim_power_on(). */
+void ms_flash_sim_off_after(ms_flash_sim_t *sim, uint64_t n);
 
 /* Power back on (a reboot); the device contents are as the cut left them. */
 void ms_flash_sim_power_on(ms_flash_sim_t *sim);

@@ -16,7 +16,11 @@ static uint8_t g_huk[MS_TEE_HUK_LEN];
 static int g_huk_set;
 static uint64_t g_nvc[MS_HOST_TEE_NVC_COUNT];
 static char g_nvc_path[512];
-static int g_fail_next;
+static int g_fail_next;          /* countdown: the increment that fails */
+static int *g_powered;           /* shared power flag, or NULL */
+static uint64_t g_cut_at;        /* countdown to the increment power dies at */
+static int g_cut_after;
+static uint64_t g_increments;
 
 void ms_host_tee_set_huk(const uint8_t huk[MS_TEE_HUK_LEN])
 {
@@ -103,9 +107,31 @@ void ms_host_tee_nvc_set(uint32_t id, uint64_t value)
     }
 }
 
-void ms_host_tee_nvc_fail_next(int fail)
+void ms_host_tee_nvc_fail_next(int n)
 {
-    g_fail_next = fail;
+    g_fail_next = n;
+}
+
+void ms_host_tee_nvc_power_link(int *powered)
+{
+    g_powered = powered;
+    g_cut_at = 0;
+}
+
+void ms_host_tee_nvc_cut_at(uint64_t n, int after)
+{
+    g_cut_at = n;
+    g_cut_after = after;
+}
+
+uint64_t ms_host_tee_nvc_increments(void)
+{
+    return g_increments;
+}
+
+static int powered(void)
+{
+    return g_powered == NULL || *g_powered;
 }
 
 ms_err_t ms_tee_hal_huk(uint8_t out[MS_TEE_HUK_LEN])
@@ -125,6 +151,9 @@ ms_err_t ms_tee_hal_nvc_read(uint32_t id, uint64_t *value)
     if (id >= MS_HOST_TEE_NVC_COUNT || value == NULL) {
         return MS_ERR_ARG;
     }
+    if (!powered()) {
+        return MS_ERR_POWER_LOST;
+    }
     *value = g_nvc[id];
     return MS_OK;
 }
@@ -134,13 +163,25 @@ ms_err_t ms_tee_hal_nvc_increment(uint32_t id)
     if (id >= MS_HOST_TEE_NVC_COUNT) {
         return MS_ERR_ARG;
     }
-    if (g_fail_next) {
-        g_fail_next = 0;
+    if (!powered()) {
+        return MS_ERR_POWER_LOST;
+    }
+    if (g_fail_next > 0 && --g_fail_next == 0) {
         return MS_ERR_IO;
     }
     if (g_nvc[id] == UINT64_MAX) {
         return MS_ERR_STATE;
     }
+    int cut = g_powered != NULL && g_cut_at != 0 && --g_cut_at == 0;
+    if (cut && !g_cut_after) {
+        *g_powered = 0;
+        return MS_ERR_POWER_LOST;
+    }
     g_nvc[id]++;
-    return nvc_save();
+    g_increments++;
+    ms_err_t err = nvc_save();
+    if (cut) {
+        *g_powered = 0;
+    }
+    return err;
 }

@@ -9,7 +9,8 @@
  *     a 32-byte file, created with fresh random bytes when missing;
  *   - counters live in memory and, if a file is named, are written through
  *     to it so a restarted simulator keeps them. Tests can set a counter
- *     (to model a replaced part) and make the next increment fail.
+ *     (to model a replaced part), make an increment fail, or share a
+ *     flash simulator's power so that a cut falls before or after one.
  */
 #ifndef MS_TEE_HOOKS_HOST_H
 #define MS_TEE_HOOKS_HOST_H
@@ -32,7 +33,22 @@ ms_err_t ms_host_tee_nvc_file(const char *path);
 /* Force a counter's value (tests: a fresh or replaced part). */
 void ms_host_tee_nvc_set(uint32_t id, uint64_t value);
 
-/* Make the next increment of any counter fail with MS_ERR_IO. */
-void ms_host_tee_nvc_fail_next(int fail);
+/* Make the n-th increment from now of any counter fail with MS_ERR_IO
+ * (n = 1: the next one; 0 disarms). */
+void ms_host_tee_nvc_fail_next(int n);
+
+/*
+ * Power-cut testing: tie the counters to a power flag (a flash simulator's
+ * `powered`); while it is 0, reads and increments fail with
+ * MS_ERR_POWER_LOST and change nothing. NULL unties them.
+ */
+void ms_host_tee_nvc_power_link(int *powered);
+
+/* Cut power (*powered = 0) at the n-th increment from now (n >= 1; 0
+ * disarms): before it takes effect, or with `after` right after it did. */
+void ms_host_tee_nvc_cut_at(uint64_t n, int after);
+
+/* Increments done so far, every counter together (sweeps count cut points). */
+uint64_t ms_host_tee_nvc_increments(void);
 
 #endif /* MS_TEE_HOOKS_HOST_H */

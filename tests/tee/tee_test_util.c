@@ -61,6 +61,26 @@ void tt_store_close(tt_store_t *t)
     tt_flash_close(&t->flash);
 }
 
+uint32_t tt_crc32(const uint8_t *p, size_t len)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+        }
+    }
+    return ~c;
+}
+
+void tt_header_fix_crc(uint8_t *copy)
+{
+    uint32_t c = tt_crc32(copy, 60);
+    for (int i = 0; i < 4; i++) {
+        copy[60 + i] = (uint8_t)(c >> (8 * i));
+    }
+}
+
 void tt_fill(uint8_t *buf, size_t len, uint64_t uid, uint32_t ver)
 {
     uint32_t x = (uint32_t)(uid * 2654435761u) ^ (ver * 40503u) ^ 0x9e3779b9u;

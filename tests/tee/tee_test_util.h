@@ -46,6 +46,13 @@ ms_err_t tt_services_open(tt_flash_t *its, tt_flash_t *ps, uint32_t ps_sectors,
                           uint8_t huk_byte);
 void tt_services_close(tt_flash_t *its, tt_flash_t *ps);
 
+/* CRC-32 (IEEE 802.3, reflected), as the store frames its headers. */
+uint32_t tt_crc32(const uint8_t *p, size_t len);
+
+/* The attacker's tool: after editing a 64-byte record header copy, make
+ * its CRC (CRC-32 of bytes 0..59, stored at 60) match again. */
+void tt_header_fix_crc(uint8_t *copy);
+
 /* Deterministic test data: byte i of object `uid` version `ver`. */
 void tt_fill(uint8_t *buf, size_t len, uint64_t uid, uint32_t ver);
 

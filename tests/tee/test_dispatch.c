@@ -101,6 +101,64 @@ static void test_storage_roundtrip_through_the_boundary(void **state)
     assert_int_equal(ns_get(MS_TEE_SID_PS, 5, g_ns + 1024, 64, &n), PSA_ERROR_DOES_NOT_EXIST);
 }
 
+/* PS create / set_extended / get_support through the boundary; ITS has none. */
+static void test_ps_create_and_set_extended_through_the_boundary(void **state)
+{
+    (void)state;
+    uint8_t *hdr = g_ns + 128, *data = g_ns + 256, *out = g_ns + 1024;
+    size_t n = 0;
+    struct psa_storage_info_t info;
+    ms_tee_outvec_t sup[1] = { { out, 4 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_GET_SUPPORT, NULL, 0,
+                                 sup, 1), PSA_SUCCESS);
+    assert_int_equal(sup[0].len, 4);
+    assert_int_equal(out[0], PSA_STORAGE_SUPPORT_SET_EXTENDED);
+    put_u64(hdr, 30);
+    put_u32(hdr + 8, 16);    /* capacity */
+    put_u32(hdr + 12, 0);    /* flags */
+    ms_tee_invec_t create[1] = { { hdr, 16 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_CREATE, create, 1,
+                                 NULL, 0), PSA_SUCCESS);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_CREATE, create, 1,
+                                 NULL, 0), PSA_ERROR_ALREADY_EXISTS);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_CREATE, create, 1,
+                                 NULL, 0), PSA_ERROR_NOT_SUPPORTED);
+    uint8_t *ext = g_ns + 160;
+    put_u64(ext, 30);
+    put_u32(ext + 8, 0);     /* offset */
+    memcpy(data, "abcdefghijkl", 12);
+    ms_tee_invec_t set_ext[2] = { { ext, 12 }, { data, 8 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_SET_EXTENDED, set_ext, 2,
+                                 NULL, 0), PSA_SUCCESS);
+    put_u32(ext + 8, 8);
+    set_ext[1].base = data + 8;
+    set_ext[1].len = 4;
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_SET_EXTENDED, set_ext, 2,
+                                 NULL, 0), PSA_SUCCESS);
+    set_ext[1].len = 9;      /* 8 + 9 > capacity 16 */
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_SET_EXTENDED, set_ext, 2,
+                                 NULL, 0), PSA_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ITS, MS_TEE_STORAGE_SET_EXTENDED, set_ext,
+                                 2, NULL, 0), PSA_ERROR_NOT_SUPPORTED);
+    assert_int_equal(ns_get(MS_TEE_SID_PS, 30, out, 64, &n), PSA_SUCCESS);
+    assert_int_equal(n, 12);
+    assert_memory_equal(out, "abcdefghijkl", 12);
+    assert_int_equal(psa_ps_get_info(30, &info), PSA_SUCCESS);
+    assert_int_equal(info.capacity, 16);
+    assert_int_equal(info.size, 12);
+    /* reserved uids and malformed vectors as for the other functions */
+    put_u64(hdr, MS_TEE_UID_CLOUD_CRED);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_CREATE, create, 1,
+                                 NULL, 0), PSA_ERROR_NOT_PERMITTED);
+    put_u64(hdr, 31);
+    create[0].len = 12;
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_CREATE, create, 1,
+                                 NULL, 0), PSA_ERROR_PROGRAMMER_ERROR);
+    sup[0].len = 3;
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_PS, MS_TEE_STORAGE_GET_SUPPORT, NULL, 0,
+                                 sup, 1), PSA_ERROR_PROGRAMMER_ERROR);
+}
+
 static void test_in_vector_outside_caller_memory_is_refused(void **state)
 {
     (void)state;
@@ -611,6 +669,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T_(test_storage_roundtrip_through_the_boundary),
+        T_(test_ps_create_and_set_extended_through_the_boundary),
         T_(test_in_vector_outside_caller_memory_is_refused),
         T_(test_vector_straddling_the_region_end_is_refused),
         T_(test_wrapping_pointer_is_refused),

@@ -230,15 +230,6 @@ static void test_ps_semantics_match_its(void **state)
     assert_int_equal(psa_ps_set(0, 8, a, 0), PSA_ERROR_INVALID_ARGUMENT);
 }
 
-static void test_ps_optional_functions_not_supported(void **state)
-{
-    (void)state;
-    uint8_t a = 0;
-    assert_int_equal(psa_ps_get_support(), 0);
-    assert_int_equal(psa_ps_create(1, 16, 0), PSA_ERROR_NOT_SUPPORTED);
-    assert_int_equal(psa_ps_set_extended(1, 0, 1, &a), PSA_ERROR_NOT_SUPPORTED);
-}
-
 static void test_its_and_ps_are_separate(void **state)
 {
     (void)state;
@@ -328,6 +319,29 @@ static void test_meter_overflow_is_refused_and_changes_nothing(void **state)
     assert_int_equal(r.updates, 1);
 }
 
+/* Other objects filling PS to the last byte never block a meter update:
+ * rewriting an object at its size always fits (the store's reserve). */
+static void test_meter_update_is_never_refused_when_other_objects_fill_the_store(void **state)
+{
+    (void)state;
+    static uint8_t blob[MS_TEE_PS_MAX_DATA];
+    static const size_t sizes[] = { MS_TEE_PS_MAX_DATA, 512, 256, 128, 64, 32, 16, 8, 1, 0 };
+    ms_tee_meter_reg_t r;
+    assert_int_equal(ms_tee_meter_add(1, 1, NULL), MS_OK);
+    uint64_t uid = 1;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        while (psa_ps_set(uid, sizes[i], blob, 0) == PSA_SUCCESS) {
+            uid++;
+        }
+    }
+    assert_int_equal(psa_ps_set(uid, 0, NULL, 0), PSA_ERROR_INSUFFICIENT_STORAGE);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(ms_tee_meter_add(1, 1, NULL), MS_OK);
+    }
+    assert_int_equal(ms_tee_meter_read(&r), MS_OK);
+    assert_int_equal(r.energy_wh, 21);
+}
+
 static void test_replayed_yesterdays_balance_is_refused(void **state)
 {
     (void)state;
@@ -406,7 +420,6 @@ int main(void)
         T_(test_its_object_count_exhaustion),
         T_(test_its_survives_restart),
         T_(test_ps_semantics_match_its),
-        T_(test_ps_optional_functions_not_supported),
         T_(test_its_and_ps_are_separate),
         T_(test_other_huk_cannot_open_storage),
         T_(test_missing_huk_refuses_init),
@@ -414,6 +427,7 @@ int main(void)
         T_(test_meter_add_updates_both_registers),
         T_(test_meter_negative_balance_roundtrips),
         T_(test_meter_overflow_is_refused_and_changes_nothing),
+        T_(test_meter_update_is_never_refused_when_other_objects_fill_the_store),
         T_(test_replayed_yesterdays_balance_is_refused),
         T_(test_meter_power_cut_leaves_both_registers_old_or_new),
 #undef T_

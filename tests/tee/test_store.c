@@ -82,10 +82,10 @@ static void test_zero_length_object_is_stored(void **state)
     size_t size = 9;
     uint32_t flags = 9;
     assert_int_equal(ms_tee_store_set(&T.st, 5, NULL, 0, 0), MS_OK);
-    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, &flags), MS_OK);
+    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, NULL, &flags), MS_OK);
     assert_int_equal(size, 0);
     remount();
-    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, &flags), MS_OK);
+    assert_int_equal(ms_tee_store_info(&T.st, 5, &size, NULL, &flags), MS_OK);
 }
 
 static void test_overwrite_replaces_value_and_size(void **state)
@@ -131,10 +131,10 @@ static void test_remove_makes_object_not_found_across_remount(void **state)
     uint32_t flags;
     put(11, 50, 1);
     assert_int_equal(ms_tee_store_remove(&T.st, 11), MS_OK);
-    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, &flags), MS_ERR_NOT_FOUND);
+    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, NULL, &flags), MS_ERR_NOT_FOUND);
     assert_int_equal(ms_tee_store_remove(&T.st, 11), MS_ERR_NOT_FOUND);
     remount();
-    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, &flags), MS_ERR_NOT_FOUND);
+    assert_int_equal(ms_tee_store_info(&T.st, 11, &size, NULL, &flags), MS_ERR_NOT_FOUND);
 }
 
 static void test_write_once_refuses_overwrite_and_remove(void **state)
@@ -236,7 +236,8 @@ static void test_many_updates_spread_erases_over_all_sectors(void **state)
     expect(1 + 400 % 5, 40 + 400 % 60, 400);
 }
 
-static void test_counter_tracks_every_commit(void **state)
+/* Two counter steps per commit: the intent before, the completion after. */
+static void test_counter_takes_two_steps_per_commit(void **state)
 {
     (void)state;
     uint64_t nv = 0;
@@ -244,7 +245,8 @@ static void test_counter_tracks_every_commit(void **state)
     put(2, 10, 1);
     assert_int_equal(ms_tee_store_remove(&T.st, 1), MS_OK);
     assert_int_equal(ms_tee_hal_nvc_read(TT_NVC, &nv), MS_OK);
-    assert_int_equal(nv, 3);
+    assert_int_equal(nv, 6);
+    assert_int_equal(T.st.seq, 3);
 }
 
 static void test_restored_old_flash_image_is_refused(void **state)
@@ -285,21 +287,67 @@ static void test_newest_record_spliced_onto_old_image_is_refused(void **state)
     free(old);
 }
 
-static void test_lost_counter_increment_rolls_forward(void **state)
+static void test_lost_completion_step_rolls_forward(void **state)
 {
     (void)state;
     uint64_t nv = 0;
     uint8_t b[16];
     put(1, 16, 1);
     tt_fill(b, 16, 1, 2);
-    ms_host_tee_nvc_fail_next(1);
+    ms_host_tee_nvc_fail_next(2);   /* the step after the commit word */
     assert_int_not_equal(ms_tee_store_set(&T.st, 1, b, 16, 0), MS_OK);
     assert_int_equal(ms_tee_hal_nvc_read(TT_NVC, &nv), MS_OK);
-    assert_int_equal(nv, 1);
+    assert_int_equal(nv, 3);
     remount();
     expect(1, 16, 2);
     assert_int_equal(ms_tee_hal_nvc_read(TT_NVC, &nv), MS_OK);
-    assert_int_equal(nv, 2);
+    assert_int_equal(nv, 4);
+}
+
+static void test_failed_intent_step_writes_nothing(void **state)
+{
+    (void)state;
+    uint64_t nv = 0;
+    uint8_t b[16];
+    put(1, 16, 1);
+    uint64_t ops = T.flash.sim.ops;
+    tt_fill(b, 16, 1, 2);
+    ms_host_tee_nvc_fail_next(1);
+    assert_int_equal(ms_tee_store_set(&T.st, 1, b, 16, 0), MS_ERR_IO);
+    assert_int_equal(T.flash.sim.ops, ops);
+    expect(1, 16, 1);
+    put(1, 16, 3);   /* the store goes on */
+    remount();
+    expect(1, 16, 3);
+    assert_int_equal(ms_tee_hal_nvc_read(TT_NVC, &nv), MS_OK);
+    assert_int_equal(nv, 4);
+}
+
+/* Power dies after a write's intent step, before its record: the next
+ * mount gives the old state and spends the interrupted seq on a seal. */
+static void test_write_stopped_after_its_intent_is_sealed_at_mount(void **state)
+{
+    (void)state;
+    uint64_t nv = 0;
+    uint8_t b[16];
+    put(1, 16, 1);
+    ms_host_tee_nvc_power_link(&T.flash.sim.powered);
+    ms_host_tee_nvc_cut_at(1, 1);
+    tt_fill(b, 16, 1, 2);
+    assert_int_equal(ms_tee_store_set(&T.st, 1, b, 16, 0), MS_ERR_POWER_LOST);
+    ms_tee_store_unmount(&T.st);
+    ms_flash_sim_power_on(&T.flash.sim);
+    ms_host_tee_nvc_power_link(NULL);
+    assert_int_equal(ms_tee_hal_nvc_read(TT_NVC, &nv), MS_OK);
+    assert_int_equal(nv, 3);
+    assert_int_equal(tt_store_mount(&T), MS_OK);
+    expect(1, 16, 1);
+    assert_int_equal(T.st.seq, 2);   /* seq 2 went to the seal */
+    assert_int_equal(ms_tee_hal_nvc_read(TT_NVC, &nv), MS_OK);
+    assert_int_equal(nv, 4);
+    put(1, 16, 3);
+    remount();
+    expect(1, 16, 3);
 }
 
 static void test_counter_ahead_of_store_is_refused(void **state)
@@ -379,6 +427,7 @@ static void test_failed_flash_write_keeps_old_value(void **state)
     assert_int_equal(ms_tee_store_set(&T.st, 1, b, 40, 0), MS_ERR_FLASH_WRITE);
     expect(1, 40, 1);
     put(2, 40, 1);                                    /* goes on in a fresh sector */
+    assert_int_equal(T.st.nv, 2u * T.st.seq);         /* the failed seq was sealed */
     ms_flash_sim_fail_writes(&T.flash.sim, 0, 0);
     remount();
     expect(1, 40, 1);
@@ -403,10 +452,12 @@ int main(void)
         T_(test_byte_capacity_exhaustion_then_remove_frees),
         T_(test_plaintext_never_reaches_flash),
         T_(test_many_updates_spread_erases_over_all_sectors),
-        T_(test_counter_tracks_every_commit),
+        T_(test_counter_takes_two_steps_per_commit),
         T_(test_restored_old_flash_image_is_refused),
         T_(test_newest_record_spliced_onto_old_image_is_refused),
-        T_(test_lost_counter_increment_rolls_forward),
+        T_(test_lost_completion_step_rolls_forward),
+        T_(test_failed_intent_step_writes_nothing),
+        T_(test_write_stopped_after_its_intent_is_sealed_at_mount),
         T_(test_counter_ahead_of_store_is_refused),
         T_(test_other_device_keys_cannot_mount),
         T_(test_wrong_record_key_reads_corrupt),

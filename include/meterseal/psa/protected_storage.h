@@ -2,9 +2,11 @@
  * psa/protected_storage.h - PSA Protected Storage API 1.0.
  *
  * Same object semantics as ITS, on its own flash area with its own keys and
- * anti-rollback counter. The optional create/set_extended pair is not
- * supported (psa_ps_get_support() returns 0): they return
- * PSA_ERROR_NOT_SUPPORTED as the specification allows.
+ * anti-rollback counter. The optional psa_ps_create / psa_ps_set_extended
+ * pair is supported (psa_ps_get_support() returns
+ * PSA_STORAGE_SUPPORT_SET_EXTENDED): create reserves an object's capacity,
+ * set_extended writes part of it, within that capacity, as one power-fail
+ * atomic new version.
  */
 #ifndef MS_PSA_PROTECTED_STORAGE_H
 #define MS_PSA_PROTECTED_STORAGE_H

@@ -107,7 +107,19 @@ void ms_tee_dispatch_set_check(ms_tee_range_check_fn fn)
 static psa_status_t handle_storage(msg_t *m, bool ps)
 {
     static const long l_set[2] = { 12, -1 }, l_get[1] = { 12 }, l_uid[1] = { 8 };
-    static const size_t o_none[1] = { 0 }, o_info[1] = { 12 };
+    static const long l_create[1] = { 16 };
+    static const size_t o_none[1] = { 0 }, o_info[1] = { 12 }, o_support[1] = { 4 };
+    if (m->type == MS_TEE_STORAGE_GET_SUPPORT) {
+        if (!ps) {
+            return PSA_ERROR_NOT_SUPPORTED;
+        }
+        if (!shape(m, 0, NULL, 1, o_support)) {
+            return PSA_ERROR_PROGRAMMER_ERROR;
+        }
+        wr32(m->out[0], psa_ps_get_support());
+        m->out_len[0] = 4;
+        return PSA_SUCCESS;
+    }
     if (m->n_in == 0 || m->in_len[0] < 8) {
         return PSA_ERROR_PROGRAMMER_ERROR;
     }
@@ -156,6 +168,22 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         return ps ? psa_ps_remove(uid) : psa_its_remove(uid);
+    case MS_TEE_STORAGE_CREATE:
+        if (!ps) {
+            return PSA_ERROR_NOT_SUPPORTED;   /* PS only (PSA Storage API 1.0) */
+        }
+        if (!shape(m, 1, l_create, 0, o_none)) {
+            return PSA_ERROR_PROGRAMMER_ERROR;
+        }
+        return psa_ps_create(uid, rd32(m->in[0] + 8), rd32(m->in[0] + 12));
+    case MS_TEE_STORAGE_SET_EXTENDED:
+        if (!ps) {
+            return PSA_ERROR_NOT_SUPPORTED;
+        }
+        if (!shape(m, 2, l_set, 0, o_none)) {
+            return PSA_ERROR_PROGRAMMER_ERROR;
+        }
+        return psa_ps_set_extended(uid, rd32(m->in[0] + 8), m->in_len[1], m->in[1]);
     default:
         return PSA_ERROR_NOT_SUPPORTED;
     }

@@ -21,6 +21,7 @@ psa_status_t ms_tee_psa_status(ms_err_t err)
     case MS_ERR_TEE_WRITE_ONCE:
     case MS_ERR_TEE_DENIED:       return PSA_ERROR_NOT_PERMITTED;
     case MS_ERR_TEE_NO_SPACE:     return PSA_ERROR_INSUFFICIENT_STORAGE;
+    case MS_ERR_TEE_EXISTS:       return PSA_ERROR_ALREADY_EXISTS;
     case MS_ERR_TEE_CORRUPT:
     case MS_ERR_TEE_ROLLBACK:     return PSA_ERROR_DATA_CORRUPT;
     case MS_ERR_TEE_BAD_POINTER:  return PSA_ERROR_PROGRAMMER_ERROR;

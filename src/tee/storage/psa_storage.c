@@ -6,8 +6,9 @@
  *   - The stores' keys are derived here from the HUK and live only in this
  *     file's static state (the partition's private memory); no function
  *     returns them.
- *   - Every PSA entry point validates its arguments before the store sees
- *     them, and returns a PSA status, never an ms_err_t.
+ *   - Every PSA entry point validates its own arguments before the store
+ *     sees them (callers inside the TEE reach it directly, without the
+ *     dispatcher's checks), and returns a PSA status, never an ms_err_t.
  *   - The meter registers are one object, so energy and balance change in a
  *     single power-fail atomic record write.
  */
@@ -128,10 +129,26 @@ ms_tee_store_t *ms_tee_storage_ps(void)
 
 /* ---- shared PSA semantics ------------------------------------------------- */
 
+/*
+ * PSA Storage API 1.0: a range [p, p + len) the caller cannot access is
+ * PSA_ERROR_INVALID_ARGUMENT. Without the MPU's view, refuse what no caller
+ * can own: NULL with a length, a range that wraps around the address
+ * space, or one longer than MS_TEE_STORAGE_MAX_BUFFER. (The dispatcher
+ * checks Non-secure callers' ranges against their memory before this.)
+ */
+static bool range_ok(const void *p, size_t len)
+{
+    if (len == 0) {
+        return true;
+    }
+    return p != NULL && len <= MS_TEE_STORAGE_MAX_BUFFER &&
+           (uintptr_t)p <= UINTPTR_MAX - (len - 1u);
+}
+
 static psa_status_t do_set(ms_tee_store_t *st, psa_storage_uid_t uid, size_t len,
                            const void *data, psa_storage_create_flags_t flags)
 {
-    if (uid == 0 || (data == NULL && len != 0)) {
+    if (uid == 0 || !range_ok(data, len)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if ((flags & ~SUPPORTED_FLAGS) != 0) {
@@ -146,7 +163,11 @@ static psa_status_t do_set(ms_tee_store_t *st, psa_storage_uid_t uid, size_t len
 static psa_status_t do_get(ms_tee_store_t *st, psa_storage_uid_t uid, size_t off,
                            size_t len, void *data, size_t *out_len)
 {
-    if (uid == 0 || out_len == NULL || (data == NULL && len != 0)) {
+    if (uid == 0 || out_len == NULL || !range_ok(out_len, sizeof *out_len)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    *out_len = 0;
+    if (!range_ok(data, len)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if (!st->mounted) {
@@ -158,19 +179,19 @@ static psa_status_t do_get(ms_tee_store_t *st, psa_storage_uid_t uid, size_t off
 static psa_status_t do_info(ms_tee_store_t *st, psa_storage_uid_t uid,
                             struct psa_storage_info_t *info)
 {
-    size_t size = 0;
+    size_t size = 0, capacity = 0;
     uint32_t flags = 0;
-    if (uid == 0 || info == NULL) {
+    if (uid == 0 || info == NULL || !range_ok(info, sizeof *info)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if (!st->mounted) {
         return not_mounted(st);
     }
-    ms_err_t err = ms_tee_store_info(st, uid, &size, &flags);
+    ms_err_t err = ms_tee_store_info(st, uid, &size, &capacity, &flags);
     if (err) {
         return ms_tee_psa_status(err);
     }
-    info->capacity = size;
+    info->capacity = capacity;
     info->size = size;
     info->flags = flags;
     return PSA_SUCCESS;
@@ -235,28 +256,45 @@ psa_status_t psa_ps_remove(psa_storage_uid_t uid)
     return do_remove(&g_storage.ps, uid);
 }
 
+/* PSA Storage API 1.0, 5.4.7: reserve capacity for an object written later
+ * with set_extended. WRITE_ONCE is not supported here (nothing could ever
+ * be written); an existing uid is never replaced or resized. */
 psa_status_t psa_ps_create(psa_storage_uid_t uid, size_t capacity,
                            psa_storage_create_flags_t create_flags)
 {
-    (void)uid;
-    (void)capacity;
-    (void)create_flags;
-    return PSA_ERROR_NOT_SUPPORTED;
+    if (uid == 0) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if ((create_flags & ~SUPPORTED_FLAGS) != 0 ||
+        (create_flags & PSA_STORAGE_FLAG_WRITE_ONCE) != 0) {
+        return PSA_ERROR_NOT_SUPPORTED;
+    }
+    ms_tee_store_t *st = &g_storage.ps;
+    if (!st->mounted) {
+        return not_mounted(st);
+    }
+    return ms_tee_psa_status(ms_tee_store_create(st, uid, capacity, create_flags));
 }
 
+/* PSA Storage API 1.0, 5.4.8: overwrite or extend part of an object, no
+ * gap (data_offset <= size), nothing past its capacity. */
 psa_status_t psa_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
                                  size_t data_length, const void *p_data)
 {
-    (void)uid;
-    (void)data_offset;
-    (void)data_length;
-    (void)p_data;
-    return PSA_ERROR_NOT_SUPPORTED;
+    if (uid == 0 || !range_ok(p_data, data_length)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    ms_tee_store_t *st = &g_storage.ps;
+    if (!st->mounted) {
+        return not_mounted(st);
+    }
+    return ms_tee_psa_status(ms_tee_store_set_extended(st, uid, data_offset, p_data,
+                                                       data_length));
 }
 
 uint32_t psa_ps_get_support(void)
 {
-    return 0;
+    return PSA_STORAGE_SUPPORT_SET_EXTENDED;
 }
 
 /* ---- metering registers --------------------------------------------------------- */

@@ -4,10 +4,17 @@
  *
  * Input: byte 0 selects the mode.
  *   0: the record header parser alone on the rest of the input;
- *   else: a valid store image (built once: objects, versions, GC) is XORed
- *         with the rest of the input, then mounted; if the mount succeeds,
- *         every object is read and one more is written, so recovery, GC and
- *         reads all run over the damaged image.
+ *   2: the attacker's header edit: byte 1 picks the newest record of one
+ *      object (or a tombstone), the rest is XORed into bytes 4..59 of both
+ *      of its header copies, and the CRCs are made to match again (CRCs are
+ *      framing, not security); then as below;
+ *   else: a valid store image (built once: objects, versions, GC, a seal)
+ *         is XORed
+ *         with the rest of the input;
+ *   then the image is mounted; if the mount succeeds, every object is read
+ *   and more are written, so recovery, GC and reads all run over the
+ *   damaged image. Whatever the damage, uid 4 (WRITE_ONCE) must keep its
+ *   flag and refuse to be replaced or removed: the target aborts if not.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +24,7 @@
 #include "meterseal/tee.h"
 #include "meterseal/tee_store.h"
 #include "tee_hooks_host.h"
+#include "../tee_test_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,6 +40,10 @@ static ms_tee_store_t g_st;
 static ms_tee_store_entry_t g_index[16];
 static uint8_t g_work[MS_TEE_STORE_WORK_LEN(128)];
 static const uint8_t g_enc[32] = { 1 }, g_mac[32] = { 2 };
+static uint32_t g_rec_at[16];   /* where the base image's newest records start */
+static size_t g_n_rec;
+
+#define UID_ONCE 4u
 
 static ms_tee_store_config_t config(void)
 {
@@ -64,7 +76,15 @@ static void init_once(void)
         /* uid 4 is write-once from v = 3 on: its later sets are refused */
         (void)ms_tee_store_set(&g_st, 1 + v % 4, buf, 10 + (v * 7) % 90, v == 3 ? 1u : 0u);
     }
+    /* a write that fails after its intent step: the next one seals its
+     * seq first, so the image holds a seal record too */
+    ms_flash_sim_fail_writes(&g_sim, 0, SECTORS * SECTOR);
+    (void)ms_tee_store_set(&g_st, 3, buf, 50, 0);
+    ms_flash_sim_fail_writes(&g_sim, 0, 0);
     (void)ms_tee_store_remove(&g_st, 2);
+    for (size_t i = 0; i < g_st.n_entries && g_n_rec < 16; i++) {
+        g_rec_at[g_n_rec++] = g_index[i].sector * SECTOR + g_index[i].offset;
+    }
     ms_tee_store_unmount(&g_st);
     memcpy(g_base, g_sim.mem, sizeof g_base);
     (void)ms_tee_hal_nvc_read(NVC, &g_base_nv);
@@ -83,8 +103,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     memcpy(g_sim.mem, g_base, sizeof g_base);
-    for (size_t i = 1; i < size && i - 1 < sizeof g_base; i++) {
-        g_sim.mem[i - 1] ^= data[i];
+    if (data[0] == 2 && size >= 2 && g_n_rec > 0) {
+        uint8_t *h = g_sim.mem + g_rec_at[data[1] % g_n_rec];
+        for (size_t i = 2; i < size && i - 2 < 56; i++) {
+            h[4 + i - 2] ^= data[i];
+            h[MS_TEE_STORE_HDR_LEN + 4 + i - 2] ^= data[i];
+        }
+        tt_header_fix_crc(h);
+        tt_header_fix_crc(h + MS_TEE_STORE_HDR_LEN);
+    } else {
+        for (size_t i = 1; i < size && i - 1 < sizeof g_base; i++) {
+            g_sim.mem[i - 1] ^= data[i];
+        }
     }
     ms_host_tee_nvc_set(NVC, g_base_nv);
     ms_tee_store_config_t c = config();
@@ -92,9 +122,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     uint8_t out[128];
-    size_t n;
+    size_t n, once_size;
+    uint32_t once_flags;
     for (uint64_t uid = 1; uid <= 6; uid++) {
         (void)ms_tee_store_get(&g_st, uid, 0, out, sizeof out, &n);
+    }
+    /* M9: no edit of the flash makes a WRITE_ONCE object writable */
+    if (ms_tee_store_info(&g_st, UID_ONCE, &once_size, NULL, &once_flags) != MS_OK ||
+        once_flags != 1u || ms_tee_store_set(&g_st, UID_ONCE, out, 1, 0) == MS_OK ||
+        ms_tee_store_remove(&g_st, UID_ONCE) == MS_OK) {
+        abort();
     }
     memset(out, 0xa5, sizeof out);
     for (int i = 0; i < 4; i++) {
