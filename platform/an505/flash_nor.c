@@ -33,7 +33,7 @@ static const nor_dev_t otp_dev = {
 
 volatile uint32_t ms_an505_flash_ops;
 
-__attribute__((noinline)) void ms_an505_flash_op(uint32_t kind, uint32_t off, uint32_t len)
+__attribute__((noipa)) void ms_an505_flash_op(uint32_t kind, uint32_t off, uint32_t len)
 {
     (void)kind;
     (void)off;

@@ -178,8 +178,9 @@ static ms_err_t differs(const char *name, uint32_t value, const char **which,
     return MS_ERR_BOOT_SECURITY_CONFIG;
 }
 
-ms_err_t ms_an505_seccfg_check(const ms_an505_regio_t *io, const char **which,
-                               uint32_t *got)
+/* Never inlined: the S12 tests stop the boot loader here. */
+__attribute__((noipa)) ms_err_t ms_an505_seccfg_check(const ms_an505_regio_t *io,
+                                                        const char **which, uint32_t *got)
 {
     static const char *const rbar_names[SAU_REGIONS_CHECKED] = {
         "SAU_RBAR[0]", "SAU_RBAR[1]", "SAU_RBAR[2]", "SAU_RBAR[3]",

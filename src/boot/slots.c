@@ -132,12 +132,17 @@ ms_err_t ms_boot_copy(const ms_flash_area_t *src, uint32_t src_off,
                       const ms_boot_xform_t *xf, const ms_boot_geom_t *g,
                       uint8_t *buf, size_t buf_len)
 {
-    uint64_t total = ((uint64_t)len + g->align - 1u) / g->align * g->align;
-    if ((uint64_t)src_off + total > src->size || (uint64_t)dst_off + total > dst->size) {
+    /* 32-bit arithmetic (a 64-bit divide costs a Cortex-M libgcc routine). */
+    if (g->align == 0 || len > UINT32_MAX - (g->align - 1u)) {
         return MS_ERR_ARG;
     }
-    for (uint64_t done = 0; done < total;) {
-        size_t n = (size_t)(total - done < buf_len ? total - done : buf_len);
+    uint32_t total = (len + g->align - 1u) / g->align * g->align;
+    if (total > src->size || src_off > src->size - total ||
+        total > dst->size || dst_off > dst->size - total) {
+        return MS_ERR_ARG;
+    }
+    for (uint32_t done = 0; done < total;) {
+        size_t n = total - done < buf_len ? total - done : buf_len;
         ms_err_t err = ms_flash_area_read(src, src_off + (uint32_t)done, buf, n);
         if (err == MS_OK && xf != NULL && xf->key != NULL) {
             err = ctr_apply(xf, dst_off + (uint32_t)done, buf, n);
@@ -149,7 +154,7 @@ ms_err_t ms_boot_copy(const ms_flash_area_t *src, uint32_t src_off,
             ms_secure_zero(buf, buf_len);
             return err;
         }
-        done += n;
+        done += (uint32_t)n;
     }
     if (xf != NULL && xf->key != NULL) {
         ms_secure_zero(buf, buf_len);   /* plaintext of an encrypted image */

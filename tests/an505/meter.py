@@ -77,7 +77,10 @@ class Meter:
         self.flash = os.path.join(self.dir, "flash.bin")
         self.meterseal = os.path.join(host_build, "tools/meterseal/meterseal")
         self.flashtool = os.path.join(host_build, "tools/meterseal-an505/meterseal-an505")
-        self.bootloader = os.path.join(fw_build, "firmware/bootloader/bootloader.elf")
+        # A private copy: a rebuild during a long run must not change it.
+        self.bootloader = self.path("bootloader.elf")
+        shutil.copyfile(os.path.join(fw_build, "firmware/bootloader/bootloader.elf"),
+                        self.bootloader)
         self.key = self.path("vendor.pem")
 
     def path(self, name):

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Runs inside gdb-multiarch (gdb -x fi_gdb.py), attached to QEMU halted at
+reset, for the instruction-skip campaign driven by test_fi.py.
+
+Configuration comes in the environment:
+  MS_FI_PORT      QEMU's gdb port
+  MS_FI_FLASH     the meter's flash file; MS_FI_GOLDEN its state before the run
+  MS_FI_FUNCS     name:start:size,... of the functions whose instructions are skipped
+  MS_FI_BAD_ENTRY address of the tampered image's entry point (booting it = failure)
+  MS_FI_RESULT    where to write the JSON result
+  MS_FI_SHARD     "i/n": take every n-th executed address starting at i
+  MS_FI_TIMEOUT   seconds a run may take before it counts as a hang
+
+First a coverage pass: a breakpoint on every instruction of MS_FI_FUNCS, one
+clean run, each address recorded (and its breakpoint removed) the first time
+it executes. Then, for every executed address: restore the flash, reset the
+machine, stop at that address, skip the instruction (pc to the next one),
+and let it run to one of the ends: the tampered image's entry (BOOTED),
+ms_an505_exit (REFUSED with its code), Default_Handler (FAULT), or the
+time limit (HANG).
+"""
+import json
+import os
+import re
+import shutil
+import threading
+import time
+
+import gdb
+
+ENV = os.environ
+
+
+def run(cmd):
+    return gdb.execute(cmd, to_string=True)
+
+
+def restore_flash():
+    # QEMU maps the file shared: writing it in place changes the guest's flash.
+    with open(ENV["MS_FI_GOLDEN"], "rb") as src, open(ENV["MS_FI_FLASH"], "r+b") as dst:
+        shutil.copyfileobj(src, dst)
+
+
+def instructions(where):
+    """Addresses of the instructions in `where`, without those inside an IT
+    block: QEMU translates an IT block as one unit (a breakpoint in it stops
+    at the IT instruction), so skipping the IT instruction covers them."""
+    out = run("disassemble %s" % where)
+    addrs = []
+    in_it = 0
+    for m in re.finditer(r"^\s*(?:=>)?\s*0x([0-9a-f]+)(?:\s+<[^>]*>)?:\s+(\S+)", out, re.M):
+        if in_it:
+            in_it -= 1
+            continue
+        addrs.append(int(m.group(1), 16))
+        mnem = m.group(2)
+        if re.fullmatch(r"it[te]{0,3}", mnem):
+            in_it = len(mnem) - 1
+    return addrs
+
+
+def next_insn(addr):
+    out = run("x/2i 0x%x" % addr)
+    addrs = [int(m.group(1), 16) for m in re.finditer(r"0x([0-9a-f]+)", out)]
+    following = [a for a in addrs if a > addr]
+    return following[0] if following else addr + 2
+
+
+class Ends:
+    """Breakpoints that end a run, and what each one means."""
+
+    def __init__(self):
+        self.where = {}
+        for name, sym in (("exit", "ms_an505_exit"), ("fault", "Default_Handler")):
+            self.where[self.addr_of(sym)] = name
+        self.where[int(ENV["MS_FI_BAD_ENTRY"], 0) & ~1] = "booted"
+
+    @staticmethod
+    def addr_of(sym):
+        return int(gdb.parse_and_eval("(unsigned)&%s" % sym)) & ~1
+
+    def arm(self):
+        for a in self.where:
+            run("break *0x%x" % a)
+
+    def classify(self, pc):
+        kind = self.where.get(pc)
+        if kind == "exit":
+            code = int(gdb.parse_and_eval("$r0"))
+            return "refused" if code == 2 else "exit-%d" % code
+        return kind or "stopped"
+
+
+def continue_with_timeout(seconds):
+    """continue; interrupt it after `seconds`. Returns False on a hang."""
+    fired = []
+
+    def stop():
+        fired.append(1)
+        gdb.interrupt()   # safe from another thread
+
+    t = threading.Timer(seconds, stop)
+    t.start()
+    try:
+        run("continue")
+    except gdb.error:
+        pass
+    t.cancel()
+    return not fired
+
+
+def reset():
+    restore_flash()
+    run("monitor system_reset")
+    run("maintenance flush register-cache")
+
+
+def main():
+    run("set pagination off")
+    run("set confirm off")
+    # Keep breakpoints in the target between stops: the coverage pass has
+    # over a thousand, and re-inserting them all at every stop is slow.
+    run("set breakpoint always-inserted on")
+    run("target remote 127.0.0.1:%s" % ENV["MS_FI_PORT"])
+    timeout = float(ENV.get("MS_FI_TIMEOUT", "10"))
+    ends = Ends()
+    # The functions as the driver found them in the image (clones included):
+    # "name:start:size,..."
+    funcs = []
+    ranges = []
+    for item in ENV["MS_FI_FUNCS"].split(","):
+        name, start, size = item.split(":")
+        funcs.append(name)
+        ranges.append((int(start, 0), int(size, 0)))
+
+    # Coverage pass: which instructions of the decision path execute.
+    targets = []
+    for start, size in ranges:
+        targets += instructions("0x%x,+%d" % (start, size))
+    targets = sorted(set(targets) - set(ends.where))
+    reset()
+    bp_of = {}
+    for a in targets:
+        bp_of[a] = gdb.Breakpoint("*0x%x" % a, internal=True)
+    ends.arm()
+    executed = []
+    start = time.time()
+    while time.time() - start < 300:
+        if not continue_with_timeout(timeout):
+            break
+        pc = int(gdb.parse_and_eval("$pc")) & ~1
+        if pc in bp_of:
+            executed.append(pc)
+            bp_of.pop(pc).delete()
+            continue
+        if pc in ends.where:
+            break   # an end: the clean run is over
+        raise gdb.GdbError("coverage run stopped at 0x%x: %s"
+                           % (pc, run("info symbol 0x%x" % pc).strip()))
+    last_pc = int(gdb.parse_and_eval("$pc")) & ~1
+    baseline = ends.classify(last_pc)
+    if baseline == "stopped":
+        baseline += " at 0x%x: %s" % (last_pc, run("info symbol 0x%x" % last_pc).strip())
+    for bp in bp_of.values():
+        bp.delete()
+    run("delete")
+
+    shard, of = (int(x) for x in ENV.get("MS_FI_SHARD", "0/1").split("/"))
+    mine = executed[shard::of]
+    outcomes = {}
+    booted = []
+    for a in mine:
+        reset()
+        run("delete")
+        run("tbreak *0x%x" % a)
+        if not continue_with_timeout(timeout):
+            outcomes["unreached"] = outcomes.get("unreached", 0) + 1
+            continue
+        run("set $pc = 0x%x" % next_insn(a))
+        ends.arm()
+        if continue_with_timeout(timeout):
+            kind = ends.classify(int(gdb.parse_and_eval("$pc")) & ~1)
+        else:
+            kind = "hang"
+        run("delete")
+        outcomes[kind] = outcomes.get(kind, 0) + 1
+        if kind == "booted":
+            booted.append("0x%x" % a)
+    with open(ENV["MS_FI_RESULT"], "w") as f:
+        json.dump({"functions": funcs, "instructions": len(targets),
+                   "executed": len(executed), "baseline": baseline,
+                   "tried": len(mine), "outcomes": outcomes, "booted_at": booted}, f)
+    run("kill")
+
+
+try:
+    main()
+except Exception:   # report it: gdb -batch would otherwise lose it
+    import traceback
+    traceback.print_exc()
+finally:
+    gdb.execute("quit")

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Instruction-skip fault-injection campaign on the emulated Cortex-M33, as
+MCUboot's fault-injection test does it: with a tampered Secure image in the
+primary slot, skip each instruction of the boot loader's verify and decision
+path in turn (one skip per run, at its first execution), and count how each
+run ends. The tampered image must boot zero times.
+
+    test_fi.py HOST_BUILD FIRMWARE_BUILD payload|signature [SHARD/SHARDS]
+
+payload:   one byte of the image's code flipped (the hash decision)
+signature: one byte of the ECDSA signature flipped (the signature decision)
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+
+from meter import SLOT_OFF, Meter, free_port
+
+# The decision path: S14's control flow, validation, the hash and signature
+# checks and their fault-injection hardening, and the hand-over.
+# (Names of the source; with link-time optimisation some are inlined into
+# their caller - ms_boot_go into main into Reset_Handler - and the campaign
+# takes what the image has, clones included.)
+FUNCS = ["Reset_Handler", "main", "ms_boot_go", "ms_boot_validate", "ms_image_verify",
+         "ms_ct_equal", "ms_p256_verify", "p256_ecdsa_verify", "ms_crypto_sig_der_parse",
+         "ms_boot_fih_delay", "ms_image_hash", "hash_range", "ms_boot_copy",
+         "check_security_config", "ms_an505_seccfg_check"]
+
+
+def function_ranges(elf, names):
+    """name:start:size of every symbol that is one of `names` or a clone of
+    one (name.constprop.0, ...), as the image has them after link-time
+    optimisation."""
+    out = subprocess.run(["arm-none-eabi-nm", "-S", elf], capture_output=True, text=True,
+                         check=True).stdout
+    found = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tT":
+            sym = parts[3]
+            if any(sym == n or sym.startswith(n + ".") for n in names):
+                found.append("%s:0x%s:0x%s" % (sym, parts[0], parts[1]))
+    return found
+
+
+def tamper(m, what, image):
+    with open(image, "rb") as f:
+        img = f.read()
+    if what == "payload":
+        off = 0x400 + 0x200
+    else:
+        # The ECDSA_SIG TLV (type 0x22) is the last one: flip a byte of s.
+        off = len(img) - 8
+        assert img.rfind(b"\x22\x00") > 0
+    m.patch(SLOT_OFF["s-primary"] + off, bytes([img[off] ^ 0x04]))
+    return struct.unpack_from("<I", img, 0x400 + 4)[0]
+
+
+def main():
+    if len(sys.argv) not in (4, 5) or sys.argv[3] not in ("payload", "signature"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    shard = sys.argv[4] if len(sys.argv) == 5 else "0/1"
+    m = Meter(sys.argv[1], sys.argv[2])
+    m.factory()
+    entry = tamper(m, sys.argv[3], m.path("s-1.0.0-1.img"))
+    check = m.run()
+    if check.rc != 2:
+        print("FAIL: the tampered image is not refused without faults\n%s" % check)
+        return 1
+    golden = m.path("golden.bin")
+    with open(m.flash, "rb") as f, open(golden, "wb") as g:
+        g.write(f.read())
+    port = free_port()
+    q = subprocess.Popen(m.qemu_cmd(gdb_port=port), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    result = m.path("fi.json")
+    env = dict(os.environ, MS_FI_PORT=str(port), MS_FI_FLASH=m.flash, MS_FI_GOLDEN=golden,
+               MS_FI_FUNCS=",".join(function_ranges(m.bootloader, FUNCS)), MS_FI_BAD_ENTRY=hex(entry),
+               MS_FI_RESULT=result, MS_FI_SHARD=shard, MS_FI_TIMEOUT="10")
+    try:
+        g = subprocess.run(["gdb-multiarch", "-batch", "-nx", "-x",
+                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "fi_gdb.py"),
+                            m.bootloader], env=env, capture_output=True, text=True, timeout=3600)
+    finally:
+        q.kill()
+        q.wait()
+    try:
+        with open(result) as f:
+            r = json.load(f)
+    except (OSError, ValueError):
+        print("FAIL: the campaign did not finish\n" + g.stdout[-3000:] + "\n--- stderr\n" + g.stderr[-3000:])
+        return 1
+    out = r["outcomes"]
+    print("functions: " + " ".join(r["functions"]))
+    print("fault injection (%s, shard %s): %d instructions in the decision path, %d executed, "
+          "%d skips tried: %s" % (sys.argv[3], shard, r["instructions"], r["executed"],
+                                  r["tried"], ", ".join("%s %d" % kv for kv in sorted(out.items()))))
+    if r["baseline"] != "refused" or r["tried"] == 0:
+        print("FAIL: the clean run did not end in a refusal (%s) or nothing was tried"
+              % r["baseline"])
+        return 1
+    if out.get("booted", 0) != 0:
+        print("FAIL: the tampered image booted after skipping the instruction at %s"
+              % ", ".join(r["booted_at"]))
+        return 1
+    m.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
