@@ -4,7 +4,7 @@
  * Only src/crypto/ includes a crypto library. Everything else calls these
  * functions. Two backends implement them, chosen at build time:
  *   - OpenSSL 3 libcrypto (host tools, cloud service: fast on x86-64),
- *   - Mbed TLS 2.28 (Cortex-M33 firmware; also built on the host so both
+ *   - Mbed TLS 3.6 LTS (Cortex-M33 firmware; the same build on the host so both
  *     backends are tested against the same known-answer vectors).
  *
  * Promises, whatever the backend:
