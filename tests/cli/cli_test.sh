@@ -169,6 +169,20 @@ sign_encrypt_keylen_256_roundtrip)
   "$MS_CLI" decrypt --enc-key "$V/enc.pem" out.bin dec.bin >/dev/null
   check payload dec.bin "$V/in.bin"
   ;;
+mcuboot_rule_opens_imgtool_vectors)
+  # the independent reader itself, against imgtool's AES-128 and AES-256 images
+  for v in enc enc256 all; do
+    check decrypt "$V/$v.bin" "$V/enc.pem" "$V/in.bin" "$V/k.pem"
+  done
+  ;;
+sign_encrypt_aes128_opens_by_mcuboot_rule|sign_encrypt_aes256_opens_by_mcuboot_rule)
+  bits=${name#sign_encrypt_aes}; bits=${bits%%_*}
+  "$MS_CLI" sign -k "$V/k.pem" "${base_opts[@]}" --encrypt "$V/enc-pub.pem" \
+    --encrypt-keylen "$bits" "$V/in.bin" out.bin >/dev/null || die "sign"
+  want=$([ "$bits" = 256 ] && echo 8 || echo 4)
+  [ "$(python3 "$MS_IMGCHECK" field out.bin flags)" -eq "$want" ] || die "flags are not ENCRYPTED_AES$bits"
+  check decrypt out.bin "$V/enc.pem" "$V/in.bin" "$V/k.pem"
+  ;;
 sign_dependencies_are_recorded)
   "$MS_CLI" sign -k "$V/k.pem" -v 1.0.0 --pad-header -d "(1,2.3.4+5), (2, 0.1.0)" \
     "$V/in.bin" out.bin >/dev/null || die "sign"
