@@ -85,12 +85,11 @@ ms_err_t ms_boot_status_get(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
 ms_err_t ms_boot_status_set(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
                             uint32_t i, uint32_t s);
 
-/* Make a slot's trailer say "pending" (magic, and image_ok if permanent;
- * swap_info too when not 0: a revert marks the secondary with REVERT),
+/* Make a slot's trailer say "pending" (magic, and image_ok if permanent),
  * power-cut safe: fields already right are kept, torn ones cause the
  * trailer sectors to be erased and written again. */
 ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
-                              bool permanent, uint8_t swap_info);
+                              bool permanent);
 
 /* ---- validation (validate.c) --------------------------------------------- */
 
@@ -118,8 +117,9 @@ ms_err_t ms_boot_unwrap_key(ms_boot_t *b, uint8_t image_id, const ms_image_info_
 ms_err_t ms_boot_reject_secondary(ms_boot_t *b, size_t image, ms_err_t why);
 
 /* M6: raise the device counter to the security counter of the primary image
- * of `image` when it is confirmed and verifies, before an install moves it
- * out. MS_OK when there is nothing to raise. */
+ * of `image` when it is confirmed (its trailer: magic GOOD, image_ok set)
+ * and verifies, before an install moves it out. MS_OK when there is nothing
+ * to raise. */
 ms_err_t ms_boot_commit_primary_counter(ms_boot_t *b, size_t image, const ms_boot_geom_t *g,
                                         bool confirmed);
 

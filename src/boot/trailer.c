@@ -177,10 +177,8 @@ ms_err_t ms_boot_status_set(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
 
 /* Power-cut-safe "pending": image_ok first (if permanent), magic last. */
 ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
-                              bool permanent, uint8_t swap_info)
+                              bool permanent)
 {
-    bool has_info = g->lay.swap_info_off != g->lay.copy_done_off;
-    uint8_t info_now = g->erased;
     ms_boot_trailer_state_t st;
     ms_err_t err = ms_boot_trailer_read(fa, g, &st);
     if (err != MS_OK) {
@@ -188,24 +186,12 @@ ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g
     }
     bool ok_field_fine = st.image_ok == MS_BOOT_FLAG_UNSET ||
                          (permanent && st.image_ok == MS_BOOT_FLAG_SET);
-    if (has_info && (err = ms_flash_area_read(fa, g->lay.swap_info_off, &info_now, 1)) != MS_OK) {
-        return err;
-    }
-    bool info_fine = !has_info || info_now == g->erased ||
-                     (swap_info != 0 && info_now == swap_info);
-    bool writable = st.magic != MS_BOOT_MAGIC_BAD && ok_field_fine && info_fine &&
-                    !(st.magic == MS_BOOT_MAGIC_GOOD && swap_info != 0 && info_now != swap_info);
-    if (!writable) {
+    if (st.magic == MS_BOOT_MAGIC_BAD || !ok_field_fine) {
         if ((err = ms_boot_erase_trailer(fa, g)) != MS_OK) {
             return err;
         }
         st.magic = MS_BOOT_MAGIC_UNSET;
         st.image_ok = MS_BOOT_FLAG_UNSET;
-        info_now = g->erased;
-    }
-    if (has_info && swap_info != 0 && info_now == g->erased &&
-        (err = ms_boot_write_flag(fa, g, g->lay.swap_info_off, swap_info)) != MS_OK) {
-        return err;
     }
     if (permanent && st.image_ok == MS_BOOT_FLAG_UNSET) {
         if ((err = ms_boot_write_flag(fa, g, g->lay.image_ok_off, 0x01)) != MS_OK) {

@@ -184,6 +184,22 @@ void fx_stage(fx_t *fx, size_t image, const fx_image_t *img, bool permanent)
     }
 }
 
+void fx_forge_secondary_swap_info(fx_t *fx, size_t image, uint8_t value)
+{
+    ms_trailer_layout_t t;
+    uint8_t unit[FX_ALIGN];
+    ms_err_t err = ms_trailer_layout(fx->slot_size, FX_ALIGN, fx->cfg.max_align,
+                                     fx->cfg.max_sectors, false, 0, &t);
+    memset(unit, 0xff, sizeof(unit));
+    unit[0] = value;
+    if (err == MS_OK) {
+        err = ms_flash_area_write(&fx->slot[image][1], t.swap_info_off, unit, sizeof(unit));
+    }
+    if (err != MS_OK) {
+        die("forge swap_info", err);
+    }
+}
+
 ms_err_t fx_boot(fx_t *fx)
 {
     ms_flash_sim_power_on(&fx->sim);

@@ -213,6 +213,36 @@ static void confirmed_test_image_cannot_be_swapped_back_to_its_predecessor(void 
     done(fx, &a, &b);
 }
 
+/* The attacker's proof of concept: the secondary slot and its trailer are
+ * writable by anyone who can stage an update. Right after the test image B
+ * (counter 2) was confirmed, and before the next boot, stage its
+ * predecessor A (counter 1) and write one more byte, swap_info = REVERT, in
+ * the secondary trailer. A revert is decided by the boot loader from what it
+ * wrote itself (the primary trailer); the forged byte must change nothing:
+ * A is refused as a rollback, B keeps running, the counter becomes 2. */
+static void forged_revert_in_secondary_cannot_bring_back_the_predecessor(void **state)
+{
+    (void)state;
+    fx_image_t a, b;
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
+    fx_stage(fx, 0, &b, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
+    fx_stage(fx, 0, &a, true);
+    fx_forge_secondary_swap_info(fx, 0, MS_BOOT_SWAP_REVERT);
+    assert_int_equal(fx_trailer(fx, 0, 1).swap_type, MS_BOOT_SWAP_REVERT);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(fx->res.img[0].update_err, MS_ERR_BOOT_ROLLBACK);
+    assert_int_equal(fx_counter(fx, 0), 2);
+    /* and it stays so */
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(fx_counter(fx, 0), 2);
+    done(fx, &a, &b);
+}
+
 static void erase_tail(fx_t *fx)
 {
     /* the sector holding the TLVs of a 30000-byte payload image */
@@ -527,6 +557,7 @@ int main(void)
         cmocka_unit_test(update_signed_with_wrong_key_is_rejected),
         cmocka_unit_test(downgrade_by_security_counter_is_refused),
         cmocka_unit_test(confirmed_test_image_cannot_be_swapped_back_to_its_predecessor),
+        cmocka_unit_test(forged_revert_in_secondary_cannot_bring_back_the_predecessor),
         cmocka_unit_test(truncated_update_is_rejected),
         cmocka_unit_test(half_erased_secondary_is_rejected),
         cmocka_unit_test(update_overlapping_the_trailer_is_too_large),
