@@ -94,9 +94,9 @@ ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g
 /* ---- validation (validate.c) --------------------------------------------- */
 
 /*
- * Parse and verify the image in `fa` into b->info: hash and signature
- * against the anchors (M4 S14, M6), fits below g->image_max_end, security
- * counter not below the device's (M6). For a secondary slot an encrypted
+ * Parse and verify the image in `fa` into b->info: fits below
+ * g->image_max_end, not NON_BOOTABLE, hash and signature against the anchors
+ * (M4 S14, M6), security counter not below the device's (M6). For a secondary slot an encrypted
  * payload is decrypted with the key store's key (M7) and the payload key is
  * left in b->enc_key for the install; the caller wipes it with
  * ms_boot_wipe_key(). *fih is set to MS_BOOT_FIH_OK only on success.

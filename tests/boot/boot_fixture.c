@@ -128,6 +128,7 @@ fx_image_t fx_make_image(const fx_img_opts_t *o)
     so.has_sec_cnt = o->has_sec_cnt;
     so.sec_cnt = o->sec_cnt;
     so.align = FX_ALIGN;
+    so.flags = o->flags;
     if (o->encrypt) {
         so.enc_pub = &fx_enc_pub;
         so.enc_key_len = 16;

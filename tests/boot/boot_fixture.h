@@ -60,6 +60,7 @@ typedef struct fx_img_opts {
     bool has_sec_cnt;
     uint32_t sec_cnt;
     bool encrypt;
+    uint32_t flags;                /* extra header flags (MS_IMAGE_F_NON_BOOTABLE) */
     const ms_p256_priv_t *key;     /* NULL: fx_sign_priv */
 } fx_img_opts_t;
 

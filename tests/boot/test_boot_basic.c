@@ -178,6 +178,20 @@ static void unreadable_counter_store_refuses_boot_instead_of_reading_zero(void *
     fx_free(fx);
 }
 
+/* NON_BOOTABLE in the primary slot: no bootable image, no hand-over. */
+static void non_bootable_image_in_primary_is_not_booted(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx_img_opts_t o = {.payload_len = 10000, .seed = 1, .flags = MS_IMAGE_F_NON_BOOTABLE};
+    fx_image_t a = fx_make_image(&o);
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_NO_IMAGE);
+    assert_int_equal(fx->res.img[0].verify_err, MS_ERR_BOOT_NON_BOOTABLE);
+    fx_image_free(&a);
+    fx_free(fx);
+}
+
 static void primary_below_device_counter_is_refused(void **state)
 {
     (void)state;
@@ -288,6 +302,7 @@ int main(void)
         cmocka_unit_test(bad_signature_in_primary_is_not_booted),
         cmocka_unit_test(tampered_payload_in_primary_is_not_booted),
         cmocka_unit_test(image_signed_with_untrusted_key_is_not_booted),
+        cmocka_unit_test(non_bootable_image_in_primary_is_not_booted),
         cmocka_unit_test(primary_below_device_counter_is_refused),
         cmocka_unit_test(unreadable_counter_store_refuses_boot_instead_of_reading_zero),
         cmocka_unit_test(glitched_counter_read_cannot_boot_an_image_below_the_counter),

@@ -171,6 +171,20 @@ static void update_signed_with_wrong_key_is_rejected(void **state)
     }
 }
 
+/* MCUboot treats a slot whose image carries NON_BOOTABLE (0x10) as holding
+ * no bootable image: a validly signed one is not installed. */
+static void non_bootable_update_is_rejected(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < 2; s++) {
+        fx_img_opts_t o = {.payload_len = 10000, .seed = 4, .has_sec_cnt = true, .sec_cnt = 2,
+                           .flags = MS_IMAGE_F_NON_BOOTABLE};
+        fx_image_t nb = fx_make_image(&o);
+        expect_rejected(strategies[s], &nb, MS_ERR_BOOT_NON_BOOTABLE, NULL);
+        fx_image_free(&nb);
+    }
+}
+
 static void downgrade_by_security_counter_is_refused(void **state)
 {
     (void)state;
@@ -555,6 +569,7 @@ int main(void)
         cmocka_unit_test(update_with_bad_signature_is_rejected),
         cmocka_unit_test(update_with_tampered_payload_is_rejected),
         cmocka_unit_test(update_signed_with_wrong_key_is_rejected),
+        cmocka_unit_test(non_bootable_update_is_rejected),
         cmocka_unit_test(downgrade_by_security_counter_is_refused),
         cmocka_unit_test(confirmed_test_image_cannot_be_swapped_back_to_its_predecessor),
         cmocka_unit_test(forged_revert_in_secondary_cannot_bring_back_the_predecessor),
