@@ -185,20 +185,20 @@ void fx_stage(fx_t *fx, size_t image, const fx_image_t *img, bool permanent)
     }
 }
 
-void fx_forge_secondary_swap_info(fx_t *fx, size_t image, uint8_t value)
+ms_trailer_layout_t fx_layout(const fx_t *fx)
 {
     ms_trailer_layout_t t;
-    uint8_t unit[FX_ALIGN];
     ms_err_t err = ms_trailer_layout(fx->slot_size, FX_ALIGN, fx->cfg.max_align,
                                      fx->cfg.max_sectors, false, 0, &t);
-    memset(unit, 0xff, sizeof(unit));
-    unit[0] = value;
-    if (err == MS_OK) {
-        err = ms_flash_area_write(&fx->slot[image][1], t.swap_info_off, unit, sizeof(unit));
-    }
     if (err != MS_OK) {
-        die("forge swap_info", err);
+        die("trailer layout", err);
     }
+    return t;
+}
+
+void fx_program_byte(fx_t *fx, size_t image, int slot, uint32_t off, uint8_t value)
+{
+    fx->sim.mem[fx->slot[image][slot].off + off] &= value;
 }
 
 ms_err_t fx_boot(fx_t *fx)

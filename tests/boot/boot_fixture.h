@@ -73,10 +73,13 @@ void fx_write_slot(fx_t *fx, size_t image, int slot, const uint8_t *data, size_t
 /* Stage an update: write it to the secondary and mark it pending. */
 void fx_stage(fx_t *fx, size_t image, const fx_image_t *img, bool permanent);
 
-/* What an attacker who can write the secondary slot can do on top of
- * staging: program the secondary trailer's swap_info byte (image 0's
- * numbering, e.g. MS_BOOT_SWAP_REVERT). The field must be erased. */
-void fx_forge_secondary_swap_info(fx_t *fx, size_t image, uint8_t value);
+/* The trailer layout of the fixture's slots (swap-move, no enc fields). */
+ms_trailer_layout_t fx_layout(const fx_t *fx);
+
+/* Program one byte of flash as someone who can write that slot would (bits
+ * go from 1 to 0 only): what an attacker does to a secondary slot on top of
+ * staging, e.g. swap_info = REVERT at fx_layout(fx).swap_info_off. */
+void fx_program_byte(fx_t *fx, size_t image, int slot, uint32_t off, uint8_t value);
 
 /* One boot (power on first). */
 ms_err_t fx_boot(fx_t *fx);

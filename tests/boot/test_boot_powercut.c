@@ -252,8 +252,9 @@ static void power_cut_at_every_op_of_a_refused_forged_revert(void **state)
     assert_int_equal(ms_boot_confirm(&fx->cfg, 1), MS_OK);
     fx_stage(fx, 0, o_s, true);
     fx_stage(fx, 1, &old_ns, true);
-    fx_forge_secondary_swap_info(fx, 0, MS_BOOT_SWAP_REVERT);
-    fx_forge_secondary_swap_info(fx, 1, (1u << 4) | MS_BOOT_SWAP_REVERT);
+    uint32_t swap_info = fx_layout(fx).swap_info_off;
+    fx_program_byte(fx, 0, 1, swap_info, MS_BOOT_SWAP_REVERT);
+    fx_program_byte(fx, 1, 1, swap_info, (1u << 4) | MS_BOOT_SWAP_REVERT);
     fx_snapshot(fx);
     uint64_t ops0 = fx->sim.ops;
     assert_int_equal(fx_boot(fx), MS_OK);

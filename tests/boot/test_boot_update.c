@@ -244,7 +244,7 @@ static void forged_revert_in_secondary_cannot_bring_back_the_predecessor(void **
     BOOTED(fx, b);
     assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
     fx_stage(fx, 0, &a, true);
-    fx_forge_secondary_swap_info(fx, 0, MS_BOOT_SWAP_REVERT);
+    fx_program_byte(fx, 0, 1, fx_layout(fx).swap_info_off, MS_BOOT_SWAP_REVERT);
     assert_int_equal(fx_trailer(fx, 0, 1).swap_type, MS_BOOT_SWAP_REVERT);
     assert_int_equal(fx_boot(fx), MS_OK);
     BOOTED(fx, b);
@@ -255,6 +255,43 @@ static void forged_revert_in_secondary_cannot_bring_back_the_predecessor(void **
     BOOTED(fx, b);
     assert_int_equal(fx_counter(fx, 0), 2);
     done(fx, &a, &b);
+}
+
+/* The secondary trailer is the attacker's. Junk in the padding bytes of its
+ * image_ok field (the byte decoded is still erased) must not make the boot
+ * core's own write there fail: a revert marks the old image in that
+ * trailer, and must still happen on this boot. */
+static void revert_is_not_stopped_by_junk_in_secondary_field_padding(void **state)
+{
+    (void)state;
+    fx_image_t a, b;
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
+    fx_stage(fx, 0, &b, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    fx_program_byte(fx, 0, 1, fx_layout(fx).image_ok_off + 3, 0x5a);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, a);
+    assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_REVERT);
+    assert_int_equal(fx->res.img[0].update_err, MS_OK);
+    done(fx, &a, &b);
+}
+
+/* The same junk under ms_boot_set_pending: staging still works. */
+static void staging_is_not_stopped_by_junk_in_secondary_field_padding(void **state)
+{
+    (void)state;
+    for (int permanent = 0; permanent < 2; permanent++) {
+        fx_image_t a, b;
+        fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
+        fx_write_slot(fx, 0, 1, b.data, b.len);
+        fx_program_byte(fx, 0, 1, fx_layout(fx).image_ok_off + 3, 0x5a);
+        assert_int_equal(ms_boot_set_pending(&fx->cfg, 0, permanent), MS_OK);
+        assert_int_equal(fx_boot(fx), MS_OK);
+        BOOTED(fx, b);
+        assert_int_equal(fx->res.img[0].action, permanent ? MS_BOOT_SWAP_PERM : MS_BOOT_SWAP_TEST);
+        done(fx, &a, &b);
+    }
 }
 
 static void erase_tail(fx_t *fx)
@@ -573,6 +610,8 @@ int main(void)
         cmocka_unit_test(downgrade_by_security_counter_is_refused),
         cmocka_unit_test(confirmed_test_image_cannot_be_swapped_back_to_its_predecessor),
         cmocka_unit_test(forged_revert_in_secondary_cannot_bring_back_the_predecessor),
+        cmocka_unit_test(revert_is_not_stopped_by_junk_in_secondary_field_padding),
+        cmocka_unit_test(staging_is_not_stopped_by_junk_in_secondary_field_padding),
         cmocka_unit_test(truncated_update_is_rejected),
         cmocka_unit_test(half_erased_secondary_is_rejected),
         cmocka_unit_test(update_overlapping_the_trailer_is_too_large),
