@@ -86,8 +86,9 @@ ms_err_t ms_boot_status_set(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
                             uint32_t i, uint32_t s);
 
 /* Make a slot's trailer say "pending" (magic, and image_ok if permanent),
- * power-cut safe: fields already right are kept, torn ones cause the
- * trailer sectors to be erased and written again. */
+ * power-cut safe: fields already right are kept; a field whose write unit
+ * holds anything else (a torn write, or junk left by whoever staged the
+ * update) has the trailer sectors erased and written again. */
 ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
                               bool permanent);
 
@@ -95,11 +96,12 @@ ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g
 
 /*
  * Parse and verify the image in `fa` into b->info: fits below
- * g->image_max_end, not NON_BOOTABLE, hash and signature against the anchors
- * (M4 S14, M6), security counter not below the device's (M6). For a secondary slot an encrypted
- * payload is decrypted with the key store's key (M7) and the payload key is
- * left in b->enc_key for the install; the caller wipes it with
- * ms_boot_wipe_key(). *fih is set to MS_BOOT_FIH_OK only on success.
+ * g->image_max_end, not NON_BOOTABLE, hash and signature against the
+ * anchors (M4 S14, M6), security counter not below the device's (M6). For a
+ * secondary slot an encrypted payload is decrypted with the key store's key
+ * (M7) and the payload key is left in b->enc_key for the install; the
+ * caller wipes it with ms_boot_wipe_key(). *fih is set to MS_BOOT_FIH_OK
+ * only on success.
  */
 ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
                           const ms_boot_geom_t *g, bool secondary,
