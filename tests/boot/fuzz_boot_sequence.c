@@ -49,7 +49,9 @@
  *                                     operation at % 96 + 1; bit 1: the
  *                                     firmware confirms itself afterwards
  *   5 swap_info  sel, value           program the secondary's swap_info byte
- *   6 boot, then confirm;  7 boot.
+ *   6 confirm  the running firmware confirms itself (if a boot handed over
+ *              and no boot was tried since), e.g. after the attacker staged
+ *   7 boot.
  * (n is taken % 16 + 1.)
  * A final boot (no cut) closes every input.
  */
@@ -194,6 +196,7 @@ typedef struct dev {
     ms_boot_image_cfg_t img[MAX_IMGS];
     ms_boot_config_t cfg;
     uint32_t floor[MAX_IMGS];     /* no image below this may ever run again */
+    bool running;                 /* the last boot handed over: the firmware runs */
     bool cut_pending;             /* the last boot was cut and not yet completed */
     bool tampered;                /* the attacker wrote while cut_pending */
 } dev_t;
@@ -260,6 +263,7 @@ static void device_reset(uint8_t config)
         .anchors = &anchor, .n_anchors = 1, .hooks = &hooks, .max_align = 8,
         .max_sectors = 8, .buf = chunk, .buf_len = sizeof(chunk),
     };
+    dev.running = false;
     dev.cut_pending = false;
     dev.tampered = false;
 }
@@ -274,12 +278,32 @@ static const signed_img_t *handed_over(const ms_boot_image_record_t *rec)
     return NULL;
 }
 
+/* The running firmware confirms itself; from then on nothing below its
+ * security counter may run. */
+static void confirm_running(void)
+{
+    if (!dev.running) {
+        return;
+    }
+    for (size_t i = 0; i < dev.cfg.n_images; i++) {
+        ms_err_t err = ms_boot_confirm(&dev.cfg, i);
+        if (err != MS_OK && err != MS_ERR_STATE) {
+            abort();
+        }
+        const signed_img_t *im = handed_over(&res.img[i]);
+        if (err == MS_OK && im->cnt > dev.floor[i]) {
+            dev.floor[i] = im->cnt;
+        }
+    }
+}
+
 /* One boot (with a power cut during flash operation n % 96 + 1 when `cut`),
  * then the properties; then, if it handed over and `confirm`, the running
  * firmware confirms itself. True when the boot handed over. */
 static bool do_boot(cursor_t *c, bool cut, bool confirm)
 {
     uint32_t before[MAX_IMGS];
+    dev.running = false;
     memcpy(before, counters, sizeof(before));
     ms_flash_sim_power_on(&dev.sim);
     if (cut) {
@@ -325,17 +349,9 @@ static bool do_boot(cursor_t *c, bool cut, bool confirm)
             dev.floor[i] = counters[i];
         }
     }
+    dev.running = true;
     if (confirm) {
-        for (size_t i = 0; i < dev.cfg.n_images; i++) {
-            ms_err_t cerr = ms_boot_confirm(&dev.cfg, i);
-            if (cerr != MS_OK && cerr != MS_ERR_STATE) {
-                abort();
-            }
-            const signed_img_t *im = handed_over(&res.img[i]);
-            if (cerr == MS_OK && im->cnt > dev.floor[i]) {
-                dev.floor[i] = im->cnt;
-            }
-        }
+        confirm_running();
     }
     return true;
 }
@@ -408,7 +424,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 6:
-            do_boot(&c, false, true);
+            confirm_running();
             break;
         default:
             do_boot(&c, false, false);
