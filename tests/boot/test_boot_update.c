@@ -41,14 +41,22 @@ static void done(fx_t *fx, fx_image_t *a, fx_image_t *b)
 
 #define BOOTED(f, want) assert_memory_equal((f)->res.img[0].m.hash, (want).hash, MS_SHA256_LEN)
 
+/* meter() with B installed by swap as a test image and running, not
+ * confirmed. */
+static fx_t *testing_b(fx_image_t *a, fx_image_t *b)
+{
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, a, b);
+    fx_stage(fx, 0, b, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, *b);
+    return fx;
+}
+
 static void swap_test_update_boots_then_reverts_without_confirm(void **state)
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_TEST);
     assert_false(fx->res.img[0].confirmed);
     assert_int_equal(fx_counter(fx, 0), 1);       /* not raised for a test image */
@@ -66,10 +74,7 @@ static void swap_test_update_confirmed_stays_and_raises_counter(void **state)
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
     assert_int_equal(fx_trailer(fx, 0, 0).image_ok, MS_BOOT_FLAG_SET);
     assert_int_equal(fx_boot(fx), MS_OK);
@@ -214,10 +219,7 @@ static void confirmed_test_image_cannot_be_swapped_back_to_its_predecessor(void 
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
     fx_stage(fx, 0, &a, true);         /* before any further boot */
     assert_int_equal(fx_boot(fx), MS_OK);
@@ -238,10 +240,7 @@ static void forged_revert_in_secondary_cannot_bring_back_the_predecessor(void **
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
     fx_stage(fx, 0, &a, true);
     fx_program_byte(fx, 0, 1, fx_layout(fx).swap_info_off, MS_BOOT_SWAP_REVERT);
@@ -265,10 +264,7 @@ static void revert_is_not_stopped_by_junk_in_secondary_field_padding(void **stat
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     fx_program_byte(fx, 0, 1, fx_layout(fx).image_ok_off + 3, 0x5a);
     assert_int_equal(fx_boot(fx), MS_OK);
     BOOTED(fx, a);
