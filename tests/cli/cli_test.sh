@@ -67,7 +67,7 @@ verify_vector_plain|verify_vector_seccnt|verify_vector_confirm)
   grep -qx OK out.txt || die "no OK line"
   grep -q '^version: *1\.2\.3+4$' out.txt || die "version not shown"
   ;;
-verify_vector_enc|verify_vector_all)
+verify_vector_enc|verify_vector_enc256|verify_vector_all)
   v=${name#verify_vector_}
   "$MS_CLI" verify -k "$V/k.pem" --enc-key "$V/enc.pem" "$V/$v.bin" >out.txt || die "verify $v.bin"
   grep -qx OK out.txt || die "no OK line"
@@ -91,7 +91,7 @@ verify_with_public_key_file)
   "$MS_CLI" getpub -k "$V/k.pem" -o pub.pem
   "$MS_CLI" verify -k pub.pem "$V/plain.bin" >/dev/null || die "verify with the public key"
   ;;
-decrypt_vector_enc|decrypt_vector_all)
+decrypt_vector_enc|decrypt_vector_enc256|decrypt_vector_all)
   v=${name#decrypt_vector_}
   "$MS_CLI" decrypt --enc-key "$V/enc.pem" "$V/$v.bin" dec.bin >/dev/null || die "decrypt"
   check payload dec.bin "$V/in.bin"
