@@ -140,10 +140,10 @@ typedef struct ms_boot_strategy {
      * install, pending or interrupted), REVERT, or NONE. */
     ms_err_t (*peek)(struct ms_boot *b, size_t image, ms_boot_swap_type_t *intent);
     /* S13 for one image: resume an interrupted install, or act on what
-     * the trailers ask for. hold_revert: another image is installing, so a
-     * revert waits for the next boot (the images change together). Sets
-     * *done to the swap type carried out, *rejected to why a pending image
-     * was refused. */
+     * the trailers ask for. hold_revert: another image is installing a test
+     * update, so a revert waits for the next boot (the images change
+     * together). Sets *done to the swap type carried out, *rejected to why
+     * a pending image was refused. */
     ms_err_t (*run)(struct ms_boot *b, size_t image, bool hold_revert,
                     ms_boot_swap_type_t *done, ms_err_t *rejected);
 } ms_boot_strategy_t;

@@ -60,6 +60,7 @@
     X(MS_ERR_BOOT_LAYOUT,      "slot layout cannot hold the image or trailer")  \
     X(MS_ERR_BOOT_NO_ENC_KEY,  "no key to decrypt an encrypted update")         \
     X(MS_ERR_BOOT_FAULT,       "fault detected in the boot decision")           \
+    X(MS_ERR_BOOT_NON_BOOTABLE, "image is marked not bootable (NON_BOOTABLE)")  \
     /* tee (secure storage, key store, RNG, dispatcher) */                      \
     X(MS_ERR_TEE_NO_SPACE,     "secure storage is full")                        \
     X(MS_ERR_TEE_WRITE_ONCE,   "object is write-once")                          \

@@ -157,9 +157,13 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
     }
 
     /* S13: find the image to boot; install a verified pending update. The
-     * images change together: while one is installing (pending or
-     * interrupted), another's revert waits for the next boot, so a cut
-     * between two installs does not revert the first before it ran. */
+     * images change together: while one is installing a test update
+     * (pending or interrupted), another's revert waits for the next boot, so
+     * a cut between two test installs does not revert the first before the
+     * test images ran together. A permanent install holds nothing: it does
+     * not run as a test, and a revert cut while it rewrote its primary
+     * trailer finishes as one (see swap_move.c), together with the other
+     * images' reverts. */
     res->n_images = cfg->n_images;
     bool installing = false;
     bool install_failed[MS_BOOT_MAX_IMAGES] = {false};
@@ -169,7 +173,7 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
         if (err == MS_ERR_POWER_LOST) {
             return err;
         }
-        installing |= intent == MS_BOOT_SWAP_TEST || intent == MS_BOOT_SWAP_PERM;
+        installing |= intent == MS_BOOT_SWAP_TEST;
     }
     for (size_t i = 0; i < cfg->n_images; i++) {
         ms_boot_image_record_t *rec = &res->img[i];

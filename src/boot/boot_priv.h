@@ -85,22 +85,23 @@ ms_err_t ms_boot_status_get(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
 ms_err_t ms_boot_status_set(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
                             uint32_t i, uint32_t s);
 
-/* Make a slot's trailer say "pending" (magic, and image_ok if permanent;
- * swap_info too when not 0: a revert marks the secondary with REVERT),
- * power-cut safe: fields already right are kept, torn ones cause the
- * trailer sectors to be erased and written again. */
+/* Make a slot's trailer say "pending" (magic, and image_ok if permanent),
+ * power-cut safe: fields already right are kept; a field whose write unit
+ * holds anything else (a torn write, or junk left by whoever staged the
+ * update) has the trailer sectors erased and written again. */
 ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
-                              bool permanent, uint8_t swap_info);
+                              bool permanent);
 
 /* ---- validation (validate.c) --------------------------------------------- */
 
 /*
- * Parse and verify the image in `fa` into b->info: hash and signature
- * against the anchors (M4 S14, M6), fits below g->image_max_end, security
- * counter not below the device's (M6). For a secondary slot an encrypted
- * payload is decrypted with the key store's key (M7) and the payload key is
- * left in b->enc_key for the install; the caller wipes it with
- * ms_boot_wipe_key(). *fih is set to MS_BOOT_FIH_OK only on success.
+ * Parse and verify the image in `fa` into b->info: fits below
+ * g->image_max_end, not NON_BOOTABLE, hash and signature against the
+ * anchors (M4 S14, M6), security counter not below the device's (M6). For a
+ * secondary slot an encrypted payload is decrypted with the key store's key
+ * (M7) and the payload key is left in b->enc_key for the install; the
+ * caller wipes it with ms_boot_wipe_key(). *fih is set to MS_BOOT_FIH_OK
+ * only on success.
  */
 ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
                           const ms_boot_geom_t *g, bool secondary,
@@ -118,8 +119,9 @@ ms_err_t ms_boot_unwrap_key(ms_boot_t *b, uint8_t image_id, const ms_image_info_
 ms_err_t ms_boot_reject_secondary(ms_boot_t *b, size_t image, ms_err_t why);
 
 /* M6: raise the device counter to the security counter of the primary image
- * of `image` when it is confirmed and verifies, before an install moves it
- * out. MS_OK when there is nothing to raise. */
+ * of `image` when it is confirmed (its trailer: magic GOOD, image_ok set)
+ * and verifies, before an install moves it out. MS_OK when there is nothing
+ * to raise. */
 ms_err_t ms_boot_commit_primary_counter(ms_boot_t *b, size_t image, const ms_boot_geom_t *g,
                                         bool confirmed);
 

@@ -45,7 +45,7 @@ ms_err_t ms_boot_set_pending(const ms_boot_config_t *cfg, size_t image, bool per
     if (err != MS_OK) {
         return err;
     }
-    return ms_boot_mark_pending(&img->secondary, &g, permanent, 0);
+    return ms_boot_mark_pending(&img->secondary, &g, permanent);
 }
 
 /* Confirm the running image: image_ok in the primary trailer. */

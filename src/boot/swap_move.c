@@ -23,14 +23,27 @@
  * primary, the outgoing one encrypted again with its own key on its way
  * into the secondary, so an image is ciphertext whenever it sits in a
  * secondary slot. The keys are re-derived on every (resumed) swap from the
- * wrapped-key records saved in the trailer; they are never stored in clear. "Primary magic GOOD, copy_done unset, swap_info
- *   valid" means a swap is in progress and the status entries say how far.
- *   A cut before the primary magic leaves the secondary still pending, so
- *   the swap starts over; after it, the next boot resumes.
- * Revert: the previous image (now in the secondary) is first marked pending,
- * permanent, with swap_info REVERT, so a cut while the primary trailer is
- * being rewritten can never leave the unconfirmed image as the only one
- * asked for, and the boot still knows it is reverting.
+ * wrapped-key records saved in the trailer; they are never stored in clear.
+ * "Primary magic GOOD, copy_done unset, swap_info valid" means a swap is in
+ * progress and the status entries say how far. A cut before the primary
+ * magic leaves the secondary still pending, so the swap starts over; after
+ * it, the next boot resumes.
+ *
+ * Trust (M6): the secondary slot and its trailer are written by whoever
+ * stages an update, so nothing read there decides more than "an update is
+ * staged, test or permanent" (MCUboot's table). A revert is decided only
+ * from the primary trailer, which only the boot loader writes (and the
+ * running image's confirm): the table's revert row, or the swap_info of a
+ * swap it started. The secondary's swap_info is never read.
+ * Revert: the previous image (now in the secondary) is first marked
+ * pending-permanent, as MCUboot's fixup_revert does, so that a cut while
+ * the primary trailer is being rewritten leaves it asked for; the next boot
+ * then installs it as a permanent update, which is what the revert does.
+ * That is safe because the counter commit below keys off the primary
+ * alone: a primary is committed before it is moved out exactly when its
+ * trailer says it was confirmed (magic GOOD, image_ok set), and a trailer
+ * in any other state was either never confirmed (a test image) or had its
+ * counter raised by S14 on the boot that ran it.
  */
 #include "boot_priv.h"
 
@@ -224,11 +237,6 @@ static ms_err_t read_state(ms_boot_t *b, const ms_boot_image_cfg_t *img, swap_st
         return MS_OK;
     }
     s->type = ms_boot_swap_type(&s->pst, &s->sst);
-    /* A revert marks the old image in the secondary as permanent with
-     * swap_info REVERT before it starts: it is still a revert. */
-    if (s->type == MS_BOOT_SWAP_PERM && s->sst.swap_type == MS_BOOT_SWAP_REVERT) {
-        s->type = MS_BOOT_SWAP_REVERT;
-    }
     return MS_OK;
 }
 
@@ -273,15 +281,15 @@ static ms_err_t swap_move_run(ms_boot_t *b, size_t image, bool hold_revert,
     }
     ms_boot_log(b, MS_BOOT_EV_PENDING, img->image_id, MS_OK, type);
     /* M6: a confirmed image about to be moved out commits its counter
-     * first, so the update cannot be the image it replaced. */
-    bool confirmed = !(s.pst.magic == MS_BOOT_MAGIC_GOOD && s.pst.image_ok != MS_BOOT_FLAG_SET);
-    if (type != MS_BOOT_SWAP_REVERT &&
-        (err = ms_boot_commit_primary_counter(b, image, gp, confirmed)) != MS_OK) {
+     * first, so the update cannot be the image it replaced, whatever kind
+     * of swap this is. Confirmed means what the primary trailer says. */
+    bool confirmed = s.pst.magic == MS_BOOT_MAGIC_GOOD && s.pst.image_ok == MS_BOOT_FLAG_SET;
+    if ((err = ms_boot_commit_primary_counter(b, image, gp, confirmed)) != MS_OK) {
         return err;
     }
     uint8_t info = (uint8_t)(((img->image_id & 0x0fu) << 4) | (uint8_t)type);
     if (type == MS_BOOT_SWAP_REVERT &&
-        (err = ms_boot_mark_pending(&img->secondary, gs, true, info)) != MS_OK) {
+        (err = ms_boot_mark_pending(&img->secondary, gs, true)) != MS_OK) {
         return err;
     }
 

@@ -175,42 +175,62 @@ ms_err_t ms_boot_status_set(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
     return ms_boot_write_flag(fa, g, off, 0x01);
 }
 
-/* Power-cut-safe "pending": image_ok first (if permanent), magic last. */
-ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
-                              bool permanent, uint8_t swap_info)
+/* Whether the write unit(s) [off, off+len) hold `first` followed by erased
+ * bytes (first == erased: all erased), as this file's writes leave them. */
+static ms_err_t unit_holds(const ms_flash_area_t *fa, const ms_boot_geom_t *g, uint32_t off,
+                           uint32_t len, uint8_t first, bool *holds)
 {
-    bool has_info = g->lay.swap_info_off != g->lay.copy_done_off;
-    uint8_t info_now = g->erased;
-    ms_boot_trailer_state_t st;
-    ms_err_t err = ms_boot_trailer_read(fa, g, &st);
+    uint8_t unit[32];
+    if (len > sizeof(unit)) {
+        return MS_ERR_ARG;
+    }
+    ms_err_t err = ms_flash_area_read(fa, off, unit, len);
     if (err != MS_OK) {
         return err;
     }
-    bool ok_field_fine = st.image_ok == MS_BOOT_FLAG_UNSET ||
-                         (permanent && st.image_ok == MS_BOOT_FLAG_SET);
-    if (has_info && (err = ms_flash_area_read(fa, g->lay.swap_info_off, &info_now, 1)) != MS_OK) {
+    *holds = unit[0] == first;
+    for (uint32_t k = 1; k < len; k++) {
+        *holds = *holds && unit[k] == g->erased;
+    }
+    return MS_OK;
+}
+
+/* Power-cut-safe "pending": image_ok first (if permanent), magic last. The
+ * slot is a secondary, whose trailer anyone staging an update writes, so a
+ * field is only kept when its whole write unit is exactly what we would
+ * write or erased (junk in a padding byte would make our write fail);
+ * anything else has the trailer sectors erased and written again. */
+ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
+                              bool permanent)
+{
+    ms_boot_trailer_state_t st;
+    bool ok_unset = false, ok_set = false, magic_pad_erased = true;
+    ms_err_t err = ms_boot_trailer_read(fa, g, &st);
+    if (err == MS_OK) {
+        err = unit_holds(fa, g, g->lay.image_ok_off, g->align, g->erased, &ok_unset);
+    }
+    if (err == MS_OK) {
+        err = unit_holds(fa, g, g->lay.image_ok_off, g->align, 0x01, &ok_set);
+    }
+    if (err == MS_OK && g->align > 16u) {   /* ms_boot_write_magic's 16 leading bytes */
+        err = unit_holds(fa, g, g->lay.magic_off - 16u, 16u, g->erased, &magic_pad_erased);
+    }
+    if (err != MS_OK) {
         return err;
     }
-    bool info_fine = !has_info || info_now == g->erased ||
-                     (swap_info != 0 && info_now == swap_info);
-    bool writable = st.magic != MS_BOOT_MAGIC_BAD && ok_field_fine && info_fine &&
-                    !(st.magic == MS_BOOT_MAGIC_GOOD && swap_info != 0 && info_now != swap_info);
-    if (!writable) {
+    bool ok_fine = ok_unset || (permanent && ok_set);
+    bool magic_fine = st.magic == MS_BOOT_MAGIC_GOOD ||
+                      (st.magic == MS_BOOT_MAGIC_UNSET && magic_pad_erased);
+    if (!ok_fine || !magic_fine) {
         if ((err = ms_boot_erase_trailer(fa, g)) != MS_OK) {
             return err;
         }
+        ok_unset = true;
         st.magic = MS_BOOT_MAGIC_UNSET;
-        st.image_ok = MS_BOOT_FLAG_UNSET;
-        info_now = g->erased;
     }
-    if (has_info && swap_info != 0 && info_now == g->erased &&
-        (err = ms_boot_write_flag(fa, g, g->lay.swap_info_off, swap_info)) != MS_OK) {
+    if (permanent && ok_unset &&
+        (err = ms_boot_write_flag(fa, g, g->lay.image_ok_off, 0x01)) != MS_OK) {
         return err;
-    }
-    if (permanent && st.image_ok == MS_BOOT_FLAG_UNSET) {
-        if ((err = ms_boot_write_flag(fa, g, g->lay.image_ok_off, 0x01)) != MS_OK) {
-            return err;
-        }
     }
     if (st.magic == MS_BOOT_MAGIC_UNSET) {
         err = ms_boot_write_magic(fa, g);

@@ -2,12 +2,12 @@
  * validate.c - is the image in a slot fit to install or to run?
  *
  * One path for both slots (M4 S14, M6): parse the MCUboot header and TLVs,
- * check that the image ends below the slot's trailer sectors, take the
- * payload key from the TEE key store when a secondary-slot image is
- * encrypted (M7), recompute the hash and check the ECDSA-P256 signature
- * against the anchored keys (M5), check the hash a second time against the
- * SHA256 TLV (fault-injection hardening), and refuse a security counter
- * below the device's (M6 anti-rollback).
+ * check that the image ends below the slot's trailer sectors and is not
+ * marked NON_BOOTABLE, take the payload key from the TEE key store when a
+ * secondary-slot image is encrypted (M7), recompute the hash and check the
+ * ECDSA-P256 signature against the anchored keys (M5), check the hash a
+ * second time against the SHA256 TLV (fault-injection hardening), and
+ * refuse a security counter below the device's (M6 anti-rollback).
  *
  * Invariants: the image is read from flash in chunks of the configured
  * buffer, never whole; the device's encryption private key lives on the
@@ -68,6 +68,12 @@ ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
     }
     if (b->info.end > g->image_max_end) {
         return MS_ERR_IMG_TOO_LARGE;
+    }
+    /* As MCUboot: a slot whose image carries NON_BOOTABLE holds no bootable
+     * image. It is neither installed from the secondary nor run from the
+     * primary, however well it is signed. */
+    if (b->info.hdr.flags & MS_IMAGE_F_NON_BOOTABLE) {
+        return MS_ERR_BOOT_NON_BOOTABLE;
     }
     /* A RAM-loaded image must have been built for this image's execution
      * region (MCUboot's RAM_LOAD flag and load address): a validly signed

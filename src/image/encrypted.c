@@ -3,15 +3,15 @@
  * decryption (M7: the vendor signs, then encrypts; the meter decrypts, then
  * verifies).
  *
- * Key wrap, byte-compatible with imgtool's ecies_hkdf() and MCUboot's
- * encrypted.c for AES-128 images:
+ * Key wrap, byte-compatible with MCUboot's encrypted.c and imgtool 2.x's
+ * ecies_hkdf(), for a k-byte image key (k = 16 for ENCRYPTED_AES128, 32 for
+ * ENCRYPTED_AES256):
  *   shared  = ECDH(ephemeral private, device encryption public).x
- *   derived = HKDF-SHA256(salt none, ikm shared, info "MCUBoot_ECIES_v1", 48)
- *   wrapped = AES-128-CTR(derived[0..16), counter block 0, image key)
- *   tag     = HMAC-SHA256(derived[16..48), wrapped)
- *   TLV     = ephemeral public point (65) || tag (32) || wrapped (16 or 32)
- * imgtool derives 48 bytes and wraps with AES-128 for 32-byte image keys too;
- * we follow imgtool (docs/image-format.md says where MCUboot differs).
+ *   derived = HKDF-SHA256(salt none, ikm shared, info "MCUBoot_ECIES_v1", k + 32)
+ *   wrapped = AES-k-CTR(derived[0..k), counter block 0, image key)
+ *   tag     = HMAC-SHA256(derived[k..k+32), wrapped)
+ *   TLV     = ephemeral public point (65) || tag (32) || wrapped (k)
+ * (docs/image-format.md section 4 has the byte layout.)
  * Invariants: the tag is checked in constant time before the wrapped key is
  * decrypted; every intermediate secret (shared secret, derived keys) is wiped
  * on every path; the caller's key buffer is only written on success.
@@ -36,15 +36,16 @@ static size_t key_len_for_tlv(size_t tlv_len)
     return 0;
 }
 
-/* ECDH + HKDF: the 48 bytes of key-wrap material for a shared point. */
-static ms_err_t derive(const ms_p256_priv_t *priv, const ms_p256_pub_t *peer,
-                       uint8_t derived[MS_IMAGE_ENC_KDF_LEN])
+/* ECDH + HKDF: the key-wrap material for a shared point and a klen-byte
+ * image key: an AES key of klen bytes, then the HMAC key. */
+static ms_err_t derive(const ms_p256_priv_t *priv, const ms_p256_pub_t *peer, size_t klen,
+                       uint8_t derived[MS_IMAGE_ENC_KDF_MAX])
 {
     uint8_t shared[MS_P256_SHARED_LEN];
     ms_err_t err = ms_p256_ecdh(priv, peer, shared);
     if (!err) {
         err = ms_hkdf_sha256(NULL, 0, shared, sizeof(shared), kdf_info, KDF_INFO_LEN,
-                             derived, MS_IMAGE_ENC_KDF_LEN);
+                             derived, klen + MS_HMAC_SHA256_LEN);
     }
     ms_secure_zero(shared, sizeof(shared));
     return err;
@@ -77,20 +78,19 @@ ms_err_t ms_image_unwrap_key(const ms_image_info_t *info, const ms_p256_priv_t *
         return MS_ERR_IMG_ENC_KEY; /* not a curve point: tampered TLV */
     }
 
-    uint8_t derived[MS_IMAGE_ENC_KDF_LEN];
+    uint8_t derived[MS_IMAGE_ENC_KDF_MAX];
     uint8_t tag[MS_HMAC_SHA256_LEN];
     uint8_t plain[MS_IMAGE_ENC_KEY_MAX];
-    err = derive(enc_priv, &eph, derived);
+    err = derive(enc_priv, &eph, klen, derived);
     if (!err) {
-        err = ms_hmac_sha256(derived + MS_IMAGE_ENC_KDF_AES_LEN, MS_HMAC_SHA256_LEN,
-                             tlv + MS_IMAGE_ENC_KEY_OFF, klen, tag);
+        err = ms_hmac_sha256(derived + klen, MS_HMAC_SHA256_LEN, tlv + MS_IMAGE_ENC_KEY_OFF,
+                             klen, tag);
     }
     if (!err && !ms_ct_equal(tag, tlv + MS_IMAGE_ENC_TAG_OFF, MS_HMAC_SHA256_LEN)) {
         err = MS_ERR_IMG_ENC_KEY;
     }
     if (!err) {
-        err = ms_aes_ctr(derived, MS_IMAGE_ENC_KDF_AES_LEN, counter0,
-                         tlv + MS_IMAGE_ENC_KEY_OFF, plain, klen);
+        err = ms_aes_ctr(derived, klen, counter0, tlv + MS_IMAGE_ENC_KEY_OFF, plain, klen);
     }
     if (!err) {
         memcpy(key, plain, klen);
@@ -117,18 +117,17 @@ ms_err_t ms_image_wrap_key(const ms_p256_pub_t *enc_pub, const uint8_t *key, siz
     }
     ms_p256_priv_t eph_priv;
     ms_p256_pub_t eph_pub;
-    uint8_t derived[MS_IMAGE_ENC_KDF_LEN];
+    uint8_t derived[MS_IMAGE_ENC_KDF_MAX];
     ms_err_t err = ms_p256_keygen(&eph_priv, &eph_pub);
     if (!err) {
-        err = derive(&eph_priv, enc_pub, derived);
+        err = derive(&eph_priv, enc_pub, key_len, derived);
     }
     if (!err) {
-        err = ms_aes_ctr(derived, MS_IMAGE_ENC_KDF_AES_LEN, counter0, key,
-                         tlv + MS_IMAGE_ENC_KEY_OFF, key_len);
+        err = ms_aes_ctr(derived, key_len, counter0, key, tlv + MS_IMAGE_ENC_KEY_OFF, key_len);
     }
     if (!err) {
-        err = ms_hmac_sha256(derived + MS_IMAGE_ENC_KDF_AES_LEN, MS_HMAC_SHA256_LEN,
-                             tlv + MS_IMAGE_ENC_KEY_OFF, key_len, tlv + MS_IMAGE_ENC_TAG_OFF);
+        err = ms_hmac_sha256(derived + key_len, MS_HMAC_SHA256_LEN, tlv + MS_IMAGE_ENC_KEY_OFF,
+                             key_len, tlv + MS_IMAGE_ENC_TAG_OFF);
     }
     if (!err) {
         memcpy(tlv + MS_IMAGE_ENC_POINT_OFF, eph_pub.q, MS_P256_PUB_LEN);

@@ -18,10 +18,10 @@
 #define MS_IMAGE_ENC_TAG_OFF   MS_P256_PUB_LEN                          /* 65 */
 #define MS_IMAGE_ENC_KEY_OFF   (MS_P256_PUB_LEN + MS_HMAC_SHA256_LEN)   /* 97 */
 
-/* HKDF output for the key wrap, as imgtool derives it: a 16-byte AES-128-CTR
- * key followed by a 32-byte HMAC key (whatever the image key's length). */
-#define MS_IMAGE_ENC_KDF_AES_LEN  16u
-#define MS_IMAGE_ENC_KDF_LEN      (MS_IMAGE_ENC_KDF_AES_LEN + MS_HMAC_SHA256_LEN)
+/* HKDF output for the key wrap, as MCUboot and imgtool 2.x derive it: an
+ * AES-CTR key as long as the image key (16 or 32 bytes), then a 32-byte HMAC
+ * key. The largest case (AES-256) is 64 bytes. */
+#define MS_IMAGE_ENC_KDF_MAX      (MS_IMAGE_ENC_KEY_MAX + MS_HMAC_SHA256_LEN)
 
 #define MS_IMAGE_DEP_LEN    12u   /* DEPENDENCY: id u8, 3 pad, version 8 */
 #define MS_IMAGE_SEC_CNT_LEN 4u

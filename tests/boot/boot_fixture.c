@@ -128,6 +128,7 @@ fx_image_t fx_make_image(const fx_img_opts_t *o)
     so.has_sec_cnt = o->has_sec_cnt;
     so.sec_cnt = o->sec_cnt;
     so.align = FX_ALIGN;
+    so.flags = o->flags;
     if (o->encrypt) {
         so.enc_pub = &fx_enc_pub;
         so.enc_key_len = 16;
@@ -182,6 +183,22 @@ void fx_stage(fx_t *fx, size_t image, const fx_image_t *img, bool permanent)
     if (err != MS_OK) {
         die("set pending", err);
     }
+}
+
+ms_trailer_layout_t fx_layout(const fx_t *fx)
+{
+    ms_trailer_layout_t t;
+    ms_err_t err = ms_trailer_layout(fx->slot_size, FX_ALIGN, fx->cfg.max_align,
+                                     fx->cfg.max_sectors, false, 0, &t);
+    if (err != MS_OK) {
+        die("trailer layout", err);
+    }
+    return t;
+}
+
+void fx_program_byte(fx_t *fx, size_t image, int slot, uint32_t off, uint8_t value)
+{
+    fx->sim.mem[fx->slot[image][slot].off + off] &= value;
 }
 
 ms_err_t fx_boot(fx_t *fx)

@@ -60,6 +60,7 @@ typedef struct fx_img_opts {
     bool has_sec_cnt;
     uint32_t sec_cnt;
     bool encrypt;
+    uint32_t flags;                /* extra header flags (MS_IMAGE_F_NON_BOOTABLE) */
     const ms_p256_priv_t *key;     /* NULL: fx_sign_priv */
 } fx_img_opts_t;
 
@@ -71,6 +72,14 @@ void fx_image_free(fx_image_t *img);
 void fx_write_slot(fx_t *fx, size_t image, int slot, const uint8_t *data, size_t len);
 /* Stage an update: write it to the secondary and mark it pending. */
 void fx_stage(fx_t *fx, size_t image, const fx_image_t *img, bool permanent);
+
+/* The trailer layout of the fixture's slots (swap-move, no enc fields). */
+ms_trailer_layout_t fx_layout(const fx_t *fx);
+
+/* Program one byte of flash as someone who can write that slot would (bits
+ * go from 1 to 0 only): what an attacker does to a secondary slot on top of
+ * staging, e.g. swap_info = REVERT at fx_layout(fx).swap_info_off. */
+void fx_program_byte(fx_t *fx, size_t image, int slot, uint32_t off, uint8_t value);
 
 /* One boot (power on first). */
 ms_err_t fx_boot(fx_t *fx);

@@ -110,18 +110,24 @@ static void glitched_security_config_read_is_checked_again_before_handover(void 
     fx_free(fx);
 }
 
+/* Image a alone in the primary slot: no hand-over, for the reason `why`. */
+static void expect_primary_refused(fx_image_t *a, ms_err_t why)
+{
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx_write_slot(fx, 0, 0, a->data, a->len);
+    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_NO_IMAGE);
+    assert_int_equal(fx->res.img[0].verify_err, why);
+    fx_image_free(a);
+    fx_free(fx);
+}
+
 static void bad_signature_in_primary_is_not_booted(void **state)
 {
     (void)state;
-    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
     fx_image_t a = img_v1(1, 0);
     /* last byte of the image is inside the ECDSA signature (last TLV) */
     a.data[a.len - 3] ^= 0x01;
-    fx_write_slot(fx, 0, 0, a.data, a.len);
-    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_NO_IMAGE);
-    assert_int_equal(fx->res.img[0].verify_err, MS_ERR_SIGNATURE);
-    fx_image_free(&a);
-    fx_free(fx);
+    expect_primary_refused(&a, MS_ERR_SIGNATURE);
 }
 
 static void tampered_payload_in_primary_is_not_booted(void **state)
@@ -141,14 +147,9 @@ static void tampered_payload_in_primary_is_not_booted(void **state)
 static void image_signed_with_untrusted_key_is_not_booted(void **state)
 {
     (void)state;
-    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
     fx_img_opts_t o = {.payload_len = 5000, .seed = 3, .key = &fx_other_priv};
     fx_image_t a = fx_make_image(&o);
-    fx_write_slot(fx, 0, 0, a.data, a.len);
-    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_NO_IMAGE);
-    assert_int_equal(fx->res.img[0].verify_err, MS_ERR_IMG_KEY_UNKNOWN);
-    fx_image_free(&a);
-    fx_free(fx);
+    expect_primary_refused(&a, MS_ERR_IMG_KEY_UNKNOWN);
 }
 
 /* A counter file that does not read back cleanly (bit rot, a stray edit)
@@ -176,6 +177,15 @@ static void unreadable_counter_store_refuses_boot_instead_of_reading_zero(void *
     }
     fx_image_free(&a);
     fx_free(fx);
+}
+
+/* NON_BOOTABLE in the primary slot: no bootable image, no hand-over. */
+static void non_bootable_image_in_primary_is_not_booted(void **state)
+{
+    (void)state;
+    fx_img_opts_t o = {.payload_len = 10000, .seed = 1, .flags = MS_IMAGE_F_NON_BOOTABLE};
+    fx_image_t a = fx_make_image(&o);
+    expect_primary_refused(&a, MS_ERR_BOOT_NON_BOOTABLE);
 }
 
 static void primary_below_device_counter_is_refused(void **state)
@@ -288,6 +298,7 @@ int main(void)
         cmocka_unit_test(bad_signature_in_primary_is_not_booted),
         cmocka_unit_test(tampered_payload_in_primary_is_not_booted),
         cmocka_unit_test(image_signed_with_untrusted_key_is_not_booted),
+        cmocka_unit_test(non_bootable_image_in_primary_is_not_booted),
         cmocka_unit_test(primary_below_device_counter_is_refused),
         cmocka_unit_test(unreadable_counter_store_refuses_boot_instead_of_reading_zero),
         cmocka_unit_test(glitched_counter_read_cannot_boot_an_image_below_the_counter),

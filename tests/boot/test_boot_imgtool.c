@@ -110,8 +110,12 @@ static void imgtool_security_counter_image_raises_counter(void **state)
     fx_free(fx);
 }
 
-static void encrypted_vector(const ms_boot_strategy_t *st)
+/* Install an imgtool-encrypted update; all.bin comes padded and confirmed
+ * (a permanent update with security counter 7), any other is marked
+ * pending-permanent here. The primary must hold in.bin in clear. */
+static void encrypted_vector(const ms_boot_strategy_t *st, const char *name)
 {
+    bool is_all = strcmp(name, "all.bin") == 0;
     fx_t *fx = imgtool_meter(st);
     size_t len;
     uint8_t *pem = vec("enc.pem", &len);
@@ -122,11 +126,15 @@ static void encrypted_vector(const ms_boot_strategy_t *st)
     free(pem);
     assert_int_equal(ms_host_keystore_provision(fx->plat.keystore.path, &enc), MS_OK);
     put(fx, 0, "plain.bin");
-    put(fx, 1, "all.bin");
+    put(fx, 1, name);
+    if (!is_all) {
+        assert_int_equal(ms_boot_set_pending(&fx->cfg, 0, true), MS_OK);
+    }
     assert_int_equal(fx_boot(fx), MS_OK);
+    assert_int_equal(fx->res.img[0].update_err, MS_OK);
     assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_PERM);
-    assert_int_equal(fx->res.img[0].m.sec_cnt, 7);
-    assert_int_equal(fx_counter(fx, 0), 7);
+    assert_int_equal(fx->res.img[0].m.sec_cnt, is_all ? 7 : 0);
+    assert_int_equal(fx_counter(fx, 0), is_all ? 7 : 0);
     /* the primary now holds in.bin in clear */
     uint8_t *in = vec("in.bin", &len);
     uint8_t got[256];
@@ -141,13 +149,25 @@ static void encrypted_vector(const ms_boot_strategy_t *st)
 static void imgtool_encrypted_image_installs_by_overwrite(void **state)
 {
     (void)state;
-    encrypted_vector(&ms_boot_strategy_overwrite);
+    encrypted_vector(&ms_boot_strategy_overwrite, "all.bin");
 }
 
 static void imgtool_encrypted_image_installs_by_swap(void **state)
 {
     (void)state;
-    encrypted_vector(&ms_boot_strategy_swap_move);
+    encrypted_vector(&ms_boot_strategy_swap_move, "all.bin");
+}
+
+static void imgtool_aes256_image_installs_by_overwrite(void **state)
+{
+    (void)state;
+    encrypted_vector(&ms_boot_strategy_overwrite, "enc256.bin");
+}
+
+static void imgtool_aes256_image_installs_by_swap(void **state)
+{
+    (void)state;
+    encrypted_vector(&ms_boot_strategy_swap_move, "enc256.bin");
 }
 
 int main(void)
@@ -158,6 +178,8 @@ int main(void)
         cmocka_unit_test(imgtool_security_counter_image_raises_counter),
         cmocka_unit_test(imgtool_encrypted_image_installs_by_overwrite),
         cmocka_unit_test(imgtool_encrypted_image_installs_by_swap),
+        cmocka_unit_test(imgtool_aes256_image_installs_by_overwrite),
+        cmocka_unit_test(imgtool_aes256_image_installs_by_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,6 +238,94 @@ static void power_cut_during_confirm_keeps_the_image_confirmed(void **state)
     printf("confirm: %lu torn confirms, all stay confirmed\n", cuts);
 }
 
+/* The forged revert (test_boot_update.c) with a power cut at every flash
+ * operation of the boot that refuses it: the confirmed test images are
+ * committed before anything moves, so however the boot is cut, the
+ * predecessors never come back and the counter never goes below 2. */
+static void power_cut_at_every_op_of_a_refused_forged_revert(void **state)
+{
+    (void)state;
+    fx_t *fx = start_state(SC_SWAP_TEST);
+    assert_int_equal(fx_boot(fx), MS_OK);            /* the test boot */
+    assert_true(is(fx, 0, n_s) && is(fx, 1, &new_ns));
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 1), MS_OK);
+    fx_stage(fx, 0, o_s, true);
+    fx_stage(fx, 1, &old_ns, true);
+    uint32_t swap_info = fx_layout(fx).swap_info_off;
+    fx_program_byte(fx, 0, 1, swap_info, MS_BOOT_SWAP_REVERT);
+    fx_program_byte(fx, 1, 1, swap_info, (1u << 4) | MS_BOOT_SWAP_REVERT);
+    fx_snapshot(fx);
+    uint64_t ops0 = fx->sim.ops;
+    assert_int_equal(fx_boot(fx), MS_OK);
+    uint64_t n = fx->sim.ops - ops0;
+    assert_true(is(fx, 0, n_s) && is(fx, 1, &new_ns));
+    assert_int_equal(fx->res.img[0].update_err, MS_ERR_BOOT_ROLLBACK);
+    unsigned long cuts = 0;
+    for (uint64_t i = 1; i <= n; i += MS_BOOT_SWEEP_STRIDE) {
+        fx_restore(fx);
+        ms_flash_sim_cut_after(&fx->sim, i, (uint32_t)(i * 2654435761u));
+        assert_int_equal(ms_boot_go(&fx->boot, &fx->cfg, &fx->res), MS_ERR_POWER_LOST);
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(fx_boot_settle(fx), MS_OK);
+            if (!(is(fx, 0, n_s) && is(fx, 1, &new_ns))) {
+                fail_msg("cut at op %lu of %lu: a predecessor came back", (unsigned long)i,
+                         (unsigned long)n);
+            }
+            assert_int_equal(fx_counter(fx, 0), 2);
+            assert_int_equal(fx_counter(fx, 1), 2);
+        }
+        assert_int_not_equal(fx_trailer(fx, 0, 1).magic, MS_BOOT_MAGIC_GOOD);
+        cuts++;
+    }
+    total_cuts += cuts;
+    printf("refused forged revert: %lu flash operations, %lu cut points, never a predecessor\n",
+           (unsigned long)n, cuts);
+    fx_free(fx);
+}
+
+/* A revert is decided from the primary trailer only, and marks the old
+ * image in the secondary pending-permanent before it rewrites the primary
+ * trailer. A cut in between (the primary trailer erased or half written)
+ * must finish as a permanent install of the old image: never the test image
+ * kept, never its counter committed. Cuts at every operation of the revert's
+ * start, one image. */
+static void power_cut_at_the_start_of_a_revert_finishes_it_without_the_test_image(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx_write_slot(fx, 0, 0, old_s.data, old_s.len);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    fx_stage(fx, 0, &new_s, false);
+    assert_int_equal(fx_boot(fx), MS_OK);             /* the test boot, not confirmed */
+    assert_true(is(fx, 0, &new_s));
+    fx_snapshot(fx);
+    unsigned long as_perm = 0, cuts = 0;
+    for (uint64_t i = 1; i <= 12; i++) {
+        fx_restore(fx);
+        ms_flash_sim_cut_after(&fx->sim, i, (uint32_t)(i * 2654435761u));
+        assert_int_equal(ms_boot_go(&fx->boot, &fx->cfg, &fx->res), MS_ERR_POWER_LOST);
+        assert_int_equal(fx_boot_settle(fx), MS_OK);
+        if (!is(fx, 0, &old_s) || fx_counter(fx, 0) != 1) {
+            fail_msg("cut at op %lu: image %s, counter %u", (unsigned long)i,
+                     is(fx, 0, &new_s) ? "test" : "?", (unsigned)fx_counter(fx, 0));
+        }
+        ms_boot_swap_type_t act = fx->res.img[0].action;
+        assert_true(act == MS_BOOT_SWAP_REVERT || act == MS_BOOT_SWAP_PERM);
+        as_perm += act == MS_BOOT_SWAP_PERM;
+        assert_int_equal(fx_boot(fx), MS_OK);
+        assert_true(is(fx, 0, &old_s));
+        assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_NONE);
+        assert_int_equal(fx_counter(fx, 0), 1);
+        cuts++;
+    }
+    assert_true(as_perm > 0);   /* some cuts did land between the two trailers */
+    total_cuts += cuts;
+    printf("revert start: %lu cut points, %lu finished as a permanent install of the old image\n",
+           cuts, as_perm);
+    fx_free(fx);
+}
+
 static uint32_t rng_next(uint32_t *s)
 {
     *s ^= *s << 13;
@@ -300,6 +388,8 @@ int main(void)
         cmocka_unit_test(power_cut_at_every_op_of_encrypted_swap_and_its_revert),
         cmocka_unit_test(power_cut_at_every_op_of_encrypted_revert),
         cmocka_unit_test(power_cut_during_confirm_keeps_the_image_confirmed),
+        cmocka_unit_test(power_cut_at_every_op_of_a_refused_forged_revert),
+        cmocka_unit_test(power_cut_at_the_start_of_a_revert_finishes_it_without_the_test_image),
         cmocka_unit_test(random_multi_cut_runs_always_boot_a_verified_image),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -41,14 +41,22 @@ static void done(fx_t *fx, fx_image_t *a, fx_image_t *b)
 
 #define BOOTED(f, want) assert_memory_equal((f)->res.img[0].m.hash, (want).hash, MS_SHA256_LEN)
 
+/* meter() with B installed by swap as a test image and running, not
+ * confirmed. */
+static fx_t *testing_b(fx_image_t *a, fx_image_t *b)
+{
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, a, b);
+    fx_stage(fx, 0, b, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, *b);
+    return fx;
+}
+
 static void swap_test_update_boots_then_reverts_without_confirm(void **state)
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_TEST);
     assert_false(fx->res.img[0].confirmed);
     assert_int_equal(fx_counter(fx, 0), 1);       /* not raised for a test image */
@@ -66,10 +74,7 @@ static void swap_test_update_confirmed_stays_and_raises_counter(void **state)
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
     assert_int_equal(fx_trailer(fx, 0, 0).image_ok, MS_BOOT_FLAG_SET);
     assert_int_equal(fx_boot(fx), MS_OK);
@@ -171,6 +176,20 @@ static void update_signed_with_wrong_key_is_rejected(void **state)
     }
 }
 
+/* MCUboot treats a slot whose image carries NON_BOOTABLE (0x10) as holding
+ * no bootable image: a validly signed one is not installed. */
+static void non_bootable_update_is_rejected(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < 2; s++) {
+        fx_img_opts_t o = {.payload_len = 10000, .seed = 4, .has_sec_cnt = true, .sec_cnt = 2,
+                           .flags = MS_IMAGE_F_NON_BOOTABLE};
+        fx_image_t nb = fx_make_image(&o);
+        expect_rejected(strategies[s], &nb, MS_ERR_BOOT_NON_BOOTABLE, NULL);
+        fx_image_free(&nb);
+    }
+}
+
 static void downgrade_by_security_counter_is_refused(void **state)
 {
     (void)state;
@@ -200,10 +219,7 @@ static void confirmed_test_image_cannot_be_swapped_back_to_its_predecessor(void 
 {
     (void)state;
     fx_image_t a, b;
-    fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
-    fx_stage(fx, 0, &b, false);
-    assert_int_equal(fx_boot(fx), MS_OK);
-    BOOTED(fx, b);
+    fx_t *fx = testing_b(&a, &b);
     assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
     fx_stage(fx, 0, &a, true);         /* before any further boot */
     assert_int_equal(fx_boot(fx), MS_OK);
@@ -211,6 +227,67 @@ static void confirmed_test_image_cannot_be_swapped_back_to_its_predecessor(void 
     assert_int_equal(fx->res.img[0].update_err, MS_ERR_BOOT_ROLLBACK);
     assert_int_equal(fx_counter(fx, 0), 2);
     done(fx, &a, &b);
+}
+
+/* The attacker's proof of concept: the secondary slot and its trailer are
+ * writable by anyone who can stage an update. Right after the test image B
+ * (counter 2) was confirmed, and before the next boot, stage its
+ * predecessor A (counter 1) and write one more byte, swap_info = REVERT, in
+ * the secondary trailer. A revert is decided by the boot loader from what it
+ * wrote itself (the primary trailer); the forged byte must change nothing:
+ * A is refused as a rollback, B keeps running, the counter becomes 2. */
+static void forged_revert_in_secondary_cannot_bring_back_the_predecessor(void **state)
+{
+    (void)state;
+    fx_image_t a, b;
+    fx_t *fx = testing_b(&a, &b);
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
+    fx_stage(fx, 0, &a, true);
+    fx_program_byte(fx, 0, 1, fx_layout(fx).swap_info_off, MS_BOOT_SWAP_REVERT);
+    assert_int_equal(fx_trailer(fx, 0, 1).swap_type, MS_BOOT_SWAP_REVERT);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(fx->res.img[0].update_err, MS_ERR_BOOT_ROLLBACK);
+    assert_int_equal(fx_counter(fx, 0), 2);
+    /* and it stays so */
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, b);
+    assert_int_equal(fx_counter(fx, 0), 2);
+    done(fx, &a, &b);
+}
+
+/* The secondary trailer is the attacker's. Junk in the padding bytes of its
+ * image_ok field (the byte decoded is still erased) must not make the boot
+ * core's own write there fail: a revert marks the old image in that
+ * trailer, and must still happen on this boot. */
+static void revert_is_not_stopped_by_junk_in_secondary_field_padding(void **state)
+{
+    (void)state;
+    fx_image_t a, b;
+    fx_t *fx = testing_b(&a, &b);
+    fx_program_byte(fx, 0, 1, fx_layout(fx).image_ok_off + 3, 0x5a);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, a);
+    assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_REVERT);
+    assert_int_equal(fx->res.img[0].update_err, MS_OK);
+    done(fx, &a, &b);
+}
+
+/* The same junk under ms_boot_set_pending: staging still works. */
+static void staging_is_not_stopped_by_junk_in_secondary_field_padding(void **state)
+{
+    (void)state;
+    for (int permanent = 0; permanent < 2; permanent++) {
+        fx_image_t a, b;
+        fx_t *fx = meter(&ms_boot_strategy_swap_move, &a, &b);
+        fx_write_slot(fx, 0, 1, b.data, b.len);
+        fx_program_byte(fx, 0, 1, fx_layout(fx).image_ok_off + 3, 0x5a);
+        assert_int_equal(ms_boot_set_pending(&fx->cfg, 0, permanent), MS_OK);
+        assert_int_equal(fx_boot(fx), MS_OK);
+        BOOTED(fx, b);
+        assert_int_equal(fx->res.img[0].action, permanent ? MS_BOOT_SWAP_PERM : MS_BOOT_SWAP_TEST);
+        done(fx, &a, &b);
+    }
 }
 
 static void erase_tail(fx_t *fx)
@@ -525,8 +602,12 @@ int main(void)
         cmocka_unit_test(update_with_bad_signature_is_rejected),
         cmocka_unit_test(update_with_tampered_payload_is_rejected),
         cmocka_unit_test(update_signed_with_wrong_key_is_rejected),
+        cmocka_unit_test(non_bootable_update_is_rejected),
         cmocka_unit_test(downgrade_by_security_counter_is_refused),
         cmocka_unit_test(confirmed_test_image_cannot_be_swapped_back_to_its_predecessor),
+        cmocka_unit_test(forged_revert_in_secondary_cannot_bring_back_the_predecessor),
+        cmocka_unit_test(revert_is_not_stopped_by_junk_in_secondary_field_padding),
+        cmocka_unit_test(staging_is_not_stopped_by_junk_in_secondary_field_padding),
         cmocka_unit_test(truncated_update_is_rejected),
         cmocka_unit_test(half_erased_secondary_is_rejected),
         cmocka_unit_test(update_overlapping_the_trailer_is_too_large),

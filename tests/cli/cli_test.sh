@@ -67,7 +67,7 @@ verify_vector_plain|verify_vector_seccnt|verify_vector_confirm)
   grep -qx OK out.txt || die "no OK line"
   grep -q '^version: *1\.2\.3+4$' out.txt || die "version not shown"
   ;;
-verify_vector_enc|verify_vector_all)
+verify_vector_enc|verify_vector_enc256|verify_vector_all)
   v=${name#verify_vector_}
   "$MS_CLI" verify -k "$V/k.pem" --enc-key "$V/enc.pem" "$V/$v.bin" >out.txt || die "verify $v.bin"
   grep -qx OK out.txt || die "no OK line"
@@ -91,7 +91,7 @@ verify_with_public_key_file)
   "$MS_CLI" getpub -k "$V/k.pem" -o pub.pem
   "$MS_CLI" verify -k pub.pem "$V/plain.bin" >/dev/null || die "verify with the public key"
   ;;
-decrypt_vector_enc|decrypt_vector_all)
+decrypt_vector_enc|decrypt_vector_enc256|decrypt_vector_all)
   v=${name#decrypt_vector_}
   "$MS_CLI" decrypt --enc-key "$V/enc.pem" "$V/$v.bin" dec.bin >/dev/null || die "decrypt"
   check payload dec.bin "$V/in.bin"
@@ -168,6 +168,20 @@ sign_encrypt_keylen_256_roundtrip)
   grep -q 'AES-256' out.txt || die "not AES-256"
   "$MS_CLI" decrypt --enc-key "$V/enc.pem" out.bin dec.bin >/dev/null
   check payload dec.bin "$V/in.bin"
+  ;;
+mcuboot_rule_opens_imgtool_vectors)
+  # the independent reader itself, against imgtool's AES-128 and AES-256 images
+  for v in enc enc256 all; do
+    check decrypt "$V/$v.bin" "$V/enc.pem" "$V/in.bin" "$V/k.pem"
+  done
+  ;;
+sign_encrypt_aes128_opens_by_mcuboot_rule|sign_encrypt_aes256_opens_by_mcuboot_rule)
+  bits=${name#sign_encrypt_aes}; bits=${bits%%_*}
+  "$MS_CLI" sign -k "$V/k.pem" "${base_opts[@]}" --encrypt "$V/enc-pub.pem" \
+    --encrypt-keylen "$bits" "$V/in.bin" out.bin >/dev/null || die "sign"
+  want=$([ "$bits" = 256 ] && echo 8 || echo 4)
+  [ "$(python3 "$MS_IMGCHECK" field out.bin flags)" -eq "$want" ] || die "flags are not ENCRYPTED_AES$bits"
+  check decrypt out.bin "$V/enc.pem" "$V/in.bin" "$V/k.pem"
   ;;
 sign_dependencies_are_recorded)
   "$MS_CLI" sign -k "$V/k.pem" -v 1.0.0 --pad-header -d "(1,2.3.4+5), (2, 0.1.0)" \

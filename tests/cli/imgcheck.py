@@ -13,6 +13,13 @@ opinion:
   secrets KEY FILE..  none of FILE holds KEY's private scalar (raw, hex) or
                       any line of KEY's PEM body
   field IMG NAME      print one header field / TLV fact (for shell tests)
+  decrypt IMG ENCKEY RAW [SIGNKEY]
+                      open an encrypted image by MCUboot's rule (ENC_EC256:
+                      ECDH, HKDF-SHA256 of 32 + key-length bytes, HMAC check,
+                      AES-CTR key unwrap, then AES-CTR over the payload) with
+                      python3-cryptography, compare the plaintext with RAW,
+                      and check the SHA256 TLV (and with SIGNKEY the ECDSA
+                      signature) over header + plaintext + protected TLVs
 
 Exit status 0 when the check holds, 1 (with a reason on stderr) when not.
 """
@@ -171,6 +178,68 @@ def cmd_field(img_path, name):
     fail(f"{img_path}: no TLV {name}")
 
 
+IMAGE_F_ENCRYPTED_AES128 = 0x04
+IMAGE_F_ENCRYPTED_AES256 = 0x08
+
+
+def cmd_decrypt(img_path, enckey_path, raw_path, signkey_path=None):
+    # Imported here so the other checks run without python3-cryptography.
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import constant_time, hashes, hmac, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    img = parse(img_path)
+    flags = img["flags"]
+    if flags & IMAGE_F_ENCRYPTED_AES128 and not flags & IMAGE_F_ENCRYPTED_AES256:
+        klen = 16
+    elif flags & IMAGE_F_ENCRYPTED_AES256 and not flags & IMAGE_F_ENCRYPTED_AES128:
+        klen = 32
+    else:
+        fail(f"{img_path}: flags {flags:#x} do not name one AES key length")
+    tlvs = {t: v for _, _, area in img["areas"] for t, _, v in area}
+    enc = tlvs.get(0x32)
+    if enc is None or len(enc) != 65 + 32 + klen:
+        fail(f"{img_path}: ENC_EC256 TLV missing or not {65 + 32 + klen} bytes")
+    point, tag, wrapped = enc[:65], enc[65:97], enc[97:]
+
+    priv = serialization.load_pem_private_key(open(enckey_path, "rb").read(), None)
+    eph = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    shared = priv.exchange(ec.ECDH(), eph)
+    derived = HKDF(algorithm=hashes.SHA256(), length=klen + 32, salt=None,
+                   info=b"MCUBoot_ECIES_v1").derive(shared)
+    mac = hmac.HMAC(derived[klen:], hashes.SHA256())
+    mac.update(wrapped)
+    if not constant_time.bytes_eq(mac.finalize(), tag):
+        fail(f"{img_path}: ENC_EC256 tag does not authenticate under MCUboot's rule")
+    zero = bytes(16)
+    unwrap = Cipher(algorithms.AES(derived[:klen]), modes.CTR(zero)).decryptor()
+    key = unwrap.update(wrapped) + unwrap.finalize()
+
+    data, hs, size = img["data"], img["hdr_size"], img["img_size"]
+    dec = Cipher(algorithms.AES(key), modes.CTR(zero)).decryptor()
+    plain = dec.update(data[hs:hs + size]) + dec.finalize()
+    raw = open(raw_path, "rb").read()
+    # the signer zero-pads the plaintext to whole AES blocks
+    if plain[:len(raw)] != raw or set(plain[len(raw):]) - {0}:
+        fail(f"{img_path}: decrypted payload differs from {raw_path}")
+
+    prot = data[hs + size:hs + size + img["prot"]]
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(data[:hs] + plain + prot)
+    digest = digest.finalize()
+    if tlvs.get(0x10) != digest:
+        fail(f"{img_path}: SHA256 TLV is not the hash of header + plaintext + protected TLVs")
+    if signkey_path is not None:
+        sk = serialization.load_pem_private_key(open(signkey_path, "rb").read(), None)
+        try:
+            sk.public_key().verify(tlvs.get(0x22, b""), digest,
+                                   ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        except InvalidSignature:
+            fail(f"{img_path}: ECDSA_SIG does not verify with {signkey_path}")
+
+
 def main():
     if len(sys.argv) < 3:
         fail(__doc__)
@@ -185,6 +254,8 @@ def main():
         cmd_secrets(args[0], args[1:])
     elif cmd == "field":
         cmd_field(*args)
+    elif cmd == "decrypt":
+        cmd_decrypt(*args)
     else:
         fail("unknown check " + cmd)
 

@@ -16,7 +16,7 @@
 
 #define SLOT 0x40000u
 
-static const char *const all_vectors[] = { "plain.bin", "enc.bin", "seccnt.bin",
+static const char *const all_vectors[] = { "plain.bin", "enc.bin", "enc256.bin", "seccnt.bin",
                                            "confirm.bin", "all.bin" };
 
 static void every_vector_parses_with_imgtool_header_fields(void **state)
@@ -222,6 +222,38 @@ static void enc_decrypts_to_exactly_in_bin_and_still_verifies(void **state)
     check_decrypts_to_in_bin("enc.bin", 66315 - 117);
 }
 
+/* imgtool 2.x --encrypt-keylen 256: HKDF gives 64 bytes, the key is wrapped
+ * with AES-256-CTR under derived[0..32) and MACed with derived[32..64). */
+static void enc256_key_unwraps_as_mcuboot_aes256_and_image_verifies(void **state)
+{
+    (void)state;
+    ms_p256_priv_t epriv;
+    ms_p256_pub_t epub;
+    test_enc_key(&epriv, &epub);
+    test_file_t f = test_vector("enc256.bin");
+    ms_image_mem_t mem;
+    ms_image_reader_t r;
+    ms_image_info_t info;
+    assert_int_equal(test_parse(f.data, f.len, &mem, &r, &info), MS_OK);
+    assert_int_equal(info.hdr.flags, MS_IMAGE_F_ENCRYPTED_AES256);
+    assert_int_equal(info.enc_tlv_len, MS_IMAGE_ENC_EC256_LEN_256);
+    uint8_t key[MS_IMAGE_ENC_KEY_MAX];
+    size_t key_len = 0;
+    assert_int_equal(ms_image_unwrap_key(&info, &epriv, key, &key_len), MS_OK);
+    assert_int_equal(key_len, 32);
+    assert_int_equal(test_verify_buf(f.data, f.len, key, key_len), MS_OK);
+    test_file_free(&f);
+}
+
+static void enc256_decrypts_to_exactly_in_bin_and_still_verifies(void **state)
+{
+    (void)state;
+    test_file_t f = test_vector("enc256.bin");
+    size_t len = f.len;
+    test_file_free(&f);
+    check_decrypts_to_in_bin("enc256.bin", len - (4 + MS_IMAGE_ENC_EC256_LEN_256));
+}
+
 static void all_decrypts_to_exactly_in_bin_and_keeps_its_trailer(void **state)
 {
     (void)state;
@@ -415,6 +447,8 @@ int main(void)
         cmocka_unit_test(enc_key_unwraps_with_enc_pem_and_image_verifies),
         cmocka_unit_test(enc_without_its_key_fails_with_hash_mismatch),
         cmocka_unit_test(enc_decrypts_to_exactly_in_bin_and_still_verifies),
+        cmocka_unit_test(enc256_key_unwraps_as_mcuboot_aes256_and_image_verifies),
+        cmocka_unit_test(enc256_decrypts_to_exactly_in_bin_and_still_verifies),
         cmocka_unit_test(all_decrypts_to_exactly_in_bin_and_keeps_its_trailer),
         cmocka_unit_test(all_verifies_with_unwrapped_key),
         cmocka_unit_test(all_agrees_with_imgtool_dumpinfo_json),
