@@ -4,8 +4,9 @@
  *   S12 check the security configuration through the platform hook (SAU,
  *       MPC/PPC, secure VTOR, debug lock) - wrong: named error, no boot -
  *       then initialise peripherals;
- *   S13 for each image (Secure, Non-secure): resume an interrupted install,
- *       or install a pending update once it verifies (M6) - the strategy
+ *   S13 for each image (Secure, Non-secure), in dependency order: resume an
+ *       interrupted install, or install a pending update once it verifies
+ *       and the images it depends on are in place (M6) - the strategy
  *       (overwrite.c, swap_move.c) does the work;
  *   S14 verify every primary image (hash + ECDSA-P256 against the anchored
  *       key, security counter), on every boot - for a RAM-loaded image, the
@@ -167,6 +168,8 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
     res->n_images = cfg->n_images;
     bool installing = false;
     bool install_failed[MS_BOOT_MAX_IMAGES] = {false};
+    bool pending[MS_BOOT_MAX_IMAGES] = {false};
+    size_t order[MS_BOOT_MAX_IMAGES];
     for (size_t i = 0; i < cfg->n_images; i++) {
         ms_boot_swap_type_t intent = MS_BOOT_SWAP_NONE;
         err = cfg->strategy->peek(b, i, &intent);
@@ -174,8 +177,12 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
             return err;
         }
         installing |= intent == MS_BOOT_SWAP_TEST;
+        pending[i] = intent == MS_BOOT_SWAP_TEST || intent == MS_BOOT_SWAP_PERM;
     }
-    for (size_t i = 0; i < cfg->n_images; i++) {
+    /* What an update depends on is installed first (deps.c). */
+    ms_boot_install_order(b, pending, order);
+    for (size_t k = 0; k < cfg->n_images; k++) {
+        size_t i = order[k];
         ms_boot_image_record_t *rec = &res->img[i];
         ms_boot_swap_type_t action = MS_BOOT_SWAP_NONE;
         ms_err_t rejected = MS_OK;
@@ -213,6 +220,10 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
         if (err == MS_OK) {
             err = ms_boot_validate(b, i, run, &g, false, &rec->m, &img_fih[i]);
         }
+        /* A verified image runs only beside images it accepts. */
+        if (err == MS_OK && (err = ms_boot_deps_met(b, i, &b->info)) != MS_OK) {
+            img_fih[i] = MS_BOOT_FIH_FAIL;
+        }
         ms_boot_wipe_key(b);
         if (err == MS_OK) {
             err = primary_confirmed(cfg, &img->primary, &rec->confirmed);
@@ -221,7 +232,8 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
             rec->verify_err = err;
             ms_boot_log(b, MS_BOOT_EV_VERIFY_FAIL, img->image_id, err, 0);
             if (err == MS_ERR_POWER_LOST || err == MS_ERR_BOOT_ROLLBACK ||
-                err == MS_ERR_BOOT_SECCNT || err == MS_ERR_BOOT_LAYOUT) {
+                err == MS_ERR_BOOT_SECCNT || err == MS_ERR_BOOT_LAYOUT ||
+                err == MS_ERR_BOOT_DEPENDENCY) {
                 return err;
             }
             return MS_ERR_BOOT_NO_IMAGE;

@@ -92,6 +92,18 @@ ms_err_t ms_boot_status_set(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
 ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
                               bool permanent);
 
+/* ---- dependencies between images (deps.c) -------------------------------- */
+
+/* MS_OK when every DEPENDENCY of `info` (an image of image number `image`)
+ * is met by the image now in the other image's primary slot;
+ * MS_ERR_BOOT_DEPENDENCY if not (or if it names an image this meter lacks). */
+ms_err_t ms_boot_deps_met(const ms_boot_t *b, size_t image, const ms_image_info_t *info);
+
+/* The order S13 takes the images in: an image whose pending update depends
+ * on another image comes after it. pending[i]: image i has an install to do.
+ * Uses b->info as scratch. */
+void ms_boot_install_order(ms_boot_t *b, const bool pending[], size_t order[]);
+
 /* ---- validation (validate.c) --------------------------------------------- */
 
 /*

@@ -123,6 +123,12 @@ ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
         ms_boot_wipe_key(b);
         return MS_ERR_BOOT_ROLLBACK;
     }
+    /* An update goes in only beside the images it accepts (its dependencies
+     * are signed: they are read from the image just verified). */
+    if (secondary && (err = ms_boot_deps_met(b, image, &b->info)) != MS_OK) {
+        ms_boot_wipe_key(b);
+        return err;
+    }
     *fih = MS_BOOT_FIH_OK;
     return MS_OK;
 }

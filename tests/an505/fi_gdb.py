@@ -169,7 +169,11 @@ def main():
     mine = executed[shard::of]
     outcomes = {}
     booted = []
-    for a in mine:
+    t0 = time.time()
+    for i, a in enumerate(mine):
+        if i % 100 == 0:
+            gdb.write("fi: %d of %d skips done, %.0f s\n" % (i, len(mine), time.time() - t0),
+                      gdb.STDERR)
         reset()
         run("delete")
         run("tbreak *0x%x" % a)

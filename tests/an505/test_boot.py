@@ -152,6 +152,31 @@ def nonsecure_image_in_the_secure_slot_refused(m):
     expect_old_boots(m, m.run(), "MS_ERR_IMG_HEADER")
 
 
+@case
+def non_bootable_update_refused(m):
+    m.factory()
+    m.stage("ns", m.sign("ns", "1.1.0", 2, extra=("--non-bootable",)))
+    expect_old_boots(m, m.run(), "MS_ERR_BOOT_NON_BOOTABLE")
+
+
+@case
+def secure_update_with_unmet_dependency_refused(m):
+    """A valid Secure update that needs Non-secure 1.1 while 1.0 runs."""
+    m.factory()
+    m.stage("s", m.sign("s", "1.1.0", 2, extra=("--dependencies", "(1, 1.1.0)")))
+    expect_old_boots(m, m.run(), "MS_ERR_BOOT_DEPENDENCY")
+
+
+@case
+def secure_update_installs_with_the_update_it_needs(m):
+    m.factory()
+    m.stage("s", m.sign("s", "1.1.0", 2, extra=("--dependencies", "(1, 1.1.0)")))
+    m.stage("ns", m.sign("ns", "1.1.0", 2))
+    r = m.run()
+    expect(r.rc == 101 and r.secure_version() == "1.1.0" and len(r.events("installed")) == 2,
+           "both updates must be installed, the needed one first", r)
+
+
 # ---- updates ---------------------------------------------------------------------------
 
 @case

@@ -129,6 +129,8 @@ fx_image_t fx_make_image(const fx_img_opts_t *o)
     so.sec_cnt = o->sec_cnt;
     so.align = FX_ALIGN;
     so.flags = o->flags;
+    so.n_deps = o->n_deps;
+    memcpy(so.deps, o->deps, sizeof(so.deps));
     if (o->encrypt) {
         so.enc_pub = &fx_enc_pub;
         so.enc_key_len = 16;

@@ -61,6 +61,8 @@ typedef struct fx_img_opts {
     uint32_t sec_cnt;
     bool encrypt;
     uint32_t flags;                /* extra header flags (MS_IMAGE_F_NON_BOOTABLE) */
+    uint8_t n_deps;                /* DEPENDENCY TLVs */
+    ms_image_dependency_t deps[MS_IMAGE_MAX_DEPS];
     const ms_p256_priv_t *key;     /* NULL: fx_sign_priv */
 } fx_img_opts_t;
 
