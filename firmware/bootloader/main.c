@@ -34,6 +34,10 @@
 #include "regs/cmsdk_uart.h"
 #include "seccfg.h"
 
+/* Mbed TLS's pool: HMAC and HKDF contexts while an encrypted update is
+ * unwrapped (a few hundred bytes); nothing else allocates. */
+MS_CRYPTO_HEAP(2048);
+
 static ms_boot_t boot;
 static ms_boot_result_t result;
 static uint8_t chunk[1024];

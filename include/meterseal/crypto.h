@@ -43,6 +43,17 @@
 #define MS_P256_SIG_DER_MAX  72u
 #define MS_P256_SPKI_LEN     91u  /* DER SubjectPublicKeyInfo of a P-256 key */
 
+/*
+ * The Mbed TLS backend on the MCU serves Mbed TLS's own allocations from a
+ * static pool that the firmware image provides, sized for what it does:
+ * write MS_CRYPTO_HEAP(bytes) once at file scope in one of its files.
+ */
+extern unsigned char ms_crypto_heap[];
+extern const size_t ms_crypto_heap_len;
+#define MS_CRYPTO_HEAP(bytes)                                       \
+    unsigned char ms_crypto_heap[(bytes)] __attribute__((aligned(8))); \
+    const size_t ms_crypto_heap_len = (bytes)
+
 /* Name of the backend compiled in: "openssl" or "mbedtls". */
 const char *ms_crypto_backend_name(void);
 

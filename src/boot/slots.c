@@ -66,12 +66,18 @@ ms_err_t ms_boot_erase_range(const ms_flash_area_t *fa, const ms_boot_geom_t *g,
     if (len == 0) {
         return MS_OK;
     }
-    uint64_t start = (uint64_t)off / g->sector * g->sector;
-    uint64_t end = ((uint64_t)off + len + g->sector - 1u) / g->sector * g->sector;
+    /* 32-bit arithmetic: a 64-bit divide would pull a libgcc routine into
+     * the boot loader. fa->size is a whole number of sectors (ms_boot_geom). */
+    if (len > fa->size || off > fa->size - len) {
+        return MS_ERR_ARG;
+    }
+    uint32_t start = off / g->sector * g->sector;
+    uint32_t last = (off + len - 1u) / g->sector;
+    uint32_t end = (last + 1u) * g->sector;
     if (end > fa->size) {
         return MS_ERR_ARG;
     }
-    return ms_flash_area_erase(fa, (uint32_t)start, (size_t)(end - start));
+    return ms_flash_area_erase(fa, start, end - start);
 }
 
 /* Erase the trailer's sectors, one by one, skipping those already erased

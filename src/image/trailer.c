@@ -21,9 +21,10 @@ const uint8_t ms_trailer_magic[16] = {
     0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80,
 };
 
+/* a is a power of two (every caller checks): a mask, no 64-bit divide. */
 static uint64_t align_up64(uint64_t v, uint32_t a)
 {
-    return (v + a - 1u) / a * a;
+    return (v + a - 1u) & ~(uint64_t)(a - 1u);
 }
 
 static int pow2_in(uint32_t v, uint32_t lo, uint32_t hi)

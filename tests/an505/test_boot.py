@@ -215,6 +215,36 @@ def swap_update_unconfirmed_reverts(m):
     expect(r.rc == 100 and not r.events("installed"), "the reverted state must stay", r)
 
 
+def encrypted_update(m, keylen, strategy):
+    m.factory(strategy=strategy)
+    enc = m.keygen(m.path("meter-enc.pem"))
+    m.tool(m.flashtool, "otp", m.flash, "--enc-key", enc)
+    img = m.sign("ns", "1.3.0", 2, extra=("--encrypt", enc, "--encrypt-keylen", str(keylen)))
+    m.stage("ns", img, permanent=True)
+    r = m.run()
+    expect(r.rc == 103 and r.events("installed"), "the encrypted update did not run", r)
+    r = m.run()
+    expect(r.rc == 103, "the decrypted image did not stay", r)
+
+
+@case
+def encrypted_update_aes128_installed_swap(m):
+    encrypted_update(m, 128, "swap")
+
+
+@case
+def encrypted_update_aes256_installed_overwrite(m):
+    encrypted_update(m, 256, "overwrite")
+
+
+@case
+def encrypted_update_without_the_key_refused(m):
+    m.factory()
+    enc = m.keygen(m.path("meter-enc.pem"))   # the meter never got it
+    m.stage("ns", m.sign("ns", "1.3.0", 2, extra=("--encrypt", enc)), permanent=True)
+    expect_old_boots(m, m.run(), "MS_ERR_BOOT_NO_ENC_KEY")
+
+
 @case
 def overwrite_update_installed(m):
     m.factory(strategy="overwrite")

@@ -46,12 +46,10 @@
 /* ---- heap pool (MCU) and DRBG ------------------------------------------- */
 
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-/* Mbed TLS allocates bignums, cipher and MD contexts; on the MCU they come
- * from this pool (P-256 is p256-m, which allocates nothing). */
-#ifndef MS_MBEDTLS_HEAP_SIZE
-#define MS_MBEDTLS_HEAP_SIZE 8192u
-#endif
-static unsigned char heap_pool[MS_MBEDTLS_HEAP_SIZE];
+/* Mbed TLS allocates cipher and MD contexts; on the MCU they come from a
+ * pool each firmware image sizes for itself (MS_CRYPTO_HEAP in crypto.h):
+ * the boot loader needs little, the TEE's TLS much more. p256-m allocates
+ * nothing. */
 static bool heap_ready;
 #endif
 
@@ -59,7 +57,7 @@ void ms_mbedtls_platform_ready(void)
 {
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
     if (!heap_ready) {
-        mbedtls_memory_buffer_alloc_init(heap_pool, sizeof(heap_pool));
+        mbedtls_memory_buffer_alloc_init(ms_crypto_heap, ms_crypto_heap_len);
         heap_ready = true;
     }
 #endif

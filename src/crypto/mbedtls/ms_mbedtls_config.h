@@ -61,9 +61,6 @@ void ms_mbedtls_exit(int status);
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_MD_C
 #define MBEDTLS_HKDF_C
-#if !defined(MS_MBEDTLS_HOST)
-#define MBEDTLS_SHA256_SMALLER
-#endif
 
 /* Random: CTR_DRBG (AES-256) seeded from the HAL's TRNG */
 #define MBEDTLS_CTR_DRBG_C
