@@ -359,7 +359,8 @@ ms_err_t ms_msg_reading_decode(const uint8_t *p, size_t len, ms_msg_reading_t *r
     if (err == MS_OK) {
         uint8_t again[MS_COSE_MSG_MAX];
         size_t n = 0;
-        err = canonical(ms_msg_reading_encode(r, again, sizeof again, &n), again, n, p, len);
+        ms_err_t enc = ms_msg_reading_encode(r, again, sizeof again, &n);
+        err = canonical(enc, again, n, p, len);
     }
     return err;
 }
@@ -400,7 +401,8 @@ ms_err_t ms_msg_event_decode(const uint8_t *p, size_t len, ms_msg_event_t *ev)
     if (err == MS_OK) {
         uint8_t again[MS_COSE_MSG_MAX];
         size_t n = 0;
-        err = canonical(ms_msg_event_encode(ev, again, sizeof again, &n), again, n, p, len);
+        ms_err_t enc = ms_msg_event_encode(ev, again, sizeof again, &n);
+        err = canonical(enc, again, n, p, len);
     }
     return err;
 }
@@ -444,7 +446,8 @@ ms_err_t ms_msg_result_decode(const uint8_t *p, size_t len, ms_msg_result_t *r)
     if (err == MS_OK) {
         uint8_t again[MS_COSE_MSG_MAX];
         size_t n = 0;
-        err = canonical(ms_msg_result_encode(r, again, sizeof again, &n), again, n, p, len);
+        ms_err_t enc = ms_msg_result_encode(r, again, sizeof again, &n);
+        err = canonical(enc, again, n, p, len);
     }
     return err;
 }
@@ -492,8 +495,9 @@ ms_err_t ms_msg_ack_decode(const uint8_t *p, size_t len, char meter_id[MS_MSG_ID
     if (err == MS_OK) {
         uint8_t again[MS_COSE_MSG_MAX];
         size_t k = 0;
-        err = canonical(ms_msg_ack_encode(meter_id, seqs, (size_t)count, again, sizeof again, &k),
-                        again, k, p, len);
+        ms_err_t enc =
+            ms_msg_ack_encode(meter_id, seqs, (size_t)count, again, sizeof again, &k);
+        err = canonical(enc, again, k, p, len);
     }
     if (err == MS_OK) {
         *n = (size_t)count;
@@ -580,7 +584,8 @@ ms_err_t ms_msg_command_decode(const uint8_t *p, size_t len, ms_msg_command_t *c
     if (err == MS_OK) {
         uint8_t again[MS_COSE_MSG_MAX];
         size_t n = 0;
-        err = canonical(ms_msg_command_encode(c, again, sizeof again, &n), again, n, p, len);
+        ms_err_t enc = ms_msg_command_encode(c, again, sizeof again, &n);
+        err = canonical(enc, again, n, p, len);
     }
     return err;
 }
