@@ -34,6 +34,8 @@ ms_err_t ctu_token(const uint8_t nonce[32], const ms_p256_pub_t *id_pub, uint8_t
     uint8_t huk[MS_TEE_HUK_LEN];
     ms_random(huk, sizeof huk);
     ms_host_tee_set_huk(huk);
+    ms_host_tee_nvc_set(MS_TEE_NVC_ITS, 0);   /* a new device each time */
+    ms_host_tee_nvc_set(MS_TEE_NVC_PS, 0);
     if (ms_flash_sim_open(&its, NULL, 4 * 4096, 4096, 8, 0xff)) {
         return MS_ERR_IO;
     }
