@@ -444,10 +444,12 @@ static void h_command_get(ctx_t *x, reply_t *r, const char *id, const char *seq_
         reply_store_error(r, err);
         return;
     }
-    json_t *o = json_pack("{s:s, s:I, s:i, s:s, s:s, s:I}", "meter_id", rec.meter_id, "cmd_seq",
-                          (json_int_t)rec.cmd_seq, "type", (int)rec.type, "args", rec.args_json,
-                          "created_by", rec.created_by, "created_at",
-                          (json_int_t)rec.created_at);
+    /* args were written by ms_jp_command_args_json; read back, they are data again */
+    json_t *args = json_loads(rec.args_json, JSON_REJECT_DUPLICATES, NULL);
+    json_t *o = json_pack("{s:s, s:I, s:i, s:o, s:s, s:I}", "meter_id", rec.meter_id, "cmd_seq",
+                          (json_int_t)rec.cmd_seq, "type", (int)rec.type, "args",
+                          args != NULL ? args : json_null(), "created_by", rec.created_by,
+                          "created_at", (json_int_t)rec.created_at);
     if (o != NULL && rec.has_result) {
         json_object_set_new(o, "result_status", json_integer((json_int_t)rec.result_status));
         json_object_set_new(o, "balance_milli", json_integer((json_int_t)rec.result_balance));
