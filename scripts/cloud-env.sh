@@ -99,6 +99,7 @@ connection_messages true
 max_inflight_messages 1000
 max_queued_messages 100000
 max_keepalive 120
+set_tcp_nodelay true
 
 # Meters: certificates of the manufacturer CA, revoked ones refused; the
 # client id is forced to the CN so no client can take over another's session.
@@ -177,7 +178,7 @@ ms_env_pg_stop() {
 # A fresh PostgreSQL database for one run: prints its spec.
 ms_env_pg_newdb() {
   local name=$1
-  psql -q -h "$MS_DIR/pgsock" -p "$MS_PG_PORT" -U postgres -d postgres \
+  PGOPTIONS=--client-min-messages=warning psql -q -h "$MS_DIR/pgsock" -p "$MS_PG_PORT" -U postgres -d postgres \
     -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
   echo "postgres:host=$MS_DIR/pgsock port=$MS_PG_PORT user=postgres dbname=$name"
 }

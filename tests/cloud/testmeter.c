@@ -353,7 +353,8 @@ static int cmd_publish(const opts_t *o)
         s->m = mosquitto_new(s->id, false, s);
         if (s->m == NULL ||
             mosquitto_tls_set(s->m, o->cafile, NULL, cert, path, NULL) != MOSQ_ERR_SUCCESS ||
-            mosquitto_tls_opts_set(s->m, 1, "tlsv1.2", NULL) != MOSQ_ERR_SUCCESS) {
+            mosquitto_tls_opts_set(s->m, 1, "tlsv1.2", NULL) != MOSQ_ERR_SUCCESS ||
+            mosquitto_int_option(s->m, MOSQ_OPT_TCP_NODELAY, 1) != MOSQ_ERR_SUCCESS) {
             return fail("mosquitto set-up", MS_ERR_ARG);
         }
         mosquitto_connect_callback_set(s->m, on_connect);
