@@ -36,7 +36,8 @@ const char *ms_log_str(const char *s, size_t n, char out[256])
     }
     size_t o = 0;
     out[o++] = '"';
-    for (size_t i = 0; i < n && i < 96; i++) {
+    /* at most 4 output bytes per input byte: 60 inputs fit 256 with quotes and "..". */
+    for (size_t i = 0; i < n && i < 60; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             out[o++] = '\\';
@@ -50,7 +51,7 @@ const char *ms_log_str(const char *s, size_t n, char out[256])
             out[o++] = (char)c;
         }
     }
-    if (n > 96) {
+    if (n > 60) {
         out[o++] = '.';
         out[o++] = '.';
     }

@@ -27,7 +27,7 @@ __attribute__((format(printf, 3, 4)))
 void ms_log(ms_log_level_t level, const char *event, const char *fmt, ...);
 
 /* A logfmt value for s (at most n bytes of it): bare if safe, else quoted
- * with \" \\ and \xNN escapes, cut at 96 bytes. Returns out. */
+ * with \" \\ and \xNN escapes, cut at 60 bytes. Returns out. */
 const char *ms_log_str(const char *s, size_t n, char out[256]);
 
 #endif /* MS_CLOUD_LOG_H */

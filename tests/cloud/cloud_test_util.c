@@ -4,9 +4,11 @@
  */
 #include "cloud_test_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flash_sim.h"
 #include "meterseal/tee_attest.h"
@@ -90,4 +92,17 @@ ms_err_t ctu_meter_cert(const ctu_ca_t *ca, const char *id, int64_t nb, int64_t 
     return err == MS_OK ? ms_x509_issue(ca->cert_pem, ca->cert_len, &ca->key, pub, &req,
                                         cert_pem, cert_len, NULL)
                         : err;
+}
+
+void ctu_fresh_db(const char *spec)
+{
+    if (strncmp(spec, "sqlite:", 7) != 0) {
+        return;
+    }
+    char p[4200];
+    unlink(spec + 7);
+    snprintf(p, sizeof p, "%s-wal", spec + 7);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", spec + 7);
+    unlink(p);
 }

@@ -37,4 +37,8 @@ ms_err_t ctu_meter_cert(const ctu_ca_t *ca, const char *id, int64_t nb, int64_t 
                         ms_p256_priv_t *key, ms_p256_pub_t *pub, char **cert_pem,
                         size_t *cert_len);
 
+/* For "sqlite:PATH": remove PATH and its -wal/-shm files, so the test starts
+ * on an empty database (a PostgreSQL spec is fresh already, see with-pg.sh). */
+void ctu_fresh_db(const char *spec);
+
 #endif /* MS_CLOUD_TEST_UTIL_H */

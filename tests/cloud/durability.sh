@@ -15,10 +15,7 @@ e2e_publish "$d/meters" $meters $readings --window 8 --resend-after 2000 --deadl
   --acked "$d/acked" >"$d/publish.out" 2>&1 &
 pub=$!
 # kill -9 while readings flow: after some were acknowledged, long before all were
-for _ in $(seq 300); do
-  [ -f "$d/acked" ] && [ "$(wc -l <"$d/acked")" -ge 1500 ] && break
-  sleep 0.05
-done
+e2e_wait_acked "$d/acked" 1500
 ms_env_cloud_kill a KILL
 sleep 0.3   # acknowledgements already on their way arrive; no new ones can
 cp "$d/acked" "$d/acked-at-kill"

@@ -61,3 +61,10 @@ e2e_publish() {   # DIR COUNT READINGS [more ms-testmeter options]
   "$MS_BIN_TESTMETER" publish --dir "$dir" --count "$count" --readings "$readings" \
     --port "$MS_MQTT_PORT" --cafile "$MS_DIR/cca/ca.pem" --cmd-pub "$MS_DIR/command.pub" "$@"
 }
+
+e2e_wait_acked() {   # FILE COUNT: until the publisher has COUNT acknowledgements (15 s at most)
+  for _ in $(seq 300); do
+    [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+}

@@ -20,10 +20,7 @@ stored_by() {   # INSTANCE -> readings it stored, from its batch log lines
 e2e_publish "$d/meters" $meters $readings --window 8 --resend-after 2000 --deadline 120 \
   --acked "$d/acked" >"$d/publish.out" 2>&1 &
 pub=$!
-for _ in $(seq 300); do
-  [ -f "$d/acked" ] && [ "$(wc -l <"$d/acked")" -ge 1500 ] && break
-  sleep 0.05
-done
+e2e_wait_acked "$d/acked" 1500
 a=$(stored_by a) b=$(stored_by b)
 [ "$a" -gt 0 ] && [ "$b" -gt 0 ] || fail "the load was not shared (a stored $a, b stored $b)"
 ok "both instances take readings from the shared subscription (a: $a, b: $b so far)"

@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "cloud_test_util.h"
 #include "cose_msg.h"
 #include "ingest.h"
 #include "log.h"
@@ -352,14 +352,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_spec = argv[1];
-    if (strncmp(g_spec, "sqlite:", 7) == 0) {
-        char p[4200];
-        unlink(g_spec + 7);
-        snprintf(p, sizeof p, "%s-wal", g_spec + 7);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", g_spec + 7);
-        unlink(p);
-    }
+    ctu_fresh_db(g_spec);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(acknowledged_only_after_commit, before_each),
         cmocka_unit_test_setup(failed_commit_acknowledges_nothing, before_each),

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -188,14 +187,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_spec = argv[1];
-    if (strncmp(g_spec, "sqlite:", 7) == 0) {
-        char p[4200];
-        unlink(g_spec + 7);
-        snprintf(p, sizeof p, "%s-wal", g_spec + 7);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", g_spec + 7);
-        unlink(p);
-    }
+    ctu_fresh_db(g_spec);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepted_once),
         cmocka_unit_test(nonce_used_or_unknown),

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "cloud_test_util.h"
 #include "cose_msg.h"
 #include "store.h"
 
@@ -305,14 +305,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_spec = argv[1];
-    if (strncmp(g_spec, "sqlite:", 7) == 0) {
-        char wal[4200], shm[4200];
-        snprintf(wal, sizeof wal, "%s-wal", g_spec + 7);
-        snprintf(shm, sizeof shm, "%s-shm", g_spec + 7);
-        unlink(g_spec + 7);
-        unlink(wal);
-        unlink(shm);
-    }
+    ctu_fresh_db(g_spec);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrations_numbered_and_kept),
         cmocka_unit_test(meters),
