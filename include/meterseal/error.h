@@ -74,6 +74,12 @@
     /* image signer (streaming ms_image_signer_*) */                            \
     X(MS_ERR_IMG_SIGN_OVERRUN, "more payload given than the signer was told")   \
     X(MS_ERR_IMG_SIGN_SHORT,   "signer finished before all payload was given")  \
+    /* x509 and cloud service (meterseal ca, meterseal-cloud) */                \
+    X(MS_ERR_X509_CHAIN,       "certificate does not chain to the trusted CA")  \
+    X(MS_ERR_X509_NAME,        "certificate subject is not the one required")   \
+    X(MS_ERR_X509_PROFILE,     "certificate extensions are not the ones required") \
+    X(MS_ERR_CLOUD_NONCE,      "nonce unknown, expired or already used")        \
+    X(MS_ERR_CLOUD_DB,         "database error")                                \
     X(MS_ERR_LAST_,            "(end of list)")
 
 #define MS_ERROR_ENUM_(name, text) name,
