@@ -131,6 +131,7 @@ static ms_err_t configure(ms_boot_config_t *cfg)
     ms_otp_update_t update;
     ms_err_t err = ms_otp_rot_read(&ms_an505_otp_area, rot_hashes, MS_OTP_ROT_SLOTS, &n);
     if (err != MS_OK) {
+        log_line("OTP root of trust unusable (a secured meter with an unlocked slot?)", NULL);
         return err;
     }
     if (n == 0) {
@@ -160,6 +161,7 @@ static ms_err_t configure(ms_boot_config_t *cfg)
         .max_sectors = 128,
         .buf = chunk,
         .buf_len = sizeof(chunk),
+        .fih_double_sig = true,
     };
     return MS_OK;
 }
@@ -193,10 +195,24 @@ static void write_boot_record(const ms_boot_result_t *res)
     }
 }
 
+__attribute__((noreturn)) static void refuse(ms_err_t err)
+{
+    ms_an505_puts("boot: refused err=");
+    ms_an505_puts(ms_errname(err != MS_OK ? err : MS_ERR_BOOT_FAULT));
+    ms_an505_puts("\r\n");
+    ms_an505_exit(MS_AN505_EXIT_REFUSED);
+}
+
 /* Jump to the Secure image's reset handler with its own stack; never
- * returns. Interrupts stay masked until the image enables what it owns. */
+ * returns. Interrupts stay masked until the image enables what it owns.
+ * The vector table must be where a Secure image is run from: a glitched
+ * decision that got here without one finds nothing to jump to. */
 __attribute__((noreturn)) static void jump_to(uint32_t vector_table)
 {
+    if (vector_table < AN505_S_EXEC_BASE + MS_IMAGE_HEADER_SIZE ||
+        vector_table >= AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE) {
+        refuse(MS_ERR_BOOT_FAULT);
+    }
     const uint32_t *vt = (const uint32_t *)(uintptr_t)vector_table;
     uint32_t sp = vt[0];
     uint32_t pc = vt[1];
@@ -233,12 +249,23 @@ int main(void)
     ms_an505_puts(" stack=");
     ms_an505_put_dec(ms_an505_stack_used());
     ms_an505_puts("\r\n");
+    /* The decision, hardened: the error code and the core's hand-over token
+     * (a pattern no skipped instruction produces), each looked at twice
+     * with a varying delay between; every way out but the last is a
+     * refusal, and jump_to() checks the address once more. */
     if (err != MS_OK) {
-        ms_an505_puts("boot: refused err=");
-        ms_an505_puts(ms_errname(err));
-        ms_an505_puts("\r\n");
-        ms_an505_exit(MS_AN505_EXIT_REFUSED);
+        refuse(err);
+    }
+    if (result.handover != MS_BOOT_HANDOVER_OK) {
+        refuse(MS_ERR_BOOT_FAULT);
+    }
+    ms_boot_fih_delay();
+    if (result.handover != MS_BOOT_HANDOVER_OK || err != MS_OK) {
+        refuse(MS_ERR_BOOT_FAULT);
     }
     write_boot_record(&result);
+    if (result.handover != MS_BOOT_HANDOVER_OK) {
+        refuse(MS_ERR_BOOT_FAULT);
+    }
     jump_to(result.img[0].jump_addr);
 }

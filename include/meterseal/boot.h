@@ -180,6 +180,12 @@ typedef struct ms_boot_config {
     uint32_t max_sectors;        /* swap status entries (imgtool: 128) */
     uint8_t *buf;                /* chunk buffer for hashing and copying */
     size_t buf_len;              /* >= 64, a multiple of the write alignment */
+    /* Fault-injection hardening: verify every image's key and signature a
+     * second time, independently and after a varying delay, so that one
+     * skipped instruction inside the signature check (a single comparison
+     * deep in the P-256 code) cannot accept a forged signature. Costs one
+     * more ECDSA verify per image and boot. */
+    bool fih_double_sig;
 } ms_boot_config_t;
 
 /* ---- result: the hand-over and the measured boot record ------------------ */
@@ -195,9 +201,16 @@ typedef struct ms_boot_image_record {
     ms_err_t verify_err;         /* MS_OK, or why the primary image did not verify */
 } ms_boot_image_record_t;
 
+/* The value of ms_boot_result_t.handover when the boot may hand over: a
+ * pattern, not "non-zero", so no skipped instruction can produce it. */
+#define MS_BOOT_HANDOVER_OK 0x3c5aa5c3u
+
 typedef struct ms_boot_result {
     size_t n_images;
     ms_boot_image_record_t img[MS_BOOT_MAX_IMAGES];
+    /* MS_BOOT_HANDOVER_OK only after every check of the final decision;
+     * jump addresses are filled only then. On any error both are 0. */
+    uint32_t handover;
 } ms_boot_result_t;
 
 /* The boot loader's state: caller-provided (static on the MCU). */
@@ -209,6 +222,9 @@ typedef struct ms_boot {
     size_t enc_key_len;
     uint8_t old_key[MS_IMAGE_ENC_KEY_MAX];  /* swap: the outgoing image's key */
     size_t old_key_len;
+    /* S13: the install each image has pending on this boot (a
+     * ms_boot_swap_type_t), for the dependency rules (deps.c). */
+    uint8_t install_type[MS_BOOT_MAX_IMAGES];
 } ms_boot_t;
 
 /*
@@ -224,6 +240,11 @@ typedef struct ms_boot {
  */
 ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t *res);
 
+/* A short, varying busy wait, for the second look at a hardened decision
+ * (fault-injection hardening): the boot loader uses it between its two
+ * checks of ms_boot_go()'s verdict. */
+void ms_boot_fih_delay(void);
+
 /* ---- run-time control (the application / TEE side) ----------------------- */
 
 /* Read and decode the trailer of a slot. */
@@ -234,7 +255,10 @@ ms_err_t ms_boot_read_trailer(const ms_boot_config_t *cfg, const ms_flash_area_t
  * (reverts unless confirmed) or, with permanent, for good. */
 ms_err_t ms_boot_set_pending(const ms_boot_config_t *cfg, size_t image, bool permanent);
 
-/* Confirm the running image of `image` (writes image_ok in the primary). */
+/* Confirm the running image of `image` (writes image_ok in the primary).
+ * MS_ERR_BOOT_DEPENDENCY while an image it depends on is itself a test
+ * image waiting for its confirm: confirm that one first, so a confirmed
+ * image never relies on one that can still revert. */
 ms_err_t ms_boot_confirm(const ms_boot_config_t *cfg, size_t image);
 
 /* The swap type the trailers ask for, from MCUboot's table. */

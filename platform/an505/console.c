@@ -64,7 +64,8 @@ void ms_an505_put_dec(uint32_t v)
 #define SEMIHOST_SYS_EXIT_EXTENDED 0x20u
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 
-void ms_an505_exit(int code)
+/* Never inlined: the fault-injection campaign stops every run here. */
+__attribute__((noipa)) void ms_an505_exit(int code)
 {
     /* {reason, subcode}: on 32-bit Arm only SYS_EXIT_EXTENDED carries a
      * chosen exit code to the host. */

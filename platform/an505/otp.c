@@ -4,9 +4,11 @@
  * that may only program erased bytes. Used by the firmware on the OTP part
  * of the PSRAM and by the host tool on the same bytes of a flash file.
  *
- * Invariants: every record carries a tag and a check word, so an erased,
- * torn or garbage record is never read as valid; nothing here ever erases;
- * all reads are bounded by the fixed layout.
+ * Invariants: a record is valid only when its tag and its complement words
+ * agree, so an erased, torn, garbage or bit-programmed record never reads
+ * as a valid one it was not; counters only ever read a value that some
+ * raise wrote or a larger one; nothing here ever erases; all reads are
+ * bounded by the fixed layout.
  */
 #include "otp.h"
 
@@ -16,7 +18,6 @@
 #define TAG_LCS 0x44434553u   /* "SECD" */
 #define TAG_KEY 0x2159454Bu   /* "KEY!" */
 #define TAG_UPD 0x54445055u   /* "UPDT" */
-#define TAG_CNT 0x54435646u   /* "NVCT" */
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -31,24 +32,53 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static ms_err_t otp_read(const ms_flash_area_t *otp, uint32_t off, void *buf, size_t len)
-{
-    return ms_flash_area_read(otp, off, buf, len);
-}
-
-static ms_err_t otp_write(const ms_flash_area_t *otp, uint32_t off, const void *buf, size_t len)
-{
-    return ms_flash_area_write(otp, off, buf, len);
-}
-
-static bool all_erased(const uint8_t *p, size_t len)
+static bool all_equal(const uint8_t *p, size_t len, uint8_t v)
 {
     for (size_t i = 0; i < len; i++) {
-        if (p[i] != 0xFFu) {
+        if (p[i] != v) {
             return false;
         }
     }
     return true;
+}
+
+/* ---- the {value[32], ~value[32], tag, ~tag} records: key hashes and keys ---- */
+
+enum rec_state { REC_ERASED, REC_VALID, REC_BURNT, REC_BAD };
+
+static enum rec_state rec_check(const uint8_t rec[MS_OTP_KEY_REC_LEN], uint32_t tag)
+{
+    if (all_equal(rec, MS_OTP_KEY_REC_LEN, 0xFFu)) {
+        return REC_ERASED;
+    }
+    if (all_equal(rec, MS_OTP_KEY_REC_LEN, 0x00u)) {
+        return REC_BURNT;
+    }
+    uint8_t bad = 0;
+    for (size_t i = 0; i < MS_OTP_KEY_LEN; i++) {
+        bad |= (uint8_t)(rec[i] ^ (uint8_t)~rec[MS_OTP_KEY_LEN + i]);
+    }
+    if (bad != 0 || get32(rec + 64) != tag || get32(rec + 68) != ~tag) {
+        return REC_BAD;
+    }
+    return REC_VALID;
+}
+
+static void rec_make(uint8_t rec[MS_OTP_KEY_REC_LEN], const uint8_t value[32], uint32_t tag)
+{
+    for (size_t i = 0; i < 32; i++) {
+        rec[i] = value[i];
+        rec[32 + i] = (uint8_t)~value[i];
+    }
+    put32(rec + 64, tag);
+    put32(rec + 68, ~tag);
+}
+
+static ms_err_t burn(const ms_flash_area_t *otp, uint32_t off, size_t len)
+{
+    uint8_t zeros[MS_OTP_KEY_REC_LEN];
+    memset(zeros, 0, sizeof(zeros));
+    return ms_flash_area_write(otp, off, zeros, len);
 }
 
 /* ---- root of trust --------------------------------------------------------- */
@@ -56,18 +86,27 @@ static bool all_erased(const uint8_t *p, size_t len)
 ms_err_t ms_otp_rot_read(const ms_flash_area_t *otp, uint8_t hashes[][MS_SHA256_LEN],
                          uint32_t max, uint32_t *n)
 {
+    ms_otp_lcs_t lcs;
+    ms_err_t err = ms_otp_lcs_get(otp, &lcs);
     *n = 0;
-    for (uint32_t i = 0; i < MS_OTP_ROT_SLOTS && *n < max; i++) {
+    if (err != MS_OK) {
+        return err;
+    }
+    for (uint32_t i = 0; i < MS_OTP_ROT_SLOTS; i++) {
         uint8_t rec[MS_OTP_ROT_LEN];
-        ms_err_t err = otp_read(otp, MS_OTP_ROT_OFF + i * MS_OTP_ROT_LEN, rec, sizeof(rec));
-        if (err != MS_OK) {
+        if ((err = ms_flash_area_read(otp, MS_OTP_ROT_OFF + i * MS_OTP_ROT_LEN, rec,
+                                      sizeof(rec))) != MS_OK) {
             return err;
         }
-        if (get32(rec + 32) != TAG_ROT || get32(rec + 36) != ~TAG_ROT) {
-            continue;   /* erased or torn: not a key */
+        enum rec_state st = rec_check(rec, TAG_ROT);
+        if (st == REC_ERASED && lcs == MS_OTP_LCS_SECURED) {
+            *n = 0;
+            return MS_ERR_STATE;   /* a slot anyone could still program */
         }
-        memcpy(hashes[*n], rec, MS_SHA256_LEN);
-        (*n)++;
+        if (st == REC_VALID && *n < max) {
+            memcpy(hashes[*n], rec, MS_SHA256_LEN);
+            (*n)++;
+        }
     }
     return MS_OK;
 }
@@ -85,82 +124,119 @@ ms_err_t ms_otp_rot_program(const ms_flash_area_t *otp, const uint8_t hash[MS_SH
     for (uint32_t i = 0; i < MS_OTP_ROT_SLOTS; i++) {
         uint8_t rec[MS_OTP_ROT_LEN];
         uint32_t off = MS_OTP_ROT_OFF + i * MS_OTP_ROT_LEN;
-        if ((err = otp_read(otp, off, rec, sizeof(rec))) != MS_OK) {
+        if ((err = ms_flash_area_read(otp, off, rec, sizeof(rec))) != MS_OK) {
             return err;
         }
-        if (!all_erased(rec, sizeof(rec))) {
-            continue;   /* used, or torn by a cut: never reused */
+        if (rec_check(rec, TAG_ROT) != REC_ERASED) {
+            continue;   /* used, burnt or torn by a cut: never reused */
         }
-        memset(rec, 0xFF, sizeof(rec));
-        memcpy(rec, hash, MS_SHA256_LEN);
-        put32(rec + 32, TAG_ROT);
-        put32(rec + 36, ~TAG_ROT);
-        return otp_write(otp, off, rec, sizeof(rec));
+        rec_make(rec, hash, TAG_ROT);
+        return ms_flash_area_write(otp, off, rec, sizeof(rec));
     }
     return MS_ERR_TEE_NO_SPACE;
 }
 
-/* ---- life-cycle -------------------------------------------------------------- */
+/* ---- life-cycle and update strategy -------------------------------------------- */
 
 ms_err_t ms_otp_lcs_get(const ms_flash_area_t *otp, ms_otp_lcs_t *lcs)
 {
     uint8_t rec[8];
-    ms_err_t err = otp_read(otp, MS_OTP_LCS_OFF, rec, sizeof(rec));
+    ms_err_t err = ms_flash_area_read(otp, MS_OTP_LCS_OFF, rec, sizeof(rec));
     if (err != MS_OK) {
         return err;
     }
     /* Anything but erased counts as SECURED: a torn or glitched word must
      * never reopen debug. */
-    *lcs = all_erased(rec, sizeof(rec)) ? MS_OTP_LCS_OPEN : MS_OTP_LCS_SECURED;
+    *lcs = all_equal(rec, sizeof(rec), 0xFFu) ? MS_OTP_LCS_OPEN : MS_OTP_LCS_SECURED;
     return MS_OK;
 }
 
 ms_err_t ms_otp_lcs_secure(const ms_flash_area_t *otp)
 {
-    uint8_t rec[8];
-    ms_err_t err = otp_read(otp, MS_OTP_LCS_OFF, rec, sizeof(rec));
-    if (err != MS_OK || !all_erased(rec, sizeof(rec))) {
+    uint8_t rec[MS_OTP_KEY_REC_LEN];
+    ms_otp_lcs_t lcs;
+    ms_err_t err = ms_otp_lcs_get(otp, &lcs);
+    if (err != MS_OK || lcs == MS_OTP_LCS_SECURED) {
         return err;
     }
-    put32(rec, TAG_LCS);
-    put32(rec + 4, ~TAG_LCS);
-    return otp_write(otp, MS_OTP_LCS_OFF, rec, sizeof(rec));
+    /* Burn what is still erased, so nothing can be added once locked. A
+     * cut in the middle leaves an OPEN meter with fewer erased records;
+     * locking again finishes the job. */
+    for (uint32_t i = 0; i < MS_OTP_ROT_SLOTS && err == MS_OK; i++) {
+        uint32_t off = MS_OTP_ROT_OFF + i * MS_OTP_ROT_LEN;
+        if ((err = ms_flash_area_read(otp, off, rec, MS_OTP_ROT_LEN)) == MS_OK &&
+            rec_check(rec, TAG_ROT) == REC_ERASED) {
+            err = burn(otp, off, MS_OTP_ROT_LEN);
+        }
+    }
+    static const uint32_t key_offs[2] = {MS_OTP_HUK_OFF, MS_OTP_ENC_OFF};
+    for (size_t i = 0; i < 2 && err == MS_OK; i++) {
+        if ((err = ms_flash_area_read(otp, key_offs[i], rec, MS_OTP_KEY_REC_LEN)) == MS_OK &&
+            rec_check(rec, TAG_KEY) == REC_ERASED) {
+            err = burn(otp, key_offs[i], MS_OTP_KEY_REC_LEN);
+        }
+    }
+    if (err == MS_OK) {
+        /* An unset strategy becomes the default, for good. */
+        err = ms_otp_update_program(otp, MS_OTP_UPDATE_SWAP_MOVE);
+        if (err == MS_ERR_STATE) {
+            err = MS_OK;   /* already chosen */
+        }
+    }
+    ms_secure_zero(rec, sizeof(rec));
+    if (err != MS_OK) {
+        return err;
+    }
+    uint8_t word[8];
+    put32(word, TAG_LCS);
+    put32(word + 4, ~TAG_LCS);
+    return ms_flash_area_write(otp, MS_OTP_LCS_OFF, word, sizeof(word));
 }
 
 ms_err_t ms_otp_update_get(const ms_flash_area_t *otp, ms_otp_update_t *strategy)
 {
-    uint8_t rec[8];
-    ms_err_t err = otp_read(otp, MS_OTP_UPDATE_OFF, rec, sizeof(rec));
+    uint8_t rec[16];
+    ms_otp_lcs_t lcs;
+    ms_err_t err = ms_otp_lcs_get(otp, &lcs);
+    if (err == MS_OK) {
+        err = ms_flash_area_read(otp, MS_OTP_UPDATE_OFF, rec, sizeof(rec));
+    }
     if (err != MS_OK) {
         return err;
     }
-    if (all_erased(rec, sizeof(rec))) {
+    if (all_equal(rec, sizeof(rec), 0xFFu)) {
+        if (lcs == MS_OTP_LCS_SECURED) {
+            return MS_ERR_FORMAT;   /* the lock always sets it */
+        }
         *strategy = MS_OTP_UPDATE_SWAP_MOVE;
-    } else if (get32(rec) == TAG_UPD && get32(rec + 4) == MS_OTP_UPDATE_OVERWRITE) {
-        *strategy = MS_OTP_UPDATE_OVERWRITE;
-    } else if (get32(rec) == TAG_UPD && get32(rec + 4) == MS_OTP_UPDATE_SWAP_MOVE) {
-        *strategy = MS_OTP_UPDATE_SWAP_MOVE;
-    } else {
-        return MS_ERR_FORMAT;   /* torn or garbage: refuse rather than guess */
+        return MS_OK;
     }
+    uint32_t v = get32(rec + 4);
+    if (get32(rec) != TAG_UPD || get32(rec + 8) != ~v ||
+        (v != MS_OTP_UPDATE_SWAP_MOVE && v != MS_OTP_UPDATE_OVERWRITE)) {
+        return MS_ERR_FORMAT;   /* torn or edited: refuse rather than guess */
+    }
+    *strategy = (ms_otp_update_t)v;
     return MS_OK;
 }
 
 ms_err_t ms_otp_update_program(const ms_flash_area_t *otp, ms_otp_update_t strategy)
 {
-    uint8_t rec[8];
-    ms_err_t err = otp_read(otp, MS_OTP_UPDATE_OFF, rec, sizeof(rec));
+    uint8_t rec[16];
+    ms_err_t err = ms_flash_area_read(otp, MS_OTP_UPDATE_OFF, rec, sizeof(rec));
     if (err != MS_OK) {
         return err;
     }
-    if (!all_erased(rec, sizeof(rec))) {
+    if (!all_equal(rec, sizeof(rec), 0xFFu)) {
         ms_otp_update_t cur;
         err = ms_otp_update_get(otp, &cur);
         return err == MS_OK && cur == strategy ? MS_OK : MS_ERR_STATE;
     }
+    memset(rec, 0, sizeof(rec));
     put32(rec, TAG_UPD);
     put32(rec + 4, (uint32_t)strategy);
-    return otp_write(otp, MS_OTP_UPDATE_OFF, rec, sizeof(rec));
+    put32(rec + 8, ~(uint32_t)strategy);
+    return ms_flash_area_write(otp, MS_OTP_UPDATE_OFF, rec, sizeof(rec));
 }
 
 /* ---- secret keys ------------------------------------------------------------------- */
@@ -168,14 +244,19 @@ ms_err_t ms_otp_update_program(const ms_flash_area_t *otp, ms_otp_update_t strat
 ms_err_t ms_otp_key_read(const ms_flash_area_t *otp, ms_otp_key_t which,
                          uint8_t key[MS_OTP_KEY_LEN])
 {
-    uint8_t rec[MS_OTP_KEY_LEN + 8];
-    ms_err_t err = otp_read(otp, (uint32_t)which, rec, sizeof(rec));
+    uint8_t rec[MS_OTP_KEY_REC_LEN];
+    ms_err_t err = ms_flash_area_read(otp, (uint32_t)which, rec, sizeof(rec));
     if (err == MS_OK) {
-        if (get32(rec + MS_OTP_KEY_LEN) != TAG_KEY ||
-            get32(rec + MS_OTP_KEY_LEN + 4) != ~TAG_KEY) {
-            err = MS_ERR_NOT_FOUND;
-        } else {
+        switch (rec_check(rec, TAG_KEY)) {
+        case REC_VALID:
             memcpy(key, rec, MS_OTP_KEY_LEN);
+            break;
+        case REC_BAD:
+            err = MS_ERR_TEE_CORRUPT;   /* fail closed: an edited key is no key */
+            break;
+        default:
+            err = MS_ERR_NOT_FOUND;
+            break;
         }
     }
     ms_secure_zero(rec, sizeof(rec));
@@ -185,46 +266,49 @@ ms_err_t ms_otp_key_read(const ms_flash_area_t *otp, ms_otp_key_t which,
 ms_err_t ms_otp_key_program(const ms_flash_area_t *otp, ms_otp_key_t which,
                             const uint8_t key[MS_OTP_KEY_LEN])
 {
-    uint8_t rec[MS_OTP_KEY_LEN + 8];
-    ms_err_t err = otp_read(otp, (uint32_t)which, rec, sizeof(rec));
+    uint8_t rec[MS_OTP_KEY_REC_LEN];
+    ms_err_t err = ms_flash_area_read(otp, (uint32_t)which, rec, sizeof(rec));
     if (err != MS_OK) {
         return err;
     }
-    if (!all_erased(rec, sizeof(rec))) {
+    if (rec_check(rec, TAG_KEY) != REC_ERASED) {
         return MS_ERR_STATE;
     }
-    memcpy(rec, key, MS_OTP_KEY_LEN);
-    put32(rec + MS_OTP_KEY_LEN, TAG_KEY);
-    put32(rec + MS_OTP_KEY_LEN + 4, ~TAG_KEY);
-    err = otp_write(otp, (uint32_t)which, rec, sizeof(rec));
+    rec_make(rec, key, TAG_KEY);
+    err = ms_flash_area_write(otp, (uint32_t)which, rec, sizeof(rec));
     ms_secure_zero(rec, sizeof(rec));
     return err;
 }
 
 /* ---- monotonic counters ------------------------------------------------------------ */
 
-/* Walk the records: the largest valid value of `id`, and the first free cell.
- * Records are only ever programmed into the first erased cell, so nothing
- * valid lies beyond it (a torn cell is not erased, and is skipped). */
+/* Walk a counter's region: the largest value, and the first erased cell. A
+ * value is stored inverted, so programming bits of a cell only raises it; a
+ * torn cell holds some of the new value's programmed bits, so it reads at
+ * most the new value - and the old value's cell is still there. */
 static ms_err_t counter_scan(const ms_flash_area_t *otp, uint32_t id, uint32_t *value,
                              uint32_t *free_off)
 {
     *value = 0;
     *free_off = 0;
-    for (uint32_t off = MS_OTP_CNT_OFF; off + MS_OTP_CNT_REC <= otp->size;
-         off += MS_OTP_CNT_REC) {
-        uint8_t rec[MS_OTP_CNT_REC];
-        ms_err_t err = otp_read(otp, off, rec, sizeof(rec));
+    if (id >= MS_OTP_CNT_IDS) {
+        return MS_ERR_ARG;
+    }
+    uint32_t base = MS_OTP_CNT_OFF + id * MS_OTP_CNT_REGION;
+    for (uint32_t off = base; off < base + MS_OTP_CNT_REGION; off += MS_OTP_CNT_CELL) {
+        uint8_t cell[MS_OTP_CNT_CELL];
+        ms_err_t err = ms_flash_area_read(otp, off, cell, sizeof(cell));
         if (err != MS_OK) {
             return err;
         }
-        if (all_erased(rec, sizeof(rec))) {
-            *free_off = off;
-            break;
+        if (all_equal(cell, sizeof(cell), 0xFFu)) {
+            if (*free_off == 0) {
+                *free_off = off;
+            }
+            continue;
         }
-        uint32_t v = get32(rec + 8);
-        if (get32(rec) == TAG_CNT && get32(rec + 4) == id && get32(rec + 12) == ~v &&
-            v > *value) {
+        uint32_t v = ~get32(cell);
+        if (v > *value) {
             *value = v;
         }
     }
@@ -247,12 +331,9 @@ ms_err_t ms_otp_counter_raise(const ms_flash_area_t *otp, uint32_t id, uint32_t 
     if (free_off == 0) {
         return MS_ERR_TEE_NO_SPACE;
     }
-    uint8_t rec[MS_OTP_CNT_REC];
-    put32(rec, TAG_CNT);
-    put32(rec + 4, id);
-    put32(rec + 8, value);
-    put32(rec + 12, ~value);
-    return otp_write(otp, free_off, rec, sizeof(rec));
+    uint8_t cell[MS_OTP_CNT_CELL] = {0};
+    put32(cell, ~value);
+    return ms_flash_area_write(otp, free_off, cell, sizeof(cell));
 }
 
 static ms_err_t seccnt_get(void *ctx, uint8_t image_id, uint32_t *value)

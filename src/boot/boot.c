@@ -104,9 +104,10 @@ static ms_err_t primary_confirmed(const ms_boot_config_t *cfg, const ms_flash_ar
     return err;
 }
 
-/* RAM load: copy the image in the primary slot (header, payload, TLVs:
- * what its own header and TLV info say, bounded by the slot's image area
- * and the target) into the execution RAM. The copy is verified next. */
+/* RAM load: clear the execution RAM, then copy the image in the primary
+ * slot (header, payload, TLVs: what its own header and TLV info say,
+ * bounded by the slot's image area and the target) into it. The copy is
+ * verified next. */
 static ms_err_t load_image(ms_boot_t *b, const ms_flash_area_t *primary,
                            const ms_boot_geom_t *g, const ms_flash_area_t *ram)
 {
@@ -119,15 +120,21 @@ static ms_err_t load_image(ms_boot_t *b, const ms_flash_area_t *primary,
     if (b->info.end > g->image_max_end || b->info.end > ram->size) {
         return MS_ERR_IMG_TOO_LARGE;
     }
+    /* The whole region first: nothing from an earlier run (a warm reset
+     * keeps RAM) may be found beyond what this image carries. */
+    if ((err = ms_flash_area_erase_all(ram)) != MS_OK) {
+        return err;
+    }
     return ms_boot_copy(primary, 0, ram, 0, b->info.end, NULL, g, b->cfg->buf,
                         b->cfg->buf_len);
 }
 
-/* S11-S14. */
-ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t *res)
+/* S11-S14; ms_boot_go() below wipes what an error leaves. */
+static ms_err_t boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t *res)
 {
     volatile uint32_t cfg_fih = MS_BOOT_FIH_FAIL;
     volatile uint32_t img_fih[MS_BOOT_MAX_IMAGES] = {MS_BOOT_FIH_FAIL};
+    uint32_t jump[MS_BOOT_MAX_IMAGES] = {0};
     ms_err_t err;
 
     if (b == NULL || res == NULL || !config_ok(cfg)) {
@@ -178,6 +185,7 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
         }
         installing |= intent == MS_BOOT_SWAP_TEST;
         pending[i] = intent == MS_BOOT_SWAP_TEST || intent == MS_BOOT_SWAP_PERM;
+        b->install_type[i] = (uint8_t)intent;
     }
     /* What an update depends on is installed first (deps.c). */
     ms_boot_install_order(b, pending, order);
@@ -221,7 +229,7 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
             err = ms_boot_validate(b, i, run, &g, false, &rec->m, &img_fih[i]);
         }
         /* A verified image runs only beside images it accepts. */
-        if (err == MS_OK && (err = ms_boot_deps_met(b, i, &b->info)) != MS_OK) {
+        if (err == MS_OK && (err = ms_boot_deps_met(cfg, i, &b->info, true)) != MS_OK) {
             img_fih[i] = MS_BOOT_FIH_FAIL;
         }
         ms_boot_wipe_key(b);
@@ -238,7 +246,7 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
             }
             return MS_ERR_BOOT_NO_IMAGE;
         }
-        rec->jump_addr = img->exec_base + b->info.hdr.hdr_size;
+        jump[i] = img->exec_base + b->info.hdr.hdr_size;
         rec->image_end = b->info.end;
         ms_boot_log(b, MS_BOOT_EV_VERIFIED, img->image_id, MS_OK,
                     rec->m.has_sec_cnt ? rec->m.sec_cnt : 0);
@@ -304,6 +312,27 @@ ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t 
     if (cfg_fih != MS_BOOT_FIH_OK || img_fih[0] != MS_BOOT_FIH_OK) {
         return MS_ERR_BOOT_FAULT;
     }
+    /* Only now is there anywhere to jump to. */
+    uint32_t all = MS_BOOT_FIH_OK;
+    for (size_t i = 0; i < cfg->n_images; i++) {
+        res->img[i].jump_addr = jump[i];
+        all &= img_fih[i];
+    }
+    res->handover = all & cfg_fih;
     ms_boot_log(b, MS_BOOT_EV_HANDOVER, res->img[0].image_id, MS_OK, res->img[0].jump_addr);
-    return MS_OK;
+    return res->handover == MS_BOOT_FIH_OK ? MS_OK : MS_ERR_BOOT_FAULT;
+}
+
+ms_err_t ms_boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_result_t *res)
+{
+    ms_err_t err = boot_go(b, cfg, res);
+    if (err != MS_OK && res != NULL) {
+        /* No jump address and no hand-over token survive a refusal: a
+         * skipped test of the error code finds nothing to run. */
+        res->handover = 0;
+        for (size_t i = 0; i < MS_BOOT_MAX_IMAGES; i++) {
+            res->img[i].jump_addr = 0;
+        }
+    }
+    return err;
 }

@@ -95,9 +95,17 @@ ms_err_t ms_boot_mark_pending(const ms_flash_area_t *fa, const ms_boot_geom_t *g
 /* ---- dependencies between images (deps.c) -------------------------------- */
 
 /* MS_OK when every DEPENDENCY of `info` (an image of image number `image`)
- * is met by the image now in the other image's primary slot;
- * MS_ERR_BOOT_DEPENDENCY if not (or if it names an image this meter lacks). */
-ms_err_t ms_boot_deps_met(const ms_boot_t *b, size_t image, const ms_image_info_t *info);
+ * is met by the image now in the other image's primary slot; with
+ * allow_test false, a primary that is an unconfirmed test image meets
+ * nothing. MS_ERR_BOOT_DEPENDENCY if not (or if it names an image this
+ * meter lacks). */
+ms_err_t ms_boot_deps_met(const ms_boot_config_t *cfg, size_t image,
+                          const ms_image_info_t *info, bool allow_test);
+
+/* MS_OK when every other primary accepts `version` for image number
+ * `image` (their DEPENDENCY TLVs on it); scratch is overwritten. */
+ms_err_t ms_boot_deps_accepted(const ms_boot_config_t *cfg, size_t image,
+                               const ms_image_version_t *version, ms_image_info_t *scratch);
 
 /* The order S13 takes the images in: an image whose pending update depends
  * on another image comes after it. pending[i]: image i has an install to do.
@@ -142,14 +150,12 @@ ms_err_t ms_boot_commit_primary_counter(ms_boot_t *b, size_t image, const ms_boo
 void ms_boot_log(const ms_boot_t *b, ms_boot_event_kind_t kind, uint8_t image_id,
                  ms_err_t err, uint32_t value);
 
-/* ---- fault-injection hardening (fih.c) ----------------------------------- */
+/* ---- fault-injection hardening (boot.c) ---------------------------------- */
 
 /* Values chosen far apart in Hamming distance, so a glitch that skips or
  * flips an instruction cannot turn "fail" into "ok". */
-#define MS_BOOT_FIH_OK   0x3c5aa5c3u
+#define MS_BOOT_FIH_OK   MS_BOOT_HANDOVER_OK
 #define MS_BOOT_FIH_FAIL 0x0u
-
-/* A delay that varies with a counter, to desynchronise glitch timing. */
-void ms_boot_fih_delay(void);
+/* ms_boot_fih_delay() (boot.h): a varying wait between two looks. */
 
 #endif /* MS_BOOT_PRIV_H */

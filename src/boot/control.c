@@ -72,5 +72,14 @@ ms_err_t ms_boot_confirm(const ms_boot_config_t *cfg, size_t image)
     if (st.magic != MS_BOOT_MAGIC_GOOD || st.image_ok != MS_BOOT_FLAG_UNSET) {
         return MS_ERR_STATE;   /* a torn trailer: the boot loader sorts it out */
     }
+    /* Not while an image it needs is still a test that may revert: confirm
+     * that one first (deps.c). */
+    ms_image_info_t info;
+    ms_image_reader_t r;
+    ms_image_reader_flash(&r, &img->primary);
+    if ((err = ms_image_parse(&r, &info)) != MS_OK ||
+        (err = ms_boot_deps_met(cfg, image, &info, false)) != MS_OK) {
+        return err;
+    }
     return ms_boot_write_flag(&img->primary, &g, g.lay.image_ok_off, 0x01);
 }

@@ -5,19 +5,29 @@
  * V" may only run beside an image J of version V or newer (major, minor,
  * revision; the build number does not count, as in MCUboot's default).
  *
- * Two places use it (boot.c, validate.c):
- *   - S13: an update is installed only if, at that moment, the primaries of
- *     the images it depends on meet its dependencies; images are installed
- *     in dependency order (what an update depends on is installed first), so
- *     an update of J that comes with the update of I it needs is in place
- *     before I is checked, and an update of J that is refused leaves I
- *     refused too;
- *   - S14: every primary must meet its dependencies on the other primaries,
- *     or the meter does not boot (a Secure image never runs beside a
- *     Non-secure image it does not accept).
- * Invariant: a dependency is trusted only from an image that verified
- * (the TLVs are inside the signed area); the install order is computed from
- * unverified secondaries but only decides an order, never an acceptance.
+ * The rules, and why each exists (an attacker who can only stage updates
+ * must never be able to leave a pair of images S14 refuses: M6 says a
+ * refused update leaves the old images running):
+ *   - S13 installs an update of image I only if what it depends on is in
+ *     place (the primaries, after the updates installed before it in this
+ *     boot) ...
+ *   - ... and only if every other primary still accepts it: a downgrade of
+ *     an image another one needs is refused (the vendor's previous release,
+ *     validly signed, staged by an attacker);
+ *   - a dependency met only by an unconfirmed test image counts for a test
+ *     install, never for a permanent one, which would outlive the test's
+ *     revert; and an image is not confirmed while an image it needs is still
+ *     a test (ms_boot_confirm), so a confirmed image never relies on one
+ *     that can revert;
+ *   - images are installed in dependency order (what an update needs goes
+ *     first), so an update that comes with the update it needs installs,
+ *     and one whose needed update is refused is refused too;
+ *   - S14 refuses to boot primaries that do not accept each other (a last
+ *     line: the rules above keep it from happening).
+ * Invariant: dependencies decide acceptance only when read from an image
+ * that verified (an update being validated) or from a primary (written only
+ * by the boot loader); the install order is computed from unverified
+ * secondaries but only decides an order.
  */
 #include "boot_priv.h"
 
@@ -47,9 +57,44 @@ static size_t index_of(const ms_boot_config_t *cfg, uint8_t image_id)
     return cfg->n_images;
 }
 
-ms_err_t ms_boot_deps_met(const ms_boot_t *b, size_t image, const ms_image_info_t *info)
+/* The version of the image in a primary slot. */
+static ms_err_t primary_version(const ms_boot_config_t *cfg, size_t j, ms_image_version_t *v)
 {
-    const ms_boot_config_t *cfg = b->cfg;
+    uint8_t raw[MS_IMAGE_HEADER_SIZE];
+    ms_image_header_t hdr;
+    ms_err_t err = ms_flash_area_read(&cfg->images[j].primary, 0, raw, sizeof(raw));
+    if (err == MS_OK) {
+        err = ms_image_header_parse(raw, sizeof(raw), &hdr);
+    }
+    if (err == MS_OK) {
+        *v = hdr.version;
+    }
+    return err;
+}
+
+/* Is the primary of image j a test image still waiting for its confirm? */
+static ms_err_t primary_is_test(const ms_boot_config_t *cfg, size_t j, bool *test)
+{
+    ms_boot_geom_t g;
+    ms_boot_trailer_state_t st;
+    *test = false;
+    if (cfg->strategy->overwrite_only) {
+        return MS_OK;
+    }
+    ms_err_t err = ms_boot_geom(cfg, &cfg->images[j].primary, &g);
+    if (err == MS_OK) {
+        err = ms_boot_trailer_read(&cfg->images[j].primary, &g, &st);
+    }
+    if (err == MS_OK) {
+        ms_boot_primary_settle(&st);
+        *test = st.magic == MS_BOOT_MAGIC_GOOD && st.image_ok != MS_BOOT_FLAG_SET;
+    }
+    return err;
+}
+
+ms_err_t ms_boot_deps_met(const ms_boot_config_t *cfg, size_t image,
+                          const ms_image_info_t *info, bool allow_test)
+{
     for (size_t k = 0; k < info->n_deps; k++) {
         const ms_image_dependency_t *d = &info->deps[k];
         size_t j = index_of(cfg, d->image_id);
@@ -59,15 +104,44 @@ ms_err_t ms_boot_deps_met(const ms_boot_t *b, size_t image, const ms_image_info_
         if (j == image) {
             continue;                        /* on itself: nothing to check */
         }
-        uint8_t raw[MS_IMAGE_HEADER_SIZE];
-        ms_image_header_t hdr;
-        ms_err_t err = ms_flash_area_read(&cfg->images[j].primary, 0, raw, sizeof(raw));
+        ms_image_version_t v;
+        bool test = false;
+        ms_err_t err = primary_version(cfg, j, &v);
+        if (err == MS_OK && !allow_test) {
+            err = primary_is_test(cfg, j, &test);
+        }
         if (err == MS_ERR_POWER_LOST) {
             return err;
         }
-        if (err != MS_OK || ms_image_header_parse(raw, sizeof(raw), &hdr) != MS_OK ||
-            version_cmp(&hdr.version, &d->min_version) < 0) {
+        if (err != MS_OK || version_cmp(&v, &d->min_version) < 0 || test) {
             return MS_ERR_BOOT_DEPENDENCY;
+        }
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_boot_deps_accepted(const ms_boot_config_t *cfg, size_t image,
+                               const ms_image_version_t *version, ms_image_info_t *scratch)
+{
+    for (size_t i = 0; i < cfg->n_images; i++) {
+        ms_image_reader_t r;
+        if (i == image) {
+            continue;
+        }
+        ms_image_reader_flash(&r, &cfg->images[i].primary);
+        ms_err_t err = ms_image_parse(&r, scratch);
+        if (err == MS_ERR_POWER_LOST) {
+            return err;
+        }
+        if (err != MS_OK) {
+            continue;   /* no image there to accept or refuse anything */
+        }
+        for (size_t k = 0; k < scratch->n_deps; k++) {
+            const ms_image_dependency_t *d = &scratch->deps[k];
+            if (d->image_id == cfg->images[image].image_id &&
+                version_cmp(version, &d->min_version) < 0) {
+                return MS_ERR_BOOT_DEPENDENCY;
+            }
         }
     }
     return MS_OK;

@@ -47,6 +47,26 @@ ms_err_t ms_boot_unwrap_key(ms_boot_t *b, uint8_t image_id, const ms_image_info_
     return err;
 }
 
+/* The signing key and the signature of a verified image, checked again
+ * from scratch: the key is the image's PUBKEY (or the anchor's own) and its
+ * hash must be the anchor's; the signature must verify over the digest
+ * the first look measured. */
+static ms_err_t second_signature_look(const ms_boot_config_t *cfg, const ms_image_info_t *info,
+                                      const ms_image_measurement_t *m)
+{
+    uint8_t kh[MS_SHA256_LEN];
+    if (m->anchor_index >= cfg->n_anchors) {
+        return MS_ERR_BOOT_FAULT;
+    }
+    const ms_image_key_anchor_t *a = &cfg->anchors[m->anchor_index];
+    const ms_p256_pub_t *pub = info->has_pubkey ? &info->pubkey : a->pub;
+    if (pub == NULL || ms_image_key_hash(pub, kh) != MS_OK ||
+        !ms_ct_equal(kh, a->key_hash, MS_SHA256_LEN)) {
+        return MS_ERR_BOOT_FAULT;
+    }
+    return ms_p256_verify(pub, m->hash, info->sig, info->sig_len);
+}
+
 ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
                           const ms_boot_geom_t *g, bool secondary,
                           ms_image_measurement_t *m, volatile uint32_t *fih)
@@ -123,14 +143,36 @@ ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
         ms_boot_wipe_key(b);
         return MS_ERR_BOOT_ROLLBACK;
     }
-    /* An update goes in only beside the images it accepts (its dependencies
-     * are signed: they are read from the image just verified). */
-    if (secondary && (err = ms_boot_deps_met(b, image, &b->info)) != MS_OK) {
-        ms_boot_wipe_key(b);
-        return err;
+    /* An update goes in only beside images it accepts and that accept it
+     * (deps.c; its dependencies are read from the image just verified). A
+     * revert puts back a pair that ran together, and is not held to them. */
+    uint8_t install = b->install_type[image];
+    if (secondary && install != MS_BOOT_SWAP_REVERT) {
+        err = ms_boot_deps_met(cfg, image, &b->info, install == MS_BOOT_SWAP_TEST);
+        if (err == MS_OK) {
+            err = ms_boot_deps_accepted(cfg, image, &b->info.hdr.version, &b->info2);
+        }
+        if (err != MS_OK) {
+            ms_boot_wipe_key(b);
+            return err;
+        }
     }
-    *fih = MS_BOOT_FIH_OK;
-    return MS_OK;
+    /* FIH: the key and the signature once more, independently, after a
+     * varying delay - one skipped comparison inside the first verify can
+     * then no longer accept a forged signature (cfg->fih_double_sig). */
+    volatile uint32_t fih_sig2 = MS_BOOT_FIH_OK;
+    if (cfg->fih_double_sig) {
+        fih_sig2 = MS_BOOT_FIH_FAIL;
+        ms_boot_fih_delay();
+        err = second_signature_look(cfg, &b->info, m);
+        fih_sig2 = MS_BOOT_FIH_OK ^ (uint32_t)err;
+        if (err != MS_OK) {
+            ms_boot_wipe_key(b);
+            return MS_ERR_BOOT_FAULT;
+        }
+    }
+    *fih = fih_sig2 == MS_BOOT_FIH_OK ? MS_BOOT_FIH_OK : MS_BOOT_FIH_FAIL;
+    return fih_sig2 == MS_BOOT_FIH_OK ? MS_OK : MS_ERR_BOOT_FAULT;
 }
 
 /* M6: a rejected update is marked (trailer erased) and the old image stays. */

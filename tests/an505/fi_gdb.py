@@ -60,10 +60,15 @@ def instructions(where):
 
 
 def next_insn(addr):
+    """The address of the instruction after the one at addr: the address
+    that starts the second line of `x/2i` (an operand may be an address
+    too, so only line starts count)."""
     out = run("x/2i 0x%x" % addr)
-    addrs = [int(m.group(1), 16) for m in re.finditer(r"0x([0-9a-f]+)", out)]
-    following = [a for a in addrs if a > addr]
-    return following[0] if following else addr + 2
+    starts = [int(m.group(1), 16)
+              for m in re.finditer(r"^\s*(?:=>)?\s*0x([0-9a-f]+)", out, re.M)]
+    if len(starts) < 2 or starts[1] <= addr:
+        raise gdb.GdbError("cannot find the instruction after 0x%x" % addr)
+    return starts[1]
 
 
 class Ends:
@@ -109,6 +114,15 @@ def continue_with_timeout(seconds):
     return not fired
 
 
+def current_pc():
+    """pc, or None when the machine is gone (it ended the run some way the
+    end breakpoints did not see)."""
+    try:
+        return int(gdb.parse_and_eval("$pc")) & ~1
+    except gdb.error:
+        return None
+
+
 def reset():
     restore_flash()
     run("monitor system_reset")
@@ -148,7 +162,9 @@ def main():
     while time.time() - start < 300:
         if not continue_with_timeout(timeout):
             break
-        pc = int(gdb.parse_and_eval("$pc")) & ~1
+        pc = current_pc()
+        if pc is None:
+            raise gdb.GdbError("the clean run ended outside the end breakpoints")
         if pc in bp_of:
             executed.append(pc)
             bp_of.pop(pc).delete()
@@ -157,7 +173,7 @@ def main():
             break   # an end: the clean run is over
         raise gdb.GdbError("coverage run stopped at 0x%x: %s"
                            % (pc, run("info symbol 0x%x" % pc).strip()))
-    last_pc = int(gdb.parse_and_eval("$pc")) & ~1
+    last_pc = current_pc() or 0
     baseline = ends.classify(last_pc)
     if baseline == "stopped":
         baseline += " at 0x%x: %s" % (last_pc, run("info symbol 0x%x" % last_pc).strip())
@@ -183,7 +199,10 @@ def main():
         run("set $pc = 0x%x" % next_insn(a))
         ends.arm()
         if continue_with_timeout(timeout):
-            kind = ends.classify(int(gdb.parse_and_eval("$pc")) & ~1)
+            pc = current_pc()
+            if pc is None:
+                raise gdb.GdbError("the run after skipping 0x%x left the end breakpoints" % a)
+            kind = ends.classify(pc)
         else:
             kind = "hang"
         run("delete")

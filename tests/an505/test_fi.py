@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Instruction-skip fault-injection campaign on the emulated Cortex-M33, as
-MCUboot's fault-injection test does it: with a tampered Secure image in the
-primary slot, skip each instruction of the boot loader's verify and decision
-path in turn (one skip per run, at its first execution), and count how each
-run ends. The tampered image must boot zero times.
+MCUboot's fault-injection test does it: with a tampered image in a primary
+slot, skip each instruction of the boot loader's verify and decision path in
+turn (one skip per run, at its first execution), and count how each run
+ends. The tampered image must run zero times.
 
-    test_fi.py HOST_BUILD FIRMWARE_BUILD payload|signature [SHARD/SHARDS]
+    test_fi.py HOST_BUILD FIRMWARE_BUILD SCENARIO [SHARD/SHARDS]
 
-payload:   one byte of the image's code flipped (the hash decision)
-signature: one byte of the ECDSA signature flipped (the signature decision)
+payload:    one byte of the Secure image's code flipped (the hash decision)
+signature:  one byte of the Secure image's ECDSA signature flipped (the
+            signature decision)
+ns-payload: one byte of the Non-secure image's code flipped, the Secure one
+            good (the decision over both images: a hand-over must not
+            happen because one image verified)
 """
 import json
 import os
@@ -24,10 +28,11 @@ from meter import SLOT_OFF, Meter, free_port
 # (Names of the source; with link-time optimisation some are inlined into
 # their caller - ms_boot_go into main into Reset_Handler - and the campaign
 # takes what the image has, clones included.)
-FUNCS = ["Reset_Handler", "main", "ms_boot_go", "ms_boot_validate", "ms_image_verify",
-         "ms_ct_equal", "ms_p256_verify", "p256_ecdsa_verify", "ms_crypto_sig_der_parse",
-         "ms_boot_fih_delay", "ms_image_hash", "hash_range", "ms_boot_copy",
-         "check_security_config", "ms_an505_seccfg_check"]
+FUNCS = ["Reset_Handler", "main", "ms_boot_go", "boot_go", "ms_boot_validate",
+         "second_signature_look", "ms_image_verify", "ms_ct_equal", "ms_p256_verify",
+         "p256_ecdsa_verify", "ms_crypto_sig_der_parse", "ms_boot_fih_delay",
+         "ms_image_hash", "hash_range", "ms_boot_copy", "load_image", "refuse", "jump_to",
+         "check_security_config", "ms_an505_seccfg_check", "ms_boot_deps_met"]
 
 
 def function_ranges(elf, names):
@@ -46,27 +51,30 @@ def function_ranges(elf, names):
     return found
 
 
-def tamper(m, what, image):
-    with open(image, "rb") as f:
+def tamper(m, what):
+    """Break one image; returns the entry point that must never be reached."""
+    slot, name = ("ns-primary", "ns-1.0.0-1.img") if what == "ns-payload" else \
+        ("s-primary", "s-1.0.0-1.img")
+    with open(m.path(name), "rb") as f:
         img = f.read()
-    if what == "payload":
-        off = 0x400 + 0x200
-    else:
+    if what == "signature":
         # The ECDSA_SIG TLV (type 0x22) is the last one: flip a byte of s.
-        off = len(img) - 8
         assert img.rfind(b"\x22\x00") > 0
-    m.patch(SLOT_OFF["s-primary"] + off, bytes([img[off] ^ 0x04]))
+        off = len(img) - 8
+    else:
+        off = 0x400 + 0x200
+    m.patch(SLOT_OFF[slot] + off, bytes([img[off] ^ 0x04]))
     return struct.unpack_from("<I", img, 0x400 + 4)[0]
 
 
 def main():
-    if len(sys.argv) not in (4, 5) or sys.argv[3] not in ("payload", "signature"):
+    if len(sys.argv) not in (4, 5) or sys.argv[3] not in ("payload", "signature", "ns-payload"):
         print(__doc__, file=sys.stderr)
         return 2
     shard = sys.argv[4] if len(sys.argv) == 5 else "0/1"
     m = Meter(sys.argv[1], sys.argv[2])
     m.factory()
-    entry = tamper(m, sys.argv[3], m.path("s-1.0.0-1.img"))
+    entry = tamper(m, sys.argv[3])
     check = m.run()
     if check.rc != 2:
         print("FAIL: the tampered image is not refused without faults\n%s" % check)

@@ -39,6 +39,8 @@ REGISTERS = {
     "APBNSPPCEXP1": [(SPCTRL + 0x84, 0xC0)],         # the modem UART to NS
     "APBNSPPCEXP2": [(SPCTRL + 0x88, 0x1)],
     "AHBNSPPCEXP0": [(SPCTRL + 0x60, 0x1)],
+    "AHBNSPPCEXP1": [(SPCTRL + 0x64, 0x1)],          # a DMA controller to NS
+    "NSMSCEXP": [(SPCTRL + 0xD0, 0x1)],              # a DMA master to NS
     "APBNSPPC0": [(SPCTRL + 0x70, 0x1)],
     "APBNSPPC1": [(SPCTRL + 0x74, 0x1)],
     "AIRCR": [(0xE000ED0C, 0x05FA0000 | (1 << 14))],  # NS may reset the MCU

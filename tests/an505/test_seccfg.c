@@ -168,7 +168,11 @@ static void each_plain_register_is_named(void **state)
         {"APBNSPPCEXP0", SPCTRL_APBNSPPCEXP0, 1u},
         {"APBNSPPCEXP1", SPCTRL_APBNSPPCEXP1, PPCEXP1_UART0},
         {"APBNSPPCEXP2", SPCTRL_APBNSPPCEXP2, 4u},
+        {"AHBNSPPC0", SPCTRL_AHBNSPPC0, 1u},
         {"AHBNSPPCEXP0", SPCTRL_AHBNSPPCEXP0, 2u},
+        {"AHBNSPPCEXP2", SPCTRL_AHBNSPPCEXP2, 1u},
+        {"AHBNSPPCEXP3", SPCTRL_AHBNSPPCEXP3, 1u},
+        {"APBNSPPCEXP3", SPCTRL_APBNSPPCEXP3, 1u},
         {"APBNSPPC0", SPCTRL_APBNSPPC0, 1u},
         {"APBNSPPC1", SPCTRL_APBNSPPC1, 1u},
         {"MPC0_CTRL", MPC_SSRAM1_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP},
@@ -235,6 +239,22 @@ static void nonsecure_code_blocks_are_exactly_the_ns_region(void **state)
     }
 }
 
+/*
+ * The DMA controllers' PPC (AHB PPC expansion 1) and their masters'
+ * security (NSMSCEXP): a Non-secure DMA engine would reach the PSRAM, which
+ * has no MPC - all the slots and the OTP. An independent review found the
+ * table left them out.
+ */
+static void nonsecure_dma_controllers_are_named(void **state)
+{
+    (void)state;
+    *plain(&R, SPCTRL_AHBNSPPCEXP1) = 0x1u;   /* dma0 Non-secure */
+    check_names("AHBNSPPCEXP1");
+    setup(NULL);
+    *plain(&R, SPCTRL_NSMSCEXP) = 0x1u;       /* dma0's master Non-secure */
+    check_names("NSMSCEXP");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +266,7 @@ int main(void)
         cmocka_unit_test_setup(each_sau_region_is_named, setup),
         cmocka_unit_test_setup(each_mpc_lut_is_named, setup),
         cmocka_unit_test_setup(nonsecure_code_blocks_are_exactly_the_ns_region, setup),
+        cmocka_unit_test_setup(nonsecure_dma_controllers_are_named, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

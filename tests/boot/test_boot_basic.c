@@ -251,8 +251,41 @@ static void both_images_must_verify_before_either_runs(void **state)
     assert_int_equal(fx_boot(fx), MS_ERR_BOOT_NO_IMAGE);
     assert_int_equal(fx->res.img[0].verify_err, MS_OK);
     assert_int_equal(fx->res.img[1].verify_err, MS_ERR_IMG_HASH);
+    /* Nothing to jump to after a refusal, not even the image that verified:
+     * a skipped test of the error code must find no address (AN505 review). */
+    assert_int_equal(fx->res.img[0].jump_addr, 0);
+    assert_int_equal(fx->res.handover, 0);
     fx_image_free(&s);
     fx_image_free(&ns);
+    fx_free(fx);
+}
+
+static void handover_token_is_set_only_on_success(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx_image_t a = img_v1(1, 1);
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    assert_int_equal(fx->res.handover, MS_BOOT_HANDOVER_OK);
+    fx_image_free(&a);
+    fx_free(fx);
+}
+
+static void double_signature_check_boots_good_and_refuses_bad_images(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_new(1, &ms_boot_strategy_swap_move);
+    fx->cfg.fih_double_sig = true;
+    fx_image_t a = img_v1(1, 1);
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    assert_memory_equal(fx->res.img[0].m.hash, a.hash, MS_SHA256_LEN);
+    a.data[a.len - 3] ^= 0x01;            /* inside the signature */
+    fx_write_slot(fx, 0, 0, a.data, a.len);
+    assert_int_equal(fx_boot(fx), MS_ERR_BOOT_NO_IMAGE);
+    assert_int_equal(fx->res.img[0].verify_err, MS_ERR_SIGNATURE);
+    fx_image_free(&a);
     fx_free(fx);
 }
 
@@ -303,6 +336,8 @@ int main(void)
         cmocka_unit_test(unreadable_counter_store_refuses_boot_instead_of_reading_zero),
         cmocka_unit_test(glitched_counter_read_cannot_boot_an_image_below_the_counter),
         cmocka_unit_test(both_images_must_verify_before_either_runs),
+        cmocka_unit_test(handover_token_is_set_only_on_success),
+        cmocka_unit_test(double_signature_check_boots_good_and_refuses_bad_images),
         cmocka_unit_test(garbage_primary_trailer_still_boots_primary),
         cmocka_unit_test(boot_log_records_each_step),
     };

@@ -3,7 +3,12 @@
  * test_boot_deps.c - DEPENDENCY TLVs between the Secure (0) and Non-secure
  * (1) images: an update goes in only beside the images it accepts, an
  * update it needs is installed first, and a pair of primaries that do not
- * accept each other never boots (M4, M6; MCUboot's multi-image rule).
+ * accept each other never boots (M4, M6; MCUboot's multi-image rule). The
+ * rules keep an attacker who can only stage updates from ever producing
+ * such a pair: a downgrade of an image another needs is refused, a
+ * permanent install may not rely on a test install, and an image is not
+ * confirmed while one it needs is still a test (an independent review
+ * bricked meters with the first two before they existed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,6 +184,119 @@ static void build_number_does_not_count(void **state)
     fx_free(fx);
 }
 
+/* Secure 1.1 (needs NS >= 1.1) with NS 1.1; the vendor's previous NS 1.0
+ * (validly signed, same counter) staged by an attacker. */
+static void downgrade_of_a_needed_image_is_refused(const ms_boot_strategy_t *st)
+{
+    fx_t *fx = fx_new(2, st);
+    fx_image_t s = mk(1, 1, 1, 1, 1);
+    fx_image_t ns = mk(2, 1, 1, -1, -1);
+    fx_image_t ns_old = mk(3, 1, 0, -1, -1);
+    fx_write_slot(fx, 0, 0, s.data, s.len);
+    fx_write_slot(fx, 1, 0, ns.data, ns.len);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    fx_stage(fx, 1, &ns_old, true);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    assert_int_equal(fx->res.img[1].update_err, MS_ERR_BOOT_DEPENDENCY);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    RUNS(fx, 0, s);
+    RUNS(fx, 1, ns);
+    fx_image_free(&s);
+    fx_image_free(&ns);
+    fx_image_free(&ns_old);
+    fx_free(fx);
+}
+
+static void overwrite_downgrade_of_a_needed_image_is_refused(void **state)
+{
+    (void)state;
+    downgrade_of_a_needed_image_is_refused(&ms_boot_strategy_overwrite);
+}
+
+static void swap_downgrade_of_a_needed_image_is_refused(void **state)
+{
+    (void)state;
+    downgrade_of_a_needed_image_is_refused(&ms_boot_strategy_swap_move);
+}
+
+/* Secure 1.1 (needs NS >= 1.1) staged permanent, NS 1.1 staged as a test:
+ * the permanent install would outlive the test's revert. */
+static void permanent_update_may_not_rely_on_a_test_update(void **state)
+{
+    (void)state;
+    fx_image_t s, ns;
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, &s, &ns);
+    fx_image_t s2 = mk(3, 1, 1, 1, 1);
+    fx_image_t ns2 = mk(4, 1, 1, -1, -1);
+    fx_stage(fx, 0, &s2, true);
+    fx_stage(fx, 1, &ns2, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    assert_int_equal(fx->res.img[0].update_err, MS_ERR_BOOT_DEPENDENCY);
+    RUNS(fx, 0, s);
+    RUNS(fx, 1, ns2);
+    for (int i = 0; i < 3; i++) {           /* unconfirmed: NS reverts; every boot boots */
+        assert_int_equal(fx_boot(fx), MS_OK);
+    }
+    RUNS(fx, 0, s);
+    RUNS(fx, 1, ns);
+    fx_image_free(&s2);
+    fx_image_free(&ns2);
+    fx_image_free(&s);
+    fx_image_free(&ns);
+    fx_free(fx);
+}
+
+/* Two test installs that need each other run together and, unconfirmed,
+ * revert together. */
+static void test_updates_relying_on_each_other_revert_together(void **state)
+{
+    (void)state;
+    fx_image_t s, ns;
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, &s, &ns);
+    fx_image_t s2 = mk(3, 1, 1, 1, 1);
+    fx_image_t ns2 = mk(4, 1, 1, -1, -1);
+    fx_stage(fx, 0, &s2, false);
+    fx_stage(fx, 1, &ns2, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    RUNS(fx, 0, s2);
+    RUNS(fx, 1, ns2);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    RUNS(fx, 0, s);
+    RUNS(fx, 1, ns);
+    fx_image_free(&s2);
+    fx_image_free(&ns2);
+    fx_image_free(&s);
+    fx_image_free(&ns);
+    fx_free(fx);
+}
+
+/* A confirm of Secure 1.1 while the NS 1.1 it needs is still a test is
+ * refused; confirming NS first, then Secure, keeps both for good. */
+static void confirm_waits_for_the_images_it_needs(void **state)
+{
+    (void)state;
+    fx_image_t s, ns;
+    fx_t *fx = meter(&ms_boot_strategy_swap_move, &s, &ns);
+    fx_image_t s2 = mk(3, 1, 1, 1, 1);
+    fx_image_t ns2 = mk(4, 1, 1, -1, -1);
+    fx_stage(fx, 0, &s2, false);
+    fx_stage(fx, 1, &ns2, false);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_ERR_BOOT_DEPENDENCY);
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 1), MS_OK);
+    assert_int_equal(ms_boot_confirm(&fx->cfg, 0), MS_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(fx_boot(fx), MS_OK);
+        RUNS(fx, 0, s2);
+        RUNS(fx, 1, ns2);
+    }
+    fx_image_free(&s2);
+    fx_image_free(&ns2);
+    fx_image_free(&s);
+    fx_image_free(&ns);
+    fx_free(fx);
+}
+
 int main(void)
 {
     fx_keys_init();
@@ -191,6 +309,11 @@ int main(void)
         cmocka_unit_test(met_dependency_installs),
         cmocka_unit_test(primaries_that_do_not_accept_each_other_never_boot),
         cmocka_unit_test(build_number_does_not_count),
+        cmocka_unit_test(overwrite_downgrade_of_a_needed_image_is_refused),
+        cmocka_unit_test(swap_downgrade_of_a_needed_image_is_refused),
+        cmocka_unit_test(permanent_update_may_not_rely_on_a_test_update),
+        cmocka_unit_test(test_updates_relying_on_each_other_revert_together),
+        cmocka_unit_test(confirm_waits_for_the_images_it_needs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

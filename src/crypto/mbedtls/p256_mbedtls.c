@@ -103,6 +103,12 @@ ms_err_t ms_p256_sign(const ms_p256_priv_t *priv, const uint8_t hash[MS_SHA256_L
     return err;
 }
 
+/* Never inlined or analysed across calls (noipa): with link-time
+ * optimisation the caller would otherwise see the two constants p256-m
+ * returns and fold its fault-injection-hardened verdict into p256-m's own
+ * final comparison, and two verifications of the same signature could be
+ * merged into one. */
+__attribute__((noipa))
 ms_err_t ms_p256_verify(const ms_p256_pub_t *pub, const uint8_t hash[MS_SHA256_LEN],
                         const uint8_t *sig, size_t sig_len)
 {
