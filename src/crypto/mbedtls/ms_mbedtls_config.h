@@ -36,8 +36,11 @@
  *     ms_random() (psa_rng.c), the same DRBG as everything else.
  *
  * Record buffers: 4 KiB in and out (MBEDTLS_SSL_IN/OUT_CONTENT_LEN). The
- * broker's certificate chain and every MQTT packet of docs/cloud.md fit;
- * the client asks for 4 KiB fragments (max_fragment_length) in TLS 1.2.
+ * broker's certificate chain and every MQTT packet of docs/cloud.md (at most
+ * 512-byte payloads) fit. A peer record above 4 KiB ends the connection
+ * (record_overflow). No max_fragment_length: Mbed TLS 3.6's TLS 1.3 client
+ * refuses the server's echo of it (OpenSSL sends one), and OpenSSL 3.0 has
+ * no record_size_limit.
  *
  * Mbed TLS 3 includes check_config.h itself after this file.
  */
@@ -120,7 +123,6 @@ void ms_mbedtls_exit(int status);
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE /* TLS 1.3 in 3.6 requires it */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
-#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 #define MBEDTLS_SSL_CIPHERSUITES \
     MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 #define MBEDTLS_SSL_IN_CONTENT_LEN  4096
