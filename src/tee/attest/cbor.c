@@ -103,6 +103,12 @@ void ms_cbor_put_tag(ms_cbor_enc_t *e, uint64_t tag)
     put_head(e, MS_CBOR_TAG, tag);
 }
 
+void ms_cbor_put_bool(ms_cbor_enc_t *e, bool v)
+{
+    uint8_t b = v ? 0xf5 : 0xf4;
+    put_bytes(e, &b, 1);
+}
+
 ms_err_t ms_cbor_enc_finish(const ms_cbor_enc_t *e, size_t *len)
 {
     if (e->overflow) {
@@ -219,6 +225,34 @@ ms_err_t ms_cbor_expect(ms_cbor_dec_t *d, uint8_t major, uint64_t *count)
     if (count != NULL) {
         *count = it.val;
     }
+    return MS_OK;
+}
+
+ms_err_t ms_cbor_get_uint(ms_cbor_dec_t *d, uint64_t *v)
+{
+    ms_cbor_item_t it;
+    ms_err_t err = ms_cbor_next(d, &it);
+    if (err) {
+        return err;
+    }
+    if (it.major != MS_CBOR_UINT) {
+        return MS_ERR_FORMAT;
+    }
+    *v = it.val;
+    return MS_OK;
+}
+
+ms_err_t ms_cbor_get_bool(ms_cbor_dec_t *d, bool *v)
+{
+    ms_cbor_item_t it;
+    ms_err_t err = ms_cbor_next(d, &it);
+    if (err) {
+        return err;
+    }
+    if (it.major != MS_CBOR_SIMPLE || (it.val != 20 && it.val != 21)) {
+        return MS_ERR_FORMAT;
+    }
+    *v = it.val == 21;
     return MS_OK;
 }
 
