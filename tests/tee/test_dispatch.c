@@ -234,11 +234,22 @@ static void test_key_records_are_out_of_reach_of_every_partition(void **state)
                      PSA_SUCCESS);
 }
 
+/* A P-256 application key the NSPE may sign with (id NS_APP_KEY). */
+#define NS_APP_KEY 7u
+static void make_ns_app_key(void)
+{
+    ms_tee_key_policy_t p = { MS_TEE_USE_SIGN, MS_TEE_PART_BIT(MS_TEE_PART_NSPE) |
+                                                   MS_TEE_PART_BIT(MS_TEE_PART_CRYPTO) };
+    assert_int_equal(ms_tee_key_generate(MS_TEE_PART_CRYPTO, NS_APP_KEY, MS_TEE_KEY_P256, 256, &p),
+                     MS_OK);
+}
+
 static void test_sign_via_boundary_verifies_with_exported_key(void **state)
 {
     (void)state;
     uint8_t *key = g_ns, *hash = g_ns + 8, *sig = g_ns + 64, *pub = g_ns + 200;
-    put_u32(key, MS_TEE_KEY_IDENTITY);
+    make_ns_app_key();
+    put_u32(key, NS_APP_KEY);
     memset(hash, 0x61, 32);
     ms_tee_invec_t in[2] = { { key, 4 }, { hash, 32 } };
     ms_tee_outvec_t out[1] = { { sig, 80 } };
@@ -433,12 +444,17 @@ static void test_nspe_cannot_forge_an_attestation_token_with_the_key_store(void 
                                  1), PSA_SUCCESS);
     assert_int_equal(ms_tee_attest_verify(g_ns + 64, aout[0].len, &trusted, nonce,
                                           sizeof nonce, &c), MS_OK);
-    /* the identity key still signs for the NSPE (its own signatures), but
-     * what it signs is no attestation token */
-    assert_int_equal(ns_forge_token(MS_TEE_KEY_IDENTITY, &trusted, nonce, sizeof nonce, tok,
+    /* a key the NSPE may sign with signs no attestation token */
+    make_ns_app_key();
+    assert_int_equal(ns_forge_token(NS_APP_KEY, &trusted, nonce, sizeof nonce, tok,
                                     sizeof tok, &n), PSA_SUCCESS);
     assert_int_equal(ms_tee_attest_verify(tok, n, &trusted, nonce, sizeof nonce, &c),
                      MS_ERR_SIGNATURE);
+    /* the identity key signs for the TEE's own messages only, not the NSPE */
+    n = 0;
+    assert_int_equal(ns_forge_token(MS_TEE_KEY_IDENTITY, &trusted, nonce, sizeof nonce, tok,
+                                    sizeof tok, &n), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(n, 0);
     /* the key that does sign tokens is refused to the NSPE, as if absent */
     n = 0;
     assert_int_equal(ns_forge_token(MS_TEE_KEY_IAK, &trusted, nonce, sizeof nonce, tok,
