@@ -71,6 +71,7 @@ typedef struct ms_tls_info {
     uint8_t version;           /* 12 or 13 once open */
     bool resumed;              /* open without a certificate or a signature */
     bool have_ticket;          /* a session ticket is kept for the next connect */
+    uint32_t tickets;          /* tickets the server gave in this connection */
     uint32_t signatures;       /* client key signatures in this connection */
     uint32_t peer_verifies;    /* server certificate chains checked in this connection */
     uint64_t bytes_in;         /* network bytes fed in this connection */

@@ -490,15 +490,25 @@ static void test_meter_and_rng_through_the_boundary(void **state)
 {
     (void)state;
     put_u64(g_ns, 250);
-    put_u64(g_ns + 8, (uint64_t)-500);
-    ms_tee_invec_t in[1] = { { g_ns, 16 } };
+    put_u64(g_ns + 8, (uint64_t)500000);
+    ms_tee_meter_reg_t r;
+    /* the NSPE can no longer pass a balance change: the old form with a
+     * balance delta is refused and changes nothing */
+    ms_tee_invec_t old_in[1] = { { g_ns, 16 } };
     ms_tee_outvec_t out[1] = { { g_ns + 32, 24 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_METER, MS_TEE_METER_ADD, old_in, 1, out, 1),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    assert_int_equal(ms_tee_meter_read(&r), MS_OK);
+    assert_int_equal(r.energy_wh, 0);
+    assert_int_equal(r.balance_milli, 0);
+    /* energy only; with no tariff set the balance does not move */
+    ms_tee_invec_t in[1] = { { g_ns, 8 } };
+    out[0].len = 24;
     assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_METER, MS_TEE_METER_ADD, in, 1, out, 1),
                      PSA_SUCCESS);
-    ms_tee_meter_reg_t r;
     assert_int_equal(ms_tee_meter_read(&r), MS_OK);
     assert_int_equal(r.energy_wh, 250);
-    assert_int_equal(r.balance_milli, -500);
+    assert_int_equal(r.balance_milli, 0);
     assert_int_equal(g_ns[32], 250);
     ms_tee_outvec_t rnd[1] = { { g_ns + 100, 64 } };
     assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, rnd, 1),

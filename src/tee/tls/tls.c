@@ -293,6 +293,7 @@ static void keep_ticket(tls_state_t *st)
         mbedtls_ssl_session_free(&st->ticket);
         st->ticket = fresh;   /* plain struct copy: ownership moves */
         st->have_ticket = true;
+        st->info.tickets++;
     } else {
         mbedtls_ssl_session_free(&fresh);
     }
