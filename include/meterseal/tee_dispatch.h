@@ -54,6 +54,7 @@
  *                     signatures(4) peer_verifies(4)
  *            CH_CLOSE                                    out: -
  *            BROKER                                      out: "host:port"
+ *            METER_ID                                    out: the meter id
  *            READING  in: time(8)                        out: seq(8), message
  *            PENDING  in: index(4)                       out: seq(8), message
  *            ACK      in: message                        out: removed(4)
@@ -114,6 +115,7 @@
 #define MS_TEE_LINK_EVENT       8
 #define MS_TEE_LINK_COMMAND     9
 #define MS_TEE_LINK_STATUS      10
+#define MS_TEE_LINK_METER_ID    11
 #define MS_TEE_LINK_PUMP_STATUS_LEN 24u
 #define MS_TEE_LINK_STATUS_LEN      56u
 

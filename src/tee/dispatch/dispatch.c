@@ -350,12 +350,13 @@ static psa_status_t link_channel(msg_t *m)
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         return ms_tee_psa_status(ms_tee_link_channel_close());
-    default: {   /* MS_TEE_LINK_BROKER */
+    default: {   /* MS_TEE_LINK_BROKER, MS_TEE_LINK_METER_ID */
         char b[MS_TEE_LINK_BROKER_MAX + 1];
         if (!shape(m, 0, NULL, 1, o_broker)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
-        ms_err_t err = ms_tee_link_broker(b);
+        ms_err_t err = m->type == MS_TEE_LINK_BROKER ? ms_tee_link_broker(b)
+                                                     : ms_tee_link_meter_id(b);
         if (!err) {
             m->out_len[0] = strlen(b);
             memcpy(m->out[0], b, m->out_len[0]);
@@ -421,6 +422,7 @@ static psa_status_t handle_link(msg_t *m)
     case MS_TEE_LINK_CH_PUMP:
     case MS_TEE_LINK_CH_CLOSE:
     case MS_TEE_LINK_BROKER:
+    case MS_TEE_LINK_METER_ID:
         return link_channel(m);
     case MS_TEE_LINK_READING:
     case MS_TEE_LINK_PENDING:
