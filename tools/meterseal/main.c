@@ -22,7 +22,8 @@
     X(sign)              \
     X(verify)            \
     X(inspect)           \
-    X(chip)
+    X(chip)              \
+    X(provision)
 
 #define MS_CLI_DECLARE_(g) extern const ms_cli_group_t ms_cli_group_##g;
 MS_CLI_GROUPS(MS_CLI_DECLARE_)
