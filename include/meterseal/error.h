@@ -71,14 +71,19 @@
     /* image signer (streaming ms_image_signer_*) */                            \
     X(MS_ERR_IMG_SIGN_OVERRUN, "more payload given than the signer was told")   \
     X(MS_ERR_IMG_SIGN_SHORT,   "signer finished before all payload was given")  \
+    /* x509 and cloud service (meterseal ca, meterseal-cloud) */                \
+    X(MS_ERR_X509_CHAIN,       "certificate does not chain to the trusted CA")  \
+    X(MS_ERR_X509_NAME,        "certificate subject is not the one required")   \
+    X(MS_ERR_X509_PROFILE,     "certificate extensions are not the ones required") \
+    X(MS_ERR_CLOUD_REPLAY,     "message replayed, reordered or altered")        \
+    X(MS_ERR_CLOUD_NONCE,      "nonce unknown, expired or already used")        \
+    X(MS_ERR_CLOUD_DB,         "database error")                                \
     /* meter side of the cloud channel (TLS, MQTT, signed messages) */          \
     X(MS_ERR_TLS_HANDSHAKE,    "TLS handshake failed")                          \
     X(MS_ERR_TLS_PEER_CERT,    "TLS peer certificate not trusted")              \
     X(MS_ERR_TLS_CLOSED,       "TLS connection closed")                         \
-    X(MS_ERR_LINK_REPLAY,      "message replayed or out of sequence")           \
     X(MS_ERR_LINK_WRONG_METER, "message addressed to another meter")            \
     X(MS_ERR_LINK_NOT_PROVISIONED, "meter not provisioned for the cloud")       \
-    X(MS_ERR_LINK_QUEUE_FULL,  "queue of unacknowledged messages is full")      \
     X(MS_ERR_MQTT_REFUSED,     "MQTT broker refused the connection")            \
     X(MS_ERR_LAST_,            "(end of list)")
 

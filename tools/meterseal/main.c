@@ -23,6 +23,7 @@
     X(verify)            \
     X(inspect)           \
     X(chip)              \
+    X(ca)                \
     X(provision)
 
 #define MS_CLI_DECLARE_(g) extern const ms_cli_group_t ms_cli_group_##g;

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c - meterseal-cloud: the cloud service of docs/cloud.md §6.
+ *
+ *   meterseal-cloud serve     --db SPEC --mqtt-host H --mqtt-port P --ca FILE --cert FILE
+ *                             --key FILE --command-key FILE --manufacturer-ca FILE
+ *                             [--instance NAME] [--http ADDR:PORT | --no-http]
+ *                             [--port-file FILE] [--batch N] [--log-level L]
+ *   meterseal-cloud migrate   --db SPEC [--to N]
+ *   meterseal-cloud operator  --db SPEC --name NAME --role viewer|operator
+ *                             (the password is read from standard input)
+ *
+ * SPEC: sqlite:PATH (or a bare path) or postgres:CONNINFO.
+ *
+ * One process, one event loop: poll() over a signalfd, the broker socket
+ * and libmicrohttpd's epoll descriptor. After each wake-up the readings
+ * taken from the broker are stored in one transaction and only then
+ * acknowledged (ingest.c). SIGTERM/SIGINT: store what is queued, stop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "http_api.h"
+#include "ingest.h"
+#include "json_params.h"
+#include "log.h"
+#include "mqtt.h"
+#include "service.h"
+#include "store.h"
+
+#define STATS_EVERY_MS 5000
+#define TICK_MS        100
+
+int64_t ms_cloud_time(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int usage(void)
+{
+    fputs("usage: meterseal-cloud serve --db SPEC --mqtt-host H --mqtt-port P --ca FILE\n"
+          "                             --cert FILE --key FILE --command-key FILE\n"
+          "                             --manufacturer-ca FILE [--instance NAME]\n"
+          "                             [--http ADDR:PORT | --no-http] [--port-file FILE]\n"
+          "                             [--batch N] [--log-level debug|info|warn]\n"
+          "       meterseal-cloud migrate --db SPEC [--to N]\n"
+          "       meterseal-cloud operator --db SPEC --name NAME --role viewer|operator\n"
+          "                                (password on standard input)\n"
+          "SPEC: sqlite:PATH or postgres:CONNINFO\n",
+          stderr);
+    return 2;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    char *buf = malloc(65537);
+    size_t n = buf != NULL ? fread(buf, 1, 65536, f) : 0;
+    fclose(f);
+    if (buf != NULL) {
+        buf[n] = '\0';
+    }
+    *len = n;
+    return buf;
+}
+
+typedef struct opts {
+    const char *db, *mqtt_host, *ca, *cert, *key, *command_key, *mfr_ca, *instance, *http,
+        *port_file, *name, *role, *log_level;
+    int mqtt_port, batch, to;
+    bool no_http;
+} opts_t;
+
+static int parse(int argc, char **argv, opts_t *o)
+{
+    static const struct option lo[] = {
+        { "db", required_argument, NULL, 'd' },
+        { "mqtt-host", required_argument, NULL, 'H' },
+        { "mqtt-port", required_argument, NULL, 'P' },
+        { "ca", required_argument, NULL, 'a' },
+        { "cert", required_argument, NULL, 'c' },
+        { "key", required_argument, NULL, 'k' },
+        { "command-key", required_argument, NULL, 'K' },
+        { "manufacturer-ca", required_argument, NULL, 'm' },
+        { "instance", required_argument, NULL, 'i' },
+        { "http", required_argument, NULL, 'h' },
+        { "no-http", no_argument, NULL, 'N' },
+        { "port-file", required_argument, NULL, 'p' },
+        { "batch", required_argument, NULL, 'b' },
+        { "to", required_argument, NULL, 't' },
+        { "name", required_argument, NULL, 'n' },
+        { "role", required_argument, NULL, 'r' },
+        { "log-level", required_argument, NULL, 'l' },
+        { NULL, 0, NULL, 0 },
+    };
+    memset(o, 0, sizeof o[0]);
+    o->http = "127.0.0.1:8080";
+    o->instance = "cloud";
+    o->batch = 256;
+    o->mqtt_port = 8883;
+    o->log_level = "info";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'H': o->mqtt_host = optarg; break;
+        case 'P': o->mqtt_port = atoi(optarg); break;
+        case 'a': o->ca = optarg; break;
+        case 'c': o->cert = optarg; break;
+        case 'k': o->key = optarg; break;
+        case 'K': o->command_key = optarg; break;
+        case 'm': o->mfr_ca = optarg; break;
+        case 'i': o->instance = optarg; break;
+        case 'h': o->http = optarg; break;
+        case 'N': o->no_http = true; break;
+        case 'p': o->port_file = optarg; break;
+        case 'b': o->batch = atoi(optarg); break;
+        case 't': o->to = atoi(optarg); break;
+        case 'n': o->name = optarg; break;
+        case 'r': o->role = optarg; break;
+        case 'l': o->log_level = optarg; break;
+        default: return usage();
+        }
+    }
+    if (optind != argc || o->db == NULL) {
+        return usage();
+    }
+    return 0;
+}
+
+/* ---- migrate, operator -------------------------------------------------------------- */
+
+static int cmd_migrate(const opts_t *o)
+{
+    ms_db_t db;
+    int version = 0;
+    ms_err_t err = ms_db_connect(o->db, &db);
+    if (err == MS_OK) {
+        err = db.ops->migrate(db.s, o->to, &version);
+        ms_db_close(&db);
+    }
+    if (err != MS_OK) {
+        fprintf(stderr, "meterseal-cloud: migrate: %s\n", ms_strerror(err));
+        return 1;
+    }
+    printf("schema version %d (latest %d)\n", version, db.ops->latest_version());
+    return 0;
+}
+
+static int cmd_operator(const opts_t *o)
+{
+    if (o->name == NULL || o->role == NULL ||
+        (strcmp(o->role, "viewer") != 0 && strcmp(o->role, "operator") != 0)) {
+        return usage();
+    }
+    char pw[MS_JP_PASSWORD_MAX + 2];
+    if (fgets(pw, sizeof pw, stdin) == NULL) {
+        fprintf(stderr, "meterseal-cloud: operator: no password on standard input\n");
+        return 2;
+    }
+    pw[strcspn(pw, "\r\n")] = '\0';
+    ms_db_t db;
+    ms_err_t err = ms_auth_init();
+    if (err == MS_OK) {
+        err = ms_db_open(o->db, &db);
+    }
+    if (err == MS_OK) {
+        err = ms_auth_operator_set(&db, o->name, pw,
+                                   strcmp(o->role, "operator") == 0 ? MS_ROLE_OPERATOR
+                                                                    : MS_ROLE_VIEWER);
+        ms_db_close(&db);
+    }
+    ms_secure_zero(pw, sizeof pw);
+    if (err != MS_OK) {
+        fprintf(stderr, "meterseal-cloud: operator: %s\n", ms_strerror(err));
+        return 1;
+    }
+    printf("operator %s (%s) set\n", o->name, o->role);
+    return 0;
+}
+
+/* ---- serve -------------------------------------------------------------------------------- */
+
+typedef struct service {
+    ms_cloud_t cloud;
+    ms_ingest_t *ingest;
+    ms_mqtt_t *mqtt;
+    ms_http_t *http;
+} service_t;
+
+static void on_message(void *ctx, const char *topic, size_t topic_len, const uint8_t *payload,
+                       size_t len)
+{
+    service_t *s = ctx;
+    (void)ms_ingest_message(s->ingest, topic, topic_len, payload, len);
+}
+
+static void log_stats(const service_t *s, const char *event)
+{
+    const ms_ingest_stats_t *st = ms_ingest_stats(s->ingest);
+    ms_log(MS_LOG_INFO, event,
+           "received=%llu stored=%llu duplicates=%llu rejected=%llu events=%llu results=%llu "
+           "acks=%llu batches=%llu",
+           (unsigned long long)st->received, (unsigned long long)st->stored,
+           (unsigned long long)st->duplicates, (unsigned long long)st->rejected,
+           (unsigned long long)st->events, (unsigned long long)st->results,
+           (unsigned long long)st->acks, (unsigned long long)st->batches);
+}
+
+static int load_command_key(const char *path, ms_cloud_t *c)
+{
+    size_t len = 0;
+    char *pem = read_file(path, &len);
+    bool has_priv = false;
+    ms_err_t err = pem != NULL ? ms_p256_key_parse((const uint8_t *)pem, len, &c->cmd_key,
+                                                   &c->cmd_pub, &has_priv)
+                               : MS_ERR_IO;
+    if (pem != NULL) {
+        ms_secure_zero(pem, len);
+        free(pem);
+    }
+    if (err != MS_OK || !has_priv) {
+        fprintf(stderr, "meterseal-cloud: %s: not a P-256 private key (%s)\n", path,
+                ms_strerror(err != MS_OK ? err : MS_ERR_KEY_FORMAT));
+        return 1;
+    }
+    return 0;
+}
+
+static int serve(const opts_t *o)
+{
+    if (o->mqtt_host == NULL || o->ca == NULL || o->cert == NULL || o->key == NULL ||
+        o->command_key == NULL || o->mfr_ca == NULL || o->batch < 1 ||
+        o->batch > (int)MS_INGEST_BATCH_MAX) {
+        return usage();
+    }
+    ms_log_init(o->instance, strcmp(o->log_level, "debug") == 0  ? MS_LOG_DEBUG
+                             : strcmp(o->log_level, "warn") == 0 ? MS_LOG_WARN
+                                                                 : MS_LOG_INFO);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+    static service_t s;
+    ms_cloud_t *c = &s.cloud;
+    c->now = ms_cloud_time;
+    size_t ca_len = 0;
+    char *mfr = read_file(o->mfr_ca, &ca_len);
+    c->mfr_ca_pem = mfr;
+    c->mfr_ca_len = ca_len;
+    if (sfd < 0 || mfr == NULL || load_command_key(o->command_key, c) != 0) {
+        fprintf(stderr, "meterseal-cloud: cannot start (signals, %s or the command key)\n",
+                o->mfr_ca);
+        return 1;
+    }
+    ms_err_t err = ms_auth_init();
+    if (err == MS_OK) {
+        err = ms_db_open(o->db, &c->db);
+    }
+    if (err == MS_OK) {
+        err = ms_ingest_new(c, (size_t)o->batch, &s.ingest);
+    }
+    if (err != MS_OK) {
+        ms_log(MS_LOG_ERROR, "start.failed", "what=database err=%s", ms_errname(err));
+        return 1;
+    }
+    if (!o->no_http) {
+        char addr[64];
+        const char *colon = strrchr(o->http, ':');
+        size_t alen = colon != NULL ? (size_t)(colon - o->http) : 0;
+        if (colon == NULL || alen >= sizeof addr) {
+            return usage();
+        }
+        memcpy(addr, o->http, alen);
+        addr[alen] = '\0';
+        err = ms_http_start(c, addr, (uint16_t)atoi(colon + 1), &s.http);
+        if (err != MS_OK) {
+            ms_log(MS_LOG_ERROR, "start.failed", "what=http err=%s", ms_errname(err));
+            return 1;
+        }
+        if (o->port_file != NULL) {
+            FILE *f = fopen(o->port_file, "w");
+            if (f != NULL) {
+                fprintf(f, "%u\n", ms_http_port(s.http));
+                fclose(f);
+            }
+        }
+    }
+    char client_id[96];
+    snprintf(client_id, sizeof client_id, "meterseal-cloud.%s", o->instance);
+    ms_mqtt_config_t mc = {
+        .host = o->mqtt_host, .port = o->mqtt_port, .cafile = o->ca, .certfile = o->cert,
+        .keyfile = o->key, .client_id = client_id, .share_group = "ingest", .keepalive = 30,
+    };
+    err = ms_mqtt_new(&mc, on_message, &s, &s.mqtt);
+    if (err != MS_OK) {
+        ms_log(MS_LOG_ERROR, "start.failed", "what=mqtt err=%s", ms_errname(err));
+        return 1;
+    }
+    c->publish = ms_mqtt_publish;
+    c->publish_ctx = s.mqtt;
+    ms_log(MS_LOG_INFO, "started", "db=%s http_port=%u batch=%d", c->db.ops->name,
+           s.http != NULL ? ms_http_port(s.http) : 0, o->batch);
+
+    int64_t next_tick = 0, next_stats = now_ms() + STATS_EVERY_MS;
+    bool stop = false;
+    while (!stop) {
+        struct pollfd pfd[3] = {
+            { .fd = sfd, .events = POLLIN },
+            { .fd = ms_mqtt_fd(s.mqtt), .events = POLLIN },
+            { .fd = s.http != NULL ? ms_http_fd(s.http) : -1, .events = POLLIN },
+        };
+        if (pfd[1].fd >= 0 && ms_mqtt_want_write(s.mqtt)) {
+            pfd[1].events |= POLLOUT;
+        }
+        int timeout = TICK_MS;
+        if (s.http != NULL) {
+            int t = ms_http_timeout_ms(s.http);
+            timeout = t >= 0 && t < timeout ? t : timeout;
+        }
+        if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+            ms_log(MS_LOG_ERROR, "poll.failed", "errno=%d", errno);
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                ms_log(MS_LOG_INFO, "stopping", "signal=%u", si.ssi_signo);
+                stop = true;
+            }
+        }
+        if (pfd[1].fd >= 0 && (pfd[1].revents & (POLLIN | POLLERR | POLLHUP))) {
+            ms_mqtt_read(s.mqtt);
+        }
+        (void)ms_ingest_flush(s.ingest);   /* durable first, then the acks are queued */
+        if (ms_mqtt_fd(s.mqtt) >= 0 && ms_mqtt_want_write(s.mqtt)) {
+            ms_mqtt_write(s.mqtt);
+        }
+        if (s.http != NULL) {
+            ms_http_run(s.http);
+        }
+        int64_t t = now_ms();
+        if (t >= next_tick) {
+            ms_mqtt_tick(s.mqtt, t);
+            next_tick = t + TICK_MS;
+        }
+        if (t >= next_stats) {
+            log_stats(&s, "stats");
+            next_stats = t + STATS_EVERY_MS;
+        }
+    }
+    (void)ms_ingest_flush(s.ingest);
+    if (ms_mqtt_fd(s.mqtt) >= 0 && ms_mqtt_want_write(s.mqtt)) {
+        ms_mqtt_write(s.mqtt);
+    }
+    log_stats(&s, "stopped");
+    ms_mqtt_free(s.mqtt);
+    ms_http_stop(s.http);
+    ms_ingest_free(s.ingest);
+    ms_db_close(&c->db);
+    ms_secure_zero(&c->cmd_key, sizeof c->cmd_key);
+    free(mfr);
+    close(sfd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        return usage();
+    }
+    opts_t o;
+    int rc = parse(argc - 1, argv + 1, &o);
+    if (rc != 0) {
+        return rc;
+    }
+    if (strcmp(argv[1], "serve") == 0) {
+        return serve(&o);
+    }
+    if (strcmp(argv[1], "migrate") == 0) {
+        return cmd_migrate(&o);
+    }
+    if (strcmp(argv[1], "operator") == 0) {
+        return cmd_operator(&o);
+    }
+    return usage();
+}

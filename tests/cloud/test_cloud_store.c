@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_cloud_store.c - the storage suite, run unchanged on each backend
+ * (argument: sqlite:PATH or postgres:CONNINFO; the database starts empty):
+ * numbered migrations, meters, readings (stored / duplicate / conflict),
+ * events, single-use nonces, operators, sessions, commands.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cloud_test_util.h"
+#include "cose_msg.h"
+#include "store.h"
+
+static const char *g_spec;
+static ms_db_t g_db;
+
+#define DB (&g_db)
+#define OPS (g_db.ops)
+#define S (g_db.s)
+
+static void meter(ms_meter_rec_t *m, const char *id)
+{
+    ms_p256_priv_t k;
+    memset(m, 0, sizeof *m);
+    snprintf(m->id, sizeof m->id, "%s", id);
+    assert_int_equal(ms_p256_keygen(&k, &m->pub), MS_OK);
+    assert_int_equal(ms_p256_keygen(&k, &m->iak_pub), MS_OK);
+    assert_int_equal(ms_cose_kid_of(&m->pub, m->kid), MS_OK);
+    snprintf(m->cert_pem, sizeof m->cert_pem, "-----BEGIN CERTIFICATE-----\n%s\n", id);
+    m->registered_at = 1700000000;
+}
+
+/* Runs first, on the empty database. */
+static void migrations_numbered_and_kept(void **state)
+{
+    (void)state;
+    int v = -1;
+    assert_int_equal(ms_db_connect(g_spec, &g_db), MS_OK);
+    assert_int_equal(OPS->latest_version(), 2);
+    assert_int_equal(OPS->migrate(S, 1, &v), MS_OK);
+    assert_int_equal(v, 1);
+    ms_meter_rec_t *m = malloc(sizeof *m);
+    meter(m, "mig-1");
+    assert_int_equal(OPS->meter_add(S, m), MS_OK);
+    /* version 1 has no commands table */
+    ms_command_rec_t c = { .meter_id = "mig-1", .type = MS_CMD_TOPUP, .args_json = "{}",
+                           .created_by = "t" };
+    assert_int_not_equal(OPS->command_add(S, &c), MS_OK);
+    assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(OPS->command_add(S, &c), MS_OK);
+    assert_int_equal(c.cmd_seq, 1);
+    /* data of version 1 is still there; migrating again applies nothing */
+    ms_meter_rec_t *back = malloc(sizeof *back);
+    assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
+    assert_memory_equal(back->pub.q, m->pub.q, sizeof m->pub.q);
+    assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
+    assert_int_equal(v, 2);
+    ms_db_close(&g_db);
+    assert_int_equal(ms_db_open(g_spec, &g_db), MS_OK);
+    assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
+    free(m);
+    free(back);
+}
+
+static void meters(void **state)
+{
+    (void)state;
+    ms_meter_rec_t *m = malloc(sizeof *m), *g = malloc(sizeof *g);
+    meter(m, "mt-b");
+    assert_int_equal(OPS->meter_add(S, m), MS_OK);
+    assert_int_equal(OPS->meter_add(S, m), MS_ERR_STATE);
+    meter(m, "mt-a");
+    assert_int_equal(OPS->meter_add(S, m), MS_OK);
+    assert_int_equal(OPS->meter_get(S, "mt-a", g), MS_OK);
+    assert_string_equal(g->id, "mt-a");
+    assert_memory_equal(g->kid, m->kid, sizeof m->kid);
+    assert_memory_equal(g->iak_pub.q, m->iak_pub.q, sizeof m->iak_pub.q);
+    assert_string_equal(g->cert_pem, m->cert_pem);
+    assert_false(g->has_readings);
+    assert_int_equal(OPS->meter_get(S, "mt-none", g), MS_ERR_NOT_FOUND);
+    free(m);
+    free(g);
+}
+
+typedef struct names {
+    char id[8][MS_MSG_ID_MAX + 1];
+    size_t n;
+} names_t;
+
+static ms_err_t add_name(void *ctx, const ms_meter_rec_t *m)
+{
+    names_t *n = ctx;
+    if (n->n < 8) {
+        snprintf(n->id[n->n++], sizeof n->id[0], "%s", m->id);
+    }
+    return MS_OK;
+}
+
+static void meter_list_pages(void **state)
+{
+    (void)state;
+    names_t n = { .n = 0 };
+    assert_int_equal(OPS->meter_list(S, "mt-", 1, add_name, &n), MS_OK);
+    assert_int_equal(n.n, 1);
+    assert_string_equal(n.id[0], "mt-a");
+    n.n = 0;
+    assert_int_equal(OPS->meter_list(S, "mt-a", 1, add_name, &n), MS_OK);
+    assert_string_equal(n.id[0], "mt-b");
+}
+
+static void reading(ms_reading_rec_t *b, uint8_t *buf, const char *id, uint64_t seq,
+                    uint64_t time, uint64_t energy)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->r.meter_id, sizeof b->r.meter_id, "%s", id);
+    b->r.seq = seq;
+    b->r.time = time;
+    b->r.energy_wh = energy;
+    b->r.balance_milli = -7;
+    b->r.tariff_id = 4;
+    size_t n = 0;
+    assert_int_equal(ms_msg_reading_encode(&b->r, buf, MS_COSE_MSG_MAX, &n), MS_OK);
+    b->payload = buf;
+    b->payload_len = n;
+    b->msg = buf;
+    b->msg_len = n;
+    b->received_at = 1700000100;
+}
+
+typedef struct seqs {
+    uint64_t seq[16];
+    int64_t balance[16];
+    size_t n;
+} seqs_t;
+
+static ms_err_t add_seq(void *ctx, const ms_msg_reading_t *r, int64_t at)
+{
+    seqs_t *s = ctx;
+    (void)at;
+    if (s->n < 16) {
+        s->balance[s->n] = r->balance_milli;
+        s->seq[s->n++] = r->seq;
+    }
+    return MS_OK;
+}
+
+static void readings_outcomes(void **state)
+{
+    (void)state;
+    ms_meter_rec_t *m = malloc(sizeof *m);
+    meter(m, "rd-1");
+    assert_int_equal(OPS->meter_add(S, m), MS_OK);
+    uint8_t buf[4][MS_COSE_MSG_MAX];
+    ms_reading_rec_t b[4];
+    ms_store_outcome_t o[4];
+    reading(&b[0], buf[0], "rd-1", 1, 100, 10);
+    reading(&b[1], buf[1], "rd-1", 2, 200, 20);
+    reading(&b[2], buf[2], "rd-1", 3, 300, 30);
+    assert_int_equal(OPS->readings_store(S, b, 3, o), MS_OK);
+    assert_int_equal(o[0], MS_STORE_STORED);
+    assert_int_equal(o[2], MS_STORE_STORED);
+    /* the same bytes again: duplicate; other bytes under seq 2: conflict; seq 4: new */
+    reading(&b[1], buf[1], "rd-1", 2, 200, 21);
+    reading(&b[3], buf[3], "rd-1", 4, 400, 40);
+    assert_int_equal(OPS->readings_store(S, b, 4, o), MS_OK);
+    assert_int_equal(o[0], MS_STORE_DUPLICATE);
+    assert_int_equal(o[1], MS_STORE_CONFLICT);
+    assert_int_equal(o[2], MS_STORE_DUPLICATE);
+    assert_int_equal(o[3], MS_STORE_STORED);
+    uint64_t n = 0;
+    assert_int_equal(OPS->readings_count(S, "rd-1", &n), MS_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(OPS->meter_get(S, "rd-1", m), MS_OK);
+    assert_true(m->has_readings);
+    assert_int_equal(m->max_reading_seq, 4);
+    /* by time, oldest seq first, limited */
+    seqs_t s = { .n = 0 };
+    assert_int_equal(OPS->readings_list(S, "rd-1", 150, 350, 10, add_seq, &s), MS_OK);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.seq[0], 2);
+    assert_int_equal(s.seq[1], 3);
+    assert_int_equal(s.balance[0], -7);
+    s.n = 0;
+    assert_int_equal(OPS->readings_list(S, "rd-1", 0, UINT64_MAX, 1, add_seq, &s), MS_OK);
+    assert_int_equal(s.n, 1);
+    /* out of the signed 64-bit range: refused, nothing stored */
+    reading(&b[0], buf[0], "rd-1", (uint64_t)INT64_MAX + 1, 1, 1);
+    assert_int_equal(OPS->readings_store(S, b, 1, o), MS_ERR_ARG);
+    assert_int_equal(OPS->readings_count(S, NULL, &n), MS_OK);
+    assert_int_equal(n, 4);
+    free(m);
+}
+
+static ms_err_t count_events(void *ctx, const ms_event_rec_t *e)
+{
+    (void)e;
+    ++*(int *)ctx;
+    return MS_OK;
+}
+
+static void events_once_per_seq(void **state)
+{
+    (void)state;
+    ms_event_rec_t e = { .meter_id = "ev-1", .from_meter = true, .seq = 5, .time = 1,
+                         .kind = "tamper", .detail = "cover" };
+    bool stored = false;
+    assert_int_equal(OPS->event_add(S, &e, &stored), MS_OK);
+    assert_true(stored);
+    assert_int_equal(OPS->event_add(S, &e, &stored), MS_OK);
+    assert_false(stored);
+    ms_event_rec_t c = { .meter_id = "ev-1", .from_meter = false, .time = 2, .kind = "replay",
+                         .detail = "x" };
+    assert_int_equal(OPS->event_add(S, &c, &stored), MS_OK);
+    assert_int_equal(OPS->event_add(S, &c, &stored), MS_OK);
+    assert_true(stored);   /* cloud events have no seq: each is kept */
+    int n = 0;
+    assert_int_equal(OPS->events_list(S, "ev-1", 10, count_events, &n), MS_OK);
+    assert_int_equal(n, 3);
+}
+
+static void nonces_single_use(void **state)
+{
+    (void)state;
+    uint8_t a[MS_STORE_NONCE_LEN], b[MS_STORE_NONCE_LEN];
+    ms_random(a, sizeof a);
+    ms_random(b, sizeof b);
+    assert_int_equal(OPS->nonce_add(S, a, 1000), MS_OK);
+    assert_int_equal(OPS->nonce_add(S, b, 1000), MS_OK);
+    assert_int_equal(OPS->nonce_take(S, a, 999), MS_OK);
+    assert_int_equal(OPS->nonce_take(S, a, 999), MS_ERR_CLOUD_NONCE);   /* used */
+    assert_int_equal(OPS->nonce_take(S, b, 1000), MS_ERR_CLOUD_NONCE);  /* expired */
+    ms_random(b, sizeof b);
+    assert_int_equal(OPS->nonce_take(S, b, 1), MS_ERR_CLOUD_NONCE);     /* never issued */
+}
+
+static void operators_and_sessions(void **state)
+{
+    (void)state;
+    char h[MS_STORE_PWHASH_MAX];
+    ms_role_t role;
+    assert_int_equal(OPS->operator_put(S, "op", "$argon2id$x", MS_ROLE_VIEWER), MS_OK);
+    assert_int_equal(OPS->operator_put(S, "op", "$argon2id$y", MS_ROLE_OPERATOR), MS_OK);
+    assert_int_equal(OPS->operator_get(S, "op", h, &role), MS_OK);
+    assert_string_equal(h, "$argon2id$y");
+    assert_int_equal(role, MS_ROLE_OPERATOR);
+    assert_int_equal(OPS->operator_get(S, "nobody", h, &role), MS_ERR_NOT_FOUND);
+    uint8_t t[MS_STORE_TOKEN_HASH_LEN];
+    ms_random(t, sizeof t);
+    ms_session_rec_t s = { .operator_name = "op", .role = MS_ROLE_OPERATOR, .expires_at = 500 },
+                     g;
+    ms_random(s.csrf, sizeof s.csrf);
+    assert_int_equal(OPS->session_add(S, t, &s), MS_OK);
+    assert_int_equal(OPS->session_get(S, t, 499, &g), MS_OK);
+    assert_string_equal(g.operator_name, "op");
+    assert_memory_equal(g.csrf, s.csrf, sizeof s.csrf);
+    assert_int_equal(OPS->session_get(S, t, 500, &g), MS_ERR_NOT_FOUND);   /* expired */
+    assert_int_equal(OPS->session_delete(S, t), MS_OK);
+    assert_int_equal(OPS->session_get(S, t, 1, &g), MS_ERR_NOT_FOUND);
+}
+
+static void commands_numbered_per_meter(void **state)
+{
+    (void)state;
+    ms_meter_rec_t *m = malloc(sizeof *m);
+    meter(m, "cm-1");
+    assert_int_equal(OPS->meter_add(S, m), MS_OK);
+    meter(m, "cm-2");
+    assert_int_equal(OPS->meter_add(S, m), MS_OK);
+    free(m);
+    ms_command_rec_t c = { .meter_id = "cm-1", .type = MS_CMD_TOPUP,
+                           .args_json = "{\"amount_milli\":5}", .created_by = "op",
+                           .created_at = 9 }, g;
+    assert_int_equal(OPS->command_add(S, &c), MS_OK);
+    assert_int_equal(c.cmd_seq, 1);
+    assert_int_equal(OPS->command_add(S, &c), MS_OK);
+    assert_int_equal(c.cmd_seq, 2);
+    snprintf(c.meter_id, sizeof c.meter_id, "cm-2");
+    assert_int_equal(OPS->command_add(S, &c), MS_OK);
+    assert_int_equal(c.cmd_seq, 1);
+    snprintf(c.meter_id, sizeof c.meter_id, "cm-none");   /* not a meter */
+    assert_int_not_equal(OPS->command_add(S, &c), MS_OK);
+    assert_int_equal(OPS->command_result(S, "cm-1", 2, 0, 4500), MS_OK);
+    assert_int_equal(OPS->command_result(S, "cm-1", 3, 0, 1), MS_ERR_NOT_FOUND);
+    assert_int_equal(OPS->command_get(S, "cm-1", 2, &g), MS_OK);
+    assert_true(g.has_result);
+    assert_int_equal(g.result_balance, 4500);
+    assert_string_equal(g.args_json, "{\"amount_milli\":5}");
+    assert_int_equal(OPS->command_get(S, "cm-1", 1, &g), MS_OK);
+    assert_false(g.has_result);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s sqlite:PATH | postgres:CONNINFO\n", argv[0]);
+        return 2;
+    }
+    g_spec = argv[1];
+    ctu_fresh_db(g_spec);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(migrations_numbered_and_kept),
+        cmocka_unit_test(meters),
+        cmocka_unit_test(meter_list_pages),
+        cmocka_unit_test(readings_outcomes),
+        cmocka_unit_test(events_once_per_seq),
+        cmocka_unit_test(nonces_single_use),
+        cmocka_unit_test(operators_and_sessions),
+        cmocka_unit_test(commands_numbered_per_meter),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    ms_db_close(&g_db);
+    return rc;
+}
