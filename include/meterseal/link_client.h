@@ -92,10 +92,11 @@ typedef enum ms_link_client_state {
 } ms_link_client_state_t;
 
 typedef struct ms_link_client_stats {
-    uint64_t connects, resumed, readings, resent, acks, acked_readings, commands,
+    uint64_t connects, drops, resumed, readings, resent, acks, acked_readings, commands,
         commands_applied, pings, uart_in, uart_out;
     ms_err_t last_error;
-    uint8_t tls_version;
+    uint8_t tls_version;          /* of the current (last) connection */
+    bool tls_resumed;             /* the current (last) connection resumed a session */
 } ms_link_client_stats_t;
 
 #define MS_LINK_CLIENT_BUF 2048u

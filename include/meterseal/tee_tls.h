@@ -39,7 +39,7 @@ typedef ms_err_t (*ms_tls_sign_fn)(void *ctx, const uint8_t hash[MS_SHA256_LEN],
                                    size_t cap, size_t *der_len);
 
 #define MS_TLS_VERSIONS_ANY   0u  /* 1.3, falling back to 1.2 */
-#define MS_TLS_VERSIONS_1_2   1u  /* offer 1.2 only (tests) */
+#define MS_TLS_VERSIONS_1_2   1u  /* offer 1.2 only (host tests: ms_mbedtls_config.h) */
 #define MS_TLS_VERSIONS_1_3   2u  /* offer 1.3 only (tests) */
 
 #define MS_TLS_SERVER_NAME_MAX 63u

@@ -85,6 +85,9 @@ static void set_state(ms_link_client_t *c, ms_link_client_state_t s, uint64_t no
 
 static ms_err_t go_offline(ms_link_client_t *c, ms_err_t why, uint64_t now_ms)
 {
+    if (c->state != MS_LINK_OFFLINE) {
+        c->stats.drops++;
+    }
     c->stats.last_error = why;
     c->rx_len = c->tx_len = c->net_len = 0;
     c->ping_out = false;
@@ -225,6 +228,7 @@ static ms_err_t pump_all(ms_link_client_t *c, uint64_t now_ms)
         }
         if (c->state == MS_LINK_TLS && info.state == MS_TLS_OPEN) {
             c->stats.tls_version = info.version;
+            c->stats.tls_resumed = info.resumed;
             c->stats.resumed += info.resumed ? 1u : 0u;
             size_t n = 0;
             err = ms_mqtt_connect(c->tx + c->tx_len, sizeof c->tx - c->tx_len, c->cfg.meter_id,

@@ -88,6 +88,11 @@ expect_line '^connect 1: ok version=12 resumed=0 signatures=1 verifies=1 '
 expect_line '^connect 2: ok version=12 resumed=1 signatures=0 verifies=0 '
 grep -q "ECDHE-ECDSA-AES128-GCM-SHA256" server.log || { echo "FAIL: suite"; cat server.log; exit 1; }
 
+echo "== the meter offering 1.2 alone (host test mode) gets 1.2 from a 1.3 server"
+start_server broker mfr 1
+meter --connects 1 --versions 1.2 || true
+expect_line '^connect 1: ok version=12 resumed=0 signatures=1 verifies=1 '
+
 echo "== a fake server (certificate from another CA) is refused"
 start_server fake mfr 1 -tls1_3
 meter --connects 1 || true

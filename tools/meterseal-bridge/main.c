@@ -5,7 +5,7 @@
  * everything it relays (M13: the tap must hold only TLS records).
  *
  *   meterseal-bridge --listen HOST:PORT --broker HOST:PORT [--tap FILE]
- *                    [--port-file FILE]
+ *                    [--port-file FILE] [--flip-up N]
  *
  * The UART side is a TCP listener: the host meter (meterseal-meter) dials
  * it, and QEMU's "-serial tcp:HOST:PORT" can too. Each UART connection gets
@@ -16,6 +16,10 @@
  * Tap file: "MSTAP1\n", then per relayed chunk: direction ('>' meter to
  * broker, '<' broker to meter), connection number (4 bytes little-endian),
  * length (4 bytes little-endian), the bytes as they were relayed.
+ *
+ * --flip-up N plays that attacker: it flips one bit of byte N of what the
+ * first connection sends towards the broker (a modified record, which TLS
+ * must refuse).
  *
  * The bridge knows nothing of TLS or MQTT and holds no secret: it is the
  * part of the system an attacker is assumed to own.
@@ -39,6 +43,7 @@
 typedef struct pair {
     int uart, broker;
     uint32_t id;
+    uint64_t up;          /* bytes relayed towards the broker */
 } pair_t;
 
 static pair_t g_pairs[MAX_PAIRS];
@@ -46,6 +51,7 @@ static size_t g_n;
 static FILE *g_tap;
 static volatile sig_atomic_t g_stop;
 static uint64_t g_up, g_down;
+static long long g_flip_up = -1;
 
 static void on_signal(int sig)
 {
@@ -148,6 +154,14 @@ static bool relay(pair_t *p, bool from_uart)
     if (n <= 0) {
         return false;
     }
+    if (from_uart && p->id == 1 && g_flip_up >= 0 && (uint64_t)g_flip_up >= p->up &&
+        (uint64_t)g_flip_up < p->up + (uint64_t)n) {
+        buf[(uint64_t)g_flip_up - p->up] ^= 0x01;   /* the attacker's modification */
+        printf("bridge: flipped a bit of upstream byte %lld\n", g_flip_up);
+    }
+    if (from_uart) {
+        p->up += (uint64_t)n;
+    }
     tap(from_uart ? '>' : '<', p->id, buf, (size_t)n);
     if (from_uart) {
         g_up += (uint64_t)n;
@@ -165,11 +179,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--broker")) broker = argv[i + 1];
         else if (!strcmp(argv[i], "--tap")) tap_path = argv[i + 1];
         else if (!strcmp(argv[i], "--port-file")) port_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--flip-up")) g_flip_up = atoll(argv[i + 1]);
         else listen_at = NULL, i = argc;
     }
     if (listen_at == NULL || broker == NULL || argc % 2 == 0) {
         fputs("usage: meterseal-bridge --listen HOST:PORT --broker HOST:PORT [--tap FILE]\n"
-              "                        [--port-file FILE]\n", stderr);
+              "                        [--port-file FILE] [--flip-up N]\n", stderr);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -237,7 +252,7 @@ int main(int argc, char **argv)
                 close(ufd);
                 continue;
             }
-            g_pairs[g_n++] = (pair_t){ ufd, bfd, next_id };
+            g_pairs[g_n++] = (pair_t){ ufd, bfd, next_id, 0 };
             printf("bridge: connection %u open\n", next_id++);
         }
     }

@@ -221,14 +221,13 @@ static void report_changes(const ms_link_client_t *c, ms_link_client_stats_t *se
                            ms_link_client_state_t *state, uint32_t queued)
 {
     const ms_link_client_stats_t *s = &c->stats;
-    if (c->state != *state) {
-        if (c->state == MS_LINK_ONLINE) {
-            printf("meter: online tls=1.%u resumed=%d connects=%llu\n", s->tls_version - 10,
-                   s->resumed > seen->resumed, (unsigned long long)s->connects);
-        } else if (c->state == MS_LINK_OFFLINE && s->last_error != MS_OK) {
-            printf("meter: offline %s\n", ms_errname(s->last_error));
-        }
-        *state = c->state;
+    if (c->state != *state && c->state == MS_LINK_ONLINE) {
+        printf("meter: online tls=1.%u resumed=%d connects=%llu\n", s->tls_version - 10,
+               s->tls_resumed, (unsigned long long)s->connects);
+    }
+    *state = c->state;
+    if (s->drops != seen->drops) {
+        printf("meter: offline %s\n", ms_errname(s->last_error));
     }
     if (s->readings != seen->readings) {
         printf("meter: reading taken (%llu so far) queued=%u\n",
@@ -241,9 +240,13 @@ static void report_changes(const ms_link_client_t *c, ms_link_client_stats_t *se
         printf("meter: acked %llu queued=%u\n",
                (unsigned long long)(s->acked_readings - seen->acked_readings), queued);
     }
-    if (s->commands != seen->commands) {
-        printf("meter: command %s\n", s->commands_applied != seen->commands_applied
-                                           ? "applied" : "refused");
+    uint64_t applied = s->commands_applied - seen->commands_applied;
+    uint64_t refused = (s->commands - seen->commands) - applied;
+    for (uint64_t i = 0; i < applied; i++) {
+        printf("meter: command applied\n");
+    }
+    for (uint64_t i = 0; i < refused; i++) {
+        printf("meter: command refused\n");
     }
     fflush(stdout);
     *seen = *s;

@@ -140,6 +140,13 @@ void ms_mbedtls_exit(int status);
 /* Key files (host tools only): PK layer over legacy ECP, PEM. */
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_ECP_C
+/* Mbed TLS 3.6 writes the supported_groups extension of a TLS 1.2-only
+ * ClientHello only when a legacy ECDH/ECDSA module is built
+ * (MBEDTLS_SSL_TLS1_2_SOME_ECC); without it OpenSSL servers answer "no
+ * shared cipher". The meter always offers 1.3 and 1.2 together (then the
+ * extension is there for 1.3), so only the host's "offer 1.2 alone" test
+ * mode needs this; the firmware leaves it out. */
+#define MBEDTLS_ECDSA_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_PK_PARSE_EC_COMPRESSED   /* as OpenSSL: compressed SPKI points */

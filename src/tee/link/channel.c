@@ -25,7 +25,7 @@
 static struct {
     bool ready;               /* tls set up for the stored credentials */
     unsigned versions;
-    bool ticket_saved;        /* this connection's ticket is in PS */
+    uint32_t tickets_saved;   /* tickets of this connection written to PS */
     ms_tls_t tls;
 } g_ch;
 
@@ -105,7 +105,7 @@ ms_err_t ms_tee_link_channel_open(unsigned versions)
             return err;
         }
     }
-    g_ch.ticket_saved = false;
+    g_ch.tickets_saved = 0;
     return ms_tls_connect(&g_ch.tls);
 }
 
@@ -114,14 +114,14 @@ static void save_ticket(const ms_tls_info_t *info)
 {
     uint8_t ticket[MS_TEE_LINK_CERT_MAX];
     size_t n = 0;
-    if (g_ch.ticket_saved || info->tickets == 0) {
-        return;
+    if (g_ch.tickets_saved != 0 || info->tickets == 0) {
+        return;   /* one PS write per connection: the first ticket will do */
     }
     if (ms_tls_ticket_save(&g_ch.tls, ticket, sizeof ticket, &n) == MS_OK) {
         (void)ms_link_ps_set(MS_TEE_UID_LINK_TICKET, ticket, n, 0);
     }
     ms_secure_zero(ticket, sizeof ticket);
-    g_ch.ticket_saved = true;
+    g_ch.tickets_saved = info->tickets;
 }
 
 ms_err_t ms_tee_link_channel_pump(ms_tee_link_pump_t *p)

@@ -43,6 +43,7 @@ typedef struct tls_state {
     ms_tls_ext_key_t ext;
     mbedtls_ssl_session ticket;
     bool have_ticket;
+    unsigned versions;
     char server_name[MS_TLS_SERVER_NAME_MAX + 1];
     ms_tls_info_t info;
     size_t in_len, in_pos;
@@ -154,6 +155,7 @@ ms_err_t ms_tls_init(ms_tls_t *t, const ms_tls_config_t *cfg)
     memcpy(st->server_name, cfg->server_name, strlen(cfg->server_name) + 1);
     st->ext.sign = cfg->sign;
     st->ext.ctx = cfg->sign_ctx;
+    st->versions = cfg->versions;
 
     ms_err_t err = MS_ERR_KEY_FORMAT;
     int ret = mbedtls_x509_crt_parse_der(&st->ca, cfg->ca_der, cfg->ca_len);
@@ -219,6 +221,16 @@ void ms_tls_free(ms_tls_t *t)
 
 /* ---- connection ----------------------------------------------------------------- */
 
+/* Mbed TLS offers a kept session's version whatever the configuration
+ * allows: a ticket is offered only when its version is one we offer. */
+static bool ticket_fits(const tls_state_t *st)
+{
+    mbedtls_ssl_protocol_version v = st->ticket.MBEDTLS_PRIVATE(tls_version);
+    return st->versions == MS_TLS_VERSIONS_ANY ||
+           (st->versions == MS_TLS_VERSIONS_1_2 && v == MBEDTLS_SSL_VERSION_TLS1_2) ||
+           (st->versions == MS_TLS_VERSIONS_1_3 && v == MBEDTLS_SSL_VERSION_TLS1_3);
+}
+
 ms_err_t ms_tls_connect(ms_tls_t *t)
 {
     tls_state_t *st = state_of(t);
@@ -233,7 +245,7 @@ ms_err_t ms_tls_connect(ms_tls_t *t)
         /* M12: the name the server's certificate must carry, every time */
         ret = mbedtls_ssl_set_hostname(&st->ssl, st->server_name);
     }
-    if (ret == 0 && st->have_ticket) {
+    if (ret == 0 && st->have_ticket && ticket_fits(st)) {
         /* a ticket the server no longer takes just means a full handshake */
         (void)mbedtls_ssl_set_session(&st->ssl, &st->ticket);
     }
