@@ -113,23 +113,8 @@ void ms_tee_link_stop(void);
  * MS_TLS_VERSIONS_*, 0 in production). MS_ERR_LINK_NOT_PROVISIONED. */
 ms_err_t ms_tee_link_channel_open(unsigned versions);
 
-/* One pump step (see tee_tls.h): network bytes in, plaintext out to send;
- * records to send and plaintext received back. */
-typedef struct ms_tee_link_pump {
-    const uint8_t *net_in;
-    size_t net_in_len;
-    size_t net_in_taken;         /* out */
-    const uint8_t *plain_out;
-    size_t plain_out_len;
-    size_t plain_out_taken;      /* out */
-    uint8_t *net_out;
-    size_t net_out_cap;
-    size_t net_out_len;          /* out */
-    uint8_t *plain_in;
-    size_t plain_in_cap;
-    size_t plain_in_len;         /* out */
-    ms_tls_info_t info;          /* out: state, version, resumed ... */
-} ms_tee_link_pump_t;
+/* One pump step (ms_tls_pump() on the channel's session). */
+typedef ms_tls_pump_t ms_tee_link_pump_t;
 
 ms_err_t ms_tee_link_channel_pump(ms_tee_link_pump_t *p);
 

@@ -115,6 +115,31 @@ ms_err_t ms_tls_recv(ms_tls_t *t, uint8_t *plain, size_t cap, size_t *got);
 /* Network bytes out: up to cap bytes of records to send (*n). */
 ms_err_t ms_tls_drain(ms_tls_t *t, uint8_t *net, size_t cap, size_t *n);
 
+/*
+ * All of the above in one step, as a byte pump's owner wants it: network
+ * bytes in, run, plaintext out (if open), plaintext in, records out. The
+ * *_taken and *_len fields and info are outputs. A TLS failure comes back
+ * as its error with info.state FAILED or CLOSED; the records of an alert
+ * are in net_out all the same.
+ */
+typedef struct ms_tls_pump {
+    const uint8_t *net_in;
+    size_t net_in_len;
+    size_t net_in_taken;         /* out */
+    const uint8_t *plain_out;
+    size_t plain_out_len;
+    size_t plain_out_taken;      /* out */
+    uint8_t *net_out;
+    size_t net_out_cap;
+    size_t net_out_len;          /* out */
+    uint8_t *plain_in;
+    size_t plain_in_cap;
+    size_t plain_in_len;         /* out */
+    ms_tls_info_t info;          /* out: state, version, resumed ... */
+} ms_tls_pump_t;
+
+ms_err_t ms_tls_pump(ms_tls_t *t, ms_tls_pump_t *p);
+
 /* Close: queue close_notify (drain it), keep the ticket. */
 ms_err_t ms_tls_close(ms_tls_t *t);
 

@@ -9,10 +9,15 @@
 #define _GNU_SOURCE
 #include "meter_host.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "meterseal/tee_attest.h"
 #include "meterseal/tee_rng.h"
@@ -139,3 +144,62 @@ void ms_meter_host_close(ms_meter_host_t *m)
     ms_tee_storage_deinit();
     ms_flash_sim_close(&m->flash);
 }
+
+/* ---- the UART as a TCP stream ---------------------------------------------------- */
+
+int ms_host_dial(const char *hostport)
+{
+    char host[256];
+    const char *colon = hostport != NULL ? strrchr(hostport, ':') : NULL;
+    if (colon == NULL || (size_t)(colon - hostport) >= sizeof host) {
+        return -1;
+    }
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0) {
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *a = res; a != NULL && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+    return fd;
+}
+
+static ms_err_t fd_write(void *ctx, const uint8_t *buf, size_t len, size_t *written)
+{
+    int fd = *(int *)ctx;
+    *written = 0;
+    ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+    if (n < 0) {
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MS_OK : MS_ERR_IO;
+    }
+    *written = (size_t)n;
+    return MS_OK;
+}
+
+static ms_err_t fd_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    int fd = *(int *)ctx;
+    *got = 0;
+    ssize_t n = recv(fd, buf, cap, 0);
+    if (n < 0) {
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MS_OK : MS_ERR_IO;
+    }
+    if (n == 0) {
+        return MS_ERR_IO;   /* the other end hung up */
+    }
+    *got = (size_t)n;
+    return MS_OK;
+}
+
+const ms_link_transport_t ms_host_fd_transport = { fd_write, fd_read };

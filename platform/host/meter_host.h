@@ -45,4 +45,13 @@ psa_status_t ms_meter_host_call(ms_meter_host_t *m, uint32_t sid, int32_t type,
                                 const ms_tee_invec_t *in, size_t n_in, ms_tee_outvec_t *out,
                                 size_t n_out);
 
+/* ---- the UART as a TCP stream (the bridge, or a broker directly) ------------ */
+
+/* Dial "host:port"; a non-blocking socket, or -1. */
+int ms_host_dial(const char *hostport);
+
+/* A non-blocking socket as the client's transport; ctx points at the int fd.
+ * Reads: *got 0 when nothing is there, MS_ERR_IO when the peer closed. */
+extern const ms_link_transport_t ms_host_fd_transport;
+
 #endif /* MS_METER_HOST_H */

@@ -17,6 +17,10 @@
  *            [--send TEXT --expect TEXT]
  * --ticket: load the kept ticket from FILE before the first connect if it
  * exists, save it after the last (a meter's power cycle).
+ *
+ * Under valgrind --tool=callgrind --collect-atstart=no it counts the
+ * instructions of each handshake alone (bench/link/run-handshake): the
+ * client requests are no-ops otherwise.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +32,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <valgrind/callgrind.h>
 
 #include "meterseal/crypto.h"
 #include "meterseal/tee_tls.h"
@@ -159,6 +165,7 @@ int main(int argc, char **argv)
             printf("connect %d: fail no-server\n", c);
             return 1;
         }
+        CALLGRIND_TOGGLE_COLLECT;
         ms_tls_connect(&t);
         ms_tls_info_t info;
         int rc = 1;
@@ -170,6 +177,8 @@ int main(int argc, char **argv)
             }
             rc = pump(&t, fd, 50);
         }
+        CALLGRIND_TOGGLE_COLLECT;
+        CALLGRIND_DUMP_STATS_AT(info.resumed ? "resumed" : "full");
         char got[256] = "";
         size_t got_len = 0;
         if (!err && info.state == MS_TLS_OPEN) {

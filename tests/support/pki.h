@@ -40,6 +40,9 @@ size_t pki_issue_csr(pki_ca_t *ca, const uint8_t *csr, size_t csr_len, unsigned 
 size_t pki_issue_key(pki_ca_t *ca, const char *cn, const ms_p256_pub_t *pub, unsigned usage,
                      int not_before_days, int days, uint8_t *out, size_t cap);
 
+/* The first certificate of a PEM file as DER; 0 on failure. */
+size_t pki_pem_to_der(const char *path, uint8_t *out, size_t cap);
+
 /* DER certificate -> PEM file. */
 bool pki_write_pem(const char *path, const uint8_t *der, size_t len);
 

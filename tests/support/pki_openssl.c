@@ -218,6 +218,18 @@ size_t pki_issue_key(pki_ca_t *ca, const char *cn, const ms_p256_pub_t *pub, uns
     return n;
 }
 
+size_t pki_pem_to_der(const char *path, uint8_t *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    X509 *cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f != NULL) {
+        fclose(f);
+    }
+    size_t n = cert != NULL ? to_der(cert, out, cap) : 0;
+    X509_free(cert);
+    return n;
+}
+
 bool pki_write_pem(const char *path, const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;

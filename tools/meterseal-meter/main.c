@@ -29,15 +29,11 @@
  * time, 2 usage, 3 device or connection failure.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,69 +59,6 @@ static uint64_t now_ms(void)
 static uint64_t now_unix(void)
 {
     return (uint64_t)time(NULL);
-}
-
-/* ---- the UART: a non-blocking TCP stream ------------------------------------------ */
-
-typedef struct uart {
-    int fd;
-} uart_t;
-
-static ms_err_t uart_write(void *ctx, const uint8_t *buf, size_t len, size_t *written)
-{
-    uart_t *u = ctx;
-    *written = 0;
-    ssize_t n = send(u->fd, buf, len, MSG_NOSIGNAL);
-    if (n < 0) {
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MS_OK : MS_ERR_IO;
-    }
-    *written = (size_t)n;
-    return MS_OK;
-}
-
-static ms_err_t uart_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
-{
-    uart_t *u = ctx;
-    *got = 0;
-    ssize_t n = recv(u->fd, buf, cap, 0);
-    if (n < 0) {
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? MS_OK : MS_ERR_IO;
-    }
-    if (n == 0) {
-        return MS_ERR_IO;   /* the modem hung up */
-    }
-    *got = (size_t)n;
-    return MS_OK;
-}
-
-static const ms_link_transport_t uart_ops = { uart_write, uart_read };
-
-static int dial(const char *hostport)
-{
-    char host[256];
-    const char *colon = strrchr(hostport, ':');
-    if (colon == NULL || (size_t)(colon - hostport) >= sizeof host) {
-        return -1;
-    }
-    memcpy(host, hostport, (size_t)(colon - hostport));
-    host[colon - hostport] = '\0';
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0) {
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *a = res; a != NULL && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd >= 0) {
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    }
-    return fd;
 }
 
 /* ---- run ------------------------------------------------------------------------------ */
@@ -267,8 +200,9 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
     cfg.keepalive_s = o->keepalive_s;
     cfg.tls_versions = o->tls;
     static ms_link_client_t c;
-    uart_t u = { -1 };
-    err = ms_link_client_init(&c, &cfg, &ms_link_secure_tee, &m->link, &uart_ops, &u);
+    int fd = -1;
+    err = ms_link_client_init(&c, &cfg, &ms_link_secure_tee, &m->link, &ms_host_fd_transport,
+                              &fd);
     if (err) {
         fprintf(stderr, "meterseal-meter: client: %s\n", ms_strerror(err));
         return 3;
@@ -289,12 +223,12 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
         }
         if (c.state == MS_LINK_OFFLINE && t >= next_connect &&
             (o->connects == 0 || connects < o->connects)) {
-            if (u.fd >= 0) {
-                close(u.fd);
+            if (fd >= 0) {
+                close(fd);
             }
-            u.fd = dial(o->uart);
+            fd = ms_host_dial(o->uart);
             connects++;
-            if (u.fd < 0 || ms_link_client_connect(&c, t) != MS_OK) {
+            if (fd < 0 || ms_link_client_connect(&c, t) != MS_OK) {
                 printf("meter: cannot reach the modem at %s\n", o->uart);
                 next_connect = t + o->reconnect_ms;
             }
@@ -309,16 +243,16 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
         report_changes(&c, &seen, &state, queued);
         if (err && c.state == MS_LINK_OFFLINE) {
             next_connect = now_ms() + o->reconnect_ms;
-            if (u.fd >= 0) {
-                close(u.fd);
-                u.fd = -1;
+            if (fd >= 0) {
+                close(fd);
+                fd = -1;
             }
         }
         if (o->drop_after >= 0 && !dropped && c.stats.readings >= (uint64_t)o->drop_after &&
-            u.fd >= 0) {
+            fd >= 0) {
             printf("meter: modem link dropped\n");
-            close(u.fd);
-            u.fd = -1;
+            close(fd);
+            fd = -1;
             dropped = true;
         }
         if (o->readings != 0 && c.stats.readings >= (uint64_t)o->readings) {
@@ -336,12 +270,12 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
         }
         t = now_ms();
         int wait = next <= t ? 0 : next - t > 1000 ? 1000 : (int)(next - t);
-        struct pollfd p = { .fd = u.fd, .events = POLLIN };
-        (void)poll(&p, u.fd >= 0 ? 1 : 0, wait);
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        (void)poll(&p, fd >= 0 ? 1 : 0, wait);
     }
     ms_link_client_disconnect(&c, now_ms());
-    if (u.fd >= 0) {
-        close(u.fd);
+    if (fd >= 0) {
+        close(fd);
     }
     if (o->readings == 0 && rc == 1) {
         rc = 0;   /* ran for the time asked */

@@ -98,6 +98,12 @@ void ms_mbedtls_exit(int status);
 #define MBEDTLS_PSA_CRYPTO_CONFIG_FILE "ms_psa_crypto_config.h"
 #define MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG   /* mbedtls_psa_external_get_random: ms_random() */
 #define MBEDTLS_USE_PSA_CRYPTO
+#if defined(MS_MBEDTLS_HOST)
+/* A TLS session holds PSA keys (its ECDHE key, its traffic keys): the TEE
+ * runs one session (the fixed store of MBEDTLS_PSA_KEY_SLOT_COUNT = 32
+ * slots), a host process may run thousands (the load benchmark). */
+#define MBEDTLS_PSA_KEY_STORE_DYNAMIC
+#endif
 
 /* X.509 certificates (the pinned cloud CA, the broker's and our own) */
 #define MBEDTLS_ASN1_PARSE_C

@@ -126,33 +126,17 @@ static void save_ticket(const ms_tls_info_t *info)
 
 ms_err_t ms_tee_link_channel_pump(ms_tee_link_pump_t *p)
 {
-    if (p == NULL || (p->net_in == NULL && p->net_in_len != 0) ||
-        (p->plain_out == NULL && p->plain_out_len != 0) ||
-        (p->net_out == NULL && p->net_out_cap != 0) ||
-        (p->plain_in == NULL && p->plain_in_cap != 0)) {
-        return MS_ERR_ARG;
-    }
-    p->net_in_taken = p->plain_out_taken = p->net_out_len = p->plain_in_len = 0;
-    memset(&p->info, 0, sizeof p->info);
     if (!g_ch.ready) {
+        if (p != NULL) {
+            memset(&p->info, 0, sizeof p->info);
+        }
         return MS_ERR_STATE;
     }
-    ms_err_t err = ms_tls_feed(&g_ch.tls, p->net_in, p->net_in_len, &p->net_in_taken);
-    if (!err) {
-        err = ms_tls_run(&g_ch.tls);
+    ms_err_t err = ms_tls_pump(&g_ch.tls, p);
+    if (err != MS_ERR_ARG) {
+        save_ticket(&p->info);
     }
-    ms_tls_info(&g_ch.tls, &p->info);
-    if (!err && p->info.state == MS_TLS_OPEN) {
-        err = ms_tls_send(&g_ch.tls, p->plain_out, p->plain_out_len, &p->plain_out_taken);
-        if (!err) {
-            err = ms_tls_recv(&g_ch.tls, p->plain_in, p->plain_in_cap, &p->plain_in_len);
-        }
-    }
-    /* records go out whatever happened (an alert, a close_notify) */
-    ms_err_t derr = ms_tls_drain(&g_ch.tls, p->net_out, p->net_out_cap, &p->net_out_len);
-    ms_tls_info(&g_ch.tls, &p->info);
-    save_ticket(&p->info);
-    return err ? err : derr;
+    return err;
 }
 
 ms_err_t ms_tee_link_channel_close(void)

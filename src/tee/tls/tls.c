@@ -424,6 +424,36 @@ ms_err_t ms_tls_recv(ms_tls_t *t, uint8_t *plain, size_t cap, size_t *got)
     }
 }
 
+ms_err_t ms_tls_pump(ms_tls_t *t, ms_tls_pump_t *p)
+{
+    if (p == NULL || (p->net_in == NULL && p->net_in_len != 0) ||
+        (p->plain_out == NULL && p->plain_out_len != 0) ||
+        (p->net_out == NULL && p->net_out_cap != 0) ||
+        (p->plain_in == NULL && p->plain_in_cap != 0)) {
+        return MS_ERR_ARG;
+    }
+    p->net_in_taken = p->plain_out_taken = p->net_out_len = p->plain_in_len = 0;
+    memset(&p->info, 0, sizeof p->info);
+    if (state_of(t) == NULL) {
+        return MS_ERR_STATE;
+    }
+    ms_err_t err = ms_tls_feed(t, p->net_in, p->net_in_len, &p->net_in_taken);
+    if (!err) {
+        err = ms_tls_run(t);
+    }
+    ms_tls_info(t, &p->info);
+    if (!err && p->info.state == MS_TLS_OPEN) {
+        err = ms_tls_send(t, p->plain_out, p->plain_out_len, &p->plain_out_taken);
+        if (!err) {
+            err = ms_tls_recv(t, p->plain_in, p->plain_in_cap, &p->plain_in_len);
+        }
+    }
+    /* records go out whatever happened (an alert, a close_notify) */
+    ms_err_t derr = ms_tls_drain(t, p->net_out, p->net_out_cap, &p->net_out_len);
+    ms_tls_info(t, &p->info);
+    return err ? err : derr;
+}
+
 ms_err_t ms_tls_close(ms_tls_t *t)
 {
     tls_state_t *st = state_of(t);
