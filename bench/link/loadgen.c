@@ -36,6 +36,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <valgrind/callgrind.h>
 
 #include "meter_host.h"
 #include "meterseal/link_client.h"
@@ -57,12 +58,15 @@ typedef struct session {
     char id[MS_LINK_METER_ID_MAX + 1];
     ms_p256_priv_t key;
     ms_p256_pub_t pub;
+    uint8_t kid[MS_COSE_KID_LEN];
+    uint32_t attempts;
     uint64_t next_seq, energy, dropped, retry_at;
     uint32_t n;
     entry_t q[QMAX];
 } session_t;
 
 static ms_p256_pub_t g_cmd_pub;
+static uint8_t g_cmd_kid[MS_COSE_KID_LEN];
 static uint64_t g_sig_count, g_ack_count;
 
 static uint64_t now_ms(void)
@@ -96,7 +100,7 @@ static ms_err_t seal(session_t *s, const entry_t *e, uint8_t *msg, size_t cap, s
     uint8_t p[MS_LINK_PAYLOAD_MAX];
     size_t n = 0;
     ms_err_t err = ms_link_reading_encode(&r, p, sizeof p, &n);
-    return err ? err : ms_link_msg_seal(p, n, &s->pub, soft_sign, &s->key, msg, cap, len);
+    return err ? err : ms_link_msg_seal_kid(p, n, s->kid, soft_sign, &s->key, msg, cap, len);
 }
 
 static ms_err_t b_open(void *ctx, unsigned versions)
@@ -148,7 +152,7 @@ static ms_err_t b_ack(void *ctx, const uint8_t *msg, size_t len, size_t *removed
     ms_cose_sign1_t m;
     ms_link_ack_t a;
     *removed = 0;
-    ms_err_t err = ms_link_msg_open(msg, len, &g_cmd_pub, &m);
+    ms_err_t err = ms_link_msg_open_kid(msg, len, &g_cmd_pub, g_cmd_kid, &m);
     if (!err) {
         err = ms_link_ack_decode(m.payload, m.payload_len, &a);
     }
@@ -220,6 +224,9 @@ static bool load_meter(session_t *s, const opts_t *o, long i, const uint8_t *ca,
         return false;
     }
     ms_secure_zero(pem, sizeof pem);
+    if (ms_cose_kid(&s->pub, s->kid) != MS_OK) {
+        return false;
+    }
     char host[128];
     const char *colon = strrchr(o->broker, ':');
     snprintf(host, sizeof host, "%.*s", (int)(colon - o->broker), o->broker);
@@ -228,7 +235,7 @@ static bool load_meter(session_t *s, const opts_t *o, long i, const uint8_t *ca,
     ms_link_client_config_t cc;
     ms_link_client_defaults(&cc, s->id);
     cc.reading_interval_ms = 0;   /* the run phase sets it */
-    cc.connect_timeout_ms = 120000;
+    cc.connect_timeout_ms = 15000;   /* a lost SYN or handshake: try again */
     s->fd = -1;
     s->next_seq = 1;
     return ms_tls_init(&s->tls, &tc) == MS_OK &&
@@ -273,7 +280,7 @@ static bool start(session_t *s, const opts_t *o, uint64_t t)
 }
 
 typedef struct totals {
-    uint64_t online, failed, resumed, bytes_out, bytes_in;
+    uint64_t online, failed, resumed, bytes_out, bytes_in, retries;
     ms_err_t first_error;
     int first_tls_error;
 } totals_t;
@@ -306,6 +313,10 @@ static void poll_once(session_t *ss, long n, uint64_t *last_sweep)
 static totals_t connect_all(session_t *ss, long n, const opts_t *o, uint64_t deadline)
 {
     totals_t tot = { 0 };
+    for (long i = 0; i < n; i++) {
+        ss[i].attempts = 0;
+        ss[i].retry_at = 0;
+    }
     long next = 0, busy = 0;
     uint64_t last_sweep = now_ms();
     while ((long)(tot.online + tot.failed) < n && now_ms() < deadline) {
@@ -328,6 +339,15 @@ static totals_t connect_all(session_t *ss, long n, const opts_t *o, uint64_t dea
                 tot.bytes_out += info.bytes_out;
                 tot.bytes_in += info.bytes_in;
                 busy--;
+            } else if (s->failed && s->attempts < 3) {
+                if (s->retry_at == 0) {
+                    s->retry_at = now_ms() + 1000;   /* connect again in a second */
+                } else if (now_ms() >= s->retry_at) {
+                    s->retry_at = 0;
+                    s->attempts++;
+                    tot.retries++;
+                    start(s, o, now_ms());
+                }
             } else if (s->failed) {
                 s->online_seen = true;   /* counted */
                 if (tot.failed++ == 0) {
@@ -355,7 +375,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     opts_t o = { .prefix = "m-", .first = 1, .readings = 10, .interval_ms = 2000,
-                 .deadline_s = 600, .inflight = 200, .resume = true };
+                 .deadline_s = 600, .inflight = 64, .resume = true };
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(k, "--no-resume")) {
@@ -392,7 +412,8 @@ int main(int argc, char **argv)
         fclose(f);
     }
     bool has_priv;
-    if (ca_len == 0 || ms_p256_key_parse(pem, pem_len, NULL, &g_cmd_pub, &has_priv) != MS_OK) {
+    if (ca_len == 0 || ms_p256_key_parse(pem, pem_len, NULL, &g_cmd_pub, &has_priv) != MS_OK ||
+        ms_cose_kid(&g_cmd_pub, g_cmd_kid) != MS_OK) {
         fprintf(stderr, "meterseal-loadgen: cannot read --ca or --cmd-pub\n");
         return 3;
     }
@@ -422,10 +443,11 @@ int main(int argc, char **argv)
                (unsigned long long)full.failed, ms_errname(full.first_error),
                (unsigned)-full.first_tls_error);
     }
-    printf("connect: %llu/%ld online (%llu resumed) in %.2f s = %.0f handshakes/s; meter-side "
-           "CPU %.0f us per handshake; %llu client signatures; bytes per handshake %llu out "
-           "%llu in\n",
-           (unsigned long long)full.online, o.count, (unsigned long long)full.resumed, wall,
+    printf("connect: %llu/%ld online (%llu resumed, %llu retried) in %.2f s = %.0f handshakes/s; "
+           "meter-side CPU %.0f us per handshake; %llu client signatures; bytes per handshake "
+           "%llu out %llu in\n",
+           (unsigned long long)full.online, o.count, (unsigned long long)full.resumed,
+           (unsigned long long)full.retries, wall,
            (double)full.online / wall, 1e6 * cpu / (double)(full.online ? full.online : 1),
            (unsigned long long)(g_sig_count - s0),
            (unsigned long long)(full.online ? full.bytes_out / full.online : 0),
@@ -440,6 +462,7 @@ int main(int argc, char **argv)
     c0 = cpu_s();
     t0 = now_ms();
     uint64_t a0 = g_ack_count, last_sweep = t0;
+    CALLGRIND_TOGGLE_COLLECT;   /* under callgrind --collect-atstart=no: the run phase alone */
     long done = 0;
     uint64_t reconnects = 0;
     while (now_ms() < deadline) {
@@ -467,6 +490,8 @@ int main(int argc, char **argv)
             break;
         }
     }
+    CALLGRIND_TOGGLE_COLLECT;
+    CALLGRIND_DUMP_STATS_AT("run");
     wall = (double)(now_ms() - t0) / 1000.0;
     cpu = cpu_s() - c0;
     uint64_t acked = g_ack_count - a0, dropped = 0, resent = 0;
@@ -498,10 +523,11 @@ int main(int argc, char **argv)
         totals_t res = connect_all(ss, o.count, &o, deadline);
         wall = (double)(now_ms() - t0) / 1000.0;
         cpu = cpu_s() - c0;
-        printf("resume: %llu/%ld online (%llu resumed) in %.2f s = %.0f handshakes/s; "
-               "meter-side CPU %.0f us per handshake; %llu client signatures; bytes per "
-               "handshake %llu out %llu in\n",
-               (unsigned long long)res.online, o.count, (unsigned long long)res.resumed, wall,
+        printf("resume: %llu/%ld online (%llu resumed, %llu retried) in %.2f s = %.0f "
+               "handshakes/s; meter-side CPU %.0f us per handshake; %llu client signatures; "
+               "bytes per handshake %llu out %llu in\n",
+               (unsigned long long)res.online, o.count, (unsigned long long)res.resumed,
+               (unsigned long long)res.retries, wall,
                (double)res.online / wall, 1e6 * cpu / (double)(res.online ? res.online : 1),
                (unsigned long long)(g_sig_count - s0),
                (unsigned long long)(res.online ? res.bytes_out / res.online : 0),

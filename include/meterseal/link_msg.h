@@ -131,4 +131,12 @@ ms_err_t ms_link_msg_seal(const uint8_t *payload, size_t payload_len, const ms_p
                           ms_cose_sign_fn sign, void *sign_ctx, uint8_t *out, size_t cap,
                           size_t *out_len);
 
+/* The same two with the signer's kid already computed (ms_cose_kid of
+ * pub): a sender or receiver that handles many messages computes it once. */
+ms_err_t ms_link_msg_open_kid(const uint8_t *msg, size_t len, const ms_p256_pub_t *pub,
+                              const uint8_t kid[MS_COSE_KID_LEN], ms_cose_sign1_t *m);
+ms_err_t ms_link_msg_seal_kid(const uint8_t *payload, size_t payload_len,
+                              const uint8_t kid[MS_COSE_KID_LEN], ms_cose_sign_fn sign,
+                              void *sign_ctx, uint8_t *out, size_t cap, size_t *out_len);
+
 #endif /* MS_LINK_MSG_H */

@@ -528,11 +528,10 @@ ms_err_t ms_link_result_decode(const uint8_t *p, size_t len, ms_link_result_t *r
 
 /* ---- the COSE envelope with the signer's kid ------------------------------------ */
 
-ms_err_t ms_link_msg_open(const uint8_t *msg, size_t len, const ms_p256_pub_t *pub,
-                          ms_cose_sign1_t *m)
+ms_err_t ms_link_msg_open_kid(const uint8_t *msg, size_t len, const ms_p256_pub_t *pub,
+                              const uint8_t kid[MS_COSE_KID_LEN], ms_cose_sign1_t *m)
 {
-    uint8_t kid[MS_COSE_KID_LEN];
-    if (msg == NULL || pub == NULL || m == NULL) {
+    if (msg == NULL || pub == NULL || kid == NULL || m == NULL) {
         return MS_ERR_ARG;
     }
     memset(m, 0, sizeof *m);
@@ -540,11 +539,8 @@ ms_err_t ms_link_msg_open(const uint8_t *msg, size_t len, const ms_p256_pub_t *p
         return MS_ERR_FORMAT;
     }
     ms_err_t err = ms_cose_sign1_parse(msg, len, m);
-    if (!err) {
-        err = ms_cose_kid(pub, kid);
-    }
-    if (!err && (m->kid == NULL || m->kid_len != sizeof kid ||
-                 memcmp(m->kid, kid, sizeof kid) != 0)) {
+    if (!err && (m->kid == NULL || m->kid_len != MS_COSE_KID_LEN ||
+                 memcmp(m->kid, kid, MS_COSE_KID_LEN) != 0)) {
         err = MS_ERR_FORMAT;   /* not the signer this receiver expects */
     }
     if (!err) {
@@ -554,6 +550,29 @@ ms_err_t ms_link_msg_open(const uint8_t *msg, size_t len, const ms_p256_pub_t *p
         memset(m, 0, sizeof *m);
     }
     return err;
+}
+
+ms_err_t ms_link_msg_open(const uint8_t *msg, size_t len, const ms_p256_pub_t *pub,
+                          ms_cose_sign1_t *m)
+{
+    uint8_t kid[MS_COSE_KID_LEN];
+    if (m != NULL) {
+        memset(m, 0, sizeof *m);
+    }
+    ms_err_t err = pub != NULL ? ms_cose_kid(pub, kid) : MS_ERR_ARG;
+    return err ? err : ms_link_msg_open_kid(msg, len, pub, kid, m);
+}
+
+ms_err_t ms_link_msg_seal_kid(const uint8_t *payload, size_t payload_len,
+                              const uint8_t kid[MS_COSE_KID_LEN], ms_cose_sign_fn sign,
+                              void *sign_ctx, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (out_len == NULL || kid == NULL) {
+        return MS_ERR_ARG;
+    }
+    *out_len = 0;
+    return ms_cose_sign1(payload, payload_len, kid, MS_COSE_KID_LEN, sign, sign_ctx, out,
+                         cap < MS_LINK_MSG_MAX ? cap : MS_LINK_MSG_MAX, out_len);
 }
 
 ms_err_t ms_link_msg_seal(const uint8_t *payload, size_t payload_len, const ms_p256_pub_t *pub,
@@ -566,10 +585,6 @@ ms_err_t ms_link_msg_seal(const uint8_t *payload, size_t payload_len, const ms_p
     }
     *out_len = 0;
     ms_err_t err = ms_cose_kid(pub, kid);
-    if (err) {
-        return err;
-    }
-    err = ms_cose_sign1(payload, payload_len, kid, sizeof kid, sign, sign_ctx, out,
-                        cap < MS_LINK_MSG_MAX ? cap : MS_LINK_MSG_MAX, out_len);
-    return err;
+    return err ? err : ms_link_msg_seal_kid(payload, payload_len, kid, sign, sign_ctx, out, cap,
+                                            out_len);
 }

@@ -40,6 +40,7 @@ void ms_link_channel_reset(void)
 void ms_tee_link_stop(void)
 {
     ms_link_channel_reset();
+    ms_link_keys_forget();
 }
 
 ms_err_t ms_tee_link_broker(char out[MS_TEE_LINK_BROKER_MAX + 1])

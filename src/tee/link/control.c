@@ -188,15 +188,16 @@ static uint32_t judge(const uint8_t *msg, size_t len, const char *id,
                       const control_state_t *st, ms_link_command_t *c)
 {
     ms_p256_pub_t key;
+    uint8_t kid[MS_COSE_KID_LEN];
     ms_cose_sign1_t m;
-    if (ms_link_command_key(&key) != MS_OK) {
+    if (ms_link_command_key(&key, kid) != MS_OK) {
         return MS_LINK_ST_BAD_SIG;
     }
     if (len > MS_LINK_MSG_MAX || ms_cose_sign1_parse(msg, len, &m) != MS_OK) {
         return MS_LINK_ST_MALFORMED;
     }
     /* M12: only the cloud's command key makes a command (kid and signature) */
-    if (ms_link_msg_open(msg, len, &key, &m) != MS_OK) {
+    if (ms_link_msg_open_kid(msg, len, &key, kid, &m) != MS_OK) {
         return MS_LINK_ST_BAD_SIG;
     }
     if (ms_link_command_decode(m.payload, m.payload_len, c) != MS_OK) {

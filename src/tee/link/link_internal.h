@@ -27,8 +27,11 @@ ms_err_t ms_link_identity_sign(void *ctx, const uint8_t hash[MS_SHA256_LEN], uin
 /* The identity key's public half (for the kid of signed messages). */
 ms_err_t ms_link_identity_pub(ms_p256_pub_t *pub);
 
-/* The provisioned command key (MS_ERR_LINK_NOT_PROVISIONED). */
-ms_err_t ms_link_command_key(ms_p256_pub_t *pub);
+/* The provisioned command key and its kid (MS_ERR_LINK_NOT_PROVISIONED). */
+ms_err_t ms_link_command_key(ms_p256_pub_t *pub, uint8_t kid[MS_COSE_KID_LEN]);
+
+/* Drop the public keys kept in RAM (stop, provisioning). */
+void ms_link_keys_forget(void);
 
 /* Seal a payload with the identity key (kid of the identity key). */
 ms_err_t ms_link_seal(const uint8_t *payload, size_t len, uint8_t *out, size_t cap,

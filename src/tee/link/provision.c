@@ -122,6 +122,7 @@ ms_err_t ms_tee_link_provision_install(ms_tee_partition_t caller, const ms_tee_l
         return MS_ERR_ARG;
     }
     ms_p256_pub_t identity;
+    ms_link_keys_forget();
     ms_err_t err = ms_link_identity_pub(&identity);
     if (err) {
         return err == MS_ERR_TEE_DENIED ? MS_ERR_STATE : err;   /* no request made yet */

@@ -8,6 +8,8 @@
  *     partition's PS API: encrypted, authenticated, rollback-protected (M9).
  *   - Every signature is asked of the key store as MS_TEE_PART_LINK; the
  *     private key never comes here.
+ *   - The public keys kept in RAM (identity, command key) are write-once in
+ *     their stores, so the copies cannot go stale; they are dropped at stop.
  */
 #include <string.h>
 
@@ -70,22 +72,59 @@ ms_err_t ms_link_identity_sign(void *ctx, const uint8_t hash[MS_SHA256_LEN], uin
     return ms_tee_key_sign_hash(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY, hash, der, cap, der_len);
 }
 
-ms_err_t ms_link_identity_pub(ms_p256_pub_t *pub)
+/* The two write-once public keys and their kids, read once per start: an
+ * ITS/PS read and decryption per message costs more than the message. */
+static struct {
+    bool identity_ok, command_ok;
+    ms_p256_pub_t identity, command;
+    uint8_t identity_kid[MS_COSE_KID_LEN], command_kid[MS_COSE_KID_LEN];
+} g_keys;
+
+void ms_link_keys_forget(void)
 {
-    return ms_tee_key_export_public(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY, pub);
+    memset(&g_keys, 0, sizeof g_keys);
 }
 
-ms_err_t ms_link_command_key(ms_p256_pub_t *pub)
+ms_err_t ms_link_identity_pub(ms_p256_pub_t *pub)
 {
-    size_t n = 0;
-    ms_err_t err = ms_link_ps_get(MS_TEE_UID_LINK_CMD_KEY, pub->q, sizeof pub->q, &n);
-    if (err == MS_ERR_NOT_FOUND) {
-        return MS_ERR_LINK_NOT_PROVISIONED;
+    if (!g_keys.identity_ok) {
+        ms_err_t err = ms_tee_key_export_public(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY,
+                                                &g_keys.identity);
+        if (!err) {
+            err = ms_cose_kid(&g_keys.identity, g_keys.identity_kid);
+        }
+        if (err) {
+            return err;
+        }
+        g_keys.identity_ok = true;
     }
-    if (!err && (n != sizeof pub->q || ms_p256_pub_check(pub) != MS_OK)) {
-        err = MS_ERR_TEE_CORRUPT;
+    *pub = g_keys.identity;
+    return MS_OK;
+}
+
+ms_err_t ms_link_command_key(ms_p256_pub_t *pub, uint8_t kid[MS_COSE_KID_LEN])
+{
+    if (!g_keys.command_ok) {
+        size_t n = 0;
+        ms_p256_pub_t *k = &g_keys.command;
+        ms_err_t err = ms_link_ps_get(MS_TEE_UID_LINK_CMD_KEY, k->q, sizeof k->q, &n);
+        if (err == MS_ERR_NOT_FOUND) {
+            return MS_ERR_LINK_NOT_PROVISIONED;
+        }
+        if (!err && (n != sizeof k->q || ms_p256_pub_check(k) != MS_OK)) {
+            err = MS_ERR_TEE_CORRUPT;
+        }
+        if (!err) {
+            err = ms_cose_kid(k, g_keys.command_kid);
+        }
+        if (err) {
+            return err;
+        }
+        g_keys.command_ok = true;
     }
-    return err;
+    *pub = g_keys.command;
+    memcpy(kid, g_keys.command_kid, MS_COSE_KID_LEN);
+    return MS_OK;
 }
 
 ms_err_t ms_tee_link_meter_id(char out[MS_LINK_METER_ID_MAX + 1])
@@ -110,7 +149,8 @@ ms_err_t ms_link_seal(const uint8_t *payload, size_t len, uint8_t *out, size_t c
     if (err) {
         return err;
     }
-    return ms_link_msg_seal(payload, len, &pub, ms_link_identity_sign, NULL, out, cap, out_len);
+    return ms_link_msg_seal_kid(payload, len, g_keys.identity_kid, ms_link_identity_sign, NULL,
+                                out, cap, out_len);
 }
 
 void ms_link_put64(uint8_t *p, uint64_t v)
