@@ -75,7 +75,6 @@
     X(MS_ERR_X509_CHAIN,       "certificate does not chain to the trusted CA")  \
     X(MS_ERR_X509_NAME,        "certificate subject is not the one required")   \
     X(MS_ERR_X509_PROFILE,     "certificate extensions are not the ones required") \
-    X(MS_ERR_CLOUD_REPLAY,     "message replayed, reordered or altered")        \
     X(MS_ERR_CLOUD_NONCE,      "nonce unknown, expired or already used")        \
     X(MS_ERR_CLOUD_DB,         "database error")                                \
     /* meter side of the cloud channel (TLS, MQTT, signed messages) */          \

@@ -324,6 +324,32 @@ static void pump(run_t *r, sim_meter_t *s, int64_t t)
     }
 }
 
+/* Run the network side of the first n meters for a moment (no new readings):
+ * connecting thousands of meters one by one takes longer than the keep-alive. */
+static void service_connected(run_t *r, long n, int wait_ms)
+{
+    struct pollfd *pfd = calloc((size_t)n + 1, sizeof *pfd);
+    if (pfd == NULL) {
+        return;
+    }
+    for (long i = 0; i < n; i++) {
+        pfd[i].fd = mosquitto_socket(r->meters[i].m);
+        pfd[i].events = POLLIN | (mosquitto_want_write(r->meters[i].m) ? POLLOUT : 0);
+    }
+    poll(pfd, (nfds_t)n, wait_ms);
+    for (long i = 0; i < n; i++) {
+        struct mosquitto *m = r->meters[i].m;
+        if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+            mosquitto_loop_read(m, 1);
+        }
+        if (mosquitto_want_write(m)) {
+            mosquitto_loop_write(m, 1);
+        }
+        mosquitto_loop_misc(m);
+    }
+    free(pfd);
+}
+
 static int cmd_publish(const opts_t *o)
 {
     run_t *r = &g_run;
@@ -361,10 +387,17 @@ static int cmd_publish(const opts_t *o)
         mosquitto_disconnect_callback_set(s->m, on_disconnect);
         mosquitto_message_callback_set(s->m, on_message);
         int rc = mosquitto_connect(s->m, o->host, o->port, 60);
+        for (int attempt = 1; rc != MOSQ_ERR_SUCCESS && attempt < 5; attempt++) {
+            service_connected(r, i, 100 * attempt);   /* a busy broker: let it catch up */
+            rc = mosquitto_connect(s->m, o->host, o->port, 60);
+        }
         if (rc != MOSQ_ERR_SUCCESS) {
             fprintf(stderr, "ms-testmeter: %s: connect: %s\n", s->id,
                     rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
             return 1;
+        }
+        if (i % 200 == 199) {
+            service_connected(r, i + 1, 0);   /* CONNACKs, SUBACKs and keep-alive of those up */
         }
     }
     int64_t t_connected = now_ms();
