@@ -61,7 +61,7 @@ typedef struct ms_link_reading {
     uint64_t time;              /* seconds since 1970-01-01 UTC, meter clock */
     uint64_t energy_wh;         /* cumulative import register */
     int64_t balance_milli;      /* prepaid balance, thousandths */
-    uint32_t tariff_id;
+    uint64_t tariff_id;
 } ms_link_reading_t;
 
 typedef struct ms_link_event {
@@ -84,7 +84,7 @@ typedef struct ms_link_command {
     uint32_t type;              /* MS_LINK_CMD_* */
     uint64_t amount_milli;      /* top-up */
     bool connect;               /* relay */
-    uint32_t tariff_id;         /* tariff */
+    uint64_t tariff_id;         /* tariff */
     uint64_t price_milli_per_kwh;
 } ms_link_command_t;
 

@@ -60,9 +60,9 @@
  *            ACK      in: message                        out: removed(4)
  *            EVENT    in: time(8), kind, detail          out: seq(8), message
  *            COMMAND  in: message                        out: status(4), result
- *            STATUS                                      out: status(56)
+ *            STATUS                                      out: status(64)
  *                     queued(4) dropped(4) next_reading(8) next_event(8)
- *                     last_cmd(8) next_result(8) relay(1) 0(3) tariff(4)
+ *                     last_cmd(8) next_result(8) relay(1) 0(7) tariff(8)
  *                     price(8)
  *   Provisioning is not offered at this boundary (factory only).
  */
@@ -117,7 +117,7 @@
 #define MS_TEE_LINK_STATUS      10
 #define MS_TEE_LINK_METER_ID    11
 #define MS_TEE_LINK_PUMP_STATUS_LEN 24u
-#define MS_TEE_LINK_STATUS_LEN      56u
+#define MS_TEE_LINK_STATUS_LEN      64u
 
 typedef struct ms_tee_invec {
     const void *base;

@@ -161,7 +161,7 @@ typedef struct ms_tee_link_status {
     uint64_t last_cmd_seq;       /* newest applied command */
     uint64_t next_result_seq;
     bool relay_connected;
-    uint32_t tariff_id;
+    uint64_t tariff_id;
     uint64_t price_milli_per_kwh;
 } ms_tee_link_status_t;
 

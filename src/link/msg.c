@@ -215,7 +215,7 @@ ms_err_t ms_link_reading_decode(const uint8_t *p, size_t len, ms_link_reading_t 
         err = get_keyed_int(&d, 5, &r->balance_milli);
     }
     if (!err) {
-        err = get_keyed_u32(&d, 6, &r->tariff_id);
+        err = get_keyed_uint(&d, 6, &r->tariff_id);
     }
     if (!err) {
         err = canonical(&d, reading_enc, r, p, len);
@@ -420,7 +420,7 @@ static ms_err_t get_command_args(ms_cbor_dec_t *d, ms_link_command_t *c)
     case MS_LINK_CMD_TARIFF:
         err = expect_map(d, 2);
         if (!err) {
-            err = get_keyed_u32(d, 1, &c->tariff_id);
+            err = get_keyed_uint(d, 1, &c->tariff_id);
         }
         return err ? err : get_keyed_uint(d, 2, &c->price_milli_per_kwh);
     default:

@@ -86,6 +86,14 @@ static void test_command_and_ack_encodings_are_pinned(void **state)
 
 /* ---- round trips at the bounds ------------------------------------------------------- */
 
+/* Field by field (struct padding is not part of a message). */
+static void same_reading(const ms_link_reading_t *a, const ms_link_reading_t *b)
+{
+    assert_string_equal(a->meter_id, b->meter_id);
+    assert_true(a->seq == b->seq && a->time == b->time && a->energy_wh == b->energy_wh &&
+                a->balance_milli == b->balance_milli && a->tariff_id == b->tariff_id);
+}
+
 static void test_every_kind_round_trips_at_its_bounds(void **state)
 {
     (void)state;
@@ -93,12 +101,12 @@ static void test_every_kind_round_trips_at_its_bounds(void **state)
     size_t n = 0;
 
     ms_link_reading_t r = { .seq = UINT64_MAX, .time = UINT64_MAX, .energy_wh = UINT64_MAX,
-                            .balance_milli = INT64_MIN, .tariff_id = UINT32_MAX };
+                            .balance_milli = INT64_MIN, .tariff_id = UINT64_MAX };
     memset(r.meter_id, 'Z', MS_LINK_METER_ID_MAX);
     ms_link_reading_t r2;
     assert_int_equal(ms_link_reading_encode(&r, buf, sizeof buf, &n), MS_OK);
     assert_int_equal(ms_link_reading_decode(buf, n, &r2), MS_OK);
-    assert_memory_equal(&r, &r2, sizeof r);
+    same_reading(&r, &r2);
     r.balance_milli = INT64_MAX;
     assert_int_equal(ms_link_reading_encode(&r, buf, sizeof buf, &n), MS_OK);
     assert_int_equal(ms_link_reading_decode(buf, n, &r2), MS_OK);
@@ -109,7 +117,10 @@ static void test_every_kind_round_trips_at_its_bounds(void **state)
     memset(ev.detail, '~', MS_LINK_DETAIL_MAX);
     assert_int_equal(ms_link_event_encode(&ev, buf, sizeof buf, &n), MS_OK);
     assert_int_equal(ms_link_event_decode(buf, n, &ev2), MS_OK);
-    assert_memory_equal(&ev, &ev2, sizeof ev);
+    assert_string_equal(ev.meter_id, ev2.meter_id);
+    assert_string_equal(ev.kind, ev2.kind);
+    assert_string_equal(ev.detail, ev2.detail);
+    assert_true(ev.seq == ev2.seq && ev.time == ev2.time);
 
     ms_link_ack_t a = { .meter_id = "a", .n = MS_LINK_ACK_MAX }, a2;
     for (size_t i = 0; i < a.n; i++) {
@@ -117,19 +128,25 @@ static void test_every_kind_round_trips_at_its_bounds(void **state)
     }
     assert_int_equal(ms_link_ack_encode(&a, buf, sizeof buf, &n), MS_OK);
     assert_int_equal(ms_link_ack_decode(buf, n, &a2), MS_OK);
-    assert_memory_equal(&a, &a2, sizeof a);
+    assert_string_equal(a.meter_id, a2.meter_id);
+    assert_int_equal(a.n, a2.n);
+    assert_memory_equal(a.seq, a2.seq, sizeof a.seq);
 
     ms_link_command_t c = { .meter_id = "m-2", .cmd_seq = 99, .type = MS_LINK_CMD_TARIFF,
-                            .tariff_id = 4, .price_milli_per_kwh = 250 }, c2;
+                            .tariff_id = UINT64_MAX, .price_milli_per_kwh = 250 }, c2;
     assert_int_equal(ms_link_command_encode(&c, buf, sizeof buf, &n), MS_OK);
     assert_int_equal(ms_link_command_decode(buf, n, &c2), MS_OK);
-    assert_memory_equal(&c, &c2, sizeof c);
+    assert_string_equal(c.meter_id, c2.meter_id);
+    assert_true(c.cmd_seq == c2.cmd_seq && c.type == c2.type && c.tariff_id == c2.tariff_id &&
+                c.price_milli_per_kwh == c2.price_milli_per_kwh);
 
     ms_link_result_t res = { .meter_id = "m-2", .result_seq = 5, .cmd_seq = 99,
                              .status = MS_LINK_ST_STORAGE, .balance_milli = -1 }, res2;
     assert_int_equal(ms_link_result_encode(&res, buf, sizeof buf, &n), MS_OK);
     assert_int_equal(ms_link_result_decode(buf, n, &res2), MS_OK);
-    assert_memory_equal(&res, &res2, sizeof res);
+    assert_string_equal(res.meter_id, res2.meter_id);
+    assert_true(res.result_seq == res2.result_seq && res.cmd_seq == res2.cmd_seq &&
+                res.status == res2.status && res.balance_milli == res2.balance_milli);
 }
 
 static void test_encoders_refuse_invalid_fields(void **state)
@@ -242,10 +259,10 @@ static void test_non_deterministic_readings_are_refused(void **state)
     v[0] = 0xbf;
     expect_reading_refused(v, sizeof good);
 
-    /* tariff id past 32 bits */
-    memcpy(v, good, sizeof good - 1);
-    memcpy(v + sizeof good - 1, "\x1b\x00\x00\x00\x01\x00\x00\x00\x00", 9);
-    expect_reading_refused(v, sizeof good + 8);
+    /* tariff id as a negative integer */
+    memcpy(v, good, sizeof good);
+    v[sizeof good - 1] = 0x20;
+    expect_reading_refused(v, sizeof good);
 }
 
 static void test_malformed_acks_and_commands_are_refused(void **state)

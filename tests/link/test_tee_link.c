@@ -139,7 +139,7 @@ static size_t command(const char *meter, uint64_t seq, uint32_t type, uint64_t a
     strcpy(c.meter_id, meter);
     c.amount_milli = arg;
     c.connect = arg != 0;
-    c.tariff_id = (uint32_t)arg;
+    c.tariff_id = arg;
     c.price_milli_per_kwh = arg2;
     uint8_t p[MS_LINK_PAYLOAD_MAX];
     size_t n = 0;

@@ -304,11 +304,11 @@ static int status(void)
         return 3;
     }
     printf("meter_id=%s\nqueued=%u\ndropped=%u\nnext_reading_seq=%llu\nlast_cmd_seq=%llu\n"
-           "energy_wh=%llu\nbalance_milli=%lld\nrelay=%s\ntariff_id=%u\nprice_milli_per_kwh=%llu\n",
+           "energy_wh=%llu\nbalance_milli=%lld\nrelay=%s\ntariff_id=%llu\nprice_milli_per_kwh=%llu\n",
            id, st.queued, st.dropped, (unsigned long long)st.next_reading_seq,
            (unsigned long long)st.last_cmd_seq, (unsigned long long)reg.energy_wh,
            (long long)reg.balance_milli, st.relay_connected ? "connected" : "disconnected",
-           st.tariff_id, (unsigned long long)st.price_milli_per_kwh);
+           (unsigned long long)st.tariff_id, (unsigned long long)st.price_milli_per_kwh);
     return 0;
 }
 

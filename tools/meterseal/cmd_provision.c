@@ -441,11 +441,11 @@ static int provision_show(int argc, char **argv)
         return ms_cli_fail_err(verb, err, "%s", argv[2]);
     }
     printf("meter_id=%s\nbroker=%s\nqueued=%u\nnext_reading_seq=%llu\nlast_cmd_seq=%llu\n"
-           "energy_wh=%llu\nbalance_milli=%lld\nrelay=%s\ntariff_id=%u\n",
+           "energy_wh=%llu\nbalance_milli=%lld\nrelay=%s\ntariff_id=%llu\n",
            id, broker, st.queued, (unsigned long long)st.next_reading_seq,
            (unsigned long long)st.last_cmd_seq, (unsigned long long)reg.energy_wh,
            (long long)reg.balance_milli, st.relay_connected ? "connected" : "disconnected",
-           st.tariff_id);
+           (unsigned long long)st.tariff_id);
     return MS_CLI_OK;
 }
 

@@ -458,8 +458,8 @@ static psa_status_t handle_link(msg_t *m)
             wr64(o + 24, st.last_cmd_seq);
             wr64(o + 32, st.next_result_seq);
             o[40] = st.relay_connected ? 1 : 0;
-            wr32(o + 44, st.tariff_id);
-            wr64(o + 48, st.price_milli_per_kwh);
+            wr64(o + 48, st.tariff_id);
+            wr64(o + 56, st.price_milli_per_kwh);
             m->out_len[0] = MS_TEE_LINK_STATUS_LEN;
         }
         return ms_tee_psa_status(err);

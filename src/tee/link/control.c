@@ -4,11 +4,11 @@
  * ways the prepaid balance, the relay and the tariff change
  * (meterseal/tee_link.h; docs/cloud.md 5.5).
  *
- * State (PS MS_TEE_UID_LINK_CONTROL, 64 bytes, little-endian):
- *   0 version (1), 1 relay connected, 2 pending top-up, 3 zero,
- *   4 tariff id (4), 8 last applied cmd_seq, 16 next result seq,
- *   24 price (thousandths per kWh), 32 energy register when the tariff was
- *   set, 40 pending cmd_seq, 48 pending amount, 56 the METER update count
+ * State (PS MS_TEE_UID_LINK_CONTROL, 72 bytes, little-endian):
+ *   0 version (1), 1 relay connected, 2 pending top-up, 3..7 zero,
+ *   8 tariff id, 16 last applied cmd_seq, 24 next result seq,
+ *   32 price (thousandths per kWh), 40 energy register when the tariff was
+ *   set, 48 pending cmd_seq, 56 pending amount, 64 the METER update count
  *   before the pending top-up.
  *
  * Invariants:
@@ -31,13 +31,13 @@
 #include "link_internal.h"
 
 #define CONTROL_VERSION 1u
-#define STATE_LEN 64u
+#define STATE_LEN 72u
 #define PRICE_MAX 1000000000ull   /* thousandths per kWh: a million currency units */
 
 typedef struct control_state {
     bool relay_connected;
     bool pending;
-    uint32_t tariff_id;
+    uint64_t tariff_id;
     uint64_t last_cmd_seq;
     uint64_t next_result_seq;
     uint64_t price;
@@ -66,14 +66,14 @@ static ms_err_t load(control_state_t *st)
     }
     st->relay_connected = b[1] != 0;
     st->pending = b[2] != 0;
-    st->tariff_id = ms_link_get32(b + 4);
-    st->last_cmd_seq = ms_link_get64(b + 8);
-    st->next_result_seq = ms_link_get64(b + 16);
-    st->price = ms_link_get64(b + 24);
-    st->tariff_energy0 = ms_link_get64(b + 32);
-    st->pending_seq = ms_link_get64(b + 40);
-    st->pending_amount = ms_link_get64(b + 48);
-    st->pending_updates = ms_link_get64(b + 56);
+    st->tariff_id = ms_link_get64(b + 8);
+    st->last_cmd_seq = ms_link_get64(b + 16);
+    st->next_result_seq = ms_link_get64(b + 24);
+    st->price = ms_link_get64(b + 32);
+    st->tariff_energy0 = ms_link_get64(b + 40);
+    st->pending_seq = ms_link_get64(b + 48);
+    st->pending_amount = ms_link_get64(b + 56);
+    st->pending_updates = ms_link_get64(b + 64);
     return MS_OK;
 }
 
@@ -84,14 +84,14 @@ static ms_err_t save(const control_state_t *st)
     b[0] = CONTROL_VERSION;
     b[1] = st->relay_connected ? 1 : 0;
     b[2] = st->pending ? 1 : 0;
-    ms_link_put32(b + 4, st->tariff_id);
-    ms_link_put64(b + 8, st->last_cmd_seq);
-    ms_link_put64(b + 16, st->next_result_seq);
-    ms_link_put64(b + 24, st->price);
-    ms_link_put64(b + 32, st->tariff_energy0);
-    ms_link_put64(b + 40, st->pending_seq);
-    ms_link_put64(b + 48, st->pending_amount);
-    ms_link_put64(b + 56, st->pending_updates);
+    ms_link_put64(b + 8, st->tariff_id);
+    ms_link_put64(b + 16, st->last_cmd_seq);
+    ms_link_put64(b + 24, st->next_result_seq);
+    ms_link_put64(b + 32, st->price);
+    ms_link_put64(b + 40, st->tariff_energy0);
+    ms_link_put64(b + 48, st->pending_seq);
+    ms_link_put64(b + 56, st->pending_amount);
+    ms_link_put64(b + 64, st->pending_updates);
     return ms_link_ps_set(MS_TEE_UID_LINK_CONTROL, b, sizeof b, 0);
 }
 
@@ -134,7 +134,7 @@ ms_err_t ms_tee_link_start(void)
     return err ? err : recover(&st);
 }
 
-ms_err_t ms_link_control_tariff(uint32_t *tariff_id)
+ms_err_t ms_link_control_tariff(uint64_t *tariff_id)
 {
     control_state_t st;
     ms_err_t err = load(&st);

@@ -44,7 +44,7 @@ void ms_link_put32(uint8_t *p, uint32_t v);
 uint32_t ms_link_get32(const uint8_t *p);
 
 /* Control state the report needs: the tariff in force. */
-ms_err_t ms_link_control_tariff(uint32_t *tariff_id);
+ms_err_t ms_link_control_tariff(uint64_t *tariff_id);
 
 /* The report half of ms_tee_link_status (control.c fills the rest). */
 ms_err_t ms_link_report_status(ms_tee_link_status_t *out);

@@ -6,7 +6,7 @@
  * State (PS MS_TEE_UID_LINK_REPORT, little-endian):
  *   0 version (1), 1..7 zero, 8 next reading seq, 16 next event seq,
  *   24 last time, 32 dropped (4), 36 queued n (4), 40 n entries of
- *   { seq 8, time 8, energy_wh 8, balance_milli 8, tariff_id 4 } (36 bytes).
+ *   { seq 8, time 8, energy_wh 8, balance_milli 8, tariff_id 8 } (40 bytes).
  *
  * Invariants:
  *   - A sequence number is in PS before any message carrying it leaves:
@@ -25,13 +25,13 @@
 
 #define REPORT_VERSION 1u
 #define HDR_LEN 40u
-#define ENTRY_LEN 36u
+#define ENTRY_LEN 40u
 #define STATE_MAX (HDR_LEN + MS_TEE_LINK_QUEUE_MAX * ENTRY_LEN)
 
 typedef struct entry {
     uint64_t seq, time, energy_wh;
     int64_t balance_milli;
-    uint32_t tariff_id;
+    uint64_t tariff_id;
 } entry_t;
 
 typedef struct report_state {
@@ -74,7 +74,7 @@ static ms_err_t load(report_state_t *st)
         st->q[i].time = ms_link_get64(p + 8);
         st->q[i].energy_wh = ms_link_get64(p + 16);
         st->q[i].balance_milli = (int64_t)ms_link_get64(p + 24);
-        st->q[i].tariff_id = ms_link_get32(p + 32);
+        st->q[i].tariff_id = ms_link_get64(p + 32);
     }
     return MS_OK;
 }
@@ -95,7 +95,7 @@ static ms_err_t save(const report_state_t *st)
         ms_link_put64(p + 8, st->q[i].time);
         ms_link_put64(p + 16, st->q[i].energy_wh);
         ms_link_put64(p + 24, (uint64_t)st->q[i].balance_milli);
-        ms_link_put32(p + 32, st->q[i].tariff_id);
+        ms_link_put64(p + 32, st->q[i].tariff_id);
     }
     return ms_link_ps_set(MS_TEE_UID_LINK_REPORT, buf, HDR_LEN + st->n * ENTRY_LEN, 0);
 }
