@@ -9,7 +9,7 @@
  *     Attestation Key (MS_TEE_KEY_IAK), whose policy lets no partition but
  *     this one sign with it, so the NSPE cannot have a token of its own
  *     making signed (M8, M11); this file never holds a private key. The
- *     identity key, which the NSPE may use to sign any hash, is not used.
+ *     identity key (the link partition's signatures) is not used.
  *   - The verifier reads only inside (token, len), through the bounded CBOR
  *     decoder, and checks the signature before trusting any claim.
  *   - The COSE_Sign1 envelope is the shared one (tee_cose.h), the same code

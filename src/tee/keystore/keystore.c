@@ -18,8 +18,8 @@
  *     (SIGN for the ATTEST partition alone): it cannot be imported, nor
  *     created with another policy, so no partition but ATTEST, and never
  *     the NSPE, can have a hash signed with it (M8, M11). Attestation
- *     tokens are signed with it; the identity key, which the NSPE may use
- *     to sign any hash, never signs a token.
+ *     tokens are signed with it; the identity key, which signs for the
+ *     link partition (TLS, readings), never signs a token.
  */
 #include <string.h>
 
