@@ -118,7 +118,8 @@ typedef struct ms_link_client {
     bool ping_out;
     uint64_t state_since_ms, next_reading_ms, last_cloud_ms, last_tx_ms, ping_sent_ms;
     uint64_t now_unix;
-    size_t rx_len, tx_len, net_len;
+    size_t rx_len, tx_len, net_len, uin_len;
+    uint8_t uin[MS_LINK_CLIENT_BUF / 2];   /* UART bytes the TEE has not taken yet */
     uint8_t rx[MS_LINK_CLIENT_BUF];   /* MQTT bytes from the TEE, not yet parsed */
     uint8_t tx[MS_LINK_CLIENT_BUF];   /* MQTT bytes for the TEE, not yet taken */
     uint8_t net[MS_LINK_CLIENT_BUF];  /* TLS records for the UART, not yet written */

@@ -16,7 +16,8 @@
  *     output buffer, and acknowledged (PUBACK) only after the TEE has seen
  *     it, so the broker delivers again what a crash interrupted.
  *   - Every buffer is bounded; a packet over MS_LINK_CLIENT_BUF is a
- *     protocol error that ends the connection.
+ *     protocol error that ends the connection. Bytes the TEE cannot take yet
+ *     wait in the client (flow control), they are never dropped.
  */
 #include "meterseal/link_client.h"
 
@@ -89,7 +90,7 @@ static ms_err_t go_offline(ms_link_client_t *c, ms_err_t why, uint64_t now_ms)
         c->stats.drops++;
     }
     c->stats.last_error = why;
-    c->rx_len = c->tx_len = c->net_len = 0;
+    c->rx_len = c->tx_len = c->net_len = c->uin_len = 0;
     c->ping_out = false;
     set_state(c, MS_LINK_OFFLINE, now_ms);
     return why;
@@ -100,7 +101,7 @@ ms_err_t ms_link_client_connect(ms_link_client_t *c, uint64_t now_ms)
     if (c == NULL) {
         return MS_ERR_ARG;
     }
-    c->rx_len = c->tx_len = c->net_len = 0;
+    c->rx_len = c->tx_len = c->net_len = c->uin_len = 0;
     c->ping_out = false;
     ms_err_t err = c->sec->open(c->sec_ctx, c->cfg.tls_versions);
     if (err) {
@@ -203,22 +204,23 @@ static ms_err_t pump_once(ms_link_client_t *c, const uint8_t *in, size_t in_len,
 
 static ms_err_t pump_all(ms_link_client_t *c, uint64_t now_ms)
 {
-    uint8_t in[PUMP_CHUNK];
-    size_t in_len = 0, in_off = 0;
     for (int round = 0; round < 64; round++) {
-        if (in_off == in_len) {
-            in_off = in_len = 0;
-            ms_err_t err = c->uart->read(c->uart_ctx, in, sizeof in, &in_len);
+        size_t got = 0;
+        if (c->uin_len < sizeof c->uin) {
+            ms_err_t err = c->uart->read(c->uart_ctx, c->uin + c->uin_len,
+                                         sizeof c->uin - c->uin_len, &got);
             if (err) {
                 return err;
             }
-            c->stats.uart_in += in_len;
+            c->uin_len += got;
+            c->stats.uart_in += got;
         }
         size_t used = 0;
         bool progress = false;
         ms_tls_info_t info;
-        ms_err_t err = pump_once(c, in + in_off, in_len - in_off, &used, &progress, &info);
-        in_off += used;
+        ms_err_t err = pump_once(c, c->uin, c->uin_len, &used, &progress, &info);
+        memmove(c->uin, c->uin + used, c->uin_len - used);
+        c->uin_len -= used;
         ms_err_t ferr = flush_uart(c);   /* alerts and close_notify go out too */
         if (err) {
             return err;
@@ -241,22 +243,10 @@ static ms_err_t pump_all(ms_link_client_t *c, uint64_t now_ms)
             set_state(c, MS_LINK_CONNECTING, now_ms);
             progress = true;
         }
-        if (!progress && in_off == in_len && in_len == 0) {
-            break;   /* nothing in, nothing out */
+        if (!progress && got == 0) {
+            break;   /* nothing new came in and nothing moved: the rest waits (flow
+                      * control: the TEE takes more once the MQTT input is parsed) */
         }
-        if (!progress && in_off < in_len) {
-            /* the TEE takes no more input now: keep what is left for the
-             * next round after its output moved */
-            if (c->net_len == sizeof c->net || c->rx_len == sizeof c->rx) {
-                break;
-            }
-        }
-    }
-    if (in_off < in_len) {
-        /* cannot happen with the buffer sizes used (the TEE always takes
-         * input once its output and the rx buffer have room); refuse
-         * rather than lose bytes of the stream */
-        return MS_ERR_INTERNAL;
     }
     return MS_OK;
 }

@@ -136,9 +136,10 @@ static const ms_link_secure_t fake_secure = { f_open, f_pump, f_close, f_reading
 /* ---- the UART: two byte queues ---------------------------------------------------- */
 
 typedef struct wire {
-    uint8_t to_broker[16384], to_meter[16384];
+    uint8_t to_broker[65536], to_meter[65536];
     size_t nb, nm;
     bool down;
+    bool stalled;        /* the modem takes nothing for now */
 } wire_t;
 
 static ms_err_t w_write(void *ctx, const uint8_t *buf, size_t len, size_t *written)
@@ -146,6 +147,10 @@ static ms_err_t w_write(void *ctx, const uint8_t *buf, size_t len, size_t *writt
     wire_t *w = ctx;
     if (w->down) {
         return MS_ERR_IO;
+    }
+    if (w->stalled) {
+        *written = 0;
+        return MS_OK;
     }
     memcpy(w->to_broker + w->nb, buf, len);
     w->nb += len;
@@ -453,6 +458,35 @@ static void test_broker_refusals_end_the_session(void **state)
     assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_ERR_LINK_NOT_PROVISIONED);
 }
 
+/* The modem stops taking bytes while the broker sends a burst: the client's
+ * buffers fill, it stops reading, and nothing is lost once the line moves. */
+static void test_backpressure_loses_nothing(void **state)
+{
+    (void)state;
+    bring_online();
+    g_w.stalled = true;
+    for (uint16_t id = 1; id <= 2000; id++) {
+        broker_publish(&g_w, "ms/v1/m-1/down/other", id, "x");
+    }
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(step(1), MS_OK);
+    }
+    assert_true(g_w.nm > 0);        /* the client left bytes on the line: it was full */
+    g_w.stalled = false;
+    pkt_t p;
+    uint16_t next = 1;
+    for (int i = 0; i < 2000 && next <= 2000; i++) {
+        assert_int_equal(step(1), MS_OK);
+        while (next <= 2000 && next_pkt(&g_w, &p)) {
+            assert_int_equal(p.type, MS_MQTT_PUBACK);
+            assert_int_equal(p.id, next);
+            next++;
+        }
+    }
+    assert_int_equal(next, 2001);
+    assert_int_equal(g_c.state, MS_LINK_ONLINE);
+}
+
 static void test_readings_on_schedule(void **state)
 {
     (void)state;
@@ -477,6 +511,7 @@ int main(void)
         T_(test_commands_are_answered_before_they_are_acknowledged),
         T_(test_keepalive_pings_and_a_silent_broker_ends_the_session),
         T_(test_broker_refusals_end_the_session),
+        T_(test_backpressure_loses_nothing),
         T_(test_readings_on_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
