@@ -363,6 +363,25 @@ static totals_t connect_all(session_t *ss, long n, const opts_t *o, uint64_t dea
     return tot;
 }
 
+/* One line of figures for a connect phase. */
+static void print_connect(const char *phase, const totals_t *t, long n, double wall, double cpu,
+                          uint64_t signatures)
+{
+    uint64_t on = t->online ? t->online : 1;
+    if (t->failed != 0) {
+        printf("%s: %llu failed, the first with %s (TLS -0x%04x)\n", phase,
+               (unsigned long long)t->failed, ms_errname(t->first_error),
+               (unsigned)-t->first_tls_error);
+    }
+    printf("%s: %llu/%ld online (%llu resumed, %llu retried) in %.2f s = %.0f handshakes/s; "
+           "meter-side CPU %.0f us per handshake; %llu client signatures; bytes per handshake "
+           "%llu out %llu in\n",
+           phase, (unsigned long long)t->online, n, (unsigned long long)t->resumed,
+           (unsigned long long)t->retries, wall, (double)t->online / wall, 1e6 * cpu / (double)on,
+           (unsigned long long)signatures, (unsigned long long)(t->bytes_out / on),
+           (unsigned long long)(t->bytes_in / on));
+}
+
 static int usage(void)
 {
     fputs("usage: meterseal-loadgen --dir FLEET --count N --broker HOST:PORT --ca CA.pem\n"
@@ -438,20 +457,7 @@ int main(int argc, char **argv)
     uint64_t t0 = now_ms(), s0 = g_sig_count;
     totals_t full = connect_all(ss, o.count, &o, deadline);
     double wall = (double)(now_ms() - t0) / 1000.0, cpu = cpu_s() - c0;
-    if (full.failed != 0) {
-        printf("connect: %llu failed, the first with %s (TLS -0x%04x)\n",
-               (unsigned long long)full.failed, ms_errname(full.first_error),
-               (unsigned)-full.first_tls_error);
-    }
-    printf("connect: %llu/%ld online (%llu resumed, %llu retried) in %.2f s = %.0f handshakes/s; "
-           "meter-side CPU %.0f us per handshake; %llu client signatures; bytes per handshake "
-           "%llu out %llu in\n",
-           (unsigned long long)full.online, o.count, (unsigned long long)full.resumed,
-           (unsigned long long)full.retries, wall,
-           (double)full.online / wall, 1e6 * cpu / (double)(full.online ? full.online : 1),
-           (unsigned long long)(g_sig_count - s0),
-           (unsigned long long)(full.online ? full.bytes_out / full.online : 0),
-           (unsigned long long)(full.online ? full.bytes_in / full.online : 0));
+    print_connect("connect", &full, o.count, wall, cpu, g_sig_count - s0);
 
     /* run: readings, spread over the interval */
     uint64_t t = now_ms();
@@ -523,15 +529,7 @@ int main(int argc, char **argv)
         totals_t res = connect_all(ss, o.count, &o, deadline);
         wall = (double)(now_ms() - t0) / 1000.0;
         cpu = cpu_s() - c0;
-        printf("resume: %llu/%ld online (%llu resumed, %llu retried) in %.2f s = %.0f "
-               "handshakes/s; meter-side CPU %.0f us per handshake; %llu client signatures; "
-               "bytes per handshake %llu out %llu in\n",
-               (unsigned long long)res.online, o.count, (unsigned long long)res.resumed,
-               (unsigned long long)res.retries, wall,
-               (double)res.online / wall, 1e6 * cpu / (double)(res.online ? res.online : 1),
-               (unsigned long long)(g_sig_count - s0),
-               (unsigned long long)(res.online ? res.bytes_out / res.online : 0),
-               (unsigned long long)(res.online ? res.bytes_in / res.online : 0));
+        print_connect("resume", &res, o.count, wall, cpu, g_sig_count - s0);
         if (res.online != (uint64_t)o.count) {
             rc = 1;
         }

@@ -78,6 +78,10 @@ ms_err_t ms_cbor_get_int(ms_cbor_dec_t *d, int64_t *v);
 /* A byte string / text string (contents point into the buffer). */
 ms_err_t ms_cbor_get_bstr(ms_cbor_dec_t *d, const uint8_t **p, size_t *n);
 ms_err_t ms_cbor_get_tstr(ms_cbor_dec_t *d, const char **p, size_t *n);
+/* A text string of at most max bytes copied into out[max + 1], NUL added;
+ * *len (may be NULL) gets its length (it may hold a NUL of its own).
+ * Longer: MS_ERR_FORMAT. */
+ms_err_t ms_cbor_get_text(ms_cbor_dec_t *d, char *out, size_t max, size_t *len);
 /* Item with this major type; *count gets the length/count/value. */
 ms_err_t ms_cbor_expect(ms_cbor_dec_t *d, uint8_t major, uint64_t *count);
 

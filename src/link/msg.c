@@ -87,18 +87,9 @@ static ms_err_t expect_map(ms_cbor_dec_t *d, uint64_t n)
 /* A text string of at most max printable bytes into out[max + 1]. */
 static ms_err_t get_text(ms_cbor_dec_t *d, char *out, size_t max)
 {
-    const char *p;
-    size_t n;
-    ms_err_t err = ms_cbor_get_tstr(d, &p, &n);
-    if (err) {
-        return err;
-    }
-    if (n > max || !printable(p, n)) {
-        return MS_ERR_FORMAT;
-    }
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return MS_OK;
+    size_t n = 0;
+    ms_err_t err = ms_cbor_get_text(d, out, max, &n);
+    return err ? err : (printable(out, n) ? MS_OK : MS_ERR_FORMAT);
 }
 
 static ms_err_t get_meter_id(ms_cbor_dec_t *d, char out[MS_LINK_METER_ID_MAX + 1])

@@ -212,22 +212,6 @@ static ms_err_t copy_bstr(ms_cbor_dec_t *d, uint8_t *out, size_t min, size_t max
     return MS_OK;
 }
 
-static ms_err_t copy_tstr(ms_cbor_dec_t *d, char *out, size_t max)
-{
-    const char *p;
-    size_t len;
-    ms_err_t err = ms_cbor_get_tstr(d, &p, &len);
-    if (err) {
-        return err;
-    }
-    if (len > max) {
-        return MS_ERR_FORMAT;
-    }
-    memcpy(out, p, len);
-    out[len] = '\0';
-    return MS_OK;
-}
-
 static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
 {
     uint64_t n;
@@ -241,7 +225,7 @@ static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
         }
         switch (key) {
         case MS_TEE_CLAIM_SW_TYPE:
-            err = copy_tstr(d, sw->type, MS_TEE_ATTEST_TYPE_MAX);
+            err = ms_cbor_get_text(d, sw->type, MS_TEE_ATTEST_TYPE_MAX, NULL);
             seen |= 1u;
             break;
         case MS_TEE_CLAIM_SW_VALUE:
@@ -249,7 +233,7 @@ static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
             seen |= 2u;
             break;
         case MS_TEE_CLAIM_SW_VERSION:
-            err = copy_tstr(d, sw->version, MS_TEE_ATTEST_VERSION_MAX);
+            err = ms_cbor_get_text(d, sw->version, MS_TEE_ATTEST_VERSION_MAX, NULL);
             break;
         case MS_TEE_CLAIM_SW_SEC_CNT:
             err = ms_cbor_get_int(d, &v);

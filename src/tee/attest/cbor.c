@@ -297,3 +297,22 @@ ms_err_t ms_cbor_get_tstr(ms_cbor_dec_t *d, const char **p, size_t *n)
     *p = (const char *)q;
     return err;
 }
+
+ms_err_t ms_cbor_get_text(ms_cbor_dec_t *d, char *out, size_t max, size_t *len)
+{
+    const char *p;
+    size_t n;
+    ms_err_t err = ms_cbor_get_tstr(d, &p, &n);
+    if (err) {
+        return err;
+    }
+    if (n > max) {
+        return MS_ERR_FORMAT;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+    if (len != NULL) {
+        *len = n;
+    }
+    return MS_OK;
+}
