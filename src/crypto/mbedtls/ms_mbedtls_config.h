@@ -138,8 +138,16 @@ void ms_mbedtls_exit(int status);
 #define MBEDTLS_HAVE_TIME_DATE           /* certificate validity dates */
 #else
 /* No calendar on the MCU: certificate dates are not checked there
- * (docs/cloud.md section 7); mbedtls_ms_time() is the HAL's clock. */
+ * (docs/cloud.md section 7.1); mbedtls_ms_time() and mbedtls_time() are the
+ * HAL's monotonic clock (ticket ages, TLS 1.2's random prefix), and text
+ * formatting (X.509 names as text: diagnostics only) is not offered in
+ * the TEE (m33_platform.c). */
 #define MBEDTLS_PLATFORM_MS_TIME_ALT
+#define MBEDTLS_PLATFORM_TIME_TYPE_MACRO long long
+#define MBEDTLS_PLATFORM_TIME_MACRO ms_mbedtls_time
+long long ms_mbedtls_time(long long *t);
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO ms_mbedtls_snprintf
+int ms_mbedtls_snprintf(char *s, unsigned int n, const char *fmt, ...);
 #endif
 
 #if defined(MS_MBEDTLS_HOST) && defined(__x86_64__)
