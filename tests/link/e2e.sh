@@ -18,6 +18,9 @@
 #   outage         cloud down: readings resent until acknowledged, stored once
 #   tampering      a bit flipped by the modem: TLS refuses, nothing stored
 #                  wrong, everything delivered after the reconnect
+#   compromised NS the meter's own Non-secure world publishes a replayed, a
+#                  modified and a self-signed reading on the meter's topic:
+#                  the replay is stored once, the others refused
 #   TLS 1.2        the meter falls back when asked to
 #   broker         refuses meters with a certificate from another CA,
 #                  expired, or revoked
@@ -186,6 +189,21 @@ meter "$M1" "$D/run6.log" --tls 1.2 --interval-ms 300 --readings 1 --duration-s 
   fail "run 6: $(tail -3 "$D/run6.log")"
 grep -q "online tls=1.2" "$D/run6.log" || fail "run 6: not TLS 1.2"
 ok "TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256) against Mosquitto"
+
+# A compromised Non-secure world on the meter: replayed, modified, forged.
+start_bridge nsx
+"$BUILD/tests/link/link_evil_ns" --dir "$M1" --uart "127.0.0.1:$BP" >"$D/evil-ns.log" 2>&1 ||
+  fail "evil_ns: $(tail -3 "$D/evil-ns.log")"
+gseq=$(sed -n 's/^evil: genuine seq=\([0-9]*\)$/\1/p' "$D/evil-ns.log")
+[ -n "$gseq" ] || fail "evil_ns: $(cat "$D/evil-ns.log")"
+sleep 1
+stored=$(readings m-000001)
+seqs=$(tr ' ' '\n' <<<"$stored" | cut -d: -f1 | tr '\n' ' ')
+[ "$seqs" = "$(seq -s ' ' 1 "$gseq") " ] || fail "after the compromised NS, stored: $seqs"
+grep -q ':999999:' <<<"$stored" && fail "a forged reading was stored"
+[ "$(grep -c 'event=message.rejected topic="*ms/v1/m-000001/up/reading"* reason=signature' "$D/b.log")" -ge 2 ] ||
+  fail "modified and forged readings not refused: $(grep rejected "$D/b.log" | tail -3)"
+ok "a compromised Non-secure world: its replay is stored once, its modified and self-signed readings are refused"
 
 # The broker refuses meters it must not trust.
 refused() {   # DEV LOG WHAT
