@@ -199,6 +199,15 @@ ms_err_t ms_p256_verify(const ms_p256_pub_t *pub, const uint8_t hash[MS_SHA256_L
 ms_err_t ms_p256_ecdh(const ms_p256_priv_t *priv, const ms_p256_pub_t *peer,
                       uint8_t shared[MS_P256_SHARED_LEN]);
 
+/* ECDSA signature forms: DER <-> raw r || s (64 bytes, big-endian; the form
+ * COSE (RFC 9052) and TLS 1.3 libraries' drivers use). to_raw accepts only
+ * the strict DER ms_p256_verify accepts (MS_ERR_SIGNATURE otherwise);
+ * from_raw writes DER (MS_ERR_BUFFER_TOO_SMALL if cap < its length). */
+#define MS_P256_SIG_RAW_LEN 64u
+ms_err_t ms_p256_sig_to_raw(const uint8_t *der, size_t len, uint8_t raw[MS_P256_SIG_RAW_LEN]);
+ms_err_t ms_p256_sig_from_raw(const uint8_t raw[MS_P256_SIG_RAW_LEN], uint8_t *der, size_t cap,
+                              size_t *len);
+
 /* SubjectPublicKeyInfo DER of a P-256 key: the bytes MCUboot's PUBKEY TLV
  * carries and KEYHASH hashes. from_spki accepts exactly that form. */
 ms_err_t ms_p256_pub_to_spki(const ms_p256_pub_t *pub, uint8_t out[MS_P256_SPKI_LEN]);

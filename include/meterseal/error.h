@@ -80,6 +80,13 @@
     X(MS_ERR_X509_PROFILE,     "certificate extensions are not the ones required") \
     X(MS_ERR_CLOUD_NONCE,      "nonce unknown, expired or already used")        \
     X(MS_ERR_CLOUD_DB,         "database error")                                \
+    /* meter side of the cloud channel (TLS, MQTT, signed messages) */          \
+    X(MS_ERR_TLS_HANDSHAKE,    "TLS handshake failed")                          \
+    X(MS_ERR_TLS_PEER_CERT,    "TLS peer certificate not trusted")              \
+    X(MS_ERR_TLS_CLOSED,       "TLS connection closed")                         \
+    X(MS_ERR_LINK_WRONG_METER, "message addressed to another meter")            \
+    X(MS_ERR_LINK_NOT_PROVISIONED, "meter not provisioned for the cloud")       \
+    X(MS_ERR_MQTT_REFUSED,     "MQTT broker refused the connection")            \
     X(MS_ERR_LAST_,            "(end of list)")
 
 #define MS_ERROR_ENUM_(name, text) name,

@@ -28,6 +28,7 @@ typedef enum ms_tee_partition {
     MS_TEE_PART_CRYPTO = 2,    /* key store + crypto service */
     MS_TEE_PART_ATTEST = 3,    /* initial attestation */
     MS_TEE_PART_BOOT = 4,      /* the boot loader handing over (provisioning) */
+    MS_TEE_PART_LINK = 5,      /* the cloud link: TLS channel, signed readings, commands */
     MS_TEE_PART_COUNT_
 } ms_tee_partition_t;
 

@@ -3,9 +3,9 @@
  * (RFC 9052, ES256) token over CBOR claims, signed inside the TEE with the
  * Initial Attestation Key (MS_TEE_KEY_IAK, tee_keystore.h), that the cloud
  * verifies with the IAK public key published at provisioning. The IAK signs
- * for this partition only; the identity key (which the Non-secure world may
- * use to sign any hash) never signs a token, so a token signed with it does
- * not verify.
+ * for this partition only; the identity key (which signs the link
+ * partition's TLS handshakes and messages) never signs a token, so a token
+ * signed with it does not verify.
  *
  * Claims (keys follow the PSA attestation token, draft-tschofenig-rats-psa-token,
  * and EAT, RFC 9711; docs/secure-storage.md lists them):

@@ -1,6 +1,7 @@
 /*
  * tee_cbor.h - a small bounded CBOR (RFC 8949) encoder and decoder for the
- * attestation token and its COSE_Sign1 envelope (RFC 9052).
+ * COSE_Sign1 envelope (RFC 9052, tee_cose.h) and what it carries: the
+ * attestation token and the meter's cloud messages (link_msg.h).
  *
  * Encoder: writes into a caller buffer; an overflow is remembered and
  * reported once by ms_cbor_enc_finish(), so call sites stay flat.
@@ -46,6 +47,8 @@ void ms_cbor_put_bstr_head(ms_cbor_enc_t *e, uint64_t n);
 void ms_cbor_put_array(ms_cbor_enc_t *e, uint64_t n);
 void ms_cbor_put_map(ms_cbor_enc_t *e, uint64_t n);
 void ms_cbor_put_tag(ms_cbor_enc_t *e, uint64_t tag);
+/* The simple values false (0xf4) and true (0xf5). */
+void ms_cbor_put_bool(ms_cbor_enc_t *e, bool v);
 /* Bytes written, or MS_ERR_BUFFER_TOO_SMALL if anything did not fit. */
 ms_err_t ms_cbor_enc_finish(const ms_cbor_enc_t *e, size_t *len);
 
@@ -66,11 +69,19 @@ void ms_cbor_dec_init(ms_cbor_dec_t *d, const uint8_t *buf, size_t len);
 ms_err_t ms_cbor_next(ms_cbor_dec_t *d, ms_cbor_item_t *it);
 /* Skip one whole item including nested ones. */
 ms_err_t ms_cbor_skip(ms_cbor_dec_t *d);
+/* An unsigned integer (major 0). */
+ms_err_t ms_cbor_get_uint(ms_cbor_dec_t *d, uint64_t *v);
+/* false or true (MS_ERR_FORMAT for anything else, null included). */
+ms_err_t ms_cbor_get_bool(ms_cbor_dec_t *d, bool *v);
 /* An integer (major 0 or 1) that fits int64_t. */
 ms_err_t ms_cbor_get_int(ms_cbor_dec_t *d, int64_t *v);
 /* A byte string / text string (contents point into the buffer). */
 ms_err_t ms_cbor_get_bstr(ms_cbor_dec_t *d, const uint8_t **p, size_t *n);
 ms_err_t ms_cbor_get_tstr(ms_cbor_dec_t *d, const char **p, size_t *n);
+/* A text string of at most max bytes copied into out[max + 1], NUL added;
+ * *len (may be NULL) gets its length (it may hold a NUL of its own).
+ * Longer: MS_ERR_FORMAT. */
+ms_err_t ms_cbor_get_text(ms_cbor_dec_t *d, char *out, size_t max, size_t *len);
 /* Item with this major type; *count gets the length/count/value. */
 ms_err_t ms_cbor_expect(ms_cbor_dec_t *d, uint8_t major, uint64_t *count);
 

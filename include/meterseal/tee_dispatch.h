@@ -46,7 +46,28 @@
  *   RNG      GENERATE                                    out: bytes
  *   ATTEST   TOKEN    in: nonce                          out: token
  *   METER    READ                                        out: energy(8) balance(8) updates(8)
- *            ADD      in: energy(8) balance delta(8)     out: as READ
+ *            ADD      in: energy(8)                      out: as READ
+ *                     (the balance is charged by the tariff in force: the
+ *                     NSPE no longer passes a balance change; tee_link.h)
+ *   LINK     CH_OPEN  in: versions(4)                    out: -
+ *            CH_PUMP  in: net bytes in, plaintext out    out: status(24), net bytes out,
+ *                                                             plaintext in
+ *                     status: state(1) version(1) resumed(1) have_ticket(1)
+ *                     error(4) net_in_taken(4) plain_out_taken(4)
+ *                     signatures(4) peer_verifies(4)
+ *            CH_CLOSE                                    out: -
+ *            BROKER                                      out: "host:port"
+ *            METER_ID                                    out: the meter id
+ *            READING  in: time(8)                        out: seq(8), message
+ *            PENDING  in: index(4)                       out: seq(8), message
+ *            ACK      in: message                        out: removed(4)
+ *            EVENT    in: time(8), kind, detail          out: seq(8), message
+ *            COMMAND  in: message                        out: status(4), result
+ *            STATUS                                      out: status(64)
+ *                     queued(4) dropped(4) next_reading(8) next_event(8)
+ *                     last_cmd(8) next_result(8) relay(1) 0(7) tariff(8)
+ *                     price(8)
+ *   Provisioning is not offered at this boundary (factory only).
  */
 #ifndef MS_TEE_DISPATCH_H
 #define MS_TEE_DISPATCH_H
@@ -70,6 +91,7 @@
 #define MS_TEE_SID_RNG    0x0004u
 #define MS_TEE_SID_ATTEST 0x0005u
 #define MS_TEE_SID_METER  0x0006u
+#define MS_TEE_SID_LINK   0x0007u
 
 /* Function types. */
 #define MS_TEE_STORAGE_SET      1
@@ -89,6 +111,19 @@
 #define MS_TEE_ATTEST_TOKEN     1
 #define MS_TEE_METER_READ       1
 #define MS_TEE_METER_ADD        2
+#define MS_TEE_LINK_CH_OPEN     1
+#define MS_TEE_LINK_CH_PUMP     2
+#define MS_TEE_LINK_CH_CLOSE    3
+#define MS_TEE_LINK_BROKER      4
+#define MS_TEE_LINK_READING     5
+#define MS_TEE_LINK_PENDING     6
+#define MS_TEE_LINK_ACK         7
+#define MS_TEE_LINK_EVENT       8
+#define MS_TEE_LINK_COMMAND     9
+#define MS_TEE_LINK_STATUS      10
+#define MS_TEE_LINK_METER_ID    11
+#define MS_TEE_LINK_PUMP_STATUS_LEN 24u
+#define MS_TEE_LINK_STATUS_LEN      64u
 
 typedef struct ms_tee_invec {
     const void *base;

@@ -12,9 +12,11 @@
  *
  * Well-known keys:
  *   MS_TEE_KEY_IDENTITY   P-256 device identity, generated at provisioning,
- *                         the meter's own signatures (cloud handshakes,
- *                         signed readings); SIGN for the NSPE and CRYPTO;
- *                         never signs attestation tokens;
+ *                         the meter's own signatures (TLS handshakes, signed
+ *                         readings, events, command results), all made in
+ *                         the TEE; SIGN for LINK and CRYPTO, never the NSPE
+ *                         (it would sign readings of its own making); never
+ *                         signs attestation tokens;
  *   MS_TEE_KEY_IAK        P-256 Initial Attestation Key (PSA/TF-M IAK),
  *                         generated at provisioning, write-once, SIGN for
  *                         the attestation partition only: no other
@@ -115,7 +117,7 @@ ms_err_t ms_tee_key_mac_verify(ms_tee_partition_t caller, ms_tee_key_id_t id,
 /*
  * Provisioning (M8): generate, inside, each device key that does not exist
  * yet, both write-once:
- *   - the identity key (usage SIGN; callers NSPE and CRYPTO);
+ *   - the identity key (usage SIGN; callers LINK and CRYPTO);
  *   - the IAK (usage SIGN; caller ATTEST only).
  * Idempotent; an existing IAK whose record does not carry exactly that
  * policy is refused (MS_ERR_TEE_CORRUPT). identity_pub and iak_pub (each may

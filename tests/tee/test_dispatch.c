@@ -292,11 +292,22 @@ static void test_key_records_are_out_of_reach_of_every_partition(void **state)
                      PSA_SUCCESS);
 }
 
+/* A P-256 application key the NSPE may sign with (id NS_APP_KEY). */
+#define NS_APP_KEY 7u
+static void make_ns_app_key(void)
+{
+    ms_tee_key_policy_t p = { MS_TEE_USE_SIGN, MS_TEE_PART_BIT(MS_TEE_PART_NSPE) |
+                                                   MS_TEE_PART_BIT(MS_TEE_PART_CRYPTO) };
+    assert_int_equal(ms_tee_key_generate(MS_TEE_PART_CRYPTO, NS_APP_KEY, MS_TEE_KEY_P256, 256, &p),
+                     MS_OK);
+}
+
 static void test_sign_via_boundary_verifies_with_exported_key(void **state)
 {
     (void)state;
     uint8_t *key = g_ns, *hash = g_ns + 8, *sig = g_ns + 64, *pub = g_ns + 200;
-    put_u32(key, MS_TEE_KEY_IDENTITY);
+    make_ns_app_key();
+    put_u32(key, NS_APP_KEY);
     memset(hash, 0x61, 32);
     ms_tee_invec_t in[2] = { { key, 4 }, { hash, 32 } };
     ms_tee_outvec_t out[1] = { { sig, 80 } };
@@ -491,12 +502,17 @@ static void test_nspe_cannot_forge_an_attestation_token_with_the_key_store(void 
                                  1), PSA_SUCCESS);
     assert_int_equal(ms_tee_attest_verify(g_ns + 64, aout[0].len, &trusted, nonce,
                                           sizeof nonce, &c), MS_OK);
-    /* the identity key still signs for the NSPE (its own signatures), but
-     * what it signs is no attestation token */
-    assert_int_equal(ns_forge_token(MS_TEE_KEY_IDENTITY, &trusted, nonce, sizeof nonce, tok,
+    /* a key the NSPE may sign with signs no attestation token */
+    make_ns_app_key();
+    assert_int_equal(ns_forge_token(NS_APP_KEY, &trusted, nonce, sizeof nonce, tok,
                                     sizeof tok, &n), PSA_SUCCESS);
     assert_int_equal(ms_tee_attest_verify(tok, n, &trusted, nonce, sizeof nonce, &c),
                      MS_ERR_SIGNATURE);
+    /* the identity key signs for the TEE's own messages only, not the NSPE */
+    n = 0;
+    assert_int_equal(ns_forge_token(MS_TEE_KEY_IDENTITY, &trusted, nonce, sizeof nonce, tok,
+                                    sizeof tok, &n), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(n, 0);
     /* the key that does sign tokens is refused to the NSPE, as if absent */
     n = 0;
     assert_int_equal(ns_forge_token(MS_TEE_KEY_IAK, &trusted, nonce, sizeof nonce, tok,
@@ -532,15 +548,25 @@ static void test_meter_and_rng_through_the_boundary(void **state)
 {
     (void)state;
     put_u64(g_ns, 250);
-    put_u64(g_ns + 8, (uint64_t)-500);
-    ms_tee_invec_t in[1] = { { g_ns, 16 } };
+    put_u64(g_ns + 8, (uint64_t)500000);
+    ms_tee_meter_reg_t r;
+    /* the NSPE can no longer pass a balance change: the old form with a
+     * balance delta is refused and changes nothing */
+    ms_tee_invec_t old_in[1] = { { g_ns, 16 } };
     ms_tee_outvec_t out[1] = { { g_ns + 32, 24 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_METER, MS_TEE_METER_ADD, old_in, 1, out, 1),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    assert_int_equal(ms_tee_meter_read(&r), MS_OK);
+    assert_int_equal(r.energy_wh, 0);
+    assert_int_equal(r.balance_milli, 0);
+    /* energy only; with no tariff set the balance does not move */
+    ms_tee_invec_t in[1] = { { g_ns, 8 } };
+    out[0].len = 24;
     assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_METER, MS_TEE_METER_ADD, in, 1, out, 1),
                      PSA_SUCCESS);
-    ms_tee_meter_reg_t r;
     assert_int_equal(ms_tee_meter_read(&r), MS_OK);
     assert_int_equal(r.energy_wh, 250);
-    assert_int_equal(r.balance_milli, -500);
+    assert_int_equal(r.balance_milli, 0);
     assert_int_equal(g_ns[32], 250);
     ms_tee_outvec_t rnd[1] = { { g_ns + 100, 64 } };
     assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, rnd, 1),

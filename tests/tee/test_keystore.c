@@ -46,7 +46,7 @@ static void test_identity_key_signs_and_verifies_with_exported_public(void **sta
     assert_int_equal(ms_tee_keystore_provision_identity(&pub), MS_OK);
     assert_int_equal(ms_p256_pub_check(&pub), MS_OK);
     memset(hash, 0x42, sizeof hash);
-    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_NSPE, MS_TEE_KEY_IDENTITY, hash, sig,
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY, hash, sig,
                                           sizeof sig, &sig_len), MS_OK);
     assert_int_equal(ms_p256_verify(&pub, hash, sig, sig_len), MS_OK);
     hash[0] ^= 1;
@@ -55,7 +55,7 @@ static void test_identity_key_signs_and_verifies_with_exported_public(void **sta
     assert_int_equal(ms_tee_keystore_provision_identity(&pub2), MS_OK);
     assert_memory_equal(pub.q, pub2.q, sizeof pub.q);
     assert_int_equal(ms_tee_storage_init(&g_its.area, &g_ps.area), MS_OK);
-    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_NSPE, MS_TEE_KEY_IDENTITY, &pub2),
+    assert_int_equal(ms_tee_key_export_public(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY, &pub2),
                      MS_OK);
     assert_memory_equal(pub.q, pub2.q, sizeof pub.q);
 }
@@ -75,18 +75,21 @@ static void test_identity_key_cannot_be_destroyed_or_replaced(void **state)
                                        MS_TEE_KEY_P256, d, 32, &p), MS_ERR_STATE);
 }
 
-/* The identity key is for the meter's own signatures: the NSPE and CRYPTO
- * may sign with it, the attestation partition may not (tokens are the
- * IAK's), nor BOOT or STORAGE. */
-static void test_identity_key_policy_is_nspe_and_crypto_sign(void **state)
+/* The identity key is for the meter's own signatures, made in the TEE:
+ * LINK (TLS, readings, results) and CRYPTO may sign with it; the NSPE may
+ * not (it could sign readings of its own making), nor the attestation
+ * partition (tokens are the IAK's), BOOT or STORAGE. */
+static void test_identity_key_policy_is_link_and_crypto_sign(void **state)
 {
     (void)state;
     uint8_t hash[32], sig[MS_P256_SIG_DER_MAX];
     size_t n;
     memset(hash, 0x24, sizeof hash);
     assert_int_equal(ms_tee_keystore_provision(NULL, NULL), MS_OK);
-    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_NSPE, MS_TEE_KEY_IDENTITY, hash, sig,
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY, hash, sig,
                                           sizeof sig, &n), MS_OK);
+    assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_NSPE, MS_TEE_KEY_IDENTITY, hash, sig,
+                                          sizeof sig, &n), MS_ERR_TEE_DENIED);
     assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, hash, sig,
                                           sizeof sig, &n), MS_OK);
     assert_int_equal(ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IDENTITY, hash, sig,
@@ -345,7 +348,7 @@ int main(void)
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T_(test_identity_key_signs_and_verifies_with_exported_public),
         T_(test_identity_key_cannot_be_destroyed_or_replaced),
-        T_(test_identity_key_policy_is_nspe_and_crypto_sign),
+        T_(test_identity_key_policy_is_link_and_crypto_sign),
         T_(test_provisioning_creates_an_iak_distinct_from_the_identity_key),
         T_(test_iak_signs_for_the_attestation_partition_only),
         T_(test_iak_cannot_be_destroyed_replaced_imported_or_widened),

@@ -23,7 +23,8 @@
     X(verify)            \
     X(inspect)           \
     X(chip)              \
-    X(ca)
+    X(ca)                \
+    X(provision)
 
 #define MS_CLI_DECLARE_(g) extern const ms_cli_group_t ms_cli_group_##g;
 MS_CLI_GROUPS(MS_CLI_DECLARE_)

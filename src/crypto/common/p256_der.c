@@ -2,7 +2,7 @@
  * p256_der.c - DER encodings around P-256 keys and ECDSA signatures, shared
  * by both backends: the SubjectPublicKeyInfo that MCUboot's PUBKEY TLV
  * carries (and KEYHASH hashes), and the SEQUENCE { r, s } signature of
- * MCUboot's ECDSA_SIG TLV.
+ * MCUboot's ECDSA_SIG TLV (and its raw r || s form, COSE's).
  *
  * Invariants: parsers take (buf, len) and never read past len; they accept
  * one canonical form only, so a signature or key has exactly one accepted
@@ -127,6 +127,28 @@ size_t ms_crypto_sig_der_encode(const uint8_t r[32], const uint8_t s[32],
     out[0] = 0x30;
     out[1] = (uint8_t)(a + b);
     return 2 + a + b;
+}
+
+ms_err_t ms_p256_sig_to_raw(const uint8_t *der, size_t len, uint8_t raw[MS_P256_SIG_RAW_LEN])
+{
+    if (raw == NULL || (der == NULL && len != 0)) {
+        return MS_ERR_ARG;
+    }
+    if (!ms_crypto_sig_der_parse(der, len, raw, raw + 32)) {
+        memset(raw, 0, MS_P256_SIG_RAW_LEN);
+        return MS_ERR_SIGNATURE;
+    }
+    return MS_OK;
+}
+
+ms_err_t ms_p256_sig_from_raw(const uint8_t raw[MS_P256_SIG_RAW_LEN], uint8_t *der, size_t cap,
+                              size_t *len)
+{
+    if (raw == NULL || der == NULL || len == NULL) {
+        return MS_ERR_ARG;
+    }
+    *len = ms_crypto_sig_der_encode(raw, raw + 32, der, cap);
+    return *len != 0 ? MS_OK : MS_ERR_BUFFER_TOO_SMALL;
 }
 
 /* SubjectPublicKeyInfo DER of a P-256 key (MCUboot PUBKEY TLV / KEYHASH). */

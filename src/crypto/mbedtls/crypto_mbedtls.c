@@ -31,6 +31,7 @@
 #include "mbedtls/hkdf.h"
 #include "mbedtls/md.h"
 #include "mbedtls/sha256.h"
+#include "psa/crypto.h"
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
 #include "mbedtls/memory_buffer_alloc.h"
 #endif
@@ -61,6 +62,20 @@ void ms_mbedtls_platform_ready(void)
         heap_ready = true;
     }
 #endif
+}
+
+void ms_mbedtls_psa_ready(void)
+{
+    /* The PSA core serves p256-m's random bytes (psa_generate_random) and
+     * refuses until it is initialised; with the external RNG that is cheap
+     * and cannot fail for lack of entropy. Repeated calls are no-ops. Only
+     * what needs random bytes calls this, so a verify-only program (the boot
+     * loader) links no PSA core. */
+    static bool psa_ready;
+    ms_mbedtls_platform_ready();
+    if (!psa_ready && psa_crypto_init() == PSA_SUCCESS) {
+        psa_ready = true;
+    }
 }
 
 static mbedtls_ctr_drbg_context drbg;

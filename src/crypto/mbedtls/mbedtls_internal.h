@@ -14,4 +14,9 @@ int ms_mbedtls_rng(void *unused, unsigned char *out, size_t len);
  * a no-op where it allocates from libc (host). Idempotent. */
 void ms_mbedtls_platform_ready(void);
 
+/* The same, and the PSA crypto core started (p256-m draws its random bytes
+ * through it: key generation, signatures; PK parsing on the host).
+ * Idempotent. */
+void ms_mbedtls_psa_ready(void);
+
 #endif /* MS_MBEDTLS_INTERNAL_H */

@@ -23,6 +23,25 @@
  * Entropy: no ENTROPY_C; the backend seeds CTR_DRBG straight from
  * ms_hal_rng_entropy() (the TRNG driver, M10).
  *
+ * The meter's side of the cloud channel (M12, M13; src/tee/tls) adds a TLS
+ * client, TLS 1.3 (TLS_AES_128_GCM_SHA256) and TLS 1.2
+ * (ECDHE-ECDSA-AES128-GCM-SHA256) only, with session tickets, and X.509
+ * certificate parsing. Mbed TLS 3.6's TLS 1.3 runs on its PSA crypto core,
+ * so the core is built too (MBEDTLS_USE_PSA_CRYPTO: PK, X.509 and TLS 1.2
+ * go through it as well), with:
+ *   - the PSA mechanisms listed in ms_psa_crypto_config.h and nothing else;
+ *   - P-256 through the p256-m driver (the same code the backend calls
+ *     directly), no legacy ECC on the firmware;
+ *   - MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG: the core's random bytes come from
+ *     ms_random() (psa_rng.c), the same DRBG as everything else.
+ *
+ * Record buffers: 4 KiB in and out (MBEDTLS_SSL_IN/OUT_CONTENT_LEN). The
+ * broker's certificate chain and every MQTT packet of docs/cloud.md (at most
+ * 512-byte payloads) fit. A peer record above 4 KiB ends the connection
+ * (record_overflow). No max_fragment_length: Mbed TLS 3.6's TLS 1.3 client
+ * refuses the server's echo of it (OpenSSL sends one), and OpenSSL 3.0 has
+ * no record_size_limit.
+ *
  * Mbed TLS 3 includes check_config.h itself after this file.
  */
 #ifndef MS_MBEDTLS_CONFIG_H
@@ -66,21 +85,88 @@ void ms_mbedtls_exit(int status);
 #define MBEDTLS_CTR_DRBG_C
 #define MBEDTLS_CTR_DRBG_ENTROPY_LEN 32
 
-/* P-256: p256-m, called directly (its body is guarded by this macro even
- * when no PSA core is built). */
+/* P-256: p256-m, called directly by the backend and, as the PSA core's
+ * driver, by PK, X.509 and TLS. */
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
 
+/* PSA crypto core: TLS 1.3 needs it; PK, X.509 and TLS 1.2 use it too. */
+#define MBEDTLS_PSA_CRYPTO_C
+#define MBEDTLS_PSA_CRYPTO_CONFIG
+#define MBEDTLS_PSA_CRYPTO_CONFIG_FILE "ms_psa_crypto_config.h"
+#define MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG   /* mbedtls_psa_external_get_random: ms_random() */
+#define MBEDTLS_USE_PSA_CRYPTO
 #if defined(MS_MBEDTLS_HOST)
-/* Key files (host tools only): PK layer over legacy ECP, PEM, ASN.1. */
-#define MBEDTLS_BIGNUM_C
-#define MBEDTLS_ECP_C
-#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_NIST_OPTIM
+/* A TLS session holds PSA keys (its ECDHE key, its traffic keys): the TEE
+ * runs one session (the fixed store of MBEDTLS_PSA_KEY_SLOT_COUNT = 32
+ * slots), a host process may run thousands (the load benchmark). */
+#define MBEDTLS_PSA_KEY_STORE_DYNAMIC
+#endif
+
+/* X.509 certificates (the pinned cloud CA, the broker's and our own) */
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
 #define MBEDTLS_OID_C
 #define MBEDTLS_PK_C
 #define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#if !defined(MS_MBEDTLS_HOST)
+#define MBEDTLS_X509_REMOVE_INFO         /* no text dumps of certificates */
+#endif
+
+/* TLS client: 1.3 where the peer has it, 1.2 otherwise; one suite each */
+#define MBEDTLS_SSL_TLS_C
+#define MBEDTLS_SSL_CLI_C
+#define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_PROTO_TLS1_3
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_SESSION_TICKETS      /* resumption: a waking meter skips the full handshake */
+#define MBEDTLS_SSL_SERVER_NAME_INDICATION
+#define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE /* TLS 1.3 in 3.6 requires it */
+#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+#define MBEDTLS_SSL_CIPHERSUITES \
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+#define MBEDTLS_SSL_IN_CONTENT_LEN  4096
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+#define MBEDTLS_HAVE_TIME                /* ticket ages (mbedtls_ms_time) */
+#if defined(MS_MBEDTLS_HOST)
+#define MBEDTLS_HAVE_TIME_DATE           /* certificate validity dates */
+#else
+/* No calendar on the MCU: certificate dates are not checked there
+ * (docs/cloud.md section 7.1); mbedtls_ms_time() and mbedtls_time() are the
+ * HAL's monotonic clock (ticket ages, TLS 1.2's random prefix), and text
+ * formatting (X.509 names as text: diagnostics only) is not offered in
+ * the TEE (m33_platform.c). */
+#define MBEDTLS_PLATFORM_MS_TIME_ALT
+#define MBEDTLS_PLATFORM_TIME_TYPE_MACRO long long
+#define MBEDTLS_PLATFORM_TIME_MACRO ms_mbedtls_time
+long long ms_mbedtls_time(long long *t);
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO ms_mbedtls_snprintf
+int ms_mbedtls_snprintf(char *s, unsigned int n, const char *fmt, ...);
+#endif
+
+#if defined(MS_MBEDTLS_HOST) && defined(__x86_64__)
+/* The host's AES instructions (runtime-detected) for TLS records: the load
+ * benchmark runs thousands of sessions in one process. */
+#define MBEDTLS_HAVE_ASM
+#define MBEDTLS_AESNI_C
+#endif
+
+#if defined(MS_MBEDTLS_HOST)
+/* Key files (host tools only): PK layer over legacy ECP, PEM. */
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_ECP_C
+/* Mbed TLS 3.6 writes the supported_groups extension of a TLS 1.2-only
+ * ClientHello only when a legacy ECDH/ECDSA module is built
+ * (MBEDTLS_SSL_TLS1_2_SOME_ECC); without it OpenSSL servers answer "no
+ * shared cipher". The meter always offers 1.3 and 1.2 together (then the
+ * extension is there for 1.3), so only the host's "offer 1.2 alone" test
+ * mode needs this; the firmware leaves it out. */
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_PK_PARSE_EC_COMPRESSED   /* as OpenSSL: compressed SPKI points */
 #define MBEDTLS_PK_WRITE_C
 #define MBEDTLS_PEM_PARSE_C

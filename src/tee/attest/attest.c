@@ -9,24 +9,22 @@
  *     Attestation Key (MS_TEE_KEY_IAK), whose policy lets no partition but
  *     this one sign with it, so the NSPE cannot have a token of its own
  *     making signed (M8, M11); this file never holds a private key. The
- *     identity key, which the NSPE may use to sign any hash, is not used.
+ *     identity key (the link partition's signatures) is not used.
  *   - The verifier reads only inside (token, len), through the bounded CBOR
  *     decoder, and checks the signature before trusting any claim.
+ *   - The COSE_Sign1 envelope is the shared one (tee_cose.h), the same code
+ *     that signs and checks the meter's cloud messages.
  */
 #include "meterseal/tee_attest.h"
 
 #include <string.h>
 
 #include "meterseal/tee_cbor.h"
+#include "meterseal/tee_cose.h"
 #include "meterseal/tee_keystore.h"
 #include "meterseal/tee_rng.h"
 
-#define COSE_TAG_SIGN1 18u
-#define COSE_ALG_ES256 (-7)
 #define PROFILE "http://arm.com/psa/2.0.0"
-
-/* Protected header { 1: -7 } as its canonical CBOR bytes. */
-static const uint8_t protected_hdr[3] = { 0xa1, 0x01, 0x26 };
 
 static struct {
     bool ready;
@@ -70,94 +68,6 @@ static void version_string(const ms_image_version_t *v, char out[MS_TEE_ATTEST_V
         }
     }
     out[n] = '\0';
-}
-
-/* DER ECDSA signature -> raw r || s. */
-static ms_err_t der_to_raw(const uint8_t *der, size_t len, uint8_t raw[64])
-{
-    size_t pos = 2;
-    if (len < 8 || der[0] != 0x30 || der[1] != len - 2 || der[1] >= 0x80) {
-        return MS_ERR_FORMAT;
-    }
-    memset(raw, 0, 64);
-    for (int k = 0; k < 2; k++) {
-        if (pos + 2 > len || der[pos] != 0x02) {
-            return MS_ERR_FORMAT;
-        }
-        size_t n = der[pos + 1];
-        pos += 2;
-        if (n == 0 || n > len - pos) {
-            return MS_ERR_FORMAT;
-        }
-        const uint8_t *p = der + pos;
-        pos += n;
-        while (n > 0 && *p == 0) {
-            p++;
-            n--;
-        }
-        if (n > 32) {
-            return MS_ERR_FORMAT;
-        }
-        memcpy(raw + 32 * k + (32 - n), p, n);
-    }
-    return pos == len ? MS_OK : MS_ERR_FORMAT;
-}
-
-/* raw r || s -> DER (at most 72 bytes). */
-static size_t raw_to_der(const uint8_t raw[64], uint8_t der[MS_P256_SIG_DER_MAX])
-{
-    size_t pos = 2;
-    for (int k = 0; k < 2; k++) {
-        const uint8_t *p = raw + 32 * k;
-        size_t n = 32;
-        while (n > 1 && *p == 0) {
-            p++;
-            n--;
-        }
-        bool pad = (*p & 0x80u) != 0;
-        der[pos++] = 0x02;
-        der[pos++] = (uint8_t)(n + (pad ? 1u : 0u));
-        if (pad) {
-            der[pos++] = 0;
-        }
-        memcpy(der + pos, p, n);
-        pos += n;
-    }
-    der[0] = 0x30;
-    der[1] = (uint8_t)(pos - 2);
-    return pos;
-}
-
-/* SHA-256 of Sig_structure = ["Signature1", protected, h'', payload]. */
-static ms_err_t sig_structure_hash(const uint8_t *prot, size_t prot_len, const uint8_t *payload,
-                                   size_t payload_len, uint8_t hash[MS_SHA256_LEN])
-{
-    uint8_t head[48];
-    ms_cbor_enc_t e;
-    size_t n = 0;
-    ms_cbor_enc_init(&e, head, sizeof head);
-    ms_cbor_put_array(&e, 4);
-    ms_cbor_put_tstr(&e, "Signature1", 10);
-    ms_cbor_put_bstr(&e, prot, prot_len);
-    ms_cbor_put_bstr(&e, NULL, 0);
-    ms_cbor_put_bstr_head(&e, payload_len);   /* contents hashed below */
-    ms_err_t err = ms_cbor_enc_finish(&e, &n);
-    if (err) {
-        return err;
-    }
-    ms_sha256_ctx ctx;
-    err = ms_sha256_init(&ctx);
-    if (!err) {
-        err = ms_sha256_update(&ctx, head, n);
-    }
-    if (!err && payload_len != 0) {
-        err = ms_sha256_update(&ctx, payload, payload_len);
-    }
-    if (err) {
-        ms_sha256_free(&ctx);
-        return err;
-    }
-    return ms_sha256_finish(&ctx, hash);
 }
 
 /* ---- token creation ----------------------------------------------------------- */
@@ -247,12 +157,20 @@ static ms_err_t instance_id_of(const ms_p256_pub_t *pub, uint8_t id[33])
     return ms_sha256(pub->q, sizeof pub->q, id + 1);
 }
 
+/* M8: the IAK, usable for SIGN by this partition alone */
+static ms_err_t iak_sign(void *ctx, const uint8_t hash[MS_SHA256_LEN], uint8_t *der, size_t cap,
+                         size_t *der_len)
+{
+    (void)ctx;
+    return ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, hash, der, cap, der_len);
+}
+
 ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce,
                                  size_t nonce_len, uint8_t *out, size_t cap, size_t *out_len)
 {
     ms_p256_pub_t pub;
-    uint8_t iid[33], hash[MS_SHA256_LEN], der[MS_P256_SIG_DER_MAX], raw[64];
-    size_t plen = 0, der_len = 0;
+    uint8_t iid[33];
+    size_t plen = 0;
     if (nonce == NULL || out == NULL || out_len == NULL || nonce_len < MS_TEE_ATTEST_NONCE_MIN ||
         nonce_len > MS_TEE_ATTEST_NONCE_MAX || (unsigned)caller >= MS_TEE_PART_COUNT_) {
         return MS_ERR_ARG;
@@ -267,29 +185,11 @@ ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce
     if (!err) {
         err = encode_claims(caller, nonce, nonce_len, iid, &plen);
     }
-    if (!err) {
-        err = sig_structure_hash(protected_hdr, sizeof protected_hdr, g_att.payload, plen, hash);
-    }
-    if (!err) {
-        /* M8: the IAK, usable for SIGN by this partition alone */
-        err = ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, hash, der,
-                                   sizeof der, &der_len);
-    }
-    if (!err) {
-        err = der_to_raw(der, der_len, raw);
-    }
     if (err) {
         return err;
     }
-    ms_cbor_enc_t e;
-    ms_cbor_enc_init(&e, out, cap);
-    ms_cbor_put_tag(&e, COSE_TAG_SIGN1);
-    ms_cbor_put_array(&e, 4);
-    ms_cbor_put_bstr(&e, protected_hdr, sizeof protected_hdr);
-    ms_cbor_put_map(&e, 0);
-    ms_cbor_put_bstr(&e, g_att.payload, plen);
-    ms_cbor_put_bstr(&e, raw, sizeof raw);
-    return ms_cbor_enc_finish(&e, out_len);
+    /* empty unprotected header: the verifier knows the IAK from provisioning */
+    return ms_cose_sign1(g_att.payload, plen, NULL, 0, iak_sign, NULL, out, cap, out_len);
 }
 
 /* ---- verification ----------------------------------------------------------- */
@@ -312,22 +212,6 @@ static ms_err_t copy_bstr(ms_cbor_dec_t *d, uint8_t *out, size_t min, size_t max
     return MS_OK;
 }
 
-static ms_err_t copy_tstr(ms_cbor_dec_t *d, char *out, size_t max)
-{
-    const char *p;
-    size_t len;
-    ms_err_t err = ms_cbor_get_tstr(d, &p, &len);
-    if (err) {
-        return err;
-    }
-    if (len > max) {
-        return MS_ERR_FORMAT;
-    }
-    memcpy(out, p, len);
-    out[len] = '\0';
-    return MS_OK;
-}
-
 static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
 {
     uint64_t n;
@@ -341,7 +225,7 @@ static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
         }
         switch (key) {
         case MS_TEE_CLAIM_SW_TYPE:
-            err = copy_tstr(d, sw->type, MS_TEE_ATTEST_TYPE_MAX);
+            err = ms_cbor_get_text(d, sw->type, MS_TEE_ATTEST_TYPE_MAX, NULL);
             seen |= 1u;
             break;
         case MS_TEE_CLAIM_SW_VALUE:
@@ -349,7 +233,7 @@ static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
             seen |= 2u;
             break;
         case MS_TEE_CLAIM_SW_VERSION:
-            err = copy_tstr(d, sw->version, MS_TEE_ATTEST_VERSION_MAX);
+            err = ms_cbor_get_text(d, sw->version, MS_TEE_ATTEST_VERSION_MAX, NULL);
             break;
         case MS_TEE_CLAIM_SW_SEC_CNT:
             err = ms_cbor_get_int(d, &v);
@@ -453,74 +337,19 @@ ms_err_t ms_tee_attest_verify(const uint8_t *token, size_t len, const ms_p256_pu
                               const uint8_t *nonce, size_t nonce_len,
                               ms_tee_attest_claims_t *out)
 {
-    ms_cbor_dec_t d;
-    ms_cbor_item_t it;
-    const uint8_t *prot, *payload, *sig;
-    size_t prot_len, payload_len, sig_len;
-    uint64_t n;
+    ms_cose_sign1_t m;
     if (token == NULL || pub == NULL || out == NULL || (nonce == NULL && nonce_len != 0)) {
         return MS_ERR_ARG;
     }
     memset(out, 0, sizeof *out);
-    ms_cbor_dec_init(&d, token, len);
-    ms_err_t err = ms_cbor_next(&d, &it);
-    if (!err && (it.major != MS_CBOR_TAG || it.val != COSE_TAG_SIGN1)) {
-        err = MS_ERR_FORMAT;
-    }
-    if (!err) {
-        err = ms_cbor_expect(&d, MS_CBOR_ARRAY, &n);
-    }
-    if (!err && n != 4) {
-        err = MS_ERR_FORMAT;
-    }
-    if (!err) {
-        err = ms_cbor_get_bstr(&d, &prot, &prot_len);
-    }
-    if (!err) {
-        /* protected header must say exactly { 1: -7 } */
-        ms_cbor_dec_t h;
-        int64_t k = 0, alg = 0;
-        ms_cbor_dec_init(&h, prot, prot_len);
-        err = ms_cbor_expect(&h, MS_CBOR_MAP, &n);
-        if (!err && n != 1) {
-            err = MS_ERR_FORMAT;
-        }
-        if (!err) {
-            err = ms_cbor_get_int(&h, &k);
-        }
-        if (!err) {
-            err = ms_cbor_get_int(&h, &alg);
-        }
-        if (!err && (k != 1 || alg != COSE_ALG_ES256 || h.pos != h.len)) {
-            err = MS_ERR_UNSUPPORTED;
-        }
-    }
-    if (!err) {
-        err = ms_cbor_skip(&d);   /* unprotected header: not trusted, not used */
-    }
-    if (!err) {
-        err = ms_cbor_get_bstr(&d, &payload, &payload_len);
-    }
-    if (!err) {
-        err = ms_cbor_get_bstr(&d, &sig, &sig_len);
-    }
-    if (!err && (sig_len != 64 || d.pos != d.len)) {
-        err = MS_ERR_FORMAT;
-    }
+    ms_err_t err = ms_cose_sign1_parse(token, len, &m);
     if (err) {
         return err;
     }
-    uint8_t hash[MS_SHA256_LEN], der[MS_P256_SIG_DER_MAX];
-    err = sig_structure_hash(prot, prot_len, payload, payload_len, hash);
-    if (err) {
-        return err;
-    }
-    size_t der_len = raw_to_der(sig, der);
-    err = ms_p256_verify(pub, hash, der, der_len);
-    if (err) {
+    if (ms_cose_sign1_verify(&m, pub) != MS_OK) {
         return MS_ERR_SIGNATURE;
     }
-    err = ms_tee_attest_parse_claims(payload, payload_len, out);
+    err = ms_tee_attest_parse_claims(m.payload, m.payload_len, out);
     if (err) {
         return err;
     }

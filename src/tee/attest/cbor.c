@@ -103,6 +103,12 @@ void ms_cbor_put_tag(ms_cbor_enc_t *e, uint64_t tag)
     put_head(e, MS_CBOR_TAG, tag);
 }
 
+void ms_cbor_put_bool(ms_cbor_enc_t *e, bool v)
+{
+    uint8_t b = v ? 0xf5 : 0xf4;
+    put_bytes(e, &b, 1);
+}
+
 ms_err_t ms_cbor_enc_finish(const ms_cbor_enc_t *e, size_t *len)
 {
     if (e->overflow) {
@@ -222,6 +228,34 @@ ms_err_t ms_cbor_expect(ms_cbor_dec_t *d, uint8_t major, uint64_t *count)
     return MS_OK;
 }
 
+ms_err_t ms_cbor_get_uint(ms_cbor_dec_t *d, uint64_t *v)
+{
+    ms_cbor_item_t it;
+    ms_err_t err = ms_cbor_next(d, &it);
+    if (err) {
+        return err;
+    }
+    if (it.major != MS_CBOR_UINT) {
+        return MS_ERR_FORMAT;
+    }
+    *v = it.val;
+    return MS_OK;
+}
+
+ms_err_t ms_cbor_get_bool(ms_cbor_dec_t *d, bool *v)
+{
+    ms_cbor_item_t it;
+    ms_err_t err = ms_cbor_next(d, &it);
+    if (err) {
+        return err;
+    }
+    if (it.major != MS_CBOR_SIMPLE || (it.val != 20 && it.val != 21)) {
+        return MS_ERR_FORMAT;
+    }
+    *v = it.val == 21;
+    return MS_OK;
+}
+
 ms_err_t ms_cbor_get_int(ms_cbor_dec_t *d, int64_t *v)
 {
     ms_cbor_item_t it;
@@ -262,4 +296,23 @@ ms_err_t ms_cbor_get_tstr(ms_cbor_dec_t *d, const char **p, size_t *n)
     ms_err_t err = get_str(d, MS_CBOR_TSTR, &q, n);
     *p = (const char *)q;
     return err;
+}
+
+ms_err_t ms_cbor_get_text(ms_cbor_dec_t *d, char *out, size_t max, size_t *len)
+{
+    const char *p;
+    size_t n;
+    ms_err_t err = ms_cbor_get_tstr(d, &p, &n);
+    if (err) {
+        return err;
+    }
+    if (n > max) {
+        return MS_ERR_FORMAT;
+    }
+    memcpy(out, p, n);
+    out[n] = '\0';
+    if (len != NULL) {
+        *len = n;
+    }
+    return MS_OK;
 }

@@ -18,8 +18,8 @@
  *     (SIGN for the ATTEST partition alone): it cannot be imported, nor
  *     created with another policy, so no partition but ATTEST, and never
  *     the NSPE, can have a hash signed with it (M8, M11). Attestation
- *     tokens are signed with it; the identity key, which the NSPE may use
- *     to sign any hash, never signs a token.
+ *     tokens are signed with it; the identity key, which signs for the
+ *     link partition (TLS, readings), never signs a token.
  */
 #include <string.h>
 
@@ -270,10 +270,14 @@ static ms_err_t check_iak_record(void)
 
 ms_err_t ms_tee_keystore_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *iak_pub)
 {
-    /* the meter's own signatures: the NSPE may have any hash signed (M8) */
+    /* The meter's own signatures, made inside the TEE only: TLS handshakes
+     * and signed readings, events and command results (the LINK partition,
+     * M12). Not the NSPE: with a key that signs any hash it is given, a
+     * compromised Non-secure world could sign readings of its own making
+     * and impersonate the meter from elsewhere. */
     const ms_tee_key_policy_t identity_policy = {
         .usage = MS_TEE_USE_SIGN,
-        .partitions = MS_TEE_PART_BIT(MS_TEE_PART_NSPE) | MS_TEE_PART_BIT(MS_TEE_PART_CRYPTO),
+        .partitions = MS_TEE_PART_BIT(MS_TEE_PART_LINK) | MS_TEE_PART_BIT(MS_TEE_PART_CRYPTO),
     };
     ms_err_t err = provision_key(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, &identity_policy);
     if (!err) {

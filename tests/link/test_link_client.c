@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_link_client.c - the Non-secure cloud client (link_client.h) against
+ * a scripted broker, with a stand-in for the TEE whose "TLS" passes bytes
+ * through (the real TLS is tested against OpenSSL and Mosquitto elsewhere):
+ * the MQTT sequence, publishing and resending readings until the cloud's
+ * acknowledgement, commands answered with results before the PUBACK,
+ * keep-alive, and every way a broker can end the session.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "meterseal/link_client.h"
+#include "meterseal/link_mqtt.h"
+
+/* ---- the stand-in TEE: "TLS" is the identity, readings are "R<seq>" --------------- */
+
+typedef struct fake_tee {
+    bool open;
+    uint64_t next_seq;
+    uint64_t queue[64];
+    size_t n;
+    size_t acks, commands;
+    bool fail_open;
+} fake_tee_t;
+
+static ms_err_t f_open(void *ctx, unsigned versions)
+{
+    fake_tee_t *t = ctx;
+    (void)versions;
+    t->open = !t->fail_open;
+    return t->fail_open ? MS_ERR_LINK_NOT_PROVISIONED : MS_OK;
+}
+
+static ms_err_t f_pump(void *ctx, ms_tee_link_pump_t *p)
+{
+    fake_tee_t *t = ctx;
+    memset(&p->info, 0, sizeof p->info);
+    p->info.state = t->open ? MS_TLS_OPEN : MS_TLS_CLOSED;
+    p->info.version = 13;
+    size_t a = p->net_in_len < p->plain_in_cap ? p->net_in_len : p->plain_in_cap;
+    memcpy(p->plain_in, p->net_in, a);
+    p->net_in_taken = p->plain_in_len = a;
+    size_t b = p->plain_out_len < p->net_out_cap ? p->plain_out_len : p->net_out_cap;
+    memcpy(p->net_out, p->plain_out, b);
+    p->plain_out_taken = p->net_out_len = b;
+    return t->open ? MS_OK : MS_ERR_TLS_CLOSED;
+}
+
+static ms_err_t f_close(void *ctx)
+{
+    ((fake_tee_t *)ctx)->open = false;
+    return MS_OK;
+}
+
+static size_t fake_msg(uint64_t seq, uint8_t *msg)
+{
+    return (size_t)sprintf((char *)msg, "R%llu", (unsigned long long)seq);
+}
+
+static ms_err_t f_reading(void *ctx, uint64_t time, uint8_t *msg, size_t cap, size_t *len,
+                          uint64_t *seq)
+{
+    fake_tee_t *t = ctx;
+    (void)time;
+    (void)cap;
+    *seq = ++t->next_seq;
+    t->queue[t->n++] = *seq;
+    *len = fake_msg(*seq, msg);
+    return MS_OK;
+}
+
+static ms_err_t f_pending(void *ctx, size_t i, uint8_t *msg, size_t cap, size_t *len,
+                          uint64_t *seq)
+{
+    fake_tee_t *t = ctx;
+    (void)cap;
+    if (i >= t->n) {
+        return MS_ERR_NOT_FOUND;
+    }
+    *seq = t->queue[i];
+    *len = fake_msg(*seq, msg);
+    return MS_OK;
+}
+
+/* An "ack" is "A<seq>"; anything else is a forgery. */
+static ms_err_t f_ack(void *ctx, const uint8_t *msg, size_t len, size_t *removed)
+{
+    fake_tee_t *t = ctx;
+    char s[32] = "";
+    *removed = 0;
+    if (len < 2 || len >= sizeof s || msg[0] != 'A') {
+        return MS_ERR_SIGNATURE;
+    }
+    memcpy(s, msg + 1, len - 1);
+    unsigned long long seq = strtoull(s, NULL, 10);
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->queue[i] != seq) {
+            t->queue[k++] = t->queue[i];
+        }
+    }
+    *removed = t->n - k;
+    t->n = k;
+    t->acks++;
+    return MS_OK;
+}
+
+static ms_err_t f_command(void *ctx, const uint8_t *msg, size_t len, uint8_t *res, size_t cap,
+                          size_t *res_len, uint32_t *status)
+{
+    fake_tee_t *t = ctx;
+    (void)cap;
+    t->commands++;
+    *status = len > 0 && msg[0] == 'C' ? MS_LINK_ST_APPLIED : MS_LINK_ST_BAD_SIG;
+    *res_len = (size_t)sprintf((char *)res, "RESULT%u", *status);
+    return MS_OK;
+}
+
+static ms_err_t f_queued(void *ctx, uint32_t *n)
+{
+    *n = (uint32_t)((fake_tee_t *)ctx)->n;
+    return MS_OK;
+}
+
+static const ms_link_secure_t fake_secure = { f_open, f_pump, f_close, f_reading,
+                                              f_pending, f_ack, f_command, f_queued };
+
+/* ---- the UART: two byte queues ---------------------------------------------------- */
+
+typedef struct wire {
+    uint8_t to_broker[65536], to_meter[65536];
+    size_t nb, nm;
+    bool down;
+    bool stalled;        /* the modem takes nothing for now */
+} wire_t;
+
+static ms_err_t w_write(void *ctx, const uint8_t *buf, size_t len, size_t *written)
+{
+    wire_t *w = ctx;
+    if (w->down) {
+        return MS_ERR_IO;
+    }
+    if (w->stalled) {
+        *written = 0;
+        return MS_OK;
+    }
+    memcpy(w->to_broker + w->nb, buf, len);
+    w->nb += len;
+    *written = len;
+    return MS_OK;
+}
+
+static ms_err_t w_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    wire_t *w = ctx;
+    if (w->down) {
+        return MS_ERR_IO;
+    }
+    size_t n = w->nm < cap ? w->nm : cap;
+    memcpy(buf, w->to_meter, n);
+    memmove(w->to_meter, w->to_meter + n, w->nm - n);
+    w->nm -= n;
+    *got = n;
+    return MS_OK;
+}
+
+static const ms_link_transport_t wire_ops = { w_write, w_read };
+
+/* ---- the scripted broker ---------------------------------------------------------- */
+
+typedef struct pkt {
+    uint8_t type, flags;
+    char topic[128];
+    uint16_t id;
+    uint8_t body[600];
+    size_t body_len;
+} pkt_t;
+
+/* Next client packet from the wire (a tiny parser of client packets). */
+static bool next_pkt(wire_t *w, pkt_t *p)
+{
+    if (w->nb < 2) {
+        return false;
+    }
+    size_t rem = 0, at = 1;
+    for (unsigned sh = 0;; sh += 7) {
+        uint8_t b = w->to_broker[at++];
+        rem |= (size_t)(b & 0x7f) << sh;
+        if (!(b & 0x80)) {
+            break;
+        }
+    }
+    assert_true(at + rem <= w->nb);   /* the client writes whole packets */
+    memset(p, 0, sizeof *p);
+    p->type = w->to_broker[0] >> 4;
+    p->flags = w->to_broker[0] & 15;
+    const uint8_t *b = w->to_broker + at;
+    if (p->type == MS_MQTT_PUBLISH) {
+        size_t tl = (size_t)(b[0] << 8 | b[1]);
+        memcpy(p->topic, b + 2, tl);
+        size_t k = 2 + tl;
+        if (p->flags & 6) {
+            p->id = (uint16_t)(b[k] << 8 | b[k + 1]);
+            k += 2;
+        }
+        p->body_len = rem - k;
+        memcpy(p->body, b + k, p->body_len);
+    } else if (p->type == MS_MQTT_SUBSCRIBE || p->type == MS_MQTT_PUBACK) {
+        p->id = (uint16_t)(b[0] << 8 | b[1]);
+        if (p->type == MS_MQTT_SUBSCRIBE) {
+            size_t tl = (size_t)(b[2] << 8 | b[3]);
+            memcpy(p->topic, b + 4, tl);
+        }
+    } else {
+        p->body_len = rem;
+        memcpy(p->body, b, rem);
+    }
+    memmove(w->to_broker, w->to_broker + at + rem, w->nb - at - rem);
+    w->nb -= at + rem;
+    return true;
+}
+
+static void to_meter(wire_t *w, const void *b, size_t n)
+{
+    memcpy(w->to_meter + w->nm, b, n);
+    w->nm += n;
+}
+
+static void broker_publish(wire_t *w, const char *topic, uint16_t id, const char *payload)
+{
+    uint8_t b[512];
+    size_t n = 0;
+    assert_int_equal(ms_mqtt_publish(b, sizeof b, topic, 1, false, id, (const uint8_t *)payload,
+                                     strlen(payload), &n), MS_OK);
+    to_meter(w, b, n);
+}
+
+static fake_tee_t g_tee;
+static wire_t g_w;
+static ms_link_client_t g_c;
+static uint64_t g_now;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&g_tee, 0, sizeof g_tee);
+    memset(&g_w, 0, sizeof g_w);
+    ms_link_client_config_t cfg;
+    ms_link_client_defaults(&cfg, "m-1");
+    cfg.reading_interval_ms = 0;
+    g_now = 1000;
+    return ms_link_client_init(&g_c, &cfg, &fake_secure, &g_tee, &wire_ops, &g_w) == MS_OK ? 0
+                                                                                          : -1;
+}
+
+static ms_err_t step(uint64_t advance_ms)
+{
+    g_now += advance_ms;
+    return ms_link_client_step(&g_c, g_now, 1700000000 + g_now / 1000);
+}
+
+/* CONNECT -> CONNACK, SUBSCRIBE -> SUBACK: the client is ONLINE. */
+static void bring_online(void)
+{
+    pkt_t p;
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_CONNECT);
+    /* protocol MQTT 3.1.1, clean session off, keep-alive 60, client id m-1 */
+    assert_memory_equal(p.body, "\x00\x04MQTT\x04\x00\x00\x3c\x00\x03m-1", 15);
+    to_meter(&g_w, "\x20\x02\x00\x00", 4);
+    assert_int_equal(step(1), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_SUBSCRIBE);
+    assert_string_equal(p.topic, "ms/v1/m-1/down/#");
+    uint8_t suback[5] = { 0x90, 3, (uint8_t)(p.id >> 8), (uint8_t)p.id, 1 };
+    to_meter(&g_w, suback, 5);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(g_c.state, MS_LINK_ONLINE);
+}
+
+/* Collect the readings published since the last call ("R1,R2"). */
+static void published(char *out, size_t cap)
+{
+    pkt_t p;
+    out[0] = '\0';
+    while (next_pkt(&g_w, &p)) {
+        if (p.type == MS_MQTT_PUBLISH && strcmp(p.topic, "ms/v1/m-1/up/reading") == 0) {
+            assert_int_equal(p.flags & 6, 2);   /* QoS 1 */
+            snprintf(out + strlen(out), cap - strlen(out), "%s%.*s", out[0] ? "," : "",
+                     (int)p.body_len, (const char *)p.body);
+        }
+    }
+}
+
+static void test_connects_subscribes_and_publishes_readings(void **state)
+{
+    (void)state;
+    char pub[256];
+    bring_online();
+    ms_link_client_read_now(&g_c);
+    assert_int_equal(step(10), MS_OK);
+    published(pub, sizeof pub);
+    assert_string_equal(pub, "R1");
+    /* the cloud's acknowledgement empties the queue, and is PUBACKed */
+    broker_publish(&g_w, "ms/v1/m-1/down/ack", 9, "A1");
+    assert_int_equal(step(10), MS_OK);
+    assert_int_equal(g_tee.n, 0);
+    pkt_t p;
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_PUBACK);
+    assert_int_equal(p.id, 9);
+}
+
+static void test_unacknowledged_readings_are_resent_after_30_s(void **state)
+{
+    (void)state;
+    char pub[256];
+    bring_online();
+    ms_link_client_read_now(&g_c);
+    assert_int_equal(step(10), MS_OK);
+    ms_link_client_read_now(&g_c);
+    assert_int_equal(step(10), MS_OK);
+    published(pub, sizeof pub);
+    assert_string_equal(pub, "R1,R2");
+    /* a forged acknowledgement removes nothing */
+    broker_publish(&g_w, "ms/v1/m-1/down/ack", 3, "X1");
+    assert_int_equal(step(1000), MS_OK);
+    assert_int_equal(g_tee.n, 2);
+    assert_int_equal(step(20000), MS_OK);
+    published(pub, sizeof pub);
+    assert_string_equal(pub, "");                  /* not yet */
+    assert_int_equal(step(10000), MS_OK);
+    published(pub, sizeof pub);
+    assert_string_equal(pub, "R1,R2");             /* 30 s without an ack: oldest first */
+    assert_int_equal(g_c.stats.resent, 2);
+}
+
+static void test_after_a_reconnect_everything_queued_goes_again(void **state)
+{
+    (void)state;
+    char pub[256];
+    bring_online();
+    ms_link_client_read_now(&g_c);
+    assert_int_equal(step(10), MS_OK);
+    published(pub, sizeof pub);
+    /* the modem drops the line */
+    g_w.down = true;
+    assert_int_equal(step(10), MS_ERR_IO);
+    assert_int_equal(g_c.state, MS_LINK_OFFLINE);
+    /* readings go on while offline: into the queue */
+    ms_link_client_read_now(&g_c);
+    assert_int_equal(step(10), MS_OK);
+    assert_int_equal(g_tee.n, 2);
+    memset(&g_w, 0, sizeof g_w);
+    bring_online();
+    assert_int_equal(step(1), MS_OK);
+    published(pub, sizeof pub);
+    assert_string_equal(pub, "R1,R2");
+}
+
+static void test_commands_are_answered_before_they_are_acknowledged(void **state)
+{
+    (void)state;
+    bring_online();
+    broker_publish(&g_w, "ms/v1/m-1/down/cmd", 21, "Ctopup");
+    broker_publish(&g_w, "ms/v1/m-1/down/cmd", 22, "forged");
+    assert_int_equal(step(10), MS_OK);
+    assert_int_equal(g_tee.commands, 2);
+    pkt_t p;
+    const char *want[4] = { "RESULT0", "", "RESULT1", "" };
+    uint8_t types[4] = { MS_MQTT_PUBLISH, MS_MQTT_PUBACK, MS_MQTT_PUBLISH, MS_MQTT_PUBACK };
+    uint16_t ids[4] = { 0, 21, 0, 22 };
+    for (int i = 0; i < 4; i++) {
+        assert_true(next_pkt(&g_w, &p));
+        assert_int_equal(p.type, types[i]);
+        if (types[i] == MS_MQTT_PUBLISH) {
+            assert_string_equal(p.topic, "ms/v1/m-1/up/result");
+            assert_int_equal(p.body_len, strlen(want[i]));
+            assert_memory_equal(p.body, want[i], p.body_len);
+        } else {
+            assert_int_equal(p.id, ids[i]);
+        }
+    }
+    assert_int_equal(g_c.stats.commands_applied, 1);
+    /* messages on other topics are acknowledged and ignored */
+    broker_publish(&g_w, "ms/v1/m-1/down/other", 23, "x");
+    assert_int_equal(step(10), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_PUBACK);
+    assert_int_equal(g_tee.commands, 2);
+}
+
+static void test_keepalive_pings_and_a_silent_broker_ends_the_session(void **state)
+{
+    (void)state;
+    pkt_t p;
+    bring_online();
+    assert_int_equal(step(30000), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_PINGREQ);
+    to_meter(&g_w, "\xd0\x00", 2);
+    assert_int_equal(step(10), MS_OK);
+    assert_false(g_c.ping_out);
+    assert_int_equal(step(30000), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_PINGREQ);
+    /* no PINGRESP within the keep-alive: the session is over */
+    assert_int_equal(step(30000), MS_OK);
+    assert_int_equal(step(31000), MS_ERR_TLS_CLOSED);
+    assert_int_equal(g_c.state, MS_LINK_OFFLINE);
+}
+
+static void test_broker_refusals_end_the_session(void **state)
+{
+    (void)state;
+    pkt_t p;
+    /* CONNACK "not authorised" */
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    to_meter(&g_w, "\x20\x02\x00\x05", 4);
+    assert_int_equal(step(1), MS_ERR_MQTT_REFUSED);
+    assert_int_equal(g_c.state, MS_LINK_OFFLINE);
+    /* SUBACK failure (the broker's ACL) */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    to_meter(&g_w, "\x20\x02\x00\x00", 4);
+    assert_int_equal(step(1), MS_OK);
+    assert_true(next_pkt(&g_w, &p));
+    uint8_t fail[5] = { 0x90, 3, (uint8_t)(p.id >> 8), (uint8_t)p.id, 0x80 };
+    to_meter(&g_w, fail, 5);
+    assert_int_equal(step(1), MS_ERR_MQTT_REFUSED);
+    /* garbage from the broker */
+    memset(&g_w, 0, sizeof g_w);
+    bring_online();
+    to_meter(&g_w, "\x10\x00", 2);   /* a CONNECT, from a broker */
+    assert_int_equal(step(1), MS_ERR_FORMAT);
+    /* no answer at all: the connect time-out */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(29000), MS_OK);
+    assert_int_equal(step(2000), MS_ERR_TLS_HANDSHAKE);
+    /* the TEE not provisioned */
+    g_tee.fail_open = true;
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_ERR_LINK_NOT_PROVISIONED);
+}
+
+/* The modem stops taking bytes while the broker sends a burst: the client's
+ * buffers fill, it stops reading, and nothing is lost once the line moves. */
+static void test_backpressure_loses_nothing(void **state)
+{
+    (void)state;
+    bring_online();
+    g_w.stalled = true;
+    for (uint16_t id = 1; id <= 2000; id++) {
+        broker_publish(&g_w, "ms/v1/m-1/down/other", id, "x");
+    }
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(step(1), MS_OK);
+    }
+    assert_true(g_w.nm > 0);        /* the client left bytes on the line: it was full */
+    g_w.stalled = false;
+    pkt_t p;
+    uint16_t next = 1;
+    for (int i = 0; i < 2000 && next <= 2000; i++) {
+        assert_int_equal(step(1), MS_OK);
+        while (next <= 2000 && next_pkt(&g_w, &p)) {
+            assert_int_equal(p.type, MS_MQTT_PUBACK);
+            assert_int_equal(p.id, next);
+            next++;
+        }
+    }
+    assert_int_equal(next, 2001);
+    assert_int_equal(g_c.state, MS_LINK_ONLINE);
+}
+
+static void test_readings_on_schedule(void **state)
+{
+    (void)state;
+    char pub[256];
+    g_c.cfg.reading_interval_ms = 60000;
+    bring_online();
+    assert_int_equal(step(59000), MS_OK);
+    assert_int_equal(g_c.stats.readings, 0);
+    assert_true(ms_link_client_next_ms(&g_c) <= g_now + 1000);
+    assert_int_equal(step(1100), MS_OK);
+    published(pub, sizeof pub);
+    assert_string_equal(pub, "R1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T_(f) cmocka_unit_test_setup(f, setup)
+        T_(test_connects_subscribes_and_publishes_readings),
+        T_(test_unacknowledged_readings_are_resent_after_30_s),
+        T_(test_after_a_reconnect_everything_queued_goes_again),
+        T_(test_commands_are_answered_before_they_are_acknowledged),
+        T_(test_keepalive_pings_and_a_silent_broker_ends_the_session),
+        T_(test_broker_refusals_end_the_session),
+        T_(test_backpressure_loses_nothing),
+        T_(test_readings_on_schedule),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
