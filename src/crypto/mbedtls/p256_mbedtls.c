@@ -106,12 +106,17 @@ ms_err_t ms_p256_sign(const ms_p256_priv_t *priv, const uint8_t hash[MS_SHA256_L
     return err;
 }
 
-/* Never inlined or analysed across calls (noipa): with link-time
+/* Never inlined or analysed across calls (GCC's noipa): with link-time
  * optimisation the caller would otherwise see the two constants p256-m
  * returns and fold its fault-injection-hardened verdict into p256-m's own
  * final comparison, and two verifications of the same signature could be
- * merged into one. */
+ * merged into one. Clang (host fuzz builds only) has no noipa; noinline is
+ * its closest and the firmware is never built with it. */
+#if defined(__clang__)
+__attribute__((noinline))
+#else
 __attribute__((noipa))
+#endif
 ms_err_t ms_p256_verify(const ms_p256_pub_t *pub, const uint8_t hash[MS_SHA256_LEN],
                         const uint8_t *sig, size_t sig_len)
 {
