@@ -84,26 +84,43 @@ def main():
     golden = m.path("golden.bin")
     with open(m.flash, "rb") as f, open(golden, "wb") as g:
         g.write(f.read())
-    port = free_port()
-    q = subprocess.Popen(m.qemu_cmd(gdb_port=port), stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
     result = m.path("fi.json")
-    env = dict(os.environ, MS_FI_PORT=str(port), MS_FI_FLASH=m.flash, MS_FI_GOLDEN=golden,
-               MS_FI_FUNCS=",".join(function_ranges(m.bootloader, FUNCS)), MS_FI_BAD_ENTRY=hex(entry),
-               MS_FI_RESULT=result, MS_FI_SHARD=shard, MS_FI_TIMEOUT="10")
-    try:
-        g = subprocess.run(["gdb-multiarch", "-batch", "-nx", "-x",
-                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "fi_gdb.py"),
-                            m.bootloader], env=env, capture_output=True, text=True, timeout=3600)
-    finally:
-        q.kill()
-        q.wait()
-    try:
-        with open(result) as f:
-            r = json.load(f)
-    except (OSError, ValueError):
-        print("FAIL: the campaign did not finish\n" + g.stdout[-3000:] + "\n--- stderr\n" + g.stderr[-3000:])
-        return 1
+    here = os.path.dirname(os.path.abspath(__file__))
+    funcs = ",".join(function_ranges(m.bootloader, FUNCS))
+    r, start = None, 0
+    while start is not None:
+        # One QEMU and one gdb session for the whole shard; a run that ends
+        # QEMU itself is counted, and a new pair goes on after it.
+        port = free_port()
+        q = subprocess.Popen(m.qemu_cmd(gdb_port=port), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        env = dict(os.environ, MS_FI_PORT=str(port), MS_FI_FLASH=m.flash, MS_FI_GOLDEN=golden,
+                   MS_FI_FUNCS=funcs, MS_FI_BAD_ENTRY=hex(entry), MS_FI_RESULT=result,
+                   MS_FI_SHARD=shard, MS_FI_TIMEOUT="10", MS_FI_FROM=str(start))
+        if os.path.exists(result):
+            os.unlink(result)
+        try:
+            g = subprocess.run(["gdb-multiarch", "-batch", "-nx", "-x",
+                                os.path.join(here, "fi_gdb.py"), m.bootloader],
+                               env=env, capture_output=True, text=True, timeout=3600)
+        finally:
+            q.kill()
+            q.wait()
+        try:
+            with open(result) as f:
+                part = json.load(f)
+        except (OSError, ValueError):
+            print("FAIL: the campaign did not finish\n" + g.stdout[-3000:] + "\n--- stderr\n" +
+                  g.stderr[-3000:])
+            return 1
+        if r is None:
+            r = part
+        else:
+            for k, v in part["outcomes"].items():
+                r["outcomes"][k] = r["outcomes"].get(k, 0) + v
+            r["booted_at"] += part["booted_at"]
+        start = part["next"]
+    r.pop("next", None)
     out = r["outcomes"]
     print("functions: " + " ".join(r["functions"]))
     print("fault injection (%s, shard %s): %d instructions in the decision path, %d executed, "
