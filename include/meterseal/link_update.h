@@ -34,7 +34,9 @@
 
 #include "meterseal/crypto.h"
 #include "meterseal/error.h"
-#include "meterseal/link_msg.h"
+
+/* As link_msg.h (not included: the cloud has a COSE header of its own). */
+#define MS_LINK_METER_ID_MAX 32u
 
 #define MS_LINK_CHUNK_MAX      1024u   /* bytes of image data in one chunk */
 #define MS_LINK_UPD_REASON_MAX 64u

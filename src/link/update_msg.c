@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "meterseal/link_msg.h"
 #include "meterseal/tee_cbor.h"
 
 static const char *const k_state_names[MS_LINK_UPD_STATE_COUNT_] = {
