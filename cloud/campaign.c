@@ -322,8 +322,10 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
 static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state,
                           const char *wave_state)
 {
+    char ws[MS_OTA_STATE_MAX + 1];   /* wave_state may be c->wave_state itself */
+    snprintf(ws, sizeof ws, "%s", wave_state);
     snprintf(c->state, sizeof c->state, "%s", state);
-    snprintf(c->wave_state, sizeof c->wave_state, "%s", wave_state);
+    snprintf(c->wave_state, sizeof c->wave_state, "%s", ws);
     return ms_ota_campaign_set_state(&o->c->db, c->id, c->state, c->wave, c->wave_state);
 }
 
