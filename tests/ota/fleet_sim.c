@@ -3,11 +3,20 @@
  * fleet_sim.c - the simulated fleet (fleet_sim.h): cloud side, broker
  * queue, meter registry. Aborts on set-up failures (test code).
  */
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include "fleet_sim.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static int64_t g_now = 1800000000;
 
@@ -57,7 +66,9 @@ static ms_err_t meter_send(void *ctx, const fm_meter_t *m, const char *kind, con
     int tl = snprintf(topic, sizeof topic, "ms/v1/%s/%s", m->id, kind);
     bool handled = false;
     f->meter_bytes += n;
+    double t0 = cpu_s();
     ms_err_t err = ms_ota_on_message(&f->ota, topic, (size_t)tl, p, n, &handled);
+    f->cloud_cpu_s += cpu_s() - t0;
     return handled ? err : MS_ERR_NOT_FOUND;
 }
 
@@ -189,10 +200,12 @@ int64_t fs_campaign(fs_fleet_t *f, const char *sha, const uint32_t *waves, uint3
     snprintf(s.target_json, sizeof s.target_json, "{\"all\":true}");
     int64_t id = 0;
     char reason[MS_OTA_REASON_MAX], state[MS_OTA_STATE_MAX + 1];
+    double t0 = cpu_s();
     ms_err_t err = ms_campaign_create(&f->ota, &s, "op", &id, reason);
     if (err == MS_OK) {
         err = ms_campaign_action(&f->ota, id, "start", "op", state);
     }
+    f->cloud_cpu_s += cpu_s() - t0;
     if (err != MS_OK) {
         fprintf(stderr, "fleet: campaign: %s\n", reason);
         die("campaign", err);

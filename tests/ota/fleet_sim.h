@@ -33,6 +33,7 @@ typedef struct fs_fleet {
     uint32_t slot_size;
     uint64_t meter_bytes;     /* bytes meters sent (requests, reports) */
     uint64_t cloud_bytes;     /* bytes the cloud published */
+    double cloud_cpu_s;       /* CPU time spent in the cloud's handlers */
 } fs_fleet_t;
 
 /* A cloud on db_spec (emptied first) with the boot fixture's signing key as
