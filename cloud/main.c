@@ -301,7 +301,7 @@ static int cmd_firmware(const opts_t *opt)
     static ms_cloud_t c;
     static ms_ota_t o;
     c.now = ms_cloud_time;
-    ms_log_init("cli", MS_LOG_WARN);
+    ms_log_init("cli", MS_LOG_ERROR);
     if (ota_setup(opt, &o, &c) != 0) {
         free(img);
         return 1;
