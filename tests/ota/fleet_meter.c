@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fleet_meter.c - one simulated meter taking an update (fleet_meter.h),
- * as the Non-secure application of docs/ota.md section 6 does it:
+ * fleet_meter.c - one simulated meter taking an update (fleet_meter.h):
+ * the Non-secure application's update agent (link_update_agent.h) calling
+ * the TEE's update service through the secure API (ms_tee_call), on the
+ * boot fixture's flash; the sequence of docs/ota.md section 6:
  *
  *   offer (checked with the cloud's key) -> status downloading
  *   -> TEE BEGIN (resumes a download of the same offer) -> for each chunk:
@@ -21,6 +23,8 @@
 #include <string.h>
 
 #include "meterseal/link_msg.h"
+#include "meterseal/link_update_agent.h"
+#include "meterseal/tee_dispatch.h"
 #include "meterseal/tee_update.h"
 
 void fm_init(fm_meter_t *m, const char *id)
@@ -38,53 +42,56 @@ static ms_err_t soft_sign(void *ctx, const uint8_t hash[MS_SHA256_LEN], uint8_t 
     return ms_p256_sign(ctx, hash, der, cap, len);
 }
 
-static ms_err_t report(fm_meter_t *m, const fm_net_t *net, uint64_t campaign, uint32_t state,
-                       uint32_t progress, uint32_t result, const char *reason)
+/* What the platform around the agent holds for one meter. */
+typedef struct plat {
+    fm_meter_t *m;
+    const fm_net_t *net;
+    bool online;
+    uint8_t req[128];        /* the agent's chunk request, not sent yet */
+    size_t req_len;
+} plat_t;
+
+static uint8_t g_shared[MS_UPD_AGENT_SHARED];   /* the Non-secure memory of the vectors */
+
+static psa_status_t ns_call(void *ctx, uint32_t sid, int32_t type, const ms_tee_invec_t *in,
+                            size_t n_in, ms_tee_outvec_t *out, size_t n_out)
 {
-    ms_link_upd_status_t s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.meter_id, sizeof s.meter_id, "%s", m->id);
-    s.campaign_id = campaign;
-    s.state = state;
-    s.progress = progress;
-    s.result = result;
-    snprintf(s.reason, sizeof s.reason, "%s", reason != NULL ? reason : "");
-    uint8_t payload[256], msg[MS_LINK_MSG_MAX];
-    size_t plen = 0, mlen = 0;
-    ms_err_t err = ms_link_upd_status_encode(&s, payload, sizeof payload, &plen);
-    if (err == MS_OK) {
-        err = ms_link_msg_seal_kid(payload, plen, m->kid, soft_sign, &m->key, msg, sizeof msg,
-                                   &mlen);
-    }
-    m->last_state = state;
-    return err == MS_OK ? net->send(net->ctx, m, "up/upd-status", msg, mlen) : err;
+    (void)ctx;
+    ms_tee_caller_t caller = {.id = MS_TEE_PART_NSPE, .mem_base = (uintptr_t)g_shared,
+                              .mem_len = sizeof g_shared};
+    return ms_tee_call(&caller, sid, type, in, n_in, out, n_out);
 }
 
-static ms_err_t request(fm_meter_t *m, const fm_net_t *net, uint64_t campaign, uint32_t off,
-                        uint32_t len, uint8_t *buf, size_t cap, ms_link_chunk_t *ch)
+/* Chunk requests wait for the loop below; status reports are signed (the
+ * TEE's identity key, simulated) and sent while the meter is online. */
+static ms_err_t plat_send(void *ctx, ms_upd_send_kind_t kind, const uint8_t *p, size_t n)
 {
-    ms_link_chunk_req_t r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.meter_id, sizeof r.meter_id, "%s", m->id);
-    r.campaign_id = campaign;
-    r.offset = off;
-    r.length = len;
-    uint8_t msg[128];
-    size_t n = 0;
-    ms_err_t err = ms_link_chunk_req_encode(&r, msg, sizeof msg, &n);
+    plat_t *x = ctx;
+    if (!x->online) {
+        return MS_ERR_IO;
+    }
+    if (kind == MS_UPD_SEND_REQUEST) {
+        if (n > sizeof x->req) {
+            return MS_ERR_BUFFER_TOO_SMALL;
+        }
+        memcpy(x->req, p, n);
+        x->req_len = n;
+        return MS_OK;
+    }
+    uint8_t msg[MS_LINK_MSG_MAX];
+    size_t mlen = 0;
+    ms_link_upd_status_t s;
+    ms_err_t err = ms_link_upd_status_decode(p, n, &s);
     if (err == MS_OK) {
-        err = net->send(net->ctx, m, "up/upd-req", msg, n);
+        x->m->last_state = s.state;
+        err = ms_link_msg_seal_kid(p, n, x->m->kid, soft_sign, &x->m->key, msg, sizeof msg, &mlen);
     }
-    if (err == MS_OK) {
-        err = net->take(net->ctx, m, "down/upd-chunk", buf, cap, &n);
-    }
-    if (err == MS_OK) {
-        err = ms_link_chunk_decode(buf, n, ch);
-    }
-    if (err == MS_OK && (ch->campaign_id != campaign || ch->offset != off)) {
-        err = MS_ERR_FORMAT;
-    }
-    return err;
+    return err == MS_OK ? x->net->send(x->net->ctx, x->m, "up/upd-status", msg, mlen) : err;
+}
+
+static bool same_version(const ms_image_version_t *v, const ms_link_offer_t *o)
+{
+    return v->major == o->major && v->minor == o->minor && v->revision == o->revision;
 }
 
 ms_err_t fm_run(fm_meter_t *m, const fm_net_t *net, const uint8_t *offer, size_t len)
@@ -104,109 +111,82 @@ ms_err_t fm_run(fm_meter_t *m, const fm_net_t *net, const uint8_t *offer, size_t
     if (err != MS_OK) {
         return err;   /* not an offer of the cloud's for this meter: ignored */
     }
-    /* the meter runs its current image */
+    /* the meter runs its current image; its TEE's update service is bound
+     * to its flash */
     fx_t *fx = fx_new_sized(1, &ms_boot_strategy_swap_move, net->slot_size);
     fx_write_slot(fx, 0, 0, net->base->data, net->base->len);
     if ((err = fx_boot(fx)) != MS_OK) {
         fx_free(fx);
         return err;
     }
-    static ms_tee_update_t tee;   /* the TEE's instance (one meter at a time) */
-    ms_tee_update_init(&tee, &fx->cfg);
-    uint64_t cid = o.campaign_id;
-    err = report(m, net, cid, MS_LINK_UPD_DOWNLOADING, 0, MS_LINK_UPD_R_INITIAL, "");
-    if (err == MS_OK) {
-        err = ms_tee_update_begin(&tee, o.image, o.size, o.sha256);
-    }
-    uint8_t buf[MS_LINK_CHUNK_MSG_MAX];
-    uint32_t next_report = o.size / 4;
+    ms_tee_update_service_bind(&fx->cfg);
+    plat_t x = {.m = m, .net = net, .online = true};
+    ms_upd_agent_io_t io = {.call = ns_call, .shared = g_shared, .send = plat_send,
+                            .send_ctx = &x};
+    static ms_upd_agent_t a;
+    ms_upd_agent_init(&a, &io, m->id);
+    err = ms_upd_agent_offer(&a, &o);
     bool dropped = false;
-    ms_tee_update_status_t st;
-    ms_tee_update_status(&tee, &st);
-    while (err == MS_OK && st.state == MS_TEE_UPD_DOWNLOADING) {
-        uint32_t want = o.size - st.offset < o.chunk_size ? o.size - st.offset : o.chunk_size;
+    uint8_t buf[MS_LINK_CHUNK_MSG_MAX];
+    while (err == MS_OK && a.state == MS_UPD_AGENT_DOWNLOADING && x.req_len != 0) {
+        size_t n = 0;
+        uint8_t req[128];
+        size_t rl = x.req_len;
+        memcpy(req, x.req, rl);
+        x.req_len = 0;
+        err = net->send(net->ctx, m, "up/upd-req", req, rl);
+        if (err == MS_OK) {
+            err = net->take(net->ctx, m, "down/upd-chunk", buf, sizeof buf, &n);
+        }
         ms_link_chunk_t ch;
-        err = request(m, net, cid, st.offset, want, buf, sizeof buf, &ch);
+        if (err == MS_OK) {
+            err = ms_link_chunk_decode(buf, n, &ch);
+        }
         if (err != MS_OK) {
             break;
         }
         m->chunks++;
-        if (m->fault.drop_at != 0 && !dropped && st.offset >= m->fault.drop_at) {
-            /* the link drops: this chunk is lost; on reconnect the download
+        if (m->fault.drop_at != 0 && !dropped && ch.offset >= m->fault.drop_at) {
+            /* the link drops and this chunk is lost; back online, the agent
              * resumes from the TEE's last good offset */
             dropped = true;
             m->reconnects++;
-            err = ms_tee_update_begin(&tee, o.image, o.size, o.sha256);
-            ms_tee_update_status(&tee, &st);
-            m->resumed_at = st.offset;
+            err = ms_upd_agent_link_up(&a);
+            m->resumed_at = a.offset;
             continue;
         }
-        uint8_t tmp[MS_LINK_CHUNK_MAX];
-        memcpy(tmp, ch.data, ch.len);
         if (m->fault.tamper_at != 0 && ch.offset <= m->fault.tamper_at &&
             m->fault.tamper_at < ch.offset + ch.len) {
-            tmp[m->fault.tamper_at - ch.offset] ^= 0x5a;   /* changed on the way */
+            buf[(size_t)(ch.data - buf) + (m->fault.tamper_at - ch.offset)] ^= 0x5a;
         }
-        err = ms_tee_update_write(&tee, ch.offset, tmp, ch.len);
-        ms_tee_update_status(&tee, &st);
-        if (err == MS_OK && st.offset >= next_report && st.state == MS_TEE_UPD_DOWNLOADING) {
-            err = report(m, net, cid, MS_LINK_UPD_DOWNLOADING, st.offset, MS_LINK_UPD_R_INITIAL,
-                         "");
-            next_report += o.size / 4;
+        err = ms_upd_agent_chunk(&a, buf, n);
+    }
+    m->verify_err = a.refused;
+    if (err == MS_OK && a.state == MS_UPD_AGENT_REBOOT) {
+        err = fx_boot(fx);   /* the reboot: S13 checks and installs the test image */
+        if (err == MS_OK) {
+            m->rebooted = same_version(&fx->res.img[0].m.version, &o);
+            err = ms_upd_agent_booted(&a, &fx->res.img[0].m.version);
         }
-    }
-    if (err == MS_OK) {
-        err = report(m, net, cid, MS_LINK_UPD_DOWNLOADED, st.offset, MS_LINK_UPD_R_INITIAL, "");
-    }
-    if (err == MS_OK) {
-        err = report(m, net, cid, MS_LINK_UPD_VERIFYING, st.offset, MS_LINK_UPD_R_INITIAL, "");
-    }
-    if (err == MS_OK) {
-        ms_err_t v = ms_tee_update_verify(&tee);
-        m->verify_err = v;
-        if (v != MS_OK) {
-            /* refused before any reboot: the meter keeps running its image */
-            err = report(m, net, cid, MS_LINK_UPD_FAILED, st.offset, ms_link_upd_result_for(v),
-                         ms_errname(v));
-            ms_tee_update_abort(&tee);
-            fx_free(fx);
-            return err;
-        }
-    }
-    if (err == MS_OK) {
-        err = report(m, net, cid, MS_LINK_UPD_INSTALLING, st.offset, MS_LINK_UPD_R_INITIAL, "");
-    }
-    if (err == MS_OK) {
-        err = ms_tee_update_install(&tee, false);
-    }
-    if (err == MS_OK) {
-        err = fx_boot(fx);   /* the reboot: S13 installs the test image */
-    }
-    if (err == MS_OK) {
-        const ms_image_version_t *v = &fx->res.img[0].m.version;
-        m->rebooted = v->major == o.major && v->minor == o.minor && v->revision == o.revision;
-        if (m->fault.no_reconnect) {
-            /* the new image never reaches the cloud, so never confirms:
-             * the watchdog reboots and the boot loader reverts */
+        if (err == MS_OK && m->fault.no_reconnect) {
+            /* the new image cannot reach the cloud, so it is never
+             * confirmed; the watchdog reboots and the boot loader reverts */
+            x.online = false;
             err = fx_boot(fx);
             if (err == MS_OK) {
-                err = report(m, net, cid, MS_LINK_UPD_REVERTED, st.offset,
-                             MS_LINK_UPD_R_REVERTED, "not confirmed: no connection");
+                err = ms_upd_agent_booted(&a, &fx->res.img[0].m.version);
             }
-        } else {
-            err = ms_tee_update_confirm(&tee, o.image);
-            if (err == MS_OK) {
-                err = report(m, net, cid, MS_LINK_UPD_SUCCESS, st.offset, MS_LINK_UPD_R_SUCCESS,
-                             "");
-            }
+            x.online = true;   /* back, on the old image: the report goes out now */
+        }
+        if (err == MS_OK) {
+            err = ms_upd_agent_link_up(&a);
         }
     }
     if (err == MS_OK) {
         err = fx_boot(fx);   /* what runs from now on */
-        const ms_image_version_t *v = &fx->res.img[0].m.version;
-        m->runs_new = v->major == o.major && v->minor == o.minor && v->revision == o.revision;
+        m->runs_new = same_version(&fx->res.img[0].m.version, &o);
     }
-    ms_tee_update_abort(&tee);
+    ms_tee_update_service_bind(NULL);
     fx_free(fx);
     return err;
 }
