@@ -105,7 +105,9 @@ typedef struct ms_tee_update {
     ms_boot_t scratch;             /* for ms_boot_check_update */
 } ms_tee_update_t;
 
-/* Bind an instance to the meter's boot configuration (cfg outlives it). */
+/* Bind an instance to the meter's boot configuration (cfg outlives it).
+ * An instance with a download in progress is dropped with
+ * ms_tee_update_abort (which frees the running hash) before it is reused. */
 void ms_tee_update_init(ms_tee_update_t *u, const ms_boot_config_t *cfg);
 
 /* The operations; each leaves the status readable with ms_tee_update_status.

@@ -161,6 +161,7 @@ static void refused(const fx_image_t *img, const uint8_t *id, ms_err_t want)
     assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_NONE);
     /* a new download may start after a refusal */
     assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)img->len, id), MS_OK);
+    ms_tee_update_abort(&u);
     fx_image_free(&a);
     fx_free(fx);
 }

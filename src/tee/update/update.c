@@ -341,5 +341,6 @@ ms_tee_update_t *ms_tee_update_service(void)
 
 void ms_tee_update_service_bind(const ms_boot_config_t *cfg)
 {
+    ms_tee_update_abort(&g_update);   /* a download in progress is dropped, its hash freed */
     ms_tee_update_init(&g_update, cfg);
 }
