@@ -151,9 +151,16 @@ static const char *const sql[Q_COUNT_] = {
                       " result_balance FROM commands WHERE meter_id = ?1 AND cmd_seq = ?2",
 };
 
+#define SQL_CACHE 48   /* generic statements kept prepared (the OTA tables use ~30) */
+
 struct ms_store {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT_];
+    struct {
+        char *text;            /* the statement as given ($n placeholders) */
+        sqlite3_stmt *st;
+        bool busy;             /* running (a row callback may run another statement) */
+    } cache[SQL_CACHE];
 };
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -235,6 +242,10 @@ static void sq_close(ms_store_t *s)
     }
     for (int i = 0; i < Q_COUNT_; i++) {
         sqlite3_finalize(s->st[i]);
+    }
+    for (int i = 0; i < SQL_CACHE; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].text);
     }
     sqlite3_close(s->db);
     free(s);
@@ -791,25 +802,67 @@ static ms_err_t sq_command_get(ms_store_t *s, const char *meter_id, uint64_t cmd
 
 /* ---- generic statements (the OTA tables, cloud/ota_store.c) ------------------------------- */
 
-/* $N placeholders become ?N (SQLite binds ?NNN to index NNN). */
+/* $N placeholders become ?N (SQLite binds ?NNN to index NNN). Statements
+ * are prepared once per connection and kept (by their text), like the
+ * backend's own; *cached gets st's cache slot (-1: not cached, finalize it). */
+static sqlite3_stmt *generic_stmt(ms_store_t *s, const char *text, int *cached)
+{
+    int slot = -1;
+    bool nested = false;
+    for (int i = 0; i < SQL_CACHE; i++) {
+        if (s->cache[i].text != NULL && strcmp(s->cache[i].text, text) == 0) {
+            if (s->cache[i].busy) {
+                nested = true;   /* the same statement inside its own row callback */
+                break;
+            }
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            s->cache[i].busy = true;
+            *cached = i;
+            return s->cache[i].st;
+        }
+        if (s->cache[i].text == NULL && slot < 0) {
+            slot = i;
+        }
+    }
+    if (nested) {
+        slot = -1;
+    }
+    size_t len = strlen(text);
+    char *q = malloc(len + 1);
+    if (q == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        q[i] = text[i] == '$' ? '?' : text[i];
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(s->db, q, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                                NULL);
+    free(q);
+    if (rc != SQLITE_OK) {
+        return NULL;
+    }
+    *cached = -1;
+    if (slot >= 0 && (s->cache[slot].text = malloc(len + 1)) != NULL) {
+        memcpy(s->cache[slot].text, text, len + 1);
+        s->cache[slot].st = st;
+        s->cache[slot].busy = true;
+        *cached = slot;
+    }
+    return st;
+}
+
 static ms_err_t sq_sql(ms_store_t *s, const char *text, const ms_sql_val_t *params, size_t n,
                        ms_sql_row_cb cb, void *ctx, uint64_t *changes)
 {
     if (text == NULL || n > MS_SQL_PARAMS_MAX) {
         return MS_ERR_ARG;
     }
-    size_t len = strlen(text);
-    char *q = malloc(len + 1);
-    if (q == NULL) {
-        return MS_ERR_INTERNAL;
-    }
-    for (size_t i = 0; i <= len; i++) {
-        q[i] = text[i] == '$' ? '?' : text[i];
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, q, -1, &st, NULL);
-    free(q);
-    if (rc != SQLITE_OK) {
+    int cached = -1;   /* the cache slot of st, or -1: finalized after use */
+    sqlite3_stmt *st = generic_stmt(s, text, &cached);
+    int rc = SQLITE_OK;
+    if (st == NULL) {
         return MS_ERR_CLOUD_DB;
     }
     for (size_t i = 0; i < n; i++) {
@@ -859,7 +912,12 @@ static ms_err_t sq_sql(ms_store_t *s, const char *text, const ms_sql_val_t *para
     if (err == MS_OK && changes != NULL) {
         *changes = (uint64_t)sqlite3_changes(s->db);
     }
-    sqlite3_finalize(st);
+    if (cached >= 0) {
+        sqlite3_reset(st);
+        s->cache[cached].busy = false;
+    } else {
+        sqlite3_finalize(st);
+    }
     return err;
 }
 
