@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * campaign.c - campaigns and the update traffic (see ota.h, docs/ota.md
+ * campaign.c - campaigns and the update traffic (M14; see ota.h, docs/ota.md
  * section 4 for the state machine).
  *
  *   campaign: created -start-> running -pause-> paused -resume-> running

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * firmware.c - the firmware repository's gate (see ota.h): an uploaded
+ * firmware.c - the firmware repository's gate (M14; see ota.h): an uploaded
  * image is outside data, parsed with the image module's bounded parser,
  * and accepted only when a vendor key signed it and it is no downgrade
  * below the fleet's security counter. Stored once, keyed by the SHA-256 of

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * update_agent.c - the Non-secure application's update agent
- * (meterseal/link_update_agent.h, docs/ota.md section 6).
+ * update_agent.c - the Non-secure application's update agent (M7: verify
+ * before reboot; meterseal/link_update_agent.h, docs/ota.md section 6).
  *
  * Invariants:
  *   - Every TEE call goes through io.call with vectors into io.shared only

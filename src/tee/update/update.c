@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * update.c - the TEE's firmware update service (meterseal/tee_update.h,
- * docs/ota.md section 2): chunked, resumable writes of a download into the
+ * update.c - the TEE's firmware update service (M7 delivery half;
+ * meterseal/tee_update.h, docs/ota.md section 2): chunked, resumable writes of a download into the
  * secondary slot, then decrypt-and-verify as the boot loader will, then
  * pending (test or permanent), and the confirm after the reconnect.
  *
@@ -189,6 +189,8 @@ ms_err_t ms_tee_update_verify(ms_tee_update_t *u)
     if (!ms_ct_equal(digest, u->id, sizeof digest)) {
         return fail(u, MS_ERR_IMG_HASH);   /* not the download the cloud offered */
     }
+    /* M7: decrypt and verify before anything is marked pending, with the
+     * boot loader's own check (M6 anti-rollback and dependencies included) */
     ms_image_measurement_t m;
     err = ms_boot_check_update(&u->scratch, u->cfg, u->st.image, false, &m);
     if (err != MS_OK) {
