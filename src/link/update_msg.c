@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "fields.h"
 #include "meterseal/link_msg.h"
 #include "meterseal/tee_cbor.h"
 
@@ -77,41 +78,10 @@ uint32_t ms_link_upd_result_for(ms_err_t err)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static size_t text_len(const char *s, size_t max_plus_one)
-{
-    size_t n = 0;
-    while (n < max_plus_one && s[n] != '\0') {
-        n++;
-    }
-    return n;
-}
-
-static bool printable(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool meter_id_ok(const char *id)
-{
-    return ms_link_meter_id_valid(id, text_len(id, MS_LINK_METER_ID_MAX + 1));
-}
-
 static void put_kv(ms_cbor_enc_t *e, uint64_t key, uint64_t v)
 {
     ms_cbor_put_uint(e, key);
     ms_cbor_put_uint(e, v);
-}
-
-static ms_err_t expect_key(ms_cbor_dec_t *d, uint64_t want)
-{
-    uint64_t key;
-    ms_err_t err = ms_cbor_get_uint(d, &key);
-    return err ? err : (key == want ? MS_OK : MS_ERR_FORMAT);
 }
 
 static ms_err_t expect_n(ms_cbor_dec_t *d, uint8_t major, uint64_t n)
@@ -123,7 +93,7 @@ static ms_err_t expect_n(ms_cbor_dec_t *d, uint8_t major, uint64_t n)
 
 static ms_err_t get_u(ms_cbor_dec_t *d, uint64_t key, uint64_t max, uint64_t *v)
 {
-    ms_err_t err = expect_key(d, key);
+    ms_err_t err = ms_link_f_expect_key(d, key);
     if (!err) {
         err = ms_cbor_get_uint(d, v);
     }
@@ -141,47 +111,23 @@ static ms_err_t get_u32(ms_cbor_dec_t *d, uint64_t key, uint32_t max, uint32_t *
     return err;
 }
 
-static ms_err_t get_text(ms_cbor_dec_t *d, uint64_t key, char *out, size_t max)
+static ms_err_t get_keyed_text(ms_cbor_dec_t *d, uint64_t key, char *out, size_t max)
 {
-    size_t n = 0;
-    ms_err_t err = expect_key(d, key);
-    if (!err) {
-        err = ms_cbor_get_text(d, out, max, &n);
-    }
-    if (!err && (!printable(out, n) || strlen(out) != n)) {
-        err = MS_ERR_FORMAT;
-    }
-    return err;
+    ms_err_t err = ms_link_f_expect_key(d, key);
+    return err ? err : ms_link_f_get_text(d, out, max);
 }
 
-static ms_err_t get_meter_id(ms_cbor_dec_t *d, char out[MS_LINK_METER_ID_MAX + 1])
+static ms_err_t canonical(const ms_cbor_dec_t *d, ms_link_f_encode_fn enc, const void *v,
+                          const uint8_t *p, size_t len)
 {
-    ms_err_t err = get_text(d, 1, out, MS_LINK_METER_ID_MAX);
-    return !err && !meter_id_ok(out) ? MS_ERR_FORMAT : err;
-}
-
-typedef ms_err_t (*encode_fn)(const void *v, uint8_t *out, size_t cap, size_t *len);
-
-/* All input consumed, and it is byte for byte the encoding of the value. */
-static ms_err_t canonical(const ms_cbor_dec_t *d, encode_fn enc, const void *v, const uint8_t *p,
-                          size_t len)
-{
-    uint8_t again[MS_LINK_CHUNK_MSG_MAX];
-    size_t n = 0;
-    if (d->pos != d->len || len > sizeof again) {
-        return MS_ERR_FORMAT;
-    }
-    if (enc(v, again, sizeof again, &n) != MS_OK || n != len || memcmp(again, p, len) != 0) {
-        return MS_ERR_FORMAT;
-    }
-    return MS_OK;
+    return ms_link_f_canonical(d, enc, v, p, len, MS_LINK_CHUNK_MSG_MAX);
 }
 
 /* ---- offer ------------------------------------------------------------------ */
 
 ms_err_t ms_link_offer_encode(const ms_link_offer_t *o, uint8_t *out, size_t cap, size_t *len)
 {
-    if (o == NULL || out == NULL || len == NULL || !meter_id_ok(o->meter_id) || o->size == 0 ||
+    if (o == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(o->meter_id) || o->size == 0 ||
         o->chunk_size == 0 || o->chunk_size > MS_LINK_CHUNK_MAX || o->image > 1 ||
         o->campaign_id > (uint64_t)INT64_MAX) {
         return MS_ERR_ARG;
@@ -225,13 +171,13 @@ ms_err_t ms_link_offer_decode(const uint8_t *p, size_t len, ms_link_offer_t *o)
     size_t hn = 0;
     ms_err_t err = expect_n(&d, MS_CBOR_MAP, 8);
     if (!err) {
-        err = get_meter_id(&d, o->meter_id);
+        err = ms_link_f_get_meter_id(&d, o->meter_id);
     }
     if (!err) {
         err = get_u(&d, 2, (uint64_t)INT64_MAX, &o->campaign_id);
     }
     if (!err) {
-        err = expect_key(&d, 3);
+        err = ms_link_f_expect_key(&d, 3);
     }
     if (!err) {
         err = ms_cbor_get_bstr(&d, &h, &hn);
@@ -244,7 +190,7 @@ ms_err_t ms_link_offer_decode(const uint8_t *p, size_t len, ms_link_offer_t *o)
         err = get_u32(&d, 4, UINT32_MAX, &o->size);
     }
     if (!err) {
-        err = expect_key(&d, 5);
+        err = ms_link_f_expect_key(&d, 5);
     }
     if (!err) {
         err = expect_n(&d, MS_CBOR_ARRAY, 4);
@@ -291,7 +237,7 @@ ms_err_t ms_link_offer_decode(const uint8_t *p, size_t len, ms_link_offer_t *o)
 ms_err_t ms_link_chunk_req_encode(const ms_link_chunk_req_t *r, uint8_t *out, size_t cap,
                                   size_t *len)
 {
-    if (r == NULL || out == NULL || len == NULL || !meter_id_ok(r->meter_id) || r->length == 0 ||
+    if (r == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(r->meter_id) || r->length == 0 ||
         r->length > MS_LINK_CHUNK_MAX || r->campaign_id > (uint64_t)INT64_MAX) {
         return MS_ERR_ARG;
     }
@@ -321,7 +267,7 @@ ms_err_t ms_link_chunk_req_decode(const uint8_t *p, size_t len, ms_link_chunk_re
     ms_cbor_dec_init(&d, p, len);
     ms_err_t err = expect_n(&d, MS_CBOR_MAP, 4);
     if (!err) {
-        err = get_meter_id(&d, r->meter_id);
+        err = ms_link_f_get_meter_id(&d, r->meter_id);
     }
     if (!err) {
         err = get_u(&d, 2, (uint64_t)INT64_MAX, &r->campaign_id);
@@ -381,7 +327,7 @@ ms_err_t ms_link_chunk_decode(const uint8_t *p, size_t len, ms_link_chunk_t *c)
         err = get_u32(&d, 2, UINT32_MAX, &c->offset);
     }
     if (!err) {
-        err = expect_key(&d, 3);
+        err = ms_link_f_expect_key(&d, 3);
     }
     if (!err) {
         err = ms_cbor_get_bstr(&d, &c->data, &c->len);
@@ -404,13 +350,13 @@ ms_err_t ms_link_chunk_decode(const uint8_t *p, size_t len, ms_link_chunk_t *c)
 ms_err_t ms_link_upd_status_encode(const ms_link_upd_status_t *s, uint8_t *out, size_t cap,
                                    size_t *len)
 {
-    if (s == NULL || out == NULL || len == NULL || !meter_id_ok(s->meter_id) ||
+    if (s == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(s->meter_id) ||
         s->state >= MS_LINK_UPD_STATE_COUNT_ || s->result > MS_LINK_UPD_R_MAX ||
         s->campaign_id > (uint64_t)INT64_MAX) {
         return MS_ERR_ARG;
     }
-    size_t rn = text_len(s->reason, MS_LINK_UPD_REASON_MAX + 1);
-    if (rn > MS_LINK_UPD_REASON_MAX || !printable(s->reason, rn)) {
+    size_t rn = ms_link_f_text_len(s->reason, MS_LINK_UPD_REASON_MAX + 1);
+    if (rn > MS_LINK_UPD_REASON_MAX || !ms_link_f_printable(s->reason, rn)) {
         return MS_ERR_ARG;
     }
     ms_cbor_enc_t e;
@@ -442,7 +388,7 @@ ms_err_t ms_link_upd_status_decode(const uint8_t *p, size_t len, ms_link_upd_sta
     ms_cbor_dec_init(&d, p, len);
     ms_err_t err = expect_n(&d, MS_CBOR_MAP, 6);
     if (!err) {
-        err = get_meter_id(&d, s->meter_id);
+        err = ms_link_f_get_meter_id(&d, s->meter_id);
     }
     if (!err) {
         err = get_u(&d, 2, (uint64_t)INT64_MAX, &s->campaign_id);
@@ -457,7 +403,7 @@ ms_err_t ms_link_upd_status_decode(const uint8_t *p, size_t len, ms_link_upd_sta
         err = get_u32(&d, 5, MS_LINK_UPD_R_MAX, &s->result);
     }
     if (!err) {
-        err = get_text(&d, 6, s->reason, MS_LINK_UPD_REASON_MAX);
+        err = get_keyed_text(&d, 6, s->reason, MS_LINK_UPD_REASON_MAX);
     }
     if (!err) {
         err = canonical(&d, status_enc, s, p, len);
