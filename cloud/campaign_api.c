@@ -548,7 +548,7 @@ bool ms_campaign_api_route(const ms_api_req_t *r, unsigned *status, json_t **jso
     }
     ms_ota_t *o = r->c->ota;
     if (o == NULL) {
-        error(status, json, 503, "firmware updates are not configured (--vendor-key)");
+        error(status, json, 503, "firmware updates are not offered by this service");
         return true;
     }
     if (!get && !post) {

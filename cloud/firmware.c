@@ -41,6 +41,9 @@ ms_err_t ms_fw_check(const ms_ota_t *o, const uint8_t *img, size_t len, uint32_t
 {
     memset(out, 0, sizeof *out);
     snprintf(reason, MS_OTA_REASON_MAX, "ok");
+    if (o->n_vendor == 0) {
+        return refuse(reason, MS_ERR_IMG_KEY_UNKNOWN, "no vendor key configured (--vendor-key)");
+    }
     if (img == NULL || len == 0 || len > MS_OTA_IMAGE_MAX) {
         return refuse(reason, MS_ERR_ARG, "empty or larger than 2 MiB");
     }

@@ -12,7 +12,8 @@
  *                             [--sec-floor N] --name WHO IMAGE
  *   meterseal-cloud group     --db SPEC --meter ID --group NAME
  *   serve also takes --vendor-key FILE [--device-key FILE] [--sec-floor N]
- *   [--chunk N] [--image N]: firmware updates (docs/ota.md)
+ *   [--chunk N] [--image N]: firmware updates (docs/ota.md; without a vendor
+ *   key campaigns work and uploads are refused)
  *                             (the password is read from standard input)
  *
  * SPEC: sqlite:PATH (or a bare path) or postgres:CONNINFO.
@@ -430,9 +431,12 @@ static int serve(const opts_t *o)
                 o->mfr_ca);
         return 1;
     }
+    /* firmware updates: campaigns always; uploads need the vendor key */
+    ms_ota_init(&s.ota, c);
     if (o->vendor_key != NULL && ota_setup(o, &s.ota, c) != 0) {
         return 1;
     }
+    c->ota = &s.ota;
     ms_err_t err = ms_auth_init();
     if (err == MS_OK) {
         err = ms_db_open(o->db, &c->db);

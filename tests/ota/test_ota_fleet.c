@@ -95,6 +95,11 @@ static void upload_refusals(void **state)
     fx_image_t unsigned_img = strip_signature(&good);
     fx_image_t older = fs_image(2, 4, LEN, true, NULL, NULL);
 
+    /* without a vendor key configured nothing is accepted */
+    f->ota.n_vendor = 0;
+    assert_int_equal(fs_upload(f, &good, &rec, reason), MS_ERR_IMG_KEY_UNKNOWN);
+    assert_non_null(strstr(reason, "no vendor key"));
+    f->ota.n_vendor = 1;
     assert_int_equal(fs_upload(f, &unsigned_img, &rec, reason), MS_ERR_IMG_NO_SIG);
     assert_non_null(strstr(reason, "unsigned"));
     assert_int_equal(fs_upload(f, &other, &rec, reason), MS_ERR_IMG_KEY_UNKNOWN);
