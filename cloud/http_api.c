@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "campaign_api.h"
 #include "commands.h"
 #include "json_params.h"
 #include "log.h"
@@ -261,6 +262,10 @@ static void h_meters(ctx_t *x, reply_t *r)
         reply_store_error(r, err);
         return;
     }
+    for (size_t i = 0; i < json_array_size(list); i++) {   /* update fields (docs/ota.md) */
+        json_t *o = json_array_get(list, i);
+        ms_campaign_api_meter_fields(c, json_string_value(json_object_get(o, "id")), o);
+    }
     reply_json(r, 200, json_pack("{s:o}", "meters", list));
 }
 
@@ -285,6 +290,7 @@ static void h_meter(ctx_t *x, reply_t *r, const char *id)
     if (o != NULL && m->has_readings) {
         json_object_set_new(o, "newest_seq", json_integer((json_int_t)m->max_reading_seq));
     }
+    ms_campaign_api_meter_fields(c, id, o);
     free(m);
     reply_json(r, 200, o);
 }
@@ -459,6 +465,11 @@ static void h_command_get(ctx_t *x, reply_t *r, const char *id, const char *seq_
 
 /* ---- routing -------------------------------------------------------------------------------- */
 
+static const char *query_arg(void *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 /* Split "a/b/c" (after the API prefix) into at most 4 segments. */
 static size_t split(const char *path, char seg[4][48])
 {
@@ -500,6 +511,15 @@ static void route(ctx_t *x, const char *url, reply_t *r)
     }
     if (x->req->too_large) {
         reply_error(r, 413, "too_large", "request body too large");
+        return;
+    }
+    /* firmware updates: campaign_api.c */
+    ms_api_req_t ar = {.c = x->h->c, .method = x->method, .seg = seg, .n = n,
+                       .body = x->req->body, .len = x->req->len,
+                       .who = x->session.operator_name,
+                       .is_operator = x->session.role == MS_ROLE_OPERATOR,
+                       .query = query_arg, .query_ctx = x->conn};
+    if (ms_campaign_api_route(&ar, &r->status, &r->json)) {
         return;
     }
     bool meters = n >= 1 && strcmp(seg[0], "meters") == 0;
@@ -548,7 +568,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        if (!req->too_large && req->len + *upload_size <= MS_JP_BODY_MAX) {
+        size_t limit = ms_campaign_api_big_body(url) ? MS_API_BODY_MAX : MS_JP_BODY_MAX;
+        if (!req->too_large && req->len + *upload_size <= limit) {
             char *b = realloc(req->body, req->len + *upload_size + 1);
             if (b == NULL) {
                 return MHD_NO;

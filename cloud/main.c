@@ -8,6 +8,12 @@
  *                             [--port-file FILE] [--batch N] [--log-level L]
  *   meterseal-cloud migrate   --db SPEC [--to N]
  *   meterseal-cloud operator  --db SPEC --name NAME --role viewer|operator
+ *   meterseal-cloud firmware  --db SPEC --vendor-key FILE [--device-key FILE]
+ *                             [--sec-floor N] --name WHO IMAGE
+ *   meterseal-cloud group     --db SPEC --meter ID --group NAME
+ *   serve also takes --vendor-key FILE [--device-key FILE] [--sec-floor N]
+ *   [--chunk N] [--image N]: firmware updates (docs/ota.md; without a vendor
+ *   key campaigns work and uploads are refused)
  *                             (the password is read from standard input)
  *
  * SPEC: sqlite:PATH (or a bare path) or postgres:CONNINFO.
@@ -34,8 +40,10 @@
 #include "json_params.h"
 #include "log.h"
 #include "mqtt.h"
+#include "ota.h"
 #include "service.h"
 #include "store.h"
+#include "x509.h"
 
 #define STATS_EVERY_MS 5000
 #define TICK_MS        100
@@ -61,6 +69,11 @@ static int usage(void)
           "                             [--batch N] [--log-level debug|info|warn]\n"
           "       meterseal-cloud migrate --db SPEC [--to N]\n"
           "       meterseal-cloud operator --db SPEC --name NAME --role viewer|operator\n"
+          "       meterseal-cloud firmware --db SPEC --vendor-key FILE [--device-key FILE]\n"
+          "                               [--sec-floor N] --name WHO IMAGE\n"
+          "       meterseal-cloud group --db SPEC --meter ID --group NAME\n"
+          "  serve also: --vendor-key FILE [--device-key FILE] [--sec-floor N] [--chunk N]\n"
+          "              [--image N] (firmware updates)\n"
           "                                (password on standard input)\n"
           "SPEC: sqlite:PATH or postgres:CONNINFO\n",
           stderr);
@@ -85,8 +98,9 @@ static char *read_file(const char *path, size_t *len)
 
 typedef struct opts {
     const char *db, *mqtt_host, *ca, *cert, *key, *command_key, *mfr_ca, *instance, *http,
-        *port_file, *name, *role, *log_level;
-    int mqtt_port, batch, to;
+        *port_file, *name, *role, *log_level, *vendor_key, *device_key, *meter, *group,
+        *file;
+    int mqtt_port, batch, to, sec_floor, chunk, image;
     bool no_http;
 } opts_t;
 
@@ -110,6 +124,13 @@ static int parse(int argc, char **argv, opts_t *o)
         { "name", required_argument, NULL, 'n' },
         { "role", required_argument, NULL, 'r' },
         { "log-level", required_argument, NULL, 'l' },
+        { "vendor-key", required_argument, NULL, 'V' },
+        { "device-key", required_argument, NULL, 'D' },
+        { "sec-floor", required_argument, NULL, 'S' },
+        { "chunk", required_argument, NULL, 'C' },
+        { "image", required_argument, NULL, 'I' },
+        { "meter", required_argument, NULL, 'M' },
+        { "group", required_argument, NULL, 'G' },
         { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof o[0]);
@@ -139,8 +160,18 @@ static int parse(int argc, char **argv, opts_t *o)
         case 'n': o->name = optarg; break;
         case 'r': o->role = optarg; break;
         case 'l': o->log_level = optarg; break;
+        case 'V': o->vendor_key = optarg; break;
+        case 'D': o->device_key = optarg; break;
+        case 'S': o->sec_floor = atoi(optarg); break;
+        case 'C': o->chunk = atoi(optarg); break;
+        case 'I': o->image = atoi(optarg); break;
+        case 'M': o->meter = optarg; break;
+        case 'G': o->group = optarg; break;
         default: return usage();
         }
+    }
+    if (optind + 1 == argc) {
+        o->file = argv[optind++];   /* firmware: the image */
     }
     if (optind != argc || o->db == NULL) {
         return usage();
@@ -199,10 +230,127 @@ static int cmd_operator(const opts_t *o)
     return 0;
 }
 
+/* ---- firmware updates ---------------------------------------------------------------- */
+
+static int load_key(const char *path, ms_p256_priv_t *priv, ms_p256_pub_t *pub, bool want_priv)
+{
+    size_t len = 0;
+    char *pem = read_file(path, &len);
+    bool has_priv = false;
+    ms_p256_priv_t scratch;
+    ms_err_t err = pem != NULL ? ms_p256_key_parse((const uint8_t *)pem, len,
+                                                   priv != NULL ? priv : &scratch, pub, &has_priv)
+                               : MS_ERR_IO;
+    ms_secure_zero(&scratch, sizeof scratch);
+    if (pem != NULL) {
+        ms_secure_zero(pem, len);
+        free(pem);
+    }
+    if (err != MS_OK || (want_priv && !has_priv)) {
+        fprintf(stderr, "meterseal-cloud: %s: not a P-256 %s key (%s)\n", path,
+                want_priv ? "private" : "public",
+                ms_strerror(err != MS_OK ? err : MS_ERR_KEY_FORMAT));
+        return 1;
+    }
+    return 0;
+}
+
+/* Vendor key, device key and limits into o (ota.h). */
+static int ota_setup(const opts_t *opt, ms_ota_t *o, ms_cloud_t *c)
+{
+    ms_p256_pub_t pub;
+    ms_ota_init(o, c);
+    if (load_key(opt->vendor_key, NULL, &pub, false) != 0 ||
+        ms_ota_add_vendor_key(o, &pub) != MS_OK) {
+        return 1;
+    }
+    if (opt->device_key != NULL) {
+        if (load_key(opt->device_key, &o->enc_priv, &pub, true) != 0) {
+            return 1;
+        }
+        o->has_enc_priv = true;
+    }
+    if (opt->sec_floor < 0 || opt->chunk < 0 || opt->chunk > (int)MS_LINK_CHUNK_MAX ||
+        opt->image < 0 || opt->image > 1) {
+        return usage();
+    }
+    o->sec_floor = (uint32_t)opt->sec_floor;
+    if (opt->chunk > 0) {
+        o->chunk_size = (uint32_t)opt->chunk;
+    }
+    o->image = (uint8_t)opt->image;
+    c->ota = o;
+    return 0;
+}
+
+static int cmd_firmware(const opts_t *opt)
+{
+    if (opt->vendor_key == NULL || opt->name == NULL || opt->file == NULL) {
+        return usage();
+    }
+    FILE *f = fopen(opt->file, "rb");
+    uint8_t *img = malloc(MS_OTA_IMAGE_MAX + 1);
+    size_t len = f != NULL && img != NULL ? fread(img, 1, MS_OTA_IMAGE_MAX + 1, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    if (f == NULL || img == NULL) {
+        fprintf(stderr, "meterseal-cloud: firmware: cannot read %s\n", opt->file);
+        free(img);
+        return 1;
+    }
+    static ms_cloud_t c;
+    static ms_ota_t o;
+    c.now = ms_cloud_time;
+    ms_log_init("cli", MS_LOG_ERROR);
+    if (ota_setup(opt, &o, &c) != 0) {
+        free(img);
+        return 1;
+    }
+    ms_err_t err = ms_db_open(opt->db, &c.db);
+    ms_fw_rec_t rec;
+    bool stored = false;
+    char reason[MS_OTA_REASON_MAX] = "database";
+    if (err == MS_OK) {
+        err = ms_fw_upload(&o, img, len, opt->name, &rec, &stored, reason);
+        ms_db_close(&c.db);
+    }
+    free(img);
+    ms_ota_fini(&o);
+    if (err != MS_OK) {
+        fprintf(stderr, "meterseal-cloud: firmware: refused: %s\n", reason);
+        return 1;
+    }
+    printf("firmware %s version %s security counter %u size %u%s\n", rec.sha256, rec.version,
+           rec.sec_cnt, rec.size, stored ? "" : " (already stored)");
+    return 0;
+}
+
+static int cmd_group(const opts_t *o)
+{
+    if (o->meter == NULL || o->group == NULL || strlen(o->group) > MS_OTA_GROUP_MAX ||
+        !ms_meter_id_valid(o->meter, strlen(o->meter))) {
+        return usage();
+    }
+    ms_db_t db;
+    ms_err_t err = ms_db_open(o->db, &db);
+    if (err == MS_OK) {
+        err = ms_ota_meter_set_group(&db, o->meter, o->group);
+        ms_db_close(&db);
+    }
+    if (err != MS_OK) {
+        fprintf(stderr, "meterseal-cloud: group: %s\n", ms_strerror(err));
+        return 1;
+    }
+    printf("meter %s in group %s\n", o->meter, o->group);
+    return 0;
+}
+
 /* ---- serve -------------------------------------------------------------------------------- */
 
 typedef struct service {
     ms_cloud_t cloud;
+    ms_ota_t ota;
     ms_ingest_t *ingest;
     ms_mqtt_t *mqtt;
     ms_http_t *http;
@@ -212,7 +360,13 @@ static void on_message(void *ctx, const char *topic, size_t topic_len, const uin
                        size_t len)
 {
     service_t *s = ctx;
-    (void)ms_ingest_message(s->ingest, topic, topic_len, payload, len);
+    bool handled = false;
+    if (s->cloud.ota != NULL) {
+        (void)ms_ota_on_message(s->cloud.ota, topic, topic_len, payload, len, &handled);
+    }
+    if (!handled) {
+        (void)ms_ingest_message(s->ingest, topic, topic_len, payload, len);
+    }
 }
 
 static void log_stats(const service_t *s, const char *event)
@@ -277,6 +431,12 @@ static int serve(const opts_t *o)
                 o->mfr_ca);
         return 1;
     }
+    /* firmware updates: campaigns always; uploads need the vendor key */
+    ms_ota_init(&s.ota, c);
+    if (o->vendor_key != NULL && ota_setup(o, &s.ota, c) != 0) {
+        return 1;
+    }
+    c->ota = &s.ota;
     ms_err_t err = ms_auth_init();
     if (err == MS_OK) {
         err = ms_db_open(o->db, &c->db);
@@ -383,6 +543,7 @@ static int serve(const opts_t *o)
     ms_ingest_free(s.ingest);
     ms_db_close(&c->db);
     ms_secure_zero(&c->cmd_key, sizeof c->cmd_key);
+    ms_ota_fini(&s.ota);
     free(mfr);
     close(sfd);
     return 0;
@@ -406,6 +567,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "operator") == 0) {
         return cmd_operator(&o);
+    }
+    if (strcmp(argv[1], "firmware") == 0) {
+        return cmd_firmware(&o);
+    }
+    if (strcmp(argv[1], "group") == 0) {
+        return cmd_group(&o);
     }
     return usage();
 }

@@ -32,6 +32,7 @@ typedef struct ms_cloud {
     ms_publish_fn publish;
     void *publish_ctx;
     int64_t (*now)(void);        /* seconds since 1970 (tests may set a clock) */
+    struct ms_ota *ota;          /* firmware updates (ota.h); NULL: not offered */
 } ms_cloud_t;
 
 /* Wall-clock seconds. */

@@ -102,6 +102,36 @@ typedef struct ms_command_rec {
     int64_t result_balance;
 } ms_command_rec_t;
 
+/* Generic statements (for the OTA tables, cloud/ota_store.c): SQL written
+ * once in the subset both backends accept, with $1..$n placeholders; values
+ * in and out as these tagged values. Text and blob values of a row point
+ * into the backend's memory and live until the callback returns. */
+typedef enum ms_sql_type {
+    MS_SQL_NULL = 0,
+    MS_SQL_INT = 1,
+    MS_SQL_TEXT = 2,
+    MS_SQL_BLOB = 3,
+} ms_sql_type_t;
+
+typedef struct ms_sql_val {
+    ms_sql_type_t t;
+    int64_t i;
+    const char *s;            /* NUL-terminated */
+    const uint8_t *p;
+    size_t n;
+} ms_sql_val_t;
+
+#define MS_SQL_PARAMS_MAX 16u
+#define MS_SQL_COLS_MAX   16u
+
+typedef ms_err_t (*ms_sql_row_cb)(void *ctx, const ms_sql_val_t *cols, size_t n);
+
+typedef enum ms_sql_tx {
+    MS_SQL_BEGIN = 0,         /* a write transaction (SQLite: BEGIN IMMEDIATE) */
+    MS_SQL_COMMIT = 1,
+    MS_SQL_ROLLBACK = 2,
+} ms_sql_tx_t;
+
 typedef ms_err_t (*ms_store_meter_cb)(void *ctx, const ms_meter_rec_t *m);
 typedef ms_err_t (*ms_store_reading_cb)(void *ctx, const ms_msg_reading_t *r, int64_t received_at);
 typedef ms_err_t (*ms_store_event_cb)(void *ctx, const ms_event_rec_t *e);
@@ -169,6 +199,16 @@ typedef struct ms_store_ops {
                                uint64_t status, int64_t balance);
     ms_err_t (*command_get)(ms_store_t *s, const char *meter_id, uint64_t cmd_seq,
                             ms_command_rec_t *rec);
+
+    /* Generic statements (see ms_sql_val_t): run `sql` with n params (at
+     * most MS_SQL_PARAMS_MAX), calling cb (may be NULL) per result row of at
+     * most MS_SQL_COLS_MAX columns; *changes (may be NULL) gets the rows
+     * changed. A constraint violation is MS_ERR_STATE. Integer columns come
+     * back as MS_SQL_INT, binary ones as MS_SQL_BLOB, SQL NULL as
+     * MS_SQL_NULL. */
+    ms_err_t (*sql)(ms_store_t *s, const char *sql, const ms_sql_val_t *params, size_t n,
+                    ms_sql_row_cb cb, void *ctx, uint64_t *changes);
+    ms_err_t (*tx)(ms_store_t *s, ms_sql_tx_t what);
 } ms_store_ops_t;
 
 extern const ms_store_ops_t ms_store_sqlite;

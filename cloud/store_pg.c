@@ -50,6 +50,31 @@ static const char *const migrations[] = {
     "  created_by text NOT NULL, created_at bigint NOT NULL, result_status bigint,"
     "  result_balance bigint, PRIMARY KEY (meter_id, cmd_seq));"
     "CREATE INDEX readings_time ON readings (meter_id, time);",
+    /* 3: firmware repository, campaigns, per-meter update state and history,
+     *    operator audit, meter group and version (docs/ota.md) */
+    "CREATE TABLE firmware (sha256 text PRIMARY KEY, version text NOT NULL,"
+    "  sec_cnt bigint NOT NULL, size bigint NOT NULL, image bytea NOT NULL,"
+    "  uploaded_by text NOT NULL, uploaded_at bigint NOT NULL);"
+    "CREATE TABLE campaigns (id bigint PRIMARY KEY, name text NOT NULL,"
+    "  firmware_sha256 text NOT NULL REFERENCES firmware (sha256), state text NOT NULL,"
+    "  target text NOT NULL, waves text NOT NULL, success_pm bigint NOT NULL,"
+    "  failure_pm bigint NOT NULL, max_retries bigint NOT NULL, wave bigint NOT NULL,"
+    "  wave_state text NOT NULL, created_by text NOT NULL, created_at bigint NOT NULL);"
+    "CREATE TABLE campaign_meters (campaign_id bigint NOT NULL, meter_id text COLLATE \"C\" NOT NULL,"
+    "  wave bigint NOT NULL, state text NOT NULL, offered bigint NOT NULL,"
+    "  progress bigint NOT NULL, result bigint NOT NULL, reason text NOT NULL,"
+    "  retries bigint NOT NULL, updated_at bigint NOT NULL,"
+    "  PRIMARY KEY (campaign_id, meter_id));"
+    "CREATE INDEX campaign_meters_meter ON campaign_meters (meter_id);"
+    "CREATE TABLE update_history (meter_id text COLLATE \"C\" NOT NULL, campaign_id bigint NOT NULL,"
+    "  state text NOT NULL, result bigint NOT NULL, reason text NOT NULL, at bigint NOT NULL,"
+    "  n bigint NOT NULL);"
+    "CREATE INDEX update_history_meter ON update_history (meter_id, n);"
+    "CREATE TABLE audit (n bigint NOT NULL, at bigint NOT NULL, who text NOT NULL,"
+    "  action text NOT NULL, detail text NOT NULL);"
+    "CREATE INDEX audit_n ON audit (n);"
+    "CREATE TABLE meter_info (meter_id text COLLATE \"C\" PRIMARY KEY, grp text NOT NULL,"
+    "  version text NOT NULL, last_seen bigint NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -851,6 +876,140 @@ static ms_err_t pg_command_get(ms_store_t *s, const char *meter_id, uint64_t cmd
     return err;
 }
 
+/* ---- generic statements (the OTA tables, cloud/ota_store.c) ------------------------------- */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One result value, typed by its column's type OID (int2/4/8, bool, bytea). */
+static bool pg_col(const PGresult *r, int row, int c, ms_sql_val_t *v, uint8_t **owned)
+{
+    memset(v, 0, sizeof *v);
+    if (PQgetisnull(r, row, c)) {
+        v->t = MS_SQL_NULL;
+        return true;
+    }
+    const char *text = PQgetvalue(r, row, c);
+    size_t len = (size_t)PQgetlength(r, row, c);
+    switch (PQftype(r, c)) {
+    case 20: case 21: case 23:
+        v->t = MS_SQL_INT;
+        return val_i64(r, row, c, &v->i);
+    case 16:
+        v->t = MS_SQL_INT;
+        v->i = text[0] == 't';
+        return true;
+    case 17: {
+        if (len < 2 || text[0] != '\\' || text[1] != 'x' || (len - 2) % 2 != 0) {
+            return false;
+        }
+        size_t n = (len - 2) / 2;
+        uint8_t *b = malloc(n ? n : 1);
+        if (b == NULL) {
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int hi = hexval(text[2 + 2 * i]), lo = hexval(text[3 + 2 * i]);
+            if (hi < 0 || lo < 0) {
+                free(b);
+                return false;
+            }
+            b[i] = (uint8_t)(hi << 4 | lo);
+        }
+        *owned = b;
+        v->t = MS_SQL_BLOB;
+        v->p = b;
+        v->n = n;
+        return true;
+    }
+    default:
+        v->t = MS_SQL_TEXT;
+        v->s = text;
+        v->n = len;
+        return true;
+    }
+}
+
+static ms_err_t pg_sql(ms_store_t *s, const char *text, const ms_sql_val_t *params, size_t n,
+                       ms_sql_row_cb cb, void *ctx, uint64_t *changes)
+{
+    if (text == NULL || n > MS_SQL_PARAMS_MAX) {
+        return MS_ERR_ARG;
+    }
+    const char *vals[MS_SQL_PARAMS_MAX];
+    int lens[MS_SQL_PARAMS_MAX], fmts[MS_SQL_PARAMS_MAX];
+    char nums[MS_SQL_PARAMS_MAX][24];
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = 0;
+        fmts[i] = 0;
+        switch (params[i].t) {
+        case MS_SQL_INT:
+            snprintf(nums[i], sizeof nums[i], "%" PRId64, params[i].i);
+            vals[i] = nums[i];
+            break;
+        case MS_SQL_TEXT:
+            vals[i] = params[i].s;
+            break;
+        case MS_SQL_BLOB:
+            if (params[i].n > INT32_MAX) {
+                return MS_ERR_ARG;
+            }
+            vals[i] = (const char *)params[i].p;
+            lens[i] = (int)params[i].n;
+            fmts[i] = 1;
+            break;
+        default:
+            vals[i] = NULL;
+            break;
+        }
+    }
+    PGresult *r = PQexecParams(s->conn, text, (int)n, NULL, vals, lens, fmts, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        ms_err_t err = state != NULL && (strncmp(state, "23", 2) == 0) ? MS_ERR_STATE
+                                                                      : MS_ERR_CLOUD_DB;
+        PQclear(r);
+        return err;
+    }
+    ms_err_t err = MS_OK;
+    int rows = PQntuples(r), nc = PQnfields(r);
+    if (nc < 0 || (size_t)nc > MS_SQL_COLS_MAX) {
+        err = rows > 0 ? MS_ERR_CLOUD_DB : MS_OK;
+        rows = 0;
+    }
+    for (int row = 0; err == MS_OK && row < rows; row++) {
+        ms_sql_val_t cols[MS_SQL_COLS_MAX];
+        uint8_t *owned[MS_SQL_COLS_MAX] = {0};
+        for (int c = 0; err == MS_OK && c < nc; c++) {
+            if (!pg_col(r, row, c, &cols[c], &owned[c])) {
+                err = MS_ERR_CLOUD_DB;
+            }
+        }
+        if (err == MS_OK && cb != NULL) {
+            err = cb(ctx, cols, (size_t)nc);
+        }
+        for (int c = 0; c < nc; c++) {
+            free(owned[c]);
+        }
+    }
+    if (err == MS_OK && changes != NULL) {
+        const char *t = PQcmdTuples(r);
+        *changes = t != NULL && *t != '\0' ? strtoull(t, NULL, 10) : 0;
+    }
+    PQclear(r);
+    return err;
+}
+
+static ms_err_t pg_tx(ms_store_t *s, ms_sql_tx_t what)
+{
+    return exec_simple(s, what == MS_SQL_BEGIN ? "BEGIN" : what == MS_SQL_COMMIT ? "COMMIT"
+                                                                                 : "ROLLBACK");
+}
+
 const ms_store_ops_t ms_store_pg = {
     .name = "postgres",
     .open = pg_open,
@@ -875,4 +1034,6 @@ const ms_store_ops_t ms_store_pg = {
     .command_add = pg_command_add,
     .command_result = pg_command_result,
     .command_get = pg_command_get,
+    .sql = pg_sql,
+    .tx = pg_tx,
 };

@@ -262,6 +262,25 @@ ms_err_t ms_boot_set_pending(const ms_boot_config_t *cfg, size_t image, bool per
  * image never relies on one that can still revert. */
 ms_err_t ms_boot_confirm(const ms_boot_config_t *cfg, size_t image);
 
+/* Prepare image `image`'s secondary slot for a download: erase its trailer
+ * sectors (no stale "pending" can survive into the new download) and give
+ * in *capacity the bytes an image may occupy below the trailer. */
+ms_err_t ms_boot_secondary_prepare(const ms_boot_config_t *cfg, size_t image,
+                                   uint32_t *capacity);
+
+/*
+ * Check the image staged in image `image`'s secondary slot exactly as the
+ * boot loader's S13 will before installing it (M6/M7): it fits the slot,
+ * is not NON_BOOTABLE, decrypts with the key store's key, its hash and
+ * signature verify against cfg's anchors, its security counter is not
+ * below the device's, and the dependency rules hold for a `permanent` or
+ * test install. Nothing is written; b is scratch (the payload key is wiped
+ * before returning). `m` (may be NULL) gets the measurement. The TEE's
+ * update service calls this before it marks an image pending.
+ */
+ms_err_t ms_boot_check_update(ms_boot_t *b, const ms_boot_config_t *cfg, size_t image,
+                              bool permanent, ms_image_measurement_t *m);
+
 /* The swap type the trailers ask for, from MCUboot's table. */
 ms_boot_swap_type_t ms_boot_swap_type(const ms_boot_trailer_state_t *primary,
                                       const ms_boot_trailer_state_t *secondary);

@@ -68,6 +68,8 @@
  *                     queued(4) dropped(4) next_reading(8) next_event(8)
  *                     last_cmd(8) next_result(8) relay(1) 0(7) tariff(8)
  *                     price(8)
+ *   UPDATE   BEGIN, WRITE, STATUS, VERIFY, INSTALL, CONFIRM, ABORT: the
+ *            vectors are in meterseal/tee_update.h (docs/ota.md)
  *   Provisioning is not offered at this boundary (factory only).
  */
 #ifndef MS_TEE_DISPATCH_H
@@ -93,6 +95,7 @@
 #define MS_TEE_SID_ATTEST 0x0005u
 #define MS_TEE_SID_METER  0x0006u
 #define MS_TEE_SID_LINK   0x0007u
+#define MS_TEE_SID_UPDATE 0x0008u   /* firmware updates: tee_update.h */
 
 /* Function types. */
 #define MS_TEE_STORAGE_SET      1

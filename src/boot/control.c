@@ -9,6 +9,8 @@
  * erased, in an order that is safe against a power cut (the magic last);
  * they never touch image bytes.
  */
+#include <string.h>
+
 #include "boot_priv.h"
 
 static const ms_boot_image_cfg_t *image_of(const ms_boot_config_t *cfg, size_t image)
@@ -83,4 +85,47 @@ ms_err_t ms_boot_confirm(const ms_boot_config_t *cfg, size_t image)
         return err;
     }
     return ms_boot_write_flag(&img->primary, &g, g.lay.image_ok_off, 0x01);
+}
+
+/* Verify the secondary slot's image as S13 will (see boot.h). */
+ms_err_t ms_boot_check_update(ms_boot_t *b, const ms_boot_config_t *cfg, size_t image,
+                              bool permanent, ms_image_measurement_t *m)
+{
+    const ms_boot_image_cfg_t *img = image_of(cfg, image);
+    ms_boot_geom_t g;
+    ms_image_measurement_t local;
+    volatile uint32_t fih = MS_BOOT_FIH_FAIL;
+    if (img == NULL || b == NULL || cfg->hooks == NULL || cfg->hooks->seccnt == NULL ||
+        cfg->buf == NULL) {
+        return MS_ERR_ARG;
+    }
+    memset(b, 0, sizeof(*b));
+    b->cfg = cfg;
+    b->install_type[image] = (uint8_t)(permanent ? MS_BOOT_SWAP_PERM : MS_BOOT_SWAP_TEST);
+    ms_err_t err = ms_boot_geom(cfg, &img->secondary, &g);
+    if (err == MS_OK) {
+        err = ms_boot_validate(b, image, &img->secondary, &g, true, m != NULL ? m : &local, &fih);
+    }
+    ms_boot_wipe_key(b);
+    if (err == MS_OK && fih != MS_BOOT_FIH_OK) {
+        err = MS_ERR_BOOT_FAULT;
+    }
+    return err;
+}
+
+/* Erase the secondary's trailer and report the room for an image (boot.h). */
+ms_err_t ms_boot_secondary_prepare(const ms_boot_config_t *cfg, size_t image,
+                                   uint32_t *capacity)
+{
+    const ms_boot_image_cfg_t *img = image_of(cfg, image);
+    ms_boot_geom_t g;
+    if (img == NULL || capacity == NULL) {
+        return MS_ERR_ARG;
+    }
+    ms_err_t err = ms_boot_geom(cfg, &img->secondary, &g);
+    if (err == MS_OK) {
+        err = ms_boot_erase_trailer(&img->secondary, &g);
+    }
+    *capacity = err == MS_OK ? g.image_max_end : 0;
+    return err;
 }

@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "fields.h"
 #include "meterseal/tee_cbor.h"
 
 /* ---- field helpers ------------------------------------------------------------ */
@@ -39,114 +40,6 @@ bool ms_link_meter_id_valid(const char *s, size_t len)
     return true;
 }
 
-static bool printable(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Bounded strlen for the fixed char arrays of the message structs. */
-static size_t text_len(const char *s, size_t max_plus_one)
-{
-    size_t n = 0;
-    while (n < max_plus_one && s[n] != '\0') {
-        n++;
-    }
-    return n;
-}
-
-static bool meter_id_ok(const char *id)
-{
-    return ms_link_meter_id_valid(id, text_len(id, MS_LINK_METER_ID_MAX + 1));
-}
-
-static void put_meter_id(ms_cbor_enc_t *e, const char *id)
-{
-    ms_cbor_put_uint(e, 1);
-    ms_cbor_put_tstr(e, id, strlen(id));
-}
-
-static ms_err_t expect_key(ms_cbor_dec_t *d, uint64_t want)
-{
-    uint64_t key;
-    ms_err_t err = ms_cbor_get_uint(d, &key);
-    return err ? err : (key == want ? MS_OK : MS_ERR_FORMAT);
-}
-
-static ms_err_t expect_map(ms_cbor_dec_t *d, uint64_t n)
-{
-    uint64_t got;
-    ms_err_t err = ms_cbor_expect(d, MS_CBOR_MAP, &got);
-    return err ? err : (got == n ? MS_OK : MS_ERR_FORMAT);
-}
-
-/* A text string of at most max printable bytes into out[max + 1]. */
-static ms_err_t get_text(ms_cbor_dec_t *d, char *out, size_t max)
-{
-    size_t n = 0;
-    ms_err_t err = ms_cbor_get_text(d, out, max, &n);
-    return err ? err : (printable(out, n) ? MS_OK : MS_ERR_FORMAT);
-}
-
-static ms_err_t get_meter_id(ms_cbor_dec_t *d, char out[MS_LINK_METER_ID_MAX + 1])
-{
-    ms_err_t err = expect_key(d, 1);
-    if (!err) {
-        err = get_text(d, out, MS_LINK_METER_ID_MAX);
-    }
-    if (!err && !meter_id_ok(out)) {
-        err = MS_ERR_FORMAT;
-    }
-    return err;
-}
-
-static ms_err_t get_keyed_uint(ms_cbor_dec_t *d, uint64_t key, uint64_t *v)
-{
-    ms_err_t err = expect_key(d, key);
-    return err ? err : ms_cbor_get_uint(d, v);
-}
-
-static ms_err_t get_keyed_u32(ms_cbor_dec_t *d, uint64_t key, uint32_t *v)
-{
-    uint64_t w = 0;
-    ms_err_t err = get_keyed_uint(d, key, &w);
-    if (!err && w > UINT32_MAX) {
-        err = MS_ERR_FORMAT;
-    }
-    *v = (uint32_t)w;
-    return err;
-}
-
-static ms_err_t get_keyed_int(ms_cbor_dec_t *d, uint64_t key, int64_t *v)
-{
-    ms_err_t err = expect_key(d, key);
-    return err ? err : ms_cbor_get_int(d, v);
-}
-
-/*
- * The last step of every decoder: all input consumed, and the input is
- * byte for byte what the encoder makes of the decoded value.
- */
-typedef ms_err_t (*encode_fn)(const void *v, uint8_t *out, size_t cap, size_t *len);
-
-static ms_err_t canonical(const ms_cbor_dec_t *d, encode_fn enc, const void *v, const uint8_t *p,
-                          size_t len)
-{
-    uint8_t again[MS_LINK_MSG_MAX];
-    size_t n = 0;
-    if (d->pos != d->len || len > sizeof again) {
-        return MS_ERR_FORMAT;
-    }
-    if (enc(v, again, sizeof again, &n) != MS_OK || n != len || memcmp(again, p, len) != 0) {
-        return MS_ERR_FORMAT;
-    }
-    return MS_OK;
-}
-
 static ms_err_t finish(ms_cbor_enc_t *e, size_t *len)
 {
     return ms_cbor_enc_finish(e, len);
@@ -156,13 +49,13 @@ static ms_err_t finish(ms_cbor_enc_t *e, size_t *len)
 
 ms_err_t ms_link_reading_encode(const ms_link_reading_t *r, uint8_t *out, size_t cap, size_t *len)
 {
-    if (r == NULL || out == NULL || len == NULL || !meter_id_ok(r->meter_id)) {
+    if (r == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(r->meter_id)) {
         return MS_ERR_ARG;
     }
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 6);
-    put_meter_id(&e, r->meter_id);
+    ms_link_f_put_meter_id(&e, r->meter_id);
     ms_cbor_put_uint(&e, 2);
     ms_cbor_put_uint(&e, r->seq);
     ms_cbor_put_uint(&e, 3);
@@ -189,27 +82,27 @@ ms_err_t ms_link_reading_decode(const uint8_t *p, size_t len, ms_link_reading_t 
     memset(r, 0, sizeof *r);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_map(&d, 6);
+    ms_err_t err = ms_link_f_expect_map(&d, 6);
     if (!err) {
-        err = get_meter_id(&d, r->meter_id);
+        err = ms_link_f_get_meter_id(&d, r->meter_id);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 2, &r->seq);
+        err = ms_link_f_get_keyed_uint(&d, 2, &r->seq);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 3, &r->time);
+        err = ms_link_f_get_keyed_uint(&d, 3, &r->time);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 4, &r->energy_wh);
+        err = ms_link_f_get_keyed_uint(&d, 4, &r->energy_wh);
     }
     if (!err) {
-        err = get_keyed_int(&d, 5, &r->balance_milli);
+        err = ms_link_f_get_keyed_int(&d, 5, &r->balance_milli);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 6, &r->tariff_id);
+        err = ms_link_f_get_keyed_uint(&d, 6, &r->tariff_id);
     }
     if (!err) {
-        err = canonical(&d, reading_enc, r, p, len);
+        err = ms_link_f_canonical(&d, reading_enc, r, p, len, MS_LINK_MSG_MAX);
     }
     if (err) {
         memset(r, 0, sizeof *r);
@@ -221,19 +114,19 @@ ms_err_t ms_link_reading_decode(const uint8_t *p, size_t len, ms_link_reading_t 
 
 ms_err_t ms_link_event_encode(const ms_link_event_t *ev, uint8_t *out, size_t cap, size_t *len)
 {
-    if (ev == NULL || out == NULL || len == NULL || !meter_id_ok(ev->meter_id)) {
+    if (ev == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(ev->meter_id)) {
         return MS_ERR_ARG;
     }
-    size_t kn = text_len(ev->kind, MS_LINK_KIND_MAX + 1);
-    size_t dn = text_len(ev->detail, MS_LINK_DETAIL_MAX + 1);
+    size_t kn = ms_link_f_text_len(ev->kind, MS_LINK_KIND_MAX + 1);
+    size_t dn = ms_link_f_text_len(ev->detail, MS_LINK_DETAIL_MAX + 1);
     if (kn == 0 || kn > MS_LINK_KIND_MAX || dn > MS_LINK_DETAIL_MAX ||
-        !printable(ev->kind, kn) || !printable(ev->detail, dn)) {
+        !ms_link_f_printable(ev->kind, kn) || !ms_link_f_printable(ev->detail, dn)) {
         return MS_ERR_ARG;
     }
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 5);
-    put_meter_id(&e, ev->meter_id);
+    ms_link_f_put_meter_id(&e, ev->meter_id);
     ms_cbor_put_uint(&e, 2);
     ms_cbor_put_uint(&e, ev->seq);
     ms_cbor_put_uint(&e, 3);
@@ -258,30 +151,30 @@ ms_err_t ms_link_event_decode(const uint8_t *p, size_t len, ms_link_event_t *ev)
     memset(ev, 0, sizeof *ev);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_map(&d, 5);
+    ms_err_t err = ms_link_f_expect_map(&d, 5);
     if (!err) {
-        err = get_meter_id(&d, ev->meter_id);
+        err = ms_link_f_get_meter_id(&d, ev->meter_id);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 2, &ev->seq);
+        err = ms_link_f_get_keyed_uint(&d, 2, &ev->seq);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 3, &ev->time);
+        err = ms_link_f_get_keyed_uint(&d, 3, &ev->time);
     }
     if (!err) {
-        err = expect_key(&d, 4);
+        err = ms_link_f_expect_key(&d, 4);
     }
     if (!err) {
-        err = get_text(&d, ev->kind, MS_LINK_KIND_MAX);
+        err = ms_link_f_get_text(&d, ev->kind, MS_LINK_KIND_MAX);
     }
     if (!err) {
-        err = expect_key(&d, 5);
+        err = ms_link_f_expect_key(&d, 5);
     }
     if (!err) {
-        err = get_text(&d, ev->detail, MS_LINK_DETAIL_MAX);
+        err = ms_link_f_get_text(&d, ev->detail, MS_LINK_DETAIL_MAX);
     }
     if (!err) {
-        err = canonical(&d, event_enc, ev, p, len);
+        err = ms_link_f_canonical(&d, event_enc, ev, p, len, MS_LINK_MSG_MAX);
     }
     if (err) {
         memset(ev, 0, sizeof *ev);
@@ -293,14 +186,14 @@ ms_err_t ms_link_event_decode(const uint8_t *p, size_t len, ms_link_event_t *ev)
 
 ms_err_t ms_link_ack_encode(const ms_link_ack_t *a, uint8_t *out, size_t cap, size_t *len)
 {
-    if (a == NULL || out == NULL || len == NULL || !meter_id_ok(a->meter_id) || a->n == 0 ||
+    if (a == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(a->meter_id) || a->n == 0 ||
         a->n > MS_LINK_ACK_MAX) {
         return MS_ERR_ARG;
     }
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 2);
-    put_meter_id(&e, a->meter_id);
+    ms_link_f_put_meter_id(&e, a->meter_id);
     ms_cbor_put_uint(&e, 2);
     ms_cbor_put_array(&e, a->n);
     for (size_t i = 0; i < a->n; i++) {
@@ -323,12 +216,12 @@ ms_err_t ms_link_ack_decode(const uint8_t *p, size_t len, ms_link_ack_t *a)
     ms_cbor_dec_t d;
     uint64_t n = 0;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_map(&d, 2);
+    ms_err_t err = ms_link_f_expect_map(&d, 2);
     if (!err) {
-        err = get_meter_id(&d, a->meter_id);
+        err = ms_link_f_get_meter_id(&d, a->meter_id);
     }
     if (!err) {
-        err = expect_key(&d, 2);
+        err = ms_link_f_expect_key(&d, 2);
     }
     if (!err) {
         err = ms_cbor_expect(&d, MS_CBOR_ARRAY, &n);
@@ -341,7 +234,7 @@ ms_err_t ms_link_ack_decode(const uint8_t *p, size_t len, ms_link_ack_t *a)
     }
     if (!err) {
         a->n = (size_t)n;
-        err = canonical(&d, ack_enc, a, p, len);
+        err = ms_link_f_canonical(&d, ack_enc, a, p, len, MS_LINK_MSG_MAX);
     }
     if (err) {
         memset(a, 0, sizeof *a);
@@ -354,13 +247,13 @@ ms_err_t ms_link_ack_decode(const uint8_t *p, size_t len, ms_link_ack_t *a)
 ms_err_t ms_link_command_encode(const ms_link_command_t *c, uint8_t *out, size_t cap,
                                 size_t *len)
 {
-    if (c == NULL || out == NULL || len == NULL || !meter_id_ok(c->meter_id)) {
+    if (c == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(c->meter_id)) {
         return MS_ERR_ARG;
     }
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 4);
-    put_meter_id(&e, c->meter_id);
+    ms_link_f_put_meter_id(&e, c->meter_id);
     ms_cbor_put_uint(&e, 2);
     ms_cbor_put_uint(&e, c->cmd_seq);
     ms_cbor_put_uint(&e, 3);
@@ -400,20 +293,20 @@ static ms_err_t get_command_args(ms_cbor_dec_t *d, ms_link_command_t *c)
     ms_err_t err;
     switch (c->type) {
     case MS_LINK_CMD_TOPUP:
-        err = expect_map(d, 1);
-        return err ? err : get_keyed_uint(d, 1, &c->amount_milli);
+        err = ms_link_f_expect_map(d, 1);
+        return err ? err : ms_link_f_get_keyed_uint(d, 1, &c->amount_milli);
     case MS_LINK_CMD_RELAY:
-        err = expect_map(d, 1);
+        err = ms_link_f_expect_map(d, 1);
         if (!err) {
-            err = expect_key(d, 1);
+            err = ms_link_f_expect_key(d, 1);
         }
         return err ? err : ms_cbor_get_bool(d, &c->connect);
     case MS_LINK_CMD_TARIFF:
-        err = expect_map(d, 2);
+        err = ms_link_f_expect_map(d, 2);
         if (!err) {
-            err = get_keyed_uint(d, 1, &c->tariff_id);
+            err = ms_link_f_get_keyed_uint(d, 1, &c->tariff_id);
         }
-        return err ? err : get_keyed_uint(d, 2, &c->price_milli_per_kwh);
+        return err ? err : ms_link_f_get_keyed_uint(d, 2, &c->price_milli_per_kwh);
     default:
         return MS_ERR_FORMAT;
     }
@@ -427,24 +320,24 @@ ms_err_t ms_link_command_decode(const uint8_t *p, size_t len, ms_link_command_t 
     memset(c, 0, sizeof *c);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_map(&d, 4);
+    ms_err_t err = ms_link_f_expect_map(&d, 4);
     if (!err) {
-        err = get_meter_id(&d, c->meter_id);
+        err = ms_link_f_get_meter_id(&d, c->meter_id);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 2, &c->cmd_seq);
+        err = ms_link_f_get_keyed_uint(&d, 2, &c->cmd_seq);
     }
     if (!err) {
-        err = get_keyed_u32(&d, 3, &c->type);
+        err = ms_link_f_get_keyed_u32(&d, 3, &c->type);
     }
     if (!err) {
-        err = expect_key(&d, 4);
+        err = ms_link_f_expect_key(&d, 4);
     }
     if (!err) {
         err = get_command_args(&d, c);
     }
     if (!err) {
-        err = canonical(&d, command_enc, c, p, len);
+        err = ms_link_f_canonical(&d, command_enc, c, p, len, MS_LINK_MSG_MAX);
     }
     if (err) {
         memset(c, 0, sizeof *c);
@@ -457,14 +350,14 @@ ms_err_t ms_link_command_decode(const uint8_t *p, size_t len, ms_link_command_t 
 ms_err_t ms_link_result_encode(const ms_link_result_t *res, uint8_t *out, size_t cap,
                                size_t *len)
 {
-    if (res == NULL || out == NULL || len == NULL || !meter_id_ok(res->meter_id) ||
+    if (res == NULL || out == NULL || len == NULL || !ms_link_f_meter_id_ok(res->meter_id) ||
         res->status > MS_LINK_ST_STORAGE) {
         return MS_ERR_ARG;
     }
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 5);
-    put_meter_id(&e, res->meter_id);
+    ms_link_f_put_meter_id(&e, res->meter_id);
     ms_cbor_put_uint(&e, 2);
     ms_cbor_put_uint(&e, res->result_seq);
     ms_cbor_put_uint(&e, 3);
@@ -489,27 +382,27 @@ ms_err_t ms_link_result_decode(const uint8_t *p, size_t len, ms_link_result_t *r
     memset(res, 0, sizeof *res);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_map(&d, 5);
+    ms_err_t err = ms_link_f_expect_map(&d, 5);
     if (!err) {
-        err = get_meter_id(&d, res->meter_id);
+        err = ms_link_f_get_meter_id(&d, res->meter_id);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 2, &res->result_seq);
+        err = ms_link_f_get_keyed_uint(&d, 2, &res->result_seq);
     }
     if (!err) {
-        err = get_keyed_uint(&d, 3, &res->cmd_seq);
+        err = ms_link_f_get_keyed_uint(&d, 3, &res->cmd_seq);
     }
     if (!err) {
-        err = get_keyed_u32(&d, 4, &res->status);
+        err = ms_link_f_get_keyed_u32(&d, 4, &res->status);
     }
     if (!err) {
-        err = get_keyed_int(&d, 5, &res->balance_milli);
+        err = ms_link_f_get_keyed_int(&d, 5, &res->balance_milli);
     }
     if (!err && res->status > MS_LINK_ST_STORAGE) {
         err = MS_ERR_FORMAT;
     }
     if (!err) {
-        err = canonical(&d, result_enc, res, p, len);
+        err = ms_link_f_canonical(&d, result_enc, res, p, len, MS_LINK_MSG_MAX);
     }
     if (err) {
         memset(res, 0, sizeof *res);

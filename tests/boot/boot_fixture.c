@@ -133,7 +133,7 @@ fx_image_t fx_make_image(const fx_img_opts_t *o)
     so.n_deps = o->n_deps;
     memcpy(so.deps, o->deps, sizeof(so.deps));
     if (o->encrypt) {
-        so.enc_pub = &fx_enc_pub;
+        so.enc_pub = o->enc_pub != NULL ? o->enc_pub : &fx_enc_pub;
         so.enc_key_len = 16;
     }
     size_t cap = o->payload_len + 0x200 + 1024;

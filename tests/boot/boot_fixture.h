@@ -65,6 +65,7 @@ typedef struct fx_img_opts {
     uint8_t n_deps;                /* DEPENDENCY TLVs */
     ms_image_dependency_t deps[MS_IMAGE_MAX_DEPS];
     const ms_p256_priv_t *key;     /* NULL: fx_sign_priv */
+    const ms_p256_pub_t *enc_pub;  /* with encrypt: NULL is fx_enc_pub (another: wrong key) */
 } fx_img_opts_t;
 
 /* Build a signed image (free with fx_image_free). */

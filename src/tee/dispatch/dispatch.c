@@ -27,6 +27,7 @@
 #include "meterseal/tee_link.h"
 #include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
+#include "meterseal/tee_update.h"
 
 typedef struct msg {
     ms_tee_partition_t caller;
@@ -498,6 +499,23 @@ static psa_status_t handle_link(msg_t *m)
     }
 }
 
+/* Firmware updates: the service decodes its own vectors (tee_update.h). */
+static psa_status_t handle_update(msg_t *m)
+{
+    if (m->n_in > 2 || m->n_out > 1) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    ms_err_t err = ms_tee_update_request(
+        ms_tee_update_service(), m->type, m->n_in, m->n_in >= 1 ? m->in[0] : NULL,
+        m->n_in >= 1 ? m->in_len[0] : 0, m->n_in >= 2 ? m->in[1] : NULL,
+        m->n_in >= 2 ? m->in_len[1] : 0, m->n_out >= 1 ? m->out[0] : NULL,
+        m->n_out >= 1 ? m->out_cap[0] : 0, &m->out_len[0]);
+    if (err == MS_ERR_FORMAT) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    return err == MS_ERR_UNSUPPORTED ? PSA_ERROR_NOT_SUPPORTED : ms_tee_psa_status(err);
+}
+
 /* ---- the entry point ---------------------------------------------------------- */
 
 psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t type,
@@ -550,6 +568,7 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
     case MS_TEE_SID_ATTEST:
     case MS_TEE_SID_METER:
     case MS_TEE_SID_LINK:
+    case MS_TEE_SID_UPDATE:
         break;
     default:
         return PSA_ERROR_CONNECTION_REFUSED;
@@ -585,6 +604,7 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
     case MS_TEE_SID_RNG:    s = handle_rng(&m); break;
     case MS_TEE_SID_ATTEST: s = handle_attest(&m); break;
     case MS_TEE_SID_LINK:   s = handle_link(&m); break;
+    case MS_TEE_SID_UPDATE: s = handle_update(&m); break;
     default:                s = handle_meter(&m); break;
     }
 

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ota_store.h - the cloud's update tables (docs/ota.md section 4): the
+ * firmware repository, campaigns, each targeted meter's update state and
+ * its history, the operators' audit trail, and each meter's group and
+ * running version. Written once over the store's generic statements
+ * (store.h: ms_store_ops_t.sql), so both backends run the same SQL.
+ *
+ * Invariants:
+ *   - A firmware image is stored once, keyed by the SHA-256 of its bytes.
+ *   - Every change of a meter's update state is also appended to
+ *     update_history with its time; every operator action to audit.
+ *   - Text read back is length-checked into fixed buffers (outside data).
+ */
+#ifndef MS_CLOUD_OTA_STORE_H
+#define MS_CLOUD_OTA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meterseal/error.h"
+#include "meterseal/link_update.h"
+#include "store.h"
+
+#define MS_OTA_NAME_MAX     64u
+#define MS_OTA_VERSION_MAX  24u     /* "255.255.65535+4294967295" */
+#define MS_OTA_TARGET_MAX   2048u   /* the campaign's target as JSON */
+#define MS_OTA_WAVES_MAX    8u
+#define MS_OTA_GROUP_MAX    32u
+#define MS_OTA_STATE_MAX    16u
+#define MS_OTA_AUDIT_MAX    256u
+#define MS_OTA_HEX_LEN      (2u * MS_SHA256_LEN)
+
+typedef struct ms_fw_rec {
+    char sha256[MS_OTA_HEX_LEN + 1];
+    char version[MS_OTA_VERSION_MAX + 1];
+    uint32_t sec_cnt;
+    uint32_t size;
+    char uploaded_by[MS_STORE_NAME_MAX + 1];
+    int64_t uploaded_at;
+} ms_fw_rec_t;
+
+typedef struct ms_campaign_rec {
+    int64_t id;
+    char name[MS_OTA_NAME_MAX + 1];
+    char firmware_sha256[MS_OTA_HEX_LEN + 1];
+    char state[MS_OTA_STATE_MAX + 1];       /* created running paused halted cancelled finished */
+    char target[MS_OTA_TARGET_MAX];
+    uint32_t n_waves;
+    uint32_t waves[MS_OTA_WAVES_MAX];       /* cumulative percent, ascending, last 100 */
+    uint32_t success_pm;                    /* thresholds in per mille */
+    uint32_t failure_pm;
+    uint32_t max_retries;
+    uint32_t wave;                          /* the current wave */
+    char wave_state[MS_OTA_STATE_MAX + 1];  /* its state: pending running done halted */
+    char created_by[MS_STORE_NAME_MAX + 1];
+    int64_t created_at;
+} ms_campaign_rec_t;
+
+typedef struct ms_cm_rec {                  /* one meter of a campaign */
+    int64_t campaign_id;
+    char meter_id[MS_LINK_METER_ID_MAX + 1];
+    uint32_t wave;
+    char state[MS_OTA_STATE_MAX + 1];       /* ms_link_upd_state_name() */
+    bool offered;
+    uint32_t progress;
+    uint32_t result;
+    char reason[MS_LINK_UPD_REASON_MAX + 1];
+    uint32_t retries;
+    int64_t updated_at;
+} ms_cm_rec_t;
+
+typedef struct ms_hist_rec {
+    int64_t campaign_id;
+    char state[MS_OTA_STATE_MAX + 1];
+    uint32_t result;
+    char reason[MS_LINK_UPD_REASON_MAX + 1];
+    int64_t at;
+} ms_hist_rec_t;
+
+typedef struct ms_audit_rec {
+    int64_t at;
+    char who[MS_STORE_NAME_MAX + 1];
+    char action[MS_OTA_NAME_MAX + 1];
+    char detail[MS_OTA_AUDIT_MAX];
+} ms_audit_rec_t;
+
+typedef struct ms_meter_info {
+    char group[MS_OTA_GROUP_MAX + 1];
+    char version[MS_OTA_VERSION_MAX + 1];
+    int64_t last_seen;                      /* 0: never */
+} ms_meter_info_t;
+
+typedef ms_err_t (*ms_fw_cb)(void *ctx, const ms_fw_rec_t *f);
+typedef ms_err_t (*ms_campaign_cb)(void *ctx, const ms_campaign_rec_t *c);
+typedef ms_err_t (*ms_cm_cb)(void *ctx, const ms_cm_rec_t *m);
+typedef ms_err_t (*ms_hist_cb)(void *ctx, const ms_hist_rec_t *h);
+typedef ms_err_t (*ms_audit_cb)(void *ctx, const ms_audit_rec_t *a);
+typedef ms_err_t (*ms_id_cb)(void *ctx, const char *meter_id);
+
+/* Firmware. fw_put: *stored false when that hash is already there. */
+ms_err_t ms_ota_fw_put(ms_db_t *db, const ms_fw_rec_t *f, const uint8_t *image, bool *stored);
+ms_err_t ms_ota_fw_get(ms_db_t *db, const char *sha256, ms_fw_rec_t *f);
+/* The image bytes (malloc'd; the caller frees). */
+ms_err_t ms_ota_fw_image(ms_db_t *db, const char *sha256, uint8_t **image, size_t *len);
+ms_err_t ms_ota_fw_list(ms_db_t *db, ms_fw_cb cb, void *ctx);
+/* The highest security counter of any stored image (0 when none). */
+ms_err_t ms_ota_fw_max_sec_cnt(ms_db_t *db, uint32_t *max);
+
+/* Campaigns: campaign_add allocates rec->id. */
+ms_err_t ms_ota_campaign_add(ms_db_t *db, ms_campaign_rec_t *rec);
+ms_err_t ms_ota_campaign_get(ms_db_t *db, int64_t id, ms_campaign_rec_t *rec);
+ms_err_t ms_ota_campaign_list(ms_db_t *db, ms_campaign_cb cb, void *ctx);
+ms_err_t ms_ota_campaign_set_state(ms_db_t *db, int64_t id, const char *state, uint32_t wave,
+                                   const char *wave_state);
+
+/* The meters of a campaign. */
+ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m);
+ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, ms_cm_rec_t *m);
+/* Store m's state and append it to the meter's history. */
+ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m);
+ms_err_t ms_ota_cm_list(ms_db_t *db, int64_t campaign_id, ms_cm_cb cb, void *ctx);
+/* Counts per state (index: ms_link_upd_state_t) of one wave, or of all
+ * waves with wave < 0; *offered gets how many were offered. */
+ms_err_t ms_ota_cm_counts(ms_db_t *db, int64_t campaign_id, int64_t wave,
+                          uint32_t counts[MS_LINK_UPD_STATE_COUNT_], uint32_t *total,
+                          uint32_t *offered);
+/* The campaign a meter takes part in now (the newest running or paused). */
+ms_err_t ms_ota_cm_current(ms_db_t *db, const char *meter_id, ms_cm_rec_t *m);
+
+ms_err_t ms_ota_history(ms_db_t *db, const char *meter_id, uint32_t limit, ms_hist_cb cb,
+                        void *ctx);
+
+/* Audit trail. */
+ms_err_t ms_ota_audit(ms_db_t *db, int64_t at, const char *who, const char *action,
+                      const char *detail);
+ms_err_t ms_ota_audit_list(ms_db_t *db, uint32_t limit, ms_audit_cb cb, void *ctx);
+
+/* Meter group, version, last seen. meter_info_get: a meter without a row
+ * has group "", version "" and last_seen 0. */
+ms_err_t ms_ota_meter_info_get(ms_db_t *db, const char *meter_id, ms_meter_info_t *info);
+ms_err_t ms_ota_meter_set_group(ms_db_t *db, const char *meter_id, const char *group);
+ms_err_t ms_ota_meter_set_version(ms_db_t *db, const char *meter_id, const char *version);
+ms_err_t ms_ota_meter_seen(ms_db_t *db, const char *meter_id, int64_t at);
+
+/* Meter ids for a campaign's target, ascending: all registered meters, or
+ * those of a group, or those running a version. */
+ms_err_t ms_ota_meters_all(ms_db_t *db, ms_id_cb cb, void *ctx);
+ms_err_t ms_ota_meters_in_group(ms_db_t *db, const char *group, ms_id_cb cb, void *ctx);
+ms_err_t ms_ota_meters_with_version(ms_db_t *db, const char *version, ms_id_cb cb, void *ctx);
+
+#endif /* MS_CLOUD_OTA_STORE_H */

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_ota_fleet.c - firmware updates end to end on a simulated fleet
+ * (fleet_sim.h): the cloud's repository and campaigns on a real store
+ * (argument: the database spec, sqlite:PATH or a PostgreSQL one), meters
+ * running the meter-side code on simulated flash.
+ *
+ *   - upload refuses an unsigned image, one signed by another key, a
+ *     downgrade; stores an image once;
+ *   - a campaign in two waves updates every meter; the second wave starts
+ *     only after the first reached its success threshold;
+ *   - a meter that loses its link mid-download resumes from the TEE's last
+ *     good offset and finishes;
+ *   - a tampered or wrongly encrypted image is refused by the TEE before
+ *     any reboot and reported failed with the reason;
+ *   - a meter that boots the new image but cannot reach the cloud reverts
+ *     and is reported reverted;
+ *   - a wave past its failure threshold halts the campaign and no further
+ *     meter is offered anything; resume continues;
+ *   - pause holds the next wave; cancel stops; illegal transitions refused;
+ *   - every operator action is in the audit trail, every state change in
+ *     the meter's history.
+ */
+#define _GNU_SOURCE   /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fleet_sim.h"
+#include "log.h"
+#include "meterseal/image.h"
+
+static const char *g_spec;
+
+#define LEN 6000u   /* payload bytes: several chunks of 1 KiB */
+
+static fs_fleet_t *fleet(size_t n)
+{
+    return fs_new(g_spec, n, 16u * 4096u, 3000);
+}
+
+static void upload_ok(fs_fleet_t *f, const fx_image_t *img, ms_fw_rec_t *rec)
+{
+    char reason[MS_OTA_REASON_MAX];
+    ms_err_t err = fs_upload(f, img, rec, reason);
+    if (err != MS_OK) {
+        fprintf(stderr, "upload: %s\n", reason);
+    }
+    assert_int_equal(err, MS_OK);
+}
+
+/* The image with its ECDSA_SIG TLV taken out (and the TLV area shortened). */
+static fx_image_t strip_signature(const fx_image_t *in)
+{
+    ms_image_reader_t r;
+    ms_image_mem_t mem;
+    ms_image_info_t info;
+    ms_image_reader_mem(&r, &mem, in->data, in->len);
+    assert_int_equal(ms_image_parse(&r, &info), MS_OK);
+    fx_image_t out = {.data = malloc(in->len)};
+    memcpy(out.data, in->data, info.tlv_off + MS_IMAGE_TLV_INFO_SIZE);
+    size_t at = info.tlv_off + MS_IMAGE_TLV_INFO_SIZE;
+    ms_tlv_iter_t it;
+    uint16_t type = 0, len = 0;
+    uint32_t off = 0;
+    assert_int_equal(ms_tlv_iter_begin(&it, &r, &info, false), MS_OK);
+    while (ms_tlv_iter_next(&it, &type, &off, &len) == MS_OK) {
+        if (type != MS_TLV_ECDSA_SIG) {
+            memcpy(out.data + at, in->data + off - MS_IMAGE_TLV_HDR_SIZE,
+                   MS_IMAGE_TLV_HDR_SIZE + len);
+            at += MS_IMAGE_TLV_HDR_SIZE + len;
+        }
+    }
+    uint16_t total = (uint16_t)(at - info.tlv_off);
+    out.data[info.tlv_off + 2] = (uint8_t)total;
+    out.data[info.tlv_off + 3] = (uint8_t)(total >> 8);
+    out.len = at;
+    return out;
+}
+
+static void upload_refusals(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(1);
+    ms_fw_rec_t rec;
+    char reason[MS_OTA_REASON_MAX];
+    fx_image_t good = fs_image(3, 5, LEN, true, NULL, NULL);
+    fx_image_t other = fs_image(3, 5, LEN, true, NULL, &fx_other_priv);
+    fx_image_t unsigned_img = strip_signature(&good);
+    fx_image_t older = fs_image(2, 4, LEN, true, NULL, NULL);
+
+    /* without a vendor key configured nothing is accepted */
+    f->ota.n_vendor = 0;
+    assert_int_equal(fs_upload(f, &good, &rec, reason), MS_ERR_IMG_KEY_UNKNOWN);
+    assert_non_null(strstr(reason, "no vendor key"));
+    f->ota.n_vendor = 1;
+    assert_int_equal(fs_upload(f, &unsigned_img, &rec, reason), MS_ERR_IMG_NO_SIG);
+    assert_non_null(strstr(reason, "unsigned"));
+    assert_int_equal(fs_upload(f, &other, &rec, reason), MS_ERR_IMG_KEY_UNKNOWN);
+    fx_image_t junk = {.data = (uint8_t *)"not an image at all, just bytes", .len = 31};
+    assert_int_not_equal(fs_upload(f, &junk, &rec, reason), MS_OK);
+    /* a signature that does not match the digest */
+    fx_image_t bad = {.data = malloc(good.len), .len = good.len};
+    memcpy(bad.data, good.data, good.len);
+    ms_image_reader_t r;
+    ms_image_mem_t mem;
+    ms_image_info_t info;
+    ms_image_reader_mem(&r, &mem, good.data, good.len);
+    assert_int_equal(ms_image_parse(&r, &info), MS_OK);
+    uint8_t *digest = memmem(bad.data, bad.len, info.sha256, sizeof info.sha256);
+    assert_non_null(digest);
+    digest[0] ^= 1;   /* the signed digest no longer matches its signature */
+    assert_int_not_equal(fs_upload(f, &bad, &rec, reason), MS_OK);
+    free(bad.data);
+
+    bool stored = false;
+    assert_int_equal(ms_fw_upload(&f->ota, good.data, good.len, "op", &rec, &stored, reason),
+                     MS_OK);
+    assert_true(stored);
+    assert_int_equal(rec.sec_cnt, 5);
+    assert_string_equal(rec.version, "3.0.0");
+    /* the same bytes again: stored once */
+    assert_int_equal(ms_fw_upload(&f->ota, good.data, good.len, "op2", &rec, &stored, reason),
+                     MS_OK);
+    assert_false(stored);
+    assert_string_equal(rec.uploaded_by, "op");
+    /* below the fleet's security counter (5 now) */
+    assert_int_equal(fs_upload(f, &older, &rec, reason), MS_ERR_BOOT_ROLLBACK);
+    assert_non_null(strstr(reason, "downgrade"));
+    /* the configured floor counts too */
+    f->ota.sec_floor = 9;
+    fx_image_t newer = fs_image(4, 6, LEN, false, NULL, NULL);
+    assert_int_equal(fs_upload(f, &newer, &rec, reason), MS_ERR_BOOT_ROLLBACK);
+    f->ota.sec_floor = 0;
+    assert_int_equal(fs_upload(f, &newer, &rec, reason), MS_OK);
+    /* with the device key configured, the whole image is checked */
+    f->ota.has_enc_priv = true;
+    f->ota.enc_priv = fx_enc_priv;
+    fx_image_t wrong_enc = fs_image(5, 7, LEN, true, &fx_other_pub, NULL);
+    assert_int_equal(fs_upload(f, &wrong_enc, &rec, reason), MS_ERR_IMG_ENC_KEY);
+    fx_image_t right = fs_image(5, 7, LEN, true, NULL, NULL);
+    assert_int_equal(fs_upload(f, &right, &rec, reason), MS_OK);
+
+    fx_image_free(&good);
+    fx_image_free(&other);
+    fx_image_free(&unsigned_img);
+    fx_image_free(&older);
+    fx_image_free(&newer);
+    fx_image_free(&wrong_enc);
+    fx_image_free(&right);
+    fs_free(f);
+}
+
+static void two_waves_update_every_meter(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(10);
+    fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    static const uint32_t waves[] = {20, 100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 2, 1.0, 0.5, 0);
+    /* only the first wave (2 of 10) is offered at the start */
+    assert_int_equal(f->nq - f->head, 2);
+    assert_int_equal(fs_run(f), 10);
+    assert_string_equal(fs_state(f, id), "finished");
+    for (size_t i = 0; i < f->n; i++) {
+        ms_cm_rec_t m = fs_cm(f, id, i);
+        assert_string_equal(m.state, "success");
+        assert_int_equal(m.wave, i < 2 ? 0 : 1);
+        assert_int_equal(m.progress, img.len);
+        assert_int_equal(f->m[i].offers, 1);
+        assert_true(f->m[i].runs_new);
+        ms_meter_info_t info;
+        assert_int_equal(ms_ota_meter_info_get(&f->cloud.db, f->m[i].id, &info), MS_OK);
+        assert_string_equal(info.version, "2.0.0");
+    }
+    fx_image_free(&img);
+    fs_free(f);
+}
+
+typedef struct hist {
+    char states[16][MS_OTA_STATE_MAX + 1];
+    size_t n;
+} hist_t;
+
+static ms_err_t hist_cb(void *ctx, const ms_hist_rec_t *h)
+{
+    hist_t *x = ctx;
+    if (x->n < 16) {
+        snprintf(x->states[x->n++], sizeof x->states[0], "%s", h->state);
+    }
+    return MS_OK;
+}
+
+static void link_loss_resumes(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(1);
+    fx_image_t img = fs_image(2, 2, 5 * 1024 + 300, true, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    f->m[0].fault.drop_at = 3 * 1024;
+    static const uint32_t waves[] = {100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 0.5, 0);
+    assert_int_equal(fs_run(f), 1);
+    assert_int_equal(f->m[0].reconnects, 1);
+    assert_int_equal(f->m[0].resumed_at, 3 * 1024);   /* not from zero */
+    /* every chunk once, plus the one lost */
+    assert_int_equal(f->m[0].chunks, (img.len + 1023) / 1024 + 1);
+    assert_string_equal(fs_cm(f, id, 0).state, "success");
+    assert_true(f->m[0].runs_new);
+    assert_string_equal(fs_state(f, id), "finished");
+    hist_t h = {0};
+    assert_int_equal(ms_ota_history(&f->cloud.db, f->m[0].id, 100, hist_cb, &h), MS_OK);
+    assert_true(h.n >= 6);
+    assert_string_equal(h.states[h.n - 1], "success");
+    assert_string_equal(h.states[h.n - 2], "installing");
+    assert_string_equal(h.states[h.n - 3], "verifying");
+    fx_image_free(&img);
+    fs_free(f);
+}
+
+static void tampered_and_wrongly_encrypted_refused_before_reboot(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    f->m[1].fault.tamper_at = 2000;   /* a byte changed on the way to meter 1 */
+    static const uint32_t waves[] = {100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 0.5, 0.6, 0);
+    assert_int_equal(fs_run(f), 2);
+    ms_cm_rec_t m = fs_cm(f, id, 1);
+    assert_string_equal(m.state, "failed");
+    assert_int_equal(m.result, MS_LINK_UPD_R_INTEGRITY);
+    assert_string_equal(m.reason, "MS_ERR_IMG_HASH");
+    assert_false(f->m[1].rebooted);   /* refused before any reboot */
+    assert_false(f->m[1].runs_new);
+    assert_string_equal(fs_cm(f, id, 0).state, "success");
+    assert_string_equal(fs_state(f, id), "finished");
+
+    /* an image encrypted for another device key: every meter refuses it */
+    fx_image_t wrong = fs_image(3, 3, LEN, true, &fx_other_pub, NULL);
+    upload_ok(f, &wrong, &rec);   /* the cloud has no device key: it cannot tell */
+    f->m[1].fault.tamper_at = 0;
+    int64_t id2 = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
+    assert_int_equal(fs_run(f), 2);
+    for (size_t i = 0; i < 2; i++) {
+        m = fs_cm(f, id2, i);
+        assert_string_equal(m.state, "failed");
+        assert_string_equal(m.reason, "MS_ERR_IMG_ENC_KEY");
+        assert_false(f->m[i].rebooted);
+    }
+    fx_image_free(&img);
+    fx_image_free(&wrong);
+    fs_free(f);
+}
+
+static void no_reconnect_reverts(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(1);
+    fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    f->m[0].fault.no_reconnect = true;
+    static const uint32_t waves[] = {100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
+    assert_int_equal(fs_run(f), 1);
+    assert_true(f->m[0].rebooted);    /* it did boot the new image */
+    assert_false(f->m[0].runs_new);   /* and went back */
+    ms_cm_rec_t m = fs_cm(f, id, 0);
+    assert_string_equal(m.state, "reverted");
+    assert_int_equal(m.result, MS_LINK_UPD_R_REVERTED);
+    ms_meter_info_t info;
+    assert_int_equal(ms_ota_meter_info_get(&f->cloud.db, f->m[0].id, &info), MS_OK);
+    assert_string_equal(info.version, "1.0.0");
+    fx_image_free(&img);
+    fs_free(f);
+}
+
+static void wave_halts_past_failure_threshold_then_resumes(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(10);
+    fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    /* wave 0 is m-0000 and m-0001; one of them gets a tampered image */
+    f->m[1].fault.tamper_at = 100;
+    static const uint32_t waves[] = {20, 60, 100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 3, 1.0, 0.4, 0);
+    assert_int_equal(fs_run(f), 2);
+    assert_string_equal(fs_state(f, id), "halted");
+    for (size_t i = 2; i < f->n; i++) {
+        assert_int_equal(f->m[i].offers, 0);           /* no further meter touched */
+        ms_cm_rec_t m = fs_cm(f, id, i);
+        assert_string_equal(m.state, "queued");
+        assert_false(m.offered);
+    }
+    /* a chunk request from a meter of a halted campaign is refused */
+    ms_link_chunk_req_t r = {.campaign_id = (uint64_t)id, .offset = 0, .length = 16};
+    snprintf(r.meter_id, sizeof r.meter_id, "%s", f->m[0].id);
+    assert_int_equal(ms_ota_on_chunk_request(&f->ota, &r), MS_ERR_STATE);
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, id, "start", "op", st), MS_ERR_STATE);
+    assert_int_equal(ms_campaign_action(&f->ota, id, "pause", "op", st), MS_ERR_STATE);
+    /* the operator resumes: the next wave goes on */
+    f->m[1].fault.tamper_at = 0;
+    assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
+    assert_string_equal(st, "running");
+    assert_int_equal(fs_run(f), 8);
+    assert_string_equal(fs_state(f, id), "finished");
+    for (size_t i = 2; i < f->n; i++) {
+        assert_string_equal(fs_cm(f, id, i).state, "success");
+    }
+    assert_string_equal(fs_cm(f, id, 1).state, "failed");
+    fx_image_free(&img);
+    fs_free(f);
+}
+
+typedef struct audit {
+    char actions[32][MS_OTA_NAME_MAX + 1];
+    char who[32][MS_STORE_NAME_MAX + 1];
+    size_t n;
+} audit_t;
+
+static ms_err_t audit_cb(void *ctx, const ms_audit_rec_t *a)
+{
+    audit_t *x = ctx;
+    if (x->n < 32) {
+        snprintf(x->actions[x->n], sizeof x->actions[0], "%s", a->action);
+        snprintf(x->who[x->n++], sizeof x->who[0], "%s", a->who);
+    }
+    return MS_OK;
+}
+
+static void pause_cancel_retries_and_audit(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(4);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    /* meter 0 is tampered with once: it fails, is retried and succeeds */
+    f->m[0].fault.tamper_at = 50;
+    static const uint32_t waves[] = {25, 100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 2, 1.0, 0.5, 1);
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, id, "pause", "op", st), MS_OK);
+    assert_string_equal(st, "paused");
+    /* the offer already out is still served: the meter fails, is queued for a retry */
+    assert_int_equal(fs_run(f), 1);
+    ms_cm_rec_t m = fs_cm(f, id, 0);
+    assert_string_equal(m.state, "queued");
+    assert_int_equal(m.retries, 1);
+    assert_int_equal(f->m[1].offers, 0);   /* paused: no next wave, no re-offer */
+    f->m[0].fault.tamper_at = 0;
+    assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
+    assert_int_equal(fs_run(f), 4);        /* the retry, then wave 1 */
+    assert_string_equal(fs_cm(f, id, 0).state, "success");
+    assert_string_equal(fs_state(f, id), "finished");
+    assert_int_equal(ms_campaign_action(&f->ota, id, "cancel", "op", st), MS_ERR_STATE);
+    assert_int_equal(ms_campaign_action(&f->ota, id, "frobnicate", "op", st), MS_ERR_ARG);
+    assert_int_equal(ms_campaign_action(&f->ota, 999, "start", "op", st), MS_ERR_NOT_FOUND);
+
+    /* a second campaign, cancelled before anything happens */
+    fx_image_t img3 = fs_image(3, 3, LEN, false, NULL, NULL);
+    upload_ok(f, &img3, &rec);
+    int64_t id2 = fs_campaign(f, rec.sha256, waves, 2, 1.0, 0.5, 0);
+    assert_int_equal(ms_campaign_action(&f->ota, id2, "cancel", "op2", st), MS_OK);
+    assert_string_equal(st, "cancelled");
+    assert_int_equal(fs_run(f), 1);   /* the offer already sent: served, then refused */
+    assert_int_equal(ms_campaign_action(&f->ota, id2, "resume", "op", st), MS_ERR_STATE);
+
+    audit_t a = {0};
+    assert_int_equal(ms_ota_audit_list(&f->cloud.db, 100, audit_cb, &a), MS_OK);
+    /* newest first */
+    assert_string_equal(a.actions[0], "campaign.cancel");
+    assert_string_equal(a.who[0], "op2");
+    bool finish = false, upload = false, create = false, pause = false;
+    for (size_t i = 0; i < a.n; i++) {
+        finish = finish || (strcmp(a.actions[i], "campaign.finish") == 0 &&
+                            strcmp(a.who[i], "system") == 0);
+        upload = upload || strcmp(a.actions[i], "firmware.upload") == 0;
+        create = create || strcmp(a.actions[i], "campaign.create") == 0;
+        pause = pause || strcmp(a.actions[i], "campaign.pause") == 0;
+    }
+    assert_true(finish && upload && create && pause);
+    fx_image_free(&img);
+    fx_image_free(&img3);
+    fs_free(f);
+}
+
+/* Status reports are signed: a forged one is refused and changes nothing. */
+static void forged_status_refused(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    static const uint32_t waves[] = {100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
+    uint8_t junk[40] = {0xd2, 0x84};
+    bool handled = false;
+    char topic[64];
+    snprintf(topic, sizeof topic, "ms/v1/%s/up/upd-status", f->m[0].id);
+    assert_int_not_equal(ms_ota_on_message(&f->ota, topic, strlen(topic), junk, sizeof junk,
+                                           &handled), MS_OK);
+    assert_true(handled);
+    snprintf(topic, sizeof topic, "ms/v1/%s/up/upd-req", f->m[0].id);
+    assert_int_not_equal(ms_ota_on_message(&f->ota, topic, strlen(topic), junk, sizeof junk,
+                                           &handled), MS_OK);
+    /* not an update topic: left alone */
+    assert_int_equal(ms_ota_on_message(&f->ota, "ms/v1/m-0000/up/reading", 23, junk, 4,
+                                       &handled), MS_OK);
+    assert_false(handled);
+    assert_string_equal(fs_cm(f, id, 0).state, "queued");
+    fs_run(f);
+    assert_string_equal(fs_state(f, id), "finished");
+    fx_image_free(&img);
+    fs_free(f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DB_SPEC\n", argv[0]);
+        return 2;
+    }
+    g_spec = argv[1];
+    ms_log_init("test", MS_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(upload_refusals),
+        cmocka_unit_test(two_waves_update_every_meter),
+        cmocka_unit_test(link_loss_resumes),
+        cmocka_unit_test(tampered_and_wrongly_encrypted_refused_before_reboot),
+        cmocka_unit_test(no_reconnect_reverts),
+        cmocka_unit_test(wave_halts_past_failure_threshold_then_resumes),
+        cmocka_unit_test(pause_cancel_retries_and_audit),
+        cmocka_unit_test(forged_status_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
