@@ -11,6 +11,8 @@
  *                             (the password is read from standard input)
  *
  * SPEC: sqlite:PATH (or a bare path) or postgres:CONNINFO.
+ * --dashboard DIR (or MS_DASHBOARD_DIR): serve the fleet dashboard's built
+ * files (scripts/dashboard) from DIR outside /api/ (dashboard.c).
  *
  * One process, one event loop: poll() over a signalfd, the broker socket
  * and libmicrohttpd's epoll descriptor. After each wake-up the readings
@@ -59,6 +61,7 @@ static int usage(void)
           "                             --manufacturer-ca FILE [--instance NAME]\n"
           "                             [--http ADDR:PORT | --no-http] [--port-file FILE]\n"
           "                             [--batch N] [--log-level debug|info|warn]\n"
+          "                             [--dashboard DIR]\n"
           "       meterseal-cloud migrate --db SPEC [--to N]\n"
           "       meterseal-cloud operator --db SPEC --name NAME --role viewer|operator\n"
           "                                (password on standard input)\n"
@@ -85,7 +88,7 @@ static char *read_file(const char *path, size_t *len)
 
 typedef struct opts {
     const char *db, *mqtt_host, *ca, *cert, *key, *command_key, *mfr_ca, *instance, *http,
-        *port_file, *name, *role, *log_level;
+        *port_file, *name, *role, *log_level, *dashboard;
     int mqtt_port, batch, to;
     bool no_http;
 } opts_t;
@@ -110,6 +113,7 @@ static int parse(int argc, char **argv, opts_t *o)
         { "name", required_argument, NULL, 'n' },
         { "role", required_argument, NULL, 'r' },
         { "log-level", required_argument, NULL, 'l' },
+        { "dashboard", required_argument, NULL, 'D' },
         { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof o[0]);
@@ -118,6 +122,7 @@ static int parse(int argc, char **argv, opts_t *o)
     o->batch = 256;
     o->mqtt_port = 8883;
     o->log_level = "info";
+    o->dashboard = getenv("MS_DASHBOARD_DIR");
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -139,6 +144,7 @@ static int parse(int argc, char **argv, opts_t *o)
         case 'n': o->name = optarg; break;
         case 'r': o->role = optarg; break;
         case 'l': o->log_level = optarg; break;
+        case 'D': o->dashboard = optarg; break;
         default: return usage();
         }
     }
@@ -300,6 +306,11 @@ static int serve(const opts_t *o)
         err = ms_http_start(c, addr, (uint16_t)atoi(colon + 1), &s.http);
         if (err != MS_OK) {
             ms_log(MS_LOG_ERROR, "start.failed", "what=http err=%s", ms_errname(err));
+            return 1;
+        }
+        if (o->dashboard != NULL && o->dashboard[0] != '\0' &&
+            (err = ms_http_set_dashboard(s.http, o->dashboard)) != MS_OK) {
+            ms_log(MS_LOG_ERROR, "start.failed", "what=dashboard err=%s", ms_errname(err));
             return 1;
         }
         if (o->port_file != NULL) {
