@@ -2,12 +2,9 @@
 // app.js - the dashboard's shell: sign-in, sign-out, the navigation and a hash router
 // (#/fleet, #/meters/<id>, #/campaigns, #/campaigns/new, #/campaigns/<id>, #/audit).
 // Every view is a function (root, params) that may return a clean-up function (timers).
+// Views are loaded when first shown, so the fleet page does not wait for the chart library.
 import { api, isOperator, session, setUnauthorizedHandler, signIn, signOut } from './api.js';
 import { clear, el, errorBox } from './util.js';
-import { fleetView } from './fleet.js';
-import { meterView } from './meter.js';
-import { campaignListView, campaignNewView, campaignView } from './campaigns.js';
-import { auditView } from './audit.js';
 
 const view = document.getElementById('view');
 let cleanup = null;
@@ -53,18 +50,20 @@ function chrome() {
 }
 
 const routes = [
-  [/^#\/fleet$/, fleetView],
-  [/^#\/meters\/([A-Za-z0-9-]{1,32})$/, meterView],
-  [/^#\/campaigns$/, campaignListView],
-  [/^#\/campaigns\/new$/, campaignNewView],
-  [/^#\/campaigns\/(\d{1,12})$/, campaignView],
-  [/^#\/audit$/, auditView],
+  [/^#\/fleet$/, () => import('./fleet.js'), 'fleetView'],
+  [/^#\/meters\/([A-Za-z0-9-]{1,32})$/, () => import('./meter.js'), 'meterView'],
+  [/^#\/campaigns$/, () => import('./campaigns.js'), 'campaignListView'],
+  [/^#\/campaigns\/new$/, () => import('./campaigns.js'), 'campaignNewView'],
+  [/^#\/campaigns\/(\d{1,12})$/, () => import('./campaigns.js'), 'campaignView'],
+  [/^#\/audit$/, () => import('./audit.js'), 'auditView'],
 ];
+let shown = 0;   // a view that finishes loading after the next route() must not draw
 
 export function route() {
   if (cleanup) cleanup();
   cleanup = null;
   clear(view);
+  const me = ++shown;
   const hash = location.hash || '#/fleet';
   if (!session()) {
     chrome();
@@ -72,12 +71,19 @@ export function route() {
     return;
   }
   chrome();
-  for (const [re, fn] of routes) {
+  const box = el('div');   // a view left behind draws into a detached box
+  view.append(box);
+  for (const [re, load, name] of routes) {
     const m = re.exec(hash);
     if (m) {
-      Promise.resolve(fn(view, m.slice(1)))
-        .then((c) => { cleanup = typeof c === 'function' ? c : null; })
-        .catch((e) => view.append(errorBox(e)));
+      load()
+        .then((mod) => (me === shown ? mod[name](box, m.slice(1)) : null))
+        .then((c) => {
+          if (typeof c !== 'function') return;
+          if (me === shown) cleanup = c;
+          else c();
+        })
+        .catch((e) => box.append(errorBox(e)));
       return;
     }
   }

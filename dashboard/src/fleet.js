@@ -7,7 +7,8 @@
 import { api } from './api.js';
 import { DASH, ago, badge, clear, el, errorBox, has, onlineBadge, show, table } from './util.js';
 
-const CHUNK = 1000;
+const FIRST = 100;   // the first request: enough for the first page, quick to answer
+const CHUNK = 1000;  // the API's largest page
 
 function matches(m, f) {
   if (f.q) {
@@ -110,8 +111,8 @@ export function fleetView(root) {
 
   async function load() {
     let after = null;
-    for (;;) {
-      const r = await api('GET', `/meters?limit=${CHUNK}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    for (let n = FIRST; ; n = CHUNK) {
+      const r = await api('GET', `/meters?limit=${n}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
       if (stopped) return;
       const list = Array.isArray(r && r.meters) ? r.meters : [];
       for (const m of list) {
@@ -120,7 +121,7 @@ export function fleetView(root) {
         if (has(m.version)) versions.add(String(m.version));
         if (has(m.campaign_state)) campaigns.add(String(m.campaign_state));
       }
-      done = list.length < CHUNK;
+      done = list.length < n;
       status.textContent = done ? `${meters.length} meters` : `${meters.length} meters, loading…`;
       render();
       if (done) break;

@@ -47,11 +47,16 @@ function plot(box, list) {
   const data = [list.map((r) => r.time), list.map((r) => r.energy_wh),
     list.map((r) => r.balance_milli / 1000)];
   const width = Math.max(320, Math.min(1200, box.clientWidth || 900));
+  const lo = data[0][0];
+  const hi = data[0][data[0].length - 1];
+  const pad = hi - lo < 60 ? 30 : 0;
   const u = new uPlot({
     width, height: 300, title: 'Readings',
     series: [{}, { label: 'Energy (Wh)', stroke: '#1f6feb', width: 2, scale: 'wh' },
       { label: 'Balance', stroke: '#1a7f37', width: 1.5, scale: 'bal' }],
-    axes: [{}, { scale: 'wh', label: 'Wh' }, { scale: 'bal', side: 1, label: 'Balance',
+    // readings taken within a minute still get a readable time axis
+    scales: { x: { time: true, auto: false, range: [lo - pad, hi + pad] } },
+    axes: [{}, { scale: 'wh', label: 'Wh' }, { scale: 'bal', side: 1, label: 'Balance', size: 80,
       grid: { show: false } }],
   }, data, box);
   box.dataset.points = String(list.length);
