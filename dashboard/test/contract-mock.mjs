@@ -8,7 +8,8 @@
 // with 403 like the real service does; what the page sent is recorded for the test.
 const HEX64 = /^[0-9a-f]{64}$/;
 
-export function campaignMock() {
+// viewer: the session is a viewer's, so every change is refused (403) as the service does.
+export function campaignMock({ viewer = false } = {}) {
   const now = () => Math.floor(Date.now() / 1000);
   const m = {
     requests: [],
@@ -74,6 +75,9 @@ export function campaignMock() {
       m.requests.push({ method, path, csrf, body: method === 'POST' ? req.postData() : null });
       if (method !== 'GET' && !HEX64.test(csrf || '')) {
         return json(403, { error: 'forbidden', reason: 'missing or wrong X-CSRF-Token' });
+      }
+      if (method !== 'GET' && viewer) {
+        return json(403, { error: 'forbidden', reason: 'this needs the operator role' });
       }
       const c = m.c;
       let a;
