@@ -118,11 +118,14 @@ export async function campaignView(root, [id]) {
           { label: 'Failed / reverted', stroke: '#cf222e', width: 2 },
           { label: 'In progress', stroke: '#54aeff', width: 2 },
           { label: 'Targeted', stroke: '#8c959f', dash: [4, 4] }],
-        scales: { y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
+        scales: { x: { time: true, auto: false }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
       }, series, chartBox);
     } else {
       chart.setData(series);
     }
+    // the first minute is drawn as a minute, not as the years uPlot picks for one sample
+    const t0 = series[0][0];
+    chart.setScale('x', { min: t0, max: Math.max(series[0][series[0].length - 1], t0 + 60) });
     chartBox.dataset.samples = String(series[0].length);
   }
 
