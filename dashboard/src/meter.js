@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // meter.js - one meter: its identity and state, readings plotted over time (energy and
-// balance), events, update history (once the service has campaigns) and its certificate.
+// balance; the last 7 days unless another range is chosen), events, update history (once the service has campaigns) and its certificate.
 import uPlot from './vendor/uPlot.esm.js';
 import { api, optional } from './api.js';
 import { DASH, ago, badge, el, errorBox, has, onlineBadge, show, table, when } from './util.js';
@@ -24,9 +24,13 @@ function facts(m) {
   return dl;
 }
 
-async function readings(id) {
+const RANGES = [['1 day', 86400], ['7 days', 7 * 86400], ['30 days', 30 * 86400], ['1 year', 365 * 86400],
+  ['all', 0]];
+
+// The readings taken since `since` (seconds; 0: from the first), at most 5,000.
+async function readings(id, since) {
   const all = [];
-  let from = 0;
+  let from = since;
   for (let i = 0; i < READINGS_PAGES; i++) {
     const r = await api('GET', `/meters/${encodeURIComponent(id)}/readings?from=${from}&limit=${PAGE}`);
     const list = Array.isArray(r && r.readings) ? r.readings : [];
@@ -68,14 +72,25 @@ export async function meterView(root, [id]) {
   const m = await api('GET', `/meters/${encodeURIComponent(id)}`);
   root.append(el('h1', null, `Meter ${m.id}`), el('div', { class: 'card' }, facts(m)));
 
+  const range = el('select', { id: 'readings-range', 'aria-label': 'Readings of the last' },
+    RANGES.map(([label, secs]) => el('option', { value: secs }, `last ${label}`)));
+  range.value = String(7 * 86400);
   const chart = el('div', { id: 'readings-plot', class: 'card' });
-  root.append(el('h2', null, 'Readings'), chart);
+  root.append(el('div', { class: 'toolbar' }, el('h2', null, 'Readings'), range), chart);
   let u = null;
-  try {
-    u = plot(chart, await readings(id));
-  } catch (e) {
-    chart.append(errorBox(e));
-  }
+  const draw = async () => {
+    if (u) u.destroy();
+    u = null;
+    while (chart.firstChild) chart.removeChild(chart.firstChild);
+    const secs = Number(range.value);
+    try {
+      u = plot(chart, await readings(id, secs > 0 ? Math.max(0, Math.floor(Date.now() / 1000) - secs) : 0));
+    } catch (e) {
+      chart.append(errorBox(e));
+    }
+  };
+  range.addEventListener('change', draw);
+  await draw();
 
   root.append(el('h2', null, 'Events'));
   try {

@@ -69,6 +69,9 @@ try {
     await page.waitForSelector('#readings-plot canvas');
     const pts = Number(await page.getAttribute('#readings-plot', 'data-points'));
     expect(pts === readings, `${readings} readings plotted, got ${pts}`);
+    await page.selectOption('#readings-range', '0');   // all of them: the same here
+    await page.waitForFunction((n) => document.querySelector('#readings-plot canvas') &&
+      document.querySelector('#readings-plot').dataset.points === String(n), readings);
     await page.waitForSelector('#meter-cert:has-text("BEGIN CERTIFICATE")');
     await page.waitForSelector('#meter-updates');
     const facts = await page.textContent('#meter-facts');
