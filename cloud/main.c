@@ -113,7 +113,7 @@ static int parse(int argc, char **argv, opts_t *o)
         { "name", required_argument, NULL, 'n' },
         { "role", required_argument, NULL, 'r' },
         { "log-level", required_argument, NULL, 'l' },
-        { "dashboard", required_argument, NULL, 'D' },
+        { "dashboard", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof o[0]);
@@ -144,7 +144,7 @@ static int parse(int argc, char **argv, opts_t *o)
         case 'n': o->name = optarg; break;
         case 'r': o->role = optarg; break;
         case 'l': o->log_level = optarg; break;
-        case 'D': o->dashboard = optarg; break;
+        case 'W': o->dashboard = optarg; break;
         default: return usage();
         }
     }
