@@ -83,12 +83,13 @@ export async function signOut() {
   }
 }
 
-// GET that answers null when the route does not exist (yet) on this server.
+// GET that answers null when this service does not offer the route: not there (404, 405) or
+// not configured (503: firmware updates without a vendor key).
 export async function optional(path) {
   try {
     return await api('GET', path);
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+    if (e instanceof ApiError && [404, 405, 503].includes(e.status)) return null;
     throw e;
   }
 }

@@ -13,11 +13,11 @@ export async function auditView(root) {
   const r = await optional('/audit?limit=500');
   if (r === null) {
     root.append(el('p', { class: 'notice', id: 'audit-unavailable' },
-      'This service has no audit API yet.'));
+      'This service keeps no audit log here (firmware updates not offered).'));
     return null;
   }
   const list = Array.isArray(r.audit) ? r.audit : [];
-  root.append(list.length === 0 ? el('p', { class: 'muted' }, 'Nothing recorded yet.')
+  root.append(list.length === 0 ? el('p', { class: 'muted', id: 'audit-empty' }, 'Nothing recorded yet.')
     : table(['Time', 'Who', 'Action', 'Detail'], list.map((a) => el('tr', null,
       el('td', null, when(a.at)), el('td', null, show(a.who)), el('td', null, show(a.action)),
       el('td', null, typeof a.detail === 'object' && a.detail !== null ? JSON.stringify(a.detail)

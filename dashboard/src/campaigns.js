@@ -18,7 +18,7 @@ const ACTIVE = ['queued', 'downloading', 'downloaded', 'verifying', 'installing'
 
 function notAvailable(root) {
   root.append(el('p', { class: 'notice', id: 'campaigns-unavailable' },
-    'This service has no campaign API yet.'));
+    'This service offers no firmware campaigns (not built in, or no vendor key configured).'));
 }
 
 function num(v) {

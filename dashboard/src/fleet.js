@@ -28,7 +28,7 @@ function row(m) {
     el('td', null, el('a', { href: `#/meters/${encodeURIComponent(m.id)}` }, m.id)),
     el('td', null, show(m.version)),
     el('td', null, show(m.group)),
-    el('td', { title: has(m.last_seen) ? new Date(m.last_seen * 1000).toISOString() : null },
+    el('td', { title: m.last_seen > 0 ? new Date(m.last_seen * 1000).toISOString() : null },
       ago(m.last_seen)),
     el('td', null, onlineBadge(m.online)),
     el('td', null, badge(m.campaign_state)));

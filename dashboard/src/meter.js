@@ -15,7 +15,8 @@ function facts(m) {
   add('Version', show(m.version));
   add('Group', show(m.group));
   add('Online', onlineBadge(m.online));
-  add('Last seen', has(m.last_seen) ? `${when(m.last_seen)} (${ago(m.last_seen)})` : DASH);
+  add('Last seen', has(m.last_seen) && m.last_seen > 0 ? `${when(m.last_seen)} (${ago(m.last_seen)})`
+    : ago(m.last_seen));
   add('Campaign state', badge(m.campaign_state));
   add('Registered', when(m.registered_at));
   add('Readings stored', show(m.readings));
@@ -110,7 +111,7 @@ export async function meterView(root, [id]) {
     const up = await optional(`/meters/${encodeURIComponent(id)}/updates`);
     if (up === null) {
       root.append(el('p', { class: 'muted', id: 'meter-updates' },
-        'This service keeps no update history yet.'));
+        'This service keeps no update history (firmware updates not offered).'));
     } else {
       const list = Array.isArray(up.updates) ? up.updates : [];
       root.append(list.length === 0 ? el('p', { class: 'muted', id: 'meter-updates' }, 'No updates.')

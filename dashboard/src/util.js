@@ -29,15 +29,16 @@ export function show(v) {
   return has(v) ? String(v) : DASH;
 }
 
-// Seconds since 1970 to "2026-12-06 03:41:07Z"
+// Seconds since 1970 to "2026-12-06 03:41:07Z" (0: never, "—")
 export function when(t) {
-  if (!has(t) || typeof t !== 'number') return DASH;
+  if (!has(t) || typeof t !== 'number' || t <= 0) return DASH;
   return new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-// "3 min ago" for a time in seconds
+// "3 min ago" for a time in seconds (0: "never")
 export function ago(t, now = Date.now() / 1000) {
   if (!has(t) || typeof t !== 'number') return DASH;
+  if (t <= 0) return 'never';
   const d = Math.max(0, Math.round(now - t));
   if (d < 60) return `${d} s ago`;
   if (d < 3600) return `${Math.floor(d / 60)} min ago`;

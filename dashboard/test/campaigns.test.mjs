@@ -33,7 +33,10 @@ try {
     expect(await page.locator('#campaigns-unavailable').count() === 0, 'the campaign API answers');
   });
 
-  const fw = await page.evaluate(() => window.meterseal.api('GET', '/firmware'));
+  let fw = { firmware: [] };
+  await run.step('the firmware repository answers', page, async () => {
+    fw = await page.evaluate(() => window.meterseal.api('GET', '/firmware'));
+  });
   if (fw.firmware.length === 0 && !firmwareFile) {
     run.skip('create, start, watch, pause a campaign',
       'no firmware in the repository and MS_FIRMWARE names no signed image');

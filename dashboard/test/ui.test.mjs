@@ -94,7 +94,7 @@ try {
 
   await run.step('audit log page for operators', page, async () => {
     await page.goto(`${base}/#/audit`);
-    await page.waitForSelector('#audit-table, #audit-unavailable');
+    await page.waitForSelector('#audit-table, #audit-empty, #audit-unavailable');
   });
 
   await run.step('sign-out ends the session', page, async () => {

@@ -9,9 +9,10 @@
 # symbolic links, methods) and the API's CSRF refusal, then runs the browser
 # steps (dashboard/test/*.test.mjs, headless Debian Chromium through
 # playwright-core). Screenshots: BUILD/tests/dashboard/artefacts/<test>/.
-# campaigns_api exits 77 (skipped) when the service has no campaign API; it
-# takes MS_DASH_CLOUD_ARGS (more service options) and MS_FIRMWARE (an image
-# to upload) from the environment.
+# campaigns_api exits 77 (skipped) when the service has no campaign API; where
+# the service takes --vendor-key it gets a fresh vendor key and the test
+# uploads an image signed with it (MS_FIRMWARE: another image; MS_DASH_CLOUD_ARGS:
+# more service options).
 build=$(realpath "$1")
 mode=${2:-ui}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,10 +32,23 @@ printf 'operator-pass-1\n' | "$MS_BIN_CLOUD" operator --db "$MS_DB" --name alice
 printf 'viewer-pass-1\n' | "$MS_BIN_CLOUD" operator --db "$MS_DB" --name victor --role viewer >/dev/null
 "$MS_BIN_TESTMETER" fleet --mca "$d/mca" --db "$MS_DB" --out "$d/meters" --count "$fleet" >/dev/null ||
   fail "fleet registration"
-# MS_DASH_CLOUD_ARGS: more options for the service (the campaign test's vendor key, say);
-# MS_FIRMWARE: a signed image the campaign test uploads.
+# Firmware updates, where the service offers them (docs/ota.md): a vendor key for the
+# repository, and an image signed with it for the campaign test to upload.
+extra=()
+usage=$("$MS_BIN_CLOUD" 2>&1 || true)
+if grep -q -- '--vendor-key' <<<"$usage"; then
+  "$MS_BIN_CA" keygen -k "$d/vendor.pem" >/dev/null
+  "$MS_BIN_CA" getpub -k "$d/vendor.pem" -o "$d/vendor.pub" >/dev/null
+  head -c 8192 /dev/urandom >"$d/app.bin"
+  "$MS_BIN_CA" sign -k "$d/vendor.pem" -v 1.4.0 -H 0x200 --pad-header --align 8 -s 4 \
+    "$d/app.bin" "$d/app-1.4.0.img" >/dev/null || fail "sign an image"
+  extra=(--vendor-key "$d/vendor.pub")
+  export MS_FIRMWARE=${MS_FIRMWARE:-$d/app-1.4.0.img}
+fi
+# MS_DASH_CLOUD_ARGS: more options for the service.
 # shellcheck disable=SC2086
-ms_env_cloud_start dash "$MS_DB" --http 127.0.0.1:0 --dashboard "$www" ${MS_DASH_CLOUD_ARGS:-}
+ms_env_cloud_start dash "$MS_DB" --http 127.0.0.1:0 --dashboard "$www" "${extra[@]}" \
+  ${MS_DASH_CLOUD_ARGS:-}
 port=$(cat "$d/dash.port")
 url=http://127.0.0.1:$port
 # two rounds a second apart, so the plot has more than one instant
