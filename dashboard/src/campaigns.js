@@ -262,7 +262,7 @@ export async function campaignNewView(root) {
   const bad = el('input', { id: 'new-failure', type: 'number', min: 0, max: 1, step: 0.05, value: 0.2 });
   const retries = el('input', { id: 'new-retries', type: 'number', min: 0, max: 10, value: 3 });
   const form = el('form', { class: 'stack card', id: 'new-campaign' },
-    el('label', null, 'Upload a signed, encrypted image (meterseal sign --encrypt)', image), uploaded,
+    el('label', null, 'Upload a vendor-signed image (meterseal sign, with --encrypt or without)', image), uploaded,
     el('label', null, 'Firmware', firmware),
     el('label', null, 'Name', name),
     el('label', null, 'Target', kind, target),
