@@ -28,6 +28,7 @@
 #include "auth.h"
 #include "campaign_api.h"
 #include "commands.h"
+#include "dashboard.h"
 #include "json_params.h"
 #include "log.h"
 #include "registry.h"
@@ -40,6 +41,7 @@ struct ms_http {
     ms_cloud_t *c;
     struct MHD_Daemon *d;
     uint16_t port;
+    ms_dashboard_t *dash;   /* static files outside /api/, or NULL */
 };
 
 typedef struct request {
@@ -552,6 +554,20 @@ static void route(ctx_t *x, const char *url, reply_t *r)
     }
 }
 
+/* The dashboard's files (dashboard.c): no session needed, nothing changes. */
+static enum MHD_Result dashboard_request(ms_http_t *h, struct MHD_Connection *conn,
+                                         const char *url, const char *method)
+{
+    unsigned status = 500;
+    enum MHD_Result ret = ms_dashboard_serve(h->dash, conn, url, method, &status) == MHD_YES
+                              ? MHD_YES
+                              : MHD_NO;
+    char u[256];
+    ms_log(status >= 400 ? MS_LOG_WARN : MS_LOG_DEBUG, "http.static", "path=%s status=%u",
+           ms_log_str(url, strlen(url), u), status);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -586,6 +602,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (h->dash != NULL && strncmp(url, "/api/", 5) != 0) {
+        return dashboard_request(h, conn, url, method);
     }
     ctx_t x = { .h = h, .conn = conn, .method = method, .req = req };
     reply_t r = { .status = 500 };
@@ -652,10 +671,18 @@ ms_err_t ms_http_start(ms_cloud_t *c, const char *addr, uint16_t port, ms_http_t
     return MS_OK;
 }
 
+ms_err_t ms_http_set_dashboard(ms_http_t *h, const char *dir)
+{
+    ms_dashboard_close(h->dash);
+    h->dash = NULL;
+    return dir != NULL ? ms_dashboard_open(dir, &h->dash) : MS_OK;
+}
+
 void ms_http_stop(ms_http_t *h)
 {
     if (h != NULL) {
         MHD_stop_daemon(h->d);
+        ms_dashboard_close(h->dash);
         free(h);
     }
 }

@@ -16,6 +16,8 @@ typedef struct ms_http ms_http_t;
 /* Listen on addr:port (port 0: a free one, see ms_http_port). */
 ms_err_t ms_http_start(ms_cloud_t *c, const char *addr, uint16_t port, ms_http_t **out);
 void ms_http_stop(ms_http_t *h);
+/* Serve the dashboard's built files from dir outside /api/ (dashboard.h); NULL: none. */
+ms_err_t ms_http_set_dashboard(ms_http_t *h, const char *dir);
 
 uint16_t ms_http_port(const ms_http_t *h);
 int ms_http_fd(const ms_http_t *h);

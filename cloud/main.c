@@ -17,6 +17,8 @@
  *                             (the password is read from standard input)
  *
  * SPEC: sqlite:PATH (or a bare path) or postgres:CONNINFO.
+ * --dashboard DIR (or MS_DASHBOARD_DIR): serve the fleet dashboard's built
+ * files (scripts/dashboard) from DIR outside /api/ (dashboard.c).
  *
  * One process, one event loop: poll() over a signalfd, the broker socket
  * and libmicrohttpd's epoll descriptor. After each wake-up the readings
@@ -67,6 +69,7 @@ static int usage(void)
           "                             --manufacturer-ca FILE [--instance NAME]\n"
           "                             [--http ADDR:PORT | --no-http] [--port-file FILE]\n"
           "                             [--batch N] [--log-level debug|info|warn]\n"
+          "                             [--dashboard DIR]\n"
           "       meterseal-cloud migrate --db SPEC [--to N]\n"
           "       meterseal-cloud operator --db SPEC --name NAME --role viewer|operator\n"
           "       meterseal-cloud firmware --db SPEC --vendor-key FILE [--device-key FILE]\n"
@@ -99,7 +102,7 @@ static char *read_file(const char *path, size_t *len)
 typedef struct opts {
     const char *db, *mqtt_host, *ca, *cert, *key, *command_key, *mfr_ca, *instance, *http,
         *port_file, *name, *role, *log_level, *vendor_key, *device_key, *meter, *group,
-        *file;
+        *file, *dashboard;
     int mqtt_port, batch, to, sec_floor, chunk, image;
     bool no_http;
 } opts_t;
@@ -131,6 +134,7 @@ static int parse(int argc, char **argv, opts_t *o)
         { "image", required_argument, NULL, 'I' },
         { "meter", required_argument, NULL, 'M' },
         { "group", required_argument, NULL, 'G' },
+        { "dashboard", required_argument, NULL, 'W' },
         { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof o[0]);
@@ -139,6 +143,7 @@ static int parse(int argc, char **argv, opts_t *o)
     o->batch = 256;
     o->mqtt_port = 8883;
     o->log_level = "info";
+    o->dashboard = getenv("MS_DASHBOARD_DIR");
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -167,6 +172,7 @@ static int parse(int argc, char **argv, opts_t *o)
         case 'I': o->image = atoi(optarg); break;
         case 'M': o->meter = optarg; break;
         case 'G': o->group = optarg; break;
+        case 'W': o->dashboard = optarg; break;
         default: return usage();
         }
     }
@@ -460,6 +466,11 @@ static int serve(const opts_t *o)
         err = ms_http_start(c, addr, (uint16_t)atoi(colon + 1), &s.http);
         if (err != MS_OK) {
             ms_log(MS_LOG_ERROR, "start.failed", "what=http err=%s", ms_errname(err));
+            return 1;
+        }
+        if (o->dashboard != NULL && o->dashboard[0] != '\0' &&
+            (err = ms_http_set_dashboard(s.http, o->dashboard)) != MS_OK) {
+            ms_log(MS_LOG_ERROR, "start.failed", "what=dashboard err=%s", ms_errname(err));
             return 1;
         }
         if (o->port_file != NULL) {
