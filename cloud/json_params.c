@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meterseal/link_msg.h"
 #include "x509.h"
 
 /* reason = before + (at most 32 bytes of arg) + after */
@@ -234,7 +235,7 @@ ms_err_t ms_jp_command(const char *body, size_t len, ms_jp_command_t *out,
         out->type = MS_CMD_TARIFF;
         ok = only_members(root, tariff, reason) &&
              get_u64(root, "tariff_id", (uint64_t)INT64_MAX, &out->tariff_id, reason) &&
-             get_u64(root, "price_milli_per_kwh", (uint64_t)INT64_MAX,
+             get_u64(root, "price_milli_per_kwh", MS_LINK_PRICE_MAX,
                      &out->price_milli_per_kwh, reason);
     } else if (ok) {
         set_reason(reason, "type must be topup, relay or tariff", NULL, "");

@@ -15,7 +15,7 @@ ns-payload: one byte of the Non-secure image's code flipped, the Secure one
             good (the decision over both images: a hand-over must not
             happen because one image verified)
 SHARD/SHARDS runs the executed instructions SHARD, SHARD+SHARDS, ... only
-(CTest runs one eighth per tampering; bench/an505/fi runs them all).
+(CTest runs one sixteenth per tampering; bench/an505/fi runs them all).
 """
 import json
 import os

@@ -76,6 +76,12 @@ static void commands(void **state)
     REFUSED(command("{\"type\":\"topup\",\"amount_milli\":5,\"connect\":true}", &c, reason_),
             "unknown member 'connect'");
     REFUSED(command("{\"type\":\"reboot\"}", &c, reason_), "type must be");
+    /* The meter's TEE refuses a price above MS_LINK_PRICE_MAX: the cloud must
+     * not sign a command that can only fail on the meter. */
+    assert_int_equal(command("{\"type\":\"tariff\",\"tariff_id\":1,"
+                             "\"price_milli_per_kwh\":1000000000}", &c, reason), MS_OK);
+    REFUSED(command("{\"type\":\"tariff\",\"tariff_id\":1,"
+                    "\"price_milli_per_kwh\":1000000001}", &c, reason_), "in range");
 }
 
 static void registration(void **state)

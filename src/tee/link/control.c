@@ -32,7 +32,7 @@
 
 #define CONTROL_VERSION 1u
 #define STATE_LEN 72u
-#define PRICE_MAX 1000000000ull   /* thousandths per kWh: a million currency units */
+#define PRICE_MAX MS_LINK_PRICE_MAX
 
 typedef struct control_state {
     bool relay_connected;
