@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "meterseal/link_msg.h"
+#include "meterseal/link_limits.h"
 #include "x509.h"
 
 /* reason = before + (at most 32 bytes of arg) + after */

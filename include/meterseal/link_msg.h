@@ -78,11 +78,6 @@ typedef struct ms_link_ack {
     uint64_t seq[MS_LINK_ACK_MAX];
 } ms_link_ack_t;
 
-/* The largest tariff price a meter accepts (thousandths of a currency unit
- * per kWh: a million units). The TEE refuses more; the cloud refuses to sign
- * more, so no command is sent that can only fail on the meter. */
-#define MS_LINK_PRICE_MAX 1000000000ull
-
 typedef struct ms_link_command {
     char meter_id[MS_LINK_METER_ID_MAX + 1];
     uint64_t cmd_seq;

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "link_internal.h"
+#include "meterseal/link_limits.h"
 
 #define CONTROL_VERSION 1u
 #define STATE_LEN 72u
