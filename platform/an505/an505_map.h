@@ -78,6 +78,15 @@
 #define AN505_SLOT_NS_SECONDARY    0x000C0000
 #define AN505_TEE_STORAGE_OFF      0x00100000  /* secure storage (ITS/PS) */
 #define AN505_TEE_STORAGE_SIZE     0x00020000
+/* Inside it: the ITS and PS stores (their own sector rings) and the
+ * replay-protected counter device the stores' anti-rollback counters live in
+ * (nvc_flash.h; docs/secure-storage.md). */
+#define AN505_TEE_ITS_OFF          (AN505_TEE_STORAGE_OFF + 0x00000)
+#define AN505_TEE_ITS_SIZE         0x00008000  /* 8 sectors */
+#define AN505_TEE_PS_OFF           (AN505_TEE_STORAGE_OFF + 0x08000)
+#define AN505_TEE_PS_SIZE          0x00010000  /* 16 sectors */
+#define AN505_TEE_NVC_OFF          (AN505_TEE_STORAGE_OFF + 0x18000)
+#define AN505_TEE_NVC_SIZE         0x00004000  /* 4 sectors */
 
 /* One-time-programmable area: program-only, never erased (the driver has
  * no erase). Root-of-trust key hashes, life-cycle state, NV counters. */
