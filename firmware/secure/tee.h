@@ -15,6 +15,9 @@
 
 #include "tee_ns.h"
 
+/* The security controller's combined Secure PPC interrupt (IoT Kit). */
+#define TEE_IRQ_PPC 10u
+
 /* The fault log in ITS (a uid reserved for secure partitions). */
 #define TEE_UID_FAULT_LOG 0xff00000000000010ull
 
@@ -44,6 +47,7 @@ void SecureFault_Handler(void);
 void BusFault_Handler(void);
 void HardFault_Handler(void);
 void UsageFault_Handler(void);
+void Irq_Handler(void);
 void tee_fault(uint32_t exc_return, const uint32_t *r4_11);
 
 #endif /* MS_SECURE_TEE_H */

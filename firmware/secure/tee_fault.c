@@ -2,8 +2,10 @@
 /*
  * tee_fault.c - the fault policy (M2; docs/an505.md "Fault policy").
  *
- * A Non-secure access the hardware stops (SAU/IDAU: SecureFault; MPC/PPC:
- * BusFault, which AIRCR.BFHFNMINS = 0 gives the Secure world) and every
+ * A Non-secure access the hardware stops (SAU/IDAU: SecureFault; MPC:
+ * BusFault, which AIRCR.BFHFNMINS = 0 gives the Secure world; PPC: the
+ * access is dropped and the security controller raises its Secure PPC
+ * interrupt, TEE_IRQ_PPC) and every
  * pointer the door refuses is:
  *   1. logged on the Secure console: exception, SFSR, CFSR, the data
  *      address (SFAR/BFAR when valid; QEMU 7.2 leaves SFAR invalid for an
@@ -26,6 +28,7 @@
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/tee.h"
 #include "regs/armv8m.h"
+#include "regs/spctrl.h"
 #include "tee.h"
 #include "tee_hal.h"
 
@@ -33,7 +36,7 @@
 #define CFSR_BFARVALID (1u << 15)
 #define CFSR_MMARVALID (1u << 7)
 #define EXC_RETURN_S     (1u << 6)   /* frame on the Secure stack */
-#define EXC_RETURN_SPSEL (1u << 2)   /* frame on the process stack */
+#define EXC_RETURN_MODE  (1u << 3)   /* returns to thread mode */
 #define EXC_RETURN_DCRS  (1u << 5)   /* default callee-register stacking */
 
 static ms_tee_ns_fault_status_t g_log;
@@ -144,15 +147,41 @@ static uint32_t decode_addr(const uint32_t *frame, const uint32_t *r4_11)
 /* Called by the handlers below with EXC_RETURN and the saved r4-r11. */
 __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
 {
-    uint32_t ipsr, sfsr = MS_REG32(SAU_SFSR), cfsr = MS_REG32(SCB_CFSR);
+    uint32_t ipsr, sfsr = MS_REG32(SAU_SFSR), cfsr = MS_REG32(SCB_CFSR), ppc = 0;
     __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
     ipsr &= 0x1FFu;
+    if (ipsr == 16u + TEE_IRQ_PPC) {
+        /* A PPC stopped an access (QEMU answers it read-as-zero/write-ignored,
+         * without a bus error): the interrupt comes right after the
+         * offending instruction, in the context that made it. */
+        ppc = MS_REG32(SPCTRL_SECPPCINTSTAT);
+        /* The clear bits are levels (QEMU holds a PPC's status clear while
+         * its bit is 1): pulse them. */
+        MS_REG32(SPCTRL_SECPPCINTCLR) = ppc;
+        MS_REG32(SPCTRL_SECPPCINTCLR) = 0;
+        MS_REG32(NVIC_ICPR0) = 1u << TEE_IRQ_PPC;
+        if (ppc == 0) {
+            /* Nothing latched: the line stays up without a status bit
+             * (seen on QEMU 7.2). Stop listening rather than spin. */
+            MS_REG32(NVIC_ICER0) = 1u << TEE_IRQ_PPC;
+            ms_an505_puts("tee: PPC interrupt without status: PPC reporting off\r\n");
+            return;
+        }
+    } else if (ipsr >= 16u) {
+        ms_an505_fault(ipsr);   /* no other Secure interrupt is enabled */
+    }
     if (exc_return & EXC_RETURN_S) {
         /* Secure code faulted: nothing to return to. */
         ms_an505_fault(ipsr);
     }
-    uint32_t *frame;
-    if (exc_return & EXC_RETURN_SPSEL) {
+    /* The Non-secure code's stack: in thread mode the one CONTROL_NS.SPSEL
+     * selects (EXC_RETURN.SPSEL describes the Secure state's selection for
+     * an exception taken to the Secure state: on QEMU it reads 0 here). */
+    uint32_t *frame, control_ns;
+    bool ns_thread = (exc_return & EXC_RETURN_MODE) != 0;
+    __asm volatile("mrs %0, control_ns" : "=r"(control_ns));
+    bool on_psp = ns_thread && (control_ns & 2u) != 0;
+    if (on_psp) {
         __asm volatile("mrs %0, psp_ns" : "=r"(frame));
     } else {
         __asm volatile("mrs %0, msp_ns" : "=r"(frame));
@@ -169,7 +198,7 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     }
     g_log.faults++;
     g_log.last_exception = ipsr;
-    g_log.last_sfsr = sfsr;
+    g_log.last_sfsr = ppc != 0 ? ppc : sfsr;
     g_log.last_cfsr = cfsr;
     g_log.last_addr = addr;
     g_log.last_pc = frame[6];
@@ -179,10 +208,15 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     ms_an505_put_hex(sfsr);
     ms_an505_puts(" cfsr=");
     ms_an505_put_hex(cfsr);
+    if (ppc != 0) {
+        ms_an505_puts(" ppc=");
+        ms_an505_put_hex(ppc);
+    }
     ms_an505_puts(" addr=");
     ms_an505_put_hex(addr);
     ms_an505_puts(" pc=");
     ms_an505_put_hex(frame[6]);
+
     ms_an505_puts(" count=");
     ms_an505_put_dec(g_log.faults);
     ms_an505_puts("\r\n");
@@ -192,12 +226,12 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     count_event();
     tee_fault_flush();
     uint32_t trap = tee_door_fault_trap();
-    if (trap == 0 || !(exc_return & EXC_RETURN_SPSEL)) {
+    if (trap == 0 || !on_psp) {
         /* No kernel to end a task, or the Non-secure kernel itself faulted. */
         policy_reset();
     }
     uint32_t reason = ipsr == 7u ? MS_TEE_NS_FAULT_SECURE
-                    : ipsr == 5u ? MS_TEE_NS_FAULT_BUS : MS_TEE_NS_FAULT_OTHER;
+                    : ipsr == 5u || ppc != 0 ? MS_TEE_NS_FAULT_BUS : MS_TEE_NS_FAULT_OTHER;
     frame[0] = reason;
     frame[6] = trap & ~1u;
     frame[7] = (frame[7] & ~0x0600FC00u) | (1u << 24);   /* Thumb, no IT state */
@@ -222,3 +256,4 @@ FAULT_ENTRY(SecureFault_Handler)
 FAULT_ENTRY(BusFault_Handler)
 FAULT_ENTRY(HardFault_Handler)
 FAULT_ENTRY(UsageFault_Handler)
+FAULT_ENTRY(Irq_Handler)

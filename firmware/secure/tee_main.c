@@ -21,11 +21,13 @@
 #include "flash_nor.h"
 #include "meterseal/crypto.h"
 #include "meterseal/tee_attest.h"
+#include "meterseal/tee_keystore.h"
 #include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
 #include "otp.h"
 #include "regs/armv8m.h"
 #include "regs/cmsdk_uart.h"
+#include "regs/spctrl.h"
 #include "tee.h"
 #include "tee_hal.h"
 
@@ -81,8 +83,15 @@ static ms_err_t attest_boot_record(const ms_an505_boot_record_t *rec)
     return ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, meas, types, 2, impl, lcs);
 }
 
+typedef void (*ms_vector_t)(void);
+extern const ms_vector_t ms_an505_vectors[];
+
 int main(void)
 {
+    /* Exceptions from now on are this image's (the boot loader left VTOR_S
+     * at its own table). */
+    MS_REG32(SCB_VTOR) = (uint32_t)(uintptr_t)ms_an505_vectors;
+    __asm volatile("dsb\n\tisb" ::: "memory");
     ms_an505_stack_paint();
     ms_an505_console_init(UART0_S_BASE);
     const ms_an505_boot_record_t *rec = (const ms_an505_boot_record_t *)AN505_BOOT_RECORD_BASE;
@@ -119,11 +128,21 @@ int main(void)
     if ((err = ms_tee_storage_init(&its_area, &ps_area)) != MS_OK) {
         stop("storage", err);
     }
+    /* The device keys (identity, IAK) are made inside on the first power-on
+     * (in the factory); later boots find them (idempotent). */
+    if ((err = ms_tee_keystore_provision(NULL, NULL)) != MS_OK) {
+        stop("key store provisioning", err);
+    }
     if ((err = attest_boot_record(rec)) != MS_OK) {
         stop("attestation boot record", err);
     }
     tee_fault_init();
     tee_door_init();
+    /* Accesses the PPCs stop raise the Secure PPC interrupt (tee_fault.c). */
+    MS_REG32(SPCTRL_SECPPCINTCLR) = 0xFFFFFFFFu;
+    MS_REG32(SPCTRL_SECPPCINTCLR) = 0;
+    MS_REG32(SPCTRL_SECPPCINTEN) = 0xFFFFFFFFu;
+    MS_REG32(0xE000E100u) = 1u << TEE_IRQ_PPC;   /* NVIC_ISER0 */
     ms_tee_meter_reg_t reg;
     if (ms_tee_meter_read(&reg) == MS_OK) {
         ms_an505_puts("tee: storage up, meter updates=");

@@ -37,9 +37,13 @@
 
 #define AN505_S_EXEC_BASE          0x10020000  /* Secure image: header + code */
 #define AN505_S_EXEC_SIZE          0x00040000  /* 256 KiB = one slot */
-/* The Secure image's veneers (non-secure callable) at the end of its region. */
-#define AN505_S_NSC_SIZE           0x00001000
-#define AN505_S_NSC_BASE           (AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE - AN505_S_NSC_SIZE)
+/* The Secure image's veneers (non-secure callable): a 1 KiB window right
+ * after its vector table (1 KiB reserved for it), so the image stays
+ * compact (a window at the end of the region would make every image as
+ * large as its slot). Nothing but the linker's SG veneers goes there. */
+#define AN505_S_VECTORS_SIZE       0x00000400
+#define AN505_S_NSC_SIZE           0x00000400
+#define AN505_S_NSC_BASE           (AN505_S_EXEC_BASE + AN505_IMAGE_HDR_SIZE + AN505_S_VECTORS_SIZE)
 
 #define AN505_NS_EXEC_BASE         0x00060000  /* Non-secure image, NS alias */
 #define AN505_NS_EXEC_SIZE         0x00040000  /* 256 KiB = one slot */
@@ -92,5 +96,8 @@
  * no erase). Root-of-trust key hashes, life-cycle state, NV counters. */
 #define AN505_OTP_OFF              0x00FF0000
 #define AN505_OTP_SIZE             0x00010000
+
+/* ---- interrupts (QEMU's numbering) ------------------------------------------- */
+#define AN505_IRQ_TIMER0           3           /* the Non-secure pulse input */
 
 #endif /* MS_AN505_MAP_H */

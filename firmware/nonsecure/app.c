@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * app.c - the meter's Non-secure application on the RTOS (rtos.h):
+ *   pulse ISR   the simulated energy pulse input: CMSDK TIMER0 (given to
+ *               the Non-secure world) interrupts at a fixed rate, each
+ *               interrupt is one pulse (MS_PULSES_PER_WH per Wh);
+ *   metering    counts pulses, adds each whole Wh to the energy register in
+ *               the TEE's storage (METER ADD: the TEE charges the prepaid
+ *               balance by the tariff in force), sends the registers to
+ *   display     which prints them on the Non-secure console (UART2);
+ *   control     runs the scenario the test asked for (semihosting command
+ *               line: normal, an attack, a fault storm, bench) and ends the
+ *               run with an exit code.
+ * Exit codes: 10 scenario done, 11 scenario failed, 12 reset by the fault
+ * policy seen. Console lines are what tests/an505/test_tee.py reads.
+ *
+ * Invariant: the application keeps no register of its own - the energy
+ * and the balance live only in the TEE's storage; what it prints is what
+ * the TEE returned.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "an505.h"
+#include "an505_map.h"
+#include "meterseal/psa/internal_trusted_storage.h"
+#include "regs/cmsdk_uart.h"
+#include "rtos.h"
+#include "tee_client.h"
+
+#define REG(a) (*(volatile uint32_t *)(uintptr_t)(a))
+#define TIMER0_NS   0x40000000u
+#define TIMER_CTRL  0x00u
+#define TIMER_RELOAD 0x08u
+#define TIMER_INTCLEAR 0x0Cu
+#define TIMER0_IRQ  3u
+#define NVIC_ISER0  0xE000E100u
+#define MS_PULSES_PER_WH 10u
+#define PULSE_PERIOD_CYCLES 20000u   /* 1 ms at 20 MHz: 1 kHz pulses */
+
+#define EXIT_DONE   10
+#define EXIT_FAILED 11
+#define EXIT_POLICY 12
+
+void Irq_Handler(void);
+int main(void);
+/* An outside test suite linked into this image (docs/an505.md). */
+__attribute__((weak)) int ms_ns_external_tests(void);
+
+static rtos_sem_t pulse_sem;
+static rtos_queue_t display_q;
+static tee_meter_t display_buf[4];
+static volatile uint32_t pulses;
+static uint32_t st_metering[256], st_display[256], st_control[512], st_attack[256];
+static rtos_task_t *t_metering, *t_display, *t_control;
+static char scenario[64];
+static tee_meter_t start_reg;
+
+/* ---- semihosting command line ------------------------------------------------ */
+
+static void get_cmdline(char *buf, size_t cap)
+{
+    volatile uint32_t block[2] = { (uint32_t)(uintptr_t)buf, (uint32_t)cap };
+    register uint32_t r0 __asm("r0") = 0x15u;   /* SYS_GET_CMDLINE */
+    register volatile uint32_t *r1 __asm("r1") = block;
+    buf[0] = '\0';
+    __asm volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    if (r0 != 0) {
+        buf[0] = '\0';
+    }
+    buf[cap - 1u] = '\0';
+}
+
+/* The last word of the command line. */
+static const char *last_word(const char *s)
+{
+    const char *w = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == ' ' && p[1] != '\0' && p[1] != ' ') {
+            w = p + 1;
+        }
+    }
+    return w;
+}
+
+static bool is(const char *name)
+{
+    return strcmp(last_word(scenario), name) == 0;
+}
+
+/* ---- console -------------------------------------------------------------------- */
+
+static void put_reg(const char *what, const tee_meter_t *m)
+{
+    ms_an505_puts(what);
+    ms_an505_puts(" energy=");
+    ms_an505_put_dec((uint32_t)m->energy_wh);
+    ms_an505_puts(" balance=");
+    if (m->balance_milli < 0) {
+        ms_an505_putc('-');
+        ms_an505_put_dec((uint32_t)-m->balance_milli);
+    } else {
+        ms_an505_put_dec((uint32_t)m->balance_milli);
+    }
+    ms_an505_puts(" updates=");
+    ms_an505_put_dec((uint32_t)m->updates);
+    ms_an505_puts("\r\n");
+}
+
+static void put_status(const char *what, int32_t st)
+{
+    ms_an505_puts(what);
+    ms_an505_puts(" status=");
+    if (st < 0) {
+        ms_an505_putc('-');
+        ms_an505_put_dec((uint32_t)-st);
+    } else {
+        ms_an505_put_dec((uint32_t)st);
+    }
+    ms_an505_puts("\r\n");
+}
+
+/* ---- pulses and tasks ---------------------------------------------------------------- */
+
+void Irq_Handler(void)
+{
+    uint32_t ipsr;
+    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    if ((ipsr & 0x1FFu) == 16u + TIMER0_IRQ) {
+        REG(TIMER0_NS + TIMER_INTCLEAR) = 1u;
+        pulses++;
+        rtos_sem_give(&pulse_sem);
+    }
+}
+
+static void pulse_start(void)
+{
+    REG(TIMER0_NS + TIMER_RELOAD) = PULSE_PERIOD_CYCLES;
+    REG(TIMER0_NS + TIMER_CTRL) = 1u | 8u;       /* enable, interrupt */
+    REG(NVIC_ISER0) = 1u << TIMER0_IRQ;
+}
+
+static void metering(void *arg)
+{
+    (void)arg;
+    uint32_t counted = 0;
+    for (;;) {
+        if (!rtos_sem_take(&pulse_sem, 1000)) {
+            continue;
+        }
+        if (++counted % MS_PULSES_PER_WH == 0) {
+            tee_meter_t m;
+            int32_t st = tee_meter_add(1, &m);
+            if (st != PSA_SUCCESS) {
+                put_status("metering: add failed", st);
+                continue;
+            }
+            rtos_queue_send(&display_q, &m, 0);
+        }
+    }
+}
+
+static void display(void *arg)
+{
+    (void)arg;
+    tee_meter_t m;
+    for (;;) {
+        if (rtos_queue_receive(&display_q, &m, RTOS_WAIT_FOREVER) && m.updates % 5u == 0) {
+            put_reg("display:", &m);
+        }
+    }
+}
+
+/* ---- attacks (each in a task of its own, which the fault policy ends) ---------------- */
+
+static volatile uint32_t leaked;
+
+static void attack_read_secure_ram(void *arg)
+{
+    (void)arg;
+    register uint32_t a __asm("r0") = AN505_S_RAM_BASE;
+    __asm volatile("ldr r0, [r0]" : "+r"(a) : : "memory");
+    leaked = a;
+    ms_an505_puts("attack: LEAK secure ram read returned\r\n");
+}
+
+static void attack_write_secure_peripheral(void *arg)
+{
+    (void)arg;
+    /* MPC0's register block at its Non-secure alias: its PPC (APB
+     * expansion 0, port 0) keeps it Secure. */
+    register uint32_t a __asm("r0") = 0x40200000u;
+    register uint32_t v __asm("r1") = 'X';
+    __asm volatile("str r1, [r0]" : : "r"(a), "r"(v) : "memory");
+    ms_an505_puts("attack: secure peripheral write not noticed\r\n");
+}
+
+static int32_t attack_veneer_secure_pointer(void)
+{
+    size_t got = 0;
+    return psa_its_get(1, 0, 16, (void *)(uintptr_t)AN505_S_RAM_BASE, &got);
+}
+
+static int32_t attack_veneer_straddle(void)
+{
+    /* The last 8 bytes of Non-secure RAM and the first 8 of what follows. */
+    return psa_its_set(1, 16, (const void *)(uintptr_t)(AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 8u),
+                       0);
+}
+
+static int32_t attack_callback_secure(void)
+{
+    return ms_tee_ns_register(MS_TEE_NS_CB_DONE, AN505_S_EXEC_BASE + 0x401u);
+}
+
+static bool run_attack_task(void (*fn)(void *))
+{
+    rtos_task_t *t = rtos_task_create("attack", fn, NULL, 4, st_attack,
+                                      sizeof st_attack / 4u);
+    rtos_delay(5);
+    return t != NULL && t->state == RTOS_DEAD && t->fault_reason != 0;
+}
+
+/* ---- control ----------------------------------------------------------------------- */
+
+static void put_faults(void)
+{
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
+        ms_an505_puts("faults: faults=");
+        ms_an505_put_dec(fs.faults);
+        ms_an505_puts(" violations=");
+        ms_an505_put_dec(fs.violations);
+        ms_an505_puts(" policy-resets=");
+        ms_an505_put_dec(fs.policy_resets);
+        ms_an505_puts(" last-addr=");
+        ms_an505_put_hex(fs.last_addr);
+        ms_an505_puts("\r\n");
+    }
+}
+
+/* The meter still serves: one more Wh goes through the TEE. */
+static bool still_serves(void)
+{
+    tee_meter_t m;
+    int32_t st = tee_meter_add(1, &m);
+    put_status("check: meter add after the attack", st);
+    return st == PSA_SUCCESS;
+}
+
+static int scenario_normal(void)
+{
+    /* A reading the storage area must never hold in plaintext. */
+    static const char canary[] = "PLAINTEXT-CANARY reading=12345";
+    int32_t st = psa_its_set(7, sizeof canary, canary, 0);
+    put_status("normal: its set canary", st);
+    char back[sizeof canary];
+    size_t got = 0;
+    st = psa_its_get(7, 0, sizeof back, back, &got);
+    put_status("normal: its get canary", st);
+    if (st != PSA_SUCCESS || got != sizeof canary || memcmp(back, canary, got) != 0) {
+        return EXIT_FAILED;
+    }
+    uint8_t rnd[16], tok[600], nonce[32] = { 1, 2, 3 };
+    size_t tlen = 0;
+    put_status("normal: rng", tee_rng(rnd, sizeof rnd));
+    st = tee_attest_token(nonce, sizeof nonce, tok, sizeof tok, &tlen);
+    put_status("normal: attestation token", st);
+    ms_an505_puts("normal: attestation token bytes=");
+    ms_an505_put_dec((uint32_t)tlen);
+    ms_an505_puts("\r\n");
+    /* Let the metering tasks count 20 Wh. */
+    tee_meter_t m = start_reg;
+    while (m.energy_wh < start_reg.energy_wh + 20u) {
+        rtos_delay(50);
+        if (tee_meter_read(&m) != PSA_SUCCESS) {
+            return EXIT_FAILED;
+        }
+    }
+    put_reg("normal: end", &m);
+    ms_an505_puts("normal: pulses=");
+    ms_an505_put_dec(pulses);
+    ms_an505_puts(" stack metering=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_metering));
+    ms_an505_puts(" display=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_display));
+    ms_an505_puts(" control=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_control));
+    ms_an505_puts("\r\n");
+    return EXIT_DONE;
+}
+
+static int scenario_attack(void)
+{
+    bool stopped = false;
+    if (is("read-secure-ram")) {
+        stopped = run_attack_task(attack_read_secure_ram);
+    } else if (is("write-secure-peripheral")) {
+        stopped = run_attack_task(attack_write_secure_peripheral);
+    } else if (is("veneer-secure-pointer")) {
+        int32_t st = attack_veneer_secure_pointer();
+        put_status("attack: veneer with a secure pointer", st);
+        stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
+    } else if (is("veneer-straddle")) {
+        int32_t st = attack_veneer_straddle();
+        put_status("attack: veneer with a straddling buffer", st);
+        stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
+    } else if (is("callback-secure")) {
+        int32_t st = attack_callback_secure();
+        put_status("attack: callback into secure code", st);
+        stopped = st == PSA_ERROR_INVALID_ARGUMENT;
+    } else {
+        ms_an505_puts("control: unknown scenario\r\n");
+        return EXIT_FAILED;
+    }
+    ms_an505_puts(stopped ? "attack: stopped\r\n" : "attack: NOT stopped\r\n");
+    put_faults();
+    return stopped && still_serves() ? EXIT_DONE : EXIT_FAILED;
+}
+
+static int scenario_storm(void)
+{
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) != PSA_SUCCESS) {
+        return EXIT_FAILED;
+    }
+    if (fs.policy_resets > 0) {
+        put_faults();
+        put_reg("storm: after the reset", &start_reg);
+        return EXIT_POLICY;
+    }
+    /* Fault again and again: the policy resets the meter within the window. */
+    for (int i = 0; i < 10; i++) {
+        run_attack_task(attack_read_secure_ram);
+        ms_an505_puts("storm: fault survived\r\n");
+    }
+    ms_an505_puts("storm: NO reset\r\n");
+    return EXIT_FAILED;
+}
+
+static volatile uint32_t done_calls;
+
+static void on_done(uint32_t sid, int32_t status)
+{
+    (void)sid;
+    (void)status;
+    done_calls++;
+}
+
+static void control(void *arg)
+{
+    (void)arg;
+    int rc = EXIT_FAILED;
+    if (tee_meter_read(&start_reg) == PSA_SUCCESS) {
+        put_reg("control: start", &start_reg);
+    }
+    if (is("normal")) {
+        rc = scenario_normal();
+    } else if (is("storm")) {
+        rc = scenario_storm();
+    } else if (is("external")) {
+        rc = ms_ns_external_tests != NULL ? ms_ns_external_tests() : EXIT_FAILED;
+    } else {
+        rc = scenario_attack();
+    }
+    ms_an505_puts("control: done-callbacks=");
+    ms_an505_put_dec(done_calls);
+    ms_an505_puts("\r\n");
+    put_status("control: exit", rc);
+    ms_an505_exit(rc);
+}
+
+int main(void)
+{
+    ms_an505_console_init(UART2_NS_BASE);
+    get_cmdline(scenario, sizeof scenario);
+    ms_an505_puts("nonsecure: MeterSeal RTOS, scenario '");
+    ms_an505_puts(last_word(scenario));
+    ms_an505_puts("'\r\n");
+    /* The door: the fault trap and the "request finished" callback. */
+    int32_t st = ms_tee_ns_register(MS_TEE_NS_CB_FAULT, (uint32_t)(uintptr_t)rtos_fault_trap);
+    if (st == PSA_SUCCESS) {
+        st = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
+    }
+    put_status("nonsecure: callbacks registered", st);
+
+    rtos_init();
+    tee_client_use_kernel();
+    rtos_sem_init(&pulse_sem, 0, 1000);
+    rtos_queue_init(&display_q, display_buf, sizeof display_buf[0], 4);
+    t_control = rtos_task_create("control", control, NULL, 2, st_control, sizeof st_control / 4u);
+    t_metering = rtos_task_create("metering", metering, NULL, 3, st_metering,
+                                  sizeof st_metering / 4u);
+    t_display = rtos_task_create("display", display, NULL, 1, st_display, sizeof st_display / 4u);
+    pulse_start();
+    rtos_start();
+}
