@@ -338,6 +338,49 @@ static int scenario_storm(void)
     return EXIT_FAILED;
 }
 
+/* bench-<op>-<n>: n times one operation, for the instruction-count
+ * benchmark (bench/an505/tee: the difference between n and 0 runs). */
+static int scenario_bench(void)
+{
+    const char *w = last_word(scenario) + 6;   /* after "bench-" */
+    const char *dash = strchr(w, '-');
+    if (dash == NULL) {
+        return EXIT_FAILED;
+    }
+    uint32_t n = 0;
+    for (const char *p = dash + 1; *p >= '0' && *p <= '9'; p++) {
+        n = n * 10u + (uint32_t)(*p - '0');
+    }
+    size_t op_len = (size_t)(dash - w);
+    static uint8_t tok[600];
+    uint8_t data[64], hash[32];
+    memset(data, 0x5A, sizeof data);
+    memset(hash, 0xA5, sizeof hash);
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t st;
+        if (op_len == 4 && memcmp(w, "ping", 4) == 0) {
+            st = ms_tee_ns_ping(i) == i + 1u ? PSA_SUCCESS : PSA_ERROR_GENERIC_ERROR;
+        } else if (op_len == 3 && memcmp(w, "its", 3) == 0) {
+            st = psa_its_set(0x100u + (i % 8u), sizeof data, data, 0);
+        } else if (op_len == 4 && memcmp(w, "sign", 4) == 0) {
+            /* An ECDSA-P256 sign inside the TEE: the attestation token (the
+             * IAK signs it; the NSPE may not sign with a device key itself). */
+            size_t len = 0;
+            st = tee_attest_token(hash, sizeof hash, tok, sizeof tok, &len);
+        } else {
+            return EXIT_FAILED;
+        }
+        if (st != PSA_SUCCESS) {
+            put_status("bench: failed", st);
+            return EXIT_FAILED;
+        }
+    }
+    ms_an505_puts("bench: stack control=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_control));
+    ms_an505_puts("\r\n");
+    return EXIT_DONE;
+}
+
 static volatile uint32_t done_calls;
 
 static void on_done(uint32_t sid, int32_t status)
@@ -358,6 +401,8 @@ static void control(void *arg)
         rc = scenario_normal();
     } else if (is("storm")) {
         rc = scenario_storm();
+    } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {
+        rc = scenario_bench();
     } else if (is("external")) {
         rc = ms_ns_external_tests != NULL ? ms_ns_external_tests() : EXIT_FAILED;
     } else {
@@ -392,6 +437,8 @@ int main(void)
     t_metering = rtos_task_create("metering", metering, NULL, 3, st_metering,
                                   sizeof st_metering / 4u);
     t_display = rtos_task_create("display", display, NULL, 1, st_display, sizeof st_display / 4u);
-    pulse_start();
+    if (strncmp(last_word(scenario), "bench-", 6) != 0) {
+        pulse_start();
+    }
     rtos_start();
 }
