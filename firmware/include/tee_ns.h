@@ -58,7 +58,21 @@ typedef struct ms_tee_ns_fault_status {
 #define MS_TEE_NS_FAULT_BUS    2u   /* BusFault: MPC/PPC */
 #define MS_TEE_NS_FAULT_OTHER  3u
 
+/* The Secure partitions as the isolation self-test leaves them. */
+#define MS_TEE_NS_PARTS 2u
+typedef struct ms_tee_ns_selftest {
+    int32_t result;                 /* 0: isolation held */
+    uint32_t calls[MS_TEE_NS_PARTS];
+    uint32_t faults[MS_TEE_NS_PARTS];
+    uint32_t restarts[MS_TEE_NS_PARTS];
+    uint32_t stack_used[MS_TEE_NS_PARTS];
+} ms_tee_ns_selftest_t;
+
 int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req);
+/* Run the TEE's isolation self-test again (one Secure partition reads
+ * another's state and the kernel's: each must fault and the partition be
+ * restarted while the other keeps serving). */
+int32_t ms_tee_ns_selftest(ms_tee_ns_selftest_t *out);
 int32_t ms_tee_ns_register(uint32_t which, uint32_t fn);
 int32_t ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out);
 /* The shortest way in and out (world-switch benchmark): returns x + 1. */

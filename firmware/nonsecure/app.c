@@ -318,6 +318,35 @@ static int scenario_attack(void)
     return stopped && still_serves() ? EXIT_DONE : EXIT_FAILED;
 }
 
+static int scenario_partitions(void)
+{
+    ms_tee_ns_selftest_t t;
+    int32_t st = ms_tee_ns_selftest(&t);
+    put_status("partitions: self-test", st);
+    if (st != PSA_SUCCESS) {
+        return EXIT_FAILED;
+    }
+    put_status("partitions: isolation", t.result);
+    for (uint32_t i = 0; i < MS_TEE_NS_PARTS; i++) {
+        ms_an505_puts("partitions: part=");
+        ms_an505_put_dec(i);
+        ms_an505_puts(" calls=");
+        ms_an505_put_dec(t.calls[i]);
+        ms_an505_puts(" faults=");
+        ms_an505_put_dec(t.faults[i]);
+        ms_an505_puts(" restarts=");
+        ms_an505_put_dec(t.restarts[i]);
+        ms_an505_puts(" stack=");
+        ms_an505_put_dec(t.stack_used[i]);
+        ms_an505_puts("\r\n");
+    }
+    /* The health-test partition keeps serving the RNG. */
+    uint8_t rnd[32];
+    st = tee_rng(rnd, sizeof rnd);
+    put_status("partitions: rng after the fault", st);
+    return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
 static int scenario_storm(void)
 {
     ms_tee_ns_fault_status_t fs;
@@ -399,6 +428,8 @@ static void control(void *arg)
     }
     if (is("normal")) {
         rc = scenario_normal();
+    } else if (is("partitions")) {
+        rc = scenario_partitions();
     } else if (is("storm")) {
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {

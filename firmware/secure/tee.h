@@ -44,6 +44,7 @@ void tee_fault_flush(void);
 /* Exception handlers this image overrides (startup.c has the weak ones). */
 void SysTick_Handler(void);
 void SecureFault_Handler(void);
+void MemManage_Handler(void);
 void BusFault_Handler(void);
 void HardFault_Handler(void);
 void UsageFault_Handler(void);

@@ -20,6 +20,7 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "spm.h"
 #include "tee.h"
 
 typedef void __attribute__((cmse_nonsecure_call)) (*ns_done_t)(uint32_t sid, int32_t status);
@@ -173,6 +174,39 @@ ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out)
     if (!g_tee_in_call) {
         tee_fault_flush();
     }
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selftest_t *out)
+{
+    uint32_t old = mask_ns();
+    if (g_tee_in_call) {
+        unmask(old);
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    g_tee_in_call = true;
+    caller_unpriv = ns_caller_unprivileged();
+    int32_t st = PSA_SUCCESS;
+    if (!ns_range(out, sizeof *out, true)) {
+        tee_fault_violation("self-test buffer not NS read-write", (uint32_t)(uintptr_t)out);
+        st = PSA_ERROR_PROGRAMMER_ERROR;
+    } else {
+        ms_tee_ns_selftest_t r;
+        memset(&r, 0, sizeof r);
+        r.result = spm_selftest() == MS_OK ? 0 : PSA_ERROR_GENERIC_ERROR;
+        for (uint32_t i = 0; i < MS_TEE_NS_PARTS && i < SPM_N_PARTS; i++) {
+            spm_stats_t ps;
+            spm_stats(i, &ps);
+            r.calls[i] = ps.calls;
+            r.faults[i] = ps.faults;
+            r.restarts[i] = ps.restarts;
+            r.stack_used[i] = ps.stack_used;
+        }
+        memcpy(out, &r, sizeof r);
+    }
+    g_tee_in_call = false;
+    tee_fault_flush();
     unmask(old);
     return st;
 }

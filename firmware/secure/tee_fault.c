@@ -18,7 +18,9 @@
  *      registered (a Non-secure function that ends the faulting task), or,
  *      without a trap, the meter resets; TEE_FAULT_RESET_COUNT faults or
  *      violations within TEE_FAULT_WINDOW_MS reset the meter.
- * A fault of Secure code is logged and resets the meter (on QEMU: ends the
+ * A fault of a Secure partition (spm.h: MemManage from the Secure MPU, or
+ * any other fault in its thread) stops and restarts that partition only.
+ * A fault of the kernel is logged and resets the meter (on QEMU: ends the
  * run with MS_AN505_EXIT_FAULT). No path returns to the faulting
  * instruction, so no fault can repeat forever or hang the meter.
  */
@@ -29,6 +31,7 @@
 #include "meterseal/tee.h"
 #include "regs/armv8m.h"
 #include "regs/spctrl.h"
+#include "spm.h"
 #include "tee.h"
 #include "tee_hal.h"
 
@@ -37,6 +40,7 @@
 #define CFSR_MMARVALID (1u << 7)
 #define EXC_RETURN_S     (1u << 6)   /* frame on the Secure stack */
 #define EXC_RETURN_MODE  (1u << 3)   /* returns to thread mode */
+#define EXC_RETURN_SPSEL (1u << 2)   /* Secure frame on the process stack */
 #define EXC_RETURN_DCRS  (1u << 5)   /* default callee-register stacking */
 
 static ms_tee_ns_fault_status_t g_log;
@@ -171,7 +175,18 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
         ms_an505_fault(ipsr);   /* no other Secure interrupt is enabled */
     }
     if (exc_return & EXC_RETURN_S) {
-        /* Secure code faulted: nothing to return to. */
+        /* A partition (Secure thread mode, its process stack) faulted: the
+         * kernel stops and restarts it and goes on (spm.h). */
+        uint32_t addr = (cfsr & CFSR_MMARVALID) ? MS_REG32(SCB_MMFAR)
+                      : (cfsr & CFSR_BFARVALID) ? MS_REG32(SCB_BFAR) : 0;
+        if ((exc_return & (EXC_RETURN_MODE | EXC_RETURN_SPSEL)) ==
+                (EXC_RETURN_MODE | EXC_RETURN_SPSEL) &&
+            spm_fault(ipsr, cfsr, addr)) {
+            MS_REG32(SCB_CFSR) = cfsr;
+            MS_REG32(SAU_SFSR) = sfsr;
+            spm_resume_kernel();
+        }
+        /* Kernel code faulted: nothing to return to. */
         ms_an505_fault(ipsr);
     }
     /* The Non-secure code's stack: in thread mode the one CONTROL_NS.SPSEL
@@ -253,6 +268,7 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     }
 
 FAULT_ENTRY(SecureFault_Handler)
+FAULT_ENTRY(MemManage_Handler)
 FAULT_ENTRY(BusFault_Handler)
 FAULT_ENTRY(HardFault_Handler)
 FAULT_ENTRY(UsageFault_Handler)

@@ -28,6 +28,7 @@
 #include "regs/armv8m.h"
 #include "regs/cmsdk_uart.h"
 #include "regs/spctrl.h"
+#include "spm.h"
 #include "tee.h"
 #include "tee_hal.h"
 
@@ -57,6 +58,22 @@ __attribute__((noreturn)) static void stop(const char *what, ms_err_t err)
     ms_an505_puts(ms_errname(err));
     ms_an505_puts("\r\n");
     ms_an505_exit(MS_AN505_EXIT_FAULT);
+}
+
+/* The TRNG driver's samples, each checked by the health-test partition
+ * (SP 800-90B continuous tests) before the RNG service uses them. */
+static ms_err_t health_checked_entropy(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    ms_err_t err = ms_hal_rng_entropy(buf, len);
+    for (size_t off = 0; err == MS_OK && off < len; off += SPM_MSG_DATA) {
+        size_t n = len - off < SPM_MSG_DATA ? len - off : SPM_MSG_DATA;
+        if (spm_call(SPM_PART_HEALTH, SPM_HEALTH_FEED, buf + off, n, NULL, 0, NULL) !=
+            PSA_SUCCESS) {
+            err = MS_ERR_TEE_RNG_HEALTH;
+        }
+    }
+    return err;
 }
 
 static ms_err_t attest_boot_record(const ms_an505_boot_record_t *rec)
@@ -122,7 +139,9 @@ int main(void)
     ms_an505_puts(" accel=");
     ms_an505_puts(ms_an505_accel_none.name);
     ms_an505_puts("\r\n");
-    if ((err = ms_tee_rng_init(NULL, NULL, 4)) != MS_OK) {
+    /* The partitions first: the RNG's health tests run in one. */
+    spm_init();
+    if ((err = ms_tee_rng_init(health_checked_entropy, NULL, 4)) != MS_OK) {
         stop("rng health tests", err);
     }
     if ((err = ms_tee_storage_init(&its_area, &ps_area)) != MS_OK) {
@@ -136,6 +155,14 @@ int main(void)
     if ((err = attest_boot_record(rec)) != MS_OK) {
         stop("attestation boot record", err);
     }
+    if ((err = spm_selftest()) != MS_OK) {
+        stop("isolation self-test", err);
+    }
+    ms_an505_puts("tee: isolation self-test passed (partitions ");
+    ms_an505_puts(spm_name(SPM_PART_HEALTH));
+    ms_an505_puts(", ");
+    ms_an505_puts(spm_name(SPM_PART_PROBE));
+    ms_an505_puts(" unprivileged under the Secure MPU)\r\n");
     tee_fault_init();
     tee_door_init();
     /* Accesses the PPCs stop raise the Secure PPC interrupt (tee_fault.c). */

@@ -121,6 +121,25 @@ def callback_into_secure_code(m):
 
 
 @case
+def partition_reading_another_is_restarted_others_serve(m):
+    r = scenario(m, "partitions")
+    faults = re.findall(r"^tee: partition isolation-probe fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
+                        r.console, re.M)
+    # at boot and on request: the other partition's state, then the kernel's
+    expect(len(faults) == 4, "the probe's reads did not fault on the MPU", r)
+    expect("tee: isolation self-test passed" in r.console, "the boot self-test failed", r)
+    expect("partitions: isolation status=0" in r.ns_console, "isolation did not hold", r)
+    probe = re.search(r"^partitions: part=1 calls=(\d+) faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
+    health = re.search(r"^partitions: part=0 calls=(\d+) faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
+    expect(probe and int(probe.group(2)) == 4 and int(probe.group(3)) == 4,
+           "the probe was not stopped and restarted each time", r)
+    expect(health and int(health.group(2)) == 0 and int(health.group(1)) > 2,
+           "the health partition was hit or did not serve", r)
+    expect("partitions: rng after the fault status=0" in r.ns_console,
+           "the RNG (through the health partition) stopped serving", r)
+
+
+@case
 def fault_storm_resets_the_meter(m):
     scenario(m, "normal")
     r = scenario(m, "storm", rc=POLICY)
