@@ -75,6 +75,9 @@ int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req);
 int32_t ms_tee_ns_selftest(ms_tee_ns_selftest_t *out);
 int32_t ms_tee_ns_register(uint32_t which, uint32_t fn);
 int32_t ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out);
+/* NS -> veneer -> kernel -> a Secure partition (unprivileged) -> back: the
+ * probe partition reads its own state (world-switch benchmark). */
+int32_t ms_tee_ns_part_ping(void);
 /* The shortest way in and out (world-switch benchmark): returns x + 1. */
 uint32_t ms_tee_ns_ping(uint32_t x);
 

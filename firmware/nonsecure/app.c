@@ -389,6 +389,8 @@ static int scenario_bench(void)
         int32_t st;
         if (op_len == 4 && memcmp(w, "ping", 4) == 0) {
             st = ms_tee_ns_ping(i) == i + 1u ? PSA_SUCCESS : PSA_ERROR_GENERIC_ERROR;
+        } else if (op_len == 4 && memcmp(w, "part", 4) == 0) {
+            st = ms_tee_ns_part_ping();
         } else if (op_len == 3 && memcmp(w, "its", 3) == 0) {
             st = psa_its_set(0x100u + (i % 8u), sizeof data, data, 0);
         } else if (op_len == 4 && memcmp(w, "sign", 4) == 0) {
@@ -407,6 +409,18 @@ static int scenario_bench(void)
     ms_an505_puts("bench: stack control=");
     ms_an505_put_dec((uint32_t)rtos_stack_used(t_control));
     ms_an505_puts("\r\n");
+    if (n != 0) {
+        return EXIT_DONE;
+    }
+    /* the partitions' stack high-water marks (after the boot self-test) */
+    ms_tee_ns_selftest_t t;
+    if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
+        ms_an505_puts("bench: partition stacks health=");
+        ms_an505_put_dec(t.stack_used[0]);
+        ms_an505_puts(" probe=");
+        ms_an505_put_dec(t.stack_used[1]);
+        ms_an505_puts("\r\n");
+    }
     return EXIT_DONE;
 }
 

@@ -357,6 +357,11 @@ ms_err_t spm_selftest(void)
                ? MS_OK : MS_ERR_STATE;
 }
 
+psa_status_t spm_ping(void)
+{
+    return peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state);
+}
+
 void spm_stats(uint32_t pid, spm_stats_t *out)
 {
     *out = parts[pid].stats;

@@ -70,6 +70,10 @@ psa_status_t spm_call(uint32_t pid, int32_t type, const void *in, size_t in_len,
  * MS_OK when all of that held. */
 ms_err_t spm_selftest(void);
 
+/* One message to the probe and back (it reads its own state): the cost of
+ * entering and leaving a partition (benchmark). */
+psa_status_t spm_ping(void);
+
 void spm_stats(uint32_t pid, spm_stats_t *out);
 const char *spm_name(uint32_t pid);
 
