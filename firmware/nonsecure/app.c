@@ -347,6 +347,82 @@ static int scenario_partitions(void)
     return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 
+/* ---- an unprivileged caller ------------------------------------------------------------ */
+
+#define MPU_CTRL  0xE000ED94u
+#define MPU_RNR   0xE000ED98u
+#define MPU_RBAR  0xE000ED9Cu
+#define MPU_RLAR  0xE000EDA0u
+#define MPU_MAIR0 0xE000EDC0u
+
+/* Memory only privileged Non-secure code may use (its own MPU region). */
+static uint8_t priv_buf[64] __attribute__((aligned(32)));
+static uint32_t st_unpriv[128];
+static volatile int32_t unpriv_own = 1, unpriv_priv = 1;
+static volatile bool unpriv_done;
+
+static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
+{
+    REG(MPU_RNR) = n;
+    REG(MPU_RBAR) = (base & ~31u) | flags;
+    REG(MPU_RLAR) = (limit & ~31u) | 1u;
+}
+
+/* The Non-secure MPU: code for all, RAM for all but priv_buf, which is
+ * privileged only. ARMv8-M MPU regions must not overlap (an address in two
+ * regions faults), so the RAM is two regions around it. */
+static void ns_mpu_init(void)
+{
+    uint32_t pb = (uint32_t)(uintptr_t)priv_buf, pe = pb + sizeof priv_buf;
+    REG(MPU_CTRL) = 0;
+    REG(MPU_MAIR0) = 0xFFu;
+    ns_mpu_region(0, AN505_NS_EXEC_BASE, AN505_NS_EXEC_BASE + AN505_NS_EXEC_SIZE - 1u, 3u << 1);
+    ns_mpu_region(1, AN505_NS_RAM_BASE, pb - 1u, (1u << 1) | 1u);            /* RW any, XN */
+    ns_mpu_region(2, pb, pe - 1u, 1u);                                       /* RW privileged, XN */
+    ns_mpu_region(3, pe, AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 1u, (1u << 1) | 1u);
+    REG(MPU_CTRL) = 1u | 4u;   /* enable, default map for privileged code */
+    __asm volatile("dsb\n\tisb" ::: "memory");
+}
+
+/* An RNG request straight through the door (no kernel mutex: an unprivileged
+ * task cannot use the kernel; the door masks NS interrupts for the call). */
+static int32_t raw_rng(void *buf, size_t len)
+{
+    ms_tee_outvec_t out[1] = { { buf, len } };
+    ms_tee_ns_req_t req = { MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, out, 1 };
+    return ms_tee_ns_call(&req);
+}
+
+static void unpriv_task(void *arg)
+{
+    (void)arg;
+    uint8_t own[16];
+    unpriv_own = raw_rng(own, sizeof own);
+    unpriv_priv = raw_rng(priv_buf, 16);
+    unpriv_done = true;
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+static int scenario_unprivileged(void)
+{
+    ns_mpu_init();
+
+    rtos_task_create_ex("unprivileged", unpriv_task, NULL, 1, st_unpriv,
+                        sizeof st_unpriv / 4u, true);
+    while (!unpriv_done) {
+        rtos_delay(2);
+    }
+    put_status("unprivileged: rng into its own memory", unpriv_own);
+    put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
+    int32_t st = raw_rng(priv_buf, 16);
+    put_status("privileged: rng into privileged-only memory", st);
+    put_faults();
+    return unpriv_own == PSA_SUCCESS && unpriv_priv == PSA_ERROR_PROGRAMMER_ERROR &&
+           st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
 static int scenario_storm(void)
 {
     ms_tee_ns_fault_status_t fs;
@@ -442,6 +518,8 @@ static void control(void *arg)
     }
     if (is("normal")) {
         rc = scenario_normal();
+    } else if (is("unprivileged")) {
+        rc = scenario_unprivileged();
     } else if (is("partitions")) {
         rc = scenario_partitions();
     } else if (is("storm")) {

@@ -3,7 +3,8 @@
  * rtos.c - the Non-secure kernel (rtos.h).
  *
  * Context: each task runs in Non-secure thread mode on its own process
- * stack (PSP). PendSV saves r4-r11 and EXC_RETURN on the task's stack,
+ * stack (PSP), privileged or not (its CONTROL.nPRIV is part of its saved
+ * context). PendSV saves CONTROL, r4-r11 and EXC_RETURN on the task's stack,
  * rtos_switch() picks the next task, PendSV restores its registers. The
  * scheduler runs with PRIMASK set, so it never sees half an update.
  */
@@ -20,6 +21,8 @@
 #define REG(a) (*(volatile uint32_t *)(uintptr_t)(a))
 #define STACK_PAINT 0xC0DEFACEu
 #define EXC_RETURN_NS_THREAD_PSP 0xFFFFFFBCu
+#define CONTROL_NPRIV 1u
+#define CONTROL_SPSEL 2u
 
 static rtos_task_t tasks[RTOS_MAX_TASKS];
 static size_t n_tasks;
@@ -55,6 +58,12 @@ static void task_end_trampoline(void)
 rtos_task_t *rtos_task_create(const char *name, void (*fn)(void *), void *arg, uint8_t prio,
                               uint32_t *stack, size_t stack_words)
 {
+    return rtos_task_create_ex(name, fn, arg, prio, stack, stack_words, false);
+}
+
+rtos_task_t *rtos_task_create_ex(const char *name, void (*fn)(void *), void *arg, uint8_t prio,
+                                 uint32_t *stack, size_t stack_words, bool unprivileged)
+{
     if (n_tasks >= RTOS_MAX_TASKS || stack_words < 64u) {
         return NULL;
     }
@@ -85,6 +94,7 @@ rtos_task_t *rtos_task_create(const char *name, void (*fn)(void *), void *arg, u
     for (int i = 0; i < 8; i++) {
         *--sp = 0;                                         /* r11..r4 */
     }
+    *--sp = CONTROL_SPSEL | (unprivileged ? CONTROL_NPRIV : 0u);   /* CONTROL */
     *t = (rtos_task_t){ .sp = sp, .stack = stack, .stack_words = stack_words, .name = name,
                         .prio = prio, .state = RTOS_READY };
     irq_restore(p);
@@ -136,9 +146,11 @@ __attribute__((used)) uint32_t *rtos_switch(uint32_t *sp)
 __attribute__((naked)) void PendSV_Handler(void)
 {
     __asm volatile("mrs r0, psp\n\t"
-                   "stmdb r0!, {r4-r11, lr}\n\t"
+                   "mrs r1, control\n\t"
+                   "stmdb r0!, {r1, r4-r11, lr}\n\t"
                    "bl rtos_switch\n\t"
-                   "ldmia r0!, {r4-r11, lr}\n\t"
+                   "ldmia r0!, {r1, r4-r11, lr}\n\t"
+                   "msr control, r1\n\t"
                    "msr psp, r0\n\t"
                    "bx lr\n\t");
 }

@@ -61,6 +61,10 @@ typedef struct rtos_queue {
 void rtos_init(void);
 rtos_task_t *rtos_task_create(const char *name, void (*fn)(void *), void *arg, uint8_t prio,
                               uint32_t *stack, size_t stack_words);
+/* The same, running unprivileged when `unprivileged` (CONTROL.nPRIV): such
+ * a task may call the TEE but no kernel service (they touch the SCS). */
+rtos_task_t *rtos_task_create_ex(const char *name, void (*fn)(void *), void *arg, uint8_t prio,
+                                 uint32_t *stack, size_t stack_words, bool unprivileged);
 /* Start scheduling; never returns. */
 __attribute__((noreturn)) void rtos_start(void);
 

@@ -121,6 +121,22 @@ def callback_into_secure_code(m):
 
 
 @case
+def unprivileged_caller_cannot_pass_privileged_memory(m):
+    # The NS MPU makes one buffer privileged-only; an unprivileged NS task
+    # may have the TEE write into its own memory, not into that buffer; a
+    # privileged task may (cmse_check_address_range with the caller's privilege).
+    r = scenario(m, "unprivileged")
+    expect("unprivileged: rng into its own memory status=0" in r.ns_console,
+           "the unprivileged task could not use its own memory", r)
+    expect("unprivileged: rng into privileged-only memory status=-129" in r.ns_console,
+           "the TEE wrote privileged-only memory for an unprivileged caller", r)
+    expect("privileged: rng into privileged-only memory status=0" in r.ns_console,
+           "the privileged caller was refused its own memory", r)
+    expect(r.console.count("tee: violation: out vector not NS read-write") == 1,
+           "the refusal was not logged once", r)
+
+
+@case
 def partition_reading_another_is_restarted_others_serve(m):
     r = scenario(m, "partitions")
     faults = re.findall(r"^tee: partition isolation-probe fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
