@@ -52,6 +52,9 @@ def normal_run_stores_readings_that_persist(m):
     e1 = energy(r1, "normal: end")
     expect(e1 is not None and e1 >= 20, "the metering tasks did not count", r1)
     expect(re.search(r"^display: energy=\d+", r1.ns_console, re.M), "the display task printed nothing", r1)
+    # The TEE called the registered "request finished" callback (BLXNS).
+    done = re.search(r"^control: done-callbacks=(\d+)", r1.ns_console, re.M)
+    expect(done and int(done.group(1)) > 0, "the request-finished callback never ran", r1)
     # A new QEMU run: the register goes on from what storage holds.
     r2 = scenario(m, "normal")
     start = energy(r2, "control: start")
