@@ -159,14 +159,18 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
          * without a bus error): the interrupt comes right after the
          * offending instruction, in the context that made it. */
         ppc = MS_REG32(SPCTRL_SECPPCINTSTAT);
-        /* The clear bits are levels (QEMU holds a PPC's status clear while
-         * its bit is 1): pulse them. */
-        MS_REG32(SPCTRL_SECPPCINTCLR) = ppc;
+        /* Clear it. On the part, writing the status bits clears them. QEMU
+         * 7.2 drives each PPC's clear input with the status bit *left* after
+         * the write, so it first needs a write of 0 while the bit is still
+         * set (the PPC's own status clears), then the write of the bits
+         * (the input goes low again, the PPC is armed for the next one).
+         * The sequence is harmless on the part. */
         MS_REG32(SPCTRL_SECPPCINTCLR) = 0;
+        MS_REG32(SPCTRL_SECPPCINTCLR) = ppc;
         MS_REG32(NVIC_ICPR0) = 1u << TEE_IRQ_PPC;
         if (ppc == 0) {
-            /* Nothing latched: the line stays up without a status bit
-             * (seen on QEMU 7.2). Stop listening rather than spin. */
+            /* Nothing latched: the line stays up without a status bit.
+             * Stop listening rather than spin. */
             MS_REG32(NVIC_ICER0) = 1u << TEE_IRQ_PPC;
             ms_an505_puts("tee: PPC interrupt without status: PPC reporting off\r\n");
             return;

@@ -91,8 +91,11 @@ def nonsecure_reads_secure_ram(m):
 @case
 def nonsecure_writes_secure_peripheral(m):
     r = scenario(m, "write-secure-peripheral")
-    expect(re.search(r"^tee: non-secure fault: exception 26 .*ppc=0x00000020", r.console, re.M),
-           "the PPC violation was not logged", r)
+    # Twice: the TEE re-arms the PPC's interrupt after each violation.
+    expect(len(re.findall(r"^tee: non-secure fault: exception 26 .*ppc=0x00000020", r.console, re.M)) == 2,
+           "the PPC violations were not both logged", r)
+    expect("faults: faults=2 " in r.ns_console, "the violations were not counted", r)
+    expect("PPC reporting off" not in r.console, "the PPC interrupt was not re-armed", r)
     expect("attack: stopped" in r.ns_console, "the task was not ended", r)
     expect("check: meter add after the attack status=0" in r.ns_console,
            "the meter stopped serving", r)
