@@ -24,17 +24,13 @@
 #include "an505.h"
 #include "an505_map.h"
 #include "meterseal/psa/internal_trusted_storage.h"
+#include "regs/armv8m.h"
+#include "regs/cmsdk_timer.h"
 #include "regs/cmsdk_uart.h"
 #include "rtos.h"
 #include "tee_client.h"
 
-#define REG(a) (*(volatile uint32_t *)(uintptr_t)(a))
-#define TIMER0_NS   0x40000000u
-#define TIMER_CTRL  0x00u
-#define TIMER_RELOAD 0x08u
-#define TIMER_INTCLEAR 0x0Cu
-#define TIMER0_IRQ  3u
-#define NVIC_ISER0  0xE000E100u
+#define REG(a) MS_REG32(a)
 #define MS_PULSES_PER_WH 10u
 #define PULSE_PERIOD_CYCLES 20000u   /* 1 ms at 20 MHz: 1 kHz pulses */
 
@@ -126,8 +122,8 @@ void Irq_Handler(void)
 {
     uint32_t ipsr;
     __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
-    if ((ipsr & 0x1FFu) == 16u + TIMER0_IRQ) {
-        REG(TIMER0_NS + TIMER_INTCLEAR) = 1u;
+    if ((ipsr & 0x1FFu) == 16u + AN505_IRQ_TIMER0) {
+        REG(TIMER0_NS_BASE + TIMER_INTCLEAR) = 1u;
         pulses++;
         rtos_sem_give(&pulse_sem);
     }
@@ -135,9 +131,9 @@ void Irq_Handler(void)
 
 static void pulse_start(void)
 {
-    REG(TIMER0_NS + TIMER_RELOAD) = PULSE_PERIOD_CYCLES;
-    REG(TIMER0_NS + TIMER_CTRL) = 1u | 8u;       /* enable, interrupt */
-    REG(NVIC_ISER0) = 1u << TIMER0_IRQ;
+    REG(TIMER0_NS_BASE + TIMER_RELOAD) = PULSE_PERIOD_CYCLES;
+    REG(TIMER0_NS_BASE + TIMER_CTRL) = TIMER_CTRL_EN | TIMER_CTRL_IRQEN;
+    REG(NVIC_ISER0) = 1u << AN505_IRQ_TIMER0;
 }
 
 static void metering(void *arg)
@@ -351,11 +347,6 @@ static int scenario_partitions(void)
 
 /* ---- an unprivileged caller ------------------------------------------------------------ */
 
-#define MPU_CTRL  0xE000ED94u
-#define MPU_RNR   0xE000ED98u
-#define MPU_RBAR  0xE000ED9Cu
-#define MPU_RLAR  0xE000EDA0u
-#define MPU_MAIR0 0xE000EDC0u
 
 /* Memory only privileged Non-secure code may use (its own MPU region). */
 static uint8_t priv_buf[64] __attribute__((aligned(32)));
@@ -366,8 +357,8 @@ static volatile bool unpriv_done;
 static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
 {
     REG(MPU_RNR) = n;
-    REG(MPU_RBAR) = (base & ~31u) | flags;
-    REG(MPU_RLAR) = (limit & ~31u) | 1u;
+    REG(MPU_RBAR) = (base & ~(MPU_GRANULE - 1u)) | flags;
+    REG(MPU_RLAR) = (limit & ~(MPU_GRANULE - 1u)) | MPU_RLAR_EN;
 }
 
 /* The Non-secure MPU: code for all, RAM for all but priv_buf, which is
@@ -378,11 +369,13 @@ static void ns_mpu_init(void)
     uint32_t pb = (uint32_t)(uintptr_t)priv_buf, pe = pb + sizeof priv_buf;
     REG(MPU_CTRL) = 0;
     REG(MPU_MAIR0) = 0xFFu;
-    ns_mpu_region(0, AN505_NS_EXEC_BASE, AN505_NS_EXEC_BASE + AN505_NS_EXEC_SIZE - 1u, 3u << 1);
-    ns_mpu_region(1, AN505_NS_RAM_BASE, pb - 1u, (1u << 1) | 1u);            /* RW any, XN */
-    ns_mpu_region(2, pb, pe - 1u, 1u);                                       /* RW privileged, XN */
-    ns_mpu_region(3, pe, AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 1u, (1u << 1) | 1u);
-    REG(MPU_CTRL) = 1u | 4u;   /* enable, default map for privileged code */
+    ns_mpu_region(0, AN505_NS_EXEC_BASE, AN505_NS_EXEC_BASE + AN505_NS_EXEC_SIZE - 1u,
+                  MPU_RBAR_AP_RO_ANY);
+    ns_mpu_region(1, AN505_NS_RAM_BASE, pb - 1u, MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    ns_mpu_region(2, pb, pe - 1u, MPU_RBAR_AP_RW_PRIV | MPU_RBAR_XN);
+    ns_mpu_region(3, pe, AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 1u,
+                  MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    REG(MPU_CTRL) = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
     __asm volatile("dsb\n\tisb" ::: "memory");
 }
 

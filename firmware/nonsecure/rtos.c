@@ -12,13 +12,9 @@
 
 #include <string.h>
 
-#define SYST_CSR   0xE000E010u
-#define SYST_RVR   0xE000E014u
-#define SYST_CVR   0xE000E018u
-#define SCB_ICSR   0xE000ED04u
-#define SCB_SHPR3  0xE000ED20u
-#define ICSR_PENDSVSET (1u << 28)
-#define REG(a) (*(volatile uint32_t *)(uintptr_t)(a))
+#include "regs/armv8m.h"
+
+#define REG(a) MS_REG32(a)
 #define STACK_PAINT 0xC0DEFACEu
 #define EXC_RETURN_NS_THREAD_PSP 0xFFFFFFBCu
 #define CONTROL_NPRIV 1u

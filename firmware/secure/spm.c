@@ -25,17 +25,6 @@
 #include "meterseal/tee_rng.h"
 #include "regs/armv8m.h"
 
-#define MPU_CTRL  0xE000ED94u
-#define MPU_RNR   0xE000ED98u
-#define MPU_RBAR  0xE000ED9Cu
-#define MPU_RLAR  0xE000EDA0u
-#define MPU_MAIR0 0xE000EDC0u
-#define MPU_CTRL_ENABLE     (1u << 0)
-#define MPU_CTRL_PRIVDEFENA (1u << 2)
-#define RBAR_XN      (1u << 0)
-#define RBAR_AP_RW_ANY (1u << 1)
-#define RBAR_AP_RO_ANY (3u << 1)
-#define RLAR_EN      (1u << 0)
 #define STACK_WORDS  256u
 #define STATE_LEN    64u
 #define STACK_PAINT  0x5EC0DE5Au
@@ -125,8 +114,8 @@ __attribute__((naked, used)) void spm_exit_stub(void)
 static void mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t rbar_flags)
 {
     MS_REG32(MPU_RNR) = n;
-    MS_REG32(MPU_RBAR) = (base & ~31u) | rbar_flags;
-    MS_REG32(MPU_RLAR) = (limit & ~31u) | RLAR_EN;   /* AttrIndx 0 */
+    MS_REG32(MPU_RBAR) = (base & ~(MPU_GRANULE - 1u)) | rbar_flags;
+    MS_REG32(MPU_RLAR) = (limit & ~(MPU_GRANULE - 1u)) | MPU_RLAR_EN;   /* AttrIndx 0 */
 }
 
 static void mpu_off(uint32_t n)
@@ -167,7 +156,7 @@ void spm_init(void)
 {
     MS_REG32(MPU_CTRL) = 0;
     MS_REG32(MPU_MAIR0) = 0xFFu;   /* attribute 0: normal memory, write-back */
-    mpu_region(0, AN505_S_EXEC_BASE, AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE - 1u, RBAR_AP_RO_ANY);
+    mpu_region(0, AN505_S_EXEC_BASE, AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE - 1u, MPU_RBAR_AP_RO_ANY);
     mpu_off(1);
     MS_REG32(MPU_CTRL) = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
     __asm volatile("dsb\n\tisb" ::: "memory");
@@ -185,7 +174,7 @@ __attribute__((used)) uint32_t *spm_prepare(uint32_t *frame)
     current = (int32_t)pid;
     parts[pid].stats.calls++;
     mpu_region(1, (uint32_t)(uintptr_t)m, (uint32_t)(uintptr_t)m + sizeof *m - 1u,
-               RBAR_AP_RW_ANY | RBAR_XN);
+               MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
     uint32_t *sp = m->stack + STACK_WORDS - 8u;
     sp[0] = (uint32_t)(uintptr_t)&m->msg;
     sp[1] = (uint32_t)(uintptr_t)m->state;

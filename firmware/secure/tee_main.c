@@ -169,7 +169,7 @@ int main(void)
     MS_REG32(SPCTRL_SECPPCINTCLR) = 0xFFFFFFFFu;
     MS_REG32(SPCTRL_SECPPCINTCLR) = 0;
     MS_REG32(SPCTRL_SECPPCINTEN) = 0xFFFFFFFFu;
-    MS_REG32(0xE000E100u) = 1u << TEE_IRQ_PPC;   /* NVIC_ISER0 */
+    MS_REG32(NVIC_ISER0) = 1u << TEE_IRQ_PPC;
     ms_tee_meter_reg_t reg;
     if (ms_tee_meter_read(&reg) == MS_OK) {
         ms_an505_puts("tee: storage up, meter updates=");
