@@ -35,7 +35,8 @@ typedef struct ms_tee_ns_req {
 } ms_tee_ns_req_t;
 
 /* Callbacks the Non-secure kernel registers (ms_tee_ns_register). */
-#define MS_TEE_NS_CB_DONE  1u   /* void fn(uint32_t sid, int32_t status): a request finished */
+#define MS_TEE_NS_CB_DONE  1u   /* void fn(uint32_t sid, int32_t status): a request finished;
+                                   runs with NS interrupts masked: keep it short */
 #define MS_TEE_NS_CB_FAULT 2u   /* void fn(uint32_t reason): the faulting task's trap */
 
 typedef void (*ms_tee_ns_done_fn)(uint32_t sid, int32_t status);

@@ -13,7 +13,7 @@
  *     while one runs is refused: the TEE's services are not re-entrant;
  *   - a callback is called only if it was Non-secure code when registered,
  *     through a cmse_nsfptr_create() pointer (BLXNS clears the Secure
- *     registers).
+ *     registers), with Non-secure interrupts still masked (it must be short).
  */
 #include <arm_cmse.h>
 #include <string.h>
@@ -127,12 +127,16 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req
 out:
     g_tee_in_call = false;
     tee_fault_flush();
+    /* The callback runs with Non-secure interrupts still masked: no
+     * Non-secure task switch can happen while this veneer's frame is live
+     * on the Secure stack (another task's call would otherwise be stacked
+     * below it and be cut off when this one returns first). */
     uint32_t done = cb_done;
-    unmask(old);
     if (done != 0) {
         ns_done_t fn = (ns_done_t)cmse_nsfptr_create(done);
         fn(r.sid, st);
     }
+    unmask(old);
     return st;
 }
 
