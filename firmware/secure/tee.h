@@ -26,6 +26,8 @@
 #define TEE_FAULT_WINDOW_MS   10000u
 
 extern volatile bool g_tee_in_call;
+/* Set while the TEE runs a Non-secure callback (a veneer's frame is live). */
+extern volatile bool g_tee_in_callback;
 
 /* Install the range check and bring the door up. */
 void tee_door_init(void);

@@ -26,6 +26,7 @@
 typedef void __attribute__((cmse_nonsecure_call)) (*ns_done_t)(uint32_t sid, int32_t status);
 
 volatile bool g_tee_in_call;
+volatile bool g_tee_in_callback;
 static bool caller_unpriv;
 static uint32_t cb_done, cb_fault;
 
@@ -134,7 +135,9 @@ out:
     uint32_t done = cb_done;
     if (done != 0) {
         ns_done_t fn = (ns_done_t)cmse_nsfptr_create(done);
+        g_tee_in_callback = true;
         fn(r.sid, st);
+        g_tee_in_callback = false;
     }
     unmask(old);
     return st;

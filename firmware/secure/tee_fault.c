@@ -245,8 +245,10 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     count_event();
     tee_fault_flush();
     uint32_t trap = tee_door_fault_trap();
-    if (trap == 0 || !on_psp) {
-        /* No kernel to end a task, or the Non-secure kernel itself faulted. */
+    if (trap == 0 || !on_psp || g_tee_in_callback) {
+        /* No kernel to end a task, the Non-secure kernel itself faulted, or
+         * a callback did (a veneer's frame is live below it: the task cannot
+         * simply end). */
         policy_reset();
     }
     uint32_t reason = ipsr == 7u ? MS_TEE_NS_FAULT_SECURE
