@@ -88,14 +88,30 @@ static int32_t health_main(spm_msg_t *msg, void *state)
     return PSA_ERROR_NOT_SUPPORTED;
 }
 
+/* Uses about 64 bytes of stack per level (not a tail call: the array is
+ * read after the recursion). */
+__attribute__((noinline)) static uint32_t probe_depth(uint32_t n)
+{
+    volatile uint32_t pad[14];
+    pad[0] = n;
+    uint32_t below = n > 1u ? probe_depth(n - 1u) : 0u;
+    return pad[0] + below;
+}
+
 static int32_t probe_main(spm_msg_t *msg, void *state)
 {
     (void)state;
-    if (msg->type != SPM_PROBE_PEEK || msg->len != 4u) {
+    if (msg->len != 4u || (msg->type != SPM_PROBE_PEEK && msg->type != SPM_PROBE_DEPTH)) {
         return PSA_ERROR_NOT_SUPPORTED;
     }
     uint32_t addr;
     memcpy(&addr, msg->data, 4);
+    if (msg->type == SPM_PROBE_DEPTH) {
+        uint32_t v = probe_depth(addr);
+        memcpy(msg->data, &v, 4);
+        msg->out_len = 4;
+        return PSA_SUCCESS;
+    }
     uint32_t v = *(const volatile uint32_t *)(uintptr_t)addr;
     memcpy(msg->data, &v, 4);
     msg->out_len = 4;
@@ -330,6 +346,20 @@ ms_err_t spm_selftest(void)
     psa_status_t b = peek((uint32_t)(uintptr_t)&spm_saved_msp);
     if (a != PSA_ERROR_SERVICE_FAILURE || b != PSA_ERROR_SERVICE_FAILURE ||
         parts[SPM_PART_PROBE].stats.restarts != before + 2u) {
+        return MS_ERR_STATE;
+    }
+    /* a stack overrun: PSPLIM stops it (UsageFault, STKOF), the probe restarts */
+    uint32_t depth = STACK_WORDS;   /* ~64 bytes a level: far past 1 KiB */
+    uint32_t sum = 0;
+    size_t n = 0;
+    if (spm_call(SPM_PART_PROBE, SPM_PROBE_DEPTH, &depth, 4, &sum, sizeof sum, &n) !=
+            PSA_ERROR_SERVICE_FAILURE ||
+        parts[SPM_PART_PROBE].stats.restarts != before + 3u) {
+        return MS_ERR_STATE;
+    }
+    /* and a shallow one works */
+    depth = 4;
+    if (spm_call(SPM_PART_PROBE, SPM_PROBE_DEPTH, &depth, 4, &sum, sizeof sum, &n) != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
     /* the other partition still serves */

@@ -41,6 +41,7 @@
 #define SPM_HEALTH_FEED   1   /* in: raw samples; 0 or PSA_ERROR_INSUFFICIENT_ENTROPY */
 #define SPM_HEALTH_STATUS 2   /* out: samples(4) failed(4) */
 #define SPM_PROBE_PEEK    1   /* in: address(4); out: the word there */
+#define SPM_PROBE_DEPTH   2   /* in: depth(4): use about depth x 64 bytes of stack */
 
 typedef struct spm_msg {
     int32_t type;

@@ -149,11 +149,17 @@ def partition_reading_another_is_restarted_others_serve(m):
                         r.console, re.M)
     # at boot and on request: the other partition's state, then the kernel's
     expect(len(faults) == 4, "the probe's reads did not fault on the MPU", r)
+    expect(all(int(c, 16) & 0x82 == 0x82 for c, _ in faults),
+           "not a data access violation with its address (MemManage DACCVIOL, MMARVALID)", r)
+    # and its stack overrun, stopped by the stack limit (UsageFault STKOF)
+    stkof = re.findall(r"^tee: partition isolation-probe fault: exception 6 cfsr=(\S+)", r.console, re.M)
+    expect(len(stkof) == 2 and all(int(c, 16) & (1 << 20) for c in stkof),
+           "the stack overrun was not stopped by PSPLIM", r)
     expect("tee: isolation self-test passed" in r.console, "the boot self-test failed", r)
     expect("partitions: isolation status=0" in r.ns_console, "isolation did not hold", r)
     probe = re.search(r"^partitions: part=1 calls=(\d+) faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
     health = re.search(r"^partitions: part=0 calls=(\d+) faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
-    expect(probe and int(probe.group(2)) == 4 and int(probe.group(3)) == 4,
+    expect(probe and int(probe.group(2)) == 6 and int(probe.group(3)) == 6,
            "the probe was not stopped and restarted each time", r)
     expect(health and int(health.group(2)) == 0 and int(health.group(1)) > 2,
            "the health partition was hit or did not serve", r)
