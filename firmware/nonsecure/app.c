@@ -24,6 +24,7 @@
 #include "an505.h"
 #include "an505_map.h"
 #include "meterseal/psa/internal_trusted_storage.h"
+#include "meterseal/psa/protected_storage.h"
 #include "regs/armv8m.h"
 #include "regs/cmsdk_timer.h"
 #include "regs/cmsdk_uart.h"
@@ -255,6 +256,13 @@ static int scenario_normal(void)
     st = psa_its_get(7, 0, sizeof back, back, &got);
     put_status("normal: its get canary", st);
     if (st != PSA_SUCCESS || got != sizeof canary || memcmp(back, canary, got) != 0) {
+        return EXIT_FAILED;
+    }
+    /* PSA: a length no caller can own is an invalid argument, not a
+     * malformed call (and not a violation). */
+    st = psa_ps_set_extended(7, 1, 0xFFFFFFFFu, canary);
+    put_status("normal: ps set_extended with a length past the address space", st);
+    if (st != PSA_ERROR_INVALID_ARGUMENT) {
         return EXIT_FAILED;
     }
     uint8_t rnd[16], tok[600], nonce[32] = { 1, 2, 3 };

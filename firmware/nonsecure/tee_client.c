@@ -8,10 +8,12 @@
  */
 #include "tee_client.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/psa/protected_storage.h"
+#include "meterseal/tee_storage.h"
 #include "rtos.h"
 
 static rtos_sem_t tee_mutex;
@@ -62,10 +64,29 @@ static uint64_t rd64(const uint8_t *p)
 
 /* ---- PSA storage -------------------------------------------------------------- */
 
+/*
+ * The PSA storage API's answer to a buffer no caller can own - NULL with a
+ * length, a range that wraps, or one longer than MS_TEE_STORAGE_MAX_BUFFER -
+ * is PSA_ERROR_INVALID_ARGUMENT, as the TEE's own PSA functions give it
+ * (psa_storage.c). Checked here, before the door: the door treats such a
+ * vector as a malformed call (PSA_ERROR_PROGRAMMER_ERROR, a violation).
+ */
+static bool buffer_ok(const void *p, size_t len)
+{
+    if (len == 0) {
+        return true;
+    }
+    return p != NULL && len <= MS_TEE_STORAGE_MAX_BUFFER &&
+           (uintptr_t)p <= UINTPTR_MAX - (len - 1u);
+}
+
 static psa_status_t st_set(uint32_t sid, psa_storage_uid_t uid, size_t len, const void *data,
                            psa_storage_create_flags_t flags)
 {
     uint8_t hdr[12];
+    if (!buffer_ok(data, len)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
     wr64(hdr, uid);
     wr32(hdr + 8, flags);
     ms_tee_invec_t in[2] = { { hdr, sizeof hdr }, { data, len } };
@@ -76,6 +97,9 @@ static psa_status_t st_get(uint32_t sid, psa_storage_uid_t uid, size_t off, size
                            void *data, size_t *got)
 {
     uint8_t hdr[12];
+    if (!buffer_ok(data, len)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
     wr64(hdr, uid);
     wr32(hdr + 8, (uint32_t)off);
     ms_tee_invec_t in[1] = { { hdr, sizeof hdr } };
@@ -169,6 +193,9 @@ psa_status_t psa_ps_set_extended(psa_storage_uid_t uid, size_t data_offset, size
                                  const void *p_data)
 {
     uint8_t hdr[12];
+    if (!buffer_ok(p_data, data_length)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
     wr64(hdr, uid);
     wr32(hdr + 8, (uint32_t)data_offset);
     ms_tee_invec_t in[2] = { { hdr, sizeof hdr }, { p_data, data_length } };

@@ -49,6 +49,9 @@ def normal_run_stores_readings_that_persist(m):
     r1 = scenario(m, "normal")
     expect("normal: attestation token status=0" in r1.ns_console, "no attestation token", r1)
     expect("normal: rng status=0" in r1.ns_console, "no random bytes", r1)
+    expect("normal: ps set_extended with a length past the address space status=-135" in r1.ns_console
+           and "tee: violation" not in r1.console,
+           "an impossible length is not PSA_ERROR_INVALID_ARGUMENT", r1)
     e1 = energy(r1, "normal: end")
     expect(e1 is not None and e1 >= 20, "the metering tasks did not count", r1)
     expect(re.search(r"^display: energy=\d+", r1.ns_console, re.M), "the display task printed nothing", r1)
