@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Project-wide compile settings and helpers.
 
 # Warnings are errors everywhere in our own code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot_bench.c - the workload of the boot instruction-count benchmark:
  * S11-S14 over a 256 KiB signed image in an in-memory flash, either a plain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_chip.c - install time of a COS per encryption rule (C6), and the
  * loader's decrypt work per rule.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # pcsc-install.sh - install time of a COS through the whole PC/SC stack
 # (meterseal chip write -> libpcsclite -> pcscd -> vpcd -> emulator) per
 # encryption rule, beside a plaintext install.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_crypto.c - throughput of the crypto API on one core, per backend
  * (built as bench_crypto_openssl and bench_crypto_mbedtls).

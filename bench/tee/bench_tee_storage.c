@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_tee_storage.c - secure storage figures (M9): set and get
  * throughput, flash operations per set (write calls and sector erases,

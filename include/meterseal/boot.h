@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot.h - the secure boot core: the boot loader's decision (S11-S14),
  * power-fail-safe updates (overwrite-only or swap-using-move with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip.h - the chip: flash map, mode flags, boot flow, Loader OS and COS,
  * reached through one ISO 7816-4 APDU entry point (C1..C8).

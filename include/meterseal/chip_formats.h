@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_formats.h - what the chip vendor, the factory and the chip share:
  * key diversification (GlobalPlatform EMV CPS and SCP03 "kdf3"), the COS

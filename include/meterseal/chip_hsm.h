@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_hsm.h - the licence HSM as a card: it holds the vendor's master key
  * and one package's image key, and issues per-chip licences (chip_formats.h)

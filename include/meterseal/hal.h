@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hal.h - the hardware abstraction the portable core is allowed to use.
  *

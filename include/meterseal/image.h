@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image.h - MCUboot-compatible firmware images: parse, hash, verify, decrypt,
  * build. Byte-compatible with MCUboot's imgtool 2.x (docs/image-format.md).

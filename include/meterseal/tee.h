@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee.h - common ground of the TEE secure services (M8..M11).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_attest.h - initial attestation (M8, SPEC "identity"): a COSE_Sign1
  * (RFC 9052, ES256) token over CBOR claims, signed inside the TEE with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_cbor.h - a small bounded CBOR (RFC 8949) encoder and decoder for the
  * COSE_Sign1 envelope (RFC 9052, tee_cose.h) and what it carries: the

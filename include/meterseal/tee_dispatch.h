@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_dispatch.h - the secure API (M11): the only way from the Non-secure
  * world into the TEE's services, shaped like PSA Firmware Framework's

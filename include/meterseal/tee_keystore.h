@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_keystore.h - the key store and crypto service partition (M8, M10).
  *

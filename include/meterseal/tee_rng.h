@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_rng.h - the TEE's random number service (M10): a health-tested
  * entropy source in front of the crypto module's DRBG.

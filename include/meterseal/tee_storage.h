@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_storage.h - the secure storage partition (M8, M9): PSA Internal
  * Trusted Storage and Protected Storage (psa/internal_trusted_storage.h,

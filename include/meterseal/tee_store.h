@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_store.h - the power-fail safe, encrypted, rollback-protected object
  * store behind PSA ITS and PS (M9). docs/secure-storage.md has the byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot_host.h - the boot half of the host platform: what a real meter keeps
  * in hardware, simulated with files so that state survives a "reboot" of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot_log.c - the host's boot log: every boot event the core reports, one
  * line each, appended to a file the meter simulator and the demo show.

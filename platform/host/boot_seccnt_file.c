@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot_seccnt_file.c - the NV security counters of the host platform (M6).
  *

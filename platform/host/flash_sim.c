@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flash_sim.c - NOR flash simulator with power-cut and bad-block injection.
  * See flash_sim.h for the rules it enforces.

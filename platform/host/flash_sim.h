@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flash_sim.h - a NOR flash simulator for the host platform.
  *

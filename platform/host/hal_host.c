@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hal_host.c - the link-time HAL functions (entropy, clock, UART) on Linux.
  *

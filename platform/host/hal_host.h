@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hal_host.h - host-only additions to the HAL (see meterseal/hal.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keystore_file.c - the TEE key store's image-decryption key, file-backed
  * on the host for now (M7): the file holds the 32-byte big-endian P-256

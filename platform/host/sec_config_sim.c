@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sec_config_sim.c - the security configuration S12 checks (M4), as a
  * simulated register set on the host. The expected values are those the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_hooks_host.c - HUK and NV counters for the host platform (see
  * tee_hooks_host.h). Host only: uses stdio and getrandom via the HAL.

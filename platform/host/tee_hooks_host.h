@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_hooks_host.h - host implementation of the TEE platform hooks of
  * meterseal/tee.h: the hardware unique key and the monotonic NV counters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot.c - the boot loader's decision, in the fixed order of M4:
  *   S11 enter the boot loader;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot_priv.h - what the files of the boot core share and nobody else sees:
  * slot geometry, trailer field access, sector copy, image validation, the

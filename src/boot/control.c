@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * control.c - the run-time side of the update protocol (what MCUboot calls
  * bootutil_public): read a slot's trailer, mark a downloaded image as

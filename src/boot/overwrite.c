@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * overwrite.c - the overwrite-only upgrade strategy (MCUboot's
  * MCUBOOT_OVERWRITE_ONLY): a pending, verified secondary image is copied

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * slots.c - slot geometry and the flash moves every upgrade strategy uses:
  * erase a range of sectors, erase a trailer, copy sectors between slots

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * swap_move.c - the swap-using-move upgrade strategy, with MCUboot's
  * test / permanent / revert semantics.

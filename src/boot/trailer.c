@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * trailer.c - reading and writing MCUboot's image trailer in flash at boot
  * time (the layout itself comes from ms_trailer_layout()), and MCUboot's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * apdu.c - ISO 7816-4 command APDU parser (short and extended length), and
  * the response rules every command of the chip and the licence HSM follows.

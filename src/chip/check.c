@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check.c - the check values of C3/C4 (step 207): CRC-32 and XOR.
  *

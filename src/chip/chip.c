@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip.c - the chip's life: provisioning by the chip maker, the boot flow
  * of C4 (steps 201-203 and 212-213) and the APDU dispatcher (C8: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cos.c - the COS: a small card OS (C5, C7). Commands:
  *   00 A4 04 00|0C Lc AID    SELECT the COS application (P2 00: FCI, 0C: none)

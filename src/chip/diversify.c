@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * diversify.c - per-chip keys from the loader's master key (C3 KEY
  * DIVERSIFY), as GlobalPlatform tools do it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flags.c - the mode flags Flag1 (LOADER / COS) and Flag2 (INITIAL / USER)
  * in the last flash sector (C2, C4 step 210).

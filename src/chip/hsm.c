@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hsm.c - the licence HSM card (see chip_hsm.h): per-chip licences under a
  * budget kept in the card's own flash.

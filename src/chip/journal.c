@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * journal.c - the download journal: which package is being written and how
  * many COS sectors are complete, so the factory can resume after a power

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layout.c - the chip's flash map (C2): OsStart, Loader OS, COS, download
  * journal, COS data, mode flags (last sector), contiguous or with erased

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * licence.c - per-chip licences (over-production control, beyond the
  * source, as STM32 SFI does it): the COS is encrypted once under an image

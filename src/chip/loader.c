@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loader.c - the Loader OS's commands (C3, C4 steps 204-211):
  *   80 0E 00 00          ERASE everything but OsStart, Loader and flags

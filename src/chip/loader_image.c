@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loader_image.c - the Loader OS image held in the Loader area (C1, C5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * package.c - the encrypted COS package (C1, C6): an 80-byte header and the
  * body (the COS with its segment rule applied).

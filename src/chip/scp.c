@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scp.c - the session-key channel of the COS's 84 DE command (C5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store.c - the COS data store: an append-only log of tagged values in the
  * COS data area, holding pre-personalisation and personalisation data

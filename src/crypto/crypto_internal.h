@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crypto_internal.h - helpers shared by both crypto backends (not public).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flash_area.c - bounds- and alignment-checked windows on a flash device.
  *

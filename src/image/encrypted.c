@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * encrypted.c - ENC_EC256 (ECIES-P256) key wrap/unwrap and whole-image
  * decryption (M7: the vendor signs, then encrypts; the meter decrypts, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hash.c - the image digest (SHA256 TLV) and key hashes (KEYHASH TLV).
  *

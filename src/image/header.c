@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * header.c - the 32-byte MCUboot image header: decode, encode, flags.
  *

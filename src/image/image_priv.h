@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image_priv.h - helpers shared by the files of the image module only.
  *

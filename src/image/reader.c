@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader.c - byte sources for images: a memory buffer or a flash area.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.c - build a signed (and optionally encrypted) image, laid out byte
  * for byte as imgtool's `sign` does (docs/image-format.md):

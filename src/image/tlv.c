@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tlv.c - parse an image's header and TLV areas; generic TLV iteration.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * trailer.c - where MCUboot's image trailer fields sit at the end of a slot.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * validate.c - image verification: hash, trusted key, ECDSA-P256 signature
  * (M4 step S14, M5 root of trust, M6/M7 verify before install).

@@ -14,6 +14,8 @@ signature:  one byte of the Secure image's ECDSA signature flipped (the
 ns-payload: one byte of the Non-secure image's code flipped, the Secure one
             good (the decision over both images: a hand-over must not
             happen because one image verified)
+SHARD/SHARDS runs the executed instructions SHARD, SHARD+SHARDS, ... only
+(CTest runs one eighth per tampering; bench/an505/fi runs them all).
 """
 import json
 import os
@@ -107,6 +109,7 @@ def main():
     print("fault injection (%s, shard %s): %d instructions in the decision path, %d executed, "
           "%d skips tried: %s" % (sys.argv[3], shard, r["instructions"], r["executed"],
                                   r["tried"], ", ".join("%s %d" % kv for kv in sorted(out.items()))))
+    print("fi-result " + json.dumps(r))
     if r["baseline"] != "refused" or r["tried"] == 0:
         print("FAIL: the clean run did not end in a refusal (%s) or nothing was tried"
               % r["baseline"])

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * boot_fixture.h - a simulated meter for the boot tests: an in-memory NOR
  * flash (flash_sim) with a primary and a secondary slot per image, the host

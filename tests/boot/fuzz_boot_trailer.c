@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_boot_trailer.c - libFuzzer target for the boot decision over
  * untrusted flash contents: the two slots' trailers (magic, flags,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The meter simulator driven through a whole update life cycle (M4-M7):
 # flash initial images, stage an update, reboot, confirm, revert of an
 # unconfirmed image, a tampered update rejected, a downgrade refused, a wrong

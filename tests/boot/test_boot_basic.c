@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_boot_basic.c - S11-S14 without updates: what boots, what does not,
  * and the measured boot record (M4, M5).

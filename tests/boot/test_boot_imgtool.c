@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_boot_imgtool.c - byte compatibility with MCUboot's imgtool: images
  * it signed (and padded, confirmed, encrypted) boot here, and its trailer

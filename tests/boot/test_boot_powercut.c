@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_boot_powercut.c - power cut at every flash operation (M6).
  *

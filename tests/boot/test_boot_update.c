@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_boot_update.c - S13 updates: swap (test / permanent / revert) and
  * overwrite, and every kind of bad update, each with its named error and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_fixture.c - see chip_fixture.h. Test master keys are the documented
  * GlobalPlatform default 40 41 .. 4F (3DES) and its reverse (AES); the image

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_fixture.h - a chip on the simulated NOR flash, provisioned with the
  * GlobalPlatform test master key (40 41 .. 4F), a generated COS, its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_chip_apdu.c - libFuzzer target for the chip's APDU parser and
  * command handlers in both modes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_chip_package.c - libFuzzer target for the package header, licence
  * and loader-image parsers and the segment rule over what they accept.

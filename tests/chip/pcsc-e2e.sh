@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # pcsc-e2e.sh - the chip through a real PC/SC stack: our own pcscd with
 # Debian's vsmartcard vpcd driver, the chip emulator as the virtual card,
 # `meterseal chip write` as the factory writer and opensc-tool, scriptor

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_chip_flow.c - the download through the APDU interface on simulated
  * flash (C1-C7): factory writes with each rule, method and layout; the COS's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_chip_formats.c - segment rules (C6), the package and licence formats,
  * the APDU parser and the mode-flag encoding under torn writes.

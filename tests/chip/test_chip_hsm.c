@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_chip_hsm.c - the licence HSM card: licences that open on their chip,
  * the budget (never exceeded, across restarts and power cuts), refusals,

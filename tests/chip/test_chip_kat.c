@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_chip_kat.c - known-answer tests: GlobalPlatformPro's diversification
  * vectors (MK = 40..4F, KDD = 00..09), key check values, CRC-32, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_chip_powercut.c - power cut at every flash operation (C4):
  *   - of a factory download (ERASE, header, DECRYPT blocks, journal, VERIFY,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cli_test.sh - integration tests of the `meterseal` tool, one test per call:
 #
 #   cli_test.sh TEST_NAME

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_cli_values.c - libFuzzer target for the value parsers of the
  * `meterseal` tool (cli_util.c): --version strings, --dependencies lists and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """imgcheck.py - independent checks for the CLI integration tests.
 
 A small MCUboot image reader written from the format description (not from

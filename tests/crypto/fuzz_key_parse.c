@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_key_parse.c - libFuzzer target for ms_p256_key_parse() (key files are
  * outside data: whatever a user points the tools at).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_spki.c - libFuzzer target for ms_p256_pub_from_spki(), the parser of
  * the PUBKEY TLV in MCUboot images (outside data on the meter).

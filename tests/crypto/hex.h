@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hex.h - tiny hex helpers for the crypto tests (test code only).
  */

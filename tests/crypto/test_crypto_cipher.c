@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_crypto_cipher.c - known answers for AES (FIPS-197), AES-CBC/CTR
  * (SP 800-38A), AES-GCM (McGrew/Viega GCM spec), AES-CMAC (RFC 4493 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_crypto_ec.c - P-256: ECDSA (RFC 6979 A.2.5 signatures), ECDH
  * (RFC 5903 section 8.1), public key derivation and checks, SPKI, plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_crypto_hash.c - known answers for SHA-256 (FIPS 180-2), HMAC-SHA256
  * (RFC 4231) and HKDF-SHA256 (RFC 5869), plus the streaming-context rules

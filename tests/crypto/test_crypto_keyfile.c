@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_crypto_keyfile.c - P-256 key files: imgtool's PKCS#8 and SPKI keys,
  * OpenSSL-made SEC1/compressed keys, every encoding x PEM/DER round trip,

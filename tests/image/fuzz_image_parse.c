@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_image_parse.c - libFuzzer target: arbitrary bytes as an image slot.
  *

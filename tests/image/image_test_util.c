@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image_test_util.c - helpers of the image module's tests (host only).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image_test_util.h - shared helpers of the image module's tests: load the
  * imgtool vectors and keys, and wrap a buffer in a reader.

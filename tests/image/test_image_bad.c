@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_image_bad.c - the bad-input catalogue: every way an image can be
  * malformed or tampered with, each with the error it must produce.

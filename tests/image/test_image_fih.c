@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_image_fih.c - glitch simulation for ms_image_verify(): with any one
  * of its refusal branches not taken (as a skipped instruction would do), a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_image_sign.c - ms_image_sign() lays images out as imgtool does: with
  * the vectors' inputs and options, everything but the randomised bytes

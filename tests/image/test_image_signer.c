@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_image_signer.c - the streaming signer (ms_image_signer_*) builds the
  * same image as the one-shot ms_image_sign(), whatever the chunking, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_image_stream.c - verification streams through the caller's buffer:
  * any chunk size gives the same answer, and an image is verified straight

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_image_vectors.c - images made by MCUboot's imgtool parse, verify and
  * decrypt here, and what we read agrees with `imgtool dumpinfo`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_replay_main.c - runs a libFuzzer target over the files of a corpus
  * directory (or single files) without libFuzzer, so seeds and past crashes

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Attestation interop test: tokens checked by an independent COSE/CBOR
 implementation (cbor2 + cryptography), and tokens made by it checked by ours.
 

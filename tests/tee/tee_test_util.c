@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_test_util.c - see tee_test_util.h.
  */

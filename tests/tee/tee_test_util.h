@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_test_util.h - fixtures for the TEE tests: a simulated NOR flash with
  * per-sector erase counters, and a store mounted on it with fixed test keys.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tee_token_tool.c - test helper for the attestation interop test: makes a
  * token on a simulated device, or verifies one made elsewhere.

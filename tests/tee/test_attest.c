@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_attest.c - initial attestation: a COSE_Sign1 token over the boot
  * measurements, instance id, security counters and the verifier's nonce,

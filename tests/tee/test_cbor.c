@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_cbor.c - the bounded CBOR codec against RFC 8949 Appendix A
  * examples, and the decoder's refusals.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_dispatch.c - the secure API boundary (M11): every pointer and length
  * checked against the caller's memory, unknown calls refused, reserved

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_keystore.c - key store and crypto service (M8, M10): keys made and
  * kept inside, used by handle under a per-key policy, only public halves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_psa_storage.c - PSA ITS and PS semantics and status codes (M8, M9),
  * in the spirit of the PSA arch test suite for storage, plus the metering

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_rng.c - the TEE RNG (M10): SP 800-90B health tests catch a stuck and
  * a biased source, pass a good one, and a failure is sticky.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store.c - the secure storage engine (M9): object semantics,
  * persistence, confidentiality on flash, garbage collection and wear,

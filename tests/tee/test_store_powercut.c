@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store_powercut.c - power cut at every flash operation and at every
  * NV counter step of a sequence of set/remove/set_extended calls (M9: "a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_store_tamper.c - flipped bits in the storage area (M9: "cannot be
  * modified unnoticed").

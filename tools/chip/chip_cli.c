@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_cli.c - the chip vendor's and the factory's command-line verbs:
  *   keygen  -o FILE                          a 16-byte key as 32 hex digits

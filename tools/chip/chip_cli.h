@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_cli.h - the `meterseal chip ...` verbs (vendor and factory tools),
  * usable from the meterseal CLI and from the standalone meterseal-chip.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_cli_nopcsc.c - `meterseal chip` when the build found no libpcsclite:
  * the verb exists but says why it cannot run (scripts/deps installs it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_emu.c - the chip as a PC/SC card: a daemon speaking vsmartcard's
  * vpcd protocol (C8 receive module over TCP), with the chip's flash in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_factory.c - the factory writer's APDU sequence and the vendor's 84 DE
  * loader reload, over any transport (see chip_factory.h). Host only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_factory.h - the factory writer's logic, independent of how APDUs
  * travel (PC/SC in the `meterseal chip write` tool, a direct call in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_geometry.h - flash geometry of the emulated chip and of the emulated
  * licence HSM, shared by the emulator and the tools that provision them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_pcsc.c - PC/SC transport over libpcsclite (see chip_pcsc.h).
  * Invariant: a removed or reset card is reported as MS_ERR_POWER_LOST so

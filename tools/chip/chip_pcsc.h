@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip_pcsc.h - a PC/SC card connection through libpcsclite, as a
  * transport for the factory writer (chip_factory.h). Host only.

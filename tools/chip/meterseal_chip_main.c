@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meterseal_chip_main.c - `meterseal-chip`, the chip verbs as a program of
  * their own (the same verbs as `meterseal chip ...`).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # pcsc-env.sh - sourced (not run) by the scripts that put the chip emulator
 # behind a real PC/SC stack: tests/chip/pcsc-e2e.sh, bench/chip/pcsc-install.sh

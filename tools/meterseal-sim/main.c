@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * meterseal-sim - the meter simulator: a simulated meter whose flash,
  * security counters, key store, security registers and boot log are files

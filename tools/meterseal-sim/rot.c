@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rot.c - the simulated meter's root of trust (M5): the vendor signing key
  * the boot loader trusts, compiled into the boot loader image.

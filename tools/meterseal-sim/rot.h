@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rot.h - the compiled-in trust anchor of the simulated boot loader (M5).
  */

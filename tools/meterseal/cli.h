@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli.h - shared pieces of the `meterseal` command-line tool (host only).
  *

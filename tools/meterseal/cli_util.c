@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_util.c - helpers shared by every verb of the `meterseal` tool:
  * one-line error reporting, option parsing with the tool's messages, file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_chip.c - the `chip` verb group: `meterseal chip <verb>` runs the chip
  * vendor's and the factory's tools (pack, licence, write, reload, keygen,

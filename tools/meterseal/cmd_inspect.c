@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_inspect.c - `meterseal inspect`: show what an image holds without
  * judging it: header, protected and unprotected TLVs with their names, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_keys.c - the key verbs of `meterseal`: keygen and getpub.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_sign.c - `meterseal sign`: build a signed (and optionally encrypted)
  * MCUboot image from a raw firmware binary, with imgtool 2.x's option

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - entry point of the `meterseal` tool: finds the verb in the table
  * of verb groups and runs it.

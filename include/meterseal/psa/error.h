@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa/error.h - PSA status codes (PSA Certified Status code API).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa/internal_trusted_storage.h - PSA Internal Trusted Storage API 1.0.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa/protected_storage.h - PSA Protected Storage API 1.0.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa/storage_common.h - types shared by the PSA Internal Trusted Storage
  * and Protected Storage APIs (PSA Certified Secure Storage API 1.0).

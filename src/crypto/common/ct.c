@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ct.c - constant-time comparison and secure wiping, shared by both backends.
  *

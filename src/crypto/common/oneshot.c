@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * oneshot.c - one-shot forms of the streaming primitives, shared by both
  * backends so they behave identically (argument checks and wiping included).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * p256_der.c - DER encodings around P-256 keys and ECDSA signatures, shared
  * by both backends: the SubjectPublicKeyInfo that MCUboot's PUBKEY TLV

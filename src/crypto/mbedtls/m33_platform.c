@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * m33_platform.c - the platform hooks our Mbed TLS configuration asks for on
  * the MCU (ms_mbedtls_config.h), compiled into the Mbed TLS archive itself:

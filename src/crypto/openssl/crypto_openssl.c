@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crypto_openssl.c - the crypto API (crypto.h) on OpenSSL 3 libcrypto, for
  * host tools and the cloud service: this file holds what the backend's

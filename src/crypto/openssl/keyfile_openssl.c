@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keyfile_openssl.c - P-256 key files (PEM or DER; SPKI, PKCS#8, SEC1) on
  * OpenSSL 3's decoder and encoder. Host builds only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * openssl_internal.h - what the OpenSSL backend's files share: the cache of
  * algorithms fetched once (crypto_openssl.c) and the P-256 key builders

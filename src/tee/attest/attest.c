@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * attest.c - the initial attestation partition (M8): builds and verifies
  * the COSE_Sign1 token described in meterseal/tee_attest.h.

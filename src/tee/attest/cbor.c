@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cbor.c - bounded CBOR encoder/decoder (see meterseal/tee_cbor.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crypto_service.c - operations by key handle (M8, M10): sign, ECDH, AEAD,
  * MAC, public-key export. Every operation loads the key through the key

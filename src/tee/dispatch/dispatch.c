@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dispatch.c - the secure API dispatcher (M11); contract in
  * meterseal/tee_dispatch.h.

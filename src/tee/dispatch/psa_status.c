@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa_status.c - ms_err_t to psa_status_t at the PSA API boundary (M11).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keystore.c - where keys live: generation, import, destroy, policy checks
  * (M8). Keys are records in ITS under MS_TEE_UID_KEY_BASE + id (encrypted

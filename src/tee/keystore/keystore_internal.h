@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keystore_internal.h - private interface between the key store and the
  * crypto service, the two halves of the crypto partition. Not a public

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rng.c - health-tested entropy and the TEE random service (M10); see
  * meterseal/tee_rng.h for the tests' parameters.

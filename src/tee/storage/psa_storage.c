@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * psa_storage.c - the secure storage partition: PSA ITS and PS over two
  * encrypted, rollback-protected stores, and the metering registers (M8, M9).

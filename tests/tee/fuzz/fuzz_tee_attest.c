@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_tee_attest.c - libFuzzer target for the attestation token verifier
  * (the cloud side's parser of tokens from the field), the claims decoder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_tee_dispatch.c - libFuzzer target for the secure API boundary (M11):
  * message decoding, vector checks and every service handler behind them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_tee_store.c - libFuzzer target for the storage record parser and
  * mount over hostile flash contents (M9).
