@@ -37,9 +37,13 @@
 
 #define AN505_S_EXEC_BASE          0x10020000  /* Secure image: header + code */
 #define AN505_S_EXEC_SIZE          0x00040000  /* 256 KiB = one slot */
-/* The Secure image's veneers (non-secure callable) at the end of its region. */
-#define AN505_S_NSC_SIZE           0x00001000
-#define AN505_S_NSC_BASE           (AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE - AN505_S_NSC_SIZE)
+/* The Secure image's veneers (non-secure callable): a 1 KiB window right
+ * after its vector table (1 KiB reserved for it), so the image stays
+ * compact (a window at the end of the region would make every image as
+ * large as its slot). Nothing but the linker's SG veneers goes there. */
+#define AN505_S_VECTORS_SIZE       0x00000400
+#define AN505_S_NSC_SIZE           0x00000400
+#define AN505_S_NSC_BASE           (AN505_S_EXEC_BASE + AN505_IMAGE_HDR_SIZE + AN505_S_VECTORS_SIZE)
 
 #define AN505_NS_EXEC_BASE         0x00060000  /* Non-secure image, NS alias */
 #define AN505_NS_EXEC_SIZE         0x00040000  /* 256 KiB = one slot */
@@ -78,10 +82,22 @@
 #define AN505_SLOT_NS_SECONDARY    0x000C0000
 #define AN505_TEE_STORAGE_OFF      0x00100000  /* secure storage (ITS/PS) */
 #define AN505_TEE_STORAGE_SIZE     0x00020000
+/* Inside it: the ITS and PS stores (their own sector rings) and the
+ * replay-protected counter device the stores' anti-rollback counters live in
+ * (nvc_flash.h; docs/secure-storage.md). */
+#define AN505_TEE_ITS_OFF          (AN505_TEE_STORAGE_OFF + 0x00000)
+#define AN505_TEE_ITS_SIZE         0x00008000  /* 8 sectors */
+#define AN505_TEE_PS_OFF           (AN505_TEE_STORAGE_OFF + 0x08000)
+#define AN505_TEE_PS_SIZE          0x00010000  /* 16 sectors */
+#define AN505_TEE_NVC_OFF          (AN505_TEE_STORAGE_OFF + 0x18000)
+#define AN505_TEE_NVC_SIZE         0x00004000  /* 4 sectors */
 
 /* One-time-programmable area: program-only, never erased (the driver has
  * no erase). Root-of-trust key hashes, life-cycle state, NV counters. */
 #define AN505_OTP_OFF              0x00FF0000
 #define AN505_OTP_SIZE             0x00010000
+
+/* ---- interrupts (QEMU's numbering) ------------------------------------------- */
+#define AN505_IRQ_TIMER0           3           /* the Non-secure pulse input */
 
 #endif /* MS_AN505_MAP_H */

@@ -6,7 +6,8 @@
  *   MS_LD_CODE_BASE/SIZE  where the image executes (vector table first)
  *   MS_LD_RAM_BASE/SIZE   its data, bss and stack
  *   MS_LD_STACK_SIZE      main stack
- *   MS_LD_NSC_BASE/SIZE   (Secure image only) the veneers, non-secure callable
+ *   MS_LD_NSC_BASE/SIZE   (Secure image only) the veneers, non-secure callable,
+ *                         a window between the vector table and the code
  *
  * A signed image is linked MS_IMAGE_HDR_SIZE bytes above its execution
  * region, where the MCUboot header goes (meterseal sign --pad-header).
@@ -17,28 +18,25 @@
 
 MEMORY
 {
-    CODE (rx)  : ORIGIN = MS_LD_CODE_BASE, LENGTH = MS_LD_CODE_SIZE
-    RAM  (rwx) : ORIGIN = MS_LD_RAM_BASE,  LENGTH = MS_LD_RAM_SIZE
 #ifdef MS_LD_NSC_BASE
+    /* Vector table, then the veneer window, then the rest of the code. */
+    VEC  (rx)  : ORIGIN = MS_LD_CODE_BASE, LENGTH = MS_LD_NSC_BASE - MS_LD_CODE_BASE
     NSC  (rx)  : ORIGIN = MS_LD_NSC_BASE,  LENGTH = MS_LD_NSC_SIZE
+    CODE (rx)  : ORIGIN = MS_LD_NSC_BASE + MS_LD_NSC_SIZE,
+                 LENGTH = MS_LD_CODE_SIZE - (MS_LD_NSC_BASE + MS_LD_NSC_SIZE - MS_LD_CODE_BASE)
+#else
+    CODE (rx)  : ORIGIN = MS_LD_CODE_BASE, LENGTH = MS_LD_CODE_SIZE
 #endif
+    RAM  (rwx) : ORIGIN = MS_LD_RAM_BASE,  LENGTH = MS_LD_RAM_SIZE
 }
 
 ENTRY(Reset_Handler)
 
 SECTIONS
 {
-    .text :
-    {
-        KEEP(*(.vectors))
-        *(.text .text.*)
-        *(.rodata .rodata.*)
-        . = ALIGN(8);
-    } > CODE
-
-    .ARM.exidx : { *(.ARM.exidx* .gnu.linkonce.armexidx.*) } > CODE
-
 #ifdef MS_LD_NSC_BASE
+    .vectors : { KEEP(*(.vectors)) } > VEC
+
     /* ld places the generated SG veneers after the statements of this
      * section, so its end is computed outside it (ADDR + SIZEOF). */
     .gnu.sgstubs : ALIGN(32)
@@ -48,6 +46,16 @@ SECTIONS
     __sg_start = ADDR(.gnu.sgstubs);
     __sg_end = ADDR(.gnu.sgstubs) + SIZEOF(.gnu.sgstubs);
 #endif
+
+    .text :
+    {
+        KEEP(*(.vectors))
+        *(.text .text.*)
+        *(.rodata .rodata.*)
+        . = ALIGN(8);
+    } > CODE
+
+    .ARM.exidx : { *(.ARM.exidx* .gnu.linkonce.armexidx.*) } > CODE
 
     .data : ALIGN(8)
     {

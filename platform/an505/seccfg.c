@@ -58,7 +58,9 @@ static const reg_rule_t rules[] = {
     {"AHBNSPPCEXP3", SPCTRL_AHBNSPPCEXP3, 0xFFFFFFFFu, 0, 0, 0},
     {"APBNSPPCEXP3", SPCTRL_APBNSPPCEXP3, 0xFFFFFFFFu, 0, 0, 0},
     {"NSMSCEXP", SPCTRL_NSMSCEXP, 0xFFFFFFFFu, 0, 0, 0},
-    {"APBNSPPC0", SPCTRL_APBNSPPC0, 0xFFFFFFFFu, 0, 0, 0},
+    /* TIMER0 is the Non-secure world's pulse input (its RTOS has the
+     * banked Non-secure SysTick); TIMER1 and the dual timer stay Secure. */
+    {"APBNSPPC0", SPCTRL_APBNSPPC0, 0xFFFFFFFFu, PPC0_TIMER0, PPC0_TIMER0, 0},
     {"APBNSPPC1", SPCTRL_APBNSPPC1, 0xFFFFFFFFu, 0, 0, 0},
     {"MPC0_CTRL", MPC_SSRAM1_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
      MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
@@ -66,6 +68,10 @@ static const reg_rule_t rules[] = {
      MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
     {"MPC2_CTRL", MPC_SSRAM3_BASE + MPC_CTRL, MPC_CTRL_SEC_RESP, MPC_CTRL_SEC_RESP,
      MPC_CTRL_SEC_RESP | MPC_CTRL_AUTOINC, 0},
+    /* Interrupt targets: only TIMER0's interrupt goes to the Non-secure
+     * world; every other interrupt stays Secure. */
+    {"NVIC_ITNS0", NVIC_ITNS0, 0xFFFFFFFFu, 1u << AN505_IRQ_TIMER0, 1u << AN505_IRQ_TIMER0, 0},
+    {"NVIC_ITNS1", NVIC_ITNS0 + 4u, 0xFFFFFFFFu, 0, 0, 0},
     /* Faults are taken by the Secure world, only it may reset the MCU, and
      * Non-secure exceptions can never pre-empt Secure ones. */
     {"AIRCR", SCB_AIRCR, AIRCR_SEC_BITS, AIRCR_PRIS | AIRCR_SYSRESETREQS,

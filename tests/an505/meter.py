@@ -27,6 +27,13 @@ SLOT_OFF = {"s-primary": 0x000000, "s-secondary": 0x040000,
 EXIT_REFUSED = 2
 EXIT_FAULT = 3
 
+# Which pair of images a meter runs: the boot chain's test images, or the
+# TEE and the Non-secure RTOS with the metering application.
+IMAGES = {
+    "test": {"s": "firmware/secure/secure_test.bin", "ns": "firmware/nonsecure/nonsecure_test.bin"},
+    "tee": {"s": "firmware/secure/secure_tee.bin", "ns": "firmware/nonsecure/nonsecure_app.bin"},
+}
+
 
 def free_port():
     with socket.socket() as s:
@@ -69,7 +76,8 @@ class Run:
 
 
 class Meter:
-    def __init__(self, host_build, fw_build, workdir=None):
+    def __init__(self, host_build, fw_build, workdir=None, images="test"):
+        self.images = images
         self.host = host_build
         self.fw = fw_build
         self.dir = workdir or tempfile.mkdtemp(prefix="ms-an505-")
@@ -104,8 +112,7 @@ class Meter:
 
     def sign(self, which, version, seccnt, out=None, key=None, extra=()):
         """Sign the Secure ("s") or Non-secure ("ns") test image."""
-        binary = os.path.join(self.fw, "firmware/secure/secure_test.bin" if which == "s"
-                              else "firmware/nonsecure/nonsecure_test.bin")
+        binary = os.path.join(self.fw, IMAGES[self.images][which])
         out = out or self.path("%s-%s-%d.img" % (which, version, seccnt))
         self.tool(self.meterseal, "sign", "-k", key or self.key, "-v", version,
                   "--header-size", hex(HDR_SIZE), "--pad-header", "--align", "8",
@@ -114,11 +121,12 @@ class Meter:
                   "-s", str(seccnt), *extra, binary, out)
         return out
 
-    def factory(self, strategy="swap", version="1.0.0", seccnt=1):
-        """A blank meter: erased flash, the vendor key's hash in OTP, v1 images."""
+    def factory(self, strategy="swap", version="1.0.0", seccnt=1, huk=False):
+        """A blank meter: erased flash, the vendor key's hash in OTP, v1 images
+        (and a random hardware unique key, which the TEE needs)."""
         self.keygen(self.key)
         self.tool(self.flashtool, "init", self.flash, "--force")
-        args = ["--rot-key", self.key]
+        args = ["--rot-key", self.key] + (["--huk-random"] if huk else [])
         if strategy != "swap":
             args += ["--update", strategy]
         self.tool(self.flashtool, "otp", self.flash, *args)
@@ -153,13 +161,14 @@ class Meter:
 
     # ---- QEMU ----------------------------------------------------------------
 
-    def qemu_cmd(self, gdb_port=None, icount=False, plugin=None):
+    def qemu_cmd(self, gdb_port=None, icount=False, plugin=None, args=()):
         cmd = ["qemu-system-arm", "-machine", "mps2-an505", "-cpu", "cortex-m33", "-m", "16M",
                "-object", "memory-backend-file,id=flash,size=16M,mem-path=%s,share=on" % self.flash,
                "-machine", "memory-backend=flash",
                "-kernel", self.bootloader,
                "-display", "none", "-monitor", "none",
-               "-semihosting-config", "enable=on,target=native",
+               "-semihosting-config", ",".join(["enable=on,target=native"] +
+                                               ["arg=%s" % a for a in args]),
                "-serial", "file:%s" % self.path("uart0.log"),
                "-serial", "null",
                "-serial", "file:%s" % self.path("uart2.log")]
@@ -181,13 +190,14 @@ class Meter:
                 out.append("")
         return out
 
-    def run(self, timeout=20, icount=False, plugin=None):
-        """Power on, run until the firmware ends the run (semihosting exit)."""
+    def run(self, timeout=20, icount=False, plugin=None, args=()):
+        """Power on, run until the firmware ends the run (semihosting exit).
+        args: the semihosting command line (the Non-secure app's scenario)."""
         for n in ("uart0.log", "uart2.log"):
             if os.path.exists(self.path(n)):
                 os.remove(self.path(n))
         try:
-            p = subprocess.run(self.qemu_cmd(icount=icount, plugin=plugin),
+            p = subprocess.run(self.qemu_cmd(icount=icount, plugin=plugin, args=args),
                                capture_output=True, timeout=timeout)
             rc = p.returncode
         except subprocess.TimeoutExpired:

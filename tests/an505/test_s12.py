@@ -41,7 +41,8 @@ REGISTERS = {
     "AHBNSPPCEXP0": [(SPCTRL + 0x60, 0x1)],
     "AHBNSPPCEXP1": [(SPCTRL + 0x64, 0x1)],          # a DMA controller to NS
     "NSMSCEXP": [(SPCTRL + 0xD0, 0x1)],              # a DMA master to NS
-    "APBNSPPC0": [(SPCTRL + 0x70, 0x1)],
+    "APBNSPPC0": [(SPCTRL + 0x70, 0x3)],              # TIMER1 (Secure) to NS too
+    "NVIC_ITNS0": [(0xE000E380, 0xFFFFFFFF)],         # every interrupt to NS
     "APBNSPPC1": [(SPCTRL + 0x74, 0x1)],
     "AIRCR": [(0xE000ED0C, 0x05FA0000 | (1 << 14))],  # NS may reset the MCU
     "SHCSR": [(0xE000ED24, 0x70000)],                 # SecureFault off
@@ -49,7 +50,7 @@ REGISTERS = {
     "SAU_CTRL": [(0xE000EDD0, 0x0)],
     "SAU_RBAR[0]": [(SAU_RNR, 0), (SAU_RBAR, 0x00040000)],
     "SAU_RLAR[0]": [(SAU_RNR, 0), (SAU_RLAR, 0x000BFFE1)],
-    "SAU_RLAR[1]": [(SAU_RNR, 1), (SAU_RLAR, 0x1005FFE1)],   # veneers NS, not NSC
+    "SAU_RLAR[1]": [(SAU_RNR, 1), (SAU_RLAR, 0x10020BE1)],   # veneers NS, not NSC
     "SAU_RBAR[2]": [(SAU_RNR, 2), (SAU_RBAR, 0x28000000)],
     "SAU_RLAR[3]": [(SAU_RNR, 3), (SAU_RLAR, 0)],
     "SAU_RLAR[4]": [(SAU_RNR, 4), (SAU_RBAR, 0x38000000), (SAU_RLAR, 0x3800FFE1)],

@@ -14,6 +14,8 @@
 
 /* System control block */
 #define SCB_ICSR          0xE000ED04u
+#define ICSR_PENDSVSET    (1u << 28)
+#define SCB_SHPR3         0xE000ED20u   /* PendSV [23:16], SysTick [31:24] */
 #define SCB_VTOR          0xE000ED08u   /* VTOR_S from the Secure state */
 #define SCB_AIRCR         0xE000ED0Cu
 #define SCB_SCR           0xE000ED10u
@@ -64,8 +66,25 @@
 #define SYST_CVR          0xE000E018u
 
 /* NVIC */
+#define NVIC_ISER0        0xE000E100u
 #define NVIC_ICER0        0xE000E180u
 #define NVIC_ICPR0        0xE000E280u
 #define NVIC_ITNS0        0xE000E380u   /* interrupt target: 1 = Non-secure */
+
+/* MPU (the Secure one from the Secure state, the Non-secure one from the
+ * Non-secure state: same addresses, banked). */
+#define MPU_CTRL          0xE000ED94u
+#define MPU_RNR           0xE000ED98u
+#define MPU_RBAR          0xE000ED9Cu
+#define MPU_RLAR          0xE000EDA0u
+#define MPU_MAIR0         0xE000EDC0u
+#define MPU_CTRL_ENABLE     (1u << 0)
+#define MPU_CTRL_PRIVDEFENA (1u << 2)   /* privileged code uses the default map */
+#define MPU_RBAR_XN         (1u << 0)
+#define MPU_RBAR_AP_RW_PRIV (0u << 1)
+#define MPU_RBAR_AP_RW_ANY  (1u << 1)
+#define MPU_RBAR_AP_RO_ANY  (3u << 1)
+#define MPU_RLAR_EN         (1u << 0)
+#define MPU_GRANULE         32u
 
 #endif /* MS_AN505_REGS_ARMV8M_H */

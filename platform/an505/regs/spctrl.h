@@ -30,6 +30,7 @@
 #define NSCCFG_CODENSC       (1u << 0)
 
 /* Ports of APB PPC EXP1 (one bit each in APBNSPPCEXP1). */
+#define PPC0_TIMER0          (1u << 0)   /* APBNSPPC0: TIMER0 */
 #define PPCEXP1_UART0        (1u << 5)
 #define PPCEXP1_UART1        (1u << 6)
 #define PPCEXP1_UART2        (1u << 7)

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tee_ns.h - the secure API's door on the AN505: the non-secure callable
+ * entry functions (veneers) of the Secure image, as the Non-secure image
+ * sees them. The Secure image links with --cmse-implib and produces an
+ * import library (secure_tee_cmse.o) holding exactly these symbols; the
+ * Non-secure image links that object and nothing else of the Secure side.
+ *
+ * Every entry:
+ *   - checks each pointer it is given with cmse_check_address_range()
+ *     (Non-secure, read or read-write, unprivileged when the caller was
+ *     unprivileged) before reading through it, then works on copies;
+ *   - refuses a re-entrant call (a Non-secure interrupt that calls the TEE
+ *     while a call is in progress) with PSA_ERROR_CONNECTION_BUSY, and masks
+ *     Non-secure interrupts while it runs (the TEE is one thread of work);
+ *   - logs and counts every refused pointer as a violation (fault policy,
+ *     docs/an505.md).
+ * Integers are the callee's (32-bit) sizes: size_t is 32 bits on both sides.
+ */
+#ifndef MS_FIRMWARE_TEE_NS_H
+#define MS_FIRMWARE_TEE_NS_H
+
+#include <stdint.h>
+
+#include "meterseal/tee_dispatch.h"
+
+/* One psa_call()-like request (ms_tee_call() in tee_dispatch.h). */
+typedef struct ms_tee_ns_req {
+    uint32_t sid;
+    int32_t type;
+    const ms_tee_invec_t *in_vec;
+    uint32_t in_len;
+    ms_tee_outvec_t *out_vec;
+    uint32_t out_len;
+} ms_tee_ns_req_t;
+
+/* Callbacks the Non-secure kernel registers (ms_tee_ns_register). */
+#define MS_TEE_NS_CB_DONE  1u   /* void fn(uint32_t sid, int32_t status): a request finished;
+                                   runs with NS interrupts masked: keep it short */
+#define MS_TEE_NS_CB_FAULT 2u   /* void fn(uint32_t reason): the faulting task's trap */
+
+typedef void (*ms_tee_ns_done_fn)(uint32_t sid, int32_t status);
+typedef void (*ms_tee_ns_fault_fn)(uint32_t reason);
+
+/* What the TEE's fault log holds (ms_tee_ns_fault_status). */
+typedef struct ms_tee_ns_fault_status {
+    uint32_t faults;          /* hardware faults of the Non-secure world, ever */
+    uint32_t violations;      /* refused pointers / callbacks at the door, ever */
+    uint32_t policy_resets;   /* resets the policy ordered, ever */
+    uint32_t last_exception;  /* IPSR number of the last fault */
+    uint32_t last_sfsr;
+    uint32_t last_cfsr;
+    uint32_t last_addr;       /* faulting data address (decoded when QEMU gives none) */
+    uint32_t last_pc;
+} ms_tee_ns_fault_status_t;
+
+/* Reasons the fault trap gets. */
+#define MS_TEE_NS_FAULT_SECURE 1u   /* SecureFault: SAU/IDAU */
+#define MS_TEE_NS_FAULT_BUS    2u   /* BusFault: MPC/PPC */
+#define MS_TEE_NS_FAULT_OTHER  3u
+
+/* The Secure partitions as the isolation self-test leaves them. */
+#define MS_TEE_NS_PARTS 2u
+typedef struct ms_tee_ns_selftest {
+    int32_t result;                 /* 0: isolation held */
+    uint32_t calls[MS_TEE_NS_PARTS];
+    uint32_t faults[MS_TEE_NS_PARTS];
+    uint32_t restarts[MS_TEE_NS_PARTS];
+    uint32_t stack_used[MS_TEE_NS_PARTS];
+} ms_tee_ns_selftest_t;
+
+int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req);
+/* Run the TEE's isolation self-test again (one Secure partition reads
+ * another's state and the kernel's: each must fault and the partition be
+ * restarted while the other keeps serving). */
+int32_t ms_tee_ns_selftest(ms_tee_ns_selftest_t *out);
+int32_t ms_tee_ns_register(uint32_t which, uint32_t fn);
+int32_t ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out);
+/* NS -> veneer -> kernel -> a Secure partition (unprivileged) -> back: the
+ * probe partition reads its own state (world-switch benchmark). */
+int32_t ms_tee_ns_part_ping(void);
+/* The shortest way in and out (world-switch benchmark): returns x + 1. */
+uint32_t ms_tee_ns_ping(uint32_t x);
+
+#endif /* MS_FIRMWARE_TEE_NS_H */

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * app.c - the meter's Non-secure application on the RTOS (rtos.h):
+ *   pulse ISR   the simulated energy pulse input: CMSDK TIMER0 (given to
+ *               the Non-secure world) interrupts at a fixed rate, each
+ *               interrupt is one pulse (MS_PULSES_PER_WH per Wh);
+ *   metering    counts pulses, adds each whole Wh to the energy register in
+ *               the TEE's storage (METER ADD: the TEE charges the prepaid
+ *               balance by the tariff in force), sends the registers to
+ *   display     which prints them on the Non-secure console (UART2);
+ *   control     runs the scenario the test asked for (semihosting command
+ *               line: normal, an attack, a fault storm, bench) and ends the
+ *               run with an exit code.
+ * Exit codes: 10 scenario done, 11 scenario failed, 12 reset by the fault
+ * policy seen. Console lines are what tests/an505/test_tee.py reads.
+ *
+ * Invariant: the application keeps no register of its own - the energy
+ * and the balance live only in the TEE's storage; what it prints is what
+ * the TEE returned.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "an505.h"
+#include "an505_map.h"
+#include "meterseal/psa/internal_trusted_storage.h"
+#include "meterseal/psa/protected_storage.h"
+#include "regs/armv8m.h"
+#include "regs/cmsdk_timer.h"
+#include "regs/cmsdk_uart.h"
+#include "rtos.h"
+#include "tee_client.h"
+
+#define REG(a) MS_REG32(a)
+#define MS_PULSES_PER_WH 10u
+#define PULSE_PERIOD_CYCLES 20000u   /* 1 ms at 20 MHz: 1 kHz pulses */
+
+#define EXIT_DONE   10
+#define EXIT_FAILED 11
+#define EXIT_POLICY 12
+
+void Irq_Handler(void);
+int main(void);
+/* An outside test suite linked into this image (docs/an505.md). */
+__attribute__((weak)) int ms_ns_external_tests(void);
+
+static rtos_sem_t pulse_sem;
+static rtos_queue_t display_q;
+static tee_meter_t display_buf[4];
+static volatile uint32_t pulses;
+static uint32_t st_metering[256], st_display[256], st_control[512], st_attack[256];
+static rtos_task_t *t_metering, *t_display, *t_control;
+static char scenario[64];
+static tee_meter_t start_reg;
+
+/* ---- semihosting command line ------------------------------------------------ */
+
+static void get_cmdline(char *buf, size_t cap)
+{
+    volatile uint32_t block[2] = { (uint32_t)(uintptr_t)buf, (uint32_t)cap };
+    register uint32_t r0 __asm("r0") = 0x15u;   /* SYS_GET_CMDLINE */
+    register volatile uint32_t *r1 __asm("r1") = block;
+    buf[0] = '\0';
+    __asm volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
+    if (r0 != 0) {
+        buf[0] = '\0';
+    }
+    buf[cap - 1u] = '\0';
+}
+
+/* The last word of the command line. */
+static const char *last_word(const char *s)
+{
+    const char *w = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == ' ' && p[1] != '\0' && p[1] != ' ') {
+            w = p + 1;
+        }
+    }
+    return w;
+}
+
+static bool is(const char *name)
+{
+    return strcmp(last_word(scenario), name) == 0;
+}
+
+/* ---- console -------------------------------------------------------------------- */
+
+static void put_reg(const char *what, const tee_meter_t *m)
+{
+    ms_an505_puts(what);
+    ms_an505_puts(" energy=");
+    ms_an505_put_dec((uint32_t)m->energy_wh);
+    ms_an505_puts(" balance=");
+    if (m->balance_milli < 0) {
+        ms_an505_putc('-');
+        ms_an505_put_dec((uint32_t)-m->balance_milli);
+    } else {
+        ms_an505_put_dec((uint32_t)m->balance_milli);
+    }
+    ms_an505_puts(" updates=");
+    ms_an505_put_dec((uint32_t)m->updates);
+    ms_an505_puts("\r\n");
+}
+
+static void put_status(const char *what, int32_t st)
+{
+    ms_an505_puts(what);
+    ms_an505_puts(" status=");
+    if (st < 0) {
+        ms_an505_putc('-');
+        ms_an505_put_dec((uint32_t)-st);
+    } else {
+        ms_an505_put_dec((uint32_t)st);
+    }
+    ms_an505_puts("\r\n");
+}
+
+/* ---- pulses and tasks ---------------------------------------------------------------- */
+
+void Irq_Handler(void)
+{
+    uint32_t ipsr;
+    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    if ((ipsr & 0x1FFu) == 16u + AN505_IRQ_TIMER0) {
+        REG(TIMER0_NS_BASE + TIMER_INTCLEAR) = 1u;
+        pulses++;
+        rtos_sem_give(&pulse_sem);
+    }
+}
+
+static void pulse_start(void)
+{
+    REG(TIMER0_NS_BASE + TIMER_RELOAD) = PULSE_PERIOD_CYCLES;
+    REG(TIMER0_NS_BASE + TIMER_CTRL) = TIMER_CTRL_EN | TIMER_CTRL_IRQEN;
+    REG(NVIC_ISER0) = 1u << AN505_IRQ_TIMER0;
+}
+
+static void metering(void *arg)
+{
+    (void)arg;
+    uint32_t counted = 0;
+    for (;;) {
+        if (!rtos_sem_take(&pulse_sem, 1000)) {
+            continue;
+        }
+        if (++counted % MS_PULSES_PER_WH == 0) {
+            tee_meter_t m;
+            int32_t st = tee_meter_add(1, &m);
+            if (st != PSA_SUCCESS) {
+                put_status("metering: add failed", st);
+                continue;
+            }
+            rtos_queue_send(&display_q, &m, 0);
+        }
+    }
+}
+
+static void display(void *arg)
+{
+    (void)arg;
+    tee_meter_t m;
+    for (;;) {
+        if (rtos_queue_receive(&display_q, &m, RTOS_WAIT_FOREVER) && m.updates % 5u == 0) {
+            put_reg("display:", &m);
+        }
+    }
+}
+
+/* ---- attacks (each in a task of its own, which the fault policy ends) ---------------- */
+
+static volatile uint32_t leaked;
+
+static void attack_read_secure_ram(void *arg)
+{
+    (void)arg;
+    register uint32_t a __asm("r0") = AN505_S_RAM_BASE;
+    __asm volatile("ldr r0, [r0]" : "+r"(a) : : "memory");
+    leaked = a;
+    ms_an505_puts("attack: LEAK secure ram read returned\r\n");
+}
+
+static void attack_write_secure_peripheral(void *arg)
+{
+    (void)arg;
+    /* MPC0's register block at its Non-secure alias: its PPC (APB
+     * expansion 0, port 0) keeps it Secure. */
+    register uint32_t a __asm("r0") = 0x40200000u;
+    register uint32_t v __asm("r1") = 'X';
+    __asm volatile("str r1, [r0]" : : "r"(a), "r"(v) : "memory");
+    ms_an505_puts("attack: secure peripheral write not noticed\r\n");
+}
+
+static int32_t attack_veneer_secure_pointer(void)
+{
+    size_t got = 0;
+    return psa_its_get(1, 0, 16, (void *)(uintptr_t)AN505_S_RAM_BASE, &got);
+}
+
+static int32_t attack_veneer_straddle(void)
+{
+    /* The last 8 bytes of Non-secure RAM and the first 8 of what follows. */
+    return psa_its_set(1, 16, (const void *)(uintptr_t)(AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 8u),
+                       0);
+}
+
+static int32_t attack_callback_secure(void)
+{
+    return ms_tee_ns_register(MS_TEE_NS_CB_DONE, AN505_S_EXEC_BASE + 0x401u);
+}
+
+static bool run_attack_task(void (*fn)(void *))
+{
+    rtos_task_t *t = rtos_task_create("attack", fn, NULL, 4, st_attack,
+                                      sizeof st_attack / 4u);
+    rtos_delay(5);
+    return t != NULL && t->state == RTOS_DEAD && t->fault_reason != 0;
+}
+
+/* ---- control ----------------------------------------------------------------------- */
+
+static void put_faults(void)
+{
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
+        ms_an505_puts("faults: faults=");
+        ms_an505_put_dec(fs.faults);
+        ms_an505_puts(" violations=");
+        ms_an505_put_dec(fs.violations);
+        ms_an505_puts(" policy-resets=");
+        ms_an505_put_dec(fs.policy_resets);
+        ms_an505_puts(" last-addr=");
+        ms_an505_put_hex(fs.last_addr);
+        ms_an505_puts("\r\n");
+    }
+}
+
+/* The meter still serves: one more Wh goes through the TEE. */
+static bool still_serves(void)
+{
+    tee_meter_t m;
+    int32_t st = tee_meter_add(1, &m);
+    put_status("check: meter add after the attack", st);
+    return st == PSA_SUCCESS;
+}
+
+static int scenario_normal(void)
+{
+    /* A reading the storage area must never hold in plaintext. */
+    static const char canary[] = "PLAINTEXT-CANARY reading=12345";
+    int32_t st = psa_its_set(7, sizeof canary, canary, 0);
+    put_status("normal: its set canary", st);
+    char back[sizeof canary];
+    size_t got = 0;
+    st = psa_its_get(7, 0, sizeof back, back, &got);
+    put_status("normal: its get canary", st);
+    if (st != PSA_SUCCESS || got != sizeof canary || memcmp(back, canary, got) != 0) {
+        return EXIT_FAILED;
+    }
+    /* PSA: a length no caller can own is an invalid argument, not a
+     * malformed call (and not a violation). */
+    st = psa_ps_set_extended(7, 1, 0xFFFFFFFFu, canary);
+    put_status("normal: ps set_extended with a length past the address space", st);
+    if (st != PSA_ERROR_INVALID_ARGUMENT) {
+        return EXIT_FAILED;
+    }
+    uint8_t rnd[16], tok[600], nonce[32] = { 1, 2, 3 };
+    size_t tlen = 0;
+    put_status("normal: rng", tee_rng(rnd, sizeof rnd));
+    st = tee_attest_token(nonce, sizeof nonce, tok, sizeof tok, &tlen);
+    put_status("normal: attestation token", st);
+    ms_an505_puts("normal: attestation token bytes=");
+    ms_an505_put_dec((uint32_t)tlen);
+    ms_an505_puts("\r\n");
+    /* Let the metering tasks count 20 Wh. */
+    tee_meter_t m = start_reg;
+    while (m.energy_wh < start_reg.energy_wh + 20u) {
+        rtos_delay(50);
+        if (tee_meter_read(&m) != PSA_SUCCESS) {
+            return EXIT_FAILED;
+        }
+    }
+    put_reg("normal: end", &m);
+    ms_an505_puts("normal: pulses=");
+    ms_an505_put_dec(pulses);
+    ms_an505_puts(" stack metering=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_metering));
+    ms_an505_puts(" display=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_display));
+    ms_an505_puts(" control=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_control));
+    ms_an505_puts("\r\n");
+    return EXIT_DONE;
+}
+
+static int scenario_attack(void)
+{
+    bool stopped = false;
+    if (is("read-secure-ram")) {
+        stopped = run_attack_task(attack_read_secure_ram);
+    } else if (is("write-secure-peripheral")) {
+        /* twice: the TEE re-arms the PPC's interrupt after each */
+        stopped = run_attack_task(attack_write_secure_peripheral) &&
+                  run_attack_task(attack_write_secure_peripheral);
+    } else if (is("veneer-secure-pointer")) {
+        int32_t st = attack_veneer_secure_pointer();
+        put_status("attack: veneer with a secure pointer", st);
+        stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
+    } else if (is("veneer-straddle")) {
+        int32_t st = attack_veneer_straddle();
+        put_status("attack: veneer with a straddling buffer", st);
+        stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
+    } else if (is("callback-secure")) {
+        int32_t st = attack_callback_secure();
+        put_status("attack: callback into secure code", st);
+        stopped = st == PSA_ERROR_INVALID_ARGUMENT;
+    } else {
+        ms_an505_puts("control: unknown scenario\r\n");
+        return EXIT_FAILED;
+    }
+    ms_an505_puts(stopped ? "attack: stopped\r\n" : "attack: NOT stopped\r\n");
+    put_faults();
+    return stopped && still_serves() ? EXIT_DONE : EXIT_FAILED;
+}
+
+static int scenario_partitions(void)
+{
+    ms_tee_ns_selftest_t t;
+    int32_t st = ms_tee_ns_selftest(&t);
+    put_status("partitions: self-test", st);
+    if (st != PSA_SUCCESS) {
+        return EXIT_FAILED;
+    }
+    put_status("partitions: isolation", t.result);
+    for (uint32_t i = 0; i < MS_TEE_NS_PARTS; i++) {
+        ms_an505_puts("partitions: part=");
+        ms_an505_put_dec(i);
+        ms_an505_puts(" calls=");
+        ms_an505_put_dec(t.calls[i]);
+        ms_an505_puts(" faults=");
+        ms_an505_put_dec(t.faults[i]);
+        ms_an505_puts(" restarts=");
+        ms_an505_put_dec(t.restarts[i]);
+        ms_an505_puts(" stack=");
+        ms_an505_put_dec(t.stack_used[i]);
+        ms_an505_puts("\r\n");
+    }
+    /* The health-test partition keeps serving the RNG. */
+    uint8_t rnd[32];
+    st = tee_rng(rnd, sizeof rnd);
+    put_status("partitions: rng after the fault", st);
+    return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
+/* ---- an unprivileged caller ------------------------------------------------------------ */
+
+
+/* Memory only privileged Non-secure code may use (its own MPU region). */
+static uint8_t priv_buf[64] __attribute__((aligned(32)));
+static uint32_t st_unpriv[128];
+static volatile int32_t unpriv_own = 1, unpriv_priv = 1;
+static volatile bool unpriv_done;
+
+static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
+{
+    REG(MPU_RNR) = n;
+    REG(MPU_RBAR) = (base & ~(MPU_GRANULE - 1u)) | flags;
+    REG(MPU_RLAR) = (limit & ~(MPU_GRANULE - 1u)) | MPU_RLAR_EN;
+}
+
+/* The Non-secure MPU: code for all, RAM for all but priv_buf, which is
+ * privileged only. ARMv8-M MPU regions must not overlap (an address in two
+ * regions faults), so the RAM is two regions around it. */
+static void ns_mpu_init(void)
+{
+    uint32_t pb = (uint32_t)(uintptr_t)priv_buf, pe = pb + sizeof priv_buf;
+    REG(MPU_CTRL) = 0;
+    REG(MPU_MAIR0) = 0xFFu;
+    ns_mpu_region(0, AN505_NS_EXEC_BASE, AN505_NS_EXEC_BASE + AN505_NS_EXEC_SIZE - 1u,
+                  MPU_RBAR_AP_RO_ANY);
+    ns_mpu_region(1, AN505_NS_RAM_BASE, pb - 1u, MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    ns_mpu_region(2, pb, pe - 1u, MPU_RBAR_AP_RW_PRIV | MPU_RBAR_XN);
+    ns_mpu_region(3, pe, AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 1u,
+                  MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    REG(MPU_CTRL) = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
+    __asm volatile("dsb\n\tisb" ::: "memory");
+}
+
+/* An RNG request straight through the door (no kernel mutex: an unprivileged
+ * task cannot use the kernel; the door masks NS interrupts for the call). */
+static int32_t raw_rng(void *buf, size_t len)
+{
+    ms_tee_outvec_t out[1] = { { buf, len } };
+    ms_tee_ns_req_t req = { MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, out, 1 };
+    return ms_tee_ns_call(&req);
+}
+
+static void unpriv_task(void *arg)
+{
+    (void)arg;
+    uint8_t own[16];
+    unpriv_own = raw_rng(own, sizeof own);
+    unpriv_priv = raw_rng(priv_buf, 16);
+    unpriv_done = true;
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+static int scenario_unprivileged(void)
+{
+    ns_mpu_init();
+
+    rtos_task_create_ex("unprivileged", unpriv_task, NULL, 1, st_unpriv,
+                        sizeof st_unpriv / 4u, true);
+    while (!unpriv_done) {
+        rtos_delay(2);
+    }
+    put_status("unprivileged: rng into its own memory", unpriv_own);
+    put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
+    int32_t st = raw_rng(priv_buf, 16);
+    put_status("privileged: rng into privileged-only memory", st);
+    put_faults();
+    return unpriv_own == PSA_SUCCESS && unpriv_priv == PSA_ERROR_PROGRAMMER_ERROR &&
+           st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
+static int scenario_storm(void)
+{
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) != PSA_SUCCESS) {
+        return EXIT_FAILED;
+    }
+    if (fs.policy_resets > 0) {
+        put_faults();
+        put_reg("storm: after the reset", &start_reg);
+        return EXIT_POLICY;
+    }
+    /* Fault again and again: the policy resets the meter within the window. */
+    for (int i = 0; i < 10; i++) {
+        run_attack_task(attack_read_secure_ram);
+        ms_an505_puts("storm: fault survived\r\n");
+    }
+    ms_an505_puts("storm: NO reset\r\n");
+    return EXIT_FAILED;
+}
+
+/* bench-<op>-<n>: n times one operation, for the instruction-count
+ * benchmark (bench/an505/tee: the difference between n and 0 runs). */
+static int scenario_bench(void)
+{
+    const char *w = last_word(scenario) + 6;   /* after "bench-" */
+    const char *dash = strchr(w, '-');
+    if (dash == NULL) {
+        return EXIT_FAILED;
+    }
+    uint32_t n = 0;
+    for (const char *p = dash + 1; *p >= '0' && *p <= '9'; p++) {
+        n = n * 10u + (uint32_t)(*p - '0');
+    }
+    size_t op_len = (size_t)(dash - w);
+    static uint8_t tok[600];
+    uint8_t data[64], hash[32];
+    memset(data, 0x5A, sizeof data);
+    memset(hash, 0xA5, sizeof hash);
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t st;
+        if (op_len == 4 && memcmp(w, "ping", 4) == 0) {
+            st = ms_tee_ns_ping(i) == i + 1u ? PSA_SUCCESS : PSA_ERROR_GENERIC_ERROR;
+        } else if (op_len == 4 && memcmp(w, "part", 4) == 0) {
+            st = ms_tee_ns_part_ping();
+        } else if (op_len == 3 && memcmp(w, "its", 3) == 0) {
+            st = psa_its_set(0x100u + (i % 8u), sizeof data, data, 0);
+        } else if (op_len == 4 && memcmp(w, "sign", 4) == 0) {
+            /* An ECDSA-P256 sign inside the TEE: the attestation token (the
+             * IAK signs it; the NSPE may not sign with a device key itself). */
+            size_t len = 0;
+            st = tee_attest_token(hash, sizeof hash, tok, sizeof tok, &len);
+        } else {
+            return EXIT_FAILED;
+        }
+        if (st != PSA_SUCCESS) {
+            put_status("bench: failed", st);
+            return EXIT_FAILED;
+        }
+    }
+    ms_an505_puts("bench: stack control=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t_control));
+    ms_an505_puts("\r\n");
+    if (n != 0) {
+        return EXIT_DONE;
+    }
+    /* the partitions' stack high-water marks (after the boot self-test) */
+    ms_tee_ns_selftest_t t;
+    if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
+        ms_an505_puts("bench: partition stacks health=");
+        ms_an505_put_dec(t.stack_used[0]);
+        ms_an505_puts(" probe=");
+        ms_an505_put_dec(t.stack_used[1]);
+        ms_an505_puts("\r\n");
+    }
+    return EXIT_DONE;
+}
+
+static volatile uint32_t done_calls;
+
+static void on_done(uint32_t sid, int32_t status)
+{
+    (void)sid;
+    (void)status;
+    done_calls++;
+}
+
+static void control(void *arg)
+{
+    (void)arg;
+    int rc = EXIT_FAILED;
+    if (tee_meter_read(&start_reg) == PSA_SUCCESS) {
+        put_reg("control: start", &start_reg);
+    }
+    if (is("normal")) {
+        rc = scenario_normal();
+    } else if (is("unprivileged")) {
+        rc = scenario_unprivileged();
+    } else if (is("partitions")) {
+        rc = scenario_partitions();
+    } else if (is("storm")) {
+        rc = scenario_storm();
+    } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {
+        rc = scenario_bench();
+    } else if (is("external")) {
+        rc = ms_ns_external_tests != NULL ? ms_ns_external_tests() : EXIT_FAILED;
+    } else {
+        rc = scenario_attack();
+    }
+    ms_an505_puts("control: done-callbacks=");
+    ms_an505_put_dec(done_calls);
+    ms_an505_puts("\r\n");
+    put_status("control: exit", rc);
+    ms_an505_exit(rc);
+}
+
+int main(void)
+{
+    ms_an505_console_init(UART2_NS_BASE);
+    get_cmdline(scenario, sizeof scenario);
+    ms_an505_puts("nonsecure: MeterSeal RTOS, scenario '");
+    ms_an505_puts(last_word(scenario));
+    ms_an505_puts("'\r\n");
+    /* The door: the fault trap and the "request finished" callback. */
+    int32_t st = ms_tee_ns_register(MS_TEE_NS_CB_FAULT, (uint32_t)(uintptr_t)rtos_fault_trap);
+    if (st == PSA_SUCCESS) {
+        st = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
+    }
+    put_status("nonsecure: callbacks registered", st);
+
+    rtos_init();
+    tee_client_use_kernel();
+    rtos_sem_init(&pulse_sem, 0, 1000);
+    rtos_queue_init(&display_q, display_buf, sizeof display_buf[0], 4);
+    t_control = rtos_task_create("control", control, NULL, 2, st_control, sizeof st_control / 4u);
+    t_metering = rtos_task_create("metering", metering, NULL, 3, st_metering,
+                                  sizeof st_metering / 4u);
+    t_display = rtos_task_create("display", display, NULL, 1, st_display, sizeof st_display / 4u);
+    if (strncmp(last_word(scenario), "bench-", 6) != 0) {
+        pulse_start();
+    }
+    rtos_start();
+}

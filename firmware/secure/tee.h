@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tee.h - what the Secure image's files share: the door (tee_door.c), the
+ * fault policy (tee_fault.c) and the start-up (tee_main.c).
+ *
+ * Invariants: g_tee_in_call is set exactly while a Non-secure request is
+ * being served; the fault log is written only when no request is (the
+ * storage partition is not re-entrant).
+ */
+#ifndef MS_SECURE_TEE_H
+#define MS_SECURE_TEE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tee_ns.h"
+
+/* The security controller's combined Secure PPC interrupt (IoT Kit). */
+#define TEE_IRQ_PPC 10u
+
+/* The fault log in ITS (a uid reserved for secure partitions). */
+#define TEE_UID_FAULT_LOG 0xff00000000000010ull
+
+/* The policy: this many faults or violations within the window reset the meter. */
+#define TEE_FAULT_RESET_COUNT 3u
+#define TEE_FAULT_WINDOW_MS   10000u
+
+extern volatile bool g_tee_in_call;
+/* Set while the TEE runs a Non-secure callback (a veneer's frame is live). */
+extern volatile bool g_tee_in_callback;
+
+/* Install the range check and bring the door up. */
+void tee_door_init(void);
+/* The registered fault trap (0: none), already checked to be NS code. */
+uint32_t tee_door_fault_trap(void);
+/* 1 if [addr, addr + len) is Non-secure code (callback checks). */
+bool tee_ns_code(uint32_t addr);
+
+/* Fault log: load at boot, add a fault or a violation, read out. */
+void tee_fault_init(void);
+void tee_fault_violation(const char *what, uint32_t addr);
+void tee_fault_status(ms_tee_ns_fault_status_t *out);
+/* Write RAM-held counts to storage (outside a request). */
+void tee_fault_flush(void);
+
+/* Exception handlers this image overrides (startup.c has the weak ones). */
+void SysTick_Handler(void);
+void SecureFault_Handler(void);
+void MemManage_Handler(void);
+void BusFault_Handler(void);
+void HardFault_Handler(void);
+void UsageFault_Handler(void);
+void Irq_Handler(void);
+void tee_fault(uint32_t exc_return, const uint32_t *r4_11);
+
+#endif /* MS_SECURE_TEE_H */

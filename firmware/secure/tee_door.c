@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tee_door.c - the secure API's door (firmware/include/tee_ns.h): the
+ * non-secure callable entry functions and the dispatcher's range check.
+ *
+ * Invariants:
+ *   - nothing is read through a Non-secure pointer before
+ *     cmse_check_address_range() accepted it with the caller's privilege;
+ *     the request and vector arrays are copied once, the dispatcher copies
+ *     the data (tee_dispatch.h);
+ *   - Non-secure interrupts are masked (BASEPRI_S at the top of the
+ *     Non-secure half, AIRCR.PRIS) for the whole call, and a second call
+ *     while one runs is refused: the TEE's services are not re-entrant;
+ *   - a callback is called only if it was Non-secure code when registered,
+ *     through a cmse_nsfptr_create() pointer (BLXNS clears the Secure
+ *     registers), with Non-secure interrupts still masked (it must be short).
+ */
+#include <arm_cmse.h>
+#include <string.h>
+
+#include "an505.h"
+#include "an505_map.h"
+#include "spm.h"
+#include "tee.h"
+
+typedef void __attribute__((cmse_nonsecure_call)) (*ns_done_t)(uint32_t sid, int32_t status);
+
+volatile bool g_tee_in_call;
+volatile bool g_tee_in_callback;
+static bool caller_unpriv;
+static uint32_t cb_done, cb_fault;
+
+/* NS exceptions sit in priorities 0x80..0xFF from the Secure view. */
+#define MASK_NS_PRIO 0x80u
+
+static uint32_t mask_ns(void)
+{
+    uint32_t old;
+    __asm volatile("mrs %0, basepri" : "=r"(old));
+    __asm volatile("msr basepri_max, %0" : : "r"(MASK_NS_PRIO) : "memory");
+    return old;
+}
+
+static void unmask(uint32_t old)
+{
+    __asm volatile("msr basepri, %0" : : "r"(old) : "memory");
+}
+
+/* The caller ran unprivileged: Non-secure thread mode with CONTROL_NS.nPRIV. */
+static bool ns_caller_unprivileged(void)
+{
+    uint32_t ipsr, control_ns;
+    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    __asm volatile("mrs %0, control_ns" : "=r"(control_ns));
+    return (ipsr & 0x1FFu) == 0 && (control_ns & 1u) != 0;
+}
+
+static bool ns_range(const void *p, size_t len, bool write)
+{
+    if (len == 0) {
+        return true;
+    }
+    int flags = CMSE_NONSECURE | (write ? CMSE_MPU_READWRITE : CMSE_MPU_READ) |
+                (caller_unpriv ? CMSE_MPU_UNPRIV : 0);
+    return cmse_check_address_range((void *)(uintptr_t)p, len, flags) != NULL;
+}
+
+static bool range_check(const ms_tee_caller_t *caller, uintptr_t addr, size_t len, bool write)
+{
+    (void)caller;
+    bool ok = ns_range((const void *)addr, len, write);
+    if (!ok) {
+        tee_fault_violation(write ? "out vector not NS read-write" : "in vector not NS readable",
+                            (uint32_t)addr);
+    }
+    return ok;
+}
+
+bool tee_ns_code(uint32_t addr)
+{
+    addr &= ~1u;
+    if (addr < AN505_NS_EXEC_BASE + AN505_IMAGE_HDR_SIZE ||
+        addr >= AN505_NS_EXEC_BASE + AN505_NS_EXEC_SIZE) {
+        return false;
+    }
+    cmse_address_info_t tt = cmse_TT((void *)(uintptr_t)addr);
+    return !tt.flags.secure;
+}
+
+uint32_t tee_door_fault_trap(void)
+{
+    return cb_fault;
+}
+
+void tee_door_init(void)
+{
+    ms_tee_dispatch_set_check(range_check);
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req)
+{
+    uint32_t old = mask_ns();
+    if (g_tee_in_call) {
+        unmask(old);
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    g_tee_in_call = true;
+    caller_unpriv = ns_caller_unprivileged();
+    psa_status_t st = PSA_ERROR_PROGRAMMER_ERROR;
+    ms_tee_ns_req_t r = {0};
+    if (!ns_range(req, sizeof *req, false)) {
+        tee_fault_violation("request not NS readable", (uint32_t)(uintptr_t)req);
+        goto out;
+    }
+    memcpy(&r, (const void *)req, sizeof r);
+    if (r.in_len > MS_TEE_MAX_IOVEC || r.out_len > MS_TEE_MAX_IOVEC) {
+        goto out;
+    }
+    if (!ns_range(r.in_vec, r.in_len * sizeof(ms_tee_invec_t), false) ||
+        !ns_range(r.out_vec, r.out_len * sizeof(ms_tee_outvec_t), true)) {
+        tee_fault_violation("vector array not NS memory",
+                            (uint32_t)(uintptr_t)(r.in_len ? (const void *)r.in_vec
+                                                           : (const void *)r.out_vec));
+        goto out;
+    }
+    static const ms_tee_caller_t nspe = { MS_TEE_PART_NSPE, 0, 0 };
+    st = ms_tee_call(&nspe, r.sid, r.type, r.in_vec, r.in_len, r.out_vec, r.out_len);
+out:
+    g_tee_in_call = false;
+    tee_fault_flush();
+    /* The callback runs with Non-secure interrupts still masked: no
+     * Non-secure task switch can happen while this veneer's frame is live
+     * on the Secure stack (another task's call would otherwise be stacked
+     * below it and be cut off when this one returns first). */
+    uint32_t done = cb_done;
+    if (done != 0) {
+        ns_done_t fn = (ns_done_t)cmse_nsfptr_create(done);
+        g_tee_in_callback = true;
+        fn(r.sid, st);
+        g_tee_in_callback = false;
+    }
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_register(uint32_t which, uint32_t fn)
+{
+    uint32_t old = mask_ns();
+    int32_t st = PSA_SUCCESS;
+    if (fn != 0 && !tee_ns_code(fn)) {
+        tee_fault_violation("callback is not Non-secure code", fn);
+        st = PSA_ERROR_INVALID_ARGUMENT;
+    } else if (which == MS_TEE_NS_CB_DONE) {
+        cb_done = fn;
+    } else if (which == MS_TEE_NS_CB_FAULT) {
+        cb_fault = fn;
+    } else {
+        st = PSA_ERROR_NOT_SUPPORTED;
+    }
+    if (!g_tee_in_call) {
+        tee_fault_flush();
+    }
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t
+ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out)
+{
+    uint32_t old = mask_ns();
+    caller_unpriv = ns_caller_unprivileged();
+    int32_t st = PSA_SUCCESS;
+    if (!ns_range(out, sizeof *out, true)) {
+        tee_fault_violation("status buffer not NS read-write", (uint32_t)(uintptr_t)out);
+        st = PSA_ERROR_PROGRAMMER_ERROR;
+    } else {
+        ms_tee_ns_fault_status_t s;
+        tee_fault_status(&s);
+        memcpy(out, &s, sizeof s);
+    }
+    if (!g_tee_in_call) {
+        tee_fault_flush();
+    }
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selftest_t *out)
+{
+    uint32_t old = mask_ns();
+    if (g_tee_in_call) {
+        unmask(old);
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    g_tee_in_call = true;
+    caller_unpriv = ns_caller_unprivileged();
+    int32_t st = PSA_SUCCESS;
+    if (!ns_range(out, sizeof *out, true)) {
+        tee_fault_violation("self-test buffer not NS read-write", (uint32_t)(uintptr_t)out);
+        st = PSA_ERROR_PROGRAMMER_ERROR;
+    } else {
+        ms_tee_ns_selftest_t r;
+        memset(&r, 0, sizeof r);
+        r.result = spm_selftest() == MS_OK ? 0 : PSA_ERROR_GENERIC_ERROR;
+        for (uint32_t i = 0; i < MS_TEE_NS_PARTS && i < SPM_N_PARTS; i++) {
+            spm_stats_t ps;
+            spm_stats(i, &ps);
+            r.calls[i] = ps.calls;
+            r.faults[i] = ps.faults;
+            r.restarts[i] = ps.restarts;
+            r.stack_used[i] = ps.stack_used;
+        }
+        memcpy(out, &r, sizeof r);
+    }
+    g_tee_in_call = false;
+    tee_fault_flush();
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_part_ping(void)
+{
+    uint32_t old = mask_ns();
+    if (g_tee_in_call) {
+        unmask(old);
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    g_tee_in_call = true;
+    int32_t st = spm_ping();
+    g_tee_in_call = false;
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) uint32_t ms_tee_ns_ping(uint32_t x)
+{
+    return x + 1u;
+}
