@@ -15,6 +15,7 @@
  *   - Statements are prepared once per connection, on first use.
  */
 #include "store.h"
+#include "store_pg_sql.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -199,72 +200,6 @@ static const char *p_hex(params_t *p, int i, const uint8_t *b, size_t n)
     return p->v[i] = p->buf[i];
 }
 
-static int unhex1(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* A bytea value (text form \x...) of exactly n bytes. */
-static bool val_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t n)
-{
-    if (PQgetisnull(r, row, col)) {
-        return false;
-    }
-    const char *s = PQgetvalue(r, row, col);
-    size_t len = (size_t)PQgetlength(r, row, col);
-    if (len != 2 + 2 * n || s[0] != '\\' || s[1] != 'x') {
-        return false;
-    }
-    for (size_t k = 0; k < n; k++) {
-        int hi = unhex1(s[2 + 2 * k]), lo = unhex1(s[3 + 2 * k]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        out[k] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-static bool val_text(const PGresult *r, int row, int col, char *out, size_t cap)
-{
-    if (PQgetisnull(r, row, col)) {
-        return false;
-    }
-    size_t len = (size_t)PQgetlength(r, row, col);
-    if (len >= cap) {
-        return false;
-    }
-    memcpy(out, PQgetvalue(r, row, col), len);
-    out[len] = '\0';
-    return true;
-}
-
-static bool val_i64(const PGresult *r, int row, int col, int64_t *out)
-{
-    if (PQgetisnull(r, row, col)) {
-        return false;
-    }
-    const char *s = PQgetvalue(r, row, col);
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0') {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool val_u64(const PGresult *r, int row, int col, uint64_t *out)
-{
-    int64_t v = 0;
-    if (!val_i64(r, row, col, &v) || v < 0) {
-        return false;
-    }
-    *out = (uint64_t)v;
-    return true;
-}
-
 static bool u64_ok(uint64_t v)
 {
     return v <= (uint64_t)INT64_MAX;
@@ -358,7 +293,7 @@ static ms_err_t pg_migrate(ms_store_t *s, int target, int *version)
                                    : NULL;
         int64_t v = 0;
         if (err == MS_OK && (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
-                             !val_i64(r, 0, 0, &v))) {
+                             !ms_pg_val_i64(r, 0, 0, &v))) {
             err = MS_ERR_CLOUD_DB;
         }
         PQclear(r);
@@ -412,12 +347,12 @@ static ms_err_t pg_meter_add(ms_store_t *s, const ms_meter_rec_t *m)
 static bool meter_row(const PGresult *r, int row, ms_meter_rec_t *m)
 {
     memset(m, 0, sizeof *m);
-    return val_text(r, row, 0, m->id, sizeof m->id) &&
-           val_bytes(r, row, 1, m->pub.q, sizeof m->pub.q) &&
-           val_bytes(r, row, 2, m->kid, sizeof m->kid) &&
-           val_bytes(r, row, 3, m->iak_pub.q, sizeof m->iak_pub.q) &&
-           val_text(r, row, 4, m->cert_pem, sizeof m->cert_pem) &&
-           val_i64(r, row, 5, &m->registered_at);
+    return ms_pg_val_text(r, row, 0, m->id, sizeof m->id) &&
+           ms_pg_val_bytes(r, row, 1, m->pub.q, sizeof m->pub.q) &&
+           ms_pg_val_bytes(r, row, 2, m->kid, sizeof m->kid) &&
+           ms_pg_val_bytes(r, row, 3, m->iak_pub.q, sizeof m->iak_pub.q) &&
+           ms_pg_val_text(r, row, 4, m->cert_pem, sizeof m->cert_pem) &&
+           ms_pg_val_i64(r, row, 5, &m->registered_at);
 }
 
 static ms_err_t pg_meter_get(ms_store_t *s, const char *id, ms_meter_rec_t *m)
@@ -433,7 +368,7 @@ static ms_err_t pg_meter_get(ms_store_t *s, const char *id, ms_meter_rec_t *m)
         if (PQntuples(r) != 1) {
             err = MS_ERR_CLOUD_DB;
         } else if (!PQgetisnull(r, 0, 0)) {
-            m->has_readings = val_u64(r, 0, 0, &m->max_reading_seq);
+            m->has_readings = ms_pg_val_u64(r, 0, 0, &m->max_reading_seq);
             err = m->has_readings ? MS_OK : MS_ERR_CLOUD_DB;
         }
         PQclear(r);
@@ -524,7 +459,7 @@ static ms_err_t payload_outcome(ms_store_t *s, const ms_reading_rec_t *b, ms_sto
             err = MS_ERR_CLOUD_DB;
         } else {
             *o = b->payload_len <= sizeof buf &&
-                         val_bytes(r, 0, 0, buf, b->payload_len) &&
+                         ms_pg_val_bytes(r, 0, 0, buf, b->payload_len) &&
                          memcmp(buf, b->payload, b->payload_len) == 0
                      ? MS_STORE_DUPLICATE
                      : MS_STORE_CONFLICT;
@@ -585,7 +520,7 @@ static ms_err_t pg_readings_store(ms_store_t *s, const ms_reading_rec_t *batch, 
     }
     for (int i = 0; err == MS_OK && i < (int)n; i++) {
         int64_t ord = 0, o = 0;
-        if (!val_i64(r, i, 0, &ord) || ord != i + 1 || !val_i64(r, i, 1, &o)) {
+        if (!ms_pg_val_i64(r, i, 0, &ord) || ord != i + 1 || !ms_pg_val_i64(r, i, 1, &o)) {
             err = MS_ERR_CLOUD_DB;
         } else if (o == 3) {
             /* another writer committed this (meter, seq) while we ran: look again */
@@ -615,10 +550,10 @@ static ms_err_t pg_readings_list(ms_store_t *s, const char *meter_id, uint64_t f
         ms_msg_reading_t rd;
         int64_t at = 0;
         memset(&rd, 0, sizeof rd);
-        if (!val_text(r, i, 0, rd.meter_id, sizeof rd.meter_id) || !val_u64(r, i, 1, &rd.seq) ||
-            !val_u64(r, i, 2, &rd.time) || !val_u64(r, i, 3, &rd.energy_wh) ||
-            !val_i64(r, i, 4, &rd.balance_milli) || !val_u64(r, i, 5, &rd.tariff_id) ||
-            !val_i64(r, i, 6, &at)) {
+        if (!ms_pg_val_text(r, i, 0, rd.meter_id, sizeof rd.meter_id) || !ms_pg_val_u64(r, i, 1, &rd.seq) ||
+            !ms_pg_val_u64(r, i, 2, &rd.time) || !ms_pg_val_u64(r, i, 3, &rd.energy_wh) ||
+            !ms_pg_val_i64(r, i, 4, &rd.balance_milli) || !ms_pg_val_u64(r, i, 5, &rd.tariff_id) ||
+            !ms_pg_val_i64(r, i, 6, &at)) {
             err = MS_ERR_CLOUD_DB;
         } else {
             err = cb(ctx, &rd, at);
@@ -633,7 +568,7 @@ static ms_err_t pg_readings_count(ms_store_t *s, const char *meter_id, uint64_t 
     const char *v[1] = { meter_id };
     PGresult *r = NULL;
     ms_err_t err = query(s, meter_id != NULL ? Q_READINGS_COUNT : Q_READINGS_COUNT_ALL, v, &r);
-    if (err == MS_OK && (PQntuples(r) != 1 || !val_u64(r, 0, 0, n))) {
+    if (err == MS_OK && (PQntuples(r) != 1 || !ms_pg_val_u64(r, 0, 0, n))) {
         err = MS_ERR_CLOUD_DB;
     }
     PQclear(r);
@@ -678,12 +613,12 @@ static ms_err_t pg_events_list(ms_store_t *s, const char *meter_id, uint32_t lim
         ms_event_rec_t e;
         memset(&e, 0, sizeof e);
         e.from_meter = !PQgetisnull(r, i, 1) && PQgetvalue(r, i, 1)[0] == 't';
-        if (e.from_meter && !val_u64(r, i, 2, &e.seq)) {
+        if (e.from_meter && !ms_pg_val_u64(r, i, 2, &e.seq)) {
             err = MS_ERR_CLOUD_DB;
-        } else if (!val_text(r, i, 0, e.meter_id, sizeof e.meter_id) ||
-                   !val_i64(r, i, 3, &e.time) || !val_text(r, i, 4, e.kind, sizeof e.kind) ||
-                   !val_text(r, i, 5, e.detail, sizeof e.detail) ||
-                   !val_i64(r, i, 6, &e.received_at)) {
+        } else if (!ms_pg_val_text(r, i, 0, e.meter_id, sizeof e.meter_id) ||
+                   !ms_pg_val_i64(r, i, 3, &e.time) || !ms_pg_val_text(r, i, 4, e.kind, sizeof e.kind) ||
+                   !ms_pg_val_text(r, i, 5, e.detail, sizeof e.detail) ||
+                   !ms_pg_val_i64(r, i, 6, &e.received_at)) {
             err = MS_ERR_CLOUD_DB;
         } else {
             err = cb(ctx, &e);
@@ -743,8 +678,8 @@ static ms_err_t pg_operator_get(ms_store_t *s, const char *name,
     int64_t ro = 0;
     if (err == MS_OK && PQntuples(r) == 0) {
         err = MS_ERR_NOT_FOUND;
-    } else if (err == MS_OK && (!val_text(r, 0, 0, pwhash, MS_STORE_PWHASH_MAX) ||
-                                !val_i64(r, 0, 1, &ro))) {
+    } else if (err == MS_OK && (!ms_pg_val_text(r, 0, 0, pwhash, MS_STORE_PWHASH_MAX) ||
+                                !ms_pg_val_i64(r, 0, 1, &ro))) {
         err = MS_ERR_CLOUD_DB;
     }
     *role = ro == MS_ROLE_OPERATOR ? MS_ROLE_OPERATOR : MS_ROLE_VIEWER;
@@ -780,9 +715,9 @@ static ms_err_t pg_session_get(ms_store_t *s, const uint8_t token_hash[MS_STORE_
         err = MS_ERR_NOT_FOUND;
     } else if (err == MS_OK) {
         memset(rec, 0, sizeof *rec);
-        if (!val_text(r, 0, 0, rec->operator_name, sizeof rec->operator_name) ||
-            !val_i64(r, 0, 1, &ro) || !val_bytes(r, 0, 2, rec->csrf, sizeof rec->csrf) ||
-            !val_i64(r, 0, 3, &rec->expires_at)) {
+        if (!ms_pg_val_text(r, 0, 0, rec->operator_name, sizeof rec->operator_name) ||
+            !ms_pg_val_i64(r, 0, 1, &ro) || !ms_pg_val_bytes(r, 0, 2, rec->csrf, sizeof rec->csrf) ||
+            !ms_pg_val_i64(r, 0, 3, &rec->expires_at)) {
             err = MS_ERR_CLOUD_DB;
         }
         rec->role = ro == MS_ROLE_OPERATOR ? MS_ROLE_OPERATOR : MS_ROLE_VIEWER;
@@ -817,7 +752,7 @@ static ms_err_t pg_command_add(ms_store_t *s, ms_command_rec_t *rec)
     for (int attempt = 0; attempt < 3 && err == MS_ERR_STATE; attempt++) {
         err = query(s, Q_COMMAND_ADD, p.v, &r);   /* a racing instance took the seq: again */
     }
-    if (err == MS_OK && (PQntuples(r) != 1 || !val_u64(r, 0, 0, &rec->cmd_seq))) {
+    if (err == MS_OK && (PQntuples(r) != 1 || !ms_pg_val_u64(r, 0, 0, &rec->cmd_seq))) {
         err = MS_ERR_CLOUD_DB;
     }
     PQclear(r);
@@ -863,11 +798,11 @@ static ms_err_t pg_command_get(ms_store_t *s, const char *meter_id, uint64_t cmd
         snprintf(rec->meter_id, sizeof rec->meter_id, "%s", meter_id);
         rec->cmd_seq = cmd_seq;
         rec->has_result = !PQgetisnull(r, 0, 4);
-        if (!val_i64(r, 0, 0, &type) || !val_text(r, 0, 1, rec->args_json, sizeof rec->args_json) ||
-            !val_text(r, 0, 2, rec->created_by, sizeof rec->created_by) ||
-            !val_i64(r, 0, 3, &rec->created_at) ||
-            (rec->has_result && (!val_u64(r, 0, 4, &rec->result_status) ||
-                                 !val_i64(r, 0, 5, &rec->result_balance)))) {
+        if (!ms_pg_val_i64(r, 0, 0, &type) || !ms_pg_val_text(r, 0, 1, rec->args_json, sizeof rec->args_json) ||
+            !ms_pg_val_text(r, 0, 2, rec->created_by, sizeof rec->created_by) ||
+            !ms_pg_val_i64(r, 0, 3, &rec->created_at) ||
+            (rec->has_result && (!ms_pg_val_u64(r, 0, 4, &rec->result_status) ||
+                                 !ms_pg_val_i64(r, 0, 5, &rec->result_balance)))) {
             err = MS_ERR_CLOUD_DB;
         }
         rec->type = (uint32_t)type;
@@ -876,132 +811,12 @@ static ms_err_t pg_command_get(ms_store_t *s, const char *meter_id, uint64_t cmd
     return err;
 }
 
-/* ---- generic statements (the OTA tables, cloud/ota_store.c) ------------------------------- */
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* One result value, typed by its column's type OID (int2/4/8, bool, bytea). */
-static bool pg_col(const PGresult *r, int row, int c, ms_sql_val_t *v, uint8_t **owned)
-{
-    memset(v, 0, sizeof *v);
-    if (PQgetisnull(r, row, c)) {
-        v->t = MS_SQL_NULL;
-        return true;
-    }
-    const char *text = PQgetvalue(r, row, c);
-    size_t len = (size_t)PQgetlength(r, row, c);
-    switch (PQftype(r, c)) {
-    case 20: case 21: case 23:
-        v->t = MS_SQL_INT;
-        return val_i64(r, row, c, &v->i);
-    case 16:
-        v->t = MS_SQL_INT;
-        v->i = text[0] == 't';
-        return true;
-    case 17: {
-        if (len < 2 || text[0] != '\\' || text[1] != 'x' || (len - 2) % 2 != 0) {
-            return false;
-        }
-        size_t n = (len - 2) / 2;
-        uint8_t *b = malloc(n ? n : 1);
-        if (b == NULL) {
-            return false;
-        }
-        for (size_t i = 0; i < n; i++) {
-            int hi = hexval(text[2 + 2 * i]), lo = hexval(text[3 + 2 * i]);
-            if (hi < 0 || lo < 0) {
-                free(b);
-                return false;
-            }
-            b[i] = (uint8_t)(hi << 4 | lo);
-        }
-        *owned = b;
-        v->t = MS_SQL_BLOB;
-        v->p = b;
-        v->n = n;
-        return true;
-    }
-    default:
-        v->t = MS_SQL_TEXT;
-        v->s = text;
-        v->n = len;
-        return true;
-    }
-}
+/* ---- generic statements (the OTA tables, cloud/ota_store.c; store_pg_sql.c) -------------- */
 
 static ms_err_t pg_sql(ms_store_t *s, const char *text, const ms_sql_val_t *params, size_t n,
                        ms_sql_row_cb cb, void *ctx, uint64_t *changes)
 {
-    if (text == NULL || n > MS_SQL_PARAMS_MAX) {
-        return MS_ERR_ARG;
-    }
-    const char *vals[MS_SQL_PARAMS_MAX];
-    int lens[MS_SQL_PARAMS_MAX], fmts[MS_SQL_PARAMS_MAX];
-    char nums[MS_SQL_PARAMS_MAX][24];
-    for (size_t i = 0; i < n; i++) {
-        lens[i] = 0;
-        fmts[i] = 0;
-        switch (params[i].t) {
-        case MS_SQL_INT:
-            snprintf(nums[i], sizeof nums[i], "%" PRId64, params[i].i);
-            vals[i] = nums[i];
-            break;
-        case MS_SQL_TEXT:
-            vals[i] = params[i].s;
-            break;
-        case MS_SQL_BLOB:
-            if (params[i].n > INT32_MAX) {
-                return MS_ERR_ARG;
-            }
-            vals[i] = (const char *)params[i].p;
-            lens[i] = (int)params[i].n;
-            fmts[i] = 1;
-            break;
-        default:
-            vals[i] = NULL;
-            break;
-        }
-    }
-    PGresult *r = PQexecParams(s->conn, text, (int)n, NULL, vals, lens, fmts, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        ms_err_t err = state != NULL && (strncmp(state, "23", 2) == 0) ? MS_ERR_STATE
-                                                                      : MS_ERR_CLOUD_DB;
-        PQclear(r);
-        return err;
-    }
-    ms_err_t err = MS_OK;
-    int rows = PQntuples(r), nc = PQnfields(r);
-    if (nc < 0 || (size_t)nc > MS_SQL_COLS_MAX) {
-        err = rows > 0 ? MS_ERR_CLOUD_DB : MS_OK;
-        rows = 0;
-    }
-    for (int row = 0; err == MS_OK && row < rows; row++) {
-        ms_sql_val_t cols[MS_SQL_COLS_MAX];
-        uint8_t *owned[MS_SQL_COLS_MAX] = {0};
-        for (int c = 0; err == MS_OK && c < nc; c++) {
-            if (!pg_col(r, row, c, &cols[c], &owned[c])) {
-                err = MS_ERR_CLOUD_DB;
-            }
-        }
-        if (err == MS_OK && cb != NULL) {
-            err = cb(ctx, cols, (size_t)nc);
-        }
-        for (int c = 0; c < nc; c++) {
-            free(owned[c]);
-        }
-    }
-    if (err == MS_OK && changes != NULL) {
-        const char *t = PQcmdTuples(r);
-        *changes = t != NULL && *t != '\0' ? strtoull(t, NULL, 10) : 0;
-    }
-    PQclear(r);
-    return err;
+    return ms_pg_sql(s->conn, text, params, n, cb, ctx, changes);
 }
 
 static ms_err_t pg_tx(ms_store_t *s, ms_sql_tx_t what)

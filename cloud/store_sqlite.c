@@ -13,6 +13,7 @@
  *     blob and text read back is length-checked before it is copied.
  */
 #include "store.h"
+#include "store_sqlite_sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -151,16 +152,11 @@ static const char *const sql[Q_COUNT_] = {
                       " result_balance FROM commands WHERE meter_id = ?1 AND cmd_seq = ?2",
 };
 
-#define SQL_CACHE 48   /* generic statements kept prepared (the OTA tables use ~30) */
 
 struct ms_store {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT_];
-    struct {
-        char *text;            /* the statement as given ($n placeholders) */
-        sqlite3_stmt *st;
-        bool busy;             /* running (a row callback may run another statement) */
-    } cache[SQL_CACHE];
+    ms_sq_cache_t sql;         /* the generic statements, prepared once */
 };
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -243,10 +239,7 @@ static void sq_close(ms_store_t *s)
     for (int i = 0; i < Q_COUNT_; i++) {
         sqlite3_finalize(s->st[i]);
     }
-    for (int i = 0; i < SQL_CACHE; i++) {
-        sqlite3_finalize(s->cache[i].st);
-        free(s->cache[i].text);
-    }
+    ms_sq_cache_clear(&s->sql);
     sqlite3_close(s->db);
     free(s);
 }
@@ -800,125 +793,12 @@ static ms_err_t sq_command_get(ms_store_t *s, const char *meter_id, uint64_t cmd
     return err;
 }
 
-/* ---- generic statements (the OTA tables, cloud/ota_store.c) ------------------------------- */
-
-/* $N placeholders become ?N (SQLite binds ?NNN to index NNN). Statements
- * are prepared once per connection and kept (by their text), like the
- * backend's own; *cached gets st's cache slot (-1: not cached, finalize it). */
-static sqlite3_stmt *generic_stmt(ms_store_t *s, const char *text, int *cached)
-{
-    int slot = -1;
-    bool nested = false;
-    for (int i = 0; i < SQL_CACHE; i++) {
-        if (s->cache[i].text != NULL && strcmp(s->cache[i].text, text) == 0) {
-            if (s->cache[i].busy) {
-                nested = true;   /* the same statement inside its own row callback */
-                break;
-            }
-            sqlite3_reset(s->cache[i].st);
-            sqlite3_clear_bindings(s->cache[i].st);
-            s->cache[i].busy = true;
-            *cached = i;
-            return s->cache[i].st;
-        }
-        if (s->cache[i].text == NULL && slot < 0) {
-            slot = i;
-        }
-    }
-    if (nested) {
-        slot = -1;
-    }
-    size_t len = strlen(text);
-    char *q = malloc(len + 1);
-    if (q == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i <= len; i++) {
-        q[i] = text[i] == '$' ? '?' : text[i];
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(s->db, q, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st,
-                                NULL);
-    free(q);
-    if (rc != SQLITE_OK) {
-        return NULL;
-    }
-    *cached = -1;
-    if (slot >= 0 && (s->cache[slot].text = malloc(len + 1)) != NULL) {
-        memcpy(s->cache[slot].text, text, len + 1);
-        s->cache[slot].st = st;
-        s->cache[slot].busy = true;
-        *cached = slot;
-    }
-    return st;
-}
+/* ---- generic statements (the OTA tables, cloud/ota_store.c; store_sqlite_sql.c) ---------- */
 
 static ms_err_t sq_sql(ms_store_t *s, const char *text, const ms_sql_val_t *params, size_t n,
                        ms_sql_row_cb cb, void *ctx, uint64_t *changes)
 {
-    if (text == NULL || n > MS_SQL_PARAMS_MAX) {
-        return MS_ERR_ARG;
-    }
-    int cached = -1;   /* the cache slot of st, or -1: finalized after use */
-    sqlite3_stmt *st = generic_stmt(s, text, &cached);
-    int rc = SQLITE_OK;
-    if (st == NULL) {
-        return MS_ERR_CLOUD_DB;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int k = (int)i + 1;
-        switch (params[i].t) {
-        case MS_SQL_INT: sqlite3_bind_int64(st, k, params[i].i); break;
-        case MS_SQL_TEXT: sqlite3_bind_text(st, k, params[i].s, -1, SQLITE_STATIC); break;
-        case MS_SQL_BLOB: sqlite3_bind_blob(st, k, params[i].p, (int)params[i].n, SQLITE_STATIC); break;
-        default: sqlite3_bind_null(st, k); break;
-        }
-    }
-    ms_err_t err = MS_OK;
-    while (err == MS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int nc = sqlite3_column_count(st);
-        ms_sql_val_t cols[MS_SQL_COLS_MAX];
-        if (nc < 0 || (size_t)nc > MS_SQL_COLS_MAX) {
-            err = MS_ERR_CLOUD_DB;
-            break;
-        }
-        memset(cols, 0, sizeof cols);
-        for (int c = 0; c < nc; c++) {
-            switch (sqlite3_column_type(st, c)) {
-            case SQLITE_INTEGER:
-                cols[c].t = MS_SQL_INT;
-                cols[c].i = sqlite3_column_int64(st, c);
-                break;
-            case SQLITE_TEXT:
-                cols[c].t = MS_SQL_TEXT;
-                cols[c].s = (const char *)sqlite3_column_text(st, c);
-                cols[c].n = (size_t)sqlite3_column_bytes(st, c);
-                break;
-            case SQLITE_BLOB:
-                cols[c].t = MS_SQL_BLOB;
-                cols[c].p = sqlite3_column_blob(st, c);
-                cols[c].n = (size_t)sqlite3_column_bytes(st, c);
-                break;
-            default:
-                cols[c].t = MS_SQL_NULL;
-                break;
-            }
-        }
-        err = cb != NULL ? cb(ctx, cols, (size_t)nc) : MS_OK;
-    }
-    if (err == MS_OK && rc != SQLITE_DONE) {
-        err = rc == SQLITE_CONSTRAINT ? MS_ERR_STATE : MS_ERR_CLOUD_DB;
-    }
-    if (err == MS_OK && changes != NULL) {
-        *changes = (uint64_t)sqlite3_changes(s->db);
-    }
-    if (cached >= 0) {
-        sqlite3_reset(st);
-        s->cache[cached].busy = false;
-    } else {
-        sqlite3_finalize(st);
-    }
-    return err;
+    return ms_sq_sql(s->db, &s->sql, text, params, n, cb, ctx, changes);
 }
 
 static ms_err_t sq_tx(ms_store_t *s, ms_sql_tx_t what)
