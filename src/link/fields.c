@@ -46,11 +46,16 @@ ms_err_t ms_link_f_expect_key(ms_cbor_dec_t *d, uint64_t want)
     return err ? err : (key == want ? MS_OK : MS_ERR_FORMAT);
 }
 
-ms_err_t ms_link_f_expect_map(ms_cbor_dec_t *d, uint64_t n)
+ms_err_t ms_link_f_expect_len(ms_cbor_dec_t *d, uint8_t major, uint64_t n)
 {
     uint64_t got;
-    ms_err_t err = ms_cbor_expect(d, MS_CBOR_MAP, &got);
+    ms_err_t err = ms_cbor_expect(d, major, &got);
     return err ? err : (got == n ? MS_OK : MS_ERR_FORMAT);
+}
+
+ms_err_t ms_link_f_expect_map(ms_cbor_dec_t *d, uint64_t n)
+{
+    return ms_link_f_expect_len(d, MS_CBOR_MAP, n);
 }
 
 /* A text string of at most max printable bytes into out[max + 1]. */

@@ -30,6 +30,8 @@ size_t ms_link_f_text_len(const char *s, size_t max_plus_one);
 bool ms_link_f_meter_id_ok(const char *id);
 void ms_link_f_put_meter_id(ms_cbor_enc_t *e, const char *id);
 ms_err_t ms_link_f_expect_key(ms_cbor_dec_t *d, uint64_t want);
+/* An array or map (major) of exactly n items. */
+ms_err_t ms_link_f_expect_len(ms_cbor_dec_t *d, uint8_t major, uint64_t n);
 ms_err_t ms_link_f_expect_map(ms_cbor_dec_t *d, uint64_t n);
 ms_err_t ms_link_f_get_text(ms_cbor_dec_t *d, char *out, size_t max);
 ms_err_t ms_link_f_get_meter_id(ms_cbor_dec_t *d, char out[MS_LINK_METER_ID_MAX + 1]);

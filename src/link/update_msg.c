@@ -84,13 +84,6 @@ static void put_kv(ms_cbor_enc_t *e, uint64_t key, uint64_t v)
     ms_cbor_put_uint(e, v);
 }
 
-static ms_err_t expect_n(ms_cbor_dec_t *d, uint8_t major, uint64_t n)
-{
-    uint64_t got;
-    ms_err_t err = ms_cbor_expect(d, major, &got);
-    return err ? err : (got == n ? MS_OK : MS_ERR_FORMAT);
-}
-
 static ms_err_t get_u(ms_cbor_dec_t *d, uint64_t key, uint64_t max, uint64_t *v)
 {
     ms_err_t err = ms_link_f_expect_key(d, key);
@@ -135,8 +128,7 @@ ms_err_t ms_link_offer_encode(const ms_link_offer_t *o, uint8_t *out, size_t cap
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 8);
-    ms_cbor_put_uint(&e, 1);
-    ms_cbor_put_tstr(&e, o->meter_id, strlen(o->meter_id));
+    ms_link_f_put_meter_id(&e, o->meter_id);
     put_kv(&e, 2, o->campaign_id);
     ms_cbor_put_uint(&e, 3);
     ms_cbor_put_bstr(&e, o->sha256, sizeof o->sha256);
@@ -169,7 +161,7 @@ ms_err_t ms_link_offer_decode(const uint8_t *p, size_t len, ms_link_offer_t *o)
     uint64_t v = 0;
     const uint8_t *h = NULL;
     size_t hn = 0;
-    ms_err_t err = expect_n(&d, MS_CBOR_MAP, 8);
+    ms_err_t err = ms_link_f_expect_map(&d, 8);
     if (!err) {
         err = ms_link_f_get_meter_id(&d, o->meter_id);
     }
@@ -193,7 +185,7 @@ ms_err_t ms_link_offer_decode(const uint8_t *p, size_t len, ms_link_offer_t *o)
         err = ms_link_f_expect_key(&d, 5);
     }
     if (!err) {
-        err = expect_n(&d, MS_CBOR_ARRAY, 4);
+        err = ms_link_f_expect_len(&d, MS_CBOR_ARRAY, 4);
     }
     if (!err && !(err = ms_cbor_get_uint(&d, &v))) {
         err = v > UINT8_MAX ? MS_ERR_FORMAT : MS_OK;
@@ -244,8 +236,7 @@ ms_err_t ms_link_chunk_req_encode(const ms_link_chunk_req_t *r, uint8_t *out, si
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 4);
-    ms_cbor_put_uint(&e, 1);
-    ms_cbor_put_tstr(&e, r->meter_id, strlen(r->meter_id));
+    ms_link_f_put_meter_id(&e, r->meter_id);
     put_kv(&e, 2, r->campaign_id);
     put_kv(&e, 3, r->offset);
     put_kv(&e, 4, r->length);
@@ -265,7 +256,7 @@ ms_err_t ms_link_chunk_req_decode(const uint8_t *p, size_t len, ms_link_chunk_re
     memset(r, 0, sizeof *r);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_n(&d, MS_CBOR_MAP, 4);
+    ms_err_t err = ms_link_f_expect_map(&d, 4);
     if (!err) {
         err = ms_link_f_get_meter_id(&d, r->meter_id);
     }
@@ -319,7 +310,7 @@ ms_err_t ms_link_chunk_decode(const uint8_t *p, size_t len, ms_link_chunk_t *c)
     memset(c, 0, sizeof *c);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_n(&d, MS_CBOR_MAP, 3);
+    ms_err_t err = ms_link_f_expect_map(&d, 3);
     if (!err) {
         err = get_u(&d, 1, (uint64_t)INT64_MAX, &c->campaign_id);
     }
@@ -362,8 +353,7 @@ ms_err_t ms_link_upd_status_encode(const ms_link_upd_status_t *s, uint8_t *out, 
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_map(&e, 6);
-    ms_cbor_put_uint(&e, 1);
-    ms_cbor_put_tstr(&e, s->meter_id, strlen(s->meter_id));
+    ms_link_f_put_meter_id(&e, s->meter_id);
     put_kv(&e, 2, s->campaign_id);
     put_kv(&e, 3, s->state);
     put_kv(&e, 4, s->progress);
@@ -386,7 +376,7 @@ ms_err_t ms_link_upd_status_decode(const uint8_t *p, size_t len, ms_link_upd_sta
     memset(s, 0, sizeof *s);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = expect_n(&d, MS_CBOR_MAP, 6);
+    ms_err_t err = ms_link_f_expect_map(&d, 6);
     if (!err) {
         err = ms_link_f_get_meter_id(&d, s->meter_id);
     }
