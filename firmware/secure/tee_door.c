@@ -97,15 +97,27 @@ void tee_door_init(void)
     ms_tee_dispatch_set_check(range_check);
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req)
+/* Enter the TEE from a veneer: Non-secure interrupts masked (old gets the
+ * mask to restore), one call at a time, the caller's privilege recorded for
+ * the range checks. False (nothing changed) when a call is already running. */
+static bool door_enter(uint32_t *old)
 {
-    uint32_t old = mask_ns();
+    *old = mask_ns();
     if (g_tee_in_call) {
-        unmask(old);
-        return PSA_ERROR_CONNECTION_BUSY;
+        unmask(*old);
+        return false;
     }
     g_tee_in_call = true;
     caller_unpriv = ns_caller_unprivileged();
+    return true;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req)
+{
+    uint32_t old;
+    if (!door_enter(&old)) {
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
     psa_status_t st = PSA_ERROR_PROGRAMMER_ERROR;
     ms_tee_ns_req_t r = {0};
     if (!ns_range(req, sizeof *req, false)) {
@@ -187,13 +199,10 @@ ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out)
 
 __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selftest_t *out)
 {
-    uint32_t old = mask_ns();
-    if (g_tee_in_call) {
-        unmask(old);
+    uint32_t old;
+    if (!door_enter(&old)) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
-    g_tee_in_call = true;
-    caller_unpriv = ns_caller_unprivileged();
     int32_t st = PSA_SUCCESS;
     if (!ns_range(out, sizeof *out, true)) {
         tee_fault_violation("self-test buffer not NS read-write", (uint32_t)(uintptr_t)out);
@@ -220,12 +229,10 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selft
 
 __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_part_ping(void)
 {
-    uint32_t old = mask_ns();
-    if (g_tee_in_call) {
-        unmask(old);
+    uint32_t old;
+    if (!door_enter(&old)) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
-    g_tee_in_call = true;
     int32_t st = spm_ping();
     g_tee_in_call = false;
     unmask(old);
