@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -242,3 +243,40 @@ def wait_port(port, timeout=5.0):
                 return True
         time.sleep(0.02)
     return False
+
+
+# ---- the tests' common frame ------------------------------------------------------------------
+
+def expect(cond, what, run=None):
+    if not cond:
+        raise AssertionError(what + ("\n" + str(run) if run is not None else ""))
+
+
+class Cases(dict):
+    """A test script's named cases: `case = Cases()`, `@case def name(m): ...`,
+    and `sys.exit(case.main())` runs the one named on the command line
+    (HOST_BUILD FIRMWARE_BUILD CASE) on a fresh meter; a failed case keeps
+    the meter's directory for a look."""
+
+    def __call__(self, fn):
+        self[fn.__name__] = fn
+        return fn
+
+    def main(self, setup=None, **meter_args):
+        script = os.path.basename(sys.argv[0])
+        if len(sys.argv) != 4 or sys.argv[3] not in self:
+            print("usage: %s HOST_BUILD FIRMWARE_BUILD CASE\ncases: %s"
+                  % (script, " ".join(sorted(self))), file=sys.stderr)
+            return 2
+        m = Meter(sys.argv[1], sys.argv[2], **meter_args)
+        try:
+            if setup is not None:
+                setup(m)
+            self[sys.argv[3]](m)
+        except AssertionError as e:
+            print("FAIL: %s" % e)
+            print("(meter directory kept: %s)" % m.dir)
+            return 1
+        m.cleanup()
+        print("ok")
+        return 0

@@ -26,7 +26,7 @@ import struct
 import subprocess
 import sys
 
-from meter import EXIT_REFUSED, SLOT_OFF, Meter
+from meter import EXIT_REFUSED, SLOT_OFF, Cases, expect
 
 OTP_OFF = 0xFF0000
 CNT_OFF = OTP_OFF + 0x1000      # counter regions of 1 KiB per id, cells of 8 bytes
@@ -34,17 +34,7 @@ ROT_OFF = OTP_OFF + 0x0000      # key-hash slots of 72 bytes
 ROT_LEN = 72
 TAG_ROT = 0x4B544F52
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
-
-def expect(cond, what, run=None):
-    if not cond:
-        raise AssertionError(what + ("\n" + str(run) if run is not None else ""))
+case = Cases()
 
 
 def program_bits(m, off, data):
@@ -149,22 +139,5 @@ def secure_execution_region_holds_only_the_verified_image(m):
            "0x%x (NSC, callable from the Non-secure world)" % nsc)
 
 
-def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
-        print("usage: test_attacks.py HOST_BUILD FIRMWARE_BUILD CASE\ncases: " +
-              " ".join(sorted(CASES)), file=sys.stderr)
-        return 2
-    m = Meter(sys.argv[1], sys.argv[2])
-    try:
-        CASES[sys.argv[3]](m)
-    except AssertionError as e:
-        print("FAIL: %s" % e)
-        print("(meter directory kept: %s)" % m.dir)
-        return 1
-    m.cleanup()
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(case.main())

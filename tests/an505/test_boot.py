@@ -12,19 +12,9 @@ checks the exit code and the consoles.
 """
 import sys
 
-from meter import EXIT_REFUSED, SLOT_OFF, Meter
+from meter import EXIT_REFUSED, SLOT_OFF, Cases, expect
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
-
-def expect(cond, what, run=None):
-    if not cond:
-        raise AssertionError(what + ("\n" + str(run) if run is not None else ""))
+case = Cases()
 
 
 def expect_old_boots(m, run, why):
@@ -263,22 +253,5 @@ def overwrite_tampered_update_refused(m):
     expect_old_boots(m, m.run(), "MS_ERR_IMG_HASH")
 
 
-def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
-        print("usage: test_boot.py HOST_BUILD FIRMWARE_BUILD CASE\ncases: " +
-              " ".join(sorted(CASES)), file=sys.stderr)
-        return 2
-    m = Meter(sys.argv[1], sys.argv[2])
-    try:
-        CASES[sys.argv[3]](m)
-    except AssertionError as e:
-        print("FAIL: %s" % e)
-        print("(meter directory kept: %s)" % m.dir)
-        return 1
-    m.cleanup()
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(case.main())

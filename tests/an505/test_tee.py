@@ -14,22 +14,12 @@ fault policy ordered).
 import re
 import sys
 
-from meter import Meter
+from meter import Cases, expect
 
 DONE, FAILED, POLICY = 10, 11, 12
 STORAGE_OFF, STORAGE_LEN = 0x100000, 0x20000
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
-
-
-def expect(cond, what, run=None):
-    if not cond:
-        raise AssertionError(what + ("\n" + str(run) if run is not None else ""))
+case = Cases()
 
 
 def energy(run, what):
@@ -181,16 +171,5 @@ def fault_storm_resets_the_meter(m):
     expect(e is not None and e >= 20, "the reading did not survive the guest reset", r)
 
 
-def main():
-    host, fw, name = sys.argv[1], sys.argv[2], sys.argv[3]
-    m = Meter(host, fw, images="tee")
-    try:
-        m.factory(huk=True)
-        CASES[name](m)
-    finally:
-        m.cleanup()
-    print("ok:", name)
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(case.main(setup=lambda m: m.factory(huk=True), images="tee"))
