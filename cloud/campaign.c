@@ -21,6 +21,7 @@
  *     for a retry is not a failure yet).
  *   - Every operator action is audited before the call returns.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,21 @@ static bool final_state(const char *s)
 
 /* ---- creating --------------------------------------------------------------------- */
 
+/* The array a (*cap elements of size bytes) with room for element n,
+ * doubled when full; NULL when memory ran out (a is then left as it was). */
+static void *room_for_one(void *a, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) {
+        return a;
+    }
+    size_t want = *cap ? 2 * *cap : 64;
+    void *p = want <= SIZE_MAX / size ? realloc(a, want * size) : NULL;
+    if (p != NULL) {
+        *cap = want;
+    }
+    return p;
+}
+
 typedef struct ids {
     char (*id)[MS_LINK_METER_ID_MAX + 1];
     size_t n, cap;
@@ -73,15 +89,11 @@ typedef struct ids {
 static ms_err_t collect(void *ctx, const char *meter_id)
 {
     ids_t *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        void *p = realloc(l->id, cap * sizeof l->id[0]);
-        if (p == NULL) {
-            return MS_ERR_INTERNAL;
-        }
-        l->id = p;
-        l->cap = cap;
+    void *p = room_for_one(l->id, &l->cap, l->n, sizeof l->id[0]);
+    if (p == NULL) {
+        return MS_ERR_INTERNAL;
     }
+    l->id = p;
     snprintf(l->id[l->n++], sizeof l->id[0], "%s", meter_id);
     return MS_OK;
 }
@@ -278,15 +290,11 @@ static ms_err_t pick_unoffered(void *ctx, const ms_cm_rec_t *m)
     if (m->wave != x->c->wave || m->offered || !is(m->state, "queued")) {
         return MS_OK;
     }
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? 2 * x->cap : 64;
-        void *p = realloc(x->todo, cap * sizeof x->todo[0]);
-        if (p == NULL) {
-            return MS_ERR_INTERNAL;
-        }
-        x->todo = p;
-        x->cap = cap;
+    void *p = room_for_one(x->todo, &x->cap, x->n, sizeof x->todo[0]);
+    if (p == NULL) {
+        return MS_ERR_INTERNAL;
     }
+    x->todo = p;
     x->todo[x->n++] = *m;
     return MS_OK;
 }
