@@ -171,6 +171,10 @@ static void display(void *arg)
 /* ---- attacks (each in a task of its own, which the fault policy ends) ---------------- */
 
 static volatile uint32_t leaked;
+static volatile int32_t nested_st = 1;
+
+static void on_done(uint32_t sid, int32_t status);
+static int32_t raw_rng(void *buf, size_t len);
 
 static void attack_read_secure_ram(void *arg)
 {
@@ -208,6 +212,24 @@ static int32_t attack_veneer_straddle(void)
 static int32_t attack_callback_secure(void)
 {
     return ms_tee_ns_register(MS_TEE_NS_CB_DONE, AN505_S_EXEC_BASE + 0x401u);
+}
+
+/* A Non-secure stack pointer aimed at Secure RAM, then a fault: the TEE's
+ * fault handler must not take that "stack" for the frame to log and patch. */
+static void attack_secure_stack(void *arg)
+{
+    (void)arg;
+    register uint32_t a __asm("r0") = AN505_S_RAM_BASE + 0x10000u;
+    __asm volatile("msr psp, r0\n\tisb\n\tudf #0" : : "r"(a) : "memory");
+}
+
+/* A done-callback that calls the TEE again, from inside the callback. */
+static void reenter_cb(uint32_t sid, int32_t status)
+{
+    (void)sid;
+    (void)status;
+    uint8_t b[16];
+    nested_st = raw_rng(b, sizeof b);
 }
 
 static bool run_attack_task(void (*fn)(void *))
@@ -311,6 +333,22 @@ static int scenario_attack(void)
         int32_t st = attack_veneer_straddle();
         put_status("attack: veneer with a straddling buffer", st);
         stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
+    } else if (is("callback-reenters")) {
+        int32_t reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)reenter_cb);
+        uint8_t b[16];
+        int32_t outer = raw_rng(b, sizeof b);
+        ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
+        put_status("attack: call from inside a callback", nested_st);
+        stopped = reg == PSA_SUCCESS && outer == PSA_SUCCESS &&
+                  nested_st == PSA_ERROR_CONNECTION_BUSY;
+    } else if (is("fault-with-secure-stack")) {
+        ms_tee_ns_fault_status_t fs;
+        if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS && fs.policy_resets > 0) {
+            put_faults();   /* after the reset the policy made */
+            return EXIT_POLICY;
+        }
+        run_attack_task(attack_secure_stack);   /* the policy resets the meter */
+        stopped = false;
     } else if (is("callback-secure")) {
         int32_t st = attack_callback_secure();
         put_status("attack: callback into secure code", st);
@@ -359,7 +397,7 @@ static int scenario_partitions(void)
 /* Memory only privileged Non-secure code may use (its own MPU region). */
 static uint8_t priv_buf[64] __attribute__((aligned(32)));
 static uint32_t st_unpriv[128];
-static volatile int32_t unpriv_own = 1, unpriv_priv = 1;
+static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1;
 static volatile bool unpriv_done;
 
 static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
@@ -402,6 +440,7 @@ static void unpriv_task(void *arg)
     uint8_t own[16];
     unpriv_own = raw_rng(own, sizeof own);
     unpriv_priv = raw_rng(priv_buf, 16);
+    unpriv_reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
     unpriv_done = true;
     for (;;) {
         __asm volatile("wfi");
@@ -419,10 +458,12 @@ static int scenario_unprivileged(void)
     }
     put_status("unprivileged: rng into its own memory", unpriv_own);
     put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
+    put_status("unprivileged: register a callback", unpriv_reg);
     int32_t st = raw_rng(priv_buf, 16);
     put_status("privileged: rng into privileged-only memory", st);
     put_faults();
     return unpriv_own == PSA_SUCCESS && unpriv_priv == PSA_ERROR_PROGRAMMER_ERROR &&
+           unpriv_reg == PSA_ERROR_NOT_PERMITTED &&
            st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 

@@ -99,11 +99,14 @@ void tee_door_init(void)
 
 /* Enter the TEE from a veneer: Non-secure interrupts masked (old gets the
  * mask to restore), one call at a time, the caller's privilege recorded for
- * the range checks. False (nothing changed) when a call is already running. */
+ * the range checks. False (nothing changed) when a call or its callback is
+ * already running. */
 static bool door_enter(uint32_t *old)
 {
     *old = mask_ns();
-    if (g_tee_in_call) {
+    if (g_tee_in_call || g_tee_in_callback) {
+        /* A callback runs on top of its veneer's frame: a call from it
+         * would nest veneer frames on the Secure stack without bound. */
         unmask(*old);
         return false;
     }
@@ -159,7 +162,14 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_register(uint32_t which,
 {
     uint32_t old = mask_ns();
     int32_t st = PSA_SUCCESS;
-    if (fn != 0 && !tee_ns_code(fn)) {
+    if (g_tee_in_callback) {
+        st = PSA_ERROR_CONNECTION_BUSY;
+    } else if (ns_caller_unprivileged()) {
+        /* The callbacks run in whatever task calls next, privileged ones
+         * included: only privileged Non-secure code may choose them. */
+        tee_fault_violation("callback registered by unprivileged code", fn);
+        st = PSA_ERROR_NOT_PERMITTED;
+    } else if (fn != 0 && !tee_ns_code(fn)) {
         tee_fault_violation("callback is not Non-secure code", fn);
         st = PSA_ERROR_INVALID_ARGUMENT;
     } else if (which == MS_TEE_NS_CB_DONE) {

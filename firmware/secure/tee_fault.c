@@ -24,6 +24,7 @@
  * run with MS_AN505_EXIT_FAULT). No path returns to the faulting
  * instruction, so no fault can repeat forever or hang the meter.
  */
+#include <arm_cmse.h>
 #include <string.h>
 
 #include "an505.h"
@@ -204,6 +205,29 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
         __asm volatile("mrs %0, psp_ns" : "=r"(frame));
     } else {
         __asm volatile("mrs %0, msp_ns" : "=r"(frame));
+    }
+    /* The frame is where the Non-secure code's stack pointer says: Secure
+     * code must not read or write it there unless that is memory the
+     * faulting code could have written itself (a stack pointer aimed at
+     * Secure RAM would otherwise read Secure data into the log, and the
+     * redirection below would write it). */
+    bool unpriv = ns_thread && (control_ns & 1u) != 0;
+    if (cmse_check_address_range(frame, 8u * sizeof frame[0],
+                                 CMSE_NONSECURE | CMSE_MPU_READWRITE |
+                                     (unpriv ? CMSE_MPU_UNPRIV : 0)) == NULL) {
+        g_log.faults++;
+        g_log.last_exception = ipsr;
+        g_log.last_sfsr = sfsr;
+        g_log.last_cfsr = cfsr;
+        g_log.last_addr = (uint32_t)(uintptr_t)frame;
+        g_log.last_pc = 0;
+        ms_an505_puts("tee: non-secure fault with its stack outside Non-secure memory sp=");
+        ms_an505_put_hex((uint32_t)(uintptr_t)frame);
+        ms_an505_puts("\r\n");
+        MS_REG32(SAU_SFSR) = sfsr;
+        MS_REG32(SCB_CFSR) = cfsr;
+        count_event();
+        policy_reset();
     }
     uint32_t addr = 0;
     if (sfsr & SFSR_SFARVALID) {

@@ -14,7 +14,7 @@
 
 #include "an505.h"
 
-extern uint32_t __stack_top[];
+extern uint32_t __stack_top[], __stack_limit[];
 extern uint32_t __data_load[], __data_start[], __data_end[];
 extern uint32_t __bss_start[], __bss_end[];
 
@@ -59,6 +59,9 @@ const ms_vector_t ms_an505_vectors[16 + 48] = {
 
 void Reset_Handler(void)
 {
+    /* The main stack's limit (the boot loader hands over with none): an
+     * overflow is a UsageFault, never a silent write into .bss below it. */
+    __asm volatile("msr msplim, %0" : : "r"(__stack_limit) : "memory");
     /* Plain word loops: under -nostdlib there is no memcpy to call. */
     const uint32_t *src = __data_load;
     for (uint32_t *dst = __data_start; dst < __data_end;) {

@@ -133,6 +133,36 @@ def unprivileged_caller_cannot_pass_privileged_memory(m):
            "the privileged caller was refused its own memory", r)
     expect(r.console.count("tee: violation: out vector not NS read-write") == 1,
            "the refusal was not logged once", r)
+    # The callbacks run in whichever task calls next, privileged ones too:
+    # an unprivileged task may not choose them.
+    expect("unprivileged: register a callback status=-133" in r.ns_console,
+           "an unprivileged task registered a callback", r)
+    expect("tee: violation: callback registered by unprivileged code" in r.console,
+           "the refused registration was not logged", r)
+
+
+@case
+def callback_cannot_call_the_tee_again(m):
+    # A callback runs on top of its veneer's frame on the Secure stack: a
+    # call from inside it would nest frames without bound (into .bss).
+    r = scenario(m, "callback-reenters")
+    expect("attack: call from inside a callback status=-131" in r.ns_console,
+           "a call from inside a callback was let in", r)
+    expect("attack: stopped" in r.ns_console, "the scenario did not complete", r)
+    expect("check: meter add after the attack status=0" in r.ns_console,
+           "the meter stopped serving", r)
+
+
+@case
+def fault_with_a_secure_stack_pointer_is_not_trusted(m):
+    # The Non-secure stack pointer aimed at Secure RAM, then a fault: the
+    # TEE must not read a "frame" (and log a Secure word as the pc) or
+    # write its redirection there; it resets the meter instead.
+    r = scenario(m, "fault-with-secure-stack", rc=POLICY)
+    expect("tee: non-secure fault with its stack outside Non-secure memory sp=0x3801" in
+           r.console, "the fault handler took Secure RAM for the frame", r)
+    expect("tee: non-secure fault: exception" not in r.console,
+           "the fault was logged from a frame in Secure RAM", r)
 
 
 @case
