@@ -96,7 +96,8 @@ def main():
                              stderr=subprocess.DEVNULL)
         env = dict(os.environ, MS_FI_PORT=str(port), MS_FI_FLASH=m.flash, MS_FI_GOLDEN=golden,
                    MS_FI_FUNCS=funcs, MS_FI_BAD_ENTRY=hex(entry), MS_FI_RESULT=result,
-                   MS_FI_SHARD=shard, MS_FI_TIMEOUT="10", MS_FI_FROM=str(start))
+                   MS_FI_SHARD=shard, MS_FI_TIMEOUT=os.environ.get("MS_FI_TIMEOUT", "4"),
+                   MS_FI_FROM=str(start))
         if os.path.exists(result):
             os.unlink(result)
         try:
