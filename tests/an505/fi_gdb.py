@@ -23,7 +23,8 @@ import json
 import os
 import re
 import shutil
-import threading
+import signal
+import subprocess
 import time
 
 import gdb
@@ -31,7 +32,15 @@ import gdb
 ENV = os.environ
 
 
+def trace(msg):
+    """One line per step on stderr when MS_FI_TRACE is set (debugging the
+    harness itself)."""
+    if ENV.get("MS_FI_TRACE"):
+        gdb.write("fi-trace %.3f %s\n" % (time.time(), msg), gdb.STDERR)
+
+
 def run(cmd):
+    trace(cmd)
     return gdb.execute(cmd, to_string=True)
 
 
@@ -97,21 +106,27 @@ class Ends:
 
 
 def continue_with_timeout(seconds):
-    """continue; interrupt it after `seconds`. Returns False on a hang."""
-    fired = []
+    """continue; interrupt it after `seconds`. Returns False when it ran
+    that long (a hang: the caller looks at where it stopped).
 
-    def stop():
-        fired.append(1)
-        gdb.interrupt()   # safe from another thread
-
-    t = threading.Timer(seconds, stop)
-    t.start()
+    The interrupt comes from another process, as a user's Ctrl-C would: a
+    Python thread in this gdb cannot do it, because gdb keeps the GIL while
+    the target runs and such a thread never gets to fire (a CI run waited
+    for ever on one). The watchdog repeats SIGINT every second until it is
+    killed; one that lands after `continue` has returned surfaces as a
+    KeyboardInterrupt, which the caller answers by redoing its step."""
+    dog = subprocess.Popen(
+        ["sh", "-c", "sleep %s; while kill -INT %d; do sleep 1; done" % (seconds, os.getpid())],
+        start_new_session=True)
+    t0 = time.time()
     try:
         run("continue")
     except gdb.error:
         pass
-    t.cancel()
-    return not fired
+    finally:
+        os.killpg(dog.pid, signal.SIGKILL)
+        dog.wait()
+    return time.time() - t0 < seconds
 
 
 def current_pc():
@@ -160,8 +175,7 @@ def main():
     executed = []
     start = time.time()
     while time.time() - start < 300:
-        if not continue_with_timeout(timeout):
-            break
+        hung = not continue_with_timeout(timeout)
         pc = current_pc()
         if pc is None:
             raise gdb.GdbError("the clean run ended outside the end breakpoints")
@@ -169,8 +183,8 @@ def main():
             executed.append(pc)
             bp_of.pop(pc).delete()
             continue
-        if pc in ends.where:
-            break   # an end: the clean run is over
+        if pc in ends.where or hung:
+            break   # an end (or a hang: the baseline says which)
         raise gdb.GdbError("coverage run stopped at 0x%x: %s"
                            % (pc, run("info symbol 0x%x" % pc).strip()))
     last_pc = current_pc() or 0
@@ -196,33 +210,47 @@ def main():
                        "tried": len(mine), "outcomes": outcomes, "booted_at": booted,
                        "next": next_index}, f)
 
+    def one_skip(a):
+        """Skip the instruction at `a` on a fresh boot; how the run ended."""
+        reset()
+        run("delete")
+        run("tbreak *0x%x" % a)
+        if not continue_with_timeout(timeout) and current_pc() != a:
+            run("delete")
+            return "unreached"
+        run("set $pc = 0x%x" % next_insn(a))
+        ends.arm()
+        continue_with_timeout(timeout)
+        pc = current_pc()
+        if pc is None:
+            # The machine ended the run itself (QEMU exited: a semihosting
+            # call reached some other way than through ms_an505_exit). The
+            # tampered image's entry breakpoint was armed and not hit.
+            return "qemu-exit"
+        run("delete")
+        # Where it stopped decides, not the clock: a stop on an end
+        # breakpoint counts even if the watchdog fired at that moment, so a
+        # boot is never booked as a hang.
+        kind = ends.classify(pc)
+        return "hang" if kind == "stopped" else kind
+
     for i in range(first, len(mine)):
         a = mine[i]
         if i % 100 == 0:
             gdb.write("fi: %d of %d skips done, %.0f s\n" % (i, len(mine), time.time() - t0),
                       gdb.STDERR)
-        reset()
-        run("delete")
-        run("tbreak *0x%x" % a)
-        if not continue_with_timeout(timeout):
-            outcomes["unreached"] = outcomes.get("unreached", 0) + 1
-            continue
-        run("set $pc = 0x%x" % next_insn(a))
-        ends.arm()
-        if continue_with_timeout(timeout):
-            pc = current_pc()
-            if pc is None:
-                # The machine ended the run itself (QEMU exited: a semihosting
-                # call reached some other way than through ms_an505_exit).
-                # The tampered image's entry breakpoint was armed and not hit.
-                outcomes["qemu-exit"] = outcomes.get("qemu-exit", 0) + 1
-                finish(i + 1)
-                return
-            kind = ends.classify(pc)
+        for attempt in range(3):
+            try:
+                kind = one_skip(a)
+                break
+            except KeyboardInterrupt:
+                trace("late interrupt: skip 0x%x again" % a)
         else:
-            kind = "hang"
-        run("delete")
+            raise gdb.GdbError("skip at 0x%x kept being interrupted" % a)
         outcomes[kind] = outcomes.get(kind, 0) + 1
+        if kind == "qemu-exit":
+            finish(i + 1)
+            return
         if kind == "booted":
             booted.append("0x%x" % a)
     finish(None)

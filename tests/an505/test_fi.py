@@ -101,9 +101,17 @@ def main():
         if os.path.exists(result):
             os.unlink(result)
         try:
+            # Well inside CTest's limit, so a stuck session is reported with
+            # its output rather than killed silently.
             g = subprocess.run(["gdb-multiarch", "-batch", "-nx", "-x",
                                 os.path.join(here, "fi_gdb.py"), m.bootloader],
-                               env=env, capture_output=True, text=True, timeout=3600)
+                               env=env, stdout=subprocess.PIPE,
+                               stderr=None if "MS_FI_TRACE" in os.environ else subprocess.PIPE,
+                               text=True, timeout=900)
+        except subprocess.TimeoutExpired as e:
+            print("FAIL: the gdb session did not finish in 900 s\n%s\n--- stderr\n%s"
+                  % ((e.stdout or b"")[-3000:], (e.stderr or b"")[-3000:]))
+            return 1
         finally:
             q.kill()
             q.wait()

@@ -33,8 +33,8 @@ PROBE = r'''
 import ast, re, gdb
 src = open(FI).read()
 tree = ast.parse(src)
-keep = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("run", "next_insn")]
-ns = {"gdb": gdb, "re": re}
+keep = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("trace", "run", "next_insn")]
+ns = {"gdb": gdb, "re": re, "ENV": {}, "time": None}
 exec(compile(ast.Module(body=keep, type_ignores=[]), FI, "exec"), ns)
 out = gdb.execute("disassemble Reset_Handler", to_string=True)
 addrs = [int(m.group(1), 16) for m in re.finditer(r"^\s*(?:=>)?\s*0x([0-9a-f]+)", out, re.M)]
