@@ -24,6 +24,7 @@
 
 #include "meterseal/error.h"
 #include "meterseal/link_msg.h"
+#include "meterseal/link_update.h"
 #include "meterseal/tee_dispatch.h"
 #include "meterseal/tee_link.h"
 
@@ -66,6 +67,15 @@ extern const ms_link_secure_t ms_link_secure_tee;
 /* The meter id from the TEE (the client needs it for topics). */
 ms_err_t ms_link_tee_meter_id(ms_link_tee_t *t, char out[MS_LINK_METER_ID_MAX + 1]);
 
+/* A firmware update offer (down/upd-offer) checked by the TEE - the cloud's
+ * command key, this meter (tee_link.h) - and decoded. */
+ms_err_t ms_link_tee_offer(ms_link_tee_t *t, const uint8_t *msg, size_t len, ms_link_offer_t *o);
+
+/* An update status payload (link_update.h) signed by the TEE's identity
+ * key into a message for up/upd-status. */
+ms_err_t ms_link_tee_update_status(ms_link_tee_t *t, const uint8_t *payload, size_t len,
+                                   uint8_t *msg, size_t cap, size_t *msg_len);
+
 /* The UART to the modem: non-blocking byte stream. read: *got 0 when
  * nothing is there; MS_ERR_IO when the link is gone. write: *written may be
  * less than len (the rest is offered again). */
@@ -101,6 +111,13 @@ typedef struct ms_link_client_stats {
 
 #define MS_LINK_CLIENT_BUF 2048u
 
+/* A message on one of this meter's down/ topics that the client does not
+ * handle itself (the firmware update's upd-offer and upd-chunk): `tail` is
+ * the topic after "ms/v1/<id>/down/". Called before the PUBACK, with room
+ * in the output for one ms_link_client_publish() of up to 600 bytes. */
+typedef void (*ms_link_client_handler_fn)(void *ctx, const char *tail, size_t tail_len,
+                                          const uint8_t *payload, size_t len, uint64_t now_ms);
+
 typedef struct ms_link_client {
     ms_link_client_config_t cfg;
     const ms_link_secure_t *sec;
@@ -111,6 +128,9 @@ typedef struct ms_link_client {
     ms_link_client_stats_t stats;
     char topic_reading[64], topic_result[64], topic_down[64];
     char topic_ack[64], topic_cmd[64];
+    char topic_down_prefix[64];     /* "ms/v1/<id>/down/" */
+    ms_link_client_handler_fn handler;
+    void *handler_ctx;
     uint16_t next_packet_id;
     uint16_t sub_packet_id;
     bool reading_wanted;            /* take a reading at the next chance */
@@ -146,6 +166,17 @@ ms_err_t ms_link_client_step(ms_link_client_t *c, uint64_t now_ms, uint64_t now_
 
 /* Ask for a reading at the next step (and every interval after). */
 void ms_link_client_read_now(ms_link_client_t *c);
+
+/* Hand the down/ messages the client does not handle to `fn` (NULL: they
+ * are acknowledged and dropped). */
+void ms_link_client_set_handler(ms_link_client_t *c, ms_link_client_handler_fn fn, void *ctx);
+
+/* Publish payload on "ms/v1/<id>/up/<tail>" (QoS 1; tail at most 10
+ * characters). Only ONLINE (MS_ERR_STATE otherwise); MS_ERR_BUFFER_TOO_SMALL
+ * when the output has no room now. Nothing is kept for a resend: the
+ * caller sends again what matters (the update agent does, at link up). */
+ms_err_t ms_link_client_publish(ms_link_client_t *c, const char *tail, const uint8_t *payload,
+                                size_t len, uint64_t now_ms);
 
 /* When step() should run next at the latest, in ms since the same origin. */
 uint64_t ms_link_client_next_ms(const ms_link_client_t *c);

@@ -42,6 +42,12 @@
 #define MS_LINK_UPD_REASON_MAX 64u
 /* Largest chunk message: map, campaign id, offset, bstr head + data. */
 #define MS_LINK_CHUNK_MSG_MAX  (MS_LINK_CHUNK_MAX + 32u)
+/* Largest status payload: map(6), a 32-character id, a 64-bit campaign,
+ * three 32-bit numbers, a 64-character reason (130), with margin. */
+#define MS_LINK_UPD_STATUS_MAX 160u
+/* Largest offer payload: map(8), id, campaign, hash, size, version, counter,
+ * chunk size, image (114), with margin. */
+#define MS_LINK_OFFER_MAX      160u
 
 /* Update states (LwM2M object 5, resource 3, refined). */
 typedef enum ms_link_upd_state {

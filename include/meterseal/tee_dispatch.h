@@ -64,6 +64,8 @@
  *            ACK      in: message                        out: removed(4)
  *            EVENT    in: time(8), kind, detail          out: seq(8), message
  *            COMMAND  in: message                        out: status(4), result
+ *            OFFER    in: message (down/upd-offer)      out: the offer's payload
+ *            UPD_STATUS in: status payload               out: message (up/upd-status)
  *            STATUS                                      out: status(64)
  *                     queued(4) dropped(4) next_reading(8) next_event(8)
  *                     last_cmd(8) next_result(8) relay(1) 0(7) tariff(8)
@@ -126,6 +128,8 @@
 #define MS_TEE_LINK_COMMAND     9
 #define MS_TEE_LINK_STATUS      10
 #define MS_TEE_LINK_METER_ID    11
+#define MS_TEE_LINK_OFFER       12
+#define MS_TEE_LINK_UPD_STATUS  13
 #define MS_TEE_LINK_PUMP_STATUS_LEN 24u
 #define MS_TEE_LINK_STATUS_LEN      64u
 

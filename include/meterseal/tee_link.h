@@ -181,6 +181,29 @@ ms_err_t ms_tee_link_status(ms_tee_link_status_t *out);
 ms_err_t ms_tee_link_command(const uint8_t *msg, size_t len, uint8_t *result, size_t cap,
                              size_t *result_len, uint32_t *status);
 
+/* ---- firmware update (docs/ota.md sections 3 and 6) ------------------------------------ */
+
+/*
+ * An offer from the cloud (down/upd-offer): applied nowhere, only checked -
+ * signed by the provisioned command key, an offer in the exact encoding,
+ * for this meter - and its payload (ms_link_offer_decode) copied to offer
+ * (MS_LINK_OFFER_MAX is enough). The update service (tee_update.h) checks
+ * the image itself. MS_ERR_SIGNATURE, MS_ERR_FORMAT, MS_ERR_LINK_WRONG_METER,
+ * MS_ERR_LINK_NOT_PROVISIONED.
+ */
+ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_t cap,
+                           size_t *offer_len);
+
+/*
+ * The meter's status report of an update (up/upd-status), signed with the
+ * identity key: payload must decode as a status (link_update.h) naming this
+ * meter, and what is signed is its deterministic re-encoding, so nothing
+ * but a status report can be signed through here. MS_ERR_FORMAT,
+ * MS_ERR_LINK_WRONG_METER, MS_ERR_BUFFER_TOO_SMALL.
+ */
+ms_err_t ms_tee_link_update_status(const uint8_t *payload, size_t len, uint8_t *msg, size_t cap,
+                                   size_t *msg_len);
+
 /*
  * Consumption (METER ADD): energy_wh more imported; the balance is charged
  * by the tariff in force, floor((E - E0) * price / 1000) so no fraction is

@@ -74,6 +74,7 @@ ms_err_t ms_link_client_init(ms_link_client_t *c, const ms_link_client_config_t 
     topic(c->topic_down, cfg->meter_id, "down/#");
     topic(c->topic_ack, cfg->meter_id, "down/ack");
     topic(c->topic_cmd, cfg->meter_id, "down/cmd");
+    topic(c->topic_down_prefix, cfg->meter_id, "down/");
     c->next_packet_id = 1;
     return MS_OK;
 }
@@ -152,6 +153,29 @@ static ms_err_t queue_small(ms_link_client_t *c, small_fn f, uint64_t now_ms)
         c->last_tx_ms = now_ms;
     }
     return err;
+}
+
+void ms_link_client_set_handler(ms_link_client_t *c, ms_link_client_handler_fn fn, void *ctx)
+{
+    c->handler = fn;
+    c->handler_ctx = ctx;
+}
+
+ms_err_t ms_link_client_publish(ms_link_client_t *c, const char *tail, const uint8_t *payload,
+                                size_t len, uint64_t now_ms)
+{
+    char t[64];
+    size_t k = tail != NULL ? strlen(tail) : 0;
+    if (c == NULL || k == 0 || k > 10 || (payload == NULL && len != 0) || len > MS_LINK_MSG_MAX) {
+        return MS_ERR_ARG;
+    }
+    if (c->state != MS_LINK_ONLINE) {
+        return MS_ERR_STATE;
+    }
+    char up[14] = "up/";
+    memcpy(up + 3, tail, k + 1);
+    topic(t, c->cfg.meter_id, up);
+    return queue_publish(c, t, payload, len, now_ms);
 }
 
 /* ---- moving bytes: UART <-> TEE <-> MQTT buffers ---------------------------------- */
@@ -280,6 +304,13 @@ static ms_err_t on_publish(ms_link_client_t *c, const ms_mqtt_packet_t *p, uint6
             if (err) {
                 return err;
             }
+        }
+    } else if (c->handler != NULL) {
+        /* the subscription is ms/v1/<id>/down/#: the broker sends only those */
+        size_t pre = strlen(c->topic_down_prefix);
+        if (p->topic_len > pre && memcmp(p->topic, c->topic_down_prefix, pre) == 0) {
+            c->handler(c->handler_ctx, (const char *)p->topic + pre, p->topic_len - pre,
+                       p->payload, p->payload_len, now_ms);
         }
     }
     /* anything else on our down/ topics is ignored, and acknowledged */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "meterseal/link_client.h"
+#include "meterseal/link_update.h"
 
 static ms_err_t from_psa(psa_status_t s)
 {
@@ -229,6 +230,49 @@ ms_err_t ms_link_tee_meter_id(ms_link_tee_t *t, char out[MS_LINK_METER_ID_MAX + 
         out[o[0].len] = '\0';
     }
     return err;
+}
+
+/* In: a message into the shared memory; out: at most `cap` bytes after it. */
+static ms_err_t msg_in_out(ms_link_tee_t *t, int32_t type, const uint8_t *in_msg, size_t in_len,
+                           size_t in_max, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint8_t *m = t->shared, *r = m + in_max;
+    *out_len = 0;
+    if (in_len > in_max) {
+        return MS_ERR_FORMAT;
+    }
+    memcpy(m, in_msg, in_len);
+    size_t rcap = cap < MS_LINK_MSG_MAX ? cap : MS_LINK_MSG_MAX;
+    ms_tee_invec_t in[1] = { { m, in_len } };
+    ms_tee_outvec_t o[1] = { { r, rcap } };
+    ms_err_t err = call(t, type, in, 1, o, 1);
+    if (!err) {
+        if (o[0].len > rcap) {
+            return MS_ERR_INTERNAL;
+        }
+        memcpy(out, r, o[0].len);
+        *out_len = o[0].len;
+    }
+    return err;
+}
+
+ms_err_t ms_link_tee_offer(ms_link_tee_t *t, const uint8_t *msg, size_t len, ms_link_offer_t *o)
+{
+    uint8_t payload[MS_LINK_OFFER_MAX];
+    size_t n = 0;
+    memset(o, 0, sizeof *o);
+    ms_err_t err = msg_in_out(t, MS_TEE_LINK_OFFER, msg, len, MS_LINK_MSG_MAX, payload,
+                              sizeof payload, &n);
+    /* decoded again here: the Non-secure side trusts the TEE's verdict,
+     * not a structure laid out by the other world */
+    return err ? err : ms_link_offer_decode(payload, n, o);
+}
+
+ms_err_t ms_link_tee_update_status(ms_link_tee_t *t, const uint8_t *payload, size_t len,
+                                   uint8_t *msg, size_t cap, size_t *msg_len)
+{
+    return msg_in_out(t, MS_TEE_LINK_UPD_STATUS, payload, len, MS_LINK_UPD_STATUS_MAX, msg, cap,
+                      msg_len);
 }
 
 const ms_link_secure_t ms_link_secure_tee = {

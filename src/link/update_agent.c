@@ -81,7 +81,7 @@ static ms_err_t report(ms_upd_agent_t *a, uint32_t state, uint32_t result, const
         n = n > MS_LINK_UPD_REASON_MAX ? MS_LINK_UPD_REASON_MAX : n;
         memcpy(s->reason, reason, n);
     }
-    uint8_t buf[160];
+    uint8_t buf[MS_LINK_UPD_STATUS_MAX];
     size_t n = 0;
     ms_err_t err = ms_link_upd_status_encode(s, buf, sizeof buf, &n);
     if (err == MS_OK) {
@@ -228,7 +228,7 @@ ms_err_t ms_upd_agent_link_up(ms_upd_agent_t *a)
     ms_err_t err = MS_OK;
     if (a->status_unsent) {
         ms_link_upd_status_t again = a->last;
-        uint8_t buf[160];
+        uint8_t buf[MS_LINK_UPD_STATUS_MAX];
         size_t n = 0;
         err = ms_link_upd_status_encode(&again, buf, sizeof buf, &n);
         if (err == MS_OK) {

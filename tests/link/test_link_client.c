@@ -400,6 +400,74 @@ static void test_commands_are_answered_before_they_are_acknowledged(void **state
     assert_int_equal(g_tee.commands, 2);
 }
 
+/* What the platform's handler saw, and what it answers (the update agent's
+ * chunk request). */
+static struct {
+    int calls;
+    char tail[32];
+    char payload[64];
+} g_seen;
+
+static void on_other(void *ctx, const char *tail, size_t tail_len, const uint8_t *payload,
+                     size_t len, uint64_t now_ms)
+{
+    ms_link_client_t *c = ctx;
+    g_seen.calls++;
+    snprintf(g_seen.tail, sizeof g_seen.tail, "%.*s", (int)tail_len, tail);
+    snprintf(g_seen.payload, sizeof g_seen.payload, "%.*s", (int)len, (const char *)payload);
+    assert_int_equal(ms_link_client_publish(c, "upd-req", (const uint8_t *)"next", 4, now_ms),
+                     MS_OK);
+}
+
+static void test_update_messages_reach_the_platform_and_it_can_answer(void **state)
+{
+    (void)state;
+    memset(&g_seen, 0, sizeof g_seen);
+    /* offline: nothing can be published */
+    assert_int_equal(ms_link_client_publish(&g_c, "upd-req", (const uint8_t *)"x", 1, g_now),
+                     MS_ERR_STATE);
+    bring_online();
+    /* without a handler: acknowledged and dropped, as before */
+    broker_publish(&g_w, "ms/v1/m-1/down/upd-chunk", 30, "chunk0");
+    assert_int_equal(step(10), MS_OK);
+    pkt_t p;
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_PUBACK);
+    assert_false(next_pkt(&g_w, &p));
+    ms_link_client_set_handler(&g_c, on_other, &g_c);
+    broker_publish(&g_w, "ms/v1/m-1/down/upd-chunk", 31, "chunk1");
+    assert_int_equal(step(10), MS_OK);
+    assert_int_equal(g_seen.calls, 1);
+    assert_string_equal(g_seen.tail, "upd-chunk");
+    assert_string_equal(g_seen.payload, "chunk1");
+    /* the answer goes out before the PUBACK (a crash in between: the broker
+     * delivers the chunk again) */
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_PUBLISH);
+    assert_string_equal(p.topic, "ms/v1/m-1/up/upd-req");
+    assert_int_equal(p.flags & 6, 2);
+    assert_memory_equal(p.body, "next", 4);
+    assert_true(next_pkt(&g_w, &p));
+    assert_int_equal(p.type, MS_MQTT_PUBACK);
+    assert_int_equal(p.id, 31);
+    /* acknowledgements and commands are still the client's own */
+    broker_publish(&g_w, "ms/v1/m-1/down/cmd", 32, "Ctopup");
+    assert_int_equal(step(10), MS_OK);
+    assert_int_equal(g_seen.calls, 1);
+    assert_int_equal(g_tee.commands, 1);
+    /* tails: empty, too long, missing */
+    assert_int_equal(ms_link_client_publish(&g_c, "", (const uint8_t *)"x", 1, g_now), MS_ERR_ARG);
+    assert_int_equal(ms_link_client_publish(&g_c, "upd-status1", (const uint8_t *)"x", 1, g_now),
+                     MS_ERR_ARG);
+    assert_int_equal(ms_link_client_publish(&g_c, NULL, (const uint8_t *)"x", 1, g_now),
+                     MS_ERR_ARG);
+    uint8_t big[MS_LINK_MSG_MAX + 1] = { 0 };
+    assert_int_equal(ms_link_client_publish(&g_c, "upd-status", big, sizeof big, g_now),
+                     MS_ERR_ARG);
+    assert_int_equal(ms_link_client_publish(&g_c, "upd-status", big, MS_LINK_MSG_MAX, g_now),
+                     MS_OK);
+}
+
 static void test_keepalive_pings_and_a_silent_broker_ends_the_session(void **state)
 {
     (void)state;
@@ -509,6 +577,7 @@ int main(void)
         T_(test_unacknowledged_readings_are_resent_after_30_s),
         T_(test_after_a_reconnect_everything_queued_goes_again),
         T_(test_commands_are_answered_before_they_are_acknowledged),
+        T_(test_update_messages_reach_the_platform_and_it_can_answer),
         T_(test_keepalive_pings_and_a_silent_broker_ends_the_session),
         T_(test_broker_refusals_end_the_session),
         T_(test_backpressure_loses_nothing),

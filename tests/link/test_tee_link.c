@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "meterseal/link_client.h"
+#include "meterseal/link_update.h"
 #include "meterseal/tee_attest.h"
 #include "meterseal/tee_dispatch.h"
 #include "meterseal/tee_keystore.h"
@@ -633,6 +635,132 @@ static void test_nspe_cannot_change_the_balance(void **state)
     assert_int_equal(rd.time, 42);
 }
 
+/* ---- firmware update: offers checked, status reports signed ---------------------- */
+
+static size_t offer(const char *meter, signer_t s, uint8_t *out)
+{
+    ms_link_offer_t o = { .campaign_id = 7, .size = 4096, .major = 1, .minor = 2,
+                          .revision = 3, .sec_cnt = 2, .chunk_size = 1024, .image = 1 };
+    strcpy(o.meter_id, meter);
+    memset(o.sha256, 0xab, sizeof o.sha256);
+    uint8_t p[MS_LINK_OFFER_MAX];
+    size_t n = 0;
+    assert_int_equal(ms_link_offer_encode(&o, p, sizeof p, &n), MS_OK);
+    return seal(p, n, s, out, MS_LINK_MSG_MAX);
+}
+
+static size_t upd_status(const char *meter, uint32_t state, uint8_t *out, size_t cap)
+{
+    ms_link_upd_status_t st = { .campaign_id = 7, .state = state, .progress = 2048,
+                                .result = MS_LINK_UPD_R_INITIAL };
+    strcpy(st.meter_id, meter);
+    size_t n = 0;
+    assert_int_equal(ms_link_upd_status_encode(&st, out, cap, &n), MS_OK);
+    return n;
+}
+
+static void test_only_the_clouds_offer_for_this_meter_passes(void **state)
+{
+    (void)state;
+    uint8_t msg[MS_LINK_MSG_MAX], p[MS_LINK_OFFER_MAX];
+    size_t n = 0;
+    ms_link_offer_t o;
+    size_t len = offer(METER, CLOUD, msg);
+    assert_int_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_OK);
+    assert_int_equal(ms_link_offer_decode(p, n, &o), MS_OK);
+    assert_int_equal(o.campaign_id, 7);
+    assert_string_equal(o.meter_id, METER);
+    /* another key, the cloud's kid on another key, another meter */
+    len = offer(METER, ROGUE, msg);
+    assert_int_not_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_OK);
+    len = offer(METER, FORGED, msg);
+    assert_int_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_ERR_SIGNATURE);
+    assert_int_equal(n, 0);
+    len = offer("m-000002", CLOUD, msg);
+    assert_int_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_ERR_LINK_WRONG_METER);
+    /* a genuine command of the cloud's is not an offer */
+    len = topup(1, 5, CLOUD, msg);
+    assert_int_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_ERR_FORMAT);
+    /* one flipped byte anywhere in the message */
+    len = offer(METER, CLOUD, msg);
+    for (size_t i = 0; i < len; i++) {
+        msg[i] ^= 0x01;
+        assert_int_not_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_OK);
+        msg[i] ^= 0x01;
+    }
+    assert_int_equal(ms_tee_link_offer(msg, len, p, 8, &n), MS_ERR_BUFFER_TOO_SMALL);
+}
+
+static void test_identity_key_signs_only_this_meters_status_reports(void **state)
+{
+    (void)state;
+    uint8_t payload[MS_LINK_UPD_STATUS_MAX], msg[MS_LINK_MSG_MAX];
+    size_t n = upd_status(METER, MS_LINK_UPD_DOWNLOADING, payload, sizeof payload), len = 0;
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
+    ms_cose_sign1_t m;
+    ms_link_upd_status_t st;
+    assert_int_equal(ms_link_msg_open(msg, len, &g_identity, &m), MS_OK);
+    assert_int_equal(ms_link_upd_status_decode(m.payload, m.payload_len, &st), MS_OK);
+    assert_int_equal(st.state, MS_LINK_UPD_DOWNLOADING);
+    assert_int_equal(st.progress, 2048);
+    /* another meter's report */
+    n = upd_status("m-000002", MS_LINK_UPD_VERIFYING, payload, sizeof payload);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len),
+                     MS_ERR_LINK_WRONG_METER);
+    assert_int_equal(len, 0);
+    /* a reading, an acknowledgement and a command are not reports: a
+     * compromised NSPE cannot have them signed this way */
+    ms_link_reading_t r = { .seq = 1, .time = 2, .energy_wh = 1000000 };
+    strcpy(r.meter_id, METER);
+    assert_int_equal(ms_link_reading_encode(&r, payload, sizeof payload, &n), MS_OK);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_ERR_FORMAT);
+    uint64_t seq = 1;
+    ms_link_ack_t a = { .n = 1 };
+    strcpy(a.meter_id, METER);
+    memcpy(a.seq, &seq, sizeof seq);
+    assert_int_equal(ms_link_ack_encode(&a, payload, sizeof payload, &n), MS_OK);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_ERR_FORMAT);
+    /* a non-deterministic encoding of a genuine report: trailing byte */
+    n = upd_status(METER, MS_LINK_UPD_DOWNLOADED, payload, sizeof payload);
+    payload[n] = 0x00;
+    assert_int_equal(ms_tee_link_update_status(payload, n + 1, msg, sizeof msg, &len),
+                     MS_ERR_FORMAT);
+}
+
+static psa_status_t ns_call(void *ctx, uint32_t sid, int32_t type, const ms_tee_invec_t *in,
+                            size_t n_in, ms_tee_outvec_t *out, size_t n_out)
+{
+    (void)ctx;
+    return ms_tee_call(&g_nspe, sid, type, in, n_in, out, n_out);
+}
+
+static void test_offer_and_status_through_the_boundary(void **state)
+{
+    (void)state;
+    ms_link_tee_t t = { .call = ns_call, .shared = g_ns, .shared_len = sizeof g_ns };
+    uint8_t msg[MS_LINK_MSG_MAX], payload[MS_LINK_UPD_STATUS_MAX];
+    ms_link_offer_t o;
+    size_t len = offer(METER, CLOUD, msg);
+    assert_int_equal(ms_link_tee_offer(&t, msg, len, &o), MS_OK);
+    assert_int_equal(o.sec_cnt, 2);
+    len = offer(METER, FORGED, msg);
+    assert_int_equal(ms_link_tee_offer(&t, msg, len, &o), MS_ERR_SIGNATURE);
+    assert_int_equal(o.campaign_id, 0);
+    /* an over-long message is refused on the Non-secure side already */
+    assert_int_equal(ms_link_tee_offer(&t, g_ns, MS_LINK_MSG_MAX + 1, &o), MS_ERR_FORMAT);
+    size_t n = upd_status(METER, MS_LINK_UPD_INSTALLING, payload, sizeof payload);
+    assert_int_equal(ms_link_tee_update_status(&t, payload, n, msg, sizeof msg, &len), MS_OK);
+    ms_cose_sign1_t m;
+    assert_int_equal(ms_link_msg_open(msg, len, &g_identity, &m), MS_OK);
+    /* the raw call: wrong vector shapes are the caller's error */
+    ms_tee_invec_t v[2] = { { g_ns, 4 }, { g_ns, 4 } };
+    ms_tee_outvec_t ov[1] = { { g_ns + 512, 64 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_LINK, MS_TEE_LINK_OFFER, v, 2, ov, 1),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_LINK, MS_TEE_LINK_UPD_STATUS, v, 1, NULL, 0),
+                     PSA_ERROR_PROGRAMMER_ERROR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +779,9 @@ int main(void)
         T_(test_tariff_charges_consumption_without_losing_fractions),
         T_(test_topup_is_exactly_once_across_power_cuts),
         T_(test_nspe_cannot_change_the_balance),
+        T_(test_only_the_clouds_offer_for_this_meter_passes),
+        T_(test_identity_key_signs_only_this_meters_status_reports),
+        T_(test_offer_and_status_through_the_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

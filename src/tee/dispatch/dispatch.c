@@ -494,6 +494,19 @@ static psa_status_t handle_link(msg_t *m)
         }
         return ms_tee_psa_status(err);
     }
+    case MS_TEE_LINK_OFFER:
+    case MS_TEE_LINK_UPD_STATUS: {
+        static const size_t o_any[1] = { 0 };
+        if (!shape(m, 1, l_msg, 1, o_any)) {
+            return PSA_ERROR_PROGRAMMER_ERROR;
+        }
+        return ms_tee_psa_status(
+            m->type == MS_TEE_LINK_OFFER
+                ? ms_tee_link_offer(m->in[0], m->in_len[0], m->out[0], m->out_cap[0],
+                                    &m->out_len[0])
+                : ms_tee_link_update_status(m->in[0], m->in_len[0], m->out[0], m->out_cap[0],
+                                            &m->out_len[0]));
+    }
     default:
         return PSA_ERROR_NOT_SUPPORTED;
     }
