@@ -21,6 +21,11 @@
  *       --reconnect-ms MS  wait before connecting again (1000)
  *       --connects N       connect at most N times (then stop)
  *       --drop-after N     close the UART after N readings once (a modem outage)
+ *       --boot-dir SIM     take firmware updates (docs/ota.md section 6): SIM
+ *                          is the meter's boot side, a meterseal-sim device
+ *                          directory, booted at start and after an install
+ *       --broken-update    test: an installed update never reaches the cloud
+ *                          (its watchdog reboots it; the boot loader reverts)
  *   meterseal-meter --dir DEV status
  *
  * Every event is one line on stdout ("meter: online tls=1.3 resumed=0",
@@ -38,6 +43,7 @@
 #include <unistd.h>
 
 #include "meter_host.h"
+#include "update.h"
 #include "meterseal/link_client.h"
 #include "meterseal/tee_storage.h"
 
@@ -64,7 +70,8 @@ static uint64_t now_unix(void)
 /* ---- run ------------------------------------------------------------------------------ */
 
 typedef struct run_opts {
-    const char *uart;
+    const char *dir, *uart, *boot_dir;
+    bool broken_update;
     uint32_t interval_ms, resend_ms, reconnect_ms;
     uint16_t keepalive_s;
     long readings, duration_s, connects, drop_after;
@@ -77,7 +84,7 @@ static int usage(void)
     fputs("usage: meterseal-meter --dir DEV run --uart HOST:PORT [--interval-ms MS]\n"
           "           [--readings N] [--duration-s S] [--consume-wh WH] [--tls any|1.2|1.3]\n"
           "           [--resend-ms MS] [--keepalive-s S] [--reconnect-ms MS] [--connects N]\n"
-          "           [--drop-after N]\n"
+          "           [--drop-after N] [--boot-dir SIM [--broken-update]]\n"
           "       meterseal-meter --dir DEV status\n",
           stderr);
     return 2;
@@ -92,6 +99,11 @@ static bool parse_run(int argc, char **argv, run_opts_t *o)
     o->keepalive_s = 60;
     o->drop_after = -1;
     for (int i = 0; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--broken-update")) {
+            o->broken_update = true;
+            i--;
+            continue;
+        }
         if (i + 1 >= argc) {
             return false;
         }
@@ -101,6 +113,8 @@ static bool parse_run(int argc, char **argv, run_opts_t *o)
         bool num = end != v && *end == '\0' && n >= 0;
         if (!strcmp(k, "--uart")) {
             o->uart = v;
+        } else if (!strcmp(k, "--boot-dir")) {
+            o->boot_dir = v;
         } else if (!strcmp(k, "--tls")) {
             o->tls = !strcmp(v, "1.2") ? MS_TLS_VERSIONS_1_2
                      : !strcmp(v, "1.3") ? MS_TLS_VERSIONS_1_3
@@ -133,7 +147,8 @@ static bool parse_run(int argc, char **argv, run_opts_t *o)
             return false;
         }
     }
-    return o->uart != NULL && o->interval_ms != 0 && o->keepalive_s != 0;
+    return o->uart != NULL && o->interval_ms != 0 && o->keepalive_s != 0 &&
+           (o->boot_dir != NULL || !o->broken_update);
 }
 
 static void consume(ms_meter_host_t *m, uint64_t wh)
@@ -207,6 +222,15 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
         fprintf(stderr, "meterseal-meter: client: %s\n", ms_strerror(err));
         return 3;
     }
+    static meter_update_t upd;
+    bool updates = o->boot_dir != NULL;
+    if (updates) {
+        if (meter_update_open(&upd, m, o->boot_dir, o->dir, id) != MS_OK) {
+            return 3;
+        }
+        upd.broken = o->broken_update;
+        meter_update_attach(&upd, &c);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     uint64_t start = now_ms(), next_connect = start;
@@ -222,7 +246,8 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
             break;
         }
         if (c.state == MS_LINK_OFFLINE && t >= next_connect &&
-            (o->connects == 0 || connects < o->connects)) {
+            (o->connects == 0 || connects < o->connects) &&
+            !(updates && meter_update_offline(&upd))) {
             if (fd >= 0) {
                 close(fd);
             }
@@ -237,7 +262,22 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
         if (t >= c.next_reading_ms && c.next_reading_ms != 0 && o->consume_wh != 0) {
             consume(m, o->consume_wh);
         }
+        bool was_online = c.state == MS_LINK_ONLINE;
         err = ms_link_client_step(&c, t, now_unix());
+        if (updates &&
+            meter_update_step(&upd, !was_online && c.state == MS_LINK_ONLINE, now_ms())) {
+            /* rebooted: the old connection is gone with the old firmware */
+            ms_link_client_disconnect(&c, now_ms());
+            if (fd >= 0) {
+                close(fd);
+                fd = -1;
+            }
+            next_connect = now_ms();
+            if (upd.dead) {
+                rc = 3;
+                break;
+            }
+        }
         uint32_t queued = 0;
         (void)ms_link_secure_tee.queued(&m->link, &queued);
         report_changes(&c, &seen, &state, queued);
@@ -270,12 +310,19 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
         }
         t = now_ms();
         int wait = next <= t ? 0 : next - t > 1000 ? 1000 : (int)(next - t);
+        if (updates && upd.kick) {
+            upd.kick = false;   /* an update message is waiting in the client: out now */
+            wait = 0;
+        }
         struct pollfd p = { .fd = fd, .events = POLLIN };
         (void)poll(&p, fd >= 0 ? 1 : 0, wait);
     }
     ms_link_client_disconnect(&c, now_ms());
     if (fd >= 0) {
         close(fd);
+    }
+    if (updates) {
+        meter_update_close(&upd);
     }
     if (o->readings == 0 && rc == 1) {
         rc = 0;   /* ran for the time asked */
@@ -331,6 +378,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "meterseal-meter: %s: %s: %s\n", dir, what, ms_strerror(err));
         return 3;
     }
+    o.dir = dir;
     int rc = strcmp(cmd, "run") == 0 ? run(&m, &o) : status();
     ms_meter_host_close(&m);
     return rc;

@@ -10,7 +10,8 @@
  * Secure secondary 0x40000, Non-secure primary 0x80000, Non-secure
  * secondary 0xC0000, each slot 256 KiB (imgtool's --slot-size 0x40000).
  * The boot loader trusts the key programmed once with provision-rot (the
- * simulated OTP), or else the compiled-in development key of rot.c (M5).
+ * simulated OTP), or else the compiled-in development key of sim_rot.c
+ * (M5). The device directory is platform/host/sim_device.h.
  *
  * Exit codes: 0 success, 1 usage, 2 the boot loader refused to boot,
  * 3 any other failure.
@@ -22,34 +23,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "boot_host.h"
-#include "flash_sim.h"
 #include "meterseal/boot.h"
-#include "rot.h"
+#include "sim_device.h"
 
-#define SIM_SECTOR 4096u
-#define SIM_SLOT   0x40000u
-#define SIM_FLASH  (4u * SIM_SLOT)
-
-typedef struct sim {
-    char dir[400];
-    ms_flash_sim_t flash;
-    ms_boot_image_cfg_t images[2];
-    ms_host_boot_platform_t plat;
-    ms_boot_config_t cfg;
-    uint8_t buf[1024];
-} sim_t;
-
-static sim_t S;
+static ms_sim_device_t S;
 static ms_boot_t boot_state;
-static ms_p256_pub_t otp_pub;
-static ms_image_key_anchor_t otp_anchor;
 
 static const char *path_in(const char *name)
 {
-    static char p[512];
-    snprintf(p, sizeof(p), "%s/%s", S.dir, name);
-    return p;
+    return ms_sim_device_path(&S, name);
 }
 
 static int fail(const char *what, ms_err_t err)
@@ -83,95 +65,18 @@ static int write_file(const char *path, const void *data, size_t len)
     return fclose(fp) == 0 && n == len ? 0 : -1;
 }
 
-static const ms_boot_strategy_t *strategy_named(const char *name)
-{
-    if (strcmp(name, "swap") == 0) {
-        return &ms_boot_strategy_swap_move;
-    }
-    if (strcmp(name, "overwrite") == 0) {
-        return &ms_boot_strategy_overwrite;
-    }
-    return NULL;
-}
-
 /* Open the device directory; the strategy is fixed when it is created. */
-static int sim_open(const char *strategy)
+static int sim_open(const char *dir, const char *strategy)
 {
-    mkdir(S.dir, 0700);
-    char saved[32] = "swap";
-    size_t len;
-    uint8_t *s = read_file(path_in("strategy"), &len);
-    if (s != NULL) {
-        snprintf(saved, sizeof(saved), "%.*s", (int)(len && s[len - 1] == '\n' ? len - 1 : len),
-                 (const char *)s);
-        free(s);
-        if (strategy != NULL && strcmp(strategy, saved) != 0) {
-            fprintf(stderr, "meterseal-sim: device was created with --strategy %s\n", saved);
-            return 1;
-        }
-    } else {
-        if (strategy != NULL) {
-            snprintf(saved, sizeof(saved), "%s", strategy);
-        }
-        char line[40];
-        int n = snprintf(line, sizeof(line), "%s\n", saved);
-        write_file(path_in("strategy"), line, (size_t)n);
-    }
-    const ms_boot_strategy_t *st = strategy_named(saved);
-    if (st == NULL) {
-        fprintf(stderr, "meterseal-sim: unknown strategy '%s' (swap, overwrite)\n", saved);
-        return 1;
-    }
-    ms_err_t err = ms_flash_sim_open(&S.flash, path_in("flash.bin"), SIM_FLASH, SIM_SECTOR, 8, 0xff);
-    if (err != MS_OK) {
-        return fail("flash", err);
-    }
-    for (int i = 0; i < 2; i++) {
-        S.images[i].image_id = (uint8_t)i;
-        S.images[i].primary = (ms_flash_area_t){&S.flash.flash, (uint32_t)(2 * i) * SIM_SLOT, SIM_SLOT};
-        S.images[i].secondary = (ms_flash_area_t){&S.flash.flash, (uint32_t)(2 * i + 1) * SIM_SLOT, SIM_SLOT};
-    }
-    S.images[0].exec_base = 0x10000000u;   /* Secure alias */
-    S.images[1].exec_base = 0x00080000u;   /* Non-secure alias */
-    if ((err = ms_host_seccnt_open(&S.plat.seccnt, path_in("seccnt"))) != MS_OK ||
-        (err = ms_host_boot_log_open(&S.plat.log, path_in("boot.log"))) != MS_OK ||
-        (err = ms_host_keystore_open(&S.plat.keystore, path_in("enckey"))) != MS_OK) {
-        return fail("device files", err);
-    }
-    ms_host_seccfg_default(&S.plat.seccfg);
-    if ((err = ms_host_seccfg_load(&S.plat.seccfg, path_in("seccfg"))) != MS_OK) {
-        return fail("seccfg", err);
-    }
-    ms_host_boot_platform_hooks(&S.plat);
-    /* M5: a key provisioned into the (write-once) OTP replaces the
-     * compiled-in development key. */
-    const ms_image_key_anchor_t *anchor = &ms_sim_rot_anchor;
-    uint8_t *otp = read_file(path_in("otp-rot"), &len);
-    if (otp != NULL) {
-        if (len != MS_P256_PUB_LEN) {
-            free(otp);
-            return fail("otp-rot", MS_ERR_FORMAT);
-        }
-        memcpy(otp_pub.q, otp, MS_P256_PUB_LEN);
-        free(otp);
-        if ((err = ms_image_key_hash(&otp_pub, otp_anchor.key_hash)) != MS_OK) {
-            return fail("otp-rot", err);
-        }
-        otp_anchor.pub = &otp_pub;
-        anchor = &otp_anchor;
-    }
-    S.cfg = (ms_boot_config_t){
-        .images = S.images, .n_images = 2, .strategy = st,
-        .anchors = anchor, .n_anchors = 1, .hooks = &S.plat.hooks,
-        .max_align = 8, .max_sectors = 128, .buf = S.buf, .buf_len = sizeof(S.buf),
-    };
-    return 0;
+    const char *what = "";
+    ms_err_t err = ms_sim_device_open(&S, dir, strategy, &what);
+    return err == MS_OK ? 0 : err == MS_ERR_ARG ? (fprintf(stderr, "meterseal-sim: %s\n", what), 1)
+                                                : fail(what, err);
 }
 
 static void sim_close(void)
 {
-    ms_flash_sim_close(&S.flash);
-    ms_host_boot_log_close(&S.plat.log);
+    ms_sim_device_close(&S);
 }
 
 static int image_index(const char *name)
@@ -578,12 +483,11 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *strategy = NULL;
-    snprintf(S.dir, sizeof(S.dir), "meter");
+    const char *strategy = NULL, *dir = "meter";
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-            snprintf(S.dir, sizeof(S.dir), "%s", argv[++i]);
+            dir = argv[++i];
         } else if (strcmp(argv[i], "--strategy") == 0 && i + 1 < argc) {
             strategy = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -604,7 +508,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "mkimage") == 0) {
         return cmd_mkimage(n, rest);
     }
-    int rc = sim_open(strategy);
+    int rc = sim_open(dir, strategy);
     if (rc != 0) {
         return rc;
     }

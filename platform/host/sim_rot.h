@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rot.h - the compiled-in trust anchor of the simulated boot loader (M5).
+ * sim_rot.h - the compiled-in trust anchor of the simulated boot loader (M5).
  */
 #ifndef MS_SIM_ROT_H
 #define MS_SIM_ROT_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rot.c - the simulated meter's root of trust (M5): the vendor signing key
+ * sim_rot.c - the simulated meter's root of trust (M5): the vendor signing key
  * the boot loader trusts, compiled into the boot loader image.
  *
  * What is anchored is the SHA-256 of the key's SubjectPublicKeyInfo (the
@@ -11,7 +11,7 @@
  * development key (the vectors' k.pem): a product build replaces it with the
  * vendor's production key.
  */
-#include "rot.h"
+#include "sim_rot.h"
 
 const ms_p256_pub_t ms_sim_rot_pub = {{
     0x04, 0xad, 0x5b, 0x37, 0x37, 0x9f, 0x3d, 0x87, 0x8b, 0x43, 0xa6, 0xbc,
