@@ -30,6 +30,12 @@ ms_err_t ms_link_identity_pub(ms_p256_pub_t *pub);
 /* The provisioned command key and its kid (MS_ERR_LINK_NOT_PROVISIONED). */
 ms_err_t ms_link_command_key(ms_p256_pub_t *pub, uint8_t kid[MS_COSE_KID_LEN]);
 
+/* A message from the cloud: opened with the provisioned command key (under
+ * its kid), and this meter's id for the caller's check of the payload.
+ * MS_ERR_LINK_NOT_PROVISIONED, MS_ERR_SIGNATURE, MS_ERR_FORMAT. */
+ms_err_t ms_link_open_from_cloud(const uint8_t *msg, size_t len, ms_cose_sign1_t *m,
+                                 char id[MS_LINK_METER_ID_MAX + 1]);
+
 /* Drop the public keys kept in RAM (stop, provisioning). */
 void ms_link_keys_forget(void);
 

@@ -198,8 +198,6 @@ ms_err_t ms_tee_link_pending(size_t index, uint8_t *msg, size_t cap, size_t *len
 ms_err_t ms_tee_link_ack(const uint8_t *msg, size_t len, size_t *removed)
 {
     char id[MS_LINK_METER_ID_MAX + 1];
-    ms_p256_pub_t cmd_key;
-    uint8_t kid[MS_COSE_KID_LEN];
     ms_cose_sign1_t m;
     ms_link_ack_t ack;
     report_state_t st;
@@ -207,14 +205,8 @@ ms_err_t ms_tee_link_ack(const uint8_t *msg, size_t len, size_t *removed)
         return MS_ERR_ARG;
     }
     *removed = 0;
-    ms_err_t err = ms_tee_link_meter_id(id);
-    if (!err) {
-        err = ms_link_command_key(&cmd_key, kid);
-    }
-    if (!err) {
-        /* the cloud's key, or nothing leaves the queue */
-        err = ms_link_msg_open_kid(msg, len, &cmd_key, kid, &m);
-    }
+    /* the cloud's key, or nothing leaves the queue */
+    ms_err_t err = ms_link_open_from_cloud(msg, len, &m, id);
     if (!err) {
         err = ms_link_ack_decode(m.payload, m.payload_len, &ack);
     }

@@ -127,6 +127,18 @@ ms_err_t ms_link_command_key(ms_p256_pub_t *pub, uint8_t kid[MS_COSE_KID_LEN])
     return MS_OK;
 }
 
+ms_err_t ms_link_open_from_cloud(const uint8_t *msg, size_t len, ms_cose_sign1_t *m,
+                                 char id[MS_LINK_METER_ID_MAX + 1])
+{
+    ms_p256_pub_t key;
+    uint8_t kid[MS_COSE_KID_LEN];
+    ms_err_t err = ms_tee_link_meter_id(id);
+    if (!err) {
+        err = ms_link_command_key(&key, kid);
+    }
+    return err ? err : ms_link_msg_open_kid(msg, len, &key, kid, m);
+}
+
 ms_err_t ms_tee_link_meter_id(char out[MS_LINK_METER_ID_MAX + 1])
 {
     size_t n = 0;

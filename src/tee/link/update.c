@@ -24,21 +24,13 @@ ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_
                            size_t *offer_len)
 {
     char id[MS_LINK_METER_ID_MAX + 1];
-    ms_p256_pub_t cmd_key;
-    uint8_t kid[MS_COSE_KID_LEN];
     ms_cose_sign1_t m;
     ms_link_offer_t o;
     if (msg == NULL || offer == NULL || offer_len == NULL) {
         return MS_ERR_ARG;
     }
     *offer_len = 0;
-    ms_err_t err = ms_tee_link_meter_id(id);
-    if (!err) {
-        err = ms_link_command_key(&cmd_key, kid);
-    }
-    if (!err) {
-        err = ms_link_msg_open_kid(msg, len, &cmd_key, kid, &m);
-    }
+    ms_err_t err = ms_link_open_from_cloud(msg, len, &m, id);
     if (!err) {
         err = ms_link_offer_decode(m.payload, m.payload_len, &o);
     }
