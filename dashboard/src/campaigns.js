@@ -25,6 +25,14 @@ function num(v) {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
+// A meter's progress is the bytes it has downloaded (docs/ota.md section 5).
+function bytes(v) {
+  const n = num(v);
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 function progressBar(parts, total) {
   const bar = el('div', { class: 'bar', role: 'img' });
   const label = [];
@@ -161,7 +169,7 @@ export async function campaignView(root, [id]) {
             ? el('a', { href: `#/meters/${encodeURIComponent(m.meter_id)}` }, m.meter_id) : DASH),
           el('td', { class: 'num' }, has(m.wave) ? num(m.wave) + 1 : DASH),
           el('td', null, badge(m.state)),
-          el('td', { class: 'num' }, has(m.progress) ? `${num(m.progress)} %` : DASH),
+          el('td', { class: 'num' }, has(m.progress) ? bytes(m.progress) : DASH),
           el('td', null, show(m.result)), el('td', null, show(m.reason)),
           el('td', { class: 'num' }, show(m.retries)), el('td', null, when(m.updated_at)))),
         { id: 'campaign-meters-table' }));

@@ -100,7 +100,7 @@ export function campaignMock({ viewer = false } = {}) {
             const state = j < w.success ? 'success' : j < w.success + w.failed ? 'failed'
               : j < w.success + w.failed + w.downloading ? 'downloading' : 'queued';
             meters.push({ meter_id: `m-${String(i).padStart(6, '0')}`, wave: w.index, state,
-              progress: state === 'success' ? 100 : state === 'downloading' ? 40 : 0,
+              progress: state === 'success' ? 262144 : state === 'downloading' ? 104448 : 0,
               result: state === 'failed' ? 'integrity check failure' : null,
               reason: state === 'failed' ? 'image signature does not verify' : null,
               retries: state === 'failed' ? 3 : 0, updated_at: now() });

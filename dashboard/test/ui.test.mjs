@@ -145,6 +145,10 @@ try {
     await cpage.waitForFunction(() => Number(document.querySelector('#campaign-chart')?.dataset.samples) >= 4);
     await cpage.waitForSelector('#campaign-waves .wave[data-wave="1"] .s-success');
     await cpage.waitForSelector('#campaign-meters-table td:has-text("image signature does not verify")');
+    // progress is bytes downloaded (docs/ota.md), shown as a size, never as a percentage
+    await cpage.waitForSelector('#campaign-meters-table td:has-text("256.0 KiB")');
+    expect(!(await cpage.textContent('#campaign-meters-table')).includes('%'),
+      'no percentage in the meters table');
     await cpage.screenshot({ path: join(run.dir, 'campaign-running.png'), fullPage: true });
     await cpage.click('#campaign-pause');
     await cpage.waitForSelector('#campaign-summary[data-state=paused]');

@@ -88,6 +88,7 @@
     X(MS_ERR_LINK_WRONG_METER, "message addressed to another meter")            \
     X(MS_ERR_LINK_NOT_PROVISIONED, "meter not provisioned for the cloud")       \
     X(MS_ERR_MQTT_REFUSED,     "MQTT broker refused the connection")            \
+    X(MS_ERR_LINK_STALE,       "update offer older than one already taken")     \
     X(MS_ERR_LAST_,            "(end of list)")
 
 #define MS_ERROR_ENUM_(name, text) name,

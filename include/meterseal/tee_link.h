@@ -48,6 +48,7 @@
 #define MS_TEE_UID_LINK_TICKET    0xff00000000000015ull  /* TLS session ticket */
 #define MS_TEE_UID_LINK_REPORT    0xff00000000000016ull  /* reading/event sequence, queue */
 #define MS_TEE_UID_LINK_CONTROL   0xff00000000000017ull  /* command sequence, relay, tariff */
+#define MS_TEE_UID_LINK_UPDATE    0xff00000000000018ull  /* newest update campaign taken (8) */
 
 #define MS_TEE_LINK_NONCE_LEN     32u     /* the cloud's provisioning nonce */
 #define MS_TEE_LINK_CERT_MAX      1024u   /* a PS object */
@@ -186,10 +187,13 @@ ms_err_t ms_tee_link_command(const uint8_t *msg, size_t len, uint8_t *result, si
 /*
  * An offer from the cloud (down/upd-offer): applied nowhere, only checked -
  * signed by the provisioned command key, an offer in the exact encoding,
- * for this meter - and its payload (ms_link_offer_decode) copied to offer
- * (MS_LINK_OFFER_MAX is enough). The update service (tee_update.h) checks
+ * for this meter, of a campaign not older than the newest one taken (kept
+ * in PS: a recorded offer of an older campaign cannot be replayed to
+ * bring an older image back) - and its payload (ms_link_offer_decode)
+ * copied to offer (MS_LINK_OFFER_MAX is enough). The same campaign again is
+ * taken (a resume or a retry). The update service (tee_update.h) checks
  * the image itself. MS_ERR_SIGNATURE, MS_ERR_FORMAT, MS_ERR_LINK_WRONG_METER,
- * MS_ERR_LINK_NOT_PROVISIONED.
+ * MS_ERR_LINK_STALE, MS_ERR_LINK_NOT_PROVISIONED.
  */
 ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_t cap,
                            size_t *offer_len);
@@ -197,9 +201,11 @@ ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_
 /*
  * The meter's status report of an update (up/upd-status), signed with the
  * identity key: payload must decode as a status (link_update.h) naming this
- * meter, and what is signed is its deterministic re-encoding, so nothing
- * but a status report can be signed through here. MS_ERR_FORMAT,
- * MS_ERR_LINK_WRONG_METER, MS_ERR_BUFFER_TOO_SMALL.
+ * meter and the newest campaign an offer was taken for, and what is signed
+ * is its deterministic re-encoding, so nothing but a status report of the
+ * update in hand can be signed through here (no report for a campaign yet
+ * to come). MS_ERR_FORMAT, MS_ERR_LINK_WRONG_METER, MS_ERR_STATE,
+ * MS_ERR_BUFFER_TOO_SMALL.
  */
 ms_err_t ms_tee_link_update_status(const uint8_t *payload, size_t len, uint8_t *msg, size_t cap,
                                    size_t *msg_len);

@@ -151,6 +151,10 @@ ms_err_t ms_upd_agent_offer(ms_upd_agent_t *a, const ms_link_offer_t *o)
     if (a->state == MS_UPD_AGENT_REBOOT || a->state == MS_UPD_AGENT_TESTING) {
         return MS_ERR_STATE;
     }
+    if (a->state == MS_UPD_AGENT_DONE && o->campaign_id == a->offer.campaign_id &&
+        a->last.state == MS_LINK_UPD_SUCCESS) {
+        return MS_ERR_STATE;   /* installed already: a replay, not a retry */
+    }
     if (a->state == MS_UPD_AGENT_DOWNLOADING && o->campaign_id == a->offer.campaign_id &&
         memcmp(o->sha256, a->offer.sha256, sizeof o->sha256) == 0) {
         return begin(a);   /* the same offer again: resume */
@@ -258,6 +262,12 @@ ms_err_t ms_upd_agent_booted(ms_upd_agent_t *a, const ms_image_version_t *v)
 {
     bool is_new = v->major == a->offer.major && v->minor == a->offer.minor &&
                   v->revision == a->offer.revision && v->build == a->offer.build;
+    if (a->state == MS_UPD_AGENT_DOWNLOADING && is_new) {
+        /* installed, and the power went before the agent's own state said
+         * so: the boot loader runs it as a test image now */
+        a->state = MS_UPD_AGENT_TESTING;
+        return MS_OK;
+    }
     if (a->state == MS_UPD_AGENT_REBOOT) {
         if (is_new) {
             a->state = MS_UPD_AGENT_TESTING;

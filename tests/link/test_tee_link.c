@@ -637,9 +637,9 @@ static void test_nspe_cannot_change_the_balance(void **state)
 
 /* ---- firmware update: offers checked, status reports signed ---------------------- */
 
-static size_t offer(const char *meter, signer_t s, uint8_t *out)
+static size_t offer_of(const char *meter, uint64_t campaign, signer_t s, uint8_t *out)
 {
-    ms_link_offer_t o = { .campaign_id = 7, .size = 4096, .major = 1, .minor = 2,
+    ms_link_offer_t o = { .campaign_id = campaign, .size = 4096, .major = 1, .minor = 2,
                           .revision = 3, .sec_cnt = 2, .chunk_size = 1024, .image = 1 };
     strcpy(o.meter_id, meter);
     memset(o.sha256, 0xab, sizeof o.sha256);
@@ -647,6 +647,11 @@ static size_t offer(const char *meter, signer_t s, uint8_t *out)
     size_t n = 0;
     assert_int_equal(ms_link_offer_encode(&o, p, sizeof p, &n), MS_OK);
     return seal(p, n, s, out, MS_LINK_MSG_MAX);
+}
+
+static size_t offer(const char *meter, signer_t s, uint8_t *out)
+{
+    return offer_of(meter, 7, s, out);
 }
 
 static size_t upd_status(const char *meter, uint32_t state, uint8_t *out, size_t cap)
@@ -691,11 +696,35 @@ static void test_only_the_clouds_offer_for_this_meter_passes(void **state)
     assert_int_equal(ms_tee_link_offer(msg, len, p, 8, &n), MS_ERR_BUFFER_TOO_SMALL);
 }
 
+/* A recorded offer of an older campaign cannot be replayed to bring its
+ * image back; the same campaign again is a resume or a retry. */
+static void test_offers_of_older_campaigns_are_refused_across_restarts(void **state)
+{
+    (void)state;
+    uint8_t msg[MS_LINK_MSG_MAX], p[MS_LINK_OFFER_MAX];
+    size_t n = 0, old = offer_of(METER, 7, CLOUD, msg);
+    uint8_t old_msg[MS_LINK_MSG_MAX];
+    memcpy(old_msg, msg, old);
+    assert_int_equal(ms_tee_link_offer(old_msg, old, p, sizeof p, &n), MS_OK);
+    assert_int_equal(ms_tee_link_offer(old_msg, old, p, sizeof p, &n), MS_OK);
+    size_t len = offer_of(METER, 9, CLOUD, msg);
+    assert_int_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_OK);
+    assert_int_equal(ms_tee_link_offer(old_msg, old, p, sizeof p, &n), MS_ERR_LINK_STALE);
+    assert_int_equal(n, 0);
+    restart();
+    assert_int_equal(ms_tee_link_offer(old_msg, old, p, sizeof p, &n), MS_ERR_LINK_STALE);
+    assert_int_equal(ms_tee_link_offer(msg, len, p, sizeof p, &n), MS_OK);
+}
+
 static void test_identity_key_signs_only_this_meters_status_reports(void **state)
 {
     (void)state;
-    uint8_t payload[MS_LINK_UPD_STATUS_MAX], msg[MS_LINK_MSG_MAX];
+    uint8_t payload[MS_LINK_UPD_STATUS_MAX], msg[MS_LINK_MSG_MAX], p[MS_LINK_OFFER_MAX];
     size_t n = upd_status(METER, MS_LINK_UPD_DOWNLOADING, payload, sizeof payload), len = 0;
+    /* no offer taken yet: no report (none can be made ahead for later) */
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_ERR_STATE);
+    size_t k = offer(METER, CLOUD, msg);
+    assert_int_equal(ms_tee_link_offer(msg, k, p, sizeof p, &len), MS_OK);
     assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
     ms_cose_sign1_t m;
     ms_link_upd_status_t st;
@@ -703,6 +732,13 @@ static void test_identity_key_signs_only_this_meters_status_reports(void **state
     assert_int_equal(ms_link_upd_status_decode(m.payload, m.payload_len, &st), MS_OK);
     assert_int_equal(st.state, MS_LINK_UPD_DOWNLOADING);
     assert_int_equal(st.progress, 2048);
+    /* a report of another campaign than the one in hand */
+    ms_link_upd_status_t later = st;
+    later.campaign_id = 8;
+    later.state = MS_LINK_UPD_SUCCESS;
+    later.result = MS_LINK_UPD_R_SUCCESS;
+    assert_int_equal(ms_link_upd_status_encode(&later, payload, sizeof payload, &n), MS_OK);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_ERR_STATE);
     /* another meter's report */
     n = upd_status("m-000002", MS_LINK_UPD_VERIFYING, payload, sizeof payload);
     assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len),
@@ -748,6 +784,8 @@ static void test_offer_and_status_through_the_boundary(void **state)
     assert_int_equal(o.campaign_id, 0);
     /* an over-long message is refused on the Non-secure side already */
     assert_int_equal(ms_link_tee_offer(&t, g_ns, MS_LINK_MSG_MAX + 1, &o), MS_ERR_FORMAT);
+    len = offer(METER, CLOUD, msg);
+    assert_int_equal(ms_link_tee_offer(&t, msg, len, &o), MS_OK);
     size_t n = upd_status(METER, MS_LINK_UPD_INSTALLING, payload, sizeof payload);
     assert_int_equal(ms_link_tee_update_status(&t, payload, n, msg, sizeof msg, &len), MS_OK);
     ms_cose_sign1_t m;
@@ -780,6 +818,7 @@ int main(void)
         T_(test_topup_is_exactly_once_across_power_cuts),
         T_(test_nspe_cannot_change_the_balance),
         T_(test_only_the_clouds_offer_for_this_meter_passes),
+        T_(test_offers_of_older_campaigns_are_refused_across_restarts),
         T_(test_identity_key_signs_only_this_meters_status_reports),
         T_(test_offer_and_status_through_the_boundary),
     };

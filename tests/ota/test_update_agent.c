@@ -220,6 +220,38 @@ static void old_version_after_reboot_is_a_revert_or_refusal(void **state)
     env_free(e);
 }
 
+/* The power goes after INSTALL, before the agent's own state said REBOOT:
+ * after the restart the agent (state as saved: DOWNLOADING) learns from the
+ * boot that the new image runs as a test image, and confirms it at the next
+ * link up instead of downloading over the copy a revert needs. A replay of
+ * the finished campaign's offer is refused. */
+static void install_the_agent_did_not_record_is_picked_up_at_boot(void **state)
+{
+    (void)state;
+    fx_img_opts_t o = {.payload_len = 2500, .seed = 5, .major = 2, .has_sec_cnt = true,
+                       .sec_cnt = 2};
+    fx_image_t img = fx_make_image(&o);
+    env_t *e = env_new(&img);
+    assert_int_equal(ms_upd_agent_offer(&e->a, &e->offer), MS_OK);
+    ms_upd_agent_t saved = e->a;   /* what the Non-secure storage held at the cut */
+    serve(e);
+    assert_int_equal(e->a.state, MS_UPD_AGENT_REBOOT);
+    e->a = saved;
+    assert_int_equal(fx_boot(e->fx), MS_OK);
+    ms_tee_update_service_bind(&e->fx->cfg);   /* the TEE starts afresh */
+    assert_int_equal(e->fx->res.img[0].m.version.major, 2);
+    assert_false(e->fx->res.img[0].confirmed);
+    assert_int_equal(ms_upd_agent_booted(&e->a, &e->fx->res.img[0].m.version), MS_OK);
+    assert_int_equal(e->a.state, MS_UPD_AGENT_TESTING);
+    assert_int_equal(ms_upd_agent_link_up(&e->a), MS_OK);
+    assert_string_equal(last_state(e), "success");
+    assert_int_equal(fx_boot(e->fx), MS_OK);
+    assert_true(e->fx->res.img[0].confirmed);
+    assert_int_equal(ms_upd_agent_offer(&e->a, &e->offer), MS_ERR_STATE);
+    fx_image_free(&img);
+    env_free(e);
+}
+
 int main(void)
 {
     fx_keys_init();
@@ -227,6 +259,7 @@ int main(void)
         cmocka_unit_test(full_update_with_odd_chunks),
         cmocka_unit_test(refused_image_reports_reason_without_reboot),
         cmocka_unit_test(old_version_after_reboot_is_a_revert_or_refusal),
+        cmocka_unit_test(install_the_agent_did_not_record_is_picked_up_at_boot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
