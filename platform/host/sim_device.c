@@ -52,10 +52,18 @@ static ms_err_t strategy_of(ms_sim_device_t *d, const char *want, const char **w
                             const ms_boot_strategy_t **st)
 {
     char saved[32];
-    long n = read_small(ms_sim_device_path(d, "strategy"), saved, sizeof saved - 1);
+    struct stat sb;
+    const char *path = ms_sim_device_path(d, "strategy");
+    long n = read_small(path, saved, sizeof saved - 1);
+    if (n < 0 && stat(path, &sb) == 0) {
+        *what = "strategy file unreadable or too long";   /* never guess over flash */
+        return MS_ERR_FORMAT;
+    }
     if (n >= 0) {
         saved[n] = '\0';
-        saved[strcspn(saved, "\n")] = '\0';
+        if (n > 0 && saved[n - 1] == '\n') {
+            saved[n - 1] = '\0';   /* one line: "swap\n"; anything more is unknown */
+        }
         if (want != NULL && strcmp(want, saved) != 0) {
             *what = "device was created with another --strategy";
             return MS_ERR_ARG;

@@ -7,6 +7,9 @@
  *     cloud's command key, this meter); reports leave only signed by the
  *     TEE. Nothing here checks an image: the TEE verifies the download
  *     before the reboot and the boot core again at the reboot.
+ *   - A test image is confirmed only after the cloud answered it: an
+ *     acknowledgement the TEE checked with the cloud's key (a broker's
+ *     SUBACK is not enough: the broker is not the cloud).
  *   - The meter "reboots" only when the agent says so (an image installed
  *     as a test image) or when the watchdog of a broken test image fires;
  *     a reboot is the boot core over the same device files, and the TEE's
@@ -20,6 +23,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "meterseal/tee_update.h"
@@ -30,6 +34,7 @@
 typedef struct saved_hdr {
     uint32_t magic;
     uint32_t size;                 /* sizeof (ms_upd_agent_t) of the build that wrote it */
+    uint8_t sha256[MS_SHA256_LEN]; /* of the agent's bytes: a damaged file is not used */
 } saved_hdr_t;
 
 static uint64_t g_now_ms;          /* the time of the event being handled */
@@ -85,9 +90,14 @@ static void save(meter_update_t *u)
 {
     char tmp[sizeof u->state_path + 4];
     snprintf(tmp, sizeof tmp, "%s.new", u->state_path);
-    saved_hdr_t h = { STATE_MAGIC, (uint32_t)sizeof u->agent };
+    saved_hdr_t h = { STATE_MAGIC, (uint32_t)sizeof u->agent, { 0 } };
     ms_upd_agent_t a = u->agent;
     memset(&a.io, 0, sizeof a.io);   /* pointers mean nothing in the next process */
+    if (memcmp(&a, &u->saved, sizeof a) == 0) {
+        return;                      /* nothing changed (junk on the topic writes nothing) */
+    }
+    u->saved = a;
+    (void)ms_sha256(&a, sizeof a, h.sha256);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     bool ok = fd >= 0 && write(fd, &h, sizeof h) == (ssize_t)sizeof h &&
               write(fd, &a, sizeof a) == (ssize_t)sizeof a && fsync(fd) == 0;
@@ -99,21 +109,38 @@ static void save(meter_update_t *u)
     }
 }
 
-/* The saved state, if it was written by this build; else a fresh agent. */
+/* Fields a download in progress needs to make sense (bytes already known
+ * to be what this build wrote). */
+static bool plausible(const ms_upd_agent_t *a, const char *meter_id)
+{
+    if (a->state > MS_UPD_AGENT_DONE || memchr(a->meter_id, 0, sizeof a->meter_id) == NULL ||
+        strcmp(a->meter_id, meter_id) != 0) {
+        return false;
+    }
+    return a->state == MS_UPD_AGENT_IDLE ||
+           (a->offer.size != 0 && a->offset <= a->offer.size && a->offer.chunk_size != 0 &&
+            a->offer.chunk_size <= MS_LINK_CHUNK_MAX && a->offer.image <= 1);
+}
+
+/* The saved state, if this build wrote it whole and it makes sense; else a
+ * fresh agent. */
 static void load(meter_update_t *u, const ms_upd_agent_io_t *io, const char *meter_id)
 {
     ms_upd_agent_init(&u->agent, io, meter_id);
     saved_hdr_t h;
     ms_upd_agent_t a;
+    uint8_t sum[MS_SHA256_LEN];
     int fd = open(u->state_path, O_RDONLY);
     if (fd < 0) {
         return;
     }
     bool ok = read(fd, &h, sizeof h) == (ssize_t)sizeof h && h.magic == STATE_MAGIC &&
               h.size == sizeof a && read(fd, &a, sizeof a) == (ssize_t)sizeof a &&
-              a.state <= MS_UPD_AGENT_DONE && strcmp(a.meter_id, meter_id) == 0;
+              ms_sha256(&a, sizeof a, sum) == MS_OK &&
+              memcmp(sum, h.sha256, sizeof sum) == 0 && plausible(&a, meter_id);
     close(fd);
     if (ok) {
+        u->saved = a;
         a.io = *io;
         u->agent = a;
     } else {
@@ -157,6 +184,14 @@ ms_err_t meter_update_open(meter_update_t *u, ms_meter_host_t *host, const char 
     u->host = host;
     u->stall_ms = 10000;
     const char *what = "";
+    char flash[600];
+    struct stat sb;
+    snprintf(flash, sizeof flash, "%s/flash.bin", boot_dir);
+    if (stat(flash, &sb) != 0) {
+        /* a mistyped directory must not become a blank new device */
+        printf("meter: %s is not a meter's boot device (no flash.bin)\n", boot_dir);
+        return MS_ERR_NOT_FOUND;
+    }
     ms_err_t err = ms_sim_device_open(&u->dev, boot_dir, NULL, &what);
     if (err != MS_OK) {
         printf("meter: boot device %s: %s: %s\n", boot_dir, what, ms_errname(err));
@@ -230,7 +265,16 @@ bool meter_update_step(meter_update_t *u, bool came_online, uint64_t now_ms)
     bool online = u->client->state == MS_LINK_ONLINE;
     bool stalled = !came_online && online && u->agent.state == MS_UPD_AGENT_DOWNLOADING &&
                    now_ms - u->last_chunk_ms >= u->stall_ms;
-    if (came_online || stalled) {
+    /* an acknowledgement that took a reading off the TEE's queue */
+    bool cloud_answered = u->client->stats.acked_readings != u->acks_seen;
+    u->acks_seen = u->client->stats.acked_readings;
+    bool testing = u->agent.state == MS_UPD_AGENT_TESTING;
+    if (testing && came_online) {
+        /* a reading from the new image now: the cloud's signed
+         * acknowledgement of it is what confirms the image */
+        ms_link_client_read_now(u->client);
+    }
+    if ((came_online && !testing) || stalled || (testing && cloud_answered)) {
         if (stalled) {
             printf("meter: update download stalled at %u: asking again\n", u->agent.offset);
         }

@@ -37,6 +37,8 @@ typedef struct meter_update {
     size_t req_len;
     uint64_t last_chunk_ms;        /* when the download last moved */
     uint32_t stall_ms;             /* ask again after this long without a chunk */
+    uint64_t acks_seen;            /* readings the cloud acknowledged (checked by the TEE) */
+    ms_upd_agent_t saved;          /* what the state file holds (io cleared) */
     bool broken;                   /* test: a new image that never reaches the cloud */
     bool dead;                     /* the boot loader refused to boot: the meter is down */
     bool kick;                     /* something was queued outside a client step: step again now */
