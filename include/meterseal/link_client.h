@@ -113,8 +113,10 @@ typedef struct ms_link_client_stats {
 
 /* A message on one of this meter's down/ topics that the client does not
  * handle itself (the firmware update's upd-offer and upd-chunk): `tail` is
- * the topic after "ms/v1/<id>/down/". Called before the PUBACK, with room
- * in the output for one ms_link_client_publish() of up to 600 bytes. */
+ * the topic after "ms/v1/<id>/down/". Called before the PUBACK, with 700
+ * bytes of room in the output for its ms_link_client_publish() calls (a
+ * chunk request and three signed status reports fit); a publish that does
+ * not fit answers MS_ERR_BUFFER_TOO_SMALL. */
 typedef void (*ms_link_client_handler_fn)(void *ctx, const char *tail, size_t tail_len,
                                           const uint8_t *payload, size_t len, uint64_t now_ms);
 
