@@ -33,6 +33,8 @@
  *     given to BEGIN (the cloud's firmware hash) before verification runs;
  *     compared in constant time.
  *   - INSTALL only after a successful VERIFY of the bytes now in the slot.
+ *   - No BEGIN while the running image is a test image not yet confirmed
+ *     (MS_ERR_STATE): the secondary slot holds what a revert puts back.
  *   - The download state is RAM only: after a reset the download restarts
  *     from offset 0 (the bytes in flash are not trusted across a reset).
  *

@@ -126,10 +126,21 @@ static void unconfirmed_update_reverts(void **state)
     assert_int_equal(ms_tee_update_install(&u, false), MS_OK);
     assert_int_equal(fx_boot(fx), MS_OK);
     BOOTED(fx, b);
+    /* while B runs unconfirmed, the secondary holds A for the revert: a new
+     * download (a compromised Non-secure world, or a lost agent state) must
+     * not erase it */
+    ms_tee_update_abort(&u);   /* the TEE after the reboot: nothing in RAM */
+    ms_tee_update_init(&u, &fx->cfg);
+    assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)b.len, id), MS_ERR_STATE);
     /* no reconnect, no confirm: the next boot puts A back */
     assert_int_equal(fx_boot(fx), MS_OK);
     BOOTED(fx, a);
     assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_REVERT);
+    /* back on A: a new download may start (the cloud's retry) */
+    ms_tee_update_abort(&u);
+    ms_tee_update_init(&u, &fx->cfg);
+    assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)b.len, id), MS_OK);
+    ms_tee_update_abort(&u);
     fx_image_free(&a);
     fx_image_free(&b);
     fx_free(fx);
