@@ -252,6 +252,12 @@ void ms_boot_fih_delay(void);
 ms_err_t ms_boot_read_trailer(const ms_boot_config_t *cfg, const ms_flash_area_t *fa,
                               ms_boot_trailer_state_t *st);
 
+/* Is the running image of `image` a test image still waiting for its
+ * confirm (primary trailer GOOD, image_ok not set, a torn confirm counted
+ * as done)? Never with the overwrite strategy: every install is permanent.
+ * While it is, the secondary slot holds what a revert puts back. */
+ms_err_t ms_boot_primary_is_test(const ms_boot_config_t *cfg, size_t image, bool *test);
+
 /* Mark the image in image `image`'s secondary slot as pending: a test
  * (reverts unless confirmed) or, with permanent, for good. */
 ms_err_t ms_boot_set_pending(const ms_boot_config_t *cfg, size_t image, bool permanent);

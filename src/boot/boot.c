@@ -84,27 +84,6 @@ static int config_ok(const ms_boot_config_t *cfg)
     return 1;
 }
 
-/* Is the image in the primary slot confirmed (not a test waiting for it)? */
-static ms_err_t primary_confirmed(const ms_boot_config_t *cfg, const ms_flash_area_t *fa,
-                                  bool *confirmed)
-{
-    ms_boot_geom_t g;
-    ms_boot_trailer_state_t st;
-    *confirmed = true;
-    if (cfg->strategy->overwrite_only) {
-        return MS_OK;    /* every install is permanent */
-    }
-    ms_err_t err = ms_boot_geom(cfg, fa, &g);
-    if (err == MS_OK) {
-        err = ms_boot_trailer_read(fa, &g, &st);
-    }
-    if (err == MS_OK) {
-        ms_boot_primary_settle(&st);
-        *confirmed = !(st.magic == MS_BOOT_MAGIC_GOOD && st.image_ok != MS_BOOT_FLAG_SET);
-    }
-    return err;
-}
-
 /* RAM load: clear the execution RAM, then copy the image in the primary
  * slot (header, payload, TLVs: what its own header and TLV info say,
  * bounded by the slot's image area and the target) into it. The copy is
@@ -235,7 +214,9 @@ static ms_err_t boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_resul
         }
         ms_boot_wipe_key(b);
         if (err == MS_OK) {
-            err = primary_confirmed(cfg, &img->primary, &rec->confirmed);
+            bool test = false;
+            err = ms_boot_primary_is_test(cfg, i, &test);
+            rec->confirmed = !test;
         }
         if (err != MS_OK) {
             rec->verify_err = err;

@@ -51,6 +51,29 @@ ms_err_t ms_boot_set_pending(const ms_boot_config_t *cfg, size_t image, bool per
     return ms_boot_mark_pending(&img->secondary, &g, permanent);
 }
 
+ms_err_t ms_boot_primary_is_test(const ms_boot_config_t *cfg, size_t image, bool *test)
+{
+    ms_boot_geom_t g;
+    ms_boot_trailer_state_t st;
+    *test = false;
+    if (cfg == NULL || image >= cfg->n_images) {
+        return MS_ERR_ARG;
+    }
+    if (cfg->strategy->overwrite_only) {
+        return MS_OK;    /* every install is permanent */
+    }
+    const ms_flash_area_t *fa = &cfg->images[image].primary;
+    ms_err_t err = ms_boot_geom(cfg, fa, &g);
+    if (err == MS_OK) {
+        err = ms_boot_trailer_read(fa, &g, &st);
+    }
+    if (err == MS_OK) {
+        ms_boot_primary_settle(&st);   /* a confirm torn by a power cut counts */
+        *test = st.magic == MS_BOOT_MAGIC_GOOD && st.image_ok != MS_BOOT_FLAG_SET;
+    }
+    return err;
+}
+
 /* Confirm the running image: image_ok in the primary trailer. */
 ms_err_t ms_boot_confirm(const ms_boot_config_t *cfg, size_t image)
 {

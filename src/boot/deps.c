@@ -72,26 +72,6 @@ static ms_err_t primary_version(const ms_boot_config_t *cfg, size_t j, ms_image_
     return err;
 }
 
-/* Is the primary of image j a test image still waiting for its confirm? */
-static ms_err_t primary_is_test(const ms_boot_config_t *cfg, size_t j, bool *test)
-{
-    ms_boot_geom_t g;
-    ms_boot_trailer_state_t st;
-    *test = false;
-    if (cfg->strategy->overwrite_only) {
-        return MS_OK;
-    }
-    ms_err_t err = ms_boot_geom(cfg, &cfg->images[j].primary, &g);
-    if (err == MS_OK) {
-        err = ms_boot_trailer_read(&cfg->images[j].primary, &g, &st);
-    }
-    if (err == MS_OK) {
-        ms_boot_primary_settle(&st);
-        *test = st.magic == MS_BOOT_MAGIC_GOOD && st.image_ok != MS_BOOT_FLAG_SET;
-    }
-    return err;
-}
-
 ms_err_t ms_boot_deps_met(const ms_boot_config_t *cfg, size_t image,
                           const ms_image_info_t *info, bool allow_test)
 {
@@ -108,7 +88,7 @@ ms_err_t ms_boot_deps_met(const ms_boot_config_t *cfg, size_t image,
         bool test = false;
         ms_err_t err = primary_version(cfg, j, &v);
         if (err == MS_OK && !allow_test) {
-            err = primary_is_test(cfg, j, &test);
+            err = ms_boot_primary_is_test(cfg, j, &test);
         }
         if (err == MS_ERR_POWER_LOST) {
             return err;

@@ -113,15 +113,15 @@ ms_err_t ms_tee_update_begin(ms_tee_update_t *u, uint8_t image, uint32_t size,
     /* While the running image is a test image (swapped in, not confirmed),
      * the secondary slot holds the image a revert puts back: a download
      * would erase it and leave the test image with nothing to revert to. */
-    ms_boot_trailer_state_t t;
-    if (ms_boot_read_trailer(u->cfg, &u->cfg->images[image].primary, &t) == MS_OK &&
-        t.magic == MS_BOOT_MAGIC_GOOD && t.image_ok != MS_BOOT_FLAG_SET) {
-        return MS_ERR_STATE;
+    bool test = false;
+    ms_err_t err = ms_boot_primary_is_test(u->cfg, image, &test);
+    if (err != MS_OK || test) {
+        return err != MS_OK ? err : MS_ERR_STATE;
     }
     reset(u);
     u->st.image = image;
     uint32_t capacity = 0;
-    ms_err_t err = ms_boot_secondary_prepare(u->cfg, image, &capacity);
+    err = ms_boot_secondary_prepare(u->cfg, image, &capacity);
     if (err != MS_OK) {
         return fail(u, err);
     }
