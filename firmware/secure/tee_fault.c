@@ -149,6 +149,21 @@ static uint32_t decode_addr(const uint32_t *frame, const uint32_t *r4_11)
     return 0;
 }
 
+/* Keep a Non-secure fault in the log and clear the sticky status bits for
+ * the next one (the caller prints it, then counts it). */
+static void record_fault(uint32_t ipsr, uint32_t sfsr, uint32_t cfsr, uint32_t logged_sfsr,
+                         uint32_t addr, uint32_t pc)
+{
+    g_log.faults++;
+    g_log.last_exception = ipsr;
+    g_log.last_sfsr = logged_sfsr;
+    g_log.last_cfsr = cfsr;
+    g_log.last_addr = addr;
+    g_log.last_pc = pc;
+    MS_REG32(SAU_SFSR) = sfsr;
+    MS_REG32(SCB_CFSR) = cfsr;
+}
+
 /* Called by the handlers below with EXC_RETURN and the saved r4-r11. */
 __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
 {
@@ -215,17 +230,10 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     if (cmse_check_address_range(frame, 8u * sizeof frame[0],
                                  CMSE_NONSECURE | CMSE_MPU_READWRITE |
                                      (unpriv ? CMSE_MPU_UNPRIV : 0)) == NULL) {
-        g_log.faults++;
-        g_log.last_exception = ipsr;
-        g_log.last_sfsr = sfsr;
-        g_log.last_cfsr = cfsr;
-        g_log.last_addr = (uint32_t)(uintptr_t)frame;
-        g_log.last_pc = 0;
+        record_fault(ipsr, sfsr, cfsr, sfsr, (uint32_t)(uintptr_t)frame, 0);
         ms_an505_puts("tee: non-secure fault with its stack outside Non-secure memory sp=");
         ms_an505_put_hex((uint32_t)(uintptr_t)frame);
         ms_an505_puts("\r\n");
-        MS_REG32(SAU_SFSR) = sfsr;
-        MS_REG32(SCB_CFSR) = cfsr;
         count_event();
         policy_reset();
     }
@@ -239,12 +247,7 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     } else {
         addr = decode_addr(frame, r4_11);
     }
-    g_log.faults++;
-    g_log.last_exception = ipsr;
-    g_log.last_sfsr = ppc != 0 ? ppc : sfsr;
-    g_log.last_cfsr = cfsr;
-    g_log.last_addr = addr;
-    g_log.last_pc = frame[6];
+    record_fault(ipsr, sfsr, cfsr, ppc != 0 ? ppc : sfsr, addr, frame[6]);
     ms_an505_puts("tee: non-secure fault: exception ");
     ms_an505_put_dec(ipsr);
     ms_an505_puts(" sfsr=");
@@ -263,9 +266,6 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     ms_an505_puts(" count=");
     ms_an505_put_dec(g_log.faults);
     ms_an505_puts("\r\n");
-    /* Clear the sticky status bits for the next fault. */
-    MS_REG32(SAU_SFSR) = sfsr;
-    MS_REG32(SCB_CFSR) = cfsr;
     count_event();
     tee_fault_flush();
     uint32_t trap = tee_door_fault_trap();

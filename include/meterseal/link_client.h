@@ -130,7 +130,6 @@ typedef struct ms_link_client {
     ms_link_client_stats_t stats;
     char topic_reading[64], topic_result[64], topic_down[64];
     char topic_ack[64], topic_cmd[64];
-    char topic_down_prefix[64];     /* "ms/v1/<id>/down/" */
     ms_link_client_handler_fn handler;
     void *handler_ctx;
     uint16_t next_packet_id;

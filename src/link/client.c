@@ -74,7 +74,6 @@ ms_err_t ms_link_client_init(ms_link_client_t *c, const ms_link_client_config_t 
     topic(c->topic_down, cfg->meter_id, "down/#");
     topic(c->topic_ack, cfg->meter_id, "down/ack");
     topic(c->topic_cmd, cfg->meter_id, "down/cmd");
-    topic(c->topic_down_prefix, cfg->meter_id, "down/");
     c->next_packet_id = 1;
     return MS_OK;
 }
@@ -306,9 +305,10 @@ static ms_err_t on_publish(ms_link_client_t *c, const ms_mqtt_packet_t *p, uint6
             }
         }
     } else if (c->handler != NULL) {
-        /* the subscription is ms/v1/<id>/down/#: the broker sends only those */
-        size_t pre = strlen(c->topic_down_prefix);
-        if (p->topic_len > pre && memcmp(p->topic, c->topic_down_prefix, pre) == 0) {
+        /* the subscription is "ms/v1/<id>/down/#": the tail is what follows
+         * its prefix (the broker sends only those topics) */
+        size_t pre = strlen(c->topic_down) - 1;
+        if (p->topic_len > pre && memcmp(p->topic, c->topic_down, pre) == 0) {
             c->handler(c->handler_ctx, (const char *)p->topic + pre, p->topic_len - pre,
                        p->payload, p->payload_len, now_ms);
         }
