@@ -70,7 +70,7 @@ static ms_err_t strategy_of(ms_sim_device_t *d, const char *want, const char **w
         }
     } else {
         snprintf(saved, sizeof saved, "%s", want != NULL ? want : "swap");
-        FILE *fp = fopen(ms_sim_device_path(d, "strategy"), "w");
+        FILE *fp = fopen(path, "w");
         if (fp == NULL || fprintf(fp, "%s\n", saved) < 0 || fclose(fp) != 0) {
             *what = "strategy";
             return MS_ERR_IO;
@@ -88,9 +88,10 @@ static ms_err_t strategy_of(ms_sim_device_t *d, const char *want, const char **w
 static ms_err_t anchor_of(ms_sim_device_t *d, const ms_image_key_anchor_t **anchor)
 {
     *anchor = &ms_sim_rot_anchor;
-    long n = read_small(ms_sim_device_path(d, "otp-rot"), d->otp_pub.q, sizeof d->otp_pub.q);
+    const char *path = ms_sim_device_path(d, "otp-rot");
+    long n = read_small(path, d->otp_pub.q, sizeof d->otp_pub.q);
     struct stat sb;
-    if (n < 0 && stat(ms_sim_device_path(d, "otp-rot"), &sb) != 0) {
+    if (n < 0 && stat(path, &sb) != 0) {
         return MS_OK;   /* nothing programmed */
     }
     if (n != (long)MS_P256_PUB_LEN) {

@@ -162,19 +162,37 @@ static ms_err_t t_pending(void *ctx, size_t index, uint8_t *msg, size_t cap, siz
     return signed_out(ctx, MS_TEE_LINK_PENDING, index, 4, msg, cap, len, seq);
 }
 
-static ms_err_t t_ack(void *ctx, const uint8_t *msg, size_t len, size_t *removed)
+/* In: a message into the shared memory; out: at most `cap` bytes after it. */
+static ms_err_t msg_in_out(ms_link_tee_t *t, int32_t type, const uint8_t *in_msg, size_t in_len,
+                           size_t in_max, uint8_t *out, size_t cap, size_t *out_len)
 {
-    ms_link_tee_t *t = ctx;
-    uint8_t *m = t->shared, *r = m + MS_LINK_MSG_MAX;
-    *removed = 0;
-    if (len > MS_LINK_MSG_MAX) {
+    uint8_t *m = t->shared, *r = m + in_max;
+    *out_len = 0;
+    if (in_len > in_max) {
         return MS_ERR_FORMAT;
     }
-    memcpy(m, msg, len);
-    ms_tee_invec_t in[1] = { { m, len } };
-    ms_tee_outvec_t out[1] = { { r, 4 } };
-    ms_err_t err = call(t, MS_TEE_LINK_ACK, in, 1, out, 1);
+    memcpy(m, in_msg, in_len);
+    size_t rcap = cap < MS_LINK_MSG_MAX ? cap : MS_LINK_MSG_MAX;
+    ms_tee_invec_t in[1] = { { m, in_len } };
+    ms_tee_outvec_t o[1] = { { r, rcap } };
+    ms_err_t err = call(t, type, in, 1, o, 1);
     if (!err) {
+        if (o[0].len > rcap) {
+            return MS_ERR_INTERNAL;
+        }
+        memcpy(out, r, o[0].len);
+        *out_len = o[0].len;
+    }
+    return err;
+}
+
+static ms_err_t t_ack(void *ctx, const uint8_t *msg, size_t len, size_t *removed)
+{
+    uint8_t r[4];
+    size_t n = 0;
+    *removed = 0;
+    ms_err_t err = msg_in_out(ctx, MS_TEE_LINK_ACK, msg, len, MS_LINK_MSG_MAX, r, sizeof r, &n);
+    if (!err && n == sizeof r) {
         *removed = get32(r);
     }
     return err;
@@ -228,30 +246,6 @@ ms_err_t ms_link_tee_meter_id(ms_link_tee_t *t, char out[MS_LINK_METER_ID_MAX + 
         }
         memcpy(out, t->shared, o[0].len);
         out[o[0].len] = '\0';
-    }
-    return err;
-}
-
-/* In: a message into the shared memory; out: at most `cap` bytes after it. */
-static ms_err_t msg_in_out(ms_link_tee_t *t, int32_t type, const uint8_t *in_msg, size_t in_len,
-                           size_t in_max, uint8_t *out, size_t cap, size_t *out_len)
-{
-    uint8_t *m = t->shared, *r = m + in_max;
-    *out_len = 0;
-    if (in_len > in_max) {
-        return MS_ERR_FORMAT;
-    }
-    memcpy(m, in_msg, in_len);
-    size_t rcap = cap < MS_LINK_MSG_MAX ? cap : MS_LINK_MSG_MAX;
-    ms_tee_invec_t in[1] = { { m, in_len } };
-    ms_tee_outvec_t o[1] = { { r, rcap } };
-    ms_err_t err = call(t, type, in, 1, o, 1);
-    if (!err) {
-        if (o[0].len > rcap) {
-            return MS_ERR_INTERNAL;
-        }
-        memcpy(out, r, o[0].len);
-        *out_len = o[0].len;
     }
     return err;
 }

@@ -37,9 +37,6 @@ typedef struct saved_hdr {
     uint8_t sha256[MS_SHA256_LEN]; /* of the agent's bytes: a damaged file is not used */
 } saved_hdr_t;
 
-static uint64_t g_now_ms;          /* the time of the event being handled */
-static uint64_t g_rebooted_ms;
-
 static psa_status_t agent_call(void *ctx, uint32_t sid, int32_t type, const ms_tee_invec_t *in,
                                size_t n_in, ms_tee_outvec_t *out, size_t n_out)
 {
@@ -67,7 +64,7 @@ static ms_err_t agent_send(void *ctx, ms_upd_send_kind_t kind, const uint8_t *p,
         if (n > sizeof u->req) {
             return MS_ERR_BUFFER_TOO_SMALL;
         }
-        if (ms_link_client_publish(u->client, "upd-req", p, n, g_now_ms) == MS_OK) {
+        if (ms_link_client_publish(u->client, "upd-req", p, n, u->now_ms) == MS_OK) {
             u->req_len = 0;
             u->kick = true;
             return MS_OK;
@@ -80,7 +77,7 @@ static ms_err_t agent_send(void *ctx, ms_upd_send_kind_t kind, const uint8_t *p,
     size_t len = 0;
     ms_err_t err = ms_link_tee_update_status(&u->host->link, p, n, msg, sizeof msg, &len);
     if (err == MS_OK) {
-        err = ms_link_client_publish(u->client, "upd-status", msg, len, g_now_ms);
+        err = ms_link_client_publish(u->client, "upd-status", msg, len, u->now_ms);
     }
     say_status(p, n, err == MS_OK ? "" : " (not sent: again at the next link up)");
     return err;
@@ -223,7 +220,7 @@ static void on_down(void *ctx, const char *tail, size_t tail_len, const uint8_t 
                     size_t len, uint64_t now_ms)
 {
     meter_update_t *u = ctx;
-    g_now_ms = now_ms;
+    u->now_ms = now_ms;
     if (tail_is(tail, tail_len, "upd-offer")) {
         ms_link_offer_t o;
         ms_err_t err = ms_link_tee_offer(&u->host->link, payload, len, &o);
@@ -261,7 +258,7 @@ bool meter_update_offline(const meter_update_t *u)
 
 bool meter_update_step(meter_update_t *u, bool came_online, uint64_t now_ms)
 {
-    g_now_ms = now_ms;
+    u->now_ms = now_ms;
     bool online = u->client->state == MS_LINK_ONLINE;
     bool stalled = !came_online && online && u->agent.state == MS_UPD_AGENT_DOWNLOADING &&
                    now_ms - u->last_chunk_ms >= u->stall_ms;
@@ -291,7 +288,7 @@ bool meter_update_step(meter_update_t *u, bool came_online, uint64_t now_ms)
         u->req_len = 0;
         u->kick = true;
     }
-    bool watchdog = meter_update_offline(u) && now_ms - g_rebooted_ms >= WATCHDOG_MS;
+    bool watchdog = meter_update_offline(u) && now_ms - u->rebooted_ms >= WATCHDOG_MS;
     if (u->agent.state != MS_UPD_AGENT_REBOOT && !watchdog) {
         return false;
     }
@@ -304,7 +301,7 @@ bool meter_update_step(meter_update_t *u, bool came_online, uint64_t now_ms)
         u->dead = true;
         return true;
     }
-    g_rebooted_ms = now_ms;
+    u->rebooted_ms = now_ms;
     (void)ms_upd_agent_booted(&u->agent, running(u));
     save(u);
     return true;

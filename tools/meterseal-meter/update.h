@@ -37,6 +37,8 @@ typedef struct meter_update {
     size_t req_len;
     uint64_t last_chunk_ms;        /* when the download last moved */
     uint32_t stall_ms;             /* ask again after this long without a chunk */
+    uint64_t now_ms;               /* the time of the event being handled */
+    uint64_t rebooted_ms;          /* when the last reboot was (the watchdog's start) */
     uint64_t acks_seen;            /* readings the cloud acknowledged (checked by the TEE) */
     ms_upd_agent_t saved;          /* what the state file holds (io cleared) */
     bool broken;                   /* test: a new image that never reaches the cloud */
