@@ -213,6 +213,39 @@ ms_env_cloud_kill() {   # NAME [SIGNAL]
   unset "MS_CLOUD_PID[$1]"
 }
 
+# ms_env_meter_provision ID DEV NONCE CA_DIR [sign-csr options]: the factory
+# steps of docs/cloud.md section 2 for a host meter (meterseal-meter) in DEV:
+# CSR and token from its TEE over the cloud's NONCE, the CSR signed by the
+# manufacturer CA in CA_DIR, the credentials installed; the registration
+# request is left in $MS_DIR/ID.reg.json.
+ms_env_meter_provision() {
+  local id=$1 dev=$2 nonce=$3 ca=$4
+  shift 4
+  mkdir -p "$dev"
+  cp "$MS_BUILD/tools/meterseal-meter/meterseal-meter" "$dev/firmware.bin"   # what its boot record measures
+  "$MS_BIN_CA" provision request --dir "$dev" --id "$id" --nonce "$nonce" \
+    --csr "$MS_DIR/$id.csr" >/dev/null
+  "$MS_BIN_CA" ca sign-csr --dir "$ca" --csr "$MS_DIR/$id.csr" --out "$MS_DIR/$id.pem" "$@" \
+    >/dev/null
+  "$MS_BIN_CA" provision install --dir "$dev" --id "$id" --cert "$MS_DIR/$id.pem" \
+    --cloud-ca "$MS_DIR/cca/ca.pem" --broker "localhost:$MS_MQTT_PORT" \
+    --command-key "$MS_DIR/command.pub" --registration "$MS_DIR/$id.reg.json" >/dev/null
+}
+
+# ms_env_bridge_start NAME [bridge options]: a modem bridge to the broker,
+# tapped into $MS_DIR/NAME.tap; its UART port in MS_BRIDGE_PORT.
+ms_env_bridge_start() {
+  local name=$1
+  shift
+  rm -f "$MS_DIR/$name.port"
+  "$MS_BUILD/tools/meterseal-bridge/meterseal-bridge" --listen 127.0.0.1:0 \
+    --port-file "$MS_DIR/$name.port" --broker "127.0.0.1:$MS_MQTT_PORT" \
+    --tap "$MS_DIR/$name.tap" "$@" >"$MS_DIR/$name.log" 2>&1 &
+  MS_PIDS+=("$!")
+  for _ in $(seq 50); do [ -s "$MS_DIR/$name.port" ] && break; sleep 0.1; done
+  MS_BRIDGE_PORT=$(cat "$MS_DIR/$name.port")
+}
+
 ms_env_stop() {
   local pid
   for name in "${!MS_CLOUD_PID[@]}"; do

@@ -33,7 +33,6 @@ source "$HERE/../../scripts/cloud-env.sh"
 WORK=$(mktemp -d /tmp/ms-link-e2e.XXXXXX)
 ms_env_init "$WORK" "$BUILD"
 METER_BIN=$BUILD/tools/meterseal-meter/meterseal-meter
-BRIDGE_BIN=$BUILD/tools/meterseal-bridge/meterseal-bridge
 CLI=$BUILD/tools/meterseal/meterseal
 PY=/usr/bin/python3
 D=$MS_DIR
@@ -77,25 +76,13 @@ provision() {
   shift 3
   local nonce
   nonce=$(api POST /provision/nonce '{}' | json nonce)
-  mkdir -p "$dev"
-  cp "$METER_BIN" "$dev/firmware.bin"   # what the host meter's boot record measures
-  "$CLI" provision request --dir "$dev" --id "$id" --nonce "$nonce" --csr "$D/$id.csr" >/dev/null
-  "$CLI" ca sign-csr --dir "$ca" --csr "$D/$id.csr" --out "$D/$id.pem" "$@" >/dev/null
-  "$CLI" provision install --dir "$dev" --id "$id" --cert "$D/$id.pem" --cloud-ca "$D/cca/ca.pem" \
-    --broker "localhost:$MS_MQTT_PORT" --command-key "$D/command.pub" \
-    --registration "$D/$id.reg.json" >/dev/null
+  ms_env_meter_provision "$id" "$dev" "$nonce" "$ca" "$@"
 }
 
 BRIDGE_PIDS=()
 start_bridge() {   # NAME [bridge options] -> BP
-  local name=$1
-  shift
-  rm -f "$D/$name.port"
-  "$BRIDGE_BIN" --listen 127.0.0.1:0 --port-file "$D/$name.port" \
-    --broker "127.0.0.1:$MS_MQTT_PORT" --tap "$D/$name.tap" "$@" >"$D/$name.log" 2>&1 &
-  MS_PIDS+=("$!")
-  for _ in $(seq 50); do [ -s "$D/$name.port" ] && break; sleep 0.1; done
-  BP=$(cat "$D/$name.port")
+  ms_env_bridge_start "$@"
+  BP=$MS_BRIDGE_PORT
 }
 
 meter() {   # DEV LOG [run options]

@@ -24,7 +24,6 @@ d=$MS_DIR
 S=$MS_BIN_CA
 SIM=$1/tools/meterseal-sim/meterseal-sim
 METER_BIN=$1/tools/meterseal-meter/meterseal-meter
-BRIDGE_BIN=$1/tools/meterseal-bridge/meterseal-bridge
 ID=m-000001
 DEV=$d/dev
 BOOT=$d/boot
@@ -71,21 +70,12 @@ api() {   # METHOD PATH [BODY]
 }
 
 # the factory steps of docs/cloud.md section 2, and registration
-nonce=$(api POST /provision/nonce '{}' | json 'j["nonce"]')
-mkdir -p "$DEV"
-cp "$METER_BIN" "$DEV/firmware.bin"
-"$S" provision request --dir "$DEV" --id "$ID" --nonce "$nonce" --csr "$d/$ID.csr" >/dev/null
-"$S" ca sign-csr --dir "$d/mca" --csr "$d/$ID.csr" --out "$d/$ID.pem" >/dev/null
-"$S" provision install --dir "$DEV" --id "$ID" --cert "$d/$ID.pem" --cloud-ca "$d/cca/ca.pem" \
-  --broker "localhost:$MS_MQTT_PORT" --command-key "$d/command.pub" \
-  --registration "$d/$ID.reg.json" >/dev/null
+ms_env_meter_provision "$ID" "$DEV" "$(api POST /provision/nonce '{}' | json 'j["nonce"]')" \
+  "$d/mca"
 api POST /meters "$(cat "$d/$ID.reg.json")" | grep -q "\"meter_id\":\"$ID\"" || fail "registration"
 
-"$BRIDGE_BIN" --listen 127.0.0.1:0 --port-file "$d/bridge.port" \
-  --broker "127.0.0.1:$MS_MQTT_PORT" >"$d/bridge.log" 2>&1 &
-MS_PIDS+=("$!")
-for _ in $(seq 50); do [ -s "$d/bridge.port" ] && break; sleep 0.1; done
-BP=$(cat "$d/bridge.port")
+ms_env_bridge_start bridge
+BP=$MS_BRIDGE_PORT
 
 METER_PID=
 start_meter() {   # LOG [run options]
