@@ -26,6 +26,7 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "boot_cfg.h"
 #include "boot_record.h"
 #include "flash_nor.h"
 #include "meterseal/boot.h"
@@ -40,11 +41,6 @@ MS_CRYPTO_HEAP(2048);
 
 static ms_boot_t boot;
 static ms_boot_result_t result;
-static uint8_t chunk[1024];
-static uint8_t rot_hashes[MS_OTP_ROT_SLOTS][MS_SHA256_LEN];
-static ms_image_key_anchor_t anchors[MS_OTP_ROT_SLOTS];
-static ms_flash_ram_t exec_ram[MS_BOOT_MAX_IMAGES];
-static ms_boot_image_cfg_t images[MS_BOOT_MAX_IMAGES];
 
 /* ---- console log --------------------------------------------------------- */
 
@@ -93,78 +89,15 @@ static ms_err_t check_security_config(void *ctx)
     return err;
 }
 
-static ms_err_t get_enc_key(void *ctx, uint8_t image_id, ms_p256_priv_t *priv)
-{
-    (void)ctx;
-    (void)image_id;
-    return ms_otp_key_read(&ms_an505_otp_area, MS_OTP_KEY_IMAGE_ENC, priv->d);
-}
-
 static const ms_boot_hooks_t hooks = {
     .check_security_config = check_security_config,
     .init_peripherals = NULL,
-    .get_enc_key = get_enc_key,
+    .get_enc_key = ms_an505_image_enc_key,
     .log = log_event,
     .ctx = NULL,
     .seccnt = &ms_otp_seccnt_ops,
     .seccnt_ctx = (void *)&ms_an505_otp_area,
 };
-
-/* ---- configuration -------------------------------------------------------------- */
-
-static void image_cfg(size_t i, uint8_t id, uint32_t primary, uint32_t secondary,
-                      uint32_t exec_base, uint32_t exec_size)
-{
-    ms_flash_ram_init(&exec_ram[i], (void *)(uintptr_t)exec_base, exec_size);
-    images[i] = (ms_boot_image_cfg_t){
-        .image_id = id,
-        .primary = {.flash = &ms_an505_nor, .off = primary, .size = AN505_SLOT_SIZE},
-        .secondary = {.flash = &ms_an505_nor, .off = secondary, .size = AN505_SLOT_SIZE},
-        .exec_base = exec_base,
-        .load = {.flash = &exec_ram[i].flash, .off = 0, .size = exec_size},
-    };
-}
-
-static ms_err_t configure(ms_boot_config_t *cfg)
-{
-    uint32_t n = 0;
-    ms_otp_update_t update;
-    ms_err_t err = ms_otp_rot_read(&ms_an505_otp_area, rot_hashes, MS_OTP_ROT_SLOTS, &n);
-    if (err != MS_OK) {
-        log_line("OTP root of trust unusable (a secured meter with an unlocked slot?)", NULL);
-        return err;
-    }
-    if (n == 0) {
-        log_line("no root-of-trust key in OTP", NULL);
-        return MS_ERR_IMG_KEY_UNKNOWN;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        memcpy(anchors[i].key_hash, rot_hashes[i], MS_SHA256_LEN);
-        anchors[i].pub = NULL;   /* hash-only: images carry their PUBKEY TLV */
-    }
-    if ((err = ms_otp_update_get(&ms_an505_otp_area, &update)) != MS_OK) {
-        return err;
-    }
-    image_cfg(0, MS_BOOT_IMAGE_SECURE, AN505_SLOT_S_PRIMARY, AN505_SLOT_S_SECONDARY,
-              AN505_S_EXEC_BASE, AN505_S_EXEC_SIZE);
-    image_cfg(1, MS_BOOT_IMAGE_NONSECURE, AN505_SLOT_NS_PRIMARY, AN505_SLOT_NS_SECONDARY,
-              AN505_NS_EXEC_BASE, AN505_NS_EXEC_SIZE);
-    *cfg = (ms_boot_config_t){
-        .images = images,
-        .n_images = MS_BOOT_MAX_IMAGES,
-        .strategy = update == MS_OTP_UPDATE_OVERWRITE ? &ms_boot_strategy_overwrite
-                                                       : &ms_boot_strategy_swap_move,
-        .anchors = anchors,
-        .n_anchors = n,
-        .hooks = &hooks,
-        .max_align = 8,
-        .max_sectors = 128,
-        .buf = chunk,
-        .buf_len = sizeof(chunk),
-        .fih_double_sig = true,
-    };
-    return MS_OK;
-}
 
 /* ---- hand-over ---------------------------------------------------------------------- */
 
@@ -240,7 +173,11 @@ int main(void)
     /* S12, first half: write the configuration the boot core will check. */
     ms_an505_seccfg_apply(&ms_an505_mmio);
 
-    ms_err_t err = configure(&cfg);
+    const char *why = NULL;
+    ms_err_t err = ms_an505_boot_config(&cfg, &hooks, &why);
+    if (why != NULL) {
+        log_line(why, NULL);
+    }
     if (err == MS_OK) {
         err = ms_boot_go(&boot, &cfg, &result);
     }

@@ -9,10 +9,10 @@
  *               balance by the tariff in force), sends the registers to
  *   display     which prints them on the Non-secure console (UART2);
  *   control     runs the scenario the test asked for (semihosting command
- *               line: normal, an attack, a fault storm, bench) and ends the
- *               run with an exit code.
- * Exit codes: 10 scenario done, 11 scenario failed, 12 reset by the fault
- * policy seen. Console lines are what tests/an505/test_tee.py reads.
+ *               line: normal, an attack, a fault storm, bench, an update
+ *               step of update.c) and ends the run with an exit code.
+ * Exit codes: app.h. Console lines are what tests/an505/test_tee.py and
+ * test_ota.py read.
  *
  * Invariant: the application keeps no register of its own - the energy
  * and the balance live only in the TEE's storage; what it prints is what
@@ -23,21 +23,20 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "app.h"
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/psa/protected_storage.h"
 #include "regs/armv8m.h"
 #include "regs/cmsdk_timer.h"
 #include "regs/cmsdk_uart.h"
 #include "rtos.h"
+#include "semihost.h"
 #include "tee_client.h"
+#include "update.h"
 
 #define REG(a) MS_REG32(a)
 #define MS_PULSES_PER_WH 10u
 #define PULSE_PERIOD_CYCLES 20000u   /* 1 ms at 20 MHz: 1 kHz pulses */
-
-#define EXIT_DONE   10
-#define EXIT_FAILED 11
-#define EXIT_POLICY 12
 
 void Irq_Handler(void);
 int main(void);
@@ -53,20 +52,7 @@ static rtos_task_t *t_metering, *t_display, *t_control;
 static char scenario[64];
 static tee_meter_t start_reg;
 
-/* ---- semihosting command line ------------------------------------------------ */
-
-static void get_cmdline(char *buf, size_t cap)
-{
-    volatile uint32_t block[2] = { (uint32_t)(uintptr_t)buf, (uint32_t)cap };
-    register uint32_t r0 __asm("r0") = 0x15u;   /* SYS_GET_CMDLINE */
-    register volatile uint32_t *r1 __asm("r1") = block;
-    buf[0] = '\0';
-    __asm volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
-    if (r0 != 0) {
-        buf[0] = '\0';
-    }
-    buf[cap - 1u] = '\0';
-}
+/* ---- command line ------------------------------------------------------------------ */
 
 /* The last word of the command line. */
 static const char *last_word(const char *s)
@@ -104,7 +90,7 @@ static void put_reg(const char *what, const tee_meter_t *m)
     ms_an505_puts("\r\n");
 }
 
-static void put_status(const char *what, int32_t st)
+void app_put_status(const char *what, int32_t st)
 {
     ms_an505_puts(what);
     ms_an505_puts(" status=");
@@ -149,7 +135,7 @@ static void metering(void *arg)
             tee_meter_t m;
             int32_t st = tee_meter_add(1, &m);
             if (st != PSA_SUCCESS) {
-                put_status("metering: add failed", st);
+                app_put_status("metering: add failed", st);
                 continue;
             }
             rtos_queue_send(&display_q, &m, 0);
@@ -263,7 +249,7 @@ static bool still_serves(void)
 {
     tee_meter_t m;
     int32_t st = tee_meter_add(1, &m);
-    put_status("check: meter add after the attack", st);
+    app_put_status("check: meter add after the attack", st);
     return st == PSA_SUCCESS;
 }
 
@@ -272,26 +258,26 @@ static int scenario_normal(void)
     /* A reading the storage area must never hold in plaintext. */
     static const char canary[] = "PLAINTEXT-CANARY reading=12345";
     int32_t st = psa_its_set(7, sizeof canary, canary, 0);
-    put_status("normal: its set canary", st);
+    app_put_status("normal: its set canary", st);
     char back[sizeof canary];
     size_t got = 0;
     st = psa_its_get(7, 0, sizeof back, back, &got);
-    put_status("normal: its get canary", st);
+    app_put_status("normal: its get canary", st);
     if (st != PSA_SUCCESS || got != sizeof canary || memcmp(back, canary, got) != 0) {
         return EXIT_FAILED;
     }
     /* PSA: a length no caller can own is an invalid argument, not a
      * malformed call (and not a violation). */
     st = psa_ps_set_extended(7, 1, 0xFFFFFFFFu, canary);
-    put_status("normal: ps set_extended with a length past the address space", st);
+    app_put_status("normal: ps set_extended with a length past the address space", st);
     if (st != PSA_ERROR_INVALID_ARGUMENT) {
         return EXIT_FAILED;
     }
     uint8_t rnd[16], tok[600], nonce[32] = { 1, 2, 3 };
     size_t tlen = 0;
-    put_status("normal: rng", tee_rng(rnd, sizeof rnd));
+    app_put_status("normal: rng", tee_rng(rnd, sizeof rnd));
     st = tee_attest_token(nonce, sizeof nonce, tok, sizeof tok, &tlen);
-    put_status("normal: attestation token", st);
+    app_put_status("normal: attestation token", st);
     ms_an505_puts("normal: attestation token bytes=");
     ms_an505_put_dec((uint32_t)tlen);
     ms_an505_puts("\r\n");
@@ -327,18 +313,18 @@ static int scenario_attack(void)
                   run_attack_task(attack_write_secure_peripheral);
     } else if (is("veneer-secure-pointer")) {
         int32_t st = attack_veneer_secure_pointer();
-        put_status("attack: veneer with a secure pointer", st);
+        app_put_status("attack: veneer with a secure pointer", st);
         stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
     } else if (is("veneer-straddle")) {
         int32_t st = attack_veneer_straddle();
-        put_status("attack: veneer with a straddling buffer", st);
+        app_put_status("attack: veneer with a straddling buffer", st);
         stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
     } else if (is("callback-reenters")) {
         int32_t reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)reenter_cb);
         uint8_t b[16];
         int32_t outer = raw_rng(b, sizeof b);
         ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
-        put_status("attack: call from inside a callback", nested_st);
+        app_put_status("attack: call from inside a callback", nested_st);
         stopped = reg == PSA_SUCCESS && outer == PSA_SUCCESS &&
                   nested_st == PSA_ERROR_CONNECTION_BUSY;
     } else if (is("fault-with-secure-stack")) {
@@ -351,7 +337,7 @@ static int scenario_attack(void)
         stopped = false;
     } else if (is("callback-secure")) {
         int32_t st = attack_callback_secure();
-        put_status("attack: callback into secure code", st);
+        app_put_status("attack: callback into secure code", st);
         stopped = st == PSA_ERROR_INVALID_ARGUMENT;
     } else {
         ms_an505_puts("control: unknown scenario\r\n");
@@ -366,11 +352,11 @@ static int scenario_partitions(void)
 {
     ms_tee_ns_selftest_t t;
     int32_t st = ms_tee_ns_selftest(&t);
-    put_status("partitions: self-test", st);
+    app_put_status("partitions: self-test", st);
     if (st != PSA_SUCCESS) {
         return EXIT_FAILED;
     }
-    put_status("partitions: isolation", t.result);
+    app_put_status("partitions: isolation", t.result);
     for (uint32_t i = 0; i < MS_TEE_NS_PARTS; i++) {
         ms_an505_puts("partitions: part=");
         ms_an505_put_dec(i);
@@ -387,7 +373,7 @@ static int scenario_partitions(void)
     /* The health-test partition keeps serving the RNG. */
     uint8_t rnd[32];
     st = tee_rng(rnd, sizeof rnd);
-    put_status("partitions: rng after the fault", st);
+    app_put_status("partitions: rng after the fault", st);
     return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 
@@ -397,7 +383,8 @@ static int scenario_partitions(void)
 /* Memory only privileged Non-secure code may use (its own MPU region). */
 static uint8_t priv_buf[64] __attribute__((aligned(32)));
 static uint32_t st_unpriv[128];
-static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1;
+static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1, unpriv_upd_status = 1,
+                        unpriv_upd_confirm = 1;
 static volatile bool unpriv_done;
 
 static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
@@ -447,6 +434,39 @@ static void unpriv_task(void *arg)
     }
 }
 
+/* Firmware updates from an unprivileged task: the status only. */
+static void unpriv_update_task(void *arg)
+{
+    (void)arg;
+    uint8_t status[MS_TEE_UPDATE_STATUS_LEN], image[1] = { 1 };
+    ms_tee_outvec_t sout[1] = { { status, sizeof status } };
+    ms_tee_ns_req_t sreq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_STATUS, NULL, 0, sout, 1 };
+    unpriv_upd_status = ms_tee_ns_call(&sreq);
+    ms_tee_invec_t cin[1] = { { image, sizeof image } };
+    ms_tee_ns_req_t creq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_CONFIRM, cin, 1, NULL, 0 };
+    unpriv_upd_confirm = ms_tee_ns_call(&creq);
+    unpriv_done = true;
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+static int scenario_unprivileged_update(void)
+{
+    ns_mpu_init();
+    rtos_task_create_ex("unprivileged", unpriv_update_task, NULL, 1, st_unpriv,
+                        sizeof st_unpriv / 4u, true);
+    while (!unpriv_done) {
+        rtos_delay(2);
+    }
+    app_put_status("unprivileged: update status", unpriv_upd_status);
+    app_put_status("unprivileged: update confirm", unpriv_upd_confirm);
+    put_faults();
+    return unpriv_upd_status == PSA_SUCCESS && unpriv_upd_confirm == PSA_ERROR_NOT_PERMITTED
+               ? EXIT_DONE
+               : EXIT_FAILED;
+}
+
 static int scenario_unprivileged(void)
 {
     ns_mpu_init();
@@ -456,11 +476,11 @@ static int scenario_unprivileged(void)
     while (!unpriv_done) {
         rtos_delay(2);
     }
-    put_status("unprivileged: rng into its own memory", unpriv_own);
-    put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
-    put_status("unprivileged: register a callback", unpriv_reg);
+    app_put_status("unprivileged: rng into its own memory", unpriv_own);
+    app_put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
+    app_put_status("unprivileged: register a callback", unpriv_reg);
     int32_t st = raw_rng(priv_buf, 16);
-    put_status("privileged: rng into privileged-only memory", st);
+    app_put_status("privileged: rng into privileged-only memory", st);
     put_faults();
     return unpriv_own == PSA_SUCCESS && unpriv_priv == PSA_ERROR_PROGRAMMER_ERROR &&
            unpriv_reg == PSA_ERROR_NOT_PERMITTED &&
@@ -513,6 +533,10 @@ static int scenario_bench(void)
             st = ms_tee_ns_part_ping();
         } else if (op_len == 3 && memcmp(w, "its", 3) == 0) {
             st = psa_its_set(0x100u + (i % 8u), sizeof data, data, 0);
+        } else if (op_len == 6 && memcmp(w, "update", 6) == 0) {
+            /* Stage the test bench's download (update.h): BEGIN, WRITEs,
+             * VERIFY (decrypt, hash, ECDSA-P256), INSTALL. */
+            st = update_stage(false) == EXIT_DONE ? PSA_SUCCESS : PSA_ERROR_GENERIC_ERROR;
         } else if (op_len == 4 && memcmp(w, "sign", 4) == 0) {
             /* An ECDSA-P256 sign inside the TEE: the attestation token (the
              * IAK signs it; the NSPE may not sign with a device key itself). */
@@ -522,7 +546,7 @@ static int scenario_bench(void)
             return EXIT_FAILED;
         }
         if (st != PSA_SUCCESS) {
-            put_status("bench: failed", st);
+            app_put_status("bench: failed", st);
             return EXIT_FAILED;
         }
     }
@@ -564,12 +588,20 @@ static void control(void *arg)
         rc = scenario_normal();
     } else if (is("unprivileged")) {
         rc = scenario_unprivileged();
+    } else if (is("unprivileged-update")) {
+        rc = scenario_unprivileged_update();
     } else if (is("partitions")) {
         rc = scenario_partitions();
     } else if (is("storm")) {
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {
         rc = scenario_bench();
+    } else if (is("update-stage")) {
+        rc = update_stage(false);
+    } else if (is("update-stage-permanent")) {
+        rc = update_stage(true);
+    } else if (is("update-confirm")) {
+        rc = update_confirm();
     } else if (is("external")) {
         rc = ms_ns_external_tests != NULL ? ms_ns_external_tests() : EXIT_FAILED;
     } else {
@@ -578,14 +610,14 @@ static void control(void *arg)
     ms_an505_puts("control: done-callbacks=");
     ms_an505_put_dec(done_calls);
     ms_an505_puts("\r\n");
-    put_status("control: exit", rc);
+    app_put_status("control: exit", rc);
     ms_an505_exit(rc);
 }
 
 int main(void)
 {
     ms_an505_console_init(UART2_NS_BASE);
-    get_cmdline(scenario, sizeof scenario);
+    semihost_cmdline(scenario, sizeof scenario);
     ms_an505_puts("nonsecure: MeterSeal RTOS, scenario '");
     ms_an505_puts(last_word(scenario));
     ms_an505_puts("'\r\n");
@@ -594,7 +626,7 @@ int main(void)
     if (st == PSA_SUCCESS) {
         st = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
     }
-    put_status("nonsecure: callbacks registered", st);
+    app_put_status("nonsecure: callbacks registered", st);
 
     rtos_init();
     tee_client_use_kernel();

@@ -260,3 +260,79 @@ psa_status_t tee_attest_token(const uint8_t *nonce, size_t nonce_len, uint8_t *b
     *len = st == PSA_SUCCESS ? out[0].len : 0;
     return st;
 }
+
+/* ---- firmware updates ------------------------------------------------------------------- */
+
+/* One request; the status comes back on success, and is asked for after a
+ * refusal (the dispatcher copies nothing out of a refused call). */
+static psa_status_t upd_call(int32_t type, const ms_tee_invec_t *in, size_t n_in,
+                             ms_tee_update_status_t *st)
+{
+    uint8_t o[MS_TEE_UPDATE_STATUS_LEN];
+    ms_tee_outvec_t out[1] = { { o, sizeof o } };
+    psa_status_t r = tee_client_call(MS_TEE_SID_UPDATE, type, in, n_in, out, 1);
+    if (r != PSA_SUCCESS && type != MS_TEE_UPDATE_STATUS) {
+        out[0].len = sizeof o;
+        if (tee_client_call(MS_TEE_SID_UPDATE, MS_TEE_UPDATE_STATUS, NULL, 0, out, 1) !=
+            PSA_SUCCESS) {
+            out[0].len = 0;
+        }
+    }
+    memset(st, 0, sizeof *st);
+    if (out[0].len == sizeof o) {
+        st->state = (ms_tee_update_state_t)o[0];
+        st->image = o[1];
+        st->size = rd32(o + 4);
+        st->offset = rd32(o + 8);
+        st->last_err = (ms_err_t)rd32(o + 12);
+        st->version.major = o[16];
+        st->version.minor = o[17];
+        st->version.revision = (uint16_t)(o[18] | o[19] << 8);
+        st->version.build = rd32(o + 20);
+        st->sec_cnt = rd32(o + 24);
+    }
+    return r;
+}
+
+psa_status_t tee_update_begin(uint8_t image, uint32_t size, const uint8_t id[MS_TEE_UPDATE_ID_LEN],
+                              ms_tee_update_status_t *st)
+{
+    uint8_t a[MS_TEE_UPDATE_BEGIN_LEN] = { image };
+    wr32(a + 4, size);
+    memcpy(a + 8, id, MS_TEE_UPDATE_ID_LEN);
+    ms_tee_invec_t in[1] = { { a, sizeof a } };
+    return upd_call(MS_TEE_UPDATE_BEGIN, in, 1, st);
+}
+
+psa_status_t tee_update_write(uint32_t offset, const void *data, size_t len,
+                              ms_tee_update_status_t *st)
+{
+    uint8_t a[4];
+    wr32(a, offset);
+    ms_tee_invec_t in[2] = { { a, sizeof a }, { data, len } };
+    return upd_call(MS_TEE_UPDATE_WRITE, in, 2, st);
+}
+
+psa_status_t tee_update_verify(ms_tee_update_status_t *st)
+{
+    return upd_call(MS_TEE_UPDATE_VERIFY, NULL, 0, st);
+}
+
+psa_status_t tee_update_install(bool permanent, ms_tee_update_status_t *st)
+{
+    uint8_t a[1] = { permanent ? 1u : 0u };
+    ms_tee_invec_t in[1] = { { a, sizeof a } };
+    return upd_call(MS_TEE_UPDATE_INSTALL, in, 1, st);
+}
+
+psa_status_t tee_update_abort(ms_tee_update_status_t *st)
+{
+    return upd_call(MS_TEE_UPDATE_ABORT, NULL, 0, st);
+}
+
+psa_status_t tee_update_confirm(uint8_t image)
+{
+    uint8_t a[1] = { image };
+    ms_tee_invec_t in[1] = { { a, sizeof a } };
+    return tee_client_call(MS_TEE_SID_UPDATE, MS_TEE_UPDATE_CONFIRM, in, 1, NULL, 0);
+}

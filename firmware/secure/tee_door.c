@@ -11,6 +11,9 @@
  *   - Non-secure interrupts are masked (BASEPRI_S at the top of the
  *     Non-secure half, AIRCR.PRIS) for the whole call, and a second call
  *     while one runs is refused: the TEE's services are not re-entrant;
+ *   - unprivileged Non-secure code may read the update service's status but
+ *     not stage, install, cancel or confirm an update (nor register a
+ *     callback): both decide what runs next;
  *   - a callback is called only if it was Non-secure code when registered,
  *     through a cmse_nsfptr_create() pointer (BLXNS clears the Secure
  *     registers), with Non-secure interrupts still masked (it must be short).
@@ -20,6 +23,7 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "meterseal/tee_update.h"
 #include "spm.h"
 #include "tee.h"
 
@@ -136,6 +140,12 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req
         tee_fault_violation("vector array not NS memory",
                             (uint32_t)(uintptr_t)(r.in_len ? (const void *)r.in_vec
                                                            : (const void *)r.out_vec));
+        goto out;
+    }
+    if (caller_unpriv && r.sid == MS_TEE_SID_UPDATE && r.type != MS_TEE_UPDATE_STATUS) {
+        /* What the meter runs is decided by privileged code only. */
+        tee_fault_violation("update request from unprivileged code", (uint32_t)r.type);
+        st = PSA_ERROR_NOT_PERMITTED;
         goto out;
     }
     static const ms_tee_caller_t nspe = { MS_TEE_PART_NSPE, 0, 0 };

@@ -2,7 +2,8 @@
 /*
  * tee_main.c - the meter's Secure image (the TEE) on the AN505: brings up
  * its drivers and the portable TEE services (storage, key store + crypto,
- * RNG, attestation, the metering registers, the cloud link), gives the
+ * RNG, attestation, the metering registers, the cloud link, firmware
+ * updates bound to the boot loader's own configuration), gives the
  * attestation service the boot loader's measurements, installs the door
  * (tee_door.c) and the fault policy (tee_fault.c), then starts the
  * Non-secure world.
@@ -17,6 +18,7 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "boot_cfg.h"
 #include "boot_record.h"
 #include "flash_nor.h"
 #include "meterseal/crypto.h"
@@ -24,6 +26,7 @@
 #include "meterseal/tee_keystore.h"
 #include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
+#include "meterseal/tee_update.h"
 #include "otp.h"
 #include "regs/armv8m.h"
 #include "regs/cmsdk_uart.h"
@@ -43,6 +46,32 @@ static const ms_flash_area_t its_area = {
 };
 static const ms_flash_area_t ps_area = {
     .flash = &ms_an505_nor, .off = AN505_TEE_PS_OFF, .size = AN505_TEE_PS_SIZE,
+};
+
+/* The update service's view of the boot configuration (boot_cfg.h): the
+ * same slots, anchors and strategy the boot loader uses, so a staged update
+ * is decrypted and verified here exactly as it will be at the next reset. */
+static ms_boot_config_t boot_cfg;
+
+static void log_update_check(void *ctx, const ms_boot_event_t *ev)
+{
+    (void)ctx;
+    ms_an505_puts("tee: update check ");
+    ms_an505_puts(ms_boot_event_name(ev->kind));
+    ms_an505_puts(" image=");
+    ms_an505_put_dec(ev->image_id);
+    if (ev->err != MS_OK) {
+        ms_an505_puts(" err=");
+        ms_an505_puts(ms_errname(ev->err));
+    }
+    ms_an505_puts("\r\n");
+}
+
+static const ms_boot_hooks_t update_hooks = {
+    .get_enc_key = ms_an505_image_enc_key,
+    .log = log_update_check,
+    .seccnt = &ms_otp_seccnt_ops,
+    .seccnt_ctx = (void *)&ms_an505_otp_area,
 };
 
 void SysTick_Handler(void)
@@ -100,6 +129,19 @@ static ms_err_t attest_boot_record(const ms_an505_boot_record_t *rec)
     return ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, meas, types, 2, impl, lcs);
 }
 
+/* One image of the boot record: its version and whether it is confirmed
+ * (a test image the boot loader reverts unless it is confirmed). */
+static void put_image(const char *what, const ms_an505_boot_image_t *img)
+{
+    ms_an505_puts(what);
+    ms_an505_put_dec(img->version_major);
+    ms_an505_putc('.');
+    ms_an505_put_dec(img->version_minor);
+    ms_an505_putc('.');
+    ms_an505_put_dec(img->version_revision);
+    ms_an505_puts(img->confirmed ? " confirmed\r\n" : " test\r\n");
+}
+
 typedef void (*ms_vector_t)(void);
 extern const ms_vector_t ms_an505_vectors[];
 
@@ -116,13 +158,8 @@ int main(void)
         ms_an505_puts("tee: no boot record\r\n");
         return MS_AN505_EXIT_FAULT;
     }
-    ms_an505_puts("tee: MeterSeal TEE, secure image version=");
-    ms_an505_put_dec(rec->img[0].version_major);
-    ms_an505_putc('.');
-    ms_an505_put_dec(rec->img[0].version_minor);
-    ms_an505_putc('.');
-    ms_an505_put_dec(rec->img[0].version_revision);
-    ms_an505_puts("\r\n");
+    put_image("tee: MeterSeal TEE, secure image version=", &rec->img[0]);
+    put_image("tee: non-secure image version=", &rec->img[1]);
 
     /* The Secure kernel tick: 1 ms at 20 MHz. */
     MS_REG32(SYST_RVR) = 20000u - 1u;
@@ -147,6 +184,11 @@ int main(void)
     if ((err = ms_tee_storage_init(&its_area, &ps_area)) != MS_OK) {
         stop("storage", err);
     }
+    const char *why = NULL;
+    if ((err = ms_an505_boot_config(&boot_cfg, &update_hooks, &why)) != MS_OK) {
+        stop(why, err);
+    }
+    ms_tee_update_service_bind(&boot_cfg);
     /* The device keys (identity, IAK) are made inside on the first power-on
      * (in the factory); later boots find them (idempotent). */
     if ((err = ms_tee_keystore_provision(NULL, NULL)) != MS_OK) {

@@ -63,6 +63,7 @@
     X(MS_ERR_BOOT_FAULT,       "fault detected in the boot decision")           \
     X(MS_ERR_BOOT_NON_BOOTABLE, "image is marked not bootable (NON_BOOTABLE)")  \
     X(MS_ERR_BOOT_DEPENDENCY,  "image dependency on another image not met")    \
+    X(MS_ERR_BOOT_DOWNGRADE,   "image version older than the running one")      \
     /* tee (secure storage, key store, RNG, dispatcher) */                      \
     X(MS_ERR_TEE_NO_SPACE,     "secure storage is full")                        \
     X(MS_ERR_TEE_WRITE_ONCE,   "object is write-once")                          \

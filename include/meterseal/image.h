@@ -65,6 +65,10 @@ typedef struct ms_image_version {
     uint32_t build;
 } ms_image_version_t;
 
+/* Order of two versions by major, minor, revision (the build number is not
+ * part of the order, as in MCUboot): <0, 0 or >0. */
+int ms_image_version_cmp(const ms_image_version_t *a, const ms_image_version_t *b);
+
 typedef struct ms_image_header {
     uint32_t magic;
     uint32_t load_addr;

@@ -17,7 +17,8 @@
  *                      |   v                                                  v
  *                    FAILED (VERIFY refused: last_err says why)            PENDING
  *
- *   BEGIN with another id restarts from offset 0; ABORT returns to IDLE.
+ *   BEGIN with another id restarts from offset 0; ABORT returns to IDLE
+ *   (from PENDING it first takes the pending mark back).
  *   A WRITE in any state but DOWNLOADING is refused, so nothing can change
  *   the slot between VERIFY and INSTALL (no time-of-check/time-of-use gap).
  *
@@ -33,6 +34,10 @@
  *     given to BEGIN (the cloud's firmware hash) before verification runs;
  *     compared in constant time.
  *   - INSTALL only after a successful VERIFY of the bytes now in the slot.
+ *   - VERIFY refuses an image older (major.minor.revision) than the one
+ *     running, even when its security counter allows it
+ *     (MS_ERR_BOOT_DOWNGRADE): the boot loader keeps that freedom for a
+ *     revert, the run-time path does not get it.
  *   - No BEGIN while the running image is a test image not yet confirmed
  *     (MS_ERR_STATE): the secondary slot holds what a revert puts back.
  *   - The download state is RAM only: after a reset the download restarts
@@ -45,7 +50,7 @@
  *   VERIFY                                         out: status(28)
  *   INSTALL  in: permanent(1)                      out: status(28)
  *   CONFIRM  in: image(1)                          out: -
- *   ABORT                                          out: status(28)
+ *   ABORT (cancels a pending install)              out: status(28)
  * status: state(1) image(1) 0(2) size(4) offset(4) last_err(4)
  *         version major(1) minor(1) revision(2) build(4) sec_cnt(4)
  *         (28 bytes; last_err is the ms_err_t of the last refusal, 0 for
@@ -119,7 +124,8 @@ void ms_tee_update_init(ms_tee_update_t *u, const ms_boot_config_t *cfg);
  * downloading, or offset is not the last good offset), MS_ERR_ARG (empty,
  * past size, not a multiple of the write unit before the last chunk).
  * VERIFY: MS_ERR_STATE (download incomplete), MS_ERR_IMG_HASH (the bytes
- * are not the offered download), or the boot loader's refusal. */
+ * are not the offered download), the boot loader's refusal, or
+ * MS_ERR_BOOT_DOWNGRADE. */
 ms_err_t ms_tee_update_begin(ms_tee_update_t *u, uint8_t image, uint32_t size,
                              const uint8_t id[MS_TEE_UPDATE_ID_LEN]);
 ms_err_t ms_tee_update_write(ms_tee_update_t *u, uint32_t offset, const uint8_t *data,
@@ -127,6 +133,11 @@ ms_err_t ms_tee_update_write(ms_tee_update_t *u, uint32_t offset, const uint8_t 
 ms_err_t ms_tee_update_verify(ms_tee_update_t *u);
 ms_err_t ms_tee_update_install(ms_tee_update_t *u, bool permanent);
 ms_err_t ms_tee_update_confirm(ms_tee_update_t *u, uint8_t image);
+/* ABORT: drop the download; a PENDING install is taken back first (the
+ * secondary's trailer erased). A flash error leaves it PENDING. */
+ms_err_t ms_tee_update_cancel(ms_tee_update_t *u);
+/* Forget the RAM state only (free the running hash): rebinding, or the
+ * TEE's restart. Touches no flash. */
 void ms_tee_update_abort(ms_tee_update_t *u);
 void ms_tee_update_status(const ms_tee_update_t *u, ms_tee_update_status_t *st);
 

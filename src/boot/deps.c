@@ -33,20 +33,6 @@
 
 #include <string.h>
 
-static int version_cmp(const ms_image_version_t *a, const ms_image_version_t *b)
-{
-    if (a->major != b->major) {
-        return a->major < b->major ? -1 : 1;
-    }
-    if (a->minor != b->minor) {
-        return a->minor < b->minor ? -1 : 1;
-    }
-    if (a->revision != b->revision) {
-        return a->revision < b->revision ? -1 : 1;
-    }
-    return 0;
-}
-
 static size_t index_of(const ms_boot_config_t *cfg, uint8_t image_id)
 {
     for (size_t j = 0; j < cfg->n_images; j++) {
@@ -93,7 +79,7 @@ ms_err_t ms_boot_deps_met(const ms_boot_config_t *cfg, size_t image,
         if (err == MS_ERR_POWER_LOST) {
             return err;
         }
-        if (err != MS_OK || version_cmp(&v, &d->min_version) < 0 || test) {
+        if (err != MS_OK || ms_image_version_cmp(&v, &d->min_version) < 0 || test) {
             return MS_ERR_BOOT_DEPENDENCY;
         }
     }
@@ -119,7 +105,7 @@ ms_err_t ms_boot_deps_accepted(const ms_boot_config_t *cfg, size_t image,
         for (size_t k = 0; k < scratch->n_deps; k++) {
             const ms_image_dependency_t *d = &scratch->deps[k];
             if (d->image_id == cfg->images[image].image_id &&
-                version_cmp(version, &d->min_version) < 0) {
+                ms_image_version_cmp(version, &d->min_version) < 0) {
                 return MS_ERR_BOOT_DEPENDENCY;
             }
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * header.c - the 32-byte MCUboot image header: decode, encode, flags.
+ * header.c - the 32-byte MCUboot image header: decode, encode, flags, and
+ * the order of versions.
  *
  * Layout (little-endian): magic u32 @0, load_addr u32 @4, hdr_size u16 @8,
  * protect_tlv_size u16 @10, img_size u32 @12, flags u32 @16, version
@@ -79,4 +80,18 @@ ms_err_t ms_image_enc_key_len(const ms_image_header_t *hdr, size_t *key_len)
         *key_len = 0;
         return MS_ERR_IMG_HEADER;
     }
+}
+
+int ms_image_version_cmp(const ms_image_version_t *a, const ms_image_version_t *b)
+{
+    if (a->major != b->major) {
+        return a->major < b->major ? -1 : 1;
+    }
+    if (a->minor != b->minor) {
+        return a->minor < b->minor ? -1 : 1;
+    }
+    if (a->revision != b->revision) {
+        return a->revision < b->revision ? -1 : 1;
+    }
+    return 0;
 }

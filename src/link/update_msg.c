@@ -68,6 +68,7 @@ uint32_t ms_link_upd_result_for(ms_err_t err)
     case MS_ERR_IMG_ENC_KEY:
     case MS_ERR_IMG_NOT_ENCRYPTED:
     case MS_ERR_BOOT_ROLLBACK:
+    case MS_ERR_BOOT_DOWNGRADE:
     case MS_ERR_BOOT_NO_ENC_KEY:
     case MS_ERR_BOOT_FAULT:
         return MS_LINK_UPD_R_INTEGRITY;

@@ -8,6 +8,7 @@ are the test images of firmware/ signed with `meterseal sign` as a vendor
 would sign them; the flash file is prepared with `meterseal-an505` as a
 factory programmer would.
 """
+import hashlib
 import os
 import re
 import shutil
@@ -91,6 +92,10 @@ class Meter:
         shutil.copyfile(os.path.join(fw_build, "firmware/bootloader/bootloader.elf"),
                         self.bootloader)
         self.key = self.path("vendor.pem")
+        # QEMU's working directory: what semihosting opens by a relative
+        # name. Only the test bench's download is there, not the flash file.
+        self.bench = self.path("bench")
+        os.makedirs(self.bench, exist_ok=True)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -142,6 +147,20 @@ class Meter:
         self.write("%s-secondary" % which, image)
         self.tool(self.flashtool, "pending", self.flash, "--image", which,
                   *(["--permanent"] if permanent else []))
+
+    def download(self, which, image, offered=None):
+        """Leave an update for the Non-secure application to stage through
+        the TEE (firmware/nonsecure/update.h): offer.bin names the image and
+        the SHA-256 the cloud would offer (of `offered`, default the image
+        itself), download.bin holds the bytes the meter receives."""
+        with open(image, "rb") as f:
+            data = f.read()
+        with open(offered or image, "rb") as f:
+            digest = hashlib.sha256(f.read()).digest()
+        with open(os.path.join(self.bench, "offer.bin"), "wb") as f:
+            f.write(bytes([0 if which == "s" else 1]) + digest)
+        with open(os.path.join(self.bench, "download.bin"), "wb") as f:
+            f.write(data)
 
     def confirm(self, which):
         self.tool(self.flashtool, "confirm", self.flash, "--image", which)
@@ -199,22 +218,22 @@ class Meter:
                 os.remove(self.path(n))
         try:
             p = subprocess.run(self.qemu_cmd(icount=icount, plugin=plugin, args=args),
-                               capture_output=True, timeout=timeout)
+                               capture_output=True, timeout=timeout, cwd=self.bench)
             rc = p.returncode
         except subprocess.TimeoutExpired:
             rc = -1   # a hang: the meter never ended the run
         return Run(rc, *self._logs())
 
-    def run_gdb(self, commands, timeout=60):
+    def run_gdb(self, commands, timeout=60, args=()):
         """Run with QEMU halted at reset under gdb-multiarch, which executes
         `commands` (a list of gdb command lines) against the boot loader's
-        symbols. Returns (Run, gdb stdout)."""
+        symbols; args as for run(). Returns (Run, gdb stdout)."""
         for n in ("uart0.log", "uart2.log"):
             if os.path.exists(self.path(n)):
                 os.remove(self.path(n))
         port = free_port()
-        q = subprocess.Popen(self.qemu_cmd(gdb_port=port), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        q = subprocess.Popen(self.qemu_cmd(gdb_port=port, args=args), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, cwd=self.bench)
         script = self.path("gdb.cmd")
         with open(script, "w") as f:
             f.write("set pagination off\nset confirm off\n")

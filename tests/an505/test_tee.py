@@ -120,6 +120,18 @@ def callback_into_secure_code(m):
 
 
 @case
+def unprivileged_caller_cannot_stage_or_confirm_updates(m):
+    # Firmware updates decide what the meter runs: an unprivileged task may
+    # ask how one stands, not stage, install, cancel or confirm one.
+    r = scenario(m, "unprivileged-update")
+    expect("unprivileged: update status status=0" in r.ns_console,
+           "an unprivileged task could not read the update status", r)
+    expect("unprivileged: update confirm status=-133" in r.ns_console and
+           "tee: violation: update request from unprivileged code" in r.console,
+           "an unprivileged task confirmed an image", r)
+
+
+@case
 def unprivileged_caller_cannot_pass_privileged_memory(m):
     # The NS MPU makes one buffer privileged-only; an unprivileged NS task
     # may have the TEE write into its own memory, not into that buffer; a

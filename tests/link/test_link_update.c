@@ -195,6 +195,7 @@ static void result_mapping(void **state)
     assert_int_equal(ms_link_upd_result_for(MS_ERR_IMG_HASH), MS_LINK_UPD_R_INTEGRITY);
     assert_int_equal(ms_link_upd_result_for(MS_ERR_IMG_ENC_KEY), MS_LINK_UPD_R_INTEGRITY);
     assert_int_equal(ms_link_upd_result_for(MS_ERR_BOOT_ROLLBACK), MS_LINK_UPD_R_INTEGRITY);
+    assert_int_equal(ms_link_upd_result_for(MS_ERR_BOOT_DOWNGRADE), MS_LINK_UPD_R_INTEGRITY);
     assert_int_equal(ms_link_upd_result_for(MS_ERR_IMG_TOO_LARGE), MS_LINK_UPD_R_NO_SPACE);
     assert_int_equal(ms_link_upd_result_for(MS_ERR_IO), MS_LINK_UPD_R_FAILED);
     assert_null(ms_link_upd_state_name(MS_LINK_UPD_STATE_COUNT_));

@@ -2,8 +2,9 @@
 /*
  * test_tee_update.c - the TEE's update service (tee_update.h) on the boot
  * tests' simulated meter: chunked download with resume, verify before
- * pending (tampered, wrongly encrypted, other key, downgrade: each refused
- * with its error and nothing marked pending), the installed test image
+ * pending (tampered, wrongly encrypted, other key, downgrade by counter or
+ * by version: each refused with its error and nothing marked pending), an
+ * ABORT that takes an install back, the installed test image
  * reverting without a confirm and staying with one, the request decoder's
  * refusals, and the dispatcher route.
  */
@@ -223,6 +224,60 @@ static void downgrade_refused(void **state)
     fx_free(fx);
 }
 
+/* A vendor-signed older release whose counter is still the device's: the
+ * counter allows it, the running version does not (a downgrade to a known
+ * vulnerable build within one counter value). */
+static void older_version_refused_with_the_same_counter(void **state)
+{
+    (void)state;
+    fx_img_opts_t o = {.payload_len = 6000, .seed = 7, .major = 0, .minor = 9, .has_sec_cnt = true,
+                       .sec_cnt = 1};
+    fx_image_t x = fx_make_image(&o);
+    refused(&x, NULL, MS_ERR_BOOT_DOWNGRADE);
+    fx_image_free(&x);
+}
+
+/* ABORT after INSTALL takes the pending mark back: the next boot installs
+ * nothing, and another download may start. */
+static void abort_cancels_a_pending_install(void **state)
+{
+    (void)state;
+    ms_tee_update_t u;
+    fx_image_t a, b = mk(2, 2, 9000, true);
+    fx_t *fx = meter(&a, &u);
+    uint8_t id[32];
+    id_of(b.data, b.len, id);
+    assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)b.len, id), MS_OK);
+    download(&u, b.data, 0, (uint32_t)b.len);
+    assert_int_equal(ms_tee_update_verify(&u), MS_OK);
+    assert_int_equal(ms_tee_update_install(&u, false), MS_OK);
+    assert_int_equal(fx_trailer(fx, 0, 1).magic, MS_BOOT_MAGIC_GOOD);
+    assert_int_equal(ms_tee_update_cancel(&u), MS_OK);
+    ms_tee_update_status_t st;
+    ms_tee_update_status(&u, &st);
+    assert_int_equal(st.state, MS_TEE_UPD_IDLE);
+    assert_int_not_equal(fx_trailer(fx, 0, 1).magic, MS_BOOT_MAGIC_GOOD);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, a);
+    assert_int_equal(fx->res.img[0].action, MS_BOOT_SWAP_NONE);
+    /* through the request decoder too */
+    uint8_t out[MS_TEE_UPDATE_STATUS_LEN];
+    size_t out_len = 0;
+    assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)b.len, id), MS_OK);
+    download(&u, b.data, 0, (uint32_t)b.len);
+    assert_int_equal(ms_tee_update_verify(&u), MS_OK);
+    assert_int_equal(ms_tee_update_install(&u, true), MS_OK);
+    assert_int_equal(ms_tee_update_request(&u, MS_TEE_UPDATE_ABORT, 0, NULL, 0, NULL, 0, out,
+                                           sizeof out, &out_len), MS_OK);
+    assert_int_equal(out[0], MS_TEE_UPD_IDLE);
+    assert_int_not_equal(fx_trailer(fx, 0, 1).magic, MS_BOOT_MAGIC_GOOD);
+    assert_int_equal(fx_boot(fx), MS_OK);
+    BOOTED(fx, a);
+    fx_image_free(&a);
+    fx_image_free(&b);
+    fx_free(fx);
+}
+
 static void begin_refusals(void **state)
 {
     (void)state;
@@ -328,6 +383,8 @@ int main(void)
         cmocka_unit_test(unconfirmed_update_reverts),
         cmocka_unit_test(tampered_and_foreign_images_refused_before_pending),
         cmocka_unit_test(downgrade_refused),
+        cmocka_unit_test(older_version_refused_with_the_same_counter),
+        cmocka_unit_test(abort_cancels_a_pending_install),
         cmocka_unit_test(begin_refusals),
         cmocka_unit_test(request_decoder),
         cmocka_unit_test(dispatcher_route),

@@ -182,6 +182,23 @@ ms_err_t ms_tee_update_write(ms_tee_update_t *u, uint32_t offset, const uint8_t 
     return MS_OK;
 }
 
+/* The run-time rule the boot loader does not have (it must be able to put
+ * back what a test replaced): an update is never older than the image
+ * running now, even when its security counter still allows it. */
+static ms_err_t not_older_than_running(const ms_tee_update_t *u, const ms_image_version_t *v)
+{
+    uint8_t raw[MS_IMAGE_HEADER_SIZE];
+    ms_image_header_t running;
+    ms_err_t err = ms_flash_area_read(&u->cfg->images[u->st.image].primary, 0, raw, sizeof raw);
+    if (err == MS_OK) {
+        err = ms_image_header_parse(raw, sizeof raw, &running);
+    }
+    if (err != MS_OK) {
+        return err;
+    }
+    return ms_image_version_cmp(v, &running.version) < 0 ? MS_ERR_BOOT_DOWNGRADE : MS_OK;
+}
+
 ms_err_t ms_tee_update_verify(ms_tee_update_t *u)
 {
     if (u == NULL || u->cfg == NULL || u->st.state != MS_TEE_UPD_DOWNLOADED) {
@@ -201,6 +218,9 @@ ms_err_t ms_tee_update_verify(ms_tee_update_t *u)
      * boot loader's own check (M6 anti-rollback and dependencies included) */
     ms_image_measurement_t m;
     err = ms_boot_check_update(&u->scratch, u->cfg, u->st.image, false, &m);
+    if (err == MS_OK) {
+        err = not_older_than_running(u, &m.version);
+    }
     if (err != MS_OK) {
         return fail(u, err);
     }
@@ -240,6 +260,26 @@ ms_err_t ms_tee_update_confirm(ms_tee_update_t *u, uint8_t image)
         return MS_ERR_ARG;
     }
     return ms_boot_confirm(u->cfg, image);
+}
+
+ms_err_t ms_tee_update_cancel(ms_tee_update_t *u)
+{
+    if (u == NULL || u->cfg == NULL) {
+        return MS_ERR_STATE;
+    }
+    ms_err_t err = MS_OK;
+    if (u->st.state == MS_TEE_UPD_PENDING) {
+        /* Take the pending mark back: erasing the secondary's trailer
+         * leaves nothing for the next boot to install. */
+        uint32_t capacity = 0;
+        err = ms_boot_secondary_prepare(u->cfg, u->st.image, &capacity);
+        if (err != MS_OK) {
+            u->st.last_err = err;   /* still pending: ABORT may be asked again */
+            return err;
+        }
+    }
+    reset(u);
+    return err;
 }
 
 void ms_tee_update_abort(ms_tee_update_t *u)
@@ -309,10 +349,7 @@ ms_err_t ms_tee_update_request(ms_tee_update_t *u, int32_t type, size_t n_in,
         if (n_in != 0) {
             return MS_ERR_FORMAT;
         }
-        if (type == MS_TEE_UPDATE_ABORT) {
-            ms_tee_update_abort(u);
-        }
-        err = MS_OK;
+        err = type == MS_TEE_UPDATE_ABORT ? ms_tee_update_cancel(u) : MS_OK;
         break;
     case MS_TEE_UPDATE_VERIFY:
         if (n_in != 0) {

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * app.h - what the application's scenario modules share: the run's exit
+ * codes (what tests/an505/test_tee.py and test_ota.py expect) and the
+ * console's "what status=N" line.
+ */
+#ifndef MS_NS_APP_H
+#define MS_NS_APP_H
+
+#include <stdint.h>
+
+#define EXIT_DONE    10   /* scenario done */
+#define EXIT_FAILED  11   /* scenario failed */
+#define EXIT_POLICY  12   /* it saw a reset the fault policy ordered */
+#define EXIT_REFUSED 13   /* the TEE refused the staged update (update scenarios) */
+
+void app_put_status(const char *what, int32_t st);
+
+#endif /* MS_NS_APP_H */

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""OTA staging from the Non-secure side on the emulated Cortex-M33 (QEMU
+mps2-an505): the application hands a download to the TEE's update service
+through the secure API (firmware/nonsecure/update.c); the TEE decrypts and
+verifies it with the boot loader's own configuration before it marks it
+pending; the boot loader installs it at the next reset; the application
+confirms it through the TEE, or the boot loader reverts it.
+
+    test_ota.py HOST_BUILD FIRMWARE_BUILD CASE
+
+Every case starts from a blank meter (random HUK, the image decryption key
+in OTP, TEE and application v1.0.0 with security counter 1). Each QEMU run
+is one power-on of the meter; its flash file carries everything over.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from meter import Cases, expect
+
+DONE, FAILED, REFUSED = 10, 11, 13
+BAD_STATE = -137
+
+case = Cases()
+
+
+def setup(m):
+    m.factory(huk=True)
+    m.enc = m.keygen(m.path("meter-enc.pem"))
+    m.tool(m.flashtool, "otp", m.flash, "--enc-key", m.enc)
+
+
+def run(m, scenario, rc):
+    r = m.run(args=["meter", scenario], timeout=60)
+    expect(r.rc == rc, "scenario %s: exit %d, expected %d" % (scenario, r.rc, rc), r)
+    return r
+
+
+def ns_version(r):
+    """The Non-secure image the boot loader handed over, as the TEE saw it
+    in the boot record: (version, "confirmed" | "test")."""
+    v = re.search(r"^tee: non-secure image version=(\S+) (\S+)", r.console, re.M)
+    return (v.group(1), v.group(2)) if v else None
+
+
+def update(m, version="1.1.0", seccnt=2, **kw):
+    """The application v<version> as the cloud serves it: signed by the
+    vendor, then encrypted for this meter."""
+    return m.sign("ns", version, seccnt, extra=("--encrypt", m.enc), **kw)
+
+
+def stage(m, image, scenario="update-stage"):
+    m.download("ns", image)
+    r = run(m, scenario, DONE)
+    expect(re.search(r"^update: verified version=1\.1\.0 sec-cnt=2", r.ns_console, re.M),
+           "the TEE did not report what it verified", r)
+    expect(re.search(r"^update: install \S+ status=0 state=5", r.ns_console, re.M),
+           "the update is not pending after the install", r)
+    return r
+
+
+def expect_not_staged(m, r, err):
+    expect(re.search(r"^update: verify status=-\d+ state=4 offset=\d+ last-err=%s" % err,
+                     r.ns_console, re.M), "the TEE did not refuse it with %s" % err, r)
+    expect(not re.search(r"^update: install", r.ns_console, re.M), "it was installed", r)
+    # The next power-on finds nothing to install: v1.0.0 runs on.
+    r = run(m, "partitions", DONE)
+    expect(not r.events("installed") and ns_version(r) == ("1.0.0", "confirmed"),
+           "a refused download was installed anyway", r)
+
+
+@case
+def update_staged_from_nonsecure_is_installed_and_confirmed(m):
+    stage(m, update(m))
+    r = run(m, "update-confirm", DONE)
+    expect(r.events("installed") and ns_version(r) == ("1.1.0", "test"),
+           "the boot loader did not install the staged update as a test image", r)
+    expect("update: begin before the confirm status=%d" % BAD_STATE in r.ns_console,
+           "a new download was taken while the test image is unconfirmed", r)
+    r = run(m, "normal", DONE)
+    expect(not r.events("installed") and ns_version(r) == ("1.1.0", "confirmed"),
+           "the confirmed update did not stay", r)
+
+
+
+def secure_version(r):
+    v = re.search(r"^tee: MeterSeal TEE, secure image version=(\S+) (\S+)", r.console, re.M)
+    return (v.group(1), v.group(2)) if v else None
+
+
+@case
+def tee_update_staged_from_nonsecure_is_installed_and_confirmed(m):
+    # The TEE stages, verifies and has installed a new version of itself.
+    m.download("s", m.sign("s", "1.1.0", 2, extra=("--encrypt", m.enc)))
+    r = run(m, "update-stage", DONE)
+    expect(re.search(r"^update: install test status=0 state=5", r.ns_console, re.M),
+           "the TEE update is not pending", r)
+    r = run(m, "update-confirm", DONE)
+    expect(secure_version(r) == ("1.1.0", "test"), "the new TEE did not run as a test image", r)
+    r = run(m, "normal", DONE)
+    expect(not r.events("installed") and secure_version(r) == ("1.1.0", "confirmed"),
+           "the confirmed TEE update did not stay", r)
+
+@case
+def unconfirmed_update_reverts(m):
+    stage(m, update(m))
+    r = run(m, "normal", DONE)
+    expect(ns_version(r) == ("1.1.0", "test"), "the test image did not run", r)
+    r = run(m, "normal", DONE)
+    expect(r.events("installed") and ns_version(r) == ("1.0.0", "confirmed"),
+           "the unconfirmed update did not revert", r)
+
+
+@case
+def permanent_update_needs_no_confirm(m):
+    stage(m, update(m), scenario="update-stage-permanent")
+    r = run(m, "normal", DONE)
+    expect(ns_version(r) == ("1.1.0", "confirmed"), "the permanent update did not install", r)
+
+
+@case
+def tampered_download_refused_before_reboot(m):
+    # One byte changed on the way: not the download the cloud offered.
+    good = update(m)
+    bad = m.path("tampered.img")
+    data = bytearray(open(good, "rb").read())
+    data[0x400 + 100] ^= 0x01
+    open(bad, "wb").write(data)
+    m.download("ns", bad, offered=good)
+    expect_not_staged(m, run(m, "update-stage", REFUSED), "MS_ERR_IMG_HASH")
+
+
+@case
+def image_signed_by_an_unknown_key_refused_before_reboot(m):
+    # A consistent offer for an image the vendor never signed.
+    rogue = m.keygen(m.path("rogue.pem"))
+    m.download("ns", update(m, key=rogue))
+    expect_not_staged(m, run(m, "update-stage", REFUSED), "MS_ERR_IMG_KEY_UNKNOWN")
+
+
+@case
+def image_for_another_meter_refused_before_reboot(m):
+    # Encrypted for another meter's key: this TEE cannot open it.
+    other = m.keygen(m.path("other-enc.pem"))
+    m.download("ns", m.sign("ns", "1.1.0", 2, extra=("--encrypt", other)))
+    expect_not_staged(m, run(m, "update-stage", REFUSED), "MS_ERR_IMG_ENC_KEY")
+
+
+@case
+def rollback_refused_before_reboot(m):
+    # Properly signed and encrypted, but below the device's security counter.
+    stage(m, update(m, version="1.1.0", seccnt=2), scenario="update-stage-permanent")
+    run(m, "normal", DONE)      # installs; the counter rises to 2
+    r = run(m, "normal", DONE)
+    expect(ns_version(r) == ("1.1.0", "confirmed"), "the first update did not stay", r)
+    m.download("ns", update(m, version="1.0.5", seccnt=1))
+    r = run(m, "update-stage", REFUSED)
+    expect(re.search(r"^update: verify status=-\d+ state=4 offset=\d+ last-err=MS_ERR_BOOT_ROLLBACK",
+                     r.ns_console, re.M), "the older image was not refused", r)
+    r = run(m, "partitions", DONE)
+    expect(not r.events("installed") and ns_version(r) == ("1.1.0", "confirmed"),
+           "the older image was installed anyway", r)
+
+
+
+@case
+def older_version_refused_before_reboot(m):
+    # Vendor-signed and with the device's own counter, but older than what
+    # runs: the counter allows it, the update service does not.
+    m.download("ns", update(m, version="0.9.0", seccnt=1))
+    expect_not_staged(m, run(m, "update-stage", REFUSED), "MS_ERR_BOOT_DOWNGRADE")
+
+def tee_symbol(m, name):
+    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
+    out = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True,
+                         check=True).stdout
+    return int(re.search(r"^([0-9a-f]+) T %s$" % name, out, re.M).group(1), 16)
+
+
+@case
+def power_cut_while_staging_leaves_a_verified_meter(m):
+    """The power is cut (QEMU killed) at every flash operation the TEE makes
+    on the Non-secure secondary slot while it stages an update - erase,
+    chunk writes, the pending trailer - once before the operation and once
+    a few hundred instructions into it. The next power-on must boot
+    verified images: the old one, or the new one as a test image if the
+    pending mark was complete; never a half-written one. And the meter
+    takes the same download again from the start."""
+    m.download("ns", update(m))
+    golden = m.path("golden.bin")
+    shutil.copyfile(m.flash, golden)
+    # The TEE's flash operations on the NS secondary slot (device offsets;
+    # an505_map.h): r1 is the offset at ms_an505_flash_op's entry.
+    brk = "break *0x%x if $r1 >= 0xC0000 && $r1 < 0x100000" % tee_symbol(m, "ms_an505_flash_op")
+    count = [brk, "commands 1", "silent", "set $ops = $ops + 1", "continue", "end",
+             "set $ops = 0", "continue", 'printf "slot-ops=%d\\n", $ops']
+    clean, out = m.run_gdb(count, args=["meter", "update-stage"])
+    ops = re.search(r"slot-ops=(\d+)", out)
+    expect(clean.rc == DONE and ops and int(ops.group(1)) > 3,
+           "the uninterrupted staging did not work: %s" % out[-600:], clean)
+    ops = int(ops.group(1))
+    failures = []
+    for k in range(1, ops + 1):
+        for torn in (False, True):
+            shutil.copyfile(golden, m.flash)
+            cmds = [brk] + (["ignore 1 %d" % (k - 1)] if k > 1 else []) + ["continue"]
+            if torn:
+                cmds += ["delete", "stepi %d" % (40 + (k * 37) % 400)]
+            cmds.append("kill")
+            cut, out = m.run_gdb(cmds, args=["meter", "update-stage"])
+            where = "cut at slot operation %d%s" % (k, " (torn)" if torn else "")
+            if "Breakpoint 1, " not in out or cut.rc == DONE:
+                failures.append("%s never happened: %s" % (where, out[-400:]))
+                continue
+            after = m.run(args=["meter", "partitions"], timeout=60)
+            verified = sorted(int(e[0]) for e in after.events("verified"))
+            if after.rc != DONE or verified != [0, 1] or \
+                    ns_version(after) not in (("1.0.0", "confirmed"), ("1.1.0", "test")):
+                failures.append("%s: next boot rc=%d\n%s" % (where, after.rc, after))
+            elif ns_version(after) == ("1.0.0", "confirmed") and k % 8 == 1:
+                again = m.run(args=["meter", "update-stage"], timeout=60)
+                if again.rc != DONE:
+                    failures.append("%s: the download was not taken again\n%s" % (where, again))
+    print("%d slot operations, %d power cuts, %d failed" % (ops, 2 * ops, len(failures)))
+    expect(not failures, "\n".join(failures[:3]))
+
+
+if __name__ == "__main__":
+    sys.exit(case.main(setup=setup, images="tee"))
