@@ -31,6 +31,10 @@ extern volatile bool g_tee_in_callback;
 
 /* Install the range check and bring the door up. */
 void tee_door_init(void);
+
+/* tee_factory.c: serve the factory line on the modem UART while the life
+ * cycle is not SECURED (returns at once when it is). */
+void tee_factory_session(bool secured);
 /* The registered fault trap (0: none), already checked to be NS code. */
 uint32_t tee_door_fault_trap(void);
 /* 1 if [addr, addr + len) is Non-secure code (callback checks). */

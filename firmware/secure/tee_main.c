@@ -4,7 +4,8 @@
  * its drivers and the portable TEE services (storage, key store + crypto,
  * RNG, attestation, the metering registers, the cloud link, firmware
  * updates bound to the boot loader's own configuration), gives the
- * attestation service the boot loader's measurements, installs the door
+ * attestation service the boot loader's measurements, serves the factory
+ * line while the life cycle is OPEN (tee_factory.c), installs the door
  * (tee_door.c) and the fault policy (tee_fault.c), then starts the
  * Non-secure world.
  *
@@ -24,6 +25,7 @@
 #include "meterseal/crypto.h"
 #include "meterseal/tee_attest.h"
 #include "meterseal/tee_keystore.h"
+#include "meterseal/tee_link.h"
 #include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
 #include "meterseal/tee_update.h"
@@ -196,6 +198,15 @@ int main(void)
     }
     if ((err = attest_boot_record(rec)) != MS_OK) {
         stop("attestation boot record", err);
+    }
+    /* In the factory (life cycle OPEN): the station may provision the link
+     * partition now, as BOOT, before any Non-secure code runs. */
+    tee_factory_session(rec->lcs == MS_OTP_LCS_SECURED);
+    char meter_id[MS_LINK_METER_ID_MAX + 1];
+    if (ms_tee_link_meter_id(meter_id) == MS_OK) {
+        ms_an505_puts("tee: link provisioned, meter id=");
+        ms_an505_puts(meter_id);
+        ms_an505_puts("\r\n");
     }
     if ((err = spm_selftest()) != MS_OK) {
         stop("isolation self-test", err);

@@ -181,7 +181,7 @@ class Meter:
 
     # ---- QEMU ----------------------------------------------------------------
 
-    def qemu_cmd(self, gdb_port=None, icount=False, plugin=None, args=()):
+    def qemu_cmd(self, gdb_port=None, icount=False, plugin=None, args=(), uart1="null"):
         cmd = ["qemu-system-arm", "-machine", "mps2-an505", "-cpu", "cortex-m33", "-m", "16M",
                "-object", "memory-backend-file,id=flash,size=16M,mem-path=%s,share=on" % self.flash,
                "-machine", "memory-backend=flash",
@@ -190,7 +190,7 @@ class Meter:
                "-semihosting-config", ",".join(["enable=on,target=native"] +
                                                ["arg=%s" % a for a in args]),
                "-serial", "file:%s" % self.path("uart0.log"),
-               "-serial", "null",
+               "-serial", uart1,
                "-serial", "file:%s" % self.path("uart2.log")]
         if icount:
             cmd += ["-icount", "shift=0"]
@@ -222,6 +222,24 @@ class Meter:
             rc = p.returncode
         except subprocess.TimeoutExpired:
             rc = -1   # a hang: the meter never ended the run
+        return Run(rc, *self._logs())
+
+    def start(self, args=(), uart1="null"):
+        """Power on in the background (uart1: the modem UART's QEMU chardev,
+        e.g. a TCP server the test connects to); finish() waits for the end."""
+        for n in ("uart0.log", "uart2.log"):
+            if os.path.exists(self.path(n)):
+                os.remove(self.path(n))
+        return subprocess.Popen(self.qemu_cmd(args=args, uart1=uart1), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, cwd=self.bench)
+
+    def finish(self, proc, timeout=60):
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = -1
         return Run(rc, *self._logs())
 
     def run_gdb(self, commands, timeout=60, args=()):

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_provision.c - `meterseal provision`: the factory's side of a meter's
- * provisioning (docs/cloud.md section 2) on a host meter's device directory
- * (platform/host/meter_host.h), with the meter's TEE running in this
- * process as the factory (BOOT) partition:
+ * provisioning (docs/cloud.md section 2), either on a host meter's device
+ * directory (platform/host/meter_host.h), with the meter's TEE running in
+ * this process as the factory (BOOT) partition, or with --uart on a meter
+ * whose TEE runs on the device (the factory session over its modem UART,
+ * factory_uart.h; the device directory then only keeps the request):
  *
  *   request   the TEE makes the identity key, a CSR signed inside, and an
  *             attestation token over SHA-256(nonce || identity key);
@@ -16,11 +18,15 @@
  * store; the CSR, token, IAK public key and certificates are public.
  */
 #define _GNU_SOURCE /* memmem */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
+#include "factory_uart.h"
 #include "meter_host.h"
 #include "meterseal/tee_attest.h"
 #include "meterseal/tee_link.h"
@@ -160,6 +166,7 @@ static int open_meter(const char *verb, const char *dir, ms_meter_host_t *m)
 
 static const char request_help[] =
     "usage: meterseal provision request --dir DEV --id METER_ID --nonce HEX --csr OUT\n"
+    "                                   [--uart HOST:PORT]\n"
     "\n"
     "Step 1 of docs/cloud.md section 2 in the meter's TEE: create the identity\n"
     "key and the IAK (if absent), write a PKCS#10 CSR (PEM) signed inside for\n"
@@ -170,17 +177,19 @@ static const char request_help[] =
     "  --dir DEV      the meter's device directory (created if missing)\n"
     "  --id ID        the meter id: 1-32 of [A-Za-z0-9-]\n"
     "  --nonce HEX    the cloud's 32-byte nonce (POST /api/v1/provision/nonce)\n"
-    "  --csr OUT      where to write the CSR\n";
+    "  --csr OUT      where to write the CSR\n"
+    "  --uart H:P     the meter's TEE is on the device: its factory session on\n"
+    "                 the modem UART, as a TCP stream (DEV keeps the request)\n";
 
 static int provision_request(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "dir", required_argument, NULL, 'd' },   { "id", required_argument, NULL, 'i' },
         { "nonce", required_argument, NULL, 'n' }, { "csr", required_argument, NULL, 'c' },
-        { NULL, 0, NULL, 0 },
+        { "uart", required_argument, NULL, 'u' }, { NULL, 0, NULL, 0 },
     };
     const char *verb = "provision request", *dir = NULL, *id = NULL, *nonce_hex = NULL,
-               *csr_path = NULL;
+               *csr_path = NULL, *uart = NULL;
     int c;
     if (ms_cli_wants_help(argc, argv)) {
         fputs(request_help, stdout);
@@ -193,6 +202,7 @@ static int provision_request(int argc, char **argv)
         case 'i': id = optarg; break;
         case 'n': nonce_hex = optarg; break;
         case 'c': csr_path = optarg; break;
+        case 'u': uart = optarg; break;
         default: return MS_CLI_USAGE;
         }
     }
@@ -206,25 +216,37 @@ static int provision_request(int argc, char **argv)
     if (!parse_hex(nonce_hex, nonce, sizeof nonce)) {
         return ms_cli_fail(verb, MS_CLI_USAGE, "--nonce must be 64 hex digits");
     }
-    ms_meter_host_t *m = calloc(1, sizeof *m);
-    if (m == NULL) {
-        return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
-    }
-    int rc = open_meter(verb, dir, m);
-    if (rc) {
-        free(m);
-        return rc;
-    }
-    uint8_t csr[512], token[MS_TEE_ATTEST_TOKEN_MAX];
+    uint8_t csr[600], token[MS_TEE_ATTEST_TOKEN_MAX];
     size_t csr_len = 0, token_len = 0;
     ms_p256_pub_t iak;
-    ms_err_t err = ms_tee_link_provision_request(MS_TEE_PART_BOOT, id, nonce, csr, sizeof csr,
-                                                 &csr_len, token, sizeof token, &token_len,
-                                                 &iak);
-    ms_meter_host_close(m);
-    free(m);
-    if (err) {
-        return ms_cli_fail_err(verb, err, "the TEE refused the request");
+    int rc;
+    if (uart != NULL) {
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            return ms_cli_fail(verb, MS_CLI_IO, "%s: cannot create", dir);
+        }
+        rc = ms_factory_uart_request(verb, uart, id, nonce, csr, sizeof csr, &csr_len, token,
+                                     sizeof token, &token_len, &iak);
+        if (rc) {
+            return rc;
+        }
+    } else {
+        ms_meter_host_t *m = calloc(1, sizeof *m);
+        if (m == NULL) {
+            return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
+        }
+        rc = open_meter(verb, dir, m);
+        if (rc) {
+            free(m);
+            return rc;
+        }
+        ms_err_t err = ms_tee_link_provision_request(MS_TEE_PART_BOOT, id, nonce, csr,
+                                                     sizeof csr, &csr_len, token, sizeof token,
+                                                     &token_len, &iak);
+        ms_meter_host_close(m);
+        free(m);
+        if (err) {
+            return ms_cli_fail_err(verb, err, "the TEE refused the request");
+        }
     }
     char pem[1024], iak_hex[2 * MS_P256_PUB_LEN + 1], tok_hex[2 * MS_TEE_ATTEST_TOKEN_MAX + 1];
     size_t pem_len = pem_encode("CERTIFICATE REQUEST", csr, csr_len, pem, sizeof pem);
@@ -251,12 +273,15 @@ static int provision_request(int argc, char **argv)
 static const char install_help[] =
     "usage: meterseal provision install --dir DEV --id METER_ID --cert CERT --cloud-ca CA\n"
     "                                   --broker HOST:PORT --command-key PUB [--registration OUT]\n"
+    "                                   [--uart HOST:PORT]\n"
     "\n"
     "Step 5 of docs/cloud.md section 2: the TEE stores the certificate the\n"
     "manufacturer CA issued (only if it carries the TEE's identity key), the\n"
     "cloud CA it will pin, the broker address and the cloud's command key\n"
     "(meter id and command key write-once). --registration writes the body\n"
-    "of POST /api/v1/meters (from this certificate and the kept request).\n";
+    "of POST /api/v1/meters (from this certificate and the kept request).\n"
+    "--uart: the meter's TEE on the device, through its factory session; the\n"
+    "session ends after the install and the meter's boot goes on.\n";
 
 static void json_str(FILE *f, const char *s)
 {
@@ -338,10 +363,11 @@ static int provision_install(int argc, char **argv)
         { "broker", required_argument, NULL, 'b' },
         { "command-key", required_argument, NULL, 'k' },
         { "registration", required_argument, NULL, 'r' },
+        { "uart", required_argument, NULL, 'u' },
         { NULL, 0, NULL, 0 },
     };
     const char *verb = "provision install", *dir = NULL, *id = NULL, *cert_path = NULL,
-               *ca_path = NULL, *broker = NULL, *key_path = NULL, *reg = NULL;
+               *ca_path = NULL, *broker = NULL, *key_path = NULL, *reg = NULL, *uart = NULL;
     int c;
     if (ms_cli_wants_help(argc, argv)) {
         fputs(install_help, stdout);
@@ -357,6 +383,7 @@ static int provision_install(int argc, char **argv)
         case 'b': broker = optarg; break;
         case 'k': key_path = optarg; break;
         case 'r': reg = optarg; break;
+        case 'u': uart = optarg; break;
         default: return MS_CLI_USAGE;
         }
     }
@@ -378,21 +405,28 @@ static int provision_install(int argc, char **argv)
     if (rc) {
         return rc;
     }
-    ms_meter_host_t *m = calloc(1, sizeof *m);
-    if (m == NULL) {
-        return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
-    }
-    rc = open_meter(verb, dir, m);
-    if (rc) {
-        free(m);
-        return rc;
-    }
     ms_tee_link_creds_t creds = { id, cert, cert_len, ca, ca_len, broker, &cmd_key };
-    ms_err_t err = ms_tee_link_provision_install(MS_TEE_PART_BOOT, &creds);
-    ms_meter_host_close(m);
-    free(m);
-    if (err) {
-        return ms_cli_fail_err(verb, err, "the TEE refused the credentials");
+    if (uart != NULL) {
+        rc = ms_factory_uart_install(verb, uart, &creds);
+        if (rc) {
+            return rc;
+        }
+    } else {
+        ms_meter_host_t *m = calloc(1, sizeof *m);
+        if (m == NULL) {
+            return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
+        }
+        rc = open_meter(verb, dir, m);
+        if (rc) {
+            free(m);
+            return rc;
+        }
+        ms_err_t err = ms_tee_link_provision_install(MS_TEE_PART_BOOT, &creds);
+        ms_meter_host_close(m);
+        free(m);
+        if (err) {
+            return ms_cli_fail_err(verb, err, "the TEE refused the credentials");
+        }
     }
     if (reg != NULL) {
         rc = write_registration(verb, dir, id, cert, cert_len, reg);
