@@ -79,6 +79,15 @@ int32_t ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out);
 /* NS -> veneer -> kernel -> a Secure partition (unprivileged) -> back: the
  * probe partition reads its own state (world-switch benchmark). */
 int32_t ms_tee_ns_part_ping(void);
+/* The modem line (UART1, Secure): the Non-secure comms task moves the TLS
+ * records the TEE made (and only those: the plaintext never leaves the
+ * TEE) to and from the modem. write: len <= MS_TEE_NS_MODEM_MAX bytes,
+ * returns the bytes written or a negative PSA status; read: never waits
+ * for a first byte, takes what arrives until the line is quiet for a
+ * moment or cap bytes, returns the count or a negative PSA status. */
+#define MS_TEE_NS_MODEM_MAX 512u
+int32_t ms_tee_ns_modem_write(const void *buf, uint32_t len);
+int32_t ms_tee_ns_modem_read(void *buf, uint32_t cap);
 /* The shortest way in and out (world-switch benchmark): returns x + 1. */
 uint32_t ms_tee_ns_ping(uint32_t x);
 

@@ -24,6 +24,7 @@
 #include "an505.h"
 #include "an505_map.h"
 #include "app.h"
+#include "comms.h"
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/psa/protected_storage.h"
 #include "regs/armv8m.h"
@@ -568,6 +569,32 @@ static int scenario_bench(void)
     return EXIT_DONE;
 }
 
+/* ---- the comms task ---------------------------------------------------------------- */
+
+static uint32_t st_comms[1024];
+static volatile int comms_rc = -1;
+
+static void comms(void *arg)
+{
+    (void)arg;
+    comms_rc = comms_run(3, 1000, 120000);
+    for (;;) {
+        rtos_delay(1000);
+    }
+}
+
+static int scenario_comms(void)
+{
+    rtos_task_t *t = rtos_task_create("comms", comms, NULL, 2, st_comms, sizeof st_comms / 4u);
+    while (comms_rc < 0) {
+        rtos_delay(20);
+    }
+    ms_an505_puts("comms: stack=");
+    ms_an505_put_dec((uint32_t)rtos_stack_used(t));
+    ms_an505_puts("\r\n");
+    return comms_rc;
+}
+
 static volatile uint32_t done_calls;
 
 static void on_done(uint32_t sid, int32_t status)
@@ -596,6 +623,8 @@ static void control(void *arg)
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {
         rc = scenario_bench();
+    } else if (is("comms")) {
+        rc = scenario_comms();
     } else if (is("update-stage")) {
         rc = update_stage(false);
     } else if (is("update-stage-permanent")) {

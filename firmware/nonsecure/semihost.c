@@ -11,6 +11,7 @@
 #define SYS_CLOSE       0x02u
 #define SYS_READ        0x06u
 #define SYS_FLEN        0x0Cu
+#define SYS_TIME        0x11u
 #define SYS_GET_CMDLINE 0x15u
 #define MODE_RB         1u     /* fopen "rb" */
 
@@ -55,4 +56,9 @@ void semihost_close(int32_t fd)
 {
     volatile uint32_t block[1] = { (uint32_t)fd };
     (void)call(SYS_CLOSE, block);
+}
+
+uint32_t semihost_time(void)
+{
+    return call(SYS_TIME, NULL);
 }

@@ -24,5 +24,7 @@ int32_t semihost_flen(int32_t fd);
  * fewer were there. */
 int32_t semihost_read(int32_t fd, void *buf, size_t len);
 void semihost_close(int32_t fd);
+/* The host's time in seconds since 1970 (the emulated meter's clock). */
+uint32_t semihost_time(void);
 
 #endif /* MS_NS_SEMIHOST_H */

@@ -23,6 +23,7 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "meterseal/hal.h"
 #include "meterseal/tee_update.h"
 #include "spm.h"
 #include "tee.h"
@@ -240,6 +241,65 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selft
             r.stack_used[i] = ps.stack_used;
         }
         memcpy(out, &r, sizeof r);
+    }
+    g_tee_in_call = false;
+    tee_fault_flush();
+    unmask(old);
+    return st;
+}
+
+/* ---- the modem line ------------------------------------------------------------ */
+
+static uint8_t modem_buf[MS_TEE_NS_MODEM_MAX];
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_write(const void *buf, uint32_t len)
+{
+    uint32_t old;
+    if (!door_enter(&old)) {
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    int32_t st = (int32_t)len;
+    if (len > MS_TEE_NS_MODEM_MAX) {
+        st = PSA_ERROR_INVALID_ARGUMENT;
+    } else if (!ns_range(buf, len, false)) {
+        tee_fault_violation("modem buffer not NS readable", (uint32_t)(uintptr_t)buf);
+        st = PSA_ERROR_PROGRAMMER_ERROR;
+    } else {
+        memcpy(modem_buf, buf, len);
+        if (ms_hal_uart_write(modem_buf, len) != MS_OK) {
+            st = PSA_ERROR_COMMUNICATION_FAILURE;
+        }
+    }
+    g_tee_in_call = false;
+    tee_fault_flush();
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_read(void *buf, uint32_t cap)
+{
+    uint32_t old;
+    if (!door_enter(&old)) {
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    int32_t st;
+    if (cap > MS_TEE_NS_MODEM_MAX) {
+        cap = MS_TEE_NS_MODEM_MAX;
+    }
+    if (!ns_range(buf, cap, true)) {
+        tee_fault_violation("modem buffer not NS read-write", (uint32_t)(uintptr_t)buf);
+        st = PSA_ERROR_PROGRAMMER_ERROR;
+    } else {
+        /* What is there now, then whatever follows within a tick: the
+         * UART holds one byte, the line delivers bursts. */
+        size_t have = 0, got = 0;
+        (void)ms_hal_uart_read(modem_buf, cap, &have, 0);
+        while (have != 0 && have < cap &&
+               ms_hal_uart_read(modem_buf + have, cap - have, &got, 1) == MS_OK && got != 0) {
+            have += got;
+        }
+        memcpy(buf, modem_buf, have);
+        st = (int32_t)have;
     }
     g_tee_in_call = false;
     tee_fault_flush();
