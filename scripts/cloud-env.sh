@@ -246,6 +246,23 @@ ms_env_bridge_start() {
   MS_BRIDGE_PORT=$(cat "$MS_DIR/$name.port")
 }
 
+# ms_env_login URL NAME PASSWORD: log in to the cloud's HTTP API at URL
+# (".../api/v1") and keep it, with the bearer token, for ms_env_api.
+ms_env_login() {
+  MS_API=$1
+  MS_API_TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' \
+    --data "{\"name\":\"$2\",\"password\":\"$3\"}" "$MS_API/login" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+}
+
+# ms_env_api METHOD PATH [BODY]: one call of the HTTP API as that operator
+# (MS_API may be changed to another instance on the same database).
+ms_env_api() {
+  local args=(-s -X "$1" -H "Authorization: Bearer $MS_API_TOKEN")
+  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+  curl "${args[@]}" "$MS_API$2"
+}
+
 ms_env_stop() {
   local pid
   for name in "${!MS_CLOUD_PID[@]}"; do

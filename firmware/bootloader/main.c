@@ -58,17 +58,7 @@ static void log_line(const char *what, const char *detail)
 static void log_event(void *ctx, const ms_boot_event_t *ev)
 {
     (void)ctx;
-    ms_an505_puts("boot: ");
-    ms_an505_puts(ms_boot_event_name(ev->kind));
-    ms_an505_puts(" image=");
-    ms_an505_put_dec(ev->image_id);
-    if (ev->err != MS_OK) {
-        ms_an505_puts(" err=");
-        ms_an505_puts(ms_errname(ev->err));
-    }
-    ms_an505_puts(" value=");
-    ms_an505_put_hex(ev->value);
-    ms_an505_puts("\r\n");
+    ms_an505_put_boot_event("boot: ", ev);
 }
 
 /* ---- hooks ------------------------------------------------------------------ */

@@ -88,6 +88,22 @@ int32_t ms_tee_ns_part_ping(void);
 #define MS_TEE_NS_MODEM_MAX 512u
 int32_t ms_tee_ns_modem_write(const void *buf, uint32_t len);
 int32_t ms_tee_ns_modem_read(void *buf, uint32_t cap);
+/* What the boot loader handed over for image 0 (Secure) or 1 (Non-secure):
+ * the version running now and whether it is confirmed (the measured boot
+ * record). PSA_ERROR_INVALID_ARGUMENT for another image. */
+typedef struct ms_tee_ns_image {
+    uint8_t major, minor;
+    uint16_t revision;
+    uint32_t build;
+    uint32_t confirmed;       /* 0: a test image the next boot reverts unless confirmed */
+} ms_tee_ns_image_t;
+int32_t ms_tee_ns_running_image(uint32_t image, ms_tee_ns_image_t *out);
+
+/* Reset the meter now (an installed update waits for it). Privileged
+ * Non-secure code only (PSA_ERROR_NOT_PERMITTED, a violation, otherwise);
+ * does not return when it succeeds. */
+int32_t ms_tee_ns_reboot(void);
+
 /* The shortest way in and out (world-switch benchmark): returns x + 1. */
 uint32_t ms_tee_ns_ping(uint32_t x);
 

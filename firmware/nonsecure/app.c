@@ -91,16 +91,21 @@ static void put_reg(const char *what, const tee_meter_t *m)
     ms_an505_puts("\r\n");
 }
 
+void app_put_signed(int32_t v)
+{
+    if (v < 0) {
+        ms_an505_putc('-');
+        ms_an505_put_dec(0u - (uint32_t)v);
+    } else {
+        ms_an505_put_dec((uint32_t)v);
+    }
+}
+
 void app_put_status(const char *what, int32_t st)
 {
     ms_an505_puts(what);
     ms_an505_puts(" status=");
-    if (st < 0) {
-        ms_an505_putc('-');
-        ms_an505_put_dec((uint32_t)-st);
-    } else {
-        ms_an505_put_dec((uint32_t)st);
-    }
+    app_put_signed(st);
     ms_an505_puts("\r\n");
 }
 
@@ -577,7 +582,8 @@ static volatile int comms_rc = -1;
 static void comms(void *arg)
 {
     (void)arg;
-    comms_rc = comms_run(3, 1000, 120000);
+    comms_rc = is("comms-update") ? comms_run(0, 1000, 300000, true)
+                                  : comms_run(3, 1000, 120000, false);
     for (;;) {
         rtos_delay(1000);
     }
@@ -623,7 +629,7 @@ static void control(void *arg)
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {
         rc = scenario_bench();
-    } else if (is("comms")) {
+    } else if (is("comms") || is("comms-update")) {
         rc = scenario_comms();
     } else if (is("update-stage")) {
         rc = update_stage(false);

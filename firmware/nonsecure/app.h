@@ -2,7 +2,7 @@
 /*
  * app.h - what the application's scenario modules share: the run's exit
  * codes (what tests/an505/test_tee.py and test_ota.py expect) and the
- * console's "what status=N" line.
+ * console's "what status=N" line and signed numbers.
  */
 #ifndef MS_NS_APP_H
 #define MS_NS_APP_H
@@ -15,5 +15,6 @@
 #define EXIT_REFUSED 13   /* the TEE refused the staged update (update scenarios) */
 
 void app_put_status(const char *what, int32_t st);
+void app_put_signed(int32_t v);
 
 #endif /* MS_NS_APP_H */

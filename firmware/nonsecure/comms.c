@@ -3,6 +3,12 @@
  * comms.c - the comms task's loop (comms.h): connect through the modem,
  * step the client, reconnect after a drop, report on the console.
  *
+ * With updates on, the portable update session (link_update_session.h)
+ * takes the cloud's campaigns: the agent's state lives in the Non-secure
+ * world's own PS object (encrypted and rollback-protected by the TEE, like
+ * every PS object), the running version comes from the measured boot
+ * record, and the reboot the agent asks for is the TEE's.
+ *
  * Invariants: the client's TEE calls go through the one door (the kernel's
  * TEE mutex serialises them with the other tasks'); the modem sees only
  * what the TEE's TLS session produced; the meter clock for readings is
@@ -15,15 +21,20 @@
 #include "an505.h"
 #include "app.h"
 #include "meterseal/link_client.h"
+#include "meterseal/link_update_session.h"
+#include "meterseal/psa/protected_storage.h"
 #include "rtos.h"
 #include "semihost.h"
 #include "tee_client.h"
 
 #define RECONNECT_MS 2000u
+#define UID_UPDATE_AGENT 0x4d53554100000001ull   /* "MSUA": the update agent's state */
 
 static ms_link_client_t client;
 static ms_link_tee_t link;
 static uint8_t shared[MS_LINK_TEE_SHARED + 512];
+static ms_upd_session_t session;
+static ms_upd_agent_t restored;
 
 static psa_status_t link_call(void *ctx, uint32_t sid, int32_t type, const ms_tee_invec_t *in,
                               size_t n_in, ms_tee_outvec_t *out, size_t n_out)
@@ -65,7 +76,96 @@ static void put_stat(const char *what, uint64_t v)
     ms_an505_put_dec((uint32_t)v);
 }
 
-int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms)
+/* ---- updates ------------------------------------------------------------------------- */
+
+static void save_agent(void *ctx, const ms_upd_agent_t *a)
+{
+    (void)ctx;
+    psa_status_t st = psa_ps_set(UID_UPDATE_AGENT, sizeof *a, a, 0);
+    if (st != PSA_SUCCESS) {
+        app_put_status("comms: update state not saved", st);
+    }
+}
+
+static void put_version(uint8_t major, uint8_t minor, uint16_t revision)
+{
+    ms_an505_put_dec(major);
+    ms_an505_putc('.');
+    ms_an505_put_dec(minor);
+    ms_an505_putc('.');
+    ms_an505_put_dec(revision);
+}
+
+static void on_update_event(void *ctx, ms_upd_session_event_t ev, const ms_link_offer_t *o,
+                            const ms_link_upd_status_t *st, ms_err_t err)
+{
+    (void)ctx;
+    switch (ev) {
+    case MS_UPD_EV_OFFER:
+        put_stat("comms: update offer campaign=", o->campaign_id);
+        ms_an505_puts(" v");
+        put_version(o->major, o->minor, o->revision);
+        put_stat(" image=", o->image);
+        put_stat(" size=", o->size);
+        break;
+    case MS_UPD_EV_OFFER_REFUSED:
+        ms_an505_puts("comms: update offer refused by the TEE");
+        break;
+    case MS_UPD_EV_STATUS: {
+        const char *name = ms_link_upd_state_name(st->state);
+        ms_an505_puts("comms: update ");
+        ms_an505_puts(name != NULL ? name : "?");
+        put_stat(" progress=", st->progress);
+        put_stat(" result=", st->result);
+        if (err != MS_OK) {
+            ms_an505_puts(" (not sent)");
+            err = MS_OK;
+        }
+        break;
+    }
+    case MS_UPD_EV_STALLED:
+        ms_an505_puts("comms: update download stalled: asking again");
+        break;
+    case MS_UPD_EV_AGENT_ERROR:
+        ms_an505_puts("comms: update agent");
+        break;
+    }
+    if (err != MS_OK) {
+        ms_an505_puts(" err=");
+        ms_an505_puts(ms_errname(err));
+    }
+    ms_an505_puts("\r\n");
+}
+
+/* The session, with the agent as the last power-on left it, told what the
+ * boot loader handed over this time. */
+static void updates_start(const char *id)
+{
+    size_t got = 0;
+    bool have = psa_ps_get(UID_UPDATE_AGENT, 0, sizeof restored, &restored, &got) ==
+                    PSA_SUCCESS && got == sizeof restored;
+    ms_upd_session_hooks_t hooks = { .save = save_agent, .event = on_update_event, .ctx = NULL };
+    ms_upd_session_init(&session, &client, &link, shared, id, have ? &restored : NULL, &hooks);
+    ms_tee_ns_image_t img;
+    if (ms_tee_ns_running_image(session.agent.offer.image, &img) == PSA_SUCCESS) {
+        ms_image_version_t v = { img.major, img.minor, img.revision, img.build };
+        ms_an505_puts("comms: running image ");
+        ms_an505_put_dec(session.agent.offer.image);
+        ms_an505_puts(" v");
+        put_version(img.major, img.minor, img.revision);
+        ms_an505_puts(img.confirmed ? " confirmed\r\n" : " test\r\n");
+        ms_upd_session_booted(&session, &v);
+    }
+}
+
+/* The update is over and its last report went out. */
+static bool update_finished(void)
+{
+    const ms_upd_agent_t *a = &session.agent;
+    return a->state == MS_UPD_AGENT_DONE && !a->status_unsent;
+}
+
+int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool updates)
 {
     char id[MS_LINK_METER_ID_MAX + 1];
     link = (ms_link_tee_t){ .call = link_call, .shared = shared, .shared_len = sizeof shared };
@@ -86,6 +186,9 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms)
     ms_an505_puts("comms: meter ");
     ms_an505_puts(id);
     ms_an505_puts(" starting\r\n");
+    if (updates) {
+        updates_start(id);
+    }
     uint32_t start = rtos_ticks(), next_connect = start;
     ms_link_client_state_t shown = MS_LINK_OFFLINE;
     uint64_t acked = 0;
@@ -96,7 +199,16 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms)
                 next_connect = t + RECONNECT_MS;
             }
         }
+        bool was_online = client.state == MS_LINK_ONLINE;
         err = ms_link_client_step(&client, rtos_ticks(), semihost_time());
+        if (updates && ms_upd_session_step(&session, !was_online &&
+                                                      client.state == MS_LINK_ONLINE,
+                                           rtos_ticks())) {
+            ms_an505_puts("comms: update installed, rebooting\r\n");
+            ms_link_client_disconnect(&client, rtos_ticks());
+            app_put_status("comms: reboot refused", ms_tee_ns_reboot());
+            return EXIT_FAILED;
+        }
         if (err != MS_OK && client.state == MS_LINK_OFFLINE) {
             ms_an505_puts("comms: link down err=");
             ms_an505_puts(ms_errname(client.stats.last_error));
@@ -120,7 +232,14 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms)
         }
         uint32_t queued = 1;
         (void)ms_link_secure_tee.queued(&link, &queued);
-        if (client.stats.readings >= readings) {
+        if (updates && update_finished() && queued == 0) {
+            put_stat("comms: update finished state=", session.agent.last.state);
+            put_stat(" result=", session.agent.last.result);
+            ms_an505_puts("\r\n");
+            ms_link_client_disconnect(&client, rtos_ticks());
+            return EXIT_DONE;
+        }
+        if (!updates && client.stats.readings >= readings) {
             client.cfg.reading_interval_ms = 0;
             client.next_reading_ms = UINT64_MAX;
             if (queued == 0) {
@@ -132,7 +251,8 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms)
                 return EXIT_DONE;
             }
         }
-        rtos_delay(2);
+        rtos_delay(session.kick ? 0 : 2);
+        session.kick = false;
     }
     ms_an505_puts("comms: time limit reached\r\n");
     return EXIT_FAILED;

@@ -9,10 +9,15 @@
 #ifndef MS_NS_COMMS_H
 #define MS_NS_COMMS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-/* Run the channel until `readings` readings are acknowledged by the cloud
- * (taken every interval_ms) or limit_ms pass: EXIT_DONE or EXIT_FAILED. */
-int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms);
+/* Run the channel, a reading every interval_ms, for at most limit_ms:
+ *   updates false: until `readings` readings are acknowledged by the cloud;
+ *   updates true:  taking the cloud's update campaigns (the agent's state
+ *                  survives the reboots it asks for), until an update is
+ *                  over and reported, and every reading acknowledged.
+ * EXIT_DONE or EXIT_FAILED. */
+int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool updates);
 
 #endif /* MS_NS_COMMS_H */

@@ -25,12 +25,7 @@ static void put_update_status(const char *what, psa_status_t st, const ms_tee_up
     ms_an505_puts("update: ");
     ms_an505_puts(what);
     ms_an505_puts(" status=");
-    if (st < 0) {
-        ms_an505_putc('-');
-        ms_an505_put_dec((uint32_t)-st);
-    } else {
-        ms_an505_put_dec((uint32_t)st);
-    }
+    app_put_signed(st);
     ms_an505_puts(" state=");
     ms_an505_put_dec((uint32_t)u->state);
     ms_an505_puts(" offset=");

@@ -33,8 +33,9 @@ extern volatile bool g_tee_in_callback;
 void tee_door_init(void);
 
 /* tee_factory.c: serve the factory line on the modem UART while the life
- * cycle is not SECURED (returns at once when it is). */
-void tee_factory_session(bool secured);
+ * cycle is OPEN: record_open is the boot record's word, the OTP is read
+ * again (returns at once unless both say OPEN). */
+void tee_factory_session(bool record_open);
 /* The registered fault trap (0: none), already checked to be NS code. */
 uint32_t tee_door_fault_trap(void);
 /* 1 if [addr, addr + len) is Non-secure code (callback checks). */

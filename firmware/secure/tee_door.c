@@ -23,8 +23,10 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "boot_record.h"
 #include "meterseal/hal.h"
 #include "meterseal/tee_update.h"
+#include "regs/armv8m.h"
 #include "spm.h"
 #include "tee.h"
 
@@ -305,6 +307,58 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_read(void *buf, ui
     tee_fault_flush();
     unmask(old);
     return st;
+}
+
+/* ---- boot state ------------------------------------------------------------------- */
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_running_image(uint32_t image,
+                                                                    ms_tee_ns_image_t *out)
+{
+    uint32_t old;
+    if (!door_enter(&old)) {
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    int32_t st = PSA_SUCCESS;
+    /* Read once by tee_main.c (magic and count checked); only the boot
+     * loader ever writes it. */
+    const ms_an505_boot_record_t *rec = (const ms_an505_boot_record_t *)AN505_BOOT_RECORD_BASE;
+    if (image >= rec->n_images || image >= 2u) {
+        st = PSA_ERROR_INVALID_ARGUMENT;
+    } else if (!ns_range(out, sizeof *out, true)) {
+        tee_fault_violation("image buffer not NS read-write", (uint32_t)(uintptr_t)out);
+        st = PSA_ERROR_PROGRAMMER_ERROR;
+    } else {
+        const ms_an505_boot_image_t *img = &rec->img[image];
+        ms_tee_ns_image_t r = { img->version_major, img->version_minor, img->version_revision,
+                                img->version_build, img->confirmed ? 1u : 0u };
+        memcpy(out, &r, sizeof r);
+    }
+    g_tee_in_call = false;
+    tee_fault_flush();
+    unmask(old);
+    return st;
+}
+
+__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_reboot(void)
+{
+    uint32_t old;
+    if (!door_enter(&old)) {
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
+    if (caller_unpriv) {
+        tee_fault_violation("reboot asked by unprivileged code", 0);
+        g_tee_in_call = false;
+        tee_fault_flush();
+        unmask(old);
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    ms_an505_puts("tee: reboot asked by the Non-secure world\r\n");
+    tee_fault_flush();
+    __asm volatile("dsb");
+    MS_REG32(SCB_AIRCR) = AIRCR_VECTKEY | AIRCR_SYSRESETREQ;
+    __asm volatile("dsb");
+    for (;;) {
+    }
 }
 
 __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_part_ping(void)

@@ -58,15 +58,7 @@ static ms_boot_config_t boot_cfg;
 static void log_update_check(void *ctx, const ms_boot_event_t *ev)
 {
     (void)ctx;
-    ms_an505_puts("tee: update check ");
-    ms_an505_puts(ms_boot_event_name(ev->kind));
-    ms_an505_puts(" image=");
-    ms_an505_put_dec(ev->image_id);
-    if (ev->err != MS_OK) {
-        ms_an505_puts(" err=");
-        ms_an505_puts(ms_errname(ev->err));
-    }
-    ms_an505_puts("\r\n");
+    ms_an505_put_boot_event("tee: update check ", ev);
 }
 
 static const ms_boot_hooks_t update_hooks = {
@@ -199,15 +191,6 @@ int main(void)
     if ((err = attest_boot_record(rec)) != MS_OK) {
         stop("attestation boot record", err);
     }
-    /* In the factory (life cycle OPEN): the station may provision the link
-     * partition now, as BOOT, before any Non-secure code runs. */
-    tee_factory_session(rec->lcs == MS_OTP_LCS_SECURED);
-    char meter_id[MS_LINK_METER_ID_MAX + 1];
-    if (ms_tee_link_meter_id(meter_id) == MS_OK) {
-        ms_an505_puts("tee: link provisioned, meter id=");
-        ms_an505_puts(meter_id);
-        ms_an505_puts("\r\n");
-    }
     if ((err = spm_selftest()) != MS_OK) {
         stop("isolation self-test", err);
     }
@@ -217,6 +200,16 @@ int main(void)
     ms_an505_puts(spm_name(SPM_PART_PROBE));
     ms_an505_puts(" unprivileged under the Secure MPU)\r\n");
     tee_fault_init();
+    /* In the factory (life cycle OPEN): the station may provision the link
+     * partition now, as BOOT, before any Non-secure code runs; the fault
+     * handlers already log and count. */
+    tee_factory_session(rec->lcs == MS_OTP_LCS_OPEN);
+    char meter_id[MS_LINK_METER_ID_MAX + 1];
+    if (ms_tee_link_meter_id(meter_id) == MS_OK) {
+        ms_an505_puts("tee: link provisioned, meter id=");
+        ms_an505_puts(meter_id);
+        ms_an505_puts("\r\n");
+    }
     tee_door_init();
     /* Accesses the PPCs stop raise the Secure PPC interrupt (tee_fault.c). */
     MS_REG32(SPCTRL_SECPPCINTCLR) = 0xFFFFFFFFu;

@@ -5,8 +5,9 @@
  * section 2 (tee_link.h) for a meter whose TEE runs on the device itself,
  * reached through its modem UART before the Non-secure world starts.
  *
- * The meter serves the session only while its life cycle is not SECURED
- * (the factory locks it afterwards); it acts as the factory partition
+ * The meter serves the session only while its life cycle is OPEN (the
+ * factory locks it afterwards: INFO's secured flag is for a station's
+ * defence, a meter that serves never sets it); it acts as the factory partition
  * (MS_TEE_PART_BOOT), which no Non-secure caller can ever be. Nothing
  * secret crosses the line: the CSR, the attestation token, the IAK's public
  * key and the certificates are public; the keys stay in the TEE.
@@ -25,6 +26,11 @@
  *                  broker command_key(65)
  *   0x04  BYE      -                             OK    -   (the boot goes on)
  *   0xFF           -                             ERROR the ms_err_t name (ASCII)
+ *
+ * REQUEST and INSTALL are served only until the meter id is stored: a
+ * provisioned meter answers them with ERROR "MS_ERR_STATE" (renewal of the
+ * certificate, CA or broker is the cloud channel's business, never the
+ * serial line's).
  *
  * Ids are 1..MS_LINK_METER_ID_MAX of [A-Za-z0-9-]; broker is "host:port"
  * (the TEE checks it on INSTALL); public keys are uncompressed P-256 points.

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "an505.h"
 #include "an505_map.h"
 #include "flash_nor.h"
 #include "otp.h"
@@ -82,4 +83,19 @@ ms_err_t ms_an505_boot_config(ms_boot_config_t *cfg, const ms_boot_hooks_t *hook
         .fih_double_sig = true,
     };
     return MS_OK;
+}
+
+void ms_an505_put_boot_event(const char *prefix, const ms_boot_event_t *ev)
+{
+    ms_an505_puts(prefix);
+    ms_an505_puts(ms_boot_event_name(ev->kind));
+    ms_an505_puts(" image=");
+    ms_an505_put_dec(ev->image_id);
+    if (ev->err != MS_OK) {
+        ms_an505_puts(" err=");
+        ms_an505_puts(ms_errname(ev->err));
+    }
+    ms_an505_puts(" value=");
+    ms_an505_put_hex(ev->value);
+    ms_an505_puts("\r\n");
 }

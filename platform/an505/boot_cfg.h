@@ -11,7 +11,8 @@
  * (RAM load: the boot core requires RAM_LOAD images for these addresses;
  * only the boot loader ever copies into them), the root-of-trust anchors
  * read from OTP (key hashes only: images carry their PUBKEY TLV), the update
- * strategy from OTP, and the chunk buffer.
+ * strategy from OTP, and the chunk buffer; and the console form of the
+ * boot core's events.
  *
  * Invariants: nothing to trust is compiled in (every anchor comes from
  * OTP); the storage behind the configuration is static, one instance per
@@ -35,5 +36,9 @@ ms_err_t ms_an505_boot_config(ms_boot_config_t *cfg, const ms_boot_hooks_t *hook
 /* The get_enc_key hook of both: the image decryption key from OTP (M7);
  * the boot core wipes it after each unwrap. */
 ms_err_t ms_an505_image_enc_key(void *ctx, uint8_t image_id, ms_p256_priv_t *priv);
+
+/* One boot core event on the console: "<prefix><event> image=N [err=NAME]
+ * value=0x...", as both the boot loader and the TEE's update check log it. */
+void ms_an505_put_boot_event(const char *prefix, const ms_boot_event_t *ev);
 
 #endif /* MS_AN505_BOOT_CFG_H */

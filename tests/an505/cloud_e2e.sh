@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # cloud_e2e.sh HOST_BUILD FIRMWARE_BUILD - the emulated Cortex-M33 meter in
-# the fleet (M12, M13): factory line over its modem UART (the TEE makes its
-# keys, CSR and token; the manufacturer CA signs; the TEE installs), the
+# the fleet (M12, M13, M7): factory line over its modem UART (the TEE makes
+# its keys, CSR and token; the manufacturer CA signs; the TEE installs), the
 # meter registered with the cloud, then a power-on with the modem UART on
 # the (untrusted, tapped) modem bridge: the comms task on the Non-secure
 # RTOS runs the cloud channel through the TEE's TLS session; readings taken
 # and signed in the TEE are stored by the cloud and acknowledged; the tap
-# holds no plaintext.
+# holds no plaintext. Then an OTA campaign: the offer checked by the TEE,
+# the encrypted image downloaded over the channel, decrypted and verified
+# by the TEE, the reboot, the boot loader's install, the confirm after the
+# cloud answered the new image; the cloud shows success.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(realpath "$1")
@@ -42,23 +45,18 @@ ok() { echo "ok - $*"; }
 meter() { "$PY" "$HERE/meter_cli.py" "$BUILD" "$FW" "$M" "$@"; }
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+meter factory
+"$CLI" getpub -k "$M/vendor.pem" -o "$D/vendor.pub" >/dev/null
 ms_env_pki
 ms_env_broker_start
 DB=sqlite:$D/cloud.db
 printf 'operator-pass-1\n' | "$MS_BIN_CLOUD" operator --db "$DB" --name alice --role operator >/dev/null
-ms_env_cloud_start a "$DB" --http 127.0.0.1:0
-API=http://127.0.0.1:$(cat "$D/a.port")/api/v1
+ms_env_cloud_start a "$DB" --http 127.0.0.1:0 --vendor-key "$D/vendor.pub" --image 1 --chunk 512
+ms_env_login "http://127.0.0.1:$(cat "$D/a.port")/api/v1" alice operator-pass-1
+api() { ms_env_api "$@"; }
 json() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' \
-  --data '{"name":"alice","password":"operator-pass-1"}' "$API/login" | json token)
-api() {   # METHOD PATH [BODY]
-  local args=(-s -X "$1" -H "Authorization: Bearer $TOKEN")
-  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
-  curl "${args[@]}" "$API$2"
-}
 
 # The factory line: the meter's first power-on with the station on its UART.
-meter factory
 PORT=$(free_port)
 meter run partitions "tcp:127.0.0.1:$PORT,server=on,wait=on" 120 &
 QEMU=$!
@@ -93,3 +91,24 @@ ok "comms task on the M33: TLS in the TEE over the modem UART, 3 signed readings
   --readings "$D/readings.json" --command-key "$D/command.key" "$D/modem.tap" >"$D/tap.txt" 2>&1 ||
   fail "tap: $(cat "$D/tap.txt")"
 ok "the modem's tap holds no reading, id, certificate, HUK or key in clear"
+
+# An OTA campaign for the application, v1.1.0, signed then encrypted for the meter.
+meter sign ns 1.1.0 2 "$D/v110.img"
+r=$(curl -s -X POST -H "Authorization: Bearer $MS_API_TOKEN" \
+  -H 'Content-Type: application/octet-stream' --data-binary "@$D/v110.img" "$MS_API/firmware")
+sha=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["sha256"])' <<<"$r") || fail "upload: $r"
+r=$(api POST /campaigns "{\"name\":\"v110\",\"firmware_sha256\":\"$sha\",\"target\":{\"meters\":[\"$ID\"]},\"waves\":[100],\"success_threshold\":1,\"failure_threshold\":0.5,\"max_retries\":1}")
+cid=$(json id <<<"$r") || fail "campaign: $r"
+api POST "/campaigns/$cid/start" '' >/dev/null
+rc=0; meter run comms-update "tcp:127.0.0.1:$MS_BRIDGE_PORT,reconnect=1" 300 || rc=$?
+[ "$rc" = 10 ] || fail "the update run ended with $rc (10: scenario done)"
+grep -q "^comms: update offer campaign=$cid v1.1.0 image=1" "$M/run.log" || fail "no offer taken"
+grep -q "^tee: reboot asked by the Non-secure world" "$M/run.log" || fail "no reboot"
+grep -q "^boot: installed image=1" "$M/run.log" || fail "the boot loader did not install"
+grep -q "^comms: running image 1 v1.1.0 test" "$M/run.log" || fail "the test image did not run"
+grep -q "^comms: update success" "$M/run.log" || fail "no success report"
+st=$(api GET "/campaigns/$cid/meters" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["meters"][0]["state"])')
+[ "$st" = success ] || fail "the cloud shows '$st'"
+rc=0; meter run partitions null 60 || rc=$?
+grep -q "^tee: non-secure image version=1.1.0 confirmed" "$M/run.log" || fail "1.1.0 is not confirmed"
+ok "OTA over the channel on the M33: offer checked by the TEE, encrypted image downloaded, verified by the TEE, installed at the reboot, confirmed after the cloud answered; the cloud shows success"

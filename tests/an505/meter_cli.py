@@ -3,8 +3,11 @@
 """The emulated meter (meter.py) for shell tests:
 
     meter_cli.py HOST_BUILD FIRMWARE_BUILD DIR factory
-        a blank meter in DIR: flash file, vendor key's hash and a random HUK
-        in OTP, the TEE and the application v1.0.0 signed in their slots
+        a blank meter in DIR: flash file, vendor key's hash, a random HUK and
+        an image decryption key (DIR/meter-enc.pem) in OTP, the TEE and the
+        application v1.0.0 signed by DIR/vendor.pem in their slots
+    meter_cli.py HOST_BUILD FIRMWARE_BUILD DIR sign s|ns VERSION COUNTER OUT
+        an update as the vendor ships it: signed, then encrypted for the meter
     meter_cli.py HOST_BUILD FIRMWARE_BUILD DIR run SCENARIO [UART1] [TIMEOUT_S]
         one power-on with the application's SCENARIO; UART1 is the modem
         UART's QEMU chardev (default null); prints both consoles to
@@ -16,12 +19,18 @@ from meter import Meter
 
 
 def main():
-    if len(sys.argv) < 5 or sys.argv[4] not in ("factory", "run"):
+    if len(sys.argv) < 5 or sys.argv[4] not in ("factory", "run", "sign"):
         print(__doc__, file=sys.stderr)
         return 2
     m = Meter(sys.argv[1], sys.argv[2], workdir=sys.argv[3], images="tee")
+    enc = m.path("meter-enc.pem")
     if sys.argv[4] == "factory":
         m.factory(huk=True)
+        m.tool(m.flashtool, "otp", m.flash, "--enc-key", m.keygen(enc))
+        return 0
+    if sys.argv[4] == "sign":
+        which, version, counter, out = sys.argv[5:9]
+        m.sign(which, version, int(counter), out=out, extra=("--encrypt", enc))
         return 0
     scenario = sys.argv[5]
     uart1 = sys.argv[6] if len(sys.argv) > 6 else "null"

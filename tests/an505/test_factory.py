@@ -120,24 +120,58 @@ def station_mistakes_are_refused_and_the_session_goes_on(m):
     bad = provision(m, line, os.urandom(32), meter_id="m_bad", check=False)
     expect(bad.returncode == 2 and "no meter id" in bad.stderr, "a bad id was not refused: %s"
            % bad.stderr)
-    # Garbage on the line: an ERROR reply, and the session still serves.
+    # Garbage on the line after a HELLO: an ERROR reply, and the session
+    # still serves.
     with connect(line) as s:
+        s.sendall(b"MF\x01\x00\x00")
+        info = read_reply(s)
         s.sendall(b"MX\x01\x00\x00")
         reply = read_reply(s)
+    expect(info[:3] == b"MF\x81", "no INFO for HELLO: %r" % info)
     expect(reply[:3] == b"MF\xff" and b"MS_ERR_BAD_MAGIC" in reply, "no ERROR for garbage: %r"
            % reply)
     provision(m, line, os.urandom(32))
     r = m.finish(p)
     expect(r.rc == DONE and "tee: link provisioned, meter id=%s" % METER in r.console,
            "the session did not recover", r)
-    # Provisioned: the same identity again is fine, another id is refused.
+    # Provisioned: the line provisions a meter once. Nobody on it may
+    # re-pin the cloud CA or the broker, not even with the same id.
     p, line = start_with_line(m)
-    other = provision(m, line, os.urandom(32), meter_id="m-other", check=False)
-    expect(other.returncode == 1 and "MS_ERR_TEE_WRITE_ONCE" in other.stderr,
-           "the write-once meter id was replaced: %s" % other.stderr)
-    provision(m, line, os.urandom(32))
+    again = provision(m, line, os.urandom(32), check=False)
+    expect(again.returncode == 1 and "MS_ERR_STATE" in again.stderr,
+           "a provisioned meter took credentials again: %s" % again.stderr)
+    with connect(line) as s:
+        s.sendall(b"MF\x04\x00\x00")   # BYE
+        read_reply(s)
     r = m.finish(p)
     expect(r.rc == DONE, "the meter did not boot on", r)
+
+
+@case
+def a_line_that_is_not_a_station_cannot_hold_the_boot(m):
+    # A modem's chatter is no station: no session, the boot goes on.
+    p, line = start_with_line(m)
+    with connect(line) as s:
+        s.sendall(b"AT\r\nAT+CGATT?\r\n")
+        r = m.finish(p)
+    expect(r.rc == DONE and "tee: factory" not in r.console, "chatter opened a session", r)
+    # A peer that says HELLO and then never stops sending: the session ends
+    # by its bounds (requests, drain) and the meter boots on.
+    p, line = start_with_line(m)
+    started = time.time()
+    with connect(line) as s:
+        s.sendall(b"MF\x01\x00\x00")
+        read_reply(s)
+        s.setblocking(False)
+        while p.poll() is None and time.time() - started < 60:
+            try:
+                s.sendall(b"x")
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                pass
+            time.sleep(0.02)
+        r = m.finish(p)
+    expect(r.rc == DONE and "tee: factory: session limit reached" in r.console,
+           "a chatty peer held the boot for %.0f s" % (time.time() - started), r)
 
 
 @case

@@ -59,16 +59,9 @@ ms_env_broker_start
 DB=sqlite:$D/cloud.db
 printf 'operator-pass-1\n' | "$MS_BIN_CLOUD" operator --db "$DB" --name alice --role operator >/dev/null
 ms_env_cloud_start a "$DB" --http 127.0.0.1:0
-API=http://127.0.0.1:$(cat "$D/a.port")/api/v1
-
+ms_env_login "http://127.0.0.1:$(cat "$D/a.port")/api/v1" alice operator-pass-1
+api() { ms_env_api "$@"; }
 json() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' \
-  --data '{"name":"alice","password":"operator-pass-1"}' "$API/login" | json token)
-api() {   # METHOD PATH [BODY]
-  local args=(-s -X "$1" -H "Authorization: Bearer $TOKEN")
-  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
-  curl "${args[@]}" "$API$2"
-}
 
 # provision ID DEV CA_DIR [sign-csr options...]: the factory steps of docs/cloud.md §2
 provision() {
@@ -153,7 +146,7 @@ grep -q "resent" "$D/run3.log" || fail "run 3: nothing resent"
 st=$("$METER_BIN" --dir "$M1" status)
 grep -q '^queued=3$' <<<"$st" || fail "run 3: queue: $st"
 ms_env_cloud_start b "$DB" --http 127.0.0.1:0   # a new instance on the same database
-API=http://127.0.0.1:$(cat "$D/b.port")/api/v1
+MS_API=http://127.0.0.1:$(cat "$D/b.port")/api/v1
 meter "$M1" "$D/run4.log" --interval-ms 300 --readings 1 --resend-ms 1000 --duration-s 60 ||
   fail "run 4: $(tail -3 "$D/run4.log")"
 seqs=$(readings m-000001 | tr ' ' '\n' | cut -d: -f1 | tr '\n' ' ')

@@ -5,8 +5,8 @@
  * malformed payloads; the meter's side, over the real storage, key store
  * and attestation partitions, answers HELLO, makes a CSR and token the
  * manufacturer CA can issue a certificate for, installs what the station
- * sends (write-once id and command key kept), and answers every bad
- * request with an ERROR naming the reason.
+ * sends, takes nothing more from the line once provisioned, and answers
+ * every bad request with an ERROR naming the reason.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +173,9 @@ static void session_provisions_the_meter(void **state)
     assert_int_equal(ms_factory_request_encode(&rq, p, sizeof p, &len), MS_OK);
     assert_int_equal(serve(MS_FACTORY_REQUEST, p, len, &n, NULL),
                      MS_FACTORY_REQUEST | MS_FACTORY_REPLY);
+    expect_error(MS_FACTORY_REQUEST, p, 7, "MS_ERR_TRUNCATED");
+    assert_int_equal(serve(MS_FACTORY_REQUEST, p, len, &n, NULL),
+                     MS_FACTORY_REQUEST | MS_FACTORY_REPLY);   /* again: the same key */
     ms_factory_csr_t csr;
     assert_int_equal(ms_factory_csr_decode(g_out, n, &csr), MS_OK);
     assert_true(csr.token_len > 100);
@@ -184,11 +187,16 @@ static void session_provisions_the_meter(void **state)
     size_t ca_len = pki_ca_cert_der(cloud, ca, sizeof ca);
     assert_true(cert_len > 0 && ca_len > 0);
 
-    /* INSTALL, then HELLO tells the id */
+    /* a certificate for another key is refused */
     ms_p256_priv_t cmd_priv;
-    ms_factory_install_t in = { .meter_id = "m-qemu-1", .cert = cert, .cert_len = cert_len,
+    ms_factory_install_t in = { .meter_id = "m-qemu-1", .cert = ca, .cert_len = ca_len,
                                 .ca = ca, .ca_len = ca_len, .broker = "localhost:8883" };
     assert_int_equal(ms_p256_keygen(&cmd_priv, &in.command_key), MS_OK);
+    assert_int_equal(ms_factory_install_encode(&in, p, sizeof p, &len), MS_OK);
+    expect_error(MS_FACTORY_INSTALL, p, len, "MS_ERR_KEY_MISMATCH");
+    /* INSTALL, then HELLO tells the id */
+    in.cert = cert;
+    in.cert_len = cert_len;
     assert_int_equal(ms_factory_install_encode(&in, p, sizeof p, &len), MS_OK);
     assert_int_equal(serve(MS_FACTORY_INSTALL, p, len, &n, NULL),
                      MS_FACTORY_INSTALL | MS_FACTORY_REPLY);
@@ -199,18 +207,12 @@ static void session_provisions_the_meter(void **state)
     assert_true(info.provisioned);
     assert_string_equal(info.meter_id, "m-qemu-1");
 
-    /* the id is write-once: the same certificate under another id */
-    strcpy(in.meter_id, "m-other");
-    assert_int_equal(ms_factory_install_encode(&in, p, sizeof p, &len), MS_OK);
-    expect_error(MS_FACTORY_INSTALL, p, len, "MS_ERR_TEE_WRITE_ONCE");
-    /* a certificate for another key */
-    strcpy(in.meter_id, "m-qemu-1");
-    in.cert = ca;
-    in.cert_len = ca_len;
-    assert_int_equal(ms_factory_install_encode(&in, p, sizeof p, &len), MS_OK);
-    expect_error(MS_FACTORY_INSTALL, p, len, "MS_ERR_KEY_MISMATCH");
+    /* provisioned: nothing more from the line, not even the same values
+     * again (a re-pinned CA or broker would take the meter away) */
+    expect_error(MS_FACTORY_INSTALL, p, len, "MS_ERR_STATE");
+    assert_int_equal(ms_factory_request_encode(&rq, p, sizeof p, &len), MS_OK);
+    expect_error(MS_FACTORY_REQUEST, p, len, "MS_ERR_STATE");
     /* malformed and unknown requests */
-    expect_error(MS_FACTORY_REQUEST, p, 7, "MS_ERR_TRUNCATED");
     expect_error(MS_FACTORY_HELLO, p, 1, "MS_ERR_FORMAT");
     expect_error(0x42, NULL, 0, "MS_ERR_UNSUPPORTED");
     assert_int_equal(serve(MS_FACTORY_BYE, NULL, 0, &n, &bye), MS_FACTORY_BYE | MS_FACTORY_REPLY);

@@ -56,18 +56,11 @@ sign 1.2.0 3 "$d/v120.img"
 printf 'operator-pass-1\n' | "$MS_BIN_CLOUD" operator --db "$MS_DB" --name alice --role operator >/dev/null
 ms_env_cloud_start a "$MS_DB" --http 127.0.0.1:0 --vendor-key "$d/vendor.pub" --image 1 \
   --chunk 512
-api=http://127.0.0.1:$(cat "$d/a.port")/api/v1
 json() {   # EXPR: a Python expression over j, the JSON on stdin
   python3 -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
-TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' \
-  --data '{"name":"alice","password":"operator-pass-1"}' "$api/login" | json 'j["token"]')
-auth=(-H "Authorization: Bearer $TOKEN")
-api() {   # METHOD PATH [BODY]
-  local args=(-s -X "$1" "${auth[@]}")
-  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
-  curl "${args[@]}" "$api$2"
-}
+ms_env_login "http://127.0.0.1:$(cat "$d/a.port")/api/v1" alice operator-pass-1
+api() { ms_env_api "$@"; }
 
 # the factory steps of docs/cloud.md section 2, and registration
 ms_env_meter_provision "$ID" "$DEV" "$(api POST /provision/nonce '{}' | json 'j["nonce"]')" \
@@ -93,8 +86,8 @@ stop_meter() {
 
 campaign() {   # IMAGE -> campaign id, started
   local sha r id
-  r=$(curl -s -X POST "${auth[@]}" -H 'Content-Type: application/octet-stream' \
-    --data-binary "@$1" "$api/firmware")
+  r=$(curl -s -X POST -H "Authorization: Bearer $MS_API_TOKEN" -H 'Content-Type: application/octet-stream' \
+    --data-binary "@$1" "$MS_API/firmware")
   sha=$(json 'j["sha256"]' <<<"$r") || fail "upload: $r"
   r=$(api POST /campaigns "{\"name\":\"$(basename "$1")\",\"firmware_sha256\":\"$sha\",\"target\":{\"meters\":[\"$ID\"]},\"waves\":[100],\"success_threshold\":1,\"failure_threshold\":0.5,\"max_retries\":1}")
   id=$(json 'j["id"]' <<<"$r") || fail "campaign: $r"

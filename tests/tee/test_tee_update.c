@@ -57,6 +57,17 @@ static void download(ms_tee_update_t *u, const uint8_t *data, uint32_t from, uin
 
 #define BOOTED(f, want) assert_memory_equal((f)->res.img[0].m.hash, (want).hash, MS_SHA256_LEN)
 
+/* The whole download of img into image 0, verified and installed. */
+static void stage_and_install(ms_tee_update_t *u, const fx_image_t *img, bool permanent)
+{
+    uint8_t id[32];
+    id_of(img->data, img->len, id);
+    assert_int_equal(ms_tee_update_begin(u, 0, (uint32_t)img->len, id), MS_OK);
+    download(u, img->data, 0, (uint32_t)img->len);
+    assert_int_equal(ms_tee_update_verify(u), MS_OK);
+    assert_int_equal(ms_tee_update_install(u, permanent), MS_OK);
+}
+
 static void download_resume_verify_install_confirm(void **state)
 {
     (void)state;
@@ -121,10 +132,7 @@ static void unconfirmed_update_reverts(void **state)
     fx_t *fx = meter(&a, &u);
     uint8_t id[32];
     id_of(b.data, b.len, id);
-    assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)b.len, id), MS_OK);
-    download(&u, b.data, 0, (uint32_t)b.len);
-    assert_int_equal(ms_tee_update_verify(&u), MS_OK);
-    assert_int_equal(ms_tee_update_install(&u, false), MS_OK);
+    stage_and_install(&u, &b, false);
     assert_int_equal(fx_boot(fx), MS_OK);
     BOOTED(fx, b);
     /* while B runs unconfirmed, the secondary holds A for the revert: a new
@@ -245,12 +253,7 @@ static void abort_cancels_a_pending_install(void **state)
     ms_tee_update_t u;
     fx_image_t a, b = mk(2, 2, 9000, true);
     fx_t *fx = meter(&a, &u);
-    uint8_t id[32];
-    id_of(b.data, b.len, id);
-    assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)b.len, id), MS_OK);
-    download(&u, b.data, 0, (uint32_t)b.len);
-    assert_int_equal(ms_tee_update_verify(&u), MS_OK);
-    assert_int_equal(ms_tee_update_install(&u, false), MS_OK);
+    stage_and_install(&u, &b, false);
     assert_int_equal(fx_trailer(fx, 0, 1).magic, MS_BOOT_MAGIC_GOOD);
     assert_int_equal(ms_tee_update_cancel(&u), MS_OK);
     ms_tee_update_status_t st;
@@ -263,10 +266,7 @@ static void abort_cancels_a_pending_install(void **state)
     /* through the request decoder too */
     uint8_t out[MS_TEE_UPDATE_STATUS_LEN];
     size_t out_len = 0;
-    assert_int_equal(ms_tee_update_begin(&u, 0, (uint32_t)b.len, id), MS_OK);
-    download(&u, b.data, 0, (uint32_t)b.len);
-    assert_int_equal(ms_tee_update_verify(&u), MS_OK);
-    assert_int_equal(ms_tee_update_install(&u, true), MS_OK);
+    stage_and_install(&u, &b, true);
     assert_int_equal(ms_tee_update_request(&u, MS_TEE_UPDATE_ABORT, 0, NULL, 0, NULL, 0, out,
                                            sizeof out, &out_len), MS_OK);
     assert_int_equal(out[0], MS_TEE_UPD_IDLE);

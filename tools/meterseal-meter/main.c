@@ -225,11 +225,11 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
     static meter_update_t upd;
     bool updates = o->boot_dir != NULL;
     if (updates) {
-        if (meter_update_open(&upd, m, o->boot_dir, o->dir, id) != MS_OK) {
+        if (meter_update_open(&upd, m, o->boot_dir, o->dir) != MS_OK) {
             return 3;
         }
         upd.broken = o->broken_update;
-        meter_update_attach(&upd, &c);
+        meter_update_attach(&upd, &c, id);
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -310,8 +310,8 @@ static int run(ms_meter_host_t *m, const run_opts_t *o)
         }
         t = now_ms();
         int wait = next <= t ? 0 : next - t > 1000 ? 1000 : (int)(next - t);
-        if (updates && upd.kick) {
-            upd.kick = false;   /* an update message is waiting in the client: out now */
+        if (updates && upd.sess.kick) {
+            upd.sess.kick = false;   /* an update message is waiting in the client: out now */
             wait = 0;
         }
         struct pollfd p = { .fd = fd, .events = POLLIN };

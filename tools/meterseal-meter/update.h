@@ -2,10 +2,9 @@
 /*
  * update.h - the host meter's side of a firmware update over the channel
  * (docs/ota.md section 6): the Non-secure update agent
- * (link_update_agent.h) wired to the cloud client (down/upd-offer and
- * down/upd-chunk in, up/upd-req and up/upd-status out), to the TEE (offers
- * checked and reports signed by the link partition, the download by the
- * update service), and to the meter's boot side: a simulated meter's
+ * (link_update_agent.h) wired to the cloud client and the TEE by the
+ * portable session (link_update_session.h), and to the meter's boot side:
+ * a simulated meter's
  * device directory (sim_device.h) that the boot core boots at start and
  * again when the agent has installed an update - the reboot.
  *
@@ -23,37 +22,32 @@
 #include "meter_host.h"
 #include "meterseal/link_client.h"
 #include "meterseal/link_update_agent.h"
+#include "meterseal/link_update_session.h"
 #include "sim_device.h"
 
 typedef struct meter_update {
     ms_meter_host_t *host;
-    ms_link_client_t *client;
     ms_sim_device_t dev;
     ms_boot_t boot;
     ms_boot_result_t booted;       /* the last boot's result */
-    ms_upd_agent_t agent;
+    ms_upd_session_t sess;         /* the agent wired to the client and the TEE */
+    ms_upd_agent_t restored;       /* what the state file held */
+    bool have_restored;
     char state_path[512];
-    uint8_t req[128];              /* a chunk request not published yet */
-    size_t req_len;
-    uint64_t last_chunk_ms;        /* when the download last moved */
-    uint32_t stall_ms;             /* ask again after this long without a chunk */
-    uint64_t now_ms;               /* the time of the event being handled */
     uint64_t rebooted_ms;          /* when the last reboot was (the watchdog's start) */
-    uint64_t acks_seen;            /* readings the cloud acknowledged (checked by the TEE) */
-    ms_upd_agent_t saved;          /* what the state file holds (io cleared) */
     bool broken;                   /* test: a new image that never reaches the cloud */
     bool dead;                     /* the boot loader refused to boot: the meter is down */
-    bool kick;                     /* something was queued outside a client step: step again now */
 } meter_update_t;
 
 /* Open the boot device in boot_dir, boot it (S11-S14 of the boot core),
  * bind the TEE's update service to it, and load the agent's state.
  * MS_ERR_* of the boot when it refuses. */
 ms_err_t meter_update_open(meter_update_t *u, ms_meter_host_t *host, const char *boot_dir,
-                           const char *state_dir, const char *meter_id);
+                           const char *state_dir);
 
-/* Route the client's down/ messages here (after ms_link_client_init). */
-void meter_update_attach(meter_update_t *u, ms_link_client_t *c);
+/* Start the session on the client (after ms_link_client_init): its down/
+ * messages come here. */
+void meter_update_attach(meter_update_t *u, ms_link_client_t *c, const char *meter_id);
 
 /* Once per loop turn: the link came up, requests to publish, a stalled
  * download, a reboot that is due. Returns true when the meter rebooted

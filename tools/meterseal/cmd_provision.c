@@ -152,14 +152,27 @@ static int load_cert(const char *verb, const char *path, uint8_t *der, size_t ca
     return MS_CLI_OK;
 }
 
-static int open_meter(const char *verb, const char *dir, ms_meter_host_t *m)
+/* The host meter's TEE, in this process as the factory partition. */
+static int open_meter(const char *verb, const char *dir, ms_meter_host_t **out)
 {
     const char *what = "";
+    ms_meter_host_t *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
+    }
     ms_err_t err = ms_meter_host_open(m, dir, &what);
     if (err) {
+        free(m);
         return ms_cli_fail_err(verb, err, "%s: %s", dir, what);
     }
+    *out = m;
     return MS_CLI_OK;
+}
+
+static void close_meter(ms_meter_host_t *m)
+{
+    ms_meter_host_close(m);
+    free(m);
 }
 
 /* ---- request ------------------------------------------------------------------------ */
@@ -230,20 +243,14 @@ static int provision_request(int argc, char **argv)
             return rc;
         }
     } else {
-        ms_meter_host_t *m = calloc(1, sizeof *m);
-        if (m == NULL) {
-            return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
-        }
-        rc = open_meter(verb, dir, m);
-        if (rc) {
-            free(m);
+        ms_meter_host_t *m = NULL;
+        if ((rc = open_meter(verb, dir, &m)) != MS_CLI_OK) {
             return rc;
         }
         ms_err_t err = ms_tee_link_provision_request(MS_TEE_PART_BOOT, id, nonce, csr,
                                                      sizeof csr, &csr_len, token, sizeof token,
                                                      &token_len, &iak);
-        ms_meter_host_close(m);
-        free(m);
+        close_meter(m);
         if (err) {
             return ms_cli_fail_err(verb, err, "the TEE refused the request");
         }
@@ -412,18 +419,12 @@ static int provision_install(int argc, char **argv)
             return rc;
         }
     } else {
-        ms_meter_host_t *m = calloc(1, sizeof *m);
-        if (m == NULL) {
-            return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
-        }
-        rc = open_meter(verb, dir, m);
-        if (rc) {
-            free(m);
+        ms_meter_host_t *m = NULL;
+        if ((rc = open_meter(verb, dir, &m)) != MS_CLI_OK) {
             return rc;
         }
         ms_err_t err = ms_tee_link_provision_install(MS_TEE_PART_BOOT, &creds);
-        ms_meter_host_close(m);
-        free(m);
+        close_meter(m);
         if (err) {
             return ms_cli_fail_err(verb, err, "the TEE refused the credentials");
         }
@@ -447,13 +448,9 @@ static int provision_show(int argc, char **argv)
         fputs("usage: meterseal provision show --dir DEV\n", argc == 3 ? stdout : stderr);
         return argc == 3 ? MS_CLI_OK : MS_CLI_USAGE;
     }
-    ms_meter_host_t *m = calloc(1, sizeof *m);
-    if (m == NULL) {
-        return ms_cli_fail(verb, MS_CLI_IO, "out of memory");
-    }
-    int rc = open_meter(verb, argv[2], m);
+    ms_meter_host_t *m = NULL;
+    int rc = open_meter(verb, argv[2], &m);
     if (rc) {
-        free(m);
         return rc;
     }
     char id[MS_LINK_METER_ID_MAX + 1], broker[MS_TEE_LINK_BROKER_MAX + 1];
@@ -469,8 +466,7 @@ static int provision_show(int argc, char **argv)
     if (!err) {
         err = ms_tee_meter_read(&reg);
     }
-    ms_meter_host_close(m);
-    free(m);
+    close_meter(m);
     if (err) {
         return ms_cli_fail_err(verb, err, "%s", argv[2]);
     }

@@ -78,12 +78,23 @@ static void line_close(line_t *l)
     }
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* n bytes, all within REPLY_TIMEOUT_MS (a meter that trickles its reply
+ * does not hold the station longer). */
 static int read_exact(line_t *l, uint8_t *p, size_t n)
 {
     size_t have = 0;
+    int64_t end = now_ms() + REPLY_TIMEOUT_MS;
     while (have < n) {
         struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
-        int r = poll(&pfd, 1, REPLY_TIMEOUT_MS);
+        int64_t left = end - now_ms();
+        int r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
         if (r == 0) {
             return ms_cli_fail(l->verb, MS_CLI_IO, "%s: the meter did not answer", l->addr);
         }

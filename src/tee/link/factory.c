@@ -12,6 +12,9 @@
  *     partition's own provisioning steps (tee_link.h): the checks that
  *     matter (certificate key = identity key, write-once id and command
  *     key, broker syntax) are made there, not here.
+ *   - Once the meter id is stored, REQUEST and INSTALL are refused
+ *     (MS_ERR_STATE): the line provisions a meter once; a stored id that
+ *     does not read back counts as provisioned (fail closed).
  */
 #include "meterseal/tee_factory.h"
 
@@ -312,6 +315,12 @@ static ms_err_t serve_install(const uint8_t *payload, size_t len)
     return ms_tee_link_provision_install(MS_TEE_PART_BOOT, &c);
 }
 
+static bool provisioned(void)
+{
+    char id[MS_LINK_METER_ID_MAX + 1];
+    return ms_tee_link_meter_id(id) != MS_ERR_LINK_NOT_PROVISIONED;
+}
+
 ms_err_t ms_tee_factory_serve(uint8_t type, const uint8_t *payload, size_t len, bool secured,
                               uint8_t *out, size_t cap, uint8_t *reply_type, size_t *out_len,
                               bool *bye)
@@ -334,10 +343,13 @@ ms_err_t ms_tee_factory_serve(uint8_t type, const uint8_t *payload, size_t len, 
         break;
     }
     case MS_FACTORY_REQUEST:
-        err = serve_request(payload, len, out, cap, out_len);
-        break;
     case MS_FACTORY_INSTALL:
-        err = serve_install(payload, len);
+        /* Once: a provisioned meter takes no credentials from a serial
+         * line (renewal is the cloud channel's job), so nobody on the line
+         * can re-pin its cloud CA or broker. */
+        err = provisioned() ? MS_ERR_STATE
+              : type == MS_FACTORY_REQUEST ? serve_request(payload, len, out, cap, out_len)
+                                           : serve_install(payload, len);
         break;
     case MS_FACTORY_BYE:
         err = len != 0 ? MS_ERR_FORMAT : MS_OK;
