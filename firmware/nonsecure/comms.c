@@ -28,6 +28,7 @@
 #include "tee_client.h"
 
 #define RECONNECT_MS 2000u
+#define LINGER_MS    1500u
 #define UID_UPDATE_AGENT 0x4d53554100000001ull   /* "MSUA": the update agent's state */
 
 static ms_link_client_t client;
@@ -35,6 +36,8 @@ static ms_link_tee_t link;
 static uint8_t shared[MS_LINK_TEE_SHARED + 512];
 static ms_upd_session_t session;
 static ms_upd_agent_t restored;
+static uint64_t start_campaign;          /* the agent's campaign at power-on */
+static bool start_done;                  /* ... and whether it was over then */
 
 static psa_status_t link_call(void *ctx, uint32_t sid, int32_t type, const ms_tee_invec_t *in,
                               size_t n_in, ms_tee_outvec_t *out, size_t n_out)
@@ -146,6 +149,8 @@ static void updates_start(const char *id)
                     PSA_SUCCESS && got == sizeof restored;
     ms_upd_session_hooks_t hooks = { .save = save_agent, .event = on_update_event, .ctx = NULL };
     ms_upd_session_init(&session, &client, &link, shared, id, have ? &restored : NULL, &hooks);
+    start_campaign = session.agent.offer.campaign_id;
+    start_done = session.agent.state == MS_UPD_AGENT_DONE;
     ms_tee_ns_image_t img;
     if (ms_tee_ns_running_image(session.agent.offer.image, &img) == PSA_SUCCESS) {
         ms_image_version_t v = { img.major, img.minor, img.revision, img.build };
@@ -158,11 +163,13 @@ static void updates_start(const char *id)
     }
 }
 
-/* The update is over and its last report went out. */
+/* An update went on during this power-on (a new campaign, or the one in
+ * progress at power-on), is over, and its last report went out. */
 static bool update_finished(void)
 {
     const ms_upd_agent_t *a = &session.agent;
-    return a->state == MS_UPD_AGENT_DONE && !a->status_unsent;
+    return a->state == MS_UPD_AGENT_DONE && !a->status_unsent &&
+           (!start_done || a->offer.campaign_id != start_campaign);
 }
 
 int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool updates)
@@ -191,6 +198,7 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
     }
     uint32_t start = rtos_ticks(), next_connect = start;
     ms_link_client_state_t shown = MS_LINK_OFFLINE;
+    uint32_t finish_at = 0;
     uint64_t acked = 0;
     while (rtos_ticks() - start < limit_ms) {
         uint32_t t = rtos_ticks();
@@ -233,11 +241,17 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
         uint32_t queued = 1;
         (void)ms_link_secure_tee.queued(&link, &queued);
         if (updates && update_finished() && queued == 0) {
-            put_stat("comms: update finished state=", session.agent.last.state);
-            put_stat(" result=", session.agent.last.result);
-            ms_an505_puts("\r\n");
-            ms_link_client_disconnect(&client, rtos_ticks());
-            return EXIT_DONE;
+            /* The last report is in the client's output: a moment for it
+             * (and its PUBACK) to cross before the line is closed. */
+            if (finish_at == 0) {
+                finish_at = rtos_ticks() + LINGER_MS;
+            } else if ((int32_t)(rtos_ticks() - finish_at) >= 0) {
+                put_stat("comms: update finished state=", session.agent.last.state);
+                put_stat(" result=", session.agent.last.result);
+                ms_an505_puts("\r\n");
+                ms_link_client_disconnect(&client, rtos_ticks());
+                return EXIT_DONE;
+            }
         }
         if (!updates && client.stats.readings >= readings) {
             client.cfg.reading_interval_ms = 0;

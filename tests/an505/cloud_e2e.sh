@@ -92,23 +92,80 @@ ok "comms task on the M33: TLS in the TEE over the modem UART, 3 signed readings
   fail "tap: $(cat "$D/tap.txt")"
 ok "the modem's tap holds no reading, id, certificate, HUK or key in clear"
 
+campaign() {   # IMAGE NAME -> campaign id, started
+  local r sha id
+  r=$(curl -s -X POST -H "Authorization: Bearer $MS_API_TOKEN" \
+    -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$MS_API/firmware")
+  sha=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["sha256"])' <<<"$r") ||
+    fail "upload: $r"
+  r=$(api POST /campaigns "{\"name\":\"$2\",\"firmware_sha256\":\"$sha\",\"target\":{\"meters\":[\"$ID\"]},\"waves\":[100],\"success_threshold\":1,\"failure_threshold\":0.5,\"max_retries\":0}")
+  id=$(json id <<<"$r") || fail "campaign: $r"
+  api POST "/campaigns/$id/start" '' >/dev/null
+  echo "$id"
+}
+campaign_state() {   # CAMPAIGN -> the meter's state in it
+  api GET "/campaigns/$1/meters" |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["meters"][0]["state"])'
+}
+wait_state() {   # CAMPAIGN STATE: the cloud has the meter's last report within 10 s
+  local st=
+  for _ in $(seq 50); do
+    st=$(campaign_state "$1")
+    [ "$st" = "$2" ] && return 0
+    sleep 0.2
+  done
+  fail "campaign $1: the cloud shows '$st', not $2"
+}
+LINE="tcp:127.0.0.1:$MS_BRIDGE_PORT,reconnect=1"
+
 # An OTA campaign for the application, v1.1.0, signed then encrypted for the meter.
 meter sign ns 1.1.0 2 "$D/v110.img"
-r=$(curl -s -X POST -H "Authorization: Bearer $MS_API_TOKEN" \
-  -H 'Content-Type: application/octet-stream' --data-binary "@$D/v110.img" "$MS_API/firmware")
-sha=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["sha256"])' <<<"$r") || fail "upload: $r"
-r=$(api POST /campaigns "{\"name\":\"v110\",\"firmware_sha256\":\"$sha\",\"target\":{\"meters\":[\"$ID\"]},\"waves\":[100],\"success_threshold\":1,\"failure_threshold\":0.5,\"max_retries\":1}")
-cid=$(json id <<<"$r") || fail "campaign: $r"
-api POST "/campaigns/$cid/start" '' >/dev/null
-rc=0; meter run comms-update "tcp:127.0.0.1:$MS_BRIDGE_PORT,reconnect=1" 300 || rc=$?
+cid=$(campaign "$D/v110.img" v110)
+rc=0; meter run comms-update "$LINE" 300 || rc=$?
 [ "$rc" = 10 ] || fail "the update run ended with $rc (10: scenario done)"
 grep -q "^comms: update offer campaign=$cid v1.1.0 image=1" "$M/run.log" || fail "no offer taken"
 grep -q "^tee: reboot asked by the Non-secure world" "$M/run.log" || fail "no reboot"
 grep -q "^boot: installed image=1" "$M/run.log" || fail "the boot loader did not install"
 grep -q "^comms: running image 1 v1.1.0 test" "$M/run.log" || fail "the test image did not run"
 grep -q "^comms: update success" "$M/run.log" || fail "no success report"
-st=$(api GET "/campaigns/$cid/meters" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["meters"][0]["state"])')
-[ "$st" = success ] || fail "the cloud shows '$st'"
+wait_state "$cid" success
 rc=0; meter run partitions null 60 || rc=$?
 grep -q "^tee: non-secure image version=1.1.0 confirmed" "$M/run.log" || fail "1.1.0 is not confirmed"
 ok "OTA over the channel on the M33: offer checked by the TEE, encrypted image downloaded, verified by the TEE, installed at the reboot, confirmed after the cloud answered; the cloud shows success"
+
+# A corrupted image the cloud cannot see into (its ciphertext changed after
+# the vendor signed it): the TEE refuses it before any reboot.
+meter sign ns 1.2.0 3 "$D/v120.img"
+"$PY" -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[0x400+200]^=1; open(sys.argv[2],"wb").write(b)' \
+  "$D/v120.img" "$D/v120-bad.img"
+cid=$(campaign "$D/v120-bad.img" v120-corrupted)
+: >"$M/run.log"
+rc=0; meter run comms-update "$LINE" 300 || rc=$?
+[ "$rc" = 10 ] || fail "the corrupted-update run ended with $rc"
+grep -q "^comms: update failed" "$M/run.log" || fail "no failure report"
+grep -q "^tee: reboot asked" "$M/run.log" && fail "the meter rebooted for a refused image"
+wait_state "$cid" failed
+ok "a corrupted image: refused by the TEE before any reboot, reported failed, 1.1.0 runs on"
+
+# An update that is never confirmed: the power is cut while the new image
+# runs as a test image, before it reached the cloud; the next power-on
+# reverts it, and the meter reports it reverted.
+meter sign ns 1.3.0 3 "$D/v130.img"
+cid=$(campaign "$D/v130.img" v130)
+: >"$M/run.log"
+meter run comms-update "$LINE" 300 &
+RUN=$!
+for _ in $(seq 600); do
+  grep -q "^comms: running image 1 v1.3.0 test" "$M/uart2.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "^comms: running image 1 v1.3.0 test" "$M/uart2.log" || fail "1.3.0 never ran"
+pkill -9 -f "mem-path=$M/flash.bin" || true
+wait "$RUN" || true
+rc=0; meter run partitions null 60 || rc=$?
+grep -q "^tee: non-secure image version=1.1.0 confirmed" "$M/run.log" || fail "no revert to 1.1.0"
+rc=0; meter run comms-update "$LINE" 300 || rc=$?
+[ "$rc" = 10 ] || fail "the run after the revert ended with $rc"
+grep -q "^comms: update reverted" "$M/run.log" || fail "no reverted report"
+wait_state "$cid" reverted
+ok "an update cut off before its confirm: reverted by the boot loader, reported reverted"
