@@ -84,7 +84,10 @@ int32_t ms_tee_ns_part_ping(void);
  * TEE) to and from the modem. write: len <= MS_TEE_NS_MODEM_MAX bytes,
  * returns the bytes written or a negative PSA status; read: never waits
  * for a first byte, takes what arrives until the line is quiet for a
- * moment or cap bytes, returns the count or a negative PSA status. */
+ * moment or cap bytes, returns the count or a negative PSA status.
+ * Privileged callers only (PSA_ERROR_NOT_PERMITTED, a violation); a line
+ * that takes no byte for 50 ms fails the write
+ * (PSA_ERROR_COMMUNICATION_FAILURE). */
 #define MS_TEE_NS_MODEM_MAX 512u
 int32_t ms_tee_ns_modem_write(const void *buf, uint32_t len);
 int32_t ms_tee_ns_modem_read(void *buf, uint32_t cap);

@@ -390,7 +390,7 @@ static int scenario_partitions(void)
 static uint8_t priv_buf[64] __attribute__((aligned(32)));
 static uint32_t st_unpriv[128];
 static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1, unpriv_upd_status = 1,
-                        unpriv_upd_confirm = 1;
+                        unpriv_upd_confirm = 1, unpriv_modem = 1;
 static volatile bool unpriv_done;
 
 static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
@@ -451,6 +451,7 @@ static void unpriv_update_task(void *arg)
     ms_tee_invec_t cin[1] = { { image, sizeof image } };
     ms_tee_ns_req_t creq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_CONFIRM, cin, 1, NULL, 0 };
     unpriv_upd_confirm = ms_tee_ns_call(&creq);
+    unpriv_modem = ms_tee_ns_modem_write("x", 1);
     unpriv_done = true;
     for (;;) {
         __asm volatile("wfi");
@@ -467,8 +468,10 @@ static int scenario_unprivileged_update(void)
     }
     app_put_status("unprivileged: update status", unpriv_upd_status);
     app_put_status("unprivileged: update confirm", unpriv_upd_confirm);
+    app_put_status("unprivileged: modem write", unpriv_modem);
     put_faults();
-    return unpriv_upd_status == PSA_SUCCESS && unpriv_upd_confirm == PSA_ERROR_NOT_PERMITTED
+    return unpriv_upd_status == PSA_SUCCESS && unpriv_upd_confirm == PSA_ERROR_NOT_PERMITTED &&
+                   unpriv_modem == PSA_ERROR_NOT_PERMITTED
                ? EXIT_DONE
                : EXIT_FAILED;
 }
@@ -539,6 +542,10 @@ static int scenario_bench(void)
             st = ms_tee_ns_part_ping();
         } else if (op_len == 3 && memcmp(w, "its", 3) == 0) {
             st = psa_its_set(0x100u + (i % 8u), sizeof data, data, 0);
+        } else if (op_len == 7 && memcmp(w, "reading", 7) == 0) {
+            /* A signed reading in the TEE (a provisioned meter): the
+             * boot-to-first-reading figure is the whole run of n = 1. */
+            st = comms_reading() == EXIT_DONE ? PSA_SUCCESS : PSA_ERROR_GENERIC_ERROR;
         } else if (op_len == 6 && memcmp(w, "update", 6) == 0) {
             /* Stage the test bench's download (update.h): BEGIN, WRITEs,
              * VERIFY (decrypt, hash, ECDSA-P256), INSTALL. */
@@ -576,7 +583,7 @@ static int scenario_bench(void)
 
 /* ---- the comms task ---------------------------------------------------------------- */
 
-static uint32_t st_comms[1024];
+static uint32_t st_comms[2048];
 static volatile int comms_rc = -1;
 
 static void comms(void *arg)

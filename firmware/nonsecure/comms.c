@@ -29,6 +29,9 @@
 
 #define RECONNECT_MS 2000u
 #define LINGER_MS    1500u
+/* A test image that has not reached the cloud by then reboots, and the
+ * boot loader puts the old image back (the platform's watchdog for it). */
+#define TEST_WATCHDOG_MS 120000u
 #define UID_UPDATE_AGENT 0x4d53554100000001ull   /* "MSUA": the update agent's state */
 
 static ms_link_client_t client;
@@ -38,6 +41,7 @@ static ms_upd_session_t session;
 static ms_upd_agent_t restored;
 static uint64_t start_campaign;          /* the agent's campaign at power-on */
 static bool start_done;                  /* ... and whether it was over then */
+static uint32_t test_deadline;           /* running a test image: reboot at this tick */
 
 static psa_status_t link_call(void *ctx, uint32_t sid, int32_t type, const ms_tee_invec_t *in,
                               size_t n_in, ms_tee_outvec_t *out, size_t n_out)
@@ -161,6 +165,7 @@ static void updates_start(const char *id)
         ms_an505_puts(img.confirmed ? " confirmed\r\n" : " test\r\n");
         ms_upd_session_booted(&session, &v);
     }
+    test_deadline = rtos_ticks() + TEST_WATCHDOG_MS;
 }
 
 /* An update went on during this power-on (a new campaign, or the one in
@@ -170,6 +175,16 @@ static bool update_finished(void)
     const ms_upd_agent_t *a = &session.agent;
     return a->state == MS_UPD_AGENT_DONE && !a->status_unsent &&
            (!start_done || a->offer.campaign_id != start_campaign);
+}
+
+int comms_reading(void)
+{
+    uint8_t msg[MS_LINK_MSG_MAX];
+    size_t len = 0;
+    uint64_t seq = 0;
+    link = (ms_link_tee_t){ .call = link_call, .shared = shared, .shared_len = sizeof shared };
+    ms_err_t err = ms_link_secure_tee.reading(&link, semihost_time(), msg, sizeof msg, &len, &seq);
+    return err == MS_OK ? EXIT_DONE : EXIT_FAILED;
 }
 
 int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool updates)
@@ -203,16 +218,33 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
     while (rtos_ticks() - start < limit_ms) {
         uint32_t t = rtos_ticks();
         if (client.state == MS_LINK_OFFLINE && (int32_t)(t - next_connect) >= 0) {
+            /* Bytes still on the line belong to the last connection (its
+             * close, or what the modem held across a reboot): not to the
+             * handshake about to start. */
+            uint8_t stale[64];
+            size_t got = 0;
+            int reads = 0;
+            do {
+                (void)modem_read(NULL, stale, sizeof stale, &got);
+            } while (got != 0 && ++reads < 32);   /* a modem that never stops: 2 KiB at most */
             if (ms_link_client_connect(&client, t) != MS_OK) {
                 next_connect = t + RECONNECT_MS;
             }
         }
         bool was_online = client.state == MS_LINK_ONLINE;
         err = ms_link_client_step(&client, rtos_ticks(), semihost_time());
-        if (updates && ms_upd_session_step(&session, !was_online &&
-                                                      client.state == MS_LINK_ONLINE,
-                                           rtos_ticks())) {
-            ms_an505_puts("comms: update installed, rebooting\r\n");
+        bool reboot = updates && ms_upd_session_step(&session, !was_online &&
+                                                               client.state == MS_LINK_ONLINE,
+                                                    rtos_ticks());
+        if (updates && session.agent.state == MS_UPD_AGENT_TESTING &&
+            (int32_t)(rtos_ticks() - test_deadline) >= 0) {
+            ms_an505_puts("comms: the test image did not reach the cloud in time\r\n");
+            reboot = true;
+        }
+        if (reboot) {
+            put_stat("comms: rebooting modem-out=", client.stats.uart_out);
+            put_stat(" modem-in=", client.stats.uart_in);
+            ms_an505_puts("\r\n");
             ms_link_client_disconnect(&client, rtos_ticks());
             app_put_status("comms: reboot refused", ms_tee_ns_reboot());
             return EXIT_FAILED;
@@ -236,6 +268,8 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
         if (client.stats.acked_readings != acked) {
             acked = client.stats.acked_readings;
             put_stat("comms: readings acknowledged=", acked);
+            put_stat(" modem-out=", client.stats.uart_out);
+            put_stat(" modem-in=", client.stats.uart_in);
             ms_an505_puts("\r\n");
         }
         uint32_t queued = 1;
@@ -248,6 +282,8 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
             } else if ((int32_t)(rtos_ticks() - finish_at) >= 0) {
                 put_stat("comms: update finished state=", session.agent.last.state);
                 put_stat(" result=", session.agent.last.result);
+                put_stat(" modem-out=", client.stats.uart_out);
+                put_stat(" modem-in=", client.stats.uart_in);
                 ms_an505_puts("\r\n");
                 ms_link_client_disconnect(&client, rtos_ticks());
                 return EXIT_DONE;

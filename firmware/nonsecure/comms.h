@@ -20,4 +20,8 @@
  * EXIT_DONE or EXIT_FAILED. */
 int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool updates);
 
+/* One signed reading taken in the TEE, nothing sent (the boot-to-reading
+ * benchmark): EXIT_DONE or EXIT_FAILED. */
+int comms_reading(void);
+
 #endif /* MS_NS_COMMS_H */

@@ -12,8 +12,8 @@
  *     Non-secure half, AIRCR.PRIS) for the whole call, and a second call
  *     while one runs is refused: the TEE's services are not re-entrant;
  *   - unprivileged Non-secure code may read the update service's status but
- *     not stage, install, cancel or confirm an update (nor register a
- *     callback): both decide what runs next;
+ *     not stage, install, cancel or confirm an update, reboot, register a
+ *     callback or use the modem line;
  *   - a callback is called only if it was Non-secure code when registered,
  *     through a cmse_nsfptr_create() pointer (BLXNS clears the Secure
  *     registers), with Non-secure interrupts still masked (it must be short).
@@ -261,7 +261,11 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_write(const void *
         return PSA_ERROR_CONNECTION_BUSY;
     }
     int32_t st = (int32_t)len;
-    if (len > MS_TEE_NS_MODEM_MAX) {
+    if (caller_unpriv) {
+        /* the comms task's line: a sandboxed task may not write into it */
+        tee_fault_violation("modem write from unprivileged code", 0);
+        st = PSA_ERROR_NOT_PERMITTED;
+    } else if (len > MS_TEE_NS_MODEM_MAX) {
         st = PSA_ERROR_INVALID_ARGUMENT;
     } else if (!ns_range(buf, len, false)) {
         tee_fault_violation("modem buffer not NS readable", (uint32_t)(uintptr_t)buf);
@@ -288,7 +292,10 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_read(void *buf, ui
     if (cap > MS_TEE_NS_MODEM_MAX) {
         cap = MS_TEE_NS_MODEM_MAX;
     }
-    if (!ns_range(buf, cap, true)) {
+    if (caller_unpriv) {
+        tee_fault_violation("modem read from unprivileged code", 0);
+        st = PSA_ERROR_NOT_PERMITTED;
+    } else if (!ns_range(buf, cap, true)) {
         tee_fault_violation("modem buffer not NS read-write", (uint32_t)(uintptr_t)buf);
         st = PSA_ERROR_PROGRAMMER_ERROR;
     } else {

@@ -17,8 +17,10 @@
  *
  * Confirmation: a test image is confirmed (ms_upd_agent_link_up in
  * TESTING) only after the cloud has answered a reading the new image took:
- * an acknowledgement the TEE checked with the cloud's key (stats
- * .acked_readings moved), not a broker's SUBACK. A download that stops
+ * online, a reading taken since the boot, an acknowledgement the TEE
+ * checked with the cloud's key, and the TEE's queue empty (so that reading
+ * is off it too) - not a broker's SUBACK, and not an acknowledgement of an
+ * older reading the broker held across the reboot. A download that stops
  * moving for stall_ms is asked for again at the TEE's last good offset.
  *
  * Portable: no heap, no stdio; the caller owns the session and the shared
@@ -63,6 +65,7 @@ typedef struct ms_upd_session {
     uint64_t now_ms;               /* the time of the event being handled */
     uint64_t last_chunk_ms;        /* when the download last moved */
     uint64_t acks_seen;            /* acknowledgements already counted */
+    uint64_t readings_at_boot;     /* client.stats.readings when the image booted */
     uint32_t stall_ms;             /* default 10000 */
     bool kick;                     /* something was queued outside a client step: step now */
 } ms_upd_session_t;

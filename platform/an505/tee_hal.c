@@ -141,12 +141,20 @@ uint64_t ms_hal_clock_ms(void)
 
 /* ---- modem UART (Secure UART1, polled) ---------------------------------------------------- */
 
+/* A line that takes no byte for this long is stuck (a modem that stopped
+ * reading): the write fails rather than hold its caller. */
+#define UART_TX_STALL_MS 50u
+
 ms_err_t ms_hal_uart_write(const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     MS_REG32(UART1_S_BASE + UART_CTRL) |= UART_CTRL_TXEN | UART_CTRL_RXEN;
     for (size_t i = 0; i < len; i++) {
+        uint64_t end = ticks_ms + UART_TX_STALL_MS;
         while (MS_REG32(UART1_S_BASE + UART_STATE) & UART_STATE_TXFULL) {
+            if (ticks_ms >= end) {
+                return MS_ERR_IO;
+            }
         }
         MS_REG32(UART1_S_BASE + UART_DATA) = p[i];
     }

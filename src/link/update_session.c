@@ -6,8 +6,9 @@
  * Invariants:
  *   - An offer reaches the agent only after the TEE checked it; a report
  *     leaves only signed by the TEE. Nothing here looks at an image.
- *   - A test image is confirmed only after an acknowledgement the TEE
- *     checked (acked_readings moved) on a connection of the new image.
+ *   - A test image is confirmed only after the TEE's queue of readings is
+ *     empty again on a connection of the new image, after it took a reading
+ *     of its own: the cloud acknowledged that reading (the TEE checked it).
  *   - The agent is saved after every event that changed it, and only then
  *     (junk on a topic writes nothing).
  */
@@ -144,6 +145,7 @@ void ms_upd_session_init(ms_upd_session_t *s, ms_link_client_t *client, ms_link_
 
 void ms_upd_session_booted(ms_upd_session_t *s, const ms_image_version_t *running)
 {
+    s->readings_at_boot = s->client->stats.readings;
     (void)ms_upd_agent_booted(&s->agent, running);
     save(s);
 }
@@ -155,9 +157,21 @@ bool ms_upd_session_step(ms_upd_session_t *s, bool came_online, uint64_t now_ms)
     bool online = c->state == MS_LINK_ONLINE;
     bool stalled = !came_online && online && s->agent.state == MS_UPD_AGENT_DOWNLOADING &&
                    now_ms - s->last_chunk_ms >= s->stall_ms;
-    bool cloud_answered = c->stats.acked_readings != s->acks_seen;
-    s->acks_seen = c->stats.acked_readings;
     bool testing = s->agent.state == MS_UPD_AGENT_TESTING;
+    /* The cloud answered the new image: a reading it took since it booted
+     * is off the TEE's queue (only the cloud's TEE-checked acknowledgement
+     * removes one, and the queue is emptied in order). An acknowledgement
+     * of an older reading, held by the broker across the reboot, is not
+     * enough. */
+    bool cloud_answered = false;
+    if (testing && online && c->stats.acked_readings != s->acks_seen &&
+        c->stats.readings > s->readings_at_boot) {
+        uint32_t queued = 1;
+        cloud_answered = ms_link_secure_tee.queued(s->link, &queued) == MS_OK && queued == 0;
+    }
+    if (cloud_answered || !testing) {
+        s->acks_seen = c->stats.acked_readings;
+    }
     if (testing && came_online) {
         /* a reading from the new image now: the cloud's signed
          * acknowledgement of it is what confirms the image */

@@ -5,7 +5,8 @@
     meter_cli.py HOST_BUILD FIRMWARE_BUILD DIR factory
         a blank meter in DIR: flash file, vendor key's hash, a random HUK and
         an image decryption key (DIR/meter-enc.pem) in OTP, the TEE and the
-        application v1.0.0 signed by DIR/vendor.pem in their slots
+        application v1.0.0 signed by DIR/vendor.pem in their slots (both
+        keys are made unless DIR already holds them: a fleet shares them)
     meter_cli.py HOST_BUILD FIRMWARE_BUILD DIR sign s|ns VERSION COUNTER OUT
         an update as the vendor ships it: signed, then encrypted for the meter
     meter_cli.py HOST_BUILD FIRMWARE_BUILD DIR run SCENARIO [UART1] [TIMEOUT_S]

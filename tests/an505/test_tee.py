@@ -122,13 +122,17 @@ def callback_into_secure_code(m):
 @case
 def unprivileged_caller_cannot_stage_or_confirm_updates(m):
     # Firmware updates decide what the meter runs: an unprivileged task may
-    # ask how one stands, not stage, install, cancel or confirm one.
+    # ask how one stands, not stage, install, cancel or confirm one; nor may
+    # it use the modem line.
     r = scenario(m, "unprivileged-update")
     expect("unprivileged: update status status=0" in r.ns_console,
            "an unprivileged task could not read the update status", r)
     expect("unprivileged: update confirm status=-133" in r.ns_console and
            "tee: violation: update request from unprivileged code" in r.console,
            "an unprivileged task confirmed an image", r)
+    # The modem line is the comms task's: no sandboxed task writes into it.
+    expect("unprivileged: modem write status=-133" in r.ns_console,
+           "an unprivileged task wrote to the modem line", r)
 
 
 @case

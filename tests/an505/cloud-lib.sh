@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# cloud-lib.sh - what the emulated meter's cloud tests share: sourced with
+# the host build and the firmware build as $1 and $2. Starts the broker and
+# the cloud (SQLite, the vendor key, updates of image 1 in 512-byte chunks)
+# in a private directory; the fleet's keys are the vendor's signing key
+# ($D/vendor.pem) and one image decryption key ($D/fleet-enc.pem). On
+# failure the logs and every emulated meter's consoles are printed.
+set -euo pipefail
+CL_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=$(realpath "$1")
+FW=$(realpath "$2")
+source "$CL_HERE/../../scripts/cloud-env.sh"
+WORK=$(mktemp -d /tmp/ms-an505-cloud.XXXXXX)
+ms_env_init "$WORK" "$BUILD"
+CLI=$BUILD/tools/meterseal/meterseal
+PY=/usr/bin/python3
+D=$MS_DIR
+
+cl_cleanup() {
+  local rc=$?
+  ms_env_stop
+  if [ $rc -ne 0 ]; then
+    for f in "$D"/*.log; do
+      [ -f "$f" ] || continue
+      echo "---- $(basename "$f") (last 30 lines)"
+      tail -n 30 "$f"
+    done
+    for f in "$D"/*/run.log; do
+      [ -f "$f" ] && { echo "---- consoles of $(basename "$(dirname "$f")")"; cat "$f"; }
+    done
+  fi
+  pkill -9 -f "mem-path=$D/" 2>/dev/null || true
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cl_cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+meter() {   # DIR command...: tests/an505/meter_cli.py on the meter in DIR
+  local dir=$1
+  shift
+  "$PY" "$CL_HERE/meter_cli.py" "$BUILD" "$FW" "$dir" "$@"
+}
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+json() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+"$CLI" keygen -k "$D/vendor.pem" >/dev/null
+"$CLI" getpub -k "$D/vendor.pem" -o "$D/vendor.pub" >/dev/null
+"$CLI" keygen -k "$D/fleet-enc.pem" --enc >/dev/null
+"$CLI" getpub -k "$D/fleet-enc.pem" -o "$D/fleet-enc.pub" >/dev/null
+ms_env_pki
+ms_env_broker_start
+DB=sqlite:$D/cloud.db
+printf 'operator-pass-1\n' | "$MS_BIN_CLOUD" operator --db "$DB" --name alice --role operator >/dev/null
+ms_env_cloud_start a "$DB" --http 127.0.0.1:0 --vendor-key "$D/vendor.pub" --image 1 --chunk 512
+ms_env_login "http://127.0.0.1:$(cat "$D/a.port")/api/v1" alice operator-pass-1
+api() { ms_env_api "$@"; }
+
+# cl_qemu_factory ID DIR: a blank emulated meter in DIR (the fleet's keys),
+# provisioned on the factory line over its UART and registered.
+cl_qemu_factory() {
+  local id=$1 dir=$2 port pid nonce rc=0
+  mkdir -p "$dir"
+  cp "$D/vendor.pem" "$dir/vendor.pem"
+  cp "$D/fleet-enc.pem" "$dir/meter-enc.pem"
+  meter "$dir" factory
+  port=$(free_port)
+  meter "$dir" run partitions "tcp:127.0.0.1:$port,server=on,wait=on" 120 &
+  pid=$!
+  nonce=$(api POST /provision/nonce '{}' | json nonce)
+  "$CLI" provision request --uart "127.0.0.1:$port" --dir "$D/station-$id" --id "$id" \
+    --nonce "$nonce" --csr "$D/$id.csr" >/dev/null
+  "$CLI" ca sign-csr --dir "$D/mca" --csr "$D/$id.csr" --out "$D/$id.pem" >/dev/null
+  "$CLI" provision install --uart "127.0.0.1:$port" --dir "$D/station-$id" --id "$id" \
+    --cert "$D/$id.pem" --cloud-ca "$D/cca/ca.pem" --broker "localhost:$MS_MQTT_PORT" \
+    --command-key "$D/command.pub" --registration "$D/$id.reg.json" >/dev/null
+  wait "$pid" || rc=$?
+  [ "$rc" = 10 ] || fail "$id: the factory power-on ended with $rc (10: scenario done)"
+  api POST /meters "$(cat "$D/$id.reg.json")" | grep -q "\"meter_id\":\"$id\"" ||
+    fail "$id: registration refused"
+}
+
+# cl_campaign IMAGE NAME ID... -> campaign id, started
+cl_campaign() {
+  local img=$1 name=$2 r sha id targets
+  shift 2
+  targets=$("$PY" -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@")
+  r=$(curl -s -X POST -H "Authorization: Bearer $MS_API_TOKEN" \
+    -H 'Content-Type: application/octet-stream' --data-binary "@$img" "$MS_API/firmware")
+  sha=$(json sha256 <<<"$r") || fail "upload: $r"
+  r=$(api POST /campaigns "{\"name\":\"$name\",\"firmware_sha256\":\"$sha\",\"target\":{\"meters\":$targets},\"waves\":[100],\"success_threshold\":1,\"failure_threshold\":0.5,\"max_retries\":0}")
+  id=$(json id <<<"$r") || fail "campaign: $r"
+  api POST "/campaigns/$id/start" '' >/dev/null
+  echo "$id"
+}
+
+# cl_states CAMPAIGN -> "id:state ..." of every meter in it, sorted
+cl_states() {
+  api GET "/campaigns/$1/meters" |
+    "$PY" -c 'import json,sys; print(" ".join(sorted("%s:%s" % (m["meter_id"], m["state"]) for m in json.load(sys.stdin)["meters"])))'
+}
+
+# cl_wait CAMPAIGN WANT SECONDS: until cl_states is WANT
+cl_wait() {
+  local st=
+  for _ in $(seq $(($3 * 5))); do
+    st=$(cl_states "$1")
+    [ "$st" = "$2" ] && return 0
+    sleep 0.2
+  done
+  fail "campaign $1: the cloud shows '$st', not '$2'"
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# fleet_e2e.sh HOST_BUILD FIRMWARE_BUILD - a mixed fleet in one campaign:
+# two emulated Cortex-M33 meters (QEMU: factory line over the UART, the
+# comms task and the update session on the Non-secure RTOS, TLS and
+# verification in the TEE) and two host-simulated meters (meterseal-meter:
+# the same portable client, session, agent and TEE code on Linux, a
+# simulated boot side) take the same firmware - the meter application
+# v1.1.0, signed by the vendor, encrypted for the fleet's image key - and
+# all confirm it; prints the time from "campaign started" to "all
+# confirmed".
+source "$(dirname "$0")/cloud-lib.sh"
+SIM=$BUILD/tools/meterseal-sim/meterseal-sim
+METER_BIN=$BUILD/tools/meterseal-meter/meterseal-meter
+QEMU_IDS=(m-m33-0001 m-m33-0002)
+HOST_IDS=(m-host-0001 m-host-0002)
+
+for id in "${QEMU_IDS[@]}"; do
+  cl_qemu_factory "$id" "$D/$id"
+done
+"$SIM" mkimage --key "$D/vendor.pem" --version 1.0.0 --sec-cnt 1 --seed 1 "$D/s.bin" >/dev/null
+"$SIM" mkimage --key "$D/vendor.pem" --version 1.0.0 --sec-cnt 1 --seed 2 "$D/ns.bin" >/dev/null
+for id in "${HOST_IDS[@]}"; do
+  boot=$D/boot-$id
+  "$SIM" --dir "$boot" provision-rot "$D/vendor.pub" >/dev/null
+  "$SIM" --dir "$boot" provision-key "$D/fleet-enc.pem" >/dev/null
+  "$SIM" --dir "$boot" flash s "$D/s.bin" >/dev/null
+  "$SIM" --dir "$boot" flash ns "$D/ns.bin" >/dev/null
+  ms_env_meter_provision "$id" "$D/dev-$id" "$(api POST /provision/nonce '{}' | json nonce)" \
+    "$D/mca"
+  api POST /meters "$(cat "$D/$id.reg.json")" | grep -q "\"meter_id\":\"$id\"" ||
+    fail "$id: registration refused"
+done
+ok "factory: ${#QEMU_IDS[@]} emulated meters over their UARTs, ${#HOST_IDS[@]} host meters; all registered"
+
+# The release: the meter application v1.1.0, for the whole fleet.
+meter "$D/${QEMU_IDS[0]}" sign ns 1.1.0 2 "$D/v110.img"
+ms_env_bridge_start modem
+PIDS=()
+for id in "${QEMU_IDS[@]}"; do
+  meter "$D/$id" run comms-update "tcp:127.0.0.1:$MS_BRIDGE_PORT,reconnect=1" 300 &
+  PIDS+=("$!")
+done
+for id in "${HOST_IDS[@]}"; do
+  "$METER_BIN" --dir "$D/dev-$id" run --uart "127.0.0.1:$MS_BRIDGE_PORT" --interval-ms 1000 \
+    --duration-s 300 --reconnect-ms 200 --boot-dir "$D/boot-$id" >"$D/$id.log" 2>&1 &
+  MS_PIDS+=("$!")
+done
+# The fleet has been online before the release (the broker keeps a meter's
+# session, and the offers for it, only once the meter has had one).
+for _ in $(seq 300); do
+  n=0
+  for id in "${QEMU_IDS[@]}"; do grep -q "^comms: online" "$D/$id/uart2.log" 2>/dev/null && n=$((n + 1)); done
+  for id in "${HOST_IDS[@]}"; do grep -q "^meter: online" "$D/$id.log" && n=$((n + 1)); done
+  [ "$n" = 4 ] && break
+  sleep 0.2
+done
+[ "$n" = 4 ] || fail "only $n of 4 meters came online"
+t0=$(date +%s.%N)
+cid=$(cl_campaign "$D/v110.img" fleet-v110 "${QEMU_IDS[@]}" "${HOST_IDS[@]}")
+want=$(printf '%s:success\n' "${QEMU_IDS[@]}" "${HOST_IDS[@]}" | sort | tr '\n' ' ')
+cl_wait "$cid" "${want% }" 240
+t1=$(date +%s.%N)
+for i in "${!QEMU_IDS[@]}"; do
+  rc=0; wait "${PIDS[$i]}" || rc=$?
+  [ "$rc" = 10 ] || fail "${QEMU_IDS[$i]}: the update run ended with $rc"
+  grep -q "^tee: non-secure image version=1.1.0 test" "$D/${QEMU_IDS[$i]}/run.log" ||
+    fail "${QEMU_IDS[$i]}: 1.1.0 did not run as a test image"
+done
+for id in "${HOST_IDS[@]}"; do
+  grep -q "meter: booted NS v1.1.0+0 test" "$D/$id.log" || fail "$id: 1.1.0 did not boot"
+  grep -q "meter: update success" "$D/$id.log" || fail "$id: no success"
+done
+secs=$("$PY" -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$t0" "$t1")
+ok "one campaign, $((${#QEMU_IDS[@]} + ${#HOST_IDS[@]})) meters (emulated M33 and host): all confirmed v1.1.0"
+echo "figure: campaign started -> all ${#QEMU_IDS[@]}+${#HOST_IDS[@]} meters confirmed: $secs s ($(stat -c %s "$D/v110.img") B image, 512 B chunks)"
