@@ -58,7 +58,8 @@ ms_env_login "http://127.0.0.1:$(cat "$D/a.port")/api/v1" alice operator-pass-1
 api() { ms_env_api "$@"; }
 
 # cl_qemu_factory ID DIR: a blank emulated meter in DIR (the fleet's keys),
-# provisioned on the factory line over its UART and registered.
+# provisioned on the factory line over its UART, registered, and locked
+# (life cycle SECURED).
 cl_qemu_factory() {
   local id=$1 dir=$2 port pid nonce rc=0
   mkdir -p "$dir"
@@ -79,6 +80,9 @@ cl_qemu_factory() {
   [ "$rc" = 10 ] || fail "$id: the factory power-on ended with $rc (10: scenario done)"
   api POST /meters "$(cat "$D/$id.reg.json")" | grep -q "\"meter_id\":\"$id\"" ||
     fail "$id: registration refused"
+  # Locked before it leaves the factory: SECURED, no factory session again.
+  "$BUILD/tools/meterseal-an505/meterseal-an505" otp "$dir/flash.bin" --lock >/dev/null ||
+    fail "$id: lock"
 }
 
 # cl_campaign IMAGE NAME ID... -> campaign id, started

@@ -11,7 +11,10 @@
 # holds no plaintext. Then an OTA campaign: the offer checked by the TEE,
 # the encrypted image downloaded over the channel, decrypted and verified
 # by the TEE, the reboot, the boot loader's install, the confirm after the
-# cloud answered the new image; the cloud shows success.
+# cloud answered the new image; the cloud shows success. A corrupted image
+# refused before the reboot, an update cut off before its confirm reverted,
+# a power cut as the install begins: each reported to the cloud. The meter
+# is locked (SECURED) after the factory line.
 source "$(dirname "$0")/cloud-lib.sh"
 ID=m-m33-0001
 M=$D/meter
@@ -113,3 +116,27 @@ rc=0; meter "$M" run comms-update "$LINE" 300 || rc=$?
 grep -q "^comms: update reverted" "$M/run.log" || fail "no reverted report"
 wait_state "$cid" reverted
 ok "an update cut off before its confirm: reverted by the boot loader, reported reverted"
+
+# A power cut around the install: QEMU killed within 50 ms of the reboot
+# that starts the boot loader's install (before, during or just after it;
+# the install itself is cut at every flash operation by an505.powercut.*).
+# The next power-on boots a verified image and the meter reports where it
+# stands: the update goes on to success.
+meter "$M" sign ns 1.4.0 4 "$D/v140.img"
+cid=$(campaign "$D/v140.img" v140)
+: >"$M/run.log"
+meter "$M" run comms-update "$LINE" 300 &
+RUN=$!
+for _ in $(seq 1200); do
+  grep -q "^tee: reboot asked" "$M/uart0.log" 2>/dev/null && break
+  sleep 0.05
+done
+pkill -9 -f "mem-path=$M/flash.bin" || true
+wait "$RUN" || true
+grep -q "^tee: reboot asked" "$M/run.log" || fail "the meter never rebooted into the install"
+rc=0; meter "$M" run comms-update "$LINE" 300 || rc=$?
+[ "$rc" = 10 ] || fail "the run after the power cut ended with $rc"
+grep -qE "^boot: verified image=1" "$M/run.log" || fail "no verified image after the power cut"
+grep -q "^comms: update success" "$M/run.log" || fail "no success after the power cut"
+wait_state "$cid" success
+ok "power cut around the install: a verified image booted, the update completed and was reported"
