@@ -263,6 +263,17 @@ ms_env_api() {
   curl "${args[@]}" "$MS_API$2"
 }
 
+# ms_env_print_logs LINES: the last LINES lines of every log in MS_DIR (a
+# failed test's evidence).
+ms_env_print_logs() {
+  local f
+  for f in "$MS_DIR"/*.log; do
+    [ -f "$f" ] || continue
+    echo "---- $(basename "$f") (last $1 lines)"
+    tail -n "$1" "$f"
+  done
+}
+
 ms_env_stop() {
   local pid
   for name in "${!MS_CLOUD_PID[@]}"; do

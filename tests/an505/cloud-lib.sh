@@ -21,11 +21,7 @@ cl_cleanup() {
   local rc=$?
   ms_env_stop
   if [ $rc -ne 0 ]; then
-    for f in "$D"/*.log; do
-      [ -f "$f" ] || continue
-      echo "---- $(basename "$f") (last 30 lines)"
-      tail -n 30 "$f"
-    done
+    ms_env_print_logs 30
     for f in "$D"/*/run.log; do
       [ -f "$f" ] && { echo "---- consoles of $(basename "$(dirname "$f")")"; cat "$f"; }
     done

@@ -55,6 +55,22 @@ ok "the modem's tap holds no reading, id, certificate, HUK or key in clear"
 campaign() { cl_campaign "$1" "$2" "$ID"; }
 wait_state() { cl_wait "$1" "$ID:$2" 10; }
 LINE="tcp:127.0.0.1:$MS_BRIDGE_PORT,reconnect=1"
+# cut_when CONSOLE PATTERN: a comms-update power-on, its power cut (QEMU
+# killed) within 50 ms of PATTERN on the console (uart0.log: boot loader and
+# TEE; uart2.log: Non-secure); false if PATTERN never came.
+cut_when() {
+  local run seen=1
+  : >"$M/run.log"
+  meter "$M" run comms-update "$LINE" 300 &
+  run=$!
+  for _ in $(seq 2400); do
+    grep -q "$2" "$M/$1" 2>/dev/null && { seen=0; break; }
+    sleep 0.05
+  done
+  pkill -9 -f "mem-path=$M/flash.bin" || true
+  wait "$run" || true
+  return $seen
+}
 
 # An OTA campaign for the application, v1.1.0, signed then encrypted for the meter.
 meter "$M" sign ns 1.1.0 2 "$D/v110.img"
@@ -99,16 +115,7 @@ ok "a corrupted image: refused by the TEE before any reboot, reported failed, 1.
 # reverts it, and the meter reports it reverted.
 meter "$M" sign ns 1.3.0 3 "$D/v130.img"
 cid=$(campaign "$D/v130.img" v130)
-: >"$M/run.log"
-meter "$M" run comms-update "$LINE" 300 &
-RUN=$!
-for _ in $(seq 600); do
-  grep -q "^comms: running image 1 v1.3.0 test" "$M/uart2.log" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "^comms: running image 1 v1.3.0 test" "$M/uart2.log" || fail "1.3.0 never ran"
-pkill -9 -f "mem-path=$M/flash.bin" || true
-wait "$RUN" || true
+cut_when uart2.log "^comms: running image 1 v1.3.0 test" || fail "1.3.0 never ran"
 rc=0; meter "$M" run partitions null 60 || rc=$?
 grep -q "^tee: non-secure image version=1.1.0 confirmed" "$M/run.log" || fail "no revert to 1.1.0"
 rc=0; meter "$M" run comms-update "$LINE" 300 || rc=$?
@@ -124,16 +131,7 @@ ok "an update cut off before its confirm: reverted by the boot loader, reported 
 # stands: the update goes on to success.
 meter "$M" sign ns 1.4.0 4 "$D/v140.img"
 cid=$(campaign "$D/v140.img" v140)
-: >"$M/run.log"
-meter "$M" run comms-update "$LINE" 300 &
-RUN=$!
-for _ in $(seq 1200); do
-  grep -q "^tee: reboot asked" "$M/uart0.log" 2>/dev/null && break
-  sleep 0.05
-done
-pkill -9 -f "mem-path=$M/flash.bin" || true
-wait "$RUN" || true
-grep -q "^tee: reboot asked" "$M/run.log" || fail "the meter never rebooted into the install"
+cut_when uart0.log "^tee: reboot asked" || fail "the meter never rebooted into the install"
 rc=0; meter "$M" run comms-update "$LINE" 300 || rc=$?
 [ "$rc" = 10 ] || fail "the run after the power cut ended with $rc"
 grep -qE "^boot: verified image=1" "$M/run.log" || fail "no verified image after the power cut"

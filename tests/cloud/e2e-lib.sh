@@ -16,11 +16,7 @@ e2e_cleanup() {
   local rc=$?
   ms_env_stop
   if [ $rc -ne 0 ]; then
-    for f in "$MS_DIR"/*.log; do
-      [ -f "$f" ] || continue
-      echo "---- $(basename "$f") (last 25 lines)"
-      tail -n 25 "$f"
-    done
+    ms_env_print_logs 25
   fi
   [ $rc -ne 0 ] && [ -n "${MS_KEEP:-}" ] && echo "kept $MS_E2E_WORK" && exit $rc
   rm -rf "$MS_E2E_WORK"

@@ -41,11 +41,7 @@ cleanup() {
   local rc=$?
   ms_env_stop
   if [ $rc -ne 0 ]; then
-    for f in "$D"/*.log; do
-      [ -f "$f" ] || continue
-      echo "---- $(basename "$f") (last 30 lines)"
-      tail -n 30 "$f"
-    done
+    ms_env_print_logs 30
   fi
   rm -rf "$WORK"
   exit $rc
