@@ -26,11 +26,14 @@ ms_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-ms_wait_port() {   # PORT [SECONDS]
-  local port=$1 n=$(( ${2:-10} * 10 ))
+ms_wait_port() {   # PORT [SECONDS [PID]]: PID gone is a failure at once
+  local port=$1 n=$(( ${2:-10} * 10 )) pid=${3:-}
   for ((i = 0; i < n; i++)); do
     if python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $port)))" 2>/dev/null; then
       return 0
+    fi
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      break
     fi
     sleep 0.1
   done
@@ -69,8 +72,24 @@ ms_env_crls() {
   "$MS_BIN_CA" ca crl --dir "$MS_DIR/cca" --out "$MS_DIR/cca.crl" >/dev/null
 }
 
+# ms_env_broker_start: the broker on two free ports. A free port can be
+# taken by another process between choosing it and binding it (tests run
+# side by side): then the broker starts again on new ports, three times at
+# most.
 ms_env_broker_start() {
+  local attempt
+  for attempt in 1 2 3; do
+    ms_env_broker_try && return 0
+    grep -qs "Address already in use" "$MS_DIR/mosquitto.log" "$MS_DIR/mosquitto.out" ||
+      return 1
+    echo "cloud-env: a broker port was taken meanwhile (attempt $attempt): new ports" >&2
+  done
+  return 1
+}
+
+ms_env_broker_try() {
   local d=$MS_DIR
+  : >"$d/mosquitto.log"
   MS_MQTT_PORT=$(ms_free_port)
   MS_SVC_PORT=$(ms_free_port)
   cat >"$d/acl-meters" <<'EOF'
@@ -136,7 +155,8 @@ EOF
   mosquitto -c "$d/mosquitto.conf" >"$d/mosquitto.out" 2>&1 &
   MS_BROKER_PID=$!
   MS_PIDS+=("$MS_BROKER_PID")
-  ms_wait_port "$MS_MQTT_PORT" && ms_wait_port "$MS_SVC_PORT"
+  ms_wait_port "$MS_MQTT_PORT" 10 "$MS_BROKER_PID" &&
+    ms_wait_port "$MS_SVC_PORT" 10 "$MS_BROKER_PID"
 }
 
 ms_env_broker_reload() {

@@ -272,9 +272,14 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
             put_stat(" modem-in=", client.stats.uart_in);
             ms_an505_puts("\r\n");
         }
+        /* The TEE's queue, only when an end is in sight (a call into the TEE
+         * and a PS read each time). */
+        bool at_end = updates ? update_finished() : client.stats.readings >= readings;
         uint32_t queued = 1;
-        (void)ms_link_secure_tee.queued(&link, &queued);
-        if (updates && update_finished() && queued == 0) {
+        if (at_end) {
+            (void)ms_link_secure_tee.queued(&link, &queued);
+        }
+        if (updates && at_end && queued == 0) {
             /* The last report is in the client's output: a moment for it
              * (and its PUBACK) to cross before the line is closed. */
             if (finish_at == 0) {
@@ -289,7 +294,7 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
                 return EXIT_DONE;
             }
         }
-        if (!updates && client.stats.readings >= readings) {
+        if (!updates && at_end) {
             client.cfg.reading_interval_ms = 0;
             client.next_reading_ms = UINT64_MAX;
             if (queued == 0) {

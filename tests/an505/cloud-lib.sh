@@ -14,6 +14,8 @@ source "$CL_HERE/../../scripts/cloud-env.sh"
 WORK=$(mktemp -d /tmp/ms-an505-cloud.XXXXXX)
 ms_env_init "$WORK" "$BUILD"
 CLI=$BUILD/tools/meterseal/meterseal
+SIM=$BUILD/tools/meterseal-sim/meterseal-sim
+METER_BIN=$BUILD/tools/meterseal-meter/meterseal-meter
 PY=/usr/bin/python3
 D=$MS_DIR
 
@@ -79,6 +81,54 @@ cl_qemu_factory() {
   # Locked before it leaves the factory: SECURED, no factory session again.
   "$BUILD/tools/meterseal-an505/meterseal-an505" otp "$dir/flash.bin" --lock >/dev/null ||
     fail "$id: lock"
+}
+
+# cl_host_meter ID: a host-simulated meter of the same fleet (the same
+# portable client, session, agent and TEE code on Linux over a simulated
+# boot side with the fleet's keys and images 1.0.0), provisioned and
+# registered; cl_host_run ID starts it on the bridge (MS_BRIDGE_PORT), its
+# process id in CL_PID.
+cl_host_meter() {
+  local id=$1 boot=$D/boot-$1
+  if [ ! -f "$D/s.bin" ]; then
+    "$SIM" mkimage --key "$D/vendor.pem" --version 1.0.0 --sec-cnt 1 --seed 1 "$D/s.bin" >/dev/null
+    "$SIM" mkimage --key "$D/vendor.pem" --version 1.0.0 --sec-cnt 1 --seed 2 "$D/ns.bin" >/dev/null
+  fi
+  "$SIM" --dir "$boot" provision-rot "$D/vendor.pub" >/dev/null
+  "$SIM" --dir "$boot" provision-key "$D/fleet-enc.pem" >/dev/null
+  "$SIM" --dir "$boot" flash s "$D/s.bin" >/dev/null
+  "$SIM" --dir "$boot" flash ns "$D/ns.bin" >/dev/null
+  ms_env_meter_provision "$id" "$D/dev-$id" "$(api POST /provision/nonce '{}' | json nonce)" \
+    "$D/mca"
+  api POST /meters "$(cat "$D/$id.reg.json")" | grep -q "\"meter_id\":\"$id\"" ||
+    fail "$id: registration refused"
+}
+cl_host_run() {
+  "$METER_BIN" --dir "$D/dev-$1" run --uart "127.0.0.1:$MS_BRIDGE_PORT" --interval-ms 1000 \
+    --duration-s 300 --reconnect-ms 200 --boot-dir "$D/boot-$1" >"$D/$1.log" 2>&1 &
+  CL_PID=$!
+  MS_PIDS+=("$CL_PID")
+}
+
+# cl_online QEMU_ID... -- HOST_ID...: until every meter named has been online
+cl_online() {
+  local n want=0 got=0 side=qemu id
+  for _ in $(seq 300); do
+    n=0 want=0 side=qemu
+    for id in "$@"; do
+      [ "$id" = -- ] && { side=host; continue; }
+      want=$((want + 1))
+      if [ "$side" = qemu ]; then
+        grep -q "^comms: online" "$D/$id/uart2.log" 2>/dev/null && n=$((n + 1))
+      else
+        grep -q "^meter: online" "$D/$id.log" 2>/dev/null && n=$((n + 1))
+      fi
+    done
+    got=$n
+    [ "$n" = "$want" ] && return 0
+    sleep 0.2
+  done
+  fail "only $got of $want meters came online"
 }
 
 # cl_campaign IMAGE NAME ID... -> campaign id, started

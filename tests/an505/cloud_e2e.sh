@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# cloud_e2e.sh HOST_BUILD FIRMWARE_BUILD - the emulated Cortex-M33 meter in
-# the fleet (M12, M13, M7): factory line over its modem UART (the TEE makes
+# cloud_e2e.sh HOST_BUILD FIRMWARE_BUILD - one life of the emulated
+# Cortex-M33 meter in a fleet with two host-simulated meters (M12, M13, M7): factory line over its modem UART (the TEE makes
 # its keys, CSR and token; the manufacturer CA signs; the TEE installs), the
 # meter registered with the cloud, then a power-on with the modem UART on
 # the (untrusted, tapped) modem bridge: the comms task on the Non-secure
@@ -19,9 +19,15 @@ source "$(dirname "$0")/cloud-lib.sh"
 ID=m-m33-0001
 M=$D/meter
 
+HOSTS=(m-host-0001 m-host-0002)
+
 # The factory line: the meter's first power-on with the station on its UART.
 cl_qemu_factory "$ID" "$M"
 ok "factory line over the meter's UART: keys, CSR and token from its TEE, certificate installed, registered"
+for h in "${HOSTS[@]}"; do
+  cl_host_meter "$h"
+done
+ok "two host-simulated meters of the same fleet provisioned and registered"
 
 # In the field: the modem UART on the bridge.
 ms_env_bridge_start modem
@@ -72,9 +78,16 @@ cut_when() {
   return $seen
 }
 
-# An OTA campaign for the application, v1.1.0, signed then encrypted for the meter.
+# An OTA campaign for the application, v1.1.0, signed then encrypted for the
+# fleet: the emulated meter and the two host meters.
 meter "$M" sign ns 1.1.0 2 "$D/v110.img"
-cid=$(campaign "$D/v110.img" v110)
+HPIDS=()
+for h in "${HOSTS[@]}"; do
+  cl_host_run "$h"
+  HPIDS+=("$CL_PID")
+done
+cl_online -- "${HOSTS[@]}"
+cid=$(cl_campaign "$D/v110.img" v110 "$ID" "${HOSTS[@]}")
 rc=0; meter "$M" run comms-update "$LINE" 300 || rc=$?
 [ "$rc" = 10 ] || fail "the update run ended with $rc (10: scenario done)"
 grep -q "^comms: update offer campaign=$cid v1.1.0 image=1" "$M/run.log" || fail "no offer taken"
@@ -82,10 +95,18 @@ grep -q "^tee: reboot asked by the Non-secure world" "$M/run.log" || fail "no re
 grep -q "^boot: installed image=1" "$M/run.log" || fail "the boot loader did not install"
 grep -q "^comms: running image 1 v1.1.0 test" "$M/run.log" || fail "the test image did not run"
 grep -q "^comms: update success" "$M/run.log" || fail "no success report"
-wait_state "$cid" success
+want=$(printf '%s:success\n' "$ID" "${HOSTS[@]}" | sort | tr '\n' ' ')
+cl_wait "$cid" "${want% }" 120
+for h in "${HOSTS[@]}"; do
+  grep -q "meter: booted NS v1.1.0+0 test" "$D/$h.log" || fail "$h: 1.1.0 did not boot"
+  n=$(api GET "/meters/$h/readings?from=0&limit=100" |
+    "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["readings"]))')
+  [ "$n" -gt 0 ] || fail "$h: no readings stored"
+done
+kill "${HPIDS[@]}" 2>/dev/null || true
 rc=0; meter "$M" run partitions null 60 || rc=$?
 grep -q "^tee: non-secure image version=1.1.0 confirmed" "$M/run.log" || fail "1.1.0 is not confirmed"
-ok "OTA over the channel on the M33: offer checked by the TEE, encrypted image downloaded, verified by the TEE, installed at the reboot, confirmed after the cloud answered; the cloud shows success"
+ok "OTA over the channel, the M33 and two host meters in one campaign: offer checked by the TEE, encrypted image downloaded, verified by the TEE, installed at the reboot, confirmed after the cloud answered; the cloud shows success for all three"
 "$PY" - "$M/run.log" "$D/v110.img" <<'PYEOF'
 import os, re, sys
 log = open(sys.argv[1]).read()

@@ -11,26 +11,14 @@
 # all confirm it; prints the time from "campaign started" to "all
 # confirmed".
 source "$(dirname "$0")/cloud-lib.sh"
-SIM=$BUILD/tools/meterseal-sim/meterseal-sim
-METER_BIN=$BUILD/tools/meterseal-meter/meterseal-meter
 QEMU_IDS=(m-m33-0001 m-m33-0002)
 HOST_IDS=(m-host-0001 m-host-0002)
 
 for id in "${QEMU_IDS[@]}"; do
   cl_qemu_factory "$id" "$D/$id"
 done
-"$SIM" mkimage --key "$D/vendor.pem" --version 1.0.0 --sec-cnt 1 --seed 1 "$D/s.bin" >/dev/null
-"$SIM" mkimage --key "$D/vendor.pem" --version 1.0.0 --sec-cnt 1 --seed 2 "$D/ns.bin" >/dev/null
 for id in "${HOST_IDS[@]}"; do
-  boot=$D/boot-$id
-  "$SIM" --dir "$boot" provision-rot "$D/vendor.pub" >/dev/null
-  "$SIM" --dir "$boot" provision-key "$D/fleet-enc.pem" >/dev/null
-  "$SIM" --dir "$boot" flash s "$D/s.bin" >/dev/null
-  "$SIM" --dir "$boot" flash ns "$D/ns.bin" >/dev/null
-  ms_env_meter_provision "$id" "$D/dev-$id" "$(api POST /provision/nonce '{}' | json nonce)" \
-    "$D/mca"
-  api POST /meters "$(cat "$D/$id.reg.json")" | grep -q "\"meter_id\":\"$id\"" ||
-    fail "$id: registration refused"
+  cl_host_meter "$id"
 done
 ok "factory: ${#QEMU_IDS[@]} emulated meters over their UARTs, ${#HOST_IDS[@]} host meters; all registered"
 
@@ -43,20 +31,11 @@ for id in "${QEMU_IDS[@]}"; do
   PIDS+=("$!")
 done
 for id in "${HOST_IDS[@]}"; do
-  "$METER_BIN" --dir "$D/dev-$id" run --uart "127.0.0.1:$MS_BRIDGE_PORT" --interval-ms 1000 \
-    --duration-s 300 --reconnect-ms 200 --boot-dir "$D/boot-$id" >"$D/$id.log" 2>&1 &
-  MS_PIDS+=("$!")
+  cl_host_run "$id"
 done
 # The fleet has been online before the release (the broker keeps a meter's
 # session, and the offers for it, only once the meter has had one).
-for _ in $(seq 300); do
-  n=0
-  for id in "${QEMU_IDS[@]}"; do grep -q "^comms: online" "$D/$id/uart2.log" 2>/dev/null && n=$((n + 1)); done
-  for id in "${HOST_IDS[@]}"; do grep -q "^meter: online" "$D/$id.log" && n=$((n + 1)); done
-  [ "$n" = 4 ] && break
-  sleep 0.2
-done
-[ "$n" = 4 ] || fail "only $n of 4 meters came online"
+cl_online "${QEMU_IDS[@]}" -- "${HOST_IDS[@]}"
 t0=$(date +%s.%N)
 cid=$(cl_campaign "$D/v110.img" fleet-v110 "${QEMU_IDS[@]}" "${HOST_IDS[@]}")
 want=$(printf '%s:success\n' "${QEMU_IDS[@]}" "${HOST_IDS[@]}" | sort | tr '\n' ' ')
