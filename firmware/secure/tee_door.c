@@ -122,6 +122,15 @@ static bool door_enter(uint32_t *old)
     return true;
 }
 
+/* Leave the TEE after door_enter(): the call is over, its log entries go
+ * to storage, Non-secure interrupts come back. */
+static void door_leave(uint32_t old)
+{
+    g_tee_in_call = false;
+    tee_fault_flush();
+    unmask(old);
+}
+
 __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req)
 {
     uint32_t old;
@@ -244,9 +253,7 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selft
         }
         memcpy(out, &r, sizeof r);
     }
-    g_tee_in_call = false;
-    tee_fault_flush();
-    unmask(old);
+    door_leave(old);
     return st;
 }
 
@@ -276,9 +283,7 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_write(const void *
             st = PSA_ERROR_COMMUNICATION_FAILURE;
         }
     }
-    g_tee_in_call = false;
-    tee_fault_flush();
-    unmask(old);
+    door_leave(old);
     return st;
 }
 
@@ -310,9 +315,7 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_read(void *buf, ui
         memcpy(buf, modem_buf, have);
         st = (int32_t)have;
     }
-    g_tee_in_call = false;
-    tee_fault_flush();
-    unmask(old);
+    door_leave(old);
     return st;
 }
 
@@ -340,9 +343,7 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_running_image(uint32_t i
                                 img->version_build, img->confirmed ? 1u : 0u };
         memcpy(out, &r, sizeof r);
     }
-    g_tee_in_call = false;
-    tee_fault_flush();
-    unmask(old);
+    door_leave(old);
     return st;
 }
 
@@ -354,9 +355,7 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_reboot(void)
     }
     if (caller_unpriv) {
         tee_fault_violation("reboot asked by unprivileged code", 0);
-        g_tee_in_call = false;
-        tee_fault_flush();
-        unmask(old);
+        door_leave(old);
         return PSA_ERROR_NOT_PERMITTED;
     }
     ms_an505_puts("tee: reboot asked by the Non-secure world\r\n");

@@ -212,26 +212,21 @@ class Meter:
 
     def run(self, timeout=20, icount=False, plugin=None, args=()):
         """Power on, run until the firmware ends the run (semihosting exit).
-        args: the semihosting command line (the Non-secure app's scenario)."""
-        for n in ("uart0.log", "uart2.log"):
-            if os.path.exists(self.path(n)):
-                os.remove(self.path(n))
-        try:
-            p = subprocess.run(self.qemu_cmd(icount=icount, plugin=plugin, args=args),
-                               capture_output=True, timeout=timeout, cwd=self.bench)
-            rc = p.returncode
-        except subprocess.TimeoutExpired:
-            rc = -1   # a hang: the meter never ended the run
-        return Run(rc, *self._logs())
+        args: the semihosting command line (the Non-secure app's scenario).
+        A run that does not end within timeout is a hang: rc -1."""
+        return self.finish(self.start(args=args, icount=icount, plugin=plugin), timeout=timeout)
 
-    def start(self, args=(), uart1="null"):
+    def start(self, args=(), uart1="null", icount=False, plugin=None, gdb_port=None):
         """Power on in the background (uart1: the modem UART's QEMU chardev,
         e.g. a TCP server the test connects to); finish() waits for the end."""
         for n in ("uart0.log", "uart2.log"):
             if os.path.exists(self.path(n)):
                 os.remove(self.path(n))
-        return subprocess.Popen(self.qemu_cmd(args=args, uart1=uart1), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, cwd=self.bench)
+        # In the bench directory: semihosting opens its files there.
+        cmd = self.qemu_cmd(gdb_port=gdb_port, icount=icount, plugin=plugin, args=args,
+                            uart1=uart1)
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                cwd=self.bench)
 
     def finish(self, proc, timeout=60):
         try:
@@ -246,12 +241,8 @@ class Meter:
         """Run with QEMU halted at reset under gdb-multiarch, which executes
         `commands` (a list of gdb command lines) against the boot loader's
         symbols; args as for run(). Returns (Run, gdb stdout)."""
-        for n in ("uart0.log", "uart2.log"):
-            if os.path.exists(self.path(n)):
-                os.remove(self.path(n))
         port = free_port()
-        q = subprocess.Popen(self.qemu_cmd(gdb_port=port, args=args), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, cwd=self.bench)
+        q = self.start(args=args, gdb_port=port)
         script = self.path("gdb.cmd")
         with open(script, "w") as f:
             f.write("set pagination off\nset confirm off\n")
