@@ -193,25 +193,35 @@ def power_cut_while_staging_leaves_a_verified_meter(m):
     golden = m.path("golden.bin")
     shutil.copyfile(m.flash, golden)
     # The TEE's flash operations on the NS secondary slot (device offsets;
-    # an505_map.h): r1 is the offset at ms_an505_flash_op's entry.
-    brk = "break *0x%x if $r1 >= 0xC0000 && $r1 < 0x100000" % tee_symbol(m, "ms_an505_flash_op")
-    count = [brk, "commands 1", "silent", "set $ops = $ops + 1", "continue", "end",
-             "set $ops = 0", "continue", 'printf "slot-ops=%d\\n", $ops']
+    # an505_map.h): at ms_an505_flash_op's entry r0 is the kind (1 write,
+    # 2 erase), r1 the offset, r2 the length.
+    op_fn = tee_symbol(m, "ms_an505_flash_op")
+    in_slot = "$r1 >= 0xC0000 && $r1 < 0x100000"
+    count = ["break *0x%x if %s" % (op_fn, in_slot), "commands 1", "silent",
+             'printf "slot-op %d 0x%x %d\\n", $r0, $r1, $r2', "continue", "end", "continue"]
     clean, out = m.run_gdb(count, args=["meter", "update-stage"])
-    ops = re.search(r"slot-ops=(\d+)", out)
-    expect(clean.rc == DONE and ops and int(ops.group(1)) > 3,
+    # Each operation by its (kind, offset). A hit gdb reports twice (an
+    # interrupt taken while it steps over the breakpoint returns onto it)
+    # is the same operation: only a repeat that is not adjacent is a new one.
+    ops = []
+    for op in re.findall(r"^slot-op (\d+) (0x[0-9a-f]+) \d+$", out, re.M):
+        if not ops or ops[-1] != op:
+            ops.append(op)
+    expect(clean.rc == DONE and len(ops) > 3,
            "the uninterrupted staging did not work: %s" % out[-600:], clean)
-    ops = int(ops.group(1))
     failures = []
-    for k in range(1, ops + 1):
+    for k, (kind, off) in enumerate(ops, 1):
+        nth = ops[:k].count((kind, off))
         for torn in (False, True):
             shutil.copyfile(golden, m.flash)
-            cmds = [brk] + (["ignore 1 %d" % (k - 1)] if k > 1 else []) + ["continue"]
+            cmds = ["break *0x%x if $r0 == %s && $r1 == %s" % (op_fn, kind, off)]
+            cmds += (["ignore 1 %d" % (nth - 1)] if nth > 1 else []) + ["continue"]
             if torn:
                 cmds += ["delete", "stepi %d" % (40 + (k * 37) % 400)]
             cmds.append("kill")
             cut, out = m.run_gdb(cmds, args=["meter", "update-stage"])
-            where = "cut at slot operation %d%s" % (k, " (torn)" if torn else "")
+            where = "cut at slot operation %d (%s %s)%s" % (
+                k, "erase" if kind == "2" else "write", off, " (torn)" if torn else "")
             if "Breakpoint 1, " not in out or cut.rc == DONE:
                 failures.append("%s never happened: %s" % (where, out[-400:]))
                 continue
@@ -224,7 +234,7 @@ def power_cut_while_staging_leaves_a_verified_meter(m):
                 again = m.run(args=["meter", "update-stage"], timeout=60)
                 if again.rc != DONE:
                     failures.append("%s: the download was not taken again\n%s" % (where, again))
-    print("%d slot operations, %d power cuts, %d failed" % (ops, 2 * ops, len(failures)))
+    print("%d slot operations, %d power cuts, %d failed" % (len(ops), 2 * len(ops), len(failures)))
     expect(not failures, "\n".join(failures[:3]))
 
 
