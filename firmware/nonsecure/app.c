@@ -132,20 +132,29 @@ static void pulse_start(void)
 static void metering(void *arg)
 {
     (void)arg;
-    uint32_t counted = 0;
+    uint32_t counted = 0;   /* pulses not yet in the register (< one Wh after a write) */
     for (;;) {
         if (!rtos_sem_take(&pulse_sem, 1000)) {
             continue;
         }
-        if (++counted % MS_PULSES_PER_WH == 0) {
-            tee_meter_t m;
-            int32_t st = tee_meter_add(1, &m);
-            if (st != PSA_SUCCESS) {
-                app_put_status("metering: add failed", st);
-                continue;
-            }
-            rtos_queue_send(&display_q, &m, 0);
+        /* Every pulse already waiting goes into the same write: pulses that
+         * came in faster than the storage writes (a slow flash, a debugger
+         * holding the meter) cost one write, not one each. */
+        do {
+            counted++;
+        } while (rtos_sem_take(&pulse_sem, 0));
+        uint32_t wh = counted / MS_PULSES_PER_WH;
+        if (wh == 0) {
+            continue;
         }
+        tee_meter_t m;
+        int32_t st = tee_meter_add(wh, &m);
+        if (st != PSA_SUCCESS) {
+            app_put_status("metering: add failed", st);
+            continue;
+        }
+        counted -= wh * MS_PULSES_PER_WH;
+        rtos_queue_send(&display_q, &m, 0);
     }
 }
 

@@ -237,12 +237,14 @@ class Meter:
             rc = -1
         return Run(rc, *self._logs())
 
-    def run_gdb(self, commands, timeout=60, args=()):
+    def run_gdb(self, commands, timeout=60, args=(), icount=False):
         """Run with QEMU halted at reset under gdb-multiarch, which executes
         `commands` (a list of gdb command lines) against the boot loader's
-        symbols; args as for run(). Returns (Run, gdb stdout)."""
+        symbols; args and icount as for run() (icount: the meter's clock
+        stands still while gdb holds it, so its interrupts do not pile up
+        behind a breakpoint). Returns (Run, gdb stdout)."""
         port = free_port()
-        q = self.start(args=args, gdb_port=port)
+        q = self.start(args=args, gdb_port=port, icount=icount)
         script = self.path("gdb.cmd")
         with open(script, "w") as f:
             f.write("set pagination off\nset confirm off\n")

@@ -199,7 +199,7 @@ def power_cut_while_staging_leaves_a_verified_meter(m):
     in_slot = "$r1 >= 0xC0000 && $r1 < 0x100000"
     count = ["break *0x%x if %s" % (op_fn, in_slot), "commands 1", "silent",
              'printf "slot-op %d 0x%x %d\\n", $r0, $r1, $r2', "continue", "end", "continue"]
-    clean, out = m.run_gdb(count, args=["meter", "update-stage"])
+    clean, out = m.run_gdb(count, args=["meter", "update-stage"], icount=True)
     # Each operation by its (kind, offset). A hit gdb reports twice (an
     # interrupt taken while it steps over the breakpoint returns onto it)
     # is the same operation: only a repeat that is not adjacent is a new one.
@@ -219,7 +219,7 @@ def power_cut_while_staging_leaves_a_verified_meter(m):
             if torn:
                 cmds += ["delete", "stepi %d" % (40 + (k * 37) % 400)]
             cmds.append("kill")
-            cut, out = m.run_gdb(cmds, args=["meter", "update-stage"])
+            cut, out = m.run_gdb(cmds, args=["meter", "update-stage"], icount=True)
             where = "cut at slot operation %d (%s %s)%s" % (
                 k, "erase" if kind == "2" else "write", off, " (torn)" if torn else "")
             if "Breakpoint 1, " not in out or cut.rc == DONE:
