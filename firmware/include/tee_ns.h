@@ -11,8 +11,12 @@
  *     (Non-secure, read or read-write, unprivileged when the caller was
  *     unprivileged) before reading through it, then works on copies;
  *   - refuses a re-entrant call (a Non-secure interrupt that calls the TEE
- *     while a call is in progress) with PSA_ERROR_CONNECTION_BUSY, and masks
- *     Non-secure interrupts while it runs (the TEE is one thread of work);
+ *     while a call is in progress) with PSA_ERROR_CONNECTION_BUSY: the TEE
+ *     is one thread of work, which Non-secure interrupts may preempt; the
+ *     Non-secure kernel must not switch tasks while a task is inside it
+ *     (one Secure stack), so every entry but ms_tee_ns_ping returns through
+ *     the kernel's return trampoline (MS_TEE_NS_CB_RETURN), where a switch
+ *     put off meanwhile can happen;
  *   - logs and counts every refused pointer as a violation (fault policy,
  *     docs/an505.md).
  * Integers are the callee's (32-bit) sizes: size_t is 32 bits on both sides.
@@ -36,8 +40,12 @@ typedef struct ms_tee_ns_req {
 
 /* Callbacks the Non-secure kernel registers (ms_tee_ns_register). */
 #define MS_TEE_NS_CB_DONE  1u   /* void fn(uint32_t sid, int32_t status): a request finished;
-                                   runs with NS interrupts masked: keep it short */
+                                   runs with NS interrupts masked on top of the entry's
+                                   frame: keep it short, no task switch in it */
 #define MS_TEE_NS_CB_FAULT 2u   /* void fn(uint32_t reason): the faulting task's trap */
+#define MS_TEE_NS_CB_RETURN 3u  /* every door call but ms_tee_ns_ping returns here, the Secure
+                                   stack unwound: r0 the result, r1 the caller's return
+                                   address (bit 0 clear); it must go on to r1 | 1 with r0 */
 
 typedef void (*ms_tee_ns_done_fn)(uint32_t sid, int32_t status);
 typedef void (*ms_tee_ns_fault_fn)(uint32_t reason);

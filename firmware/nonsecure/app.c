@@ -9,7 +9,7 @@
  *               balance by the tariff in force), sends the registers to
  *   display     which prints them on the Non-secure console (UART2);
  *   control     runs the scenario the test asked for (semihosting command
- *               line: normal, an attack, a fault storm, bench, an update
+ *               line: normal, an attack, a fault storm, contention, bench, an update
  *               step of update.c) and ends the run with an exit code.
  * Exit codes: app.h. Console lines are what tests/an505/test_tee.py and
  * test_ota.py read.
@@ -111,6 +111,31 @@ void app_put_status(const char *what, int32_t st)
 
 /* ---- pulses and tasks ---------------------------------------------------------------- */
 
+/* The interrupt-call probe (update.c arms it around a long TEE call): each
+ * pulse interrupt calls the TEE once and counts what the door answered. */
+static volatile bool isr_probe_armed;
+static volatile uint32_t isr_probe_busy, isr_probe_other;
+/* The handler-fault attack: the next pulse interrupt that comes while the
+ * control task is inside a TEE call reads Secure RAM. */
+static volatile bool isr_fault_armed, in_long_call;
+static volatile uint32_t leaked;
+
+uint32_t app_pulses(void)
+{
+    return pulses;
+}
+
+void app_isr_probe(bool on, uint32_t *busy, uint32_t *other)
+{
+    if (on) {
+        isr_probe_busy = 0;
+        isr_probe_other = 0;
+    }
+    isr_probe_armed = on;
+    *busy = isr_probe_busy;
+    *other = isr_probe_other;
+}
+
 void Irq_Handler(void)
 {
     uint32_t ipsr;
@@ -119,6 +144,18 @@ void Irq_Handler(void)
         REG(TIMER0_NS_BASE + TIMER_INTCLEAR) = 1u;
         pulses++;
         rtos_sem_give(&pulse_sem);
+        if (isr_fault_armed && in_long_call) {
+            isr_fault_armed = false;
+            leaked = *(volatile const uint32_t *)AN505_S_RAM_BASE;
+        }
+        if (isr_probe_armed) {
+            ms_tee_ns_fault_status_t fs;
+            if (ms_tee_ns_fault_status(&fs) == PSA_ERROR_CONNECTION_BUSY) {
+                isr_probe_busy++;
+            } else {
+                isr_probe_other++;
+            }
+        }
     }
 }
 
@@ -171,7 +208,6 @@ static void display(void *arg)
 
 /* ---- attacks (each in a task of its own, which the fault policy ends) ---------------- */
 
-static volatile uint32_t leaked;
 static volatile int32_t nested_st = 1;
 
 static void on_done(uint32_t sid, int32_t status);
@@ -259,6 +295,18 @@ static void put_faults(void)
     }
 }
 
+/* The second boot of a scenario whose attack makes the policy reset the
+ * meter (the same command line runs again): the log after the reset. */
+static bool after_policy_reset(void)
+{
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) != PSA_SUCCESS || fs.policy_resets == 0) {
+        return false;
+    }
+    put_faults();
+    return true;
+}
+
 /* The meter still serves: one more Wh goes through the TEE. */
 static bool still_serves(void)
 {
@@ -343,13 +391,38 @@ static int scenario_attack(void)
         stopped = reg == PSA_SUCCESS && outer == PSA_SUCCESS &&
                   nested_st == PSA_ERROR_CONNECTION_BUSY;
     } else if (is("fault-with-secure-stack")) {
-        ms_tee_ns_fault_status_t fs;
-        if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS && fs.policy_resets > 0) {
-            put_faults();   /* after the reset the policy made */
+        if (after_policy_reset()) {
             return EXIT_POLICY;
         }
         run_attack_task(attack_secure_stack);   /* the policy resets the meter */
         stopped = false;
+    } else if (is("return-to-tee")) {
+        /* The TEE started this world with a Non-secure call: a BX to
+         * FNC_RETURN from here returns into it. It must count and reset,
+         * not end the meter's run. */
+        if (after_policy_reset()) {
+            return EXIT_POLICY;
+        }
+        __asm volatile("ldr r0, =0xFEFFFFFF\n\tbx r0" ::: "r0", "memory");
+        stopped = false;
+    } else if (is("handler-fault-in-call")) {
+        /* A Non-secure handler faults while a task's call is preempted: the
+         * policy resets the meter without writing the log then (the call
+         * may be half-way through a storage write); the log must still
+         * show the fault and the reset after it. */
+        if (after_policy_reset()) {
+            return EXIT_POLICY;
+        }
+        static uint8_t tok[600];
+        uint8_t nonce[32] = { 0 };
+        size_t len = 0;
+        isr_fault_armed = true;
+        for (int i = 0; i < 20; i++) {
+            in_long_call = true;
+            (void)tee_attest_token(nonce, sizeof nonce, tok, sizeof tok, &len);
+            in_long_call = false;
+        }
+        stopped = false;   /* the reset should have come */
     } else if (is("callback-secure")) {
         int32_t st = attack_callback_secure();
         app_put_status("attack: callback into secure code", st);
@@ -590,6 +663,74 @@ static int scenario_bench(void)
     return EXIT_DONE;
 }
 
+/* ---- contention -------------------------------------------------------------------- */
+
+/* Two tasks of one priority, one of them unprivileged, call the TEE back to
+ * back without the client's semaphore, while the pulses come: the kernel
+ * must not switch tasks inside the TEE (no call may find the door taken,
+ * no frame may be mixed up), must not lose the switches it puts off
+ * (metering, above them, keeps up), and round-robin must go on. */
+static uint32_t st_hammer[2][256];
+static volatile uint32_t hammer_ok[2], hammer_busy[2], hammer_other[2];
+static volatile bool hammer_stop;
+
+static void hammer(void *arg)
+{
+    uint32_t i = (uint32_t)(uintptr_t)arg;
+    uint8_t b[256];   /* a call long enough that most ticks land inside the TEE */
+    while (!hammer_stop) {
+        int32_t st = raw_rng(b, sizeof b);
+        if (st == PSA_SUCCESS) {
+            hammer_ok[i]++;
+        } else if (st == PSA_ERROR_CONNECTION_BUSY) {
+            hammer_busy[i]++;
+        } else {
+            hammer_other[i]++;
+        }
+    }
+    for (;;) {
+        rtos_delay(1000);
+    }
+}
+
+static void put_hammer(uint32_t i)
+{
+    ms_an505_puts(" ok=");
+    ms_an505_put_dec(hammer_ok[i]);
+    ms_an505_puts(" busy=");
+    ms_an505_put_dec(hammer_busy[i]);
+    ms_an505_puts(" failed=");
+    ms_an505_put_dec(hammer_other[i]);
+}
+
+static int scenario_contention(void)
+{
+    tee_meter_t before, after;
+    if (tee_meter_read(&before) != PSA_SUCCESS) {
+        return EXIT_FAILED;
+    }
+    uint32_t p0 = pulses;
+    rtos_task_create("hammer0", hammer, (void *)0, 2, st_hammer[0], 256);
+    rtos_task_create_ex("hammer1", hammer, (void *)1, 2, st_hammer[1], 256, true);
+    rtos_delay(300);
+    hammer_stop = true;
+    uint32_t p1 = pulses;
+    rtos_delay(50);   /* metering writes what it has */
+    if (tee_meter_read(&after) != PSA_SUCCESS) {
+        return EXIT_FAILED;
+    }
+    ms_an505_puts("contention: pulses=");
+    ms_an505_put_dec(p1 - p0);
+    ms_an505_puts(" energy=");
+    ms_an505_put_dec((uint32_t)(after.energy_wh - before.energy_wh));
+    ms_an505_puts(" hammer0");
+    put_hammer(0);
+    ms_an505_puts(" hammer1");
+    put_hammer(1);
+    ms_an505_puts("\r\n");
+    return EXIT_DONE;
+}
+
 /* ---- the comms task ---------------------------------------------------------------- */
 
 static uint32_t st_comms[2048];
@@ -653,6 +794,8 @@ static void control(void *arg)
         rc = update_stage(true);
     } else if (is("update-confirm")) {
         rc = update_confirm();
+    } else if (is("contention")) {
+        rc = scenario_contention();
     } else if (is("external")) {
         rc = ms_ns_external_tests != NULL ? ms_ns_external_tests() : EXIT_FAILED;
     } else {
@@ -672,10 +815,14 @@ int main(void)
     ms_an505_puts("nonsecure: MeterSeal RTOS, scenario '");
     ms_an505_puts(last_word(scenario));
     ms_an505_puts("'\r\n");
-    /* The door: the fault trap and the "request finished" callback. */
+    /* The door: the fault trap, the "request finished" callback and the
+     * return trampoline (rtos.h). */
     int32_t st = ms_tee_ns_register(MS_TEE_NS_CB_FAULT, (uint32_t)(uintptr_t)rtos_fault_trap);
     if (st == PSA_SUCCESS) {
         st = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
+    }
+    if (st == PSA_SUCCESS) {
+        st = ms_tee_ns_register(MS_TEE_NS_CB_RETURN, (uint32_t)(uintptr_t)rtos_tee_return);
     }
     app_put_status("nonsecure: callbacks registered", st);
 

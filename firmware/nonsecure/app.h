@@ -2,11 +2,13 @@
 /*
  * app.h - what the application's scenario modules share: the run's exit
  * codes (what tests/an505/test_tee.py and test_ota.py expect) and the
- * console's "what status=N" line and signed numbers.
+ * console's "what status=N" line and signed numbers, the pulse count and
+ * the interrupt-call probe.
  */
 #ifndef MS_NS_APP_H
 #define MS_NS_APP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define EXIT_DONE    10   /* scenario done */
@@ -16,5 +18,11 @@
 
 void app_put_status(const char *what, int32_t st);
 void app_put_signed(int32_t v);
+/* Energy pulses counted by the pulse interrupt since power-on. */
+uint32_t app_pulses(void);
+/* on: from now each pulse interrupt calls the TEE once; off: no more.
+ * Either way, what the door answered those calls so far: busy (the door
+ * was taken: a task's call was in progress) and other. */
+void app_isr_probe(bool on, uint32_t *busy, uint32_t *other);
 
 #endif /* MS_NS_APP_H */

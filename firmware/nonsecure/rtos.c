@@ -7,6 +7,14 @@
  * context). PendSV saves CONTROL, r4-r11 and EXC_RETURN on the task's stack,
  * rtos_switch() picks the next task, PendSV restores its registers. The
  * scheduler runs with PRIMASK set, so it never sees half an update.
+ *
+ * The TEE: a task inside it (a call in progress, preempted by a Non-secure
+ * interrupt) has its Secure context on the one Secure stack, so no task
+ * switch may happen then - another task's call would be stacked on top of
+ * it and the first to resume would take the other's frame. PendSV only
+ * notes the switch (EXC_RETURN.S: the interrupted context is Secure); the
+ * TEE's door returns every call through rtos_tee_return, which asks for
+ * the noted switch (SVC) as the task comes out.
  */
 #include "rtos.h"
 
@@ -25,6 +33,9 @@ static size_t n_tasks;
 static rtos_task_t boot_task;
 static rtos_task_t *volatile current = &boot_task;
 static volatile uint32_t ticks;
+static volatile bool switch_noted;   /* a switch put off while the task was in the TEE */
+static volatile bool slice_over;     /* the tick ended the running task's time slice */
+static uint32_t slices;              /* time slices ended so far */
 static uint32_t idle_stack[128];
 static uint32_t boot_stack[64];
 
@@ -116,14 +127,19 @@ void rtos_init(void)
     rtos_task_create("idle", idle, NULL, 0, idle_stack, sizeof idle_stack / 4u);
 }
 
-/* Highest priority ready task; round-robin after the current one among equals. */
+/* Highest priority ready task; among equals, the one whose time slice ended
+ * longest ago (round-robin: a task a higher one preempted keeps its turn,
+ * one whose slice the tick ended goes behind its equals). */
 static rtos_task_t *pick(void)
 {
     rtos_task_t *best = NULL;
-    size_t start = current >= tasks && current < tasks + n_tasks ? (size_t)(current - tasks) + 1u : 0;
-    for (size_t k = 0; k < n_tasks; k++) {
-        rtos_task_t *t = &tasks[(start + k) % n_tasks];
-        if (t->state == RTOS_READY && (best == NULL || t->prio > best->prio)) {
+    for (size_t i = 0; i < n_tasks; i++) {
+        rtos_task_t *t = &tasks[i];
+        if (t->state != RTOS_READY) {
+            continue;
+        }
+        if (best == NULL || t->prio > best->prio ||
+            (t->prio == best->prio && (int32_t)(t->slice_end - best->slice_end) < 0)) {
             best = t;
         }
     }
@@ -134,14 +150,26 @@ __attribute__((used)) uint32_t *rtos_switch(uint32_t *sp)
 {
     uint32_t p = irq_save();
     current->sp = sp;
+    if (slice_over) {
+        slice_over = false;
+        current->slice_end = ++slices;
+    }
     current = pick();
     irq_restore(p);
     return current->sp;
 }
 
+/* PendSV interrupted Secure code: the switch waits for rtos_tee_return. */
+__attribute__((used)) void rtos_note_switch(void)
+{
+    switch_noted = true;
+}
+
 __attribute__((naked)) void PendSV_Handler(void)
 {
-    __asm volatile("mrs r0, psp\n\t"
+    __asm volatile("tst lr, #0x40\n\t"        /* EXC_RETURN.S */
+                   "bne.w rtos_note_switch\n\t"
+                   "mrs r0, psp\n\t"
                    "mrs r1, control\n\t"
                    "stmdb r0!, {r1, r4-r11, lr}\n\t"
                    "bl rtos_switch\n\t"
@@ -149,6 +177,34 @@ __attribute__((naked)) void PendSV_Handler(void)
                    "msr control, r1\n\t"
                    "msr psp, r0\n\t"
                    "bx lr\n\t");
+}
+
+/* SVC #0 from rtos_tee_return: the switch PendSV noted, now. */
+void SVC_Handler(void)
+{
+    if (switch_noted) {
+        switch_noted = false;
+        pend_switch();
+    }
+}
+
+/* The TEE's door returns here after every call (MS_TEE_NS_CB_RETURN), the
+ * Secure stack unwound: r0 the call's result, r1 the caller's return
+ * address. From thread mode, privileged or not, SVC lets a noted switch
+ * happen before the task goes on; from a handler, or with PRIMASK or
+ * FAULTMASK set (SVC would escalate), the switch comes with the next tick. */
+__attribute__((naked)) void rtos_tee_return(void)
+{
+    __asm volatile("mrs r2, ipsr\n\t"
+                   "cbnz r2, 1f\n\t"
+                   "mrs r2, primask\n\t"   /* SVC would escalate to a HardFault */
+                   "cbnz r2, 1f\n\t"
+                   "mrs r2, faultmask\n\t"
+                   "cbnz r2, 1f\n\t"
+                   "svc #0\n"
+                   "1:\n\t"
+                   "orr r1, r1, #1\n\t"
+                   "bx r1\n\t");
 }
 
 void SysTick_Handler(void)
@@ -162,12 +218,14 @@ void SysTick_Handler(void)
             t->timed_out = true;
         }
     }
+    slice_over = true;
     pend_switch();
 }
 
 __attribute__((noreturn)) void rtos_start(void)
 {
     REG(SCB_SHPR3) = (0xFFu << 16) | (0x80u << 24);   /* PendSV lowest, SysTick above */
+    REG(SCB_SHPR2) = 0;   /* SVC highest: no BASEPRI masks rtos_tee_return's SVC */
     REG(SYST_RVR) = 20000u - 1u;                       /* 1 ms at 20 MHz */
     REG(SYST_CVR) = 0;
     REG(SYST_CSR) = 7u;

@@ -3,7 +3,8 @@
  * rtos.h - the Non-secure world's small preemptive kernel (M1).
  *
  *   - fixed-priority preemptive scheduling (higher number runs first;
- *     round-robin among equals at each tick), a 1 kHz SysTick (the
+ *     round-robin among equals: the tick ends the running task's slice,
+ *     a task a higher one preempted keeps its turn), a 1 kHz SysTick (the
  *     Non-secure one: the Security Extension banks it), PendSV switches;
  *   - tasks on static stacks (painted: rtos_stack_used() gives the high-water
  *     mark), delays, counting semaphores (give from interrupts too),
@@ -14,7 +15,9 @@
  *   - the idle task sleeps (WFI) until the next interrupt.
  * Invariants: scheduler state changes with interrupts masked (PRIMASK);
  * every task's first word in its control block is its saved stack pointer
- * (PendSV relies on it).
+ * (PendSV relies on it); no task switch while the running task is inside
+ * the TEE (interrupts are served then): it happens as the task comes out,
+ * through the TEE's return trampoline (rtos_tee_return).
  */
 #ifndef MS_NS_RTOS_H
 #define MS_NS_RTOS_H
@@ -43,6 +46,7 @@ typedef struct rtos_task {
     bool timed_out;
     void *waiting_on;           /* semaphore or queue, or NULL */
     uint32_t fault_reason;      /* why the TEE's policy ended it (0: it did not) */
+    uint32_t slice_end;         /* when the tick last ended its time slice (round-robin) */
 } rtos_task_t;
 
 typedef struct rtos_sem {
@@ -91,6 +95,12 @@ void rtos_fault_trap(uint32_t reason);
 /* Exception handlers this kernel provides. */
 void SysTick_Handler(void);
 void PendSV_Handler(void);
+void SVC_Handler(void);
 uint32_t *rtos_switch(uint32_t *sp);
+void rtos_note_switch(void);
+
+/* The TEE's return trampoline (register it as MS_TEE_NS_CB_RETURN): a task
+ * switch put off while the task was inside the TEE happens here. */
+void rtos_tee_return(void);
 
 #endif /* MS_NS_RTOS_H */

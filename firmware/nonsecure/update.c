@@ -13,6 +13,7 @@
 
 #include "an505.h"
 #include "app.h"
+#include "rtos.h"
 #include "semihost.h"
 #include "tee_client.h"
 
@@ -84,8 +85,23 @@ int update_stage(bool permanent)
     if (st != PSA_SUCCESS || !ok) {
         return EXIT_FAILED;
     }
+    /* The longest call the TEE serves (decrypt, hash, two signatures): the
+     * tick and the pulse interrupt go on meanwhile, and a call from that
+     * interrupt finds the door taken. */
+    uint32_t t0 = rtos_ticks(), p0 = app_pulses(), busy, other;
+    app_isr_probe(true, &busy, &other);
     st = tee_update_verify(&u);
+    app_isr_probe(false, &busy, &other);
     put_update_status("verify", st, &u);
+    ms_an505_puts("update: during the verify ticks=");
+    ms_an505_put_dec(rtos_ticks() - t0);
+    ms_an505_puts(" pulses=");
+    ms_an505_put_dec(app_pulses() - p0);
+    ms_an505_puts(" interrupt-calls busy=");
+    ms_an505_put_dec(busy);
+    ms_an505_puts(" other=");
+    ms_an505_put_dec(other);
+    ms_an505_puts("\r\n");
     if (st != PSA_SUCCESS) {
         int rc = u.state == MS_TEE_UPD_FAILED ? EXIT_REFUSED : EXIT_FAILED;
         (void)tee_update_abort(&u);

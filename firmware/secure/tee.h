@@ -4,8 +4,9 @@
  * fault policy (tee_fault.c) and the start-up (tee_main.c).
  *
  * Invariants: g_tee_in_call is set exactly while a Non-secure request is
- * being served; the fault log is written only when no request is (the
- * storage partition is not re-entrant).
+ * being served (Non-secure interrupts may preempt it); the fault log is
+ * written only when no request is, or by the request itself (storage is
+ * not re-entrant).
  */
 #ifndef MS_SECURE_TEE_H
 #define MS_SECURE_TEE_H
@@ -41,10 +42,14 @@ uint32_t tee_door_fault_trap(void);
 /* 1 if [addr, addr + len) is Non-secure code (callback checks). */
 bool tee_ns_code(uint32_t addr);
 
-/* Fault log: load at boot, add a fault or a violation, read out. */
+/* Fault log: load at boot, add a fault or a violation, read out.
+ * tee_fault_violation is for the door's entries, which hold the door. */
 void tee_fault_init(void);
 void tee_fault_violation(const char *what, uint32_t addr);
 void tee_fault_status(ms_tee_ns_fault_status_t *out);
+/* The Non-secure world returned from its entry (an FNC_RETURN with no call
+ * in progress): never legitimate; counted, and the meter resets. */
+__attribute__((noreturn)) void tee_fault_ns_returned(void);
 /* Write RAM-held counts to storage (outside a request). */
 void tee_fault_flush(void);
 

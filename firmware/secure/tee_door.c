@@ -8,15 +8,27 @@
  *     cmse_check_address_range() accepted it with the caller's privilege;
  *     the request and vector arrays are copied once, the dispatcher copies
  *     the data (tee_dispatch.h);
- *   - Non-secure interrupts are masked (BASEPRI_S at the top of the
- *     Non-secure half, AIRCR.PRIS) for the whole call, and a second call
- *     while one runs is refused: the TEE's services are not re-entrant;
+ *   - one call at a time: a second entry while a call or its callback runs
+ *     is refused (PSA_ERROR_CONNECTION_BUSY), the TEE's services are not
+ *     re-entrant; the claim is taken and given back with Non-secure
+ *     interrupts masked (BASEPRI_S, AIRCR.PRIS), but the service itself runs
+ *     with them enabled, so a long call (a VERIFY, a token) does not stop
+ *     the Non-secure tick and pulse interrupts; the Non-secure kernel
+ *     switches no task while a call is preempted (rtos.c);
+ *   - every entry but ms_tee_ns_ping leaves through door_return: the
+ *     Secure stack unwound, the registers the body used cleared, it
+ *     returns to the Non-secure kernel's return trampoline when one is
+ *     registered (r0 the result, r1 the caller's return address), so a task
+ *     switch put off while the task was inside the TEE happens as it comes
+ *     out, whatever the calling code does next;
+ *   - the caller's privilege is recorded by the entry that claimed the
+ *     door, and only by it;
  *   - unprivileged Non-secure code may read the update service's status but
  *     not stage, install, cancel or confirm an update, reboot, register a
  *     callback or use the modem line;
  *   - a callback is called only if it was Non-secure code when registered,
  *     through a cmse_nsfptr_create() pointer (BLXNS clears the Secure
- *     registers), with Non-secure interrupts still masked (it must be short).
+ *     registers), with Non-secure interrupts masked (it must be short).
  */
 #include <arm_cmse.h>
 #include <string.h>
@@ -62,6 +74,8 @@ static bool ns_caller_unprivileged(void)
     return (ipsr & 0x1FFu) == 0 && (control_ns & 1u) != 0;
 }
 
+/* Only an entry that holds the door (door_enter) may use it: it reads the
+ * privilege that entry recorded. */
 static bool ns_range(const void *p, size_t len, bool write)
 {
     if (len == 0) {
@@ -104,37 +118,105 @@ void tee_door_init(void)
     ms_tee_dispatch_set_check(range_check);
 }
 
-/* Enter the TEE from a veneer: Non-secure interrupts masked (old gets the
- * mask to restore), one call at a time, the caller's privilege recorded for
- * the range checks. False (nothing changed) when a call or its callback is
- * already running. */
-static bool door_enter(uint32_t *old)
+/* Enter the TEE from a veneer: claim the door (one call at a time) and
+ * record the caller's privilege for the range checks, with Non-secure
+ * interrupts masked for these few instructions only. False (nothing
+ * changed) when a call or its callback is already running - e.g. a
+ * Non-secure interrupt handler calling while a task's call is preempted. */
+static bool door_enter(void)
 {
-    *old = mask_ns();
-    if (g_tee_in_call || g_tee_in_callback) {
-        /* A callback runs on top of its veneer's frame: a call from it
-         * would nest veneer frames on the Secure stack without bound. */
-        unmask(*old);
-        return false;
+    uint32_t old = mask_ns();
+    /* A callback runs on top of its veneer's frame: a call from it would
+     * nest veneer frames on the Secure stack without bound. */
+    bool free = !g_tee_in_call && !g_tee_in_callback;
+    if (free) {
+        g_tee_in_call = true;
+        caller_unpriv = ns_caller_unprivileged();
     }
-    g_tee_in_call = true;
-    caller_unpriv = ns_caller_unprivileged();
-    return true;
+    unmask(old);
+    return free;
 }
 
-/* Leave the TEE after door_enter(): the call is over, its log entries go
- * to storage, Non-secure interrupts come back. */
-static void door_leave(uint32_t old)
+/* The end of a call, masked: the door is given back, the call's log entries
+ * go to storage (only here and outside calls: storage is not re-entrant).
+ * Returns the mask to restore - the caller may first run the callback. */
+static uint32_t door_close(void)
 {
+    uint32_t old = mask_ns();
     g_tee_in_call = false;
     tee_fault_flush();
-    unmask(old);
+    return old;
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req)
+static void door_leave(void)
 {
-    uint32_t old;
-    if (!door_enter(&old)) {
+    unmask(door_close());
+}
+
+/* ---- the entries ------------------------------------------------------------------ */
+
+/* The Non-secure kernel's return trampoline (0: none), Non-secure code. */
+__attribute__((used)) uint32_t g_door_return;
+
+/*
+ * An entry of the door: the linker builds the SG veneer of every `name`
+ * that has an `__acle_se_name` at the same address (--cmse-implib), as it
+ * does for cmse_nonsecure_entry functions. The body is a plain Secure
+ * function; door_return clears what it leaves in the caller-saved
+ * registers and the flags (as the compiler does for an entry function)
+ * and leaves through the trampoline, or straight back without one or for
+ * a call made inside a callback.
+ */
+#define DOOR_ENTRY(name, body)                                         \
+    __asm__("    .section .text." #name ",\"ax\",%progbits\n"          \
+            "    .global " #name "\n"                                  \
+            "    .global __acle_se_" #name "\n"                        \
+            "    .type " #name ", %function\n"                         \
+            "    .type __acle_se_" #name ", %function\n"               \
+            "    .thumb\n"                                             \
+            "    .thumb_func\n"                                        \
+            #name ":\n"                                                \
+            "    .thumb_func\n"                                        \
+            "__acle_se_" #name ":\n"                                   \
+            "    push {r4, lr}\n"                                      \
+            "    bl " #body "\n"                                       \
+            "    b door_return\n"                                      \
+            "    .size " #name ", . - " #name "\n"                     \
+            "    .size __acle_se_" #name ", . - __acle_se_" #name "\n" \
+            "    .text\n");
+
+__asm__("    .section .text.door_return,\"ax\",%progbits\n"
+        "    .thumb\n"
+        "    .thumb_func\n"
+        "    .type door_return, %function\n"
+        "door_return:\n"
+        "    pop {r4, lr}\n"                      /* lr: the caller's return, bit 0 clear */
+        "    movw r1, #:lower16:g_door_return\n"
+        "    movt r1, #:upper16:g_door_return\n"
+        "    ldr r2, [r1]\n"
+        /* A call from inside a callback (refused) goes straight back: its
+         * caller runs with Non-secure interrupts masked. */
+        "    movw r1, #:lower16:g_tee_in_callback\n"
+        "    movt r1, #:upper16:g_tee_in_callback\n"
+        "    ldrb r3, [r1]\n"
+        "    cbz r3, 2f\n"
+        "    movs r2, #0\n"
+        "2:  mov r1, lr\n"
+        "    mov r3, lr\n"
+        "    mov ip, lr\n"
+        "    msr APSR_nzcvqg, lr\n"
+        "    cbz r2, 1f\n"
+        "    bic r2, r2, #1\n"
+        "    bxns r2\n"                           /* r0 the result, r1 the caller's return */
+        "1:  mov r2, lr\n"
+        "    bxns lr\n"
+        "    .size door_return, . - door_return\n"
+        "    .text\n");
+
+DOOR_ENTRY(ms_tee_ns_call, door_call)
+static __attribute__((used)) int32_t door_call(const ms_tee_ns_req_t *req)
+{
+    if (!door_enter()) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
     psa_status_t st = PSA_ERROR_PROGRAMMER_ERROR;
@@ -162,13 +244,12 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_call(const ms_tee_ns_req
     }
     static const ms_tee_caller_t nspe = { MS_TEE_PART_NSPE, 0, 0 };
     st = ms_tee_call(&nspe, r.sid, r.type, r.in_vec, r.in_len, r.out_vec, r.out_len);
-out:
-    g_tee_in_call = false;
-    tee_fault_flush();
-    /* The callback runs with Non-secure interrupts still masked: no
-     * Non-secure task switch can happen while this veneer's frame is live
-     * on the Secure stack (another task's call would otherwise be stacked
-     * below it and be cut off when this one returns first). */
+out:;
+    uint32_t old = door_close();
+    /* The callback runs with Non-secure interrupts masked: it is Non-secure
+     * thread code, so the Non-secure kernel could switch tasks in it while
+     * this veneer's frame is live on the Secure stack (another task's call
+     * would be stacked below it and be cut off when this one returns). */
     uint32_t done = cb_done;
     if (done != 0) {
         ns_done_t fn = (ns_done_t)cmse_nsfptr_create(done);
@@ -180,13 +261,14 @@ out:
     return st;
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_register(uint32_t which, uint32_t fn)
+DOOR_ENTRY(ms_tee_ns_register, door_register)
+static __attribute__((used)) int32_t door_register(uint32_t which, uint32_t fn)
 {
-    uint32_t old = mask_ns();
+    if (!door_enter()) {
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
     int32_t st = PSA_SUCCESS;
-    if (g_tee_in_callback) {
-        st = PSA_ERROR_CONNECTION_BUSY;
-    } else if (ns_caller_unprivileged()) {
+    if (caller_unpriv) {
         /* The callbacks run in whatever task calls next, privileged ones
          * included: only privileged Non-secure code may choose them. */
         tee_fault_violation("callback registered by unprivileged code", fn);
@@ -198,21 +280,21 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_register(uint32_t which,
         cb_done = fn;
     } else if (which == MS_TEE_NS_CB_FAULT) {
         cb_fault = fn;
+    } else if (which == MS_TEE_NS_CB_RETURN) {
+        g_door_return = fn;
     } else {
         st = PSA_ERROR_NOT_SUPPORTED;
     }
-    if (!g_tee_in_call) {
-        tee_fault_flush();
-    }
-    unmask(old);
+    door_leave();
     return st;
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t
-ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out)
+DOOR_ENTRY(ms_tee_ns_fault_status, door_fault_status)
+static __attribute__((used)) int32_t door_fault_status(ms_tee_ns_fault_status_t *out)
 {
-    uint32_t old = mask_ns();
-    caller_unpriv = ns_caller_unprivileged();
+    if (!door_enter()) {
+        return PSA_ERROR_CONNECTION_BUSY;
+    }
     int32_t st = PSA_SUCCESS;
     if (!ns_range(out, sizeof *out, true)) {
         tee_fault_violation("status buffer not NS read-write", (uint32_t)(uintptr_t)out);
@@ -222,17 +304,14 @@ ms_tee_ns_fault_status(ms_tee_ns_fault_status_t *out)
         tee_fault_status(&s);
         memcpy(out, &s, sizeof s);
     }
-    if (!g_tee_in_call) {
-        tee_fault_flush();
-    }
-    unmask(old);
+    door_leave();
     return st;
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selftest_t *out)
+DOOR_ENTRY(ms_tee_ns_selftest, door_selftest)
+static __attribute__((used)) int32_t door_selftest(ms_tee_ns_selftest_t *out)
 {
-    uint32_t old;
-    if (!door_enter(&old)) {
+    if (!door_enter()) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
     int32_t st = PSA_SUCCESS;
@@ -253,7 +332,7 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selft
         }
         memcpy(out, &r, sizeof r);
     }
-    door_leave(old);
+    door_leave();
     return st;
 }
 
@@ -261,10 +340,10 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_selftest(ms_tee_ns_selft
 
 static uint8_t modem_buf[MS_TEE_NS_MODEM_MAX];
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_write(const void *buf, uint32_t len)
+DOOR_ENTRY(ms_tee_ns_modem_write, door_modem_write)
+static __attribute__((used)) int32_t door_modem_write(const void *buf, uint32_t len)
 {
-    uint32_t old;
-    if (!door_enter(&old)) {
+    if (!door_enter()) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
     int32_t st = (int32_t)len;
@@ -283,14 +362,14 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_write(const void *
             st = PSA_ERROR_COMMUNICATION_FAILURE;
         }
     }
-    door_leave(old);
+    door_leave();
     return st;
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_read(void *buf, uint32_t cap)
+DOOR_ENTRY(ms_tee_ns_modem_read, door_modem_read)
+static __attribute__((used)) int32_t door_modem_read(void *buf, uint32_t cap)
 {
-    uint32_t old;
-    if (!door_enter(&old)) {
+    if (!door_enter()) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
     int32_t st;
@@ -315,17 +394,17 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_modem_read(void *buf, ui
         memcpy(buf, modem_buf, have);
         st = (int32_t)have;
     }
-    door_leave(old);
+    door_leave();
     return st;
 }
 
 /* ---- boot state ------------------------------------------------------------------- */
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_running_image(uint32_t image,
-                                                                    ms_tee_ns_image_t *out)
+DOOR_ENTRY(ms_tee_ns_running_image, door_running_image)
+static __attribute__((used)) int32_t door_running_image(uint32_t image,
+                                                        ms_tee_ns_image_t *out)
 {
-    uint32_t old;
-    if (!door_enter(&old)) {
+    if (!door_enter()) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
     int32_t st = PSA_SUCCESS;
@@ -343,23 +422,23 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_running_image(uint32_t i
                                 img->version_build, img->confirmed ? 1u : 0u };
         memcpy(out, &r, sizeof r);
     }
-    door_leave(old);
+    door_leave();
     return st;
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_reboot(void)
+DOOR_ENTRY(ms_tee_ns_reboot, door_reboot)
+static __attribute__((used)) int32_t door_reboot(void)
 {
-    uint32_t old;
-    if (!door_enter(&old)) {
+    if (!door_enter()) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
     if (caller_unpriv) {
         tee_fault_violation("reboot asked by unprivileged code", 0);
-        door_leave(old);
+        door_leave();
         return PSA_ERROR_NOT_PERMITTED;
     }
     ms_an505_puts("tee: reboot asked by the Non-secure world\r\n");
-    tee_fault_flush();
+    (void)door_close();   /* the log reaches storage; interrupts stay masked */
     __asm volatile("dsb");
     MS_REG32(SCB_AIRCR) = AIRCR_VECTKEY | AIRCR_SYSRESETREQ;
     __asm volatile("dsb");
@@ -367,15 +446,14 @@ __attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_reboot(void)
     }
 }
 
-__attribute__((cmse_nonsecure_entry)) int32_t ms_tee_ns_part_ping(void)
+DOOR_ENTRY(ms_tee_ns_part_ping, door_part_ping)
+static __attribute__((used)) int32_t door_part_ping(void)
 {
-    uint32_t old;
-    if (!door_enter(&old)) {
+    if (!door_enter()) {
         return PSA_ERROR_CONNECTION_BUSY;
     }
     int32_t st = spm_ping();
-    g_tee_in_call = false;
-    unmask(old);
+    door_leave();
     return st;
 }
 

@@ -36,6 +36,8 @@
 #include "tee.h"
 #include "tee_hal.h"
 
+#define SFSR_INVIS     (1u << 1)   /* invalid integrity signature on exception return */
+#define SFSR_INVER     (1u << 2)   /* invalid exception return */
 #define SFSR_SFARVALID (1u << 6)
 #define CFSR_BFARVALID (1u << 15)
 #define CFSR_MMARVALID (1u << 7)
@@ -49,6 +51,29 @@ static bool g_dirty;
 static uint64_t g_window[TEE_FAULT_RESET_COUNT];
 static uint32_t g_window_n;
 
+/* The log a policy reset could not write (a call it preempted may have
+ * been half-way through a storage operation): kept in Secure RAM, which a
+ * reset leaves as it is, and taken into storage at the next start. */
+#define UNWRITTEN_MAGIC 0x4C4F4721u
+typedef struct unwritten_log {
+    uint32_t magic;
+    ms_tee_ns_fault_status_t log;
+    uint32_t check;
+} unwritten_log_t;
+static unwritten_log_t g_unwritten __attribute__((section(".noinit")));
+
+static uint32_t unwritten_check(const unwritten_log_t *u)
+{
+    /* Not a defence (only Secure code writes this RAM): it tells a record
+     * this code left from what a cold power-on leaves in RAM. */
+    const uint32_t *w = (const uint32_t *)&u->log;
+    uint32_t c = u->magic;
+    for (size_t i = 0; i < sizeof u->log / 4u; i++) {
+        c = (c << 5 | c >> 27) ^ w[i];
+    }
+    return ~c;
+}
+
 void tee_fault_init(void)
 {
     size_t got = 0;
@@ -57,6 +82,15 @@ void tee_fault_init(void)
         got == sizeof s) {
         g_log = s;
     }
+    if (g_unwritten.magic == UNWRITTEN_MAGIC &&
+        g_unwritten.check == unwritten_check(&g_unwritten) &&
+        g_unwritten.log.policy_resets > g_log.policy_resets) {
+        /* Newer than what storage holds: it counted on from it. */
+        g_log = g_unwritten.log;
+        g_dirty = true;
+        tee_fault_flush();
+    }
+    g_unwritten.magic = 0;
 }
 
 void tee_fault_status(ms_tee_ns_fault_status_t *out)
@@ -71,12 +105,27 @@ void tee_fault_flush(void)
     }
 }
 
-__attribute__((noreturn)) static void policy_reset(void)
+/* owns_storage: the door's own call counted a violation (or no call runs at
+ * all) and storage is the caller's to use; from a fault handler, a call the fault preempted (a Non-secure interrupt came
+ * during it) may be half-way through a storage operation: then the log is
+ * not written now but left in Secure RAM for the next start (g_unwritten),
+ * and the reset goes ahead. */
+__attribute__((noreturn)) static void policy_reset(bool owns_storage)
 {
+    /* No Non-secure handler may enter the TEE from here on (the door's own
+     * call runs with them enabled): it would find the door free. */
+    __asm volatile("msr basepri_max, %0" : : "r"(0x80u) : "memory");
     g_log.policy_resets++;
     g_dirty = true;
-    g_tee_in_call = false;
+    if (owns_storage) {
+        g_tee_in_call = false;
+    }
     tee_fault_flush();
+    if (g_dirty) {
+        g_unwritten.magic = UNWRITTEN_MAGIC;
+        g_unwritten.log = g_log;
+        g_unwritten.check = unwritten_check(&g_unwritten);
+    }
     ms_an505_puts("tee: fault policy: reset\r\n");
     __asm volatile("dsb");
     MS_REG32(SCB_AIRCR) = AIRCR_VECTKEY | AIRCR_SYSRESETREQ;
@@ -86,7 +135,7 @@ __attribute__((noreturn)) static void policy_reset(void)
 }
 
 /* One more fault or violation: reset when the window is full. */
-static void count_event(void)
+static void count_event(bool owns_storage)
 {
     uint64_t now = ms_hal_clock_ms();
     g_dirty = true;
@@ -94,7 +143,7 @@ static void count_event(void)
     g_window_n++;
     if (g_window_n >= TEE_FAULT_RESET_COUNT &&
         now - g_window[g_window_n % TEE_FAULT_RESET_COUNT] <= TEE_FAULT_WINDOW_MS) {
-        policy_reset();
+        policy_reset(owns_storage);
     }
 }
 
@@ -108,7 +157,14 @@ void tee_fault_violation(const char *what, uint32_t addr)
     ms_an505_puts(" count=");
     ms_an505_put_dec(g_log.violations);
     ms_an505_puts("\r\n");
-    count_event();
+    count_event(true);
+}
+
+void tee_fault_ns_returned(void)
+{
+    g_log.violations++;
+    ms_an505_puts("tee: violation: the non-secure world returned into the TEE\r\n");
+    policy_reset(true);
 }
 
 /* r0-r3, r12 from the frame, r4-r11 as the handler found them. */
@@ -194,6 +250,22 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     } else if (ipsr >= 16u) {
         ms_an505_fault(ipsr);   /* no other Secure interrupt is enabled */
     }
+    if ((exc_return & EXC_RETURN_S) && (ppc != 0 || (sfsr & (SFSR_INVIS | SFSR_INVER)))) {
+        /* Non-secure code's doing, though Secure code was interrupted: a
+         * Non-secure handler that preempted a call made the PPC-stopped
+         * access just before returning into it, or handed back a forged
+         * exception return. No Non-secure task to end: the policy resets. */
+        record_fault(ipsr, sfsr, cfsr, ppc != 0 ? ppc : sfsr, 0, 0);
+        ms_an505_puts("tee: non-secure violation while a call ran: exception ");
+        ms_an505_put_dec(ipsr);
+        ms_an505_puts(" sfsr=");
+        ms_an505_put_hex(sfsr);
+        ms_an505_puts(" ppc=");
+        ms_an505_put_hex(ppc);
+        ms_an505_puts("\r\n");
+        count_event(false);
+        policy_reset(false);
+    }
     if (exc_return & EXC_RETURN_S) {
         /* A partition (Secure thread mode, its process stack) faulted: the
          * kernel stops and restarts it and goes on (spm.h). */
@@ -234,8 +306,8 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
         ms_an505_puts("tee: non-secure fault with its stack outside Non-secure memory sp=");
         ms_an505_put_hex((uint32_t)(uintptr_t)frame);
         ms_an505_puts("\r\n");
-        count_event();
-        policy_reset();
+        count_event(false);
+        policy_reset(false);
     }
     uint32_t addr = 0;
     if (sfsr & SFSR_SFARVALID) {
@@ -266,14 +338,14 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     ms_an505_puts(" count=");
     ms_an505_put_dec(g_log.faults);
     ms_an505_puts("\r\n");
-    count_event();
+    count_event(false);
     tee_fault_flush();
     uint32_t trap = tee_door_fault_trap();
     if (trap == 0 || !on_psp || g_tee_in_callback) {
         /* No kernel to end a task, the Non-secure kernel itself faulted, or
          * a callback did (a veneer's frame is live below it: the task cannot
          * simply end). */
-        policy_reset();
+        policy_reset(false);
     }
     uint32_t reason = ipsr == 7u ? MS_TEE_NS_FAULT_SECURE
                     : ipsr == 5u || ppc != 0 ? MS_TEE_NS_FAULT_BUS : MS_TEE_NS_FAULT_OTHER;

@@ -86,6 +86,25 @@ def update_staged_from_nonsecure_is_installed_and_confirmed(m):
 
 
 
+@case
+def nonsecure_interrupts_are_served_during_the_verify(m):
+    # The VERIFY is the longest call the TEE serves: the Non-secure tick and
+    # the pulse interrupt go on during it, and a call into the TEE from
+    # that interrupt is refused while the task's call holds the door.
+    m.download("ns", update(m))
+    r = m.run(args=["meter", "update-stage"], timeout=60, icount=True)
+    expect(r.rc == DONE, "the staging failed", r)
+    got = re.search(r"^update: during the verify ticks=(\d+) pulses=(\d+) "
+                    r"interrupt-calls busy=(\d+) other=(\d+)", r.ns_console, re.M)
+    expect(got, "no figures for the verify", r)
+    ticks, pulses, busy, other = (int(g) for g in got.groups())
+    expect(ticks >= 10 and pulses >= 10,
+           "the tick (%d) or the pulses (%d) stopped during the verify" % (ticks, pulses), r)
+    expect(busy >= pulses - 2 and other <= 2,
+           "calls from the interrupt: %d refused busy, %d otherwise" % (busy, other), r)
+    expect("tee: violation" not in r.console, "a refused busy call counted as a violation", r)
+
+
 def secure_version(r):
     v = re.search(r"^tee: MeterSeal TEE, secure image version=(\S+) (\S+)", r.console, re.M)
     return (v.group(1), v.group(2)) if v else None

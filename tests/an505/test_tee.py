@@ -56,6 +56,29 @@ def normal_run_stores_readings_that_persist(m):
 
 
 @case
+def tasks_calling_the_tee_back_to_back_share_the_meter(m):
+    # Two tasks of one priority (one unprivileged) call the TEE back to back
+    # without the client's semaphore for 300 ms while the pulses come. No
+    # task switch may happen inside the TEE (no call finds the door taken,
+    # none fails), the switches put off meanwhile happen as each call
+    # comes out (the control task wakes on time, metering keeps up), and
+    # round-robin goes on between the two.
+    r = scenario(m, "contention")
+    got = re.search(r"^contention: pulses=(\d+) energy=(\d+) hammer0 ok=(\d+) busy=(\d+) "
+                    r"failed=(\d+) hammer1 ok=(\d+) busy=(\d+) failed=(\d+)", r.ns_console, re.M)
+    expect(got, "no contention figures", r)
+    pulses, energy, ok0, busy0, failed0, ok1, busy1, failed1 = (int(g) for g in got.groups())
+    expect(busy0 == busy1 == failed0 == failed1 == 0,
+           "a call found the door taken or failed: a task was switched inside the TEE", r)
+    expect(pulses <= 310, "the control task woke %d ms late: a put-off switch was lost"
+           % (pulses - 300), r)
+    expect(energy * 10 + 20 >= pulses, "metering fell behind: %d Wh for %d pulses"
+           % (energy, pulses), r)
+    expect(ok0 >= 50 and ok1 >= 50, "no round-robin: %d and %d calls" % (ok0, ok1), r)
+    expect("tee: violation" not in r.console and "fault" not in r.ns_console,
+           "a violation or a fault", r)
+
+@case
 def storage_area_holds_no_plaintext(m):
     scenario(m, "normal")
     area = m.read(STORAGE_OFF, STORAGE_LEN)
@@ -180,6 +203,33 @@ def fault_with_a_secure_stack_pointer_is_not_trusted(m):
     expect("tee: non-secure fault: exception" not in r.console,
            "the fault was logged from a frame in Secure RAM", r)
 
+
+@case
+def handler_fault_during_a_call_is_logged_after_the_reset(m):
+    # The pulse interrupt reads Secure RAM while the control task's call is
+    # preempted: the policy resets the meter at once, without writing the
+    # log (the call may have been half-way through a storage write); the
+    # log it kept in Secure RAM reaches storage at the next start.
+    r = scenario(m, "handler-fault-in-call", rc=POLICY)
+    expect("tee: non-secure fault: exception" in r.console and
+           r.console.count("tee: fault policy: reset") == 1,
+           "the handler's fault did not reset, or the log lost it and the attack ran again", r)
+    got = re.search(r"^faults: faults=(\d+) violations=\d+ policy-resets=(\d+)",
+                    r.ns_console, re.M)
+    expect(got and int(got.group(1)) == 1 and int(got.group(2)) == 1,
+           "the fault and the reset are not in the log after the reset", r)
+
+@case
+def nonsecure_return_into_the_tee_resets_the_meter(m):
+    # The TEE starts the Non-secure world with a Non-secure call, so a BX to
+    # FNC_RETURN returns into it: a violation that resets the meter (and is
+    # counted), never the end of the meter's run.
+    r = scenario(m, "return-to-tee", rc=POLICY)
+    expect("tee: violation: the non-secure world returned into the TEE" in r.console,
+           "the return was not seen as a violation", r)
+    got = re.search(r"^faults: faults=\d+ violations=(\d+) policy-resets=(\d+)", r.ns_console, re.M)
+    expect(got and int(got.group(1)) == 1 and int(got.group(2)) == 1,
+           "the violation and the reset are not in the log", r)
 
 @case
 def partition_reading_another_is_restarted_others_serve(m):

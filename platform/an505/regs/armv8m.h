@@ -15,6 +15,7 @@
 /* System control block */
 #define SCB_ICSR          0xE000ED04u
 #define ICSR_PENDSVSET    (1u << 28)
+#define SCB_SHPR2         0xE000ED1Cu   /* SVCall [31:24] */
 #define SCB_SHPR3         0xE000ED20u   /* PendSV [23:16], SysTick [31:24] */
 #define SCB_VTOR          0xE000ED08u   /* VTOR_S from the Secure state */
 #define SCB_AIRCR         0xE000ED0Cu
