@@ -9,7 +9,8 @@
  * Every entry:
  *   - checks each pointer it is given with cmse_check_address_range()
  *     (Non-secure, read or read-write, unprivileged when the caller was
- *     unprivileged) before reading through it, then works on copies;
+ *     unprivileged; and inside Non-secure RAM or the Non-secure image, never
+ *     a peripheral) before reading through it, then works on copies;
  *   - refuses a re-entrant call (a Non-secure interrupt that calls the TEE
  *     while a call is in progress) with PSA_ERROR_CONNECTION_BUSY: the TEE
  *     is one thread of work, which Non-secure interrupts may preempt; the

@@ -239,6 +239,13 @@ static int32_t attack_veneer_secure_pointer(void)
     return psa_its_get(1, 0, 16, (void *)(uintptr_t)AN505_S_RAM_BASE, &got);
 }
 
+static int32_t attack_veneer_peripheral(void)
+{
+    /* TIMER1's Non-secure alias: the PPC keeps TIMER1 Secure. */
+    size_t got = 0;
+    return psa_its_get(1, 0, 16, (void *)(uintptr_t)0x40001000u, &got);
+}
+
 static int32_t attack_veneer_straddle(void)
 {
     /* The last 8 bytes of Non-secure RAM and the first 8 of what follows. */
@@ -377,6 +384,10 @@ static int scenario_attack(void)
     } else if (is("veneer-secure-pointer")) {
         int32_t st = attack_veneer_secure_pointer();
         app_put_status("attack: veneer with a secure pointer", st);
+        stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
+    } else if (is("veneer-peripheral")) {
+        int32_t st = attack_veneer_peripheral();
+        app_put_status("attack: veneer with a peripheral pointer", st);
         stopped = st == PSA_ERROR_PROGRAMMER_ERROR;
     } else if (is("veneer-straddle")) {
         int32_t st = attack_veneer_straddle();

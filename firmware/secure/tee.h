@@ -47,6 +47,9 @@ bool tee_ns_code(uint32_t addr);
 void tee_fault_init(void);
 void tee_fault_violation(const char *what, uint32_t addr);
 void tee_fault_status(ms_tee_ns_fault_status_t *out);
+/* The Non-secure world starts now: from here a fault of Secure code outside
+ * a partition is logged and answered by the policy (a reset). */
+void tee_fault_handover(void);
 /* The Non-secure world returned from its entry (an FNC_RETURN with no call
  * in progress): never legitimate; counted, and the meter resets. */
 __attribute__((noreturn)) void tee_fault_ns_returned(void);

@@ -74,12 +74,26 @@ static bool ns_caller_unprivileged(void)
     return (ipsr & 0x1FFu) == 0 && (control_ns & 1u) != 0;
 }
 
+/* [p, p + len) inside [base, base + size). */
+static bool within(uintptr_t p, size_t len, uintptr_t base, size_t size)
+{
+    return p >= base && len <= size && p - base <= size - len;
+}
+
 /* Only an entry that holds the door (door_enter) may use it: it reads the
- * privilege that entry recorded. */
+ * privilege that entry recorded. Besides what the SAU and the Non-secure
+ * MPU say, a buffer must be Non-secure RAM or the Non-secure image: never a
+ * peripheral, which the TEE would otherwise touch on the caller's behalf
+ * (one the PPCs keep Secure answers with a bus error in Secure code). */
 static bool ns_range(const void *p, size_t len, bool write)
 {
     if (len == 0) {
         return true;
+    }
+    uintptr_t a = (uintptr_t)p;
+    if (!within(a, len, AN505_NS_RAM_BASE, AN505_NS_RAM_SIZE) &&
+        !within(a, len, AN505_NS_EXEC_BASE, AN505_NS_EXEC_SIZE)) {
+        return false;
     }
     int flags = CMSE_NONSECURE | (write ? CMSE_MPU_READWRITE : CMSE_MPU_READ) |
                 (caller_unpriv ? CMSE_MPU_UNPRIV : 0);

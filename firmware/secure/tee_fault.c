@@ -20,14 +20,16 @@
  *      violations within TEE_FAULT_WINDOW_MS reset the meter.
  * A fault of a Secure partition (spm.h: MemManage from the Secure MPU, or
  * any other fault in its thread) stops and restarts that partition only.
- * A fault of the kernel is logged and resets the meter (on QEMU: ends the
- * run with MS_AN505_EXIT_FAULT). No path returns to the faulting
+ * A fault of the kernel during start-up is logged and ends the run (on
+ * QEMU: MS_AN505_EXIT_FAULT); after the hand-over it is counted and the
+ * policy resets the meter (it may be the Non-secure side's doing). No path returns to the faulting
  * instruction, so no fault can repeat forever or hang the meter.
  */
 #include <arm_cmse.h>
 #include <string.h>
 
 #include "an505.h"
+#include "an505_map.h"
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/tee.h"
 #include "regs/armv8m.h"
@@ -48,30 +50,38 @@
 
 static ms_tee_ns_fault_status_t g_log;
 static bool g_dirty;
+static volatile bool g_handed_over;   /* the Non-secure world has started */
 static uint64_t g_window[TEE_FAULT_RESET_COUNT];
 static uint32_t g_window_n;
 
 /* The log a policy reset could not write (a call it preempted may have
- * been half-way through a storage operation): kept in Secure RAM, which a
- * reset leaves as it is, and taken into storage at the next start. */
-#define UNWRITTEN_MAGIC 0x4C4F4721u
+ * been half-way through a storage operation): kept in Secure RAM that a
+ * reset leaves as it is, at a fixed place no image links anything into
+ * (AN505_TEE_KEEP_BASE), and merged into storage at the next start. */
+#define UNWRITTEN_MAGIC 0x4C4F4731u   /* layout 1 */
 typedef struct unwritten_log {
     uint32_t magic;
     ms_tee_ns_fault_status_t log;
     uint32_t check;
 } unwritten_log_t;
-static unwritten_log_t g_unwritten __attribute__((section(".noinit")));
+_Static_assert(sizeof(unwritten_log_t) <= AN505_TEE_KEEP_SIZE, "the record fits its place");
+#define g_unwritten (*(unwritten_log_t *)AN505_TEE_KEEP_BASE)
 
 static uint32_t unwritten_check(const unwritten_log_t *u)
 {
-    /* Not a defence (only Secure code writes this RAM): it tells a record
-     * this code left from what a cold power-on leaves in RAM. */
+    /* Not a defence (only this code writes that RAM): it tells a record
+     * from what a cold power-on leaves there. */
     const uint32_t *w = (const uint32_t *)&u->log;
     uint32_t c = u->magic;
     for (size_t i = 0; i < sizeof u->log / 4u; i++) {
         c = (c << 5 | c >> 27) ^ w[i];
     }
     return ~c;
+}
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
 }
 
 void tee_fault_init(void)
@@ -82,15 +92,27 @@ void tee_fault_init(void)
         got == sizeof s) {
         g_log = s;
     }
-    if (g_unwritten.magic == UNWRITTEN_MAGIC &&
-        g_unwritten.check == unwritten_check(&g_unwritten) &&
-        g_unwritten.log.policy_resets > g_log.policy_resets) {
-        /* Newer than what storage holds: it counted on from it. */
-        g_log = g_unwritten.log;
-        g_dirty = true;
-        tee_fault_flush();
+    const unwritten_log_t *u = &g_unwritten;
+    if (u->magic != UNWRITTEN_MAGIC || u->check != unwritten_check(u)) {
+        return;
     }
-    g_unwritten.magic = 0;
+    /* Counters only grow: each is the larger of the two, so a record
+     * merged twice (a start that could not write it) changes nothing. */
+    if (u->log.policy_resets > g_log.policy_resets) {
+        g_log.last_exception = u->log.last_exception;
+        g_log.last_sfsr = u->log.last_sfsr;
+        g_log.last_cfsr = u->log.last_cfsr;
+        g_log.last_addr = u->log.last_addr;
+        g_log.last_pc = u->log.last_pc;
+    }
+    g_log.faults = max_u32(g_log.faults, u->log.faults);
+    g_log.violations = max_u32(g_log.violations, u->log.violations);
+    g_log.policy_resets = max_u32(g_log.policy_resets, u->log.policy_resets);
+    g_dirty = true;
+    tee_fault_flush();
+    if (!g_dirty) {
+        g_unwritten.magic = 0;   /* in storage now */
+    }
 }
 
 void tee_fault_status(ms_tee_ns_fault_status_t *out)
@@ -158,6 +180,11 @@ void tee_fault_violation(const char *what, uint32_t addr)
     ms_an505_put_dec(g_log.violations);
     ms_an505_puts("\r\n");
     count_event(true);
+}
+
+void tee_fault_handover(void)
+{
+    g_handed_over = true;
 }
 
 void tee_fault_ns_returned(void)
@@ -278,7 +305,26 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
             MS_REG32(SAU_SFSR) = sfsr;
             spm_resume_kernel();
         }
-        /* Kernel code faulted: nothing to return to. */
+        if (g_handed_over) {
+            /* Secure code with no partition running, after the hand-over:
+             * nothing to return to, and it may be the Non-secure side's
+             * doing (a forged exception return, a preempted call's frame
+             * left behind). Counted and logged, then the policy resets:
+             * no fault hangs the meter. */
+            record_fault(ipsr, sfsr, cfsr, sfsr, addr, 0);
+            ms_an505_puts("tee: secure fault after the hand-over: exception ");
+            ms_an505_put_dec(ipsr);
+            ms_an505_puts(" sfsr=");
+            ms_an505_put_hex(sfsr);
+            ms_an505_puts(" cfsr=");
+            ms_an505_put_hex(cfsr);
+            ms_an505_puts(" addr=");
+            ms_an505_put_hex(addr);
+            ms_an505_puts("\r\n");
+            count_event(false);
+            policy_reset(false);
+        }
+        /* During start-up: a fault of the TEE itself. */
         ms_an505_fault(ipsr);
     }
     /* The Non-secure code's stack: in thread mode the one CONTROL_NS.SPSEL

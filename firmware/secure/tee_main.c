@@ -241,6 +241,7 @@ int main(void)
     __asm volatile("msr msp_ns, %0" : : "r"(ns_vt[0]));
     ns_entry_t entry = (ns_entry_t)cmse_nsfptr_create(ns_vt[1]);
     ms_an505_puts("tee: starting the non-secure world\r\n");
+    tee_fault_handover();
     entry();
     /* The Non-secure world never returns: only a forged return (BX to
      * FNC_RETURN from its top level) gets here. */

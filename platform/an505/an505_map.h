@@ -57,7 +57,12 @@
 #define AN505_BL_RAM_BASE          0x38000000  /* boot loader data and stack */
 #define AN505_BL_RAM_SIZE          0x00010000
 #define AN505_S_RAM_BASE           0x38010000  /* Secure image data and stacks */
-#define AN505_S_RAM_SIZE           0x001EF000
+#define AN505_S_RAM_SIZE           0x001EE000
+/* The TEE's record kept across a reset (the fault log a policy reset could
+ * not write): a fixed place no image links anything into, so a new TEE
+ * image finds it where the old one left it. */
+#define AN505_TEE_KEEP_BASE        0x381FE000
+#define AN505_TEE_KEEP_SIZE        0x00001000
 /* The measured boot record the boot loader leaves for the Secure image. */
 #define AN505_BOOT_RECORD_BASE     0x381FF000
 #define AN505_BOOT_RECORD_SIZE     0x00001000

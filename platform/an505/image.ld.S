@@ -75,13 +75,6 @@ SECTIONS
         __bss_end = .;
     } > RAM
 
-    /* Kept across a reset: neither loaded nor zeroed. */
-    .noinit (NOLOAD) : ALIGN(8)
-    {
-        *(.noinit .noinit.*)
-        . = ALIGN(8);
-    } > RAM
-
     .stack (NOLOAD) : ALIGN(8)
     {
         __stack_limit = .;

@@ -133,6 +133,14 @@ def veneer_with_a_secure_pointer(m):
 
 
 @case
+def veneer_with_a_peripheral_pointer(m):
+    # An out vector at a peripheral's Non-secure alias (TIMER1, which the PPC
+    # keeps Secure): the door takes Non-secure RAM and the Non-secure image
+    # only, so the TEE never touches a peripheral for the caller.
+    refused_call(m, "veneer-peripheral", "out vector not NS read-write addr=0x40001000")
+
+
+@case
 def veneer_with_a_straddling_buffer(m):
     refused_call(m, "veneer-straddle", "in vector not NS readable addr=0x283ffff8")
 
