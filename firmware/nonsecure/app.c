@@ -111,14 +111,24 @@ void app_put_status(const char *what, int32_t st)
 
 /* ---- pulses and tasks ---------------------------------------------------------------- */
 
-/* The interrupt-call probe (update.c arms it around a long TEE call): each
- * pulse interrupt calls the TEE once and counts what the door answered. */
-static volatile bool isr_probe_armed;
+/* What a scenario has each pulse interrupt do besides counting (NULL:
+ * nothing): the tests' way to act from a handler while a task is inside
+ * the TEE. */
+static void (*volatile pulse_hook)(void);
+
+/* The interrupt-call probe (update.c arms it around a long TEE call): the
+ * pulse interrupt calls the TEE and counts what the door answered. */
 static volatile uint32_t isr_probe_busy, isr_probe_other;
-/* The handler-fault attack: the next pulse interrupt that comes while the
- * control task is inside a TEE call reads Secure RAM. */
-static volatile bool isr_fault_armed, in_long_call;
-static volatile uint32_t leaked;
+
+static void probe_hook(void)
+{
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) == PSA_ERROR_CONNECTION_BUSY) {
+        isr_probe_busy++;
+    } else {
+        isr_probe_other++;
+    }
+}
 
 uint32_t app_pulses(void)
 {
@@ -131,7 +141,7 @@ void app_isr_probe(bool on, uint32_t *busy, uint32_t *other)
         isr_probe_busy = 0;
         isr_probe_other = 0;
     }
-    isr_probe_armed = on;
+    pulse_hook = on ? probe_hook : NULL;
     *busy = isr_probe_busy;
     *other = isr_probe_other;
 }
@@ -144,17 +154,9 @@ void Irq_Handler(void)
         REG(TIMER0_NS_BASE + TIMER_INTCLEAR) = 1u;
         pulses++;
         rtos_sem_give(&pulse_sem);
-        if (isr_fault_armed && in_long_call) {
-            isr_fault_armed = false;
-            leaked = *(volatile const uint32_t *)AN505_S_RAM_BASE;
-        }
-        if (isr_probe_armed) {
-            ms_tee_ns_fault_status_t fs;
-            if (ms_tee_ns_fault_status(&fs) == PSA_ERROR_CONNECTION_BUSY) {
-                isr_probe_busy++;
-            } else {
-                isr_probe_other++;
-            }
+        void (*hook)(void) = pulse_hook;
+        if (hook != NULL) {
+            hook();
         }
     }
 }
@@ -208,6 +210,7 @@ static void display(void *arg)
 
 /* ---- attacks (each in a task of its own, which the fault policy ends) ---------------- */
 
+static volatile uint32_t leaked;
 static volatile int32_t nested_st = 1;
 
 static void on_done(uint32_t sid, int32_t status);
@@ -237,6 +240,18 @@ static int32_t attack_veneer_secure_pointer(void)
 {
     size_t got = 0;
     return psa_its_get(1, 0, 16, (void *)(uintptr_t)AN505_S_RAM_BASE, &got);
+}
+
+/* The handler-fault attack: the first pulse interrupt that comes while the
+ * control task is inside a TEE call reads Secure RAM. */
+static volatile bool in_long_call;
+
+static void read_secure_ram_hook(void)
+{
+    if (in_long_call) {
+        pulse_hook = NULL;
+        leaked = *(volatile const uint32_t *)AN505_S_RAM_BASE;
+    }
 }
 
 static int32_t attack_veneer_peripheral(void)
@@ -427,7 +442,7 @@ static int scenario_attack(void)
         static uint8_t tok[600];
         uint8_t nonce[32] = { 0 };
         size_t len = 0;
-        isr_fault_armed = true;
+        pulse_hook = read_secure_ram_hook;
         for (int i = 0; i < 20; i++) {
             in_long_call = true;
             (void)tee_attest_token(nonce, sizeof nonce, tok, sizeof tok, &len);

@@ -170,7 +170,7 @@ static void door_leave(void)
 /* ---- the entries ------------------------------------------------------------------ */
 
 /* The Non-secure kernel's return trampoline (0: none), Non-secure code. */
-__attribute__((used)) uint32_t g_door_return;
+static __attribute__((used)) uint32_t g_door_return;
 
 /*
  * An entry of the door: the linker builds the SG veneer of every `name`

@@ -22,8 +22,9 @@
  * any other fault in its thread) stops and restarts that partition only.
  * A fault of the kernel during start-up is logged and ends the run (on
  * QEMU: MS_AN505_EXIT_FAULT); after the hand-over it is counted and the
- * policy resets the meter (it may be the Non-secure side's doing). No path returns to the faulting
- * instruction, so no fault can repeat forever or hang the meter.
+ * policy resets the meter (it may be the Non-secure side's doing). No path
+ * returns to the faulting instruction, so no fault can repeat forever or
+ * hang the meter.
  */
 #include <arm_cmse.h>
 #include <string.h>
@@ -128,9 +129,10 @@ void tee_fault_flush(void)
 }
 
 /* owns_storage: the door's own call counted a violation (or no call runs at
- * all) and storage is the caller's to use; from a fault handler, a call the fault preempted (a Non-secure interrupt came
- * during it) may be half-way through a storage operation: then the log is
- * not written now but left in Secure RAM for the next start (g_unwritten),
+ * all) and storage is the caller's to use; from a fault handler, a call the
+ * fault preempted (a Non-secure interrupt came during it) may be half-way
+ * through a storage operation: then the log is not written now but left in
+ * Secure RAM for the next start (g_unwritten),
  * and the reset goes ahead. */
 __attribute__((noreturn)) static void policy_reset(bool owns_storage)
 {
@@ -247,6 +249,28 @@ static void record_fault(uint32_t ipsr, uint32_t sfsr, uint32_t cfsr, uint32_t l
     MS_REG32(SCB_CFSR) = cfsr;
 }
 
+/* A fault the Non-secure side may have caused while Secure code ran, with
+ * no Non-secure task to end: logged and counted, then the policy resets. */
+__attribute__((noreturn)) static void reset_for(const char *what, uint32_t ipsr, uint32_t sfsr,
+                                                uint32_t cfsr, uint32_t logged, uint32_t addr)
+{
+    record_fault(ipsr, sfsr, cfsr, logged, addr, 0);
+    ms_an505_puts(what);
+    ms_an505_puts(": exception ");
+    ms_an505_put_dec(ipsr);
+    ms_an505_puts(" sfsr=");
+    ms_an505_put_hex(sfsr);
+    ms_an505_puts(" cfsr=");
+    ms_an505_put_hex(cfsr);
+    ms_an505_puts(" logged=");
+    ms_an505_put_hex(logged);
+    ms_an505_puts(" addr=");
+    ms_an505_put_hex(addr);
+    ms_an505_puts("\r\n");
+    count_event(false);
+    policy_reset(false);
+}
+
 /* Called by the handlers below with EXC_RETURN and the saved r4-r11. */
 __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
 {
@@ -282,16 +306,8 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
          * Non-secure handler that preempted a call made the PPC-stopped
          * access just before returning into it, or handed back a forged
          * exception return. No Non-secure task to end: the policy resets. */
-        record_fault(ipsr, sfsr, cfsr, ppc != 0 ? ppc : sfsr, 0, 0);
-        ms_an505_puts("tee: non-secure violation while a call ran: exception ");
-        ms_an505_put_dec(ipsr);
-        ms_an505_puts(" sfsr=");
-        ms_an505_put_hex(sfsr);
-        ms_an505_puts(" ppc=");
-        ms_an505_put_hex(ppc);
-        ms_an505_puts("\r\n");
-        count_event(false);
-        policy_reset(false);
+        reset_for("tee: non-secure violation while a call ran", ipsr, sfsr, cfsr,
+                  ppc != 0 ? ppc : sfsr, 0);
     }
     if (exc_return & EXC_RETURN_S) {
         /* A partition (Secure thread mode, its process stack) faulted: the
@@ -311,18 +327,7 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
              * doing (a forged exception return, a preempted call's frame
              * left behind). Counted and logged, then the policy resets:
              * no fault hangs the meter. */
-            record_fault(ipsr, sfsr, cfsr, sfsr, addr, 0);
-            ms_an505_puts("tee: secure fault after the hand-over: exception ");
-            ms_an505_put_dec(ipsr);
-            ms_an505_puts(" sfsr=");
-            ms_an505_put_hex(sfsr);
-            ms_an505_puts(" cfsr=");
-            ms_an505_put_hex(cfsr);
-            ms_an505_puts(" addr=");
-            ms_an505_put_hex(addr);
-            ms_an505_puts("\r\n");
-            count_event(false);
-            policy_reset(false);
+            reset_for("tee: secure fault after the hand-over", ipsr, sfsr, cfsr, sfsr, addr);
         }
         /* During start-up: a fault of the TEE itself. */
         ms_an505_fault(ipsr);

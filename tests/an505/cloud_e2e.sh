@@ -35,8 +35,11 @@ rc=0; meter "$M" run comms "tcp:127.0.0.1:$MS_BRIDGE_PORT" 180 || rc=$?
 [ "$rc" = 10 ] || fail "the comms run ended with $rc (10: scenario done)"
 grep -q "^comms: online tls=1.3" "$M/run.log" || fail "no TLS 1.3 session"
 grep -q "^comms: done readings=3" "$M/run.log" || fail "readings not all acknowledged"
-api GET "/meters/$ID/readings?from=0&limit=100" >"$D/readings.json"
-n=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["readings"]))' "$D/readings.json")
+# readings_of ID: the meter's readings the cloud stored (JSON), up to 100.
+readings_of() { api GET "/meters/$1/readings?from=0&limit=100"; }
+count() { "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["readings"]))'; }
+readings_of "$ID" >"$D/readings.json"
+n=$(count <"$D/readings.json")
 [ "$n" = 3 ] || fail "the cloud stored $n readings"
 ok "comms task on the M33: TLS in the TEE over the modem UART, 3 signed readings stored and acknowledged"
 # Bytes on the modem line for one reading in a running session: between the
@@ -99,8 +102,7 @@ want=$(printf '%s:success\n' "$ID" "${HOSTS[@]}" | sort | tr '\n' ' ')
 cl_wait "$cid" "${want% }" 120
 for h in "${HOSTS[@]}"; do
   grep -q "meter: booted NS v1.1.0+0 test" "$D/$h.log" || fail "$h: 1.1.0 did not boot"
-  n=$(api GET "/meters/$h/readings?from=0&limit=100" |
-    "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["readings"]))')
+  n=$(readings_of "$h" | count)
   [ "$n" -gt 0 ] || fail "$h: no readings stored"
 done
 kill "${HPIDS[@]}" 2>/dev/null || true
