@@ -69,13 +69,14 @@ typedef struct ms_tee_ns_fault_status {
 #define MS_TEE_NS_FAULT_OTHER  3u
 
 /* The Secure partitions as the isolation self-test leaves them. */
-#define MS_TEE_NS_PARTS 2u
+#define MS_TEE_NS_PARTS 3u
 typedef struct ms_tee_ns_selftest {
     int32_t result;                 /* 0: isolation held */
     uint32_t calls[MS_TEE_NS_PARTS];
     uint32_t faults[MS_TEE_NS_PARTS];
     uint32_t restarts[MS_TEE_NS_PARTS];
     uint32_t stack_used[MS_TEE_NS_PARTS];
+    uint32_t pool_used[MS_TEE_NS_PARTS];   /* crypto pool high-water since the last restart */
 } ms_tee_ns_selftest_t;
 
 int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req);

@@ -491,6 +491,43 @@ static int scenario_partitions(void)
     return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 
+/* The storage partition stopped in the middle of a call: the test (under
+ * gdb) makes its handler read the kernel's memory when the info call on
+ * STORAGE_RESTART_UID arrives. That call fails; the next finds storage
+ * started again, with everything it held. Without gdb the call just finds
+ * no such object. */
+#define STORAGE_RESTART_UID 0x5151u
+
+static int scenario_storage_restart(void)
+{
+    static const char kept[] = "kept across the storage partition's restart";
+    int32_t st = psa_its_set(9, sizeof kept, kept, 0);
+    app_put_status("storage-restart: its set", st);
+    struct psa_storage_info_t info;
+    app_put_status("storage-restart: the call that faulted",
+                   psa_its_get_info(STORAGE_RESTART_UID, &info));
+    char back[sizeof kept];
+    size_t got = 0;
+    int32_t again = psa_its_get(9, 0, sizeof back, back, &got);
+    app_put_status("storage-restart: its get after", again);
+    bool same = again == PSA_SUCCESS && got == sizeof kept && memcmp(back, kept, got) == 0;
+    app_put_status("storage-restart: object intact", same ? 0 : -1);
+    tee_meter_t reg;
+    int32_t meter = tee_meter_read(&reg);
+    app_put_status("storage-restart: meter read after", meter);
+    ms_tee_ns_selftest_t t;
+    if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
+        ms_an505_puts("storage-restart: storage faults=");
+        ms_an505_put_dec(t.faults[2]);
+        ms_an505_puts(" restarts=");
+        ms_an505_put_dec(t.restarts[2]);
+        ms_an505_puts(" stack=");
+        ms_an505_put_dec(t.stack_used[2]);
+        ms_an505_puts("\r\n");
+    }
+    return st == PSA_SUCCESS && same && meter == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
 /* ---- an unprivileged caller ------------------------------------------------------------ */
 
 
@@ -684,6 +721,10 @@ static int scenario_bench(void)
         ms_an505_put_dec(t.stack_used[0]);
         ms_an505_puts(" probe=");
         ms_an505_put_dec(t.stack_used[1]);
+        ms_an505_puts(" storage=");
+        ms_an505_put_dec(t.stack_used[2]);
+        ms_an505_puts(" storage-pool=");
+        ms_an505_put_dec(t.pool_used[2]);
         ms_an505_puts("\r\n");
     }
     return EXIT_DONE;
@@ -808,6 +849,8 @@ static void control(void *arg)
         rc = scenario_unprivileged_update();
     } else if (is("partitions")) {
         rc = scenario_partitions();
+    } else if (is("storage-restart")) {
+        rc = scenario_storage_restart();
     } else if (is("storm")) {
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {

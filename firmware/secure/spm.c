@@ -2,19 +2,25 @@
 /*
  * spm.c - the Secure kernel's partitions (spm.h).
  *
- * Memory: each partition owns one block (spm_mem_t, 32-byte aligned and
- * sized, the Secure MPU's granule). MPU region 0 is the Secure image's
- * execution region, read-only and executable for both privilege levels;
- * region 1 is the running partition's block, read-write, never executable,
- * enabled only while that partition runs. PRIVDEFENA gives the kernel the
- * default map, so every other address - the kernel's data, the other
- * partitions' blocks, the peripherals, the flash - faults for a partition.
+ * Memory: each partition owns one block of memory (32-byte aligned and
+ * sized, the Secure MPU's granule): its mailbox, its stack, its state and,
+ * for storage, its crypto pool and the service's own static state (the
+ * linker gathers MS_TEE_PART_DATA(storage) objects into one section). MPU
+ * region 0 is the Secure image's execution region, read-only and executable
+ * for both privilege levels; region 1 is the running partition's block,
+ * read-write, never executable; region 2 its device window if it has one
+ * (storage: the ITS and PS flash areas). Regions 1 and 2 are enabled only
+ * while that partition runs. PRIVDEFENA gives the kernel the default map,
+ * so every other address - the kernel's data, the other partitions' blocks,
+ * the peripherals, the rest of the flash - faults for a partition.
  *
  * Invariants: at most one partition runs at a time (spm_call refuses to
  * nest); the caller's r4-r11 and LR are kept on the Main stack across the
  * partition's run and restored on every way back (return or fault); the
  * partition's block is the only memory the partition's code gets an
- * address of.
+ * address of; the partitions' table is const, so the partitions' own code
+ * reads it (the crypto pool lookup) and none can change it; a kernel
+ * service writes only into the asking partition's block.
  */
 #include "spm.h"
 
@@ -22,12 +28,20 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "meterseal/crypto.h"
+#include "meterseal/tee.h"
 #include "meterseal/tee_rng.h"
 #include "regs/armv8m.h"
+#include "tee_hal.h"
 
 #define STACK_WORDS  256u
 #define STATE_LEN    64u
 #define STACK_PAINT  0x5EC0DE5Au
+
+/* Storage: a record write runs HMAC and AES-GCM with their contexts on the
+ * stack and in the pool (bench/an505/tee prints the high-water marks). */
+#define STORAGE_STACK_WORDS 1024u
+#define STORAGE_POOL_LEN    3072u
 
 typedef struct __attribute__((aligned(32))) spm_mem {
     spm_msg_t msg;
@@ -35,24 +49,69 @@ typedef struct __attribute__((aligned(32))) spm_mem {
     uint32_t stack[STACK_WORDS];
 } spm_mem_t;
 
-typedef int32_t (*spm_handler_t)(spm_msg_t *msg, void *state);
-
-typedef struct spm_part {
-    const char *name;
-    spm_handler_t handler;
-    spm_stats_t stats;
-} spm_part_t;
+typedef struct __attribute__((aligned(32))) storage_mem {
+    spm_msg_t msg;
+    uint32_t stack[STORAGE_STACK_WORDS];
+    unsigned char pool[STORAGE_POOL_LEN];
+} storage_mem_t;
 
 static int32_t health_main(spm_msg_t *msg, void *state);
 static int32_t probe_main(spm_msg_t *msg, void *state);
 
-static spm_mem_t part_mem[SPM_N_PARTS];
+static spm_mem_t part_mem[2];
+static storage_mem_t storage_mem MS_TEE_PART_DATA(storage);
+/* The storage partition's section (image.ld.S): storage_mem and the
+ * storage service's state. */
+extern uint8_t __ms_part_storage_start[];
+extern uint8_t __ms_part_storage_end[];
+
+static const ms_crypto_pool_t storage_pool = { storage_mem.pool, sizeof storage_mem.pool };
+static const ms_crypto_pool_t no_pool = { NULL, 0 };
+
+#define KS_BIT(s) (1u << (s))
+
+typedef struct spm_desc {
+    const char *name;
+    spm_handler_t handler;
+    spm_msg_t *msg;
+    void *state;              /* handed to the handler (may be NULL) */
+    uint32_t *stack;
+    uint32_t stack_words;
+    uint8_t *mem;             /* [mem, mem_end): region 1, the whole block */
+    uint8_t *mem_end;
+    uint32_t dev;             /* [dev, dev_end): region 2, 0 = none */
+    uint32_t dev_end;
+    const ms_crypto_pool_t *pool;
+    uint32_t services;        /* KS_BIT(MS_AN505_KS_*) it may ask for */
+} spm_desc_t;
+
+static const spm_desc_t descs[SPM_N_PARTS] = {
+    [SPM_PART_HEALTH] = {
+        "rng-health", health_main, &part_mem[0].msg, part_mem[0].state, part_mem[0].stack,
+        STACK_WORDS, (uint8_t *)&part_mem[0], (uint8_t *)&part_mem[1], 0, 0, &no_pool, 0,
+    },
+    [SPM_PART_PROBE] = {
+        "isolation-probe", probe_main, &part_mem[1].msg, part_mem[1].state, part_mem[1].stack,
+        STACK_WORDS, (uint8_t *)&part_mem[1], (uint8_t *)&part_mem[2], 0, 0, &no_pool, 0,
+    },
+    [SPM_PART_STORAGE] = {
+        "storage", spm_storage_main, &storage_mem.msg, NULL, storage_mem.stack,
+        STORAGE_STACK_WORDS, __ms_part_storage_start, __ms_part_storage_end,
+        AN505_FLASH_BASE + AN505_TEE_ITS_OFF, AN505_FLASH_BASE + AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
+        &storage_pool,
+        KS_BIT(MS_AN505_KS_HUK) | KS_BIT(MS_AN505_KS_NVC_READ) |
+            KS_BIT(MS_AN505_KS_NVC_INCREMENT) | KS_BIT(MS_AN505_KS_ENTROPY),
+    },
+};
+
+_Static_assert(AN505_TEE_PS_OFF == AN505_TEE_ITS_OFF + AN505_TEE_ITS_SIZE,
+               "storage's device window is ITS then PS, nothing between");
+_Static_assert(AN505_TEE_NVC_OFF >= AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
+               "the counters are outside storage's window");
+
 /* volatile: the fault and SVC handlers change it behind the caller's back
  * (the compiler sees no call from spm_call() to them). */
-static volatile spm_part_t parts[SPM_N_PARTS] = {
-    [SPM_PART_HEALTH] = { "rng-health", health_main, { 0, 0, 0, 0 } },
-    [SPM_PART_PROBE] = { "isolation-probe", probe_main, { 0, 0, 0, 0 } },
-};
+static volatile spm_stats_t stats[SPM_N_PARTS];
 static volatile int32_t current = -1;
 static uint32_t *caller_frame;
 __attribute__((used)) uint32_t spm_saved_msp;
@@ -140,31 +199,31 @@ static void mpu_off(uint32_t n)
     MS_REG32(MPU_RLAR) = 0;
 }
 
-static uint32_t stack_used(const spm_mem_t *m)
+static uint32_t stack_used(const spm_desc_t *d)
 {
     uint32_t i = 0;
-    while (i < STACK_WORDS && m->stack[i] == STACK_PAINT) {
+    while (i < d->stack_words && d->stack[i] == STACK_PAINT) {
         i++;
     }
-    return (STACK_WORDS - i) * 4u;
+    return (d->stack_words - i) * 4u;
 }
 
 /* Wipe a partition's block and paint its stack: it starts again. */
 static void restart(uint32_t pid)
 {
-    spm_mem_t *m = &part_mem[pid];
-    memset(m, 0, sizeof *m);
-    for (uint32_t i = 0; i < STACK_WORDS; i++) {
-        m->stack[i] = STACK_PAINT;
+    const spm_desc_t *d = &descs[pid];
+    memset(d->mem, 0, (size_t)(d->mem_end - d->mem));
+    for (uint32_t i = 0; i < d->stack_words; i++) {
+        d->stack[i] = STACK_PAINT;
     }
 }
 
 /* Keep the high-water mark of a stack about to be wiped. */
 static void keep_high_water(uint32_t pid)
 {
-    uint32_t used = stack_used(&part_mem[pid]);
-    if (used > parts[pid].stats.stack_used) {
-        parts[pid].stats.stack_used = used;
+    uint32_t used = stack_used(&descs[pid]);
+    if (used > stats[pid].stack_used) {
+        stats[pid].stack_used = used;
     }
 }
 
@@ -174,6 +233,7 @@ void spm_init(void)
     MS_REG32(MPU_MAIR0) = 0xFFu;   /* attribute 0: normal memory, write-back */
     mpu_region(0, AN505_S_EXEC_BASE, AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE - 1u, MPU_RBAR_AP_RO_ANY);
     mpu_off(1);
+    mpu_off(2);
     MS_REG32(MPU_CTRL) = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
     __asm volatile("dsb\n\tisb" ::: "memory");
     for (uint32_t i = 0; i < SPM_N_PARTS; i++) {
@@ -181,24 +241,108 @@ void spm_init(void)
     }
 }
 
+/* [p, p + len) inside partition pid's block. */
+static bool in_block(uint32_t pid, uint32_t p, uint32_t len)
+{
+    uint32_t lo = (uint32_t)(uintptr_t)descs[pid].mem;
+    uint32_t hi = (uint32_t)(uintptr_t)descs[pid].mem_end;
+    return p >= lo && p <= hi && len <= hi - p;
+}
+
+/* The crypto pool of the code running now: a partition's own (found from
+ * its stack pointer, which only its block holds), else the kernel's. Runs
+ * in partitions too: it reads only the const table. */
+const ms_crypto_pool_t *ms_crypto_pool_current(void)
+{
+    if (!ms_an505_unprivileged()) {
+        return &ms_crypto_heap_pool;
+    }
+    uint32_t sp;
+    __asm volatile("mov %0, sp" : "=r"(sp));
+    for (uint32_t i = 0; i < SPM_N_PARTS; i++) {
+        if (in_block(i, sp, 0)) {
+            return descs[i].pool;
+        }
+    }
+    return &no_pool;
+}
+
+/* SVC #3 from a partition (its process stack): one kernel service. Its
+ * frame lies in its own block (the exception entry pushed it there with the
+ * partition's MPU view). r0: the service, then its arguments; answers in
+ * r0 (ms_err_t) and r1:r2. */
+__attribute__((used)) void spm_kernel_service(uint32_t *frame)
+{
+    int32_t pid = current;
+    uint32_t service = frame[0];
+    ms_err_t err = MS_ERR_TEE_DENIED;
+    if (pid < 0 || service >= 32u || (descs[pid].services & KS_BIT(service)) == 0) {
+        frame[0] = (uint32_t)err;
+        return;
+    }
+    uint32_t a = frame[1], b = frame[2];
+    uint64_t value = 0;
+    switch (service) {
+    case MS_AN505_KS_HUK:
+        err = b == MS_TEE_HUK_LEN && in_block((uint32_t)pid, a, b)
+                  ? ms_tee_hal_huk((uint8_t *)(uintptr_t)a) : MS_ERR_TEE_BAD_POINTER;
+        break;
+    case MS_AN505_KS_NVC_READ:
+    case MS_AN505_KS_NVC_INCREMENT:
+        /* storage's two anti-rollback counters, none of the platform's */
+        if (a != MS_TEE_NVC_ITS && a != MS_TEE_NVC_PS) {
+            break;
+        }
+        err = service == MS_AN505_KS_NVC_READ ? ms_tee_hal_nvc_read(a, &value)
+                                              : ms_tee_hal_nvc_increment(a);
+        break;
+    case MS_AN505_KS_ENTROPY:
+        /* the partition's DRBG is seeded from the kernel's */
+        err = b <= MS_AN505_KS_ENTROPY_MAX && in_block((uint32_t)pid, a, b)
+                  ? ms_random((uint8_t *)(uintptr_t)a, b) : MS_ERR_TEE_BAD_POINTER;
+        break;
+    default:
+        break;
+    }
+    frame[0] = (uint32_t)err;
+    frame[1] = (uint32_t)value;
+    frame[2] = (uint32_t)(value >> 32);
+}
+
+ms_err_t ms_an505_kernel_service(uint32_t service, uint32_t a, uint32_t b, uint64_t *value)
+{
+    register uint32_t r0 __asm("r0") = service;
+    register uint32_t r1 __asm("r1") = a;
+    register uint32_t r2 __asm("r2") = b;
+    __asm volatile("svc #3" : "+r"(r0), "+r"(r1), "+r"(r2) : : "memory");
+    if (value != NULL) {
+        *value = (uint64_t)r1 | (uint64_t)r2 << 32;
+    }
+    return (ms_err_t)r0;
+}
+
 /* SVC #1 from the kernel (Main stack): enter the partition of the request. */
 __attribute__((used)) uint32_t *spm_prepare(uint32_t *frame)
 {
     uint32_t pid = frame[0];
-    spm_mem_t *m = &part_mem[pid];
+    const spm_desc_t *d = &descs[pid];
     caller_frame = frame;
     current = (int32_t)pid;
-    parts[pid].stats.calls++;
-    mpu_region(1, (uint32_t)(uintptr_t)m, (uint32_t)(uintptr_t)m + sizeof *m - 1u,
+    stats[pid].calls++;
+    mpu_region(1, (uint32_t)(uintptr_t)d->mem, (uint32_t)(uintptr_t)d->mem_end - 1u,
                MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
-    uint32_t *sp = m->stack + STACK_WORDS - 8u;
-    sp[0] = (uint32_t)(uintptr_t)&m->msg;
-    sp[1] = (uint32_t)(uintptr_t)m->state;
+    if (d->dev_end != 0) {
+        mpu_region(2, d->dev, d->dev_end - 1u, MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    }
+    __asm volatile("dsb\n\tisb" ::: "memory");
+    uint32_t *sp = d->stack + d->stack_words - 8u;
+    sp[0] = (uint32_t)(uintptr_t)d->msg;
+    sp[1] = (uint32_t)(uintptr_t)d->state;
     sp[2] = sp[3] = sp[4] = 0;
     sp[5] = (uint32_t)(uintptr_t)spm_exit_stub | 1u;
-    sp[6] = (uint32_t)(uintptr_t)parts[pid].handler & ~1u;
+    sp[6] = (uint32_t)(uintptr_t)d->handler & ~1u;
     sp[7] = 1u << 24;
-    __asm volatile("msr psplim, %0" : : "r"((uint32_t)(uintptr_t)m->stack));
+    __asm volatile("msr psplim, %0" : : "r"((uint32_t)(uintptr_t)d->stack));
     uint32_t control;
     __asm volatile("mrs %0, control" : "=r"(control));
     __asm volatile("msr control, %0" : : "r"(control | 1u) : "memory");   /* nPRIV */
@@ -211,6 +355,7 @@ static void leave(void)
     __asm volatile("mrs %0, control" : "=r"(control));
     __asm volatile("msr control, %0" : : "r"(control & ~1u) : "memory");
     mpu_off(1);
+    mpu_off(2);
     __asm volatile("msr psplim, %0" : : "r"(0u));
     current = -1;
 }
@@ -228,10 +373,10 @@ __attribute__((used)) int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t 
     if (pid < 0) {
         return 0;
     }
-    parts[pid].stats.faults++;
-    parts[pid].stats.restarts++;
+    stats[pid].faults++;
+    stats[pid].restarts++;
     ms_an505_puts("tee: partition ");
-    ms_an505_puts(parts[pid].name);
+    ms_an505_puts(descs[pid].name);
     ms_an505_puts(" fault: exception ");
     ms_an505_put_dec(exception);
     ms_an505_puts(" cfsr=");
@@ -280,6 +425,12 @@ __attribute__((naked)) void SVC_Handler(void)
         "mrs r0, psp\n\t"
         "ldr r1, [r0, #24]\n\t"
         "ldrb r1, [r1, #-2]\n\t"
+        "cmp r1, #3\n\t"
+        "bne 4f\n\t"
+        "push {r4, lr}\n\t"
+        "bl spm_kernel_service\n\t"
+        "pop {r4, pc}\n\t"
+        "4:\n\t"
         "cmp r1, #2\n\t"
         "bne 2f\n\t"
         "bl spm_finish\n\t"
@@ -297,27 +448,42 @@ __attribute__((naked)) void SVC_Handler(void)
 psa_status_t spm_call(uint32_t pid, int32_t type, const void *in, size_t in_len, void *out,
                       size_t cap, size_t *out_len)
 {
+    return spm_call2(pid, type, in, in_len, NULL, 0, out, cap, out_len);
+}
+
+psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len,
+                       const void *in2, size_t in2_len, void *out, size_t cap, size_t *out_len)
+{
     uint32_t ipsr;
     __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
-    if (pid >= SPM_N_PARTS || in_len > SPM_MSG_DATA || (ipsr & 0x1FFu) != 0 || current >= 0) {
+    if (out_len != NULL) {
+        *out_len = 0;
+    }
+    if (pid >= SPM_N_PARTS || in_len > SPM_MSG_DATA || in2_len > SPM_MSG_DATA - in_len ||
+        (ipsr & 0x1FFu) != 0 || current >= 0) {
         return PSA_ERROR_BAD_STATE;
     }
-    spm_mem_t *m = &part_mem[pid];
-    m->msg.type = type;
-    m->msg.len = (uint32_t)in_len;
-    m->msg.out_len = 0;
+    spm_msg_t *m = descs[pid].msg;
+    m->type = type;
+    m->out_len = 0;
     if (in_len != 0) {
-        memcpy(m->msg.data, in, in_len);
+        memcpy(m->data, in, in_len);
     }
+    if (in2_len != 0) {
+        memcpy(m->data + in_len, in2, in2_len);
+    }
+    m->len = (uint32_t)(in_len + in2_len);
     register uint32_t r0 __asm("r0") = pid;
     __asm volatile("svc #1" : "+r"(r0) : : "memory");
     psa_status_t st = (psa_status_t)r0;
-    size_t n = st == PSA_SUCCESS && m->msg.out_len <= SPM_MSG_DATA ? m->msg.out_len : 0;
+    /* the answer's length is the partition's word: bounded here */
+    uint32_t said = m->out_len;
+    size_t n = st == PSA_SUCCESS && said <= SPM_MSG_DATA ? said : 0;
     if (n > cap) {
         n = cap;
     }
     if (n != 0) {
-        memcpy(out, m->msg.data, n);
+        memcpy(out, m->data, n);
     }
     if (out_len != NULL) {
         *out_len = n;
@@ -336,16 +502,27 @@ static psa_status_t peek(uint32_t addr)
 
 ms_err_t spm_selftest(void)
 {
-    uint32_t before = parts[SPM_PART_PROBE].stats.restarts;
+    uint32_t before = stats[SPM_PART_PROBE].restarts;
+    uint32_t storage_restarts = stats[SPM_PART_STORAGE].restarts;
     /* its own state: allowed */
     if (peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state) != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
-    /* another partition's state, the kernel's data: each must fault */
-    psa_status_t a = peek((uint32_t)(uintptr_t)part_mem[SPM_PART_HEALTH].state);
-    psa_status_t b = peek((uint32_t)(uintptr_t)&spm_saved_msp);
-    if (a != PSA_ERROR_SERVICE_FAILURE || b != PSA_ERROR_SERVICE_FAILURE ||
-        parts[SPM_PART_PROBE].stats.restarts != before + 2u) {
+    /* another partition's state, storage's (where its keys are), the
+     * kernel's data, the storage flash: each must fault */
+    const uint32_t forbidden[] = {
+        (uint32_t)(uintptr_t)part_mem[SPM_PART_HEALTH].state,
+        (uint32_t)(uintptr_t)descs[SPM_PART_STORAGE].mem_end - 4u,
+        (uint32_t)(uintptr_t)&spm_saved_msp,
+        descs[SPM_PART_STORAGE].dev,
+    };
+    const uint32_t n_forbidden = sizeof forbidden / sizeof forbidden[0];
+    for (uint32_t i = 0; i < n_forbidden; i++) {
+        if (peek(forbidden[i]) != PSA_ERROR_SERVICE_FAILURE) {
+            return MS_ERR_STATE;
+        }
+    }
+    if (stats[SPM_PART_PROBE].restarts != before + n_forbidden) {
         return MS_ERR_STATE;
     }
     /* a stack overrun: PSPLIM stops it (UsageFault, STKOF), the probe restarts */
@@ -354,7 +531,7 @@ ms_err_t spm_selftest(void)
     size_t n = 0;
     if (spm_call(SPM_PART_PROBE, SPM_PROBE_DEPTH, &depth, 4, &sum, sizeof sum, &n) !=
             PSA_ERROR_SERVICE_FAILURE ||
-        parts[SPM_PART_PROBE].stats.restarts != before + 3u) {
+        stats[SPM_PART_PROBE].restarts != before + n_forbidden + 1u) {
         return MS_ERR_STATE;
     }
     /* and a shallow one works */
@@ -371,6 +548,10 @@ ms_err_t spm_selftest(void)
     if (st != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
+    /* and storage, whose memory the probe tried, was not restarted */
+    if (stats[SPM_PART_STORAGE].restarts != storage_restarts) {
+        return MS_ERR_STATE;
+    }
     /* and the probe, restarted, serves again */
     return peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state) == PSA_SUCCESS
                ? MS_OK : MS_ERR_STATE;
@@ -383,14 +564,25 @@ psa_status_t spm_ping(void)
 
 void spm_stats(uint32_t pid, spm_stats_t *out)
 {
-    *out = parts[pid].stats;
-    uint32_t used = stack_used(&part_mem[pid]);
+    out->calls = stats[pid].calls;
+    out->faults = stats[pid].faults;
+    out->restarts = stats[pid].restarts;
+    out->stack_used = stats[pid].stack_used;
+    size_t pool_high = 0;
+    ms_crypto_pool_stats(descs[pid].pool, NULL, &pool_high);
+    out->pool_used = (uint32_t)pool_high;
+    uint32_t used = stack_used(&descs[pid]);
     if (used > out->stack_used) {
         out->stack_used = used;
     }
 }
 
+uint32_t spm_restarts(uint32_t pid)
+{
+    return pid < SPM_N_PARTS ? stats[pid].restarts : 0u;
+}
+
 const char *spm_name(uint32_t pid)
 {
-    return pid < SPM_N_PARTS ? parts[pid].name : "?";
+    return pid < SPM_N_PARTS ? descs[pid].name : "?";
 }

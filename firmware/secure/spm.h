@@ -19,8 +19,16 @@
  * PSA_ERROR_SERVICE_FAILURE; the other partitions and the kernel go on.
  *
  * Partitions today: the RNG's entropy health tests (SPM_PART_HEALTH, on the
- * path of every TEE RNG request) and the isolation probe (SPM_PART_PROBE,
- * used by the isolation self-test that runs at every boot).
+ * path of every TEE RNG request), the isolation probe (SPM_PART_PROBE,
+ * used by the isolation self-test that runs at every boot) and secure
+ * storage (SPM_PART_STORAGE: PSA ITS and PS, the metering registers; its
+ * client is storage_client.c). A partition may also own a device window
+ * (storage: its two flash areas, nothing else of the flash) and a crypto
+ * pool (Mbed TLS's allocations and its DRBG, ms_crypto_pool_current).
+ *
+ * What a partition may ask of the kernel (SVC #3, ms_an505_kernel_service
+ * in tee_hal.h): each partition has a fixed set of services; a pointer it
+ * passes must lie in its own memory.
  */
 #ifndef MS_SECURE_SPM_H
 #define MS_SECURE_SPM_H
@@ -31,11 +39,13 @@
 #include "meterseal/error.h"
 #include "meterseal/psa/error.h"
 
-#define SPM_PART_HEALTH 0u
-#define SPM_PART_PROBE  1u
-#define SPM_N_PARTS     2u
+#define SPM_PART_HEALTH  0u
+#define SPM_PART_PROBE   1u
+#define SPM_PART_STORAGE 2u
+#define SPM_N_PARTS      3u
 
-#define SPM_MSG_DATA 512u
+/* The largest message: a PS object (1024 bytes) with its uid and flags. */
+#define SPM_MSG_DATA 1056u
 
 /* Message types. */
 #define SPM_HEALTH_FEED   1   /* in: raw samples; 0 or PSA_ERROR_INSUFFICIENT_ENTROPY */
@@ -55,7 +65,13 @@ typedef struct spm_stats {
     uint32_t faults;
     uint32_t restarts;
     uint32_t stack_used;   /* high-water mark, bytes */
+    uint32_t pool_used;    /* its crypto pool's high-water mark since its last restart, bytes */
 } spm_stats_t;
+
+typedef int32_t (*spm_handler_t)(spm_msg_t *msg, void *state);
+
+/* The storage partition's handler (part_storage.c). */
+int32_t spm_storage_main(spm_msg_t *msg, void *state);
 
 /* Program the Secure MPU, paint the partitions' stacks, start them. */
 void spm_init(void);
@@ -64,6 +80,11 @@ void spm_init(void);
  * PSA_ERROR_SERVICE_FAILURE when the partition faulted (it was restarted). */
 psa_status_t spm_call(uint32_t pid, int32_t type, const void *in, size_t in_len, void *out,
                       size_t cap, size_t *out_len);
+
+/* The same with the request in two pieces, one after the other in the
+ * mailbox (a header and a caller's data). */
+psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len,
+                       const void *in2, size_t in2_len, void *out, size_t cap, size_t *out_len);
 
 /* The isolation self-test: the probe reads its own state (allowed), then
  * the health partition's state and the kernel's (each must fault and the
@@ -76,6 +97,8 @@ ms_err_t spm_selftest(void);
 psa_status_t spm_ping(void);
 
 void spm_stats(uint32_t pid, spm_stats_t *out);
+/* How often partition pid was restarted (cheap: no stack scan). */
+uint32_t spm_restarts(uint32_t pid);
 const char *spm_name(uint32_t pid);
 
 /* The fault path (tee_fault.c): 1 if a partition was running and has been
@@ -87,6 +110,7 @@ __attribute__((noreturn)) void spm_resume_kernel(void);
 void SVC_Handler(void);
 uint32_t *spm_prepare(uint32_t *caller_frame);
 void spm_finish(uint32_t *part_frame);
+void spm_kernel_service(uint32_t *part_frame);
 void spm_exit_stub(void);
 
 #endif /* MS_SECURE_SPM_H */

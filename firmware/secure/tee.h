@@ -44,6 +44,10 @@ bool tee_ns_code(uint32_t addr);
 
 /* Fault log: load at boot, add a fault or a violation, read out.
  * tee_fault_violation is for the door's entries, which hold the door. */
+/* Start the storage partition (mount ITS and PS inside it): the first
+ * storage call would do it too; tee_main wants the verdict. */
+ms_err_t tee_storage_start(void);
+
 void tee_fault_init(void);
 void tee_fault_violation(const char *what, uint32_t addr);
 void tee_fault_status(ms_tee_ns_fault_status_t *out);

@@ -343,6 +343,7 @@ static __attribute__((used)) int32_t door_selftest(ms_tee_ns_selftest_t *out)
             r.faults[i] = ps.faults;
             r.restarts[i] = ps.restarts;
             r.stack_used[i] = ps.stack_used;
+            r.pool_used[i] = ps.pool_used;
         }
         memcpy(out, &r, sizeof r);
     }

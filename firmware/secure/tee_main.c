@@ -43,13 +43,6 @@ MS_CRYPTO_HEAP(40 * 1024);
 
 typedef void __attribute__((cmse_nonsecure_call)) (*ns_entry_t)(void);
 
-static const ms_flash_area_t its_area = {
-    .flash = &ms_an505_nor, .off = AN505_TEE_ITS_OFF, .size = AN505_TEE_ITS_SIZE,
-};
-static const ms_flash_area_t ps_area = {
-    .flash = &ms_an505_nor, .off = AN505_TEE_PS_OFF, .size = AN505_TEE_PS_SIZE,
-};
-
 /* The update service's view of the boot configuration (boot_cfg.h): the
  * same slots, anchors and strategy the boot loader uses, so a staged update
  * is decrypted and verified here exactly as it will be at the next reset. */
@@ -175,7 +168,7 @@ int main(void)
     if ((err = ms_tee_rng_init(health_checked_entropy, NULL, 4)) != MS_OK) {
         stop("rng health tests", err);
     }
-    if ((err = ms_tee_storage_init(&its_area, &ps_area)) != MS_OK) {
+    if ((err = tee_storage_start()) != MS_OK) {
         stop("storage", err);
     }
     const char *why = NULL;
@@ -198,6 +191,8 @@ int main(void)
     ms_an505_puts(spm_name(SPM_PART_HEALTH));
     ms_an505_puts(", ");
     ms_an505_puts(spm_name(SPM_PART_PROBE));
+    ms_an505_puts(", ");
+    ms_an505_puts(spm_name(SPM_PART_STORAGE));
     ms_an505_puts(" unprivileged under the Secure MPU)\r\n");
     tee_fault_init();
     /* In the factory (life cycle OPEN): the station may provision the link

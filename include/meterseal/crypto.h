@@ -45,15 +45,56 @@
 #define MS_P256_SPKI_LEN     91u  /* DER SubjectPublicKeyInfo of a P-256 key */
 
 /*
- * The Mbed TLS backend on the MCU serves Mbed TLS's own allocations from a
- * static pool that the firmware image provides, sized for what it does:
- * write MS_CRYPTO_HEAP(bytes) once at file scope in one of its files.
+ * Pools (Mbed TLS backend). On the MCU every mutable byte of the backend
+ * lives in a pool: Mbed TLS's own allocations (MD, cipher and GCM contexts,
+ * the PSA core's key buffers, the TLS client's records) and the DRBG
+ * (ms_random()). Which pool serves a call is asked of ms_crypto_pool_current()
+ * at that moment, so crypto code running in a partition that the MPU confines
+ * to its own memory touches nothing outside it when the hook returns a pool
+ * in that memory.
+ *
+ * A pool is any byte region: all zero (bss, or wiped) it is initialised on
+ * first use; its allocator's state is inside it (src/crypto/mbedtls/pool.h).
+ * Rules for a TEE that defines the hook:
+ *   - a region belongs to one partition and is only used while that
+ *     partition's code runs (the allocator is not reentrant for one region);
+ *   - what Mbed TLS allocated must be freed while the same pool is current: a
+ *     free into another pool is ignored (the block stays, in its own pool);
+ *   - wiping a region (all zero) releases everything in it, its DRBG included,
+ *     and must only happen when nothing allocated from it is live.
+ *
+ * Each firmware image provides the default pool, sized for what it does:
+ * write MS_CRYPTO_HEAP(bytes) once at file scope in one of its files (also
+ * in an image that defines its own hook). On the host, the Mbed TLS backend
+ * allocates from libc and keeps only its DRBG in its default pool (a static
+ * region of its own); the OpenSSL backend has no pool.
  */
+typedef struct ms_crypto_pool {
+    unsigned char *buf;
+    size_t len;
+} ms_crypto_pool_t;
+
 extern unsigned char ms_crypto_heap[];
 extern const size_t ms_crypto_heap_len;
-#define MS_CRYPTO_HEAP(bytes)                                       \
-    unsigned char ms_crypto_heap[(bytes)] __attribute__((aligned(8))); \
-    const size_t ms_crypto_heap_len = (bytes)
+extern const ms_crypto_pool_t ms_crypto_heap_pool;
+#define MS_CRYPTO_HEAP(bytes)                                                  \
+    unsigned char ms_crypto_heap[(bytes)] __attribute__((aligned(8)));         \
+    const size_t ms_crypto_heap_len = (bytes);                                 \
+    const ms_crypto_pool_t ms_crypto_heap_pool = { ms_crypto_heap, (bytes) }
+
+/* MCU: the pool Mbed TLS allocates from, and the DRBG state lives in, for
+ * the code running now. The default (weak) is the image's MS_CRYPTO_HEAP;
+ * a TEE that runs crypto in several isolated partitions defines its own.
+ * NULL: no pool (every allocation and ms_random() then fail). */
+const ms_crypto_pool_t *ms_crypto_pool_current(void);
+
+/* Bytes of the current pool in use now and at most so far (allocator block
+ * headers included; 0, 0 before its first use): what MS_CRYPTO_HEAP or a
+ * partition's pool must be sized for, plus fragmentation. Mbed TLS backend
+ * only. Either pointer may be NULL. */
+void ms_crypto_pool_usage(size_t *in_use, size_t *high_water);
+/* The same for a given pool (a kernel looking at a partition's). */
+void ms_crypto_pool_stats(const ms_crypto_pool_t *pool, size_t *in_use, size_t *high_water);
 
 /* Name of the backend compiled in: "openssl" or "mbedtls". */
 const char *ms_crypto_backend_name(void);

@@ -36,6 +36,21 @@ typedef enum ms_tee_partition {
 /* Bit for a partition in a policy mask. */
 #define MS_TEE_PART_BIT(p) (1u << (unsigned)(p))
 
+/*
+ * A partition's static state: MS_TEE_PART_DATA(storage) after a static
+ * object's declarator. Where the platform confines partitions with an MPU
+ * (MS_TEE_PARTITION_SECTIONS; the AN505 TEE), it puts the object in that
+ * partition's memory, a section the linker script gathers into one MPU
+ * region, zeroed by the Secure kernel at start and at every restart: the
+ * object must be zero-initialised and read all-zero as "not started".
+ * Elsewhere it is ordinary static data.
+ */
+#if defined(MS_TEE_PARTITION_SECTIONS)
+#define MS_TEE_PART_DATA(part) __attribute__((section(".bss.ms_part." #part)))
+#else
+#define MS_TEE_PART_DATA(part)
+#endif
+
 /* ---- platform hooks (link-time, like ms_hal_rng_entropy) ---------------- */
 
 #define MS_TEE_HUK_LEN 32u

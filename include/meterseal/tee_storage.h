@@ -41,6 +41,15 @@
  */
 #define MS_TEE_STORAGE_MAX_BUFFER 0x100000u
 
+/* The creation flags the stores support. */
+#define MS_TEE_STORAGE_SUPPORTED_FLAGS                                            \
+    (PSA_STORAGE_FLAG_WRITE_ONCE | PSA_STORAGE_FLAG_NO_CONFIDENTIALITY |        \
+     PSA_STORAGE_FLAG_NO_REPLAY_PROTECTION)
+
+/* A caller's buffer the PSA storage functions accept: len 0, or non-NULL,
+ * not wrapping, at most MS_TEE_STORAGE_MAX_BUFFER long. */
+bool ms_tee_storage_buffer_ok(const void *p, size_t len);
+
 /* Reserved uids (top byte 0xFF: secure partitions only). */
 #define MS_TEE_UID_RESERVED_MIN   0xff00000000000000ull
 #define MS_TEE_UID_DEVICE_ID      0xff00000000000001ull  /* PS: device identity string */
@@ -81,5 +90,35 @@ ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out);
  */
 ms_err_t ms_tee_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
                           ms_tee_meter_reg_t *out);
+
+/* ---- the service's own entry points ------------------------------------------ */
+
+/*
+ * What the storage partition runs. Callers use the PSA names
+ * (psa_its_*, psa_ps_*) and ms_tee_meter_*: on a platform without
+ * partitions they reach these directly (psa_storage_api.c); where the
+ * storage partition is isolated by an MPU they are a client that sends a
+ * message to the partition, whose handler calls these.
+ */
+psa_status_t ms_tee_its_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+                            psa_storage_create_flags_t create_flags);
+psa_status_t ms_tee_its_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+                            void *p_data, size_t *p_data_length);
+psa_status_t ms_tee_its_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info);
+psa_status_t ms_tee_its_remove(psa_storage_uid_t uid);
+psa_status_t ms_tee_ps_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+                           psa_storage_create_flags_t create_flags);
+psa_status_t ms_tee_ps_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+                           void *p_data, size_t *p_data_length);
+psa_status_t ms_tee_ps_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info);
+psa_status_t ms_tee_ps_remove(psa_storage_uid_t uid);
+psa_status_t ms_tee_ps_create(psa_storage_uid_t uid, size_t capacity,
+                              psa_storage_create_flags_t create_flags);
+psa_status_t ms_tee_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
+                                    size_t data_length, const void *p_data);
+uint32_t ms_tee_ps_get_support(void);
+ms_err_t ms_tee_storage_meter_read(ms_tee_meter_reg_t *out);
+ms_err_t ms_tee_storage_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
+                                  ms_tee_meter_reg_t *out);
 
 #endif /* MS_TEE_STORAGE_H */

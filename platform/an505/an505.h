@@ -2,7 +2,8 @@
 /*
  * an505.h - what the AN505 platform gives the meter's firmware images
  * beyond the portable HAL (include/meterseal/hal.h): the console, the exit
- * path on QEMU, fault reporting and the stack high-water mark.
+ * path on QEMU, fault reporting, the privilege test and the stack
+ * high-water mark.
  */
 #ifndef MS_AN505_H
 #define MS_AN505_H
@@ -32,6 +33,18 @@ void ms_an505_putc(char c);
 void ms_an505_puts(const char *s);
 void ms_an505_put_hex(uint32_t v);       /* 0x%08x */
 void ms_an505_put_dec(uint32_t v);
+
+/* ---- privilege ------------------------------------------------------------- */
+
+/* True in unprivileged thread mode: on the Secure side, a partition's code
+ * (firmware/secure/spm.c), which reaches no driver state of its own. */
+static inline int ms_an505_unprivileged(void)
+{
+    uint32_t ipsr, control;
+    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    __asm volatile("mrs %0, control" : "=r"(control));
+    return (ipsr & 0x1FFu) == 0 && (control & 1u) != 0;
+}
 
 /* ---- stack high-water mark -------------------------------------------------- */
 

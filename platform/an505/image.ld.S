@@ -11,8 +11,9 @@
  *
  * A signed image is linked MS_IMAGE_HDR_SIZE bytes above its execution
  * region, where the MCUboot header goes (meterseal sign --pad-header).
- * .data is loaded behind the code and copied by the reset handler; .bss
- * and the stack are NOLOAD so that nothing of them is in the image.
+ * .data is loaded behind the code and copied by the reset handler; .bss,
+ * the partitions' sections and the stack are NOLOAD so that nothing of
+ * them is in the image.
  */
 #include "an505_map.h"
 
@@ -66,6 +67,18 @@ SECTIONS
     } > RAM AT > CODE
     __data_load = LOADADDR(.data);
     __image_end = LOADADDR(.data) + SIZEOF(.data);
+
+    /* The Secure storage partition's memory (MS_TEE_PART_DATA(storage)):
+     * one MPU region, so 32-byte aligned at both ends; the Secure kernel
+     * zeroes it (firmware/secure/spm.c). Before .bss, which would take
+     * these .bss.* sections otherwise. Empty in the other images. */
+    .ms_part_storage (NOLOAD) : ALIGN(32)
+    {
+        __ms_part_storage_start = .;
+        *(.bss.ms_part.storage)
+        . = ALIGN(32);
+        __ms_part_storage_end = .;
+    } > RAM
 
     .bss (NOLOAD) : ALIGN(8)
     {

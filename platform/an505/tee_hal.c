@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "an505.h"
 #include "an505_map.h"
 #include "flash_nor.h"
 #include "meterseal/crypto.h"
@@ -30,6 +31,10 @@ static volatile uint64_t ticks_ms;
 
 ms_err_t ms_tee_hal_huk(uint8_t out[MS_TEE_HUK_LEN])
 {
+    if (ms_an505_unprivileged()) {
+        return ms_an505_kernel_service(MS_AN505_KS_HUK, (uint32_t)(uintptr_t)out,
+                                       MS_TEE_HUK_LEN, NULL);
+    }
     ms_err_t err = ms_otp_key_read(&ms_an505_otp_area, MS_OTP_KEY_HUK, out);
     return err == MS_OK ? MS_OK : MS_ERR_STATE;
 }
@@ -38,11 +43,17 @@ ms_err_t ms_tee_hal_huk(uint8_t out[MS_TEE_HUK_LEN])
 
 ms_err_t ms_tee_hal_nvc_read(uint32_t id, uint64_t *value)
 {
+    if (ms_an505_unprivileged()) {
+        return ms_an505_kernel_service(MS_AN505_KS_NVC_READ, id, 0, value);
+    }
     return ms_nvc_flash_read(&nvc, id, value);
 }
 
 ms_err_t ms_tee_hal_nvc_increment(uint32_t id)
 {
+    if (ms_an505_unprivileged()) {
+        return ms_an505_kernel_service(MS_AN505_KS_NVC_INCREMENT, id, 0, NULL);
+    }
     return ms_nvc_flash_increment(&nvc, id);
 }
 
@@ -118,6 +129,15 @@ const ms_an505_trng_ops_t *ms_an505_tee_trng(void)
 
 ms_err_t ms_hal_rng_entropy(uint8_t *buf, size_t len)
 {
+    if (ms_an505_unprivileged()) {
+        ms_err_t err = MS_OK;
+        for (size_t off = 0; err == MS_OK && off < len; off += MS_AN505_KS_ENTROPY_MAX) {
+            size_t n = len - off < MS_AN505_KS_ENTROPY_MAX ? len - off : MS_AN505_KS_ENTROPY_MAX;
+            err = ms_an505_kernel_service(MS_AN505_KS_ENTROPY, (uint32_t)(uintptr_t)(buf + off),
+                                          (uint32_t)n, NULL);
+        }
+        return err;
+    }
     return trng != NULL ? trng->read(buf, len) : MS_ERR_RNG;
 }
 

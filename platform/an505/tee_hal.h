@@ -19,6 +19,12 @@
  *   clock     milliseconds from the Secure SysTick (the secure kernel tick);
  *   UART      the modem on UART1, Secure, polled.
  * Invariant: nothing here returns key material to a caller outside the TEE.
+ *
+ * Called from an unprivileged Secure partition (spm.c), the hooks for the
+ * HUK, the counters and entropy touch no driver state: they ask the Secure
+ * kernel (ms_an505_kernel_service), which serves only what that partition
+ * is allowed (storage: the HUK, its two counters, entropy) into its own
+ * memory.
  */
 #ifndef MS_AN505_TEE_HAL_H
 #define MS_AN505_TEE_HAL_H
@@ -47,6 +53,18 @@ typedef struct ms_an505_accel_ops {
                                 const uint8_t *aad, size_t aad_len, const uint8_t *in,
                                 size_t len, uint8_t *out, uint8_t tag[16]);
 } ms_an505_accel_ops_t;
+
+/* Kernel services a partition may ask for (SVC #3). */
+#define MS_AN505_KS_HUK           0u   /* a = out (MS_TEE_HUK_LEN bytes), b = its length */
+#define MS_AN505_KS_NVC_READ      1u   /* a = counter id; *value = the counter */
+#define MS_AN505_KS_NVC_INCREMENT 2u   /* a = counter id */
+#define MS_AN505_KS_ENTROPY       3u   /* a = out, b = length (<= MS_AN505_KS_ENTROPY_MAX) */
+#define MS_AN505_KS_ENTROPY_MAX   256u
+
+/* From a partition: one kernel service (defined by the Secure kernel,
+ * firmware/secure/spm.c). MS_ERR_TEE_DENIED for a service the partition
+ * may not ask for, MS_ERR_TEE_BAD_POINTER for memory not its own. */
+ms_err_t ms_an505_kernel_service(uint32_t service, uint32_t a, uint32_t b, uint64_t *value);
 
 extern const ms_an505_trng_ops_t ms_an505_trng_stand_in;
 extern const ms_an505_accel_ops_t ms_an505_accel_none;

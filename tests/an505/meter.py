@@ -237,6 +237,13 @@ class Meter:
             rc = -1
         return Run(rc, *self._logs())
 
+    def tee_symbol(self, name):
+        """The address of a function or object of the TEE image."""
+        elf = os.path.join(self.fw, "firmware/secure/secure_tee.elf")
+        out = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True,
+                             check=True).stdout
+        return int(re.search(r"^([0-9a-f]+) [TtBbDd] %s$" % re.escape(name), out, re.M).group(1), 16)
+
     def run_gdb(self, commands, timeout=60, args=(), icount=False):
         """Run with QEMU halted at reset under gdb-multiarch, which executes
         `commands` (a list of gdb command lines) against the boot loader's

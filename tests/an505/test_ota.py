@@ -192,13 +192,6 @@ def older_version_refused_before_reboot(m):
     m.download("ns", update(m, version="0.9.0", seccnt=1))
     expect_not_staged(m, run(m, "update-stage", REFUSED), "MS_ERR_BOOT_DOWNGRADE")
 
-def tee_symbol(m, name):
-    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
-    out = subprocess.run(["arm-none-eabi-nm", elf], capture_output=True, text=True,
-                         check=True).stdout
-    return int(re.search(r"^([0-9a-f]+) T %s$" % name, out, re.M).group(1), 16)
-
-
 @case
 def power_cut_while_staging_leaves_a_verified_meter(m):
     """The power is cut (QEMU killed) at every flash operation the TEE makes
@@ -214,7 +207,7 @@ def power_cut_while_staging_leaves_a_verified_meter(m):
     # The TEE's flash operations on the NS secondary slot (device offsets;
     # an505_map.h): at ms_an505_flash_op's entry r0 is the kind (1 write,
     # 2 erase), r1 the offset, r2 the length.
-    op_fn = tee_symbol(m, "ms_an505_flash_op")
+    op_fn = m.tee_symbol("ms_an505_flash_op")
     in_slot = "$r1 >= 0xC0000 && $r1 < 0x100000"
     count = ["break *0x%x if %s" % (op_fn, in_slot), "commands 1", "silent",
              'printf "slot-op %d 0x%x %d\\n", $r0, $r1, $r2', "continue", "end", "continue"]

@@ -244,10 +244,14 @@ def partition_reading_another_is_restarted_others_serve(m):
     r = scenario(m, "partitions")
     faults = re.findall(r"^tee: partition isolation-probe fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
                         r.console, re.M)
-    # at boot and on request: the other partition's state, then the kernel's
-    expect(len(faults) == 4, "the probe's reads did not fault on the MPU", r)
+    # at boot and on request: the other partition's state, storage's
+    # memory, the kernel's, storage's flash
+    expect(len(faults) == 8, "the probe's reads did not fault on the MPU", r)
     expect(all(int(c, 16) & 0x82 == 0x82 for c, _ in faults),
            "not a data access violation with its address (MemManage DACCVIOL, MMARVALID)", r)
+    storage_flash = 0x80000000 + STORAGE_OFF
+    expect(sum(int(a, 16) == storage_flash for _, a in faults) == 2,
+           "the probe's read of storage's flash was not the one stopped", r)
     # and its stack overrun, stopped by the stack limit (UsageFault STKOF)
     stkof = re.findall(r"^tee: partition isolation-probe fault: exception 6 cfsr=(\S+)", r.console, re.M)
     expect(len(stkof) == 2 and all(int(c, 16) & (1 << 20) for c in stkof),
@@ -256,12 +260,55 @@ def partition_reading_another_is_restarted_others_serve(m):
     expect("partitions: isolation status=0" in r.ns_console, "isolation did not hold", r)
     probe = re.search(r"^partitions: part=1 calls=(\d+) faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
     health = re.search(r"^partitions: part=0 calls=(\d+) faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
-    expect(probe and int(probe.group(2)) == 6 and int(probe.group(3)) == 6,
+    storage = re.search(r"^partitions: part=2 calls=(\d+) faults=(\d+) restarts=(\d+) stack=(\d+)",
+                        r.ns_console, re.M)
+    expect(probe and int(probe.group(2)) == 10 and int(probe.group(3)) == 10,
            "the probe was not stopped and restarted each time", r)
     expect(health and int(health.group(2)) == 0 and int(health.group(1)) > 2,
            "the health partition was hit or did not serve", r)
+    expect(storage and int(storage.group(2)) == 0 and int(storage.group(1)) > 10
+           and int(storage.group(4)) > 0,
+           "the storage partition was hit, did not serve, or its stack is not measured", r)
     expect("partitions: rng after the fault status=0" in r.ns_console,
            "the RNG (through the health partition) stopped serving", r)
+
+
+@case
+def storage_partition_fault_is_restarted_and_keeps_its_data(m):
+    """The storage partition's handler reads the kernel's memory: gdb points
+    its message at the kernel's data when one chosen call arrives (an ITS
+    info on uid 0x5151). The MPU stops it, the kernel restarts it, that one
+    call fails, and the next call finds storage mounted again with what it
+    held; the meter goes on."""
+    prepare = m.tee_symbol("spm_prepare")
+    handler = m.tee_symbol("spm_storage_main")
+    mailbox = m.tee_symbol("storage_mem")
+    kernel = m.tee_symbol("spm_saved_msp")
+    # gdb reads memory with the CPU's own view, so the message is told in
+    # the kernel (privileged: spm_prepare), and the handler (unprivileged)
+    # only gets its register changed. spm_msg_t: type(4) len(4) out_len(4)
+    # data; an ITS INFO is type 4.
+    cond = "*(int *)0x%x == 4 && *(unsigned int *)0x%x == 0x5151" % (mailbox, mailbox + 12)
+    cmds = ["break *0x%x if %s" % (prepare, cond), "commands 1", "silent", "enable 2", "continue",
+            "end", "break *0x%x" % handler, "disable 2", "commands 2", "silent",
+            "set $r0 = 0x%x" % kernel, "disable 2", "continue", "end", "continue"]
+    # -icount: the clock stands still while gdb tests its condition at every
+    # partition call; in real time the pulses would outrun it
+    r, out = m.run_gdb(cmds, args=["meter", "storage-restart"], timeout=120, icount=True)
+    expect(r.rc == DONE, "the scenario did not end well (exit %d): %s" % (r.rc, out[-400:]), r)
+    fault = re.search(r"^tee: partition storage fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
+                      r.console, re.M)
+    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
+           and kernel <= int(fault.group(2), 16) < kernel + 12,
+           "the storage handler's read of the kernel's memory was not stopped by the MPU", r)
+    expect("storage-restart: the call that faulted status=-144" in r.ns_console,
+           "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect("storage-restart: object intact status=0" in r.ns_console,
+           "storage did not come back with its object", r)
+    expect("storage-restart: meter read after status=0" in r.ns_console,
+           "the meter register did not read after the restart", r)
+    expect(re.search(r"^storage-restart: storage faults=1 restarts=1 ", r.ns_console, re.M),
+           "the kernel did not count one fault and one restart of storage", r)
 
 
 @case

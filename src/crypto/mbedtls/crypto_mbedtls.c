@@ -3,22 +3,28 @@
  * crypto_mbedtls.c - the crypto API (crypto.h) on Mbed TLS 3.6 LTS: the
  * firmware's backend (Cortex-M33), also built on the host from the same
  * pinned source so both backends pass the same known-answer tests. This
- * file holds the DRBG, hashes, MACs and ciphers; P-256 is p256_mbedtls.c.
+ * file holds the pool hooks (Mbed TLS's allocator on the MCU), the DRBG,
+ * hashes, MACs and ciphers; P-256 is p256_mbedtls.c, the allocator pool.c.
  *
  * Invariants:
  *   - Streaming contexts hold a magic word plus the Mbed TLS context, in the
  *     caller's opaque storage (sizes checked by _Static_assert); a zeroed or
  *     freed context has no magic, so *_free() on it is harmless and
  *     *_update() on it is MS_ERR_STATE.
- *   - Random bytes come from one CTR_DRBG (AES-256) seeded and reseeded from
+ *   - Random bytes come from a CTR_DRBG (AES-256) seeded and reseeded from
  *     ms_hal_rng_entropy() (M10: the platform's TRNG). No other entropy.
- *   - Stack use stays in the low hundreds of bytes per call; the MCU build
- *     serves Mbed TLS's own allocations from a static pool
- *     (MBEDTLS_MEMORY_BUFFER_ALLOC_C, see ms_mbedtls_config.h).
+ *   - Mutable state lives in the pool ms_crypto_pool_current() names
+ *     (crypto.h, pool.h), never in a global of this file on the MCU: Mbed
+ *     TLS's allocations (ms_mbedtls_calloc/free) and the DRBG, which is the
+ *     pool's root block. So each partition that runs crypto with its own
+ *     pool has its own allocator and its own DRBG, inside its own memory.
+ *     The one exception is the PSA core (its key slots and psa_ready below),
+ *     which only the privileged kernel uses.
+ *   - Stack use stays in the low hundreds of bytes per call.
  *   - Key material in temporaries is wiped on every path; Mbed TLS contexts
- *     are freed (which zeroises them).
- *   - Not thread-safe: the DRBG is one static instance (firmware is single
- *     threaded; host programs use this backend from one thread).
+ *     are freed (which zeroises them), and the pool wipes what is freed.
+ *   - Not thread-safe: one DRBG per pool, one pool per partition (firmware
+ *     is single threaded; host programs use this backend from one thread).
  */
 #include <string.h>
 
@@ -32,36 +38,78 @@
 #include "mbedtls/md.h"
 #include "mbedtls/sha256.h"
 #include "psa/crypto.h"
-#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-#include "mbedtls/memory_buffer_alloc.h"
-#endif
 
 #include "crypto_internal.h"
 #include "mbedtls_internal.h"
 #include "meterseal/hal.h"
+#include "pool.h"
 
 #define SHA_MAGIC  0x53484132u
 #define HMAC_MAGIC 0x484d4132u
 #define CTR_MAGIC  0x43545232u
+#define DRBG_MAGIC 0x44524247u
 
-/* ---- heap pool (MCU) and DRBG ------------------------------------------- */
+/* ---- pools and the DRBG ------------------------------------------------- */
 
-#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-/* Mbed TLS allocates cipher and MD contexts; on the MCU they come from a
- * pool each firmware image sizes for itself (MS_CRYPTO_HEAP in crypto.h):
- * the boot loader needs little, the TEE's TLS much more. p256-m allocates
- * nothing. */
-static bool heap_ready;
-#endif
+/*
+ * A pool's DRBG: its root block (ms_pool_root), allocated zeroed by the first
+ * ms_random() that runs with the pool current and seeded then; magic is
+ * DRBG_MAGIC once seeded (a failed seed leaves it 0, the next call tries
+ * again). It stays in the pool for the pool's life: 324 bytes on the MCU (a
+ * 336-byte block), the first block of a pool whose first use is random
+ * bytes.
+ */
+struct drbg_state {
+    uint32_t magic;
+    mbedtls_ctr_drbg_context ctx;
+};
+_Static_assert(_Alignof(struct drbg_state) <= MS_POOL_ALIGN, "pool payloads align it");
 
-void ms_mbedtls_platform_ready(void)
+#if defined(MS_MBEDTLS_HOST)
+/* The host's default pool: the DRBG alone (Mbed TLS allocates from libc on
+ * the host), a static region, the one global of the host build's state. */
+static unsigned char host_pool[MS_POOL_LEN_FOR(sizeof(struct drbg_state))]
+    __attribute__((aligned(8)));
+static const ms_crypto_pool_t host_default_pool = { host_pool, sizeof(host_pool) };
+
+__attribute__((weak)) const ms_crypto_pool_t *ms_crypto_pool_current(void)
 {
-#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C)
-    if (!heap_ready) {
-        mbedtls_memory_buffer_alloc_init(ms_crypto_heap, ms_crypto_heap_len);
-        heap_ready = true;
+    return &host_default_pool;
+}
+#else
+/* The image's pool (MS_CRYPTO_HEAP): where the kernel's crypto runs; a TEE
+ * with partitions overrides this. */
+__attribute__((weak)) const ms_crypto_pool_t *ms_crypto_pool_current(void)
+{
+    return &ms_crypto_heap_pool;
+}
+
+/* MBEDTLS_PLATFORM_CALLOC_MACRO / _FREE_MACRO (ms_mbedtls_config.h): every
+ * Mbed TLS allocation, from the pool of the code running now. */
+void *ms_mbedtls_calloc(size_t n, size_t size)
+{
+    const ms_crypto_pool_t *pool = ms_crypto_pool_current();
+    return pool != NULL ? ms_pool_calloc(pool->buf, pool->len, n, size) : NULL;
+}
+
+void ms_mbedtls_free(void *p)
+{
+    const ms_crypto_pool_t *pool = ms_crypto_pool_current();
+    if (pool != NULL) {
+        ms_pool_free(pool->buf, pool->len, p);
     }
+}
 #endif
+
+void ms_crypto_pool_stats(const ms_crypto_pool_t *pool, size_t *in_use, size_t *high_water)
+{
+    ms_pool_stats(pool != NULL ? pool->buf : NULL, pool != NULL ? pool->len : 0,
+                  in_use, high_water);
+}
+
+void ms_crypto_pool_usage(size_t *in_use, size_t *high_water)
+{
+    ms_crypto_pool_stats(ms_crypto_pool_current(), in_use, high_water);
 }
 
 void ms_mbedtls_psa_ready(void)
@@ -70,16 +118,16 @@ void ms_mbedtls_psa_ready(void)
      * refuses until it is initialised; with the external RNG that is cheap
      * and cannot fail for lack of entropy. Repeated calls are no-ops. Only
      * what needs random bytes calls this, so a verify-only program (the boot
-     * loader) links no PSA core. */
+     * loader) links no PSA core.
+     * psa_ready, like the core's own key slots and state, is a global: only
+     * the privileged kernel uses the PSA core (key generation, signing, the
+     * TLS client), so it is not per pool. A partition that signs or runs TLS
+     * would need the core's state moved too. */
     static bool psa_ready;
-    ms_mbedtls_platform_ready();
     if (!psa_ready && psa_crypto_init() == PSA_SUCCESS) {
         psa_ready = true;
     }
 }
-
-static mbedtls_ctr_drbg_context drbg;
-static bool drbg_ready;
 
 /* CTR_DRBG's entropy callback: the platform's true random source. */
 static int drbg_entropy(void *unused, unsigned char *buf, size_t len)
@@ -89,22 +137,31 @@ static int drbg_entropy(void *unused, unsigned char *buf, size_t len)
                                                  : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
 }
 
-static ms_err_t drbg_seed(void)
+/* The current pool's DRBG, seeded; NULL without a pool able to hold it or
+ * without entropy. */
+static mbedtls_ctr_drbg_context *drbg_seeded(void)
 {
     static const unsigned char pers[] = "MeterSeal ms_random";
-    if (drbg_ready) {
-        return MS_OK;
+    const ms_crypto_pool_t *pool = ms_crypto_pool_current();
+    if (pool == NULL) {
+        return NULL;
     }
-    ms_mbedtls_platform_ready();
-    mbedtls_ctr_drbg_init(&drbg);
-    if (mbedtls_ctr_drbg_seed(&drbg, drbg_entropy, NULL, pers, sizeof(pers) - 1) != 0) {
-        mbedtls_ctr_drbg_free(&drbg);
-        return MS_ERR_RNG;
+    struct drbg_state *st = ms_pool_root(pool->buf, pool->len, sizeof(struct drbg_state));
+    if (st == NULL) {
+        return NULL;
+    }
+    if (st->magic == DRBG_MAGIC) {
+        return &st->ctx;
+    }
+    mbedtls_ctr_drbg_init(&st->ctx);
+    if (mbedtls_ctr_drbg_seed(&st->ctx, drbg_entropy, NULL, pers, sizeof(pers) - 1) != 0) {
+        mbedtls_ctr_drbg_free(&st->ctx);
+        return NULL;
     }
     /* Prediction resistance off: CTR_DRBG reseeds from the TRNG on its own
      * every MBEDTLS_CTR_DRBG_RESEED_INTERVAL requests. */
-    drbg_ready = true;
-    return MS_OK;
+    st->magic = DRBG_MAGIC;
+    return &st->ctx;
 }
 
 /* DRBG output (reseeded from ms_hal_rng_entropy() as CTR_DRBG requires). */
@@ -113,12 +170,13 @@ ms_err_t ms_random(uint8_t *out, size_t len)
     if (out == NULL && len != 0) {
         return MS_ERR_ARG;
     }
-    if (drbg_seed() != MS_OK) {
+    mbedtls_ctr_drbg_context *drbg = drbg_seeded();
+    if (drbg == NULL) {
         return MS_ERR_RNG;
     }
     while (len > 0) {
         size_t chunk = len > MBEDTLS_CTR_DRBG_MAX_REQUEST ? MBEDTLS_CTR_DRBG_MAX_REQUEST : len;
-        if (mbedtls_ctr_drbg_random(&drbg, out, chunk) != 0) {
+        if (mbedtls_ctr_drbg_random(drbg, out, chunk) != 0) {
             return MS_ERR_RNG;
         }
         out += chunk;
@@ -234,7 +292,6 @@ ms_err_t ms_hmac_sha256_init(ms_hmac_ctx *ctx, const uint8_t *key, size_t key_le
         return MS_ERR_ARG;
     }
     memset(ctx, 0, sizeof(*ctx));
-    ms_mbedtls_platform_ready();
     struct hmac_state *st = hmac_state(ctx);
     mbedtls_md_init(&st->md);
     st->magic = HMAC_MAGIC;   /* so that free releases what setup allocated */
@@ -295,7 +352,6 @@ ms_err_t ms_hkdf_sha256(const uint8_t *salt, size_t salt_len,
     if (!ms_crypto_hkdf_args_ok(salt, salt_len, ikm, ikm_len, info, info_len, out, out_len)) {
         return MS_ERR_ARG;
     }
-    ms_mbedtls_platform_ready();
     if (salt_len == 0) {
         salt = NULL;   /* RFC 5869: HashLen zero bytes */
     }
@@ -450,7 +506,6 @@ ms_err_t ms_aes_gcm_encrypt(const uint8_t *key, size_t key_len,
     if (err != MS_OK) {
         return err;
     }
-    ms_mbedtls_platform_ready();
     mbedtls_gcm_context gcm;
     mbedtls_gcm_init(&gcm);
     int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key,
@@ -480,7 +535,6 @@ ms_err_t ms_aes_gcm_decrypt(const uint8_t *key, size_t key_len,
     if (err != MS_OK) {
         return err;
     }
-    ms_mbedtls_platform_ready();
     mbedtls_gcm_context gcm;
     mbedtls_gcm_init(&gcm);
     int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key,
@@ -513,7 +567,6 @@ ms_err_t ms_aes_cmac(const uint8_t *key, size_t key_len,
     if (key == NULL || bits == 0 || (data == NULL && len != 0) || out == NULL) {
         return MS_ERR_ARG;
     }
-    ms_mbedtls_platform_ready();
     const mbedtls_cipher_info_t *info = mbedtls_cipher_info_from_type(types[(bits - 128) / 64]);
     if (info == NULL) {
         return MS_ERR_UNSUPPORTED;

@@ -2,28 +2,43 @@
 /*
  * m33_platform.c - the platform hooks our Mbed TLS configuration asks for on
  * the MCU (ms_mbedtls_config.h), compiled into the Mbed TLS archive itself:
- * the fatal-exit hook of the static pool allocator, the clocks TLS uses
- * (ticket ages, TLS 1.2's random prefix: the HAL's monotonic clock, there is
- * no calendar), and the snprintf Mbed TLS names for text output.
+ * the wipe every Mbed TLS *_free() ends with, the clocks TLS uses (ticket
+ * ages, TLS 1.2's random prefix: the HAL's monotonic clock, there is no
+ * calendar), and the snprintf Mbed TLS names for text output. (The
+ * allocator hooks, ms_mbedtls_calloc/free, are the backend's:
+ * crypto_mbedtls.c.)
  *
- * Invariant: ms_mbedtls_exit() never returns. The static-pool allocator
- * calls it only when it detects heap corruption, after which no crypto
- * result could be trusted; stopping is the only safe answer (the watchdog
- * or the secure fault handler then resets the meter).
+ * Invariant: nothing here reads or writes a global, so Mbed TLS code that a
+ * partition runs inside its own memory (ms_crypto_pool_current(), crypto.h)
+ * can call every hook.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mbedtls/build_info.h"
 #include "mbedtls/platform_time.h"
+#include "mbedtls/platform_util.h"
 
 #include "meterseal/hal.h"
 
-/* Called by Mbed TLS on fatal heap corruption: halt. */
-void ms_mbedtls_exit(int status)
+/* MBEDTLS_PLATFORM_ZEROIZE_ALT: Mbed TLS's own version calls memset through
+ * a `const volatile` function pointer that GCC places in .data, a global
+ * of whoever links it. Volatile stores instead (never dropped as dead),
+ * word by word in the aligned middle: the TLS record buffers are 4 KiB. */
+void mbedtls_platform_zeroize(void *buf, size_t len)
 {
-    (void)status;
-    for (;;) {
-        /* spin until reset */
+    volatile uint8_t *v = (volatile uint8_t *)buf;
+    while (len > 0 && ((uintptr_t)v & 3u) != 0) {
+        *v++ = 0;
+        len--;
+    }
+    volatile uint32_t *w = (volatile uint32_t *)(volatile void *)v;
+    for (; len >= 4; len -= 4) {
+        *w++ = 0;
+    }
+    v = (volatile uint8_t *)w;
+    while (len-- > 0) {
+        *v++ = 0;
     }
 }
 

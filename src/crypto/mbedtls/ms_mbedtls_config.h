@@ -15,10 +15,15 @@
  *
  * The host build adds what key files need (PK parse/write, PEM, legacy ECP
  * for the PK layer's EC keys) and allocates from libc; the firmware has no
- * libc heap: MBEDTLS_PLATFORM_MEMORY plus MBEDTLS_MEMORY_BUFFER_ALLOC_C serve
- * Mbed TLS's few allocations (MD and cipher contexts) from a static pool in
- * the backend, and MBEDTLS_PLATFORM_NO_STD_FUNCTIONS keeps calloc/free/printf
- * references out of the archive.
+ * libc heap: MBEDTLS_PLATFORM_MEMORY with the CALLOC/FREE macros sends every
+ * Mbed TLS allocation to ms_mbedtls_calloc()/ms_mbedtls_free() (the
+ * backend), which serve it from the pool ms_crypto_pool_current() names for
+ * the code running now (crypto.h, mbedtls/pool.h): one pool per isolated
+ * partition, no allocator state outside it. MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+ * keeps calloc/free/printf references out of the archive, and
+ * MBEDTLS_PLATFORM_ZEROIZE_ALT replaces mbedtls_platform_zeroize(), whose
+ * own version calls memset through a pointer kept in RAM (a global a
+ * partition could not read), by a plain volatile loop (m33_platform.c).
  *
  * Entropy: no ENTROPY_C; the backend seeds CTR_DRBG straight from
  * ms_hal_rng_entropy() (the TRNG driver, M10).
@@ -54,15 +59,21 @@
 #if !defined(MS_MBEDTLS_HOST)
 #define MBEDTLS_HAVE_ASM              /* Thumb-2 UMAAL paths on M33 */
 #define MBEDTLS_NO_UDBL_DIVISION      /* no libgcc 64-bit divide */
-/* Static heap pool, no libc allocation or stdio */
+/* Allocation from the current partition's pool, no libc allocation or
+ * stdio. Mbed TLS 3.6 (platform.h, check_config.h): the two macros go
+ * together, need MBEDTLS_PLATFORM_C and MBEDTLS_PLATFORM_MEMORY, exclude
+ * MBEDTLS_PLATFORM_STD_CALLOC/FREE, and make mbedtls_calloc/mbedtls_free
+ * these very names (no function pointers in RAM, no
+ * mbedtls_platform_set_calloc_free). calloc semantics: zeroed, NULL for a
+ * zero size or on overflow. */
+#include <stddef.h>
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
-#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
-#define MBEDTLS_MEMORY_ALIGN_MULTIPLE 8
-/* The pool allocator calls exit() when it finds its heap corrupted; on the
- * MCU that is fatal: ms_mbedtls_exit() stops the core (m33_platform.c). */
-#define MBEDTLS_PLATFORM_EXIT_MACRO ms_mbedtls_exit
-void ms_mbedtls_exit(int status);
+#define MBEDTLS_PLATFORM_CALLOC_MACRO ms_mbedtls_calloc
+#define MBEDTLS_PLATFORM_FREE_MACRO   ms_mbedtls_free
+void *ms_mbedtls_calloc(size_t n, size_t size);
+void ms_mbedtls_free(void *p);
+#define MBEDTLS_PLATFORM_ZEROIZE_ALT   /* m33_platform.c: no global */
 #endif
 
 /* Symmetric */

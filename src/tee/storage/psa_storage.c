@@ -5,8 +5,11 @@
  *
  * Invariants:
  *   - The stores' keys are derived here from the HUK and live only in this
- *     file's static state (the partition's private memory); no function
- *     returns them.
+ *     file's static state (the partition's private memory: MS_TEE_PART_DATA
+ *     puts it in the storage partition's MPU region where the platform has
+ *     one); no function returns them.
+ *   - All of that state is zero until init: a wiped partition (restarted
+ *     after a fault) reads as "not mounted" until the next init.
  *   - Every PSA entry point validates its own arguments before the store
  *     sees them (callers inside the TEE reach it directly, without the
  *     dispatcher's checks), and returns a PSA status, never an ms_err_t.
@@ -23,8 +26,7 @@
 #define ITS_INDEX_CAP (2u * MS_TEE_ITS_MAX_OBJECTS)
 #define PS_INDEX_CAP  (2u * MS_TEE_PS_MAX_OBJECTS)
 
-#define SUPPORTED_FLAGS (PSA_STORAGE_FLAG_WRITE_ONCE | PSA_STORAGE_FLAG_NO_CONFIDENTIALITY | \
-                         PSA_STORAGE_FLAG_NO_REPLAY_PROTECTION)
+#define SUPPORTED_FLAGS MS_TEE_STORAGE_SUPPORTED_FLAGS
 
 static struct {
     ms_tee_store_t its;
@@ -35,11 +37,11 @@ static struct {
     uint8_t ps_work[MS_TEE_STORE_WORK_LEN(MS_TEE_PS_MAX_DATA)];
     ms_flash_area_t its_area;
     ms_flash_area_t ps_area;
-} g_storage;
-
-/* Why ITS / PS is not mounted (sticky until the next init). */
-static ms_err_t g_its_err = MS_ERR_STATE;
-static ms_err_t g_ps_err = MS_ERR_STATE;
+    /* Why ITS / PS is not mounted (sticky until the next init; MS_OK, as
+     * before the first init, reads as MS_ERR_STATE). */
+    ms_err_t its_err;
+    ms_err_t ps_err;
+} g_storage MS_TEE_PART_DATA(storage);
 
 /* Key derivation (docs/secure-storage.md): HKDF-SHA256(salt, HUK, label). */
 static ms_err_t derive(const uint8_t huk[MS_TEE_HUK_LEN], const char *label,
@@ -83,16 +85,16 @@ ms_err_t ms_tee_storage_init(const ms_flash_area_t *its_area, const ms_flash_are
     g_storage.its_area = *its_area;
     g_storage.ps_area = *ps_area;
     ms_err_t err = ms_tee_hal_huk(huk);
-    g_its_err = err ? err : MS_ERR_STATE;
-    g_ps_err = g_its_err;
+    g_storage.its_err = err ? err : MS_ERR_STATE;
+    g_storage.ps_err = g_storage.its_err;
     if (!err) {
-        err = g_its_err = mount_one(&g_storage.its, &g_storage.its_area, MS_TEE_NVC_ITS,
+        err = g_storage.its_err = mount_one(&g_storage.its, &g_storage.its_area, MS_TEE_NVC_ITS,
                         g_storage.its_index, ITS_INDEX_CAP, MS_TEE_ITS_MAX_OBJECTS,
                         MS_TEE_ITS_MAX_DATA, g_storage.its_work, sizeof g_storage.its_work,
                         huk, "ITS record key", "ITS state key");
     }
     if (!err) {
-        err = g_ps_err = mount_one(&g_storage.ps, &g_storage.ps_area, MS_TEE_NVC_PS,
+        err = g_storage.ps_err = mount_one(&g_storage.ps, &g_storage.ps_area, MS_TEE_NVC_PS,
                         g_storage.ps_index, PS_INDEX_CAP, MS_TEE_PS_MAX_OBJECTS,
                         MS_TEE_PS_MAX_DATA, g_storage.ps_work, sizeof g_storage.ps_work,
                         huk, "PS record key", "PS state key");
@@ -107,14 +109,14 @@ void ms_tee_storage_deinit(void)
     ms_tee_store_unmount(&g_storage.ps);
     ms_secure_zero(g_storage.its_work, sizeof g_storage.its_work);
     ms_secure_zero(g_storage.ps_work, sizeof g_storage.ps_work);
-    g_its_err = MS_ERR_STATE;
-    g_ps_err = MS_ERR_STATE;
+    g_storage.its_err = MS_OK;
+    g_storage.ps_err = MS_OK;
 }
 
 /* Status of a store that is not mounted: rollback/corruption stays visible. */
 static psa_status_t not_mounted(const ms_tee_store_t *st)
 {
-    ms_err_t err = st == &g_storage.its ? g_its_err : g_ps_err;
+    ms_err_t err = st == &g_storage.its ? g_storage.its_err : g_storage.ps_err;
     return ms_tee_psa_status(err == MS_OK ? MS_ERR_STATE : err);
 }
 
@@ -137,7 +139,7 @@ ms_tee_store_t *ms_tee_storage_ps(void)
  * space, or one longer than MS_TEE_STORAGE_MAX_BUFFER. (The dispatcher
  * checks Non-secure callers' ranges against their memory before this.)
  */
-static bool range_ok(const void *p, size_t len)
+bool ms_tee_storage_buffer_ok(const void *p, size_t len)
 {
     if (len == 0) {
         return true;
@@ -149,7 +151,7 @@ static bool range_ok(const void *p, size_t len)
 static psa_status_t do_set(ms_tee_store_t *st, psa_storage_uid_t uid, size_t len,
                            const void *data, psa_storage_create_flags_t flags)
 {
-    if (uid == 0 || !range_ok(data, len)) {
+    if (uid == 0 || !ms_tee_storage_buffer_ok(data, len)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if ((flags & ~SUPPORTED_FLAGS) != 0) {
@@ -164,11 +166,11 @@ static psa_status_t do_set(ms_tee_store_t *st, psa_storage_uid_t uid, size_t len
 static psa_status_t do_get(ms_tee_store_t *st, psa_storage_uid_t uid, size_t off,
                            size_t len, void *data, size_t *out_len)
 {
-    if (uid == 0 || out_len == NULL || !range_ok(out_len, sizeof *out_len)) {
+    if (uid == 0 || out_len == NULL || !ms_tee_storage_buffer_ok(out_len, sizeof *out_len)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     *out_len = 0;
-    if (!range_ok(data, len)) {
+    if (!ms_tee_storage_buffer_ok(data, len)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if (!st->mounted) {
@@ -182,7 +184,7 @@ static psa_status_t do_info(ms_tee_store_t *st, psa_storage_uid_t uid,
 {
     size_t size = 0, capacity = 0;
     uint32_t flags = 0;
-    if (uid == 0 || info == NULL || !range_ok(info, sizeof *info)) {
+    if (uid == 0 || info == NULL || !ms_tee_storage_buffer_ok(info, sizeof *info)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     if (!st->mounted) {
@@ -211,48 +213,48 @@ static psa_status_t do_remove(ms_tee_store_t *st, psa_storage_uid_t uid)
 
 /* ---- PSA Internal Trusted Storage ------------------------------------------ */
 
-psa_status_t psa_its_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+psa_status_t ms_tee_its_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
                          psa_storage_create_flags_t create_flags)
 {
     return do_set(&g_storage.its, uid, data_length, p_data, create_flags);
 }
 
-psa_status_t psa_its_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+psa_status_t ms_tee_its_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
                          void *p_data, size_t *p_data_length)
 {
     return do_get(&g_storage.its, uid, data_offset, data_length, p_data, p_data_length);
 }
 
-psa_status_t psa_its_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
+psa_status_t ms_tee_its_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
 {
     return do_info(&g_storage.its, uid, p_info);
 }
 
-psa_status_t psa_its_remove(psa_storage_uid_t uid)
+psa_status_t ms_tee_its_remove(psa_storage_uid_t uid)
 {
     return do_remove(&g_storage.its, uid);
 }
 
 /* ---- PSA Protected Storage ---------------------------------------------------- */
 
-psa_status_t psa_ps_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+psa_status_t ms_tee_ps_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
                         psa_storage_create_flags_t create_flags)
 {
     return do_set(&g_storage.ps, uid, data_length, p_data, create_flags);
 }
 
-psa_status_t psa_ps_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+psa_status_t ms_tee_ps_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
                         void *p_data, size_t *p_data_length)
 {
     return do_get(&g_storage.ps, uid, data_offset, data_length, p_data, p_data_length);
 }
 
-psa_status_t psa_ps_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
+psa_status_t ms_tee_ps_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
 {
     return do_info(&g_storage.ps, uid, p_info);
 }
 
-psa_status_t psa_ps_remove(psa_storage_uid_t uid)
+psa_status_t ms_tee_ps_remove(psa_storage_uid_t uid)
 {
     return do_remove(&g_storage.ps, uid);
 }
@@ -260,7 +262,7 @@ psa_status_t psa_ps_remove(psa_storage_uid_t uid)
 /* PSA Storage API 1.0, 5.4.7: reserve capacity for an object written later
  * with set_extended. WRITE_ONCE is not supported here (nothing could ever
  * be written); an existing uid is never replaced or resized. */
-psa_status_t psa_ps_create(psa_storage_uid_t uid, size_t capacity,
+psa_status_t ms_tee_ps_create(psa_storage_uid_t uid, size_t capacity,
                            psa_storage_create_flags_t create_flags)
 {
     if (uid == 0) {
@@ -279,10 +281,10 @@ psa_status_t psa_ps_create(psa_storage_uid_t uid, size_t capacity,
 
 /* PSA Storage API 1.0, 5.4.8: overwrite or extend part of an object, no
  * gap (data_offset <= size), nothing past its capacity. */
-psa_status_t psa_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
+psa_status_t ms_tee_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
                                  size_t data_length, const void *p_data)
 {
-    if (uid == 0 || !range_ok(p_data, data_length)) {
+    if (uid == 0 || !ms_tee_storage_buffer_ok(p_data, data_length)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     ms_tee_store_t *st = &g_storage.ps;
@@ -293,7 +295,7 @@ psa_status_t psa_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
                                                        data_length));
 }
 
-uint32_t psa_ps_get_support(void)
+uint32_t ms_tee_ps_get_support(void)
 {
     return PSA_STORAGE_SUPPORT_SET_EXTENDED;
 }
@@ -327,7 +329,7 @@ static void meter_decode(const uint8_t in[METER_REC_LEN], ms_tee_meter_reg_t *r)
     r->updates = v[2];
 }
 
-ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out)
+ms_err_t ms_tee_storage_meter_read(ms_tee_meter_reg_t *out)
 {
     uint8_t buf[METER_REC_LEN];
     size_t got = 0;
@@ -336,7 +338,7 @@ ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out)
     }
     memset(out, 0, sizeof *out);
     if (!g_storage.ps.mounted) {
-        return g_ps_err == MS_OK ? MS_ERR_STATE : g_ps_err;
+        return g_storage.ps_err == MS_OK ? MS_ERR_STATE : g_storage.ps_err;
     }
     ms_err_t err = ms_tee_store_get(&g_storage.ps, MS_TEE_UID_METER, 0, buf, sizeof buf, &got);
     if (err == MS_ERR_NOT_FOUND) {
@@ -352,12 +354,12 @@ ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out)
     return MS_OK;
 }
 
-ms_err_t ms_tee_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
-                          ms_tee_meter_reg_t *out)
+ms_err_t ms_tee_storage_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
+                                  ms_tee_meter_reg_t *out)
 {
     ms_tee_meter_reg_t r;
     uint8_t buf[METER_REC_LEN];
-    ms_err_t err = ms_tee_meter_read(&r);
+    ms_err_t err = ms_tee_storage_meter_read(&r);
     if (err) {
         return err;
     }

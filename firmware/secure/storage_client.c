@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * storage_client.c - the PSA storage API (psa_its_*, psa_ps_*) and the
+ * metering registers (ms_tee_meter_*) as the Secure kernel's side of the
+ * storage partition: each call is one message (part_storage.h) to the
+ * partition, which alone holds the stores' keys and reaches their flash.
+ * The dispatcher, the key store, the link and the fault log call these
+ * names as on the host, where they reach the service directly
+ * (src/tee/storage/psa_storage_api.c).
+ *
+ * Invariants:
+ *   - Each function validates its own arguments as the service does (the
+ *     partition never sees a caller's pointer, only the copy in its
+ *     mailbox), and answers what the service would for the same call.
+ *   - The partition is started (START: mount both stores) before its
+ *     first message and again after every restart (a fault wipes it).
+ *   - An answer longer than asked for, or of the wrong length, is the
+ *     partition's fault: PSA_ERROR_SERVICE_FAILURE, nothing copied.
+ */
+#include <string.h>
+
+#include "meterseal/tee.h"
+#include "meterseal/tee_storage.h"
+#include "part_storage.h"
+#include "tee.h"
+
+/* The partition's restart count when it was last started; any other value
+ * means it must be started first (UINT32_MAX: never). */
+static uint32_t started_at = UINT32_MAX;
+
+static psa_status_t send2(int32_t type, const void *in, size_t in_len, const void *in2,
+                          size_t in2_len, void *out, size_t cap, size_t *out_len);
+
+ms_err_t tee_storage_start(void)
+{
+    uint32_t restarts = spm_restarts(SPM_PART_STORAGE);
+    int32_t err = (int32_t)MS_ERR_STATE;
+    size_t n = 0;
+    psa_status_t st = spm_call(SPM_PART_STORAGE, STORAGE_MSG_START, NULL, 0, &err, sizeof err, &n);
+    if (st == PSA_ERROR_BAD_STATE) {
+        return MS_ERR_STATE;   /* not sent (a handler, or a partition runs): still to start */
+    }
+    started_at = restarts;   /* a fault during START restarts it: started_at differs again */
+    if (st != PSA_SUCCESS || n != sizeof err) {
+        return MS_ERR_STATE;
+    }
+    return (ms_err_t)err;
+}
+
+static psa_status_t send2(int32_t type, const void *in, size_t in_len, const void *in2,
+                          size_t in2_len, void *out, size_t cap, size_t *out_len)
+{
+    if (spm_restarts(SPM_PART_STORAGE) != started_at) {
+        (void)tee_storage_start();   /* a failed mount is the stores' state: later calls see it */
+    }
+    return spm_call2(SPM_PART_STORAGE, type, in, in_len, in2, in2_len, out, cap, out_len);
+}
+
+static psa_status_t send(int32_t type, const void *in, size_t in_len, void *out, size_t cap,
+                         size_t *out_len)
+{
+    return send2(type, in, in_len, NULL, 0, out, cap, out_len);
+}
+
+static int32_t kind(bool ps, int32_t op)
+{
+    return ps ? op | STORAGE_PS : op;
+}
+
+/* uid then one 32-bit word: the header of SET, SET_EXT, CREATE. */
+static void header(uint8_t out[STORAGE_HDR_LEN], psa_storage_uid_t uid, uint32_t word)
+{
+    uint64_t u = uid;
+    memcpy(out, &u, 8);
+    memcpy(out + 8, &word, 4);
+}
+
+static psa_status_t info(bool ps, psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
+{
+    if (uid == 0 || p_info == NULL || !ms_tee_storage_buffer_ok(p_info, sizeof *p_info)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    uint64_t u = uid;
+    uint32_t v[3];
+    size_t n = 0;
+    psa_status_t st = send(kind(ps, STORAGE_MSG_INFO), &u, sizeof u, v, sizeof v, &n);
+    if (st != PSA_SUCCESS) {
+        return st;
+    }
+    if (n != sizeof v) {
+        return PSA_ERROR_SERVICE_FAILURE;
+    }
+    p_info->capacity = v[0];
+    p_info->size = v[1];
+    p_info->flags = v[2];
+    return PSA_SUCCESS;
+}
+
+/* An object larger than any message carries is larger than any object may
+ * be: the service's answer without sending the data (the existence and
+ * mount checks it would make first come from an INFO). */
+static psa_status_t oversize(bool ps, psa_storage_uid_t uid, bool extended)
+{
+    struct psa_storage_info_t i;
+    psa_status_t st = info(ps, uid, &i);
+    if (extended) {
+        if (st != PSA_SUCCESS) {
+            return st;
+        }
+        return (i.flags & PSA_STORAGE_FLAG_WRITE_ONCE) ? PSA_ERROR_NOT_PERMITTED
+                                                       : PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if (st != PSA_SUCCESS && st != PSA_ERROR_DOES_NOT_EXIST) {
+        return st;   /* not mounted, rolled back, corrupted */
+    }
+    return ms_tee_psa_status(MS_ERR_TEE_NO_SPACE);
+}
+
+static psa_status_t set(bool ps, psa_storage_uid_t uid, size_t len, const void *data,
+                        psa_storage_create_flags_t flags)
+{
+    if (uid == 0 || !ms_tee_storage_buffer_ok(data, len)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if ((flags & ~MS_TEE_STORAGE_SUPPORTED_FLAGS) != 0) {
+        return PSA_ERROR_NOT_SUPPORTED;
+    }
+    if (len > STORAGE_DATA_MAX) {
+        return oversize(ps, uid, false);
+    }
+    uint8_t hdr[STORAGE_HDR_LEN];
+    header(hdr, uid, flags);
+    return send2(kind(ps, STORAGE_MSG_SET), hdr, sizeof hdr, data, len, NULL, 0, NULL);
+}
+
+static psa_status_t get(bool ps, psa_storage_uid_t uid, size_t off, size_t len, void *data,
+                        size_t *out_len)
+{
+    if (uid == 0 || out_len == NULL || !ms_tee_storage_buffer_ok(out_len, sizeof *out_len)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    *out_len = 0;
+    if (!ms_tee_storage_buffer_ok(data, len)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if (off > UINT32_MAX) {
+        off = UINT32_MAX;   /* past the end of any object: the same answer */
+    }
+    uint8_t req[16];
+    uint64_t u = uid;
+    uint32_t w[2] = { (uint32_t)off, len > SPM_MSG_DATA ? SPM_MSG_DATA : (uint32_t)len };
+    memcpy(req, &u, 8);
+    memcpy(req + 8, w, 8);
+    size_t n = 0;
+    psa_status_t st = send(kind(ps, STORAGE_MSG_GET), req, sizeof req, data, len, &n);
+    if (st == PSA_SUCCESS) {
+        *out_len = n;
+    }
+    return st;
+}
+
+static psa_status_t remove_uid(bool ps, psa_storage_uid_t uid)
+{
+    if (uid == 0) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    uint64_t u = uid;
+    return send(kind(ps, STORAGE_MSG_REMOVE), &u, sizeof u, NULL, 0, NULL);
+}
+
+/* ---- PSA Internal Trusted Storage and Protected Storage ------------------------- */
+
+psa_status_t psa_its_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+                         psa_storage_create_flags_t create_flags)
+{
+    return set(false, uid, data_length, p_data, create_flags);
+}
+
+psa_status_t psa_its_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+                         void *p_data, size_t *p_data_length)
+{
+    return get(false, uid, data_offset, data_length, p_data, p_data_length);
+}
+
+psa_status_t psa_its_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
+{
+    return info(false, uid, p_info);
+}
+
+psa_status_t psa_its_remove(psa_storage_uid_t uid)
+{
+    return remove_uid(false, uid);
+}
+
+psa_status_t psa_ps_set(psa_storage_uid_t uid, size_t data_length, const void *p_data,
+                        psa_storage_create_flags_t create_flags)
+{
+    return set(true, uid, data_length, p_data, create_flags);
+}
+
+psa_status_t psa_ps_get(psa_storage_uid_t uid, size_t data_offset, size_t data_length,
+                        void *p_data, size_t *p_data_length)
+{
+    return get(true, uid, data_offset, data_length, p_data, p_data_length);
+}
+
+psa_status_t psa_ps_get_info(psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
+{
+    return info(true, uid, p_info);
+}
+
+psa_status_t psa_ps_remove(psa_storage_uid_t uid)
+{
+    return remove_uid(true, uid);
+}
+
+psa_status_t psa_ps_create(psa_storage_uid_t uid, size_t capacity,
+                           psa_storage_create_flags_t create_flags)
+{
+    if (uid == 0) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if (capacity > UINT32_MAX) {
+        capacity = UINT32_MAX;   /* more than any object can hold: the same answer */
+    }
+    uint8_t req[16];
+    header(req, uid, (uint32_t)capacity);
+    memcpy(req + 12, &create_flags, 4);
+    return send(kind(true, STORAGE_MSG_CREATE), req, sizeof req, NULL, 0, NULL);
+}
+
+psa_status_t psa_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
+                                 size_t data_length, const void *p_data)
+{
+    if (uid == 0 || !ms_tee_storage_buffer_ok(p_data, data_length)) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    if (data_length > STORAGE_DATA_MAX) {
+        return oversize(true, uid, true);
+    }
+    if (data_offset > UINT32_MAX) {
+        data_offset = UINT32_MAX;   /* past the end of any object: the same answer */
+    }
+    uint8_t hdr[STORAGE_HDR_LEN];
+    header(hdr, uid, (uint32_t)data_offset);
+    return send2(kind(true, STORAGE_MSG_SET_EXT), hdr, sizeof hdr, p_data, data_length, NULL, 0,
+                 NULL);
+}
+
+uint32_t psa_ps_get_support(void)
+{
+    uint32_t v = 0;
+    size_t n = 0;
+    if (send(kind(true, STORAGE_MSG_SUPPORT), NULL, 0, &v, sizeof v, &n) != PSA_SUCCESS ||
+        n != sizeof v) {
+        return 0;
+    }
+    return v;
+}
+
+/* ---- metering registers ------------------------------------------------------------- */
+
+static ms_err_t meter(int32_t type, const void *in, size_t in_len, ms_tee_meter_reg_t *out)
+{
+    uint8_t a[STORAGE_METER_LEN];
+    size_t n = 0;
+    psa_status_t st = send(type, in, in_len, a, sizeof a, &n);
+    if (st != PSA_SUCCESS || n != sizeof a) {
+        return MS_ERR_STATE;
+    }
+    int32_t err;
+    uint64_t balance;
+    memcpy(&err, a, 4);
+    if (out != NULL) {
+        memcpy(&out->energy_wh, a + 4, 8);
+        memcpy(&balance, a + 12, 8);
+        memcpy(&out->updates, a + 20, 8);
+        out->balance_milli = balance <= (uint64_t)INT64_MAX ? (int64_t)balance
+                                                             : -(int64_t)(~balance) - 1;
+    }
+    return (ms_err_t)err;
+}
+
+ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out)
+{
+    if (out == NULL) {
+        return MS_ERR_ARG;
+    }
+    return meter(STORAGE_MSG_METER_READ, NULL, 0, out);
+}
+
+ms_err_t ms_tee_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
+                          ms_tee_meter_reg_t *out)
+{
+    uint64_t v[2] = { energy_wh, (uint64_t)balance_delta_milli };
+    ms_tee_meter_reg_t r;
+    ms_err_t err = meter(STORAGE_MSG_METER_ADD, v, sizeof v, &r);
+    if (err == MS_OK && out != NULL) {
+        *out = r;
+    }
+    return err;
+}
