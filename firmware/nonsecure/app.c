@@ -525,6 +525,14 @@ static int scenario_storage_restart(void)
         ms_an505_put_dec(t.stack_used[2]);
         ms_an505_puts("\r\n");
     }
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
+        ms_an505_puts("storage-restart: fault log faults=");
+        ms_an505_put_dec(fs.faults);
+        ms_an505_puts(" last-exception=");
+        ms_an505_put_dec(fs.last_exception);
+        ms_an505_puts("\r\n");
+    }
     return st == PSA_SUCCESS && same && meter == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 

@@ -6,9 +6,10 @@
  *
  * What the partition reaches: its block (mailbox, stack, crypto pool, the
  * service's state with the stores' keys), the ITS and PS flash areas and
- * nothing else of the flash, the Secure image's code and constants; the
- * HUK, its two anti-rollback counters and entropy only by asking the
- * kernel (tee_hal.h). The stores' keys are derived in here and never leave.
+ * nothing else of the flash, the Secure image's code and constants; its
+ * keys (the kernel derives them from the HUK, which never enters here),
+ * its two anti-rollback counters and entropy only by asking the kernel
+ * (tee_hal.h). The stores' keys never leave.
  *
  * Invariants: every message's length is checked against what its type
  * carries before a field is read; an answer never exceeds the mailbox;
@@ -129,8 +130,13 @@ int32_t spm_storage_main(spm_msg_t *msg, void *state)
         }
         uint64_t uid = rd64(msg->data);
         uint32_t word = rd32(msg->data + 8);
+        uint32_t n = rd32(msg->data + 12);
         const uint8_t *data = msg->data + STORAGE_HDR_LEN;
-        size_t n = len - STORAGE_HDR_LEN;
+        /* the data whole, or none for a length no object may have (the
+         * service refuses that by its size, before reading any) */
+        if (n > STORAGE_DATA_MAX ? len != STORAGE_HDR_LEN : len != STORAGE_HDR_LEN + n) {
+            return PSA_ERROR_PROGRAMMER_ERROR;
+        }
         if (op == STORAGE_MSG_SET_EXT) {
             return ms_tee_ps_set_extended(uid, word, n, data);
         }
@@ -150,12 +156,6 @@ int32_t spm_storage_main(spm_msg_t *msg, void *state)
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         return ms_tee_ps_create(rd64(msg->data), rd32(msg->data + 8), rd32(msg->data + 12));
-    case STORAGE_MSG_SUPPORT: {
-        uint32_t v = ms_tee_ps_get_support();
-        memcpy(msg->data, &v, 4);
-        msg->out_len = 4;
-        return PSA_SUCCESS;
-    }
     case STORAGE_MSG_METER_READ:
     case STORAGE_MSG_METER_ADD:
         return meter(msg, op);

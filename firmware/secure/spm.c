@@ -32,6 +32,7 @@
 #include "meterseal/tee.h"
 #include "meterseal/tee_rng.h"
 #include "regs/armv8m.h"
+#include "tee.h"
 #include "tee_hal.h"
 
 #define STACK_WORDS  256u
@@ -43,15 +44,17 @@
 #define STORAGE_STACK_WORDS 1024u
 #define STORAGE_POOL_LEN    3072u
 
+/* Stacks 8-byte aligned: the exception frame and AAPCS need it (and
+ * PSPLIM ignores the low three bits). */
 typedef struct __attribute__((aligned(32))) spm_mem {
     spm_msg_t msg;
     uint8_t state[STATE_LEN];
-    uint32_t stack[STACK_WORDS];
+    uint32_t stack[STACK_WORDS] __attribute__((aligned(8)));
 } spm_mem_t;
 
 typedef struct __attribute__((aligned(32))) storage_mem {
     spm_msg_t msg;
-    uint32_t stack[STORAGE_STACK_WORDS];
+    uint32_t stack[STORAGE_STACK_WORDS] __attribute__((aligned(8)));
     unsigned char pool[STORAGE_POOL_LEN];
 } storage_mem_t;
 
@@ -83,24 +86,27 @@ typedef struct spm_desc {
     uint32_t dev_end;
     const ms_crypto_pool_t *pool;
     uint32_t services;        /* KS_BIT(MS_AN505_KS_*) it may ask for */
+    bool counted;             /* its faults count in the fault log and policy */
 } spm_desc_t;
 
 static const spm_desc_t descs[SPM_N_PARTS] = {
     [SPM_PART_HEALTH] = {
         "rng-health", health_main, &part_mem[0].msg, part_mem[0].state, part_mem[0].stack,
-        STACK_WORDS, (uint8_t *)&part_mem[0], (uint8_t *)&part_mem[1], 0, 0, &no_pool, 0,
+        STACK_WORDS, (uint8_t *)&part_mem[0], (uint8_t *)&part_mem[1], 0, 0, &no_pool, 0, true,
     },
     [SPM_PART_PROBE] = {
         "isolation-probe", probe_main, &part_mem[1].msg, part_mem[1].state, part_mem[1].stack,
         STACK_WORDS, (uint8_t *)&part_mem[1], (uint8_t *)&part_mem[2], 0, 0, &no_pool, 0,
+        false,   /* the self-test's deliberate faults */
     },
     [SPM_PART_STORAGE] = {
         "storage", spm_storage_main, &storage_mem.msg, NULL, storage_mem.stack,
         STORAGE_STACK_WORDS, __ms_part_storage_start, __ms_part_storage_end,
         AN505_FLASH_BASE + AN505_TEE_ITS_OFF, AN505_FLASH_BASE + AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
         &storage_pool,
-        KS_BIT(MS_AN505_KS_HUK) | KS_BIT(MS_AN505_KS_NVC_READ) |
+        KS_BIT(MS_AN505_KS_STORAGE_KEY) | KS_BIT(MS_AN505_KS_NVC_READ) |
             KS_BIT(MS_AN505_KS_NVC_INCREMENT) | KS_BIT(MS_AN505_KS_ENTROPY),
+        true,
     },
 };
 
@@ -113,6 +119,11 @@ _Static_assert(AN505_TEE_NVC_OFF >= AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
  * (the compiler sees no call from spm_call() to them). */
 static volatile spm_stats_t stats[SPM_N_PARTS];
 static volatile int32_t current = -1;
+/* Set by spm_call2 right before its SVC #1, taken by spm_prepare: an SVC #1
+ * nobody asked for (one left pending by a partition's failed exception
+ * entry, then taken in the kernel's context) enters nothing. */
+static volatile uint32_t entering;
+static volatile uint64_t call_started_ms;
 static uint32_t *caller_frame;
 __attribute__((used)) uint32_t spm_saved_msp;
 
@@ -267,6 +278,25 @@ const ms_crypto_pool_t *ms_crypto_pool_current(void)
     return &no_pool;
 }
 
+/* A storage key for the label in buf (NUL-terminated within it), written
+ * over it. The label is copied out first: the HUK's derivation reads only
+ * the kernel's copy. */
+static ms_err_t storage_key(uint8_t buf[MS_AN505_KS_KEY_LEN])
+{
+    char label[MS_AN505_KS_KEY_LEN];
+    uint8_t key[MS_AN505_KS_KEY_LEN];
+    memcpy(label, buf, sizeof label);
+    if (memchr(label, 0, sizeof label) == NULL) {
+        return MS_ERR_ARG;
+    }
+    ms_err_t err = ms_tee_hal_storage_key(label, key);
+    if (!err) {
+        memcpy(buf, key, sizeof key);
+    }
+    ms_secure_zero(key, sizeof key);
+    return err;
+}
+
 /* SVC #3 from a partition (its process stack): one kernel service. Its
  * frame lies in its own block (the exception entry pushed it there with the
  * partition's MPU view). r0: the service, then its arguments; answers in
@@ -283,9 +313,9 @@ __attribute__((used)) void spm_kernel_service(uint32_t *frame)
     uint32_t a = frame[1], b = frame[2];
     uint64_t value = 0;
     switch (service) {
-    case MS_AN505_KS_HUK:
-        err = b == MS_TEE_HUK_LEN && in_block((uint32_t)pid, a, b)
-                  ? ms_tee_hal_huk((uint8_t *)(uintptr_t)a) : MS_ERR_TEE_BAD_POINTER;
+    case MS_AN505_KS_STORAGE_KEY:
+        err = b == MS_AN505_KS_KEY_LEN && in_block((uint32_t)pid, a, b)
+                  ? storage_key((uint8_t *)(uintptr_t)a) : MS_ERR_TEE_BAD_POINTER;
         break;
     case MS_AN505_KS_NVC_READ:
     case MS_AN505_KS_NVC_INCREMENT:
@@ -325,6 +355,11 @@ ms_err_t ms_an505_kernel_service(uint32_t service, uint32_t a, uint32_t b, uint6
 __attribute__((used)) uint32_t *spm_prepare(uint32_t *frame)
 {
     uint32_t pid = frame[0];
+    uint32_t asked = entering;
+    entering = 0;
+    if (asked != pid + 1u || pid >= SPM_N_PARTS || current >= 0) {
+        return NULL;   /* back to the kernel code, nothing entered */
+    }
     const spm_desc_t *d = &descs[pid];
     caller_frame = frame;
     current = (int32_t)pid;
@@ -367,14 +402,28 @@ __attribute__((used)) void spm_finish(uint32_t *part_frame)
     leave();
 }
 
+/* Stop the running partition pid: its call fails, its block is wiped. An
+ * exception its failed entry left pending (an SVC or a fault whose frame
+ * could not be pushed: the MPU, PSPLIM) is the partition's too: cleared,
+ * so it is not taken later in the kernel's context. */
+static void stop(int32_t pid)
+{
+    MS_REG32(SCB_SHCSR) &= ~(SHCSR_SVCALLPENDED | SHCSR_MEMFAULTPENDED | SHCSR_BUSFAULTPENDED |
+                             SHCSR_USGFAULTPENDED | SHCSR_SECUREFAULTPENDED);
+    stats[pid].faults++;
+    stats[pid].restarts++;
+    caller_frame[0] = (uint32_t)PSA_ERROR_SERVICE_FAILURE;
+    leave();
+    keep_high_water((uint32_t)pid);
+    restart((uint32_t)pid);
+}
+
 __attribute__((used)) int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t addr)
 {
     int32_t pid = current;
     if (pid < 0) {
-        return 0;
+        return SPM_FAULT_NONE;
     }
-    stats[pid].faults++;
-    stats[pid].restarts++;
     ms_an505_puts("tee: partition ");
     ms_an505_puts(descs[pid].name);
     ms_an505_puts(" fault: exception ");
@@ -384,11 +433,26 @@ __attribute__((used)) int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t 
     ms_an505_puts(" addr=");
     ms_an505_put_hex(addr);
     ms_an505_puts(": restarted\r\n");
-    caller_frame[0] = (uint32_t)PSA_ERROR_SERVICE_FAILURE;
-    leave();
-    keep_high_water((uint32_t)pid);
-    restart((uint32_t)pid);
-    return 1;
+    stop(pid);
+    return descs[pid].counted ? SPM_FAULT_COUNTED : SPM_FAULT_STOPPED;
+}
+
+void spm_watchdog(uint32_t exc_return)
+{
+    int32_t pid = current;
+    if (pid < 0 || ms_hal_clock_ms() - call_started_ms <= SPM_CALL_BUDGET_MS ||
+        (exc_return & (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) !=
+            (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) {
+        return;   /* none running, in time, or not preempted directly by this tick */
+    }
+    ms_an505_puts("tee: partition ");
+    ms_an505_puts(descs[pid].name);
+    ms_an505_puts(" over its time: restarted\r\n");
+    stop(pid);
+    if (descs[pid].counted) {
+        tee_fault_partition_overran();
+    }
+    spm_resume_kernel();
 }
 
 /* Back to the kernel code that made the call, on its Main stack, with its
@@ -417,6 +481,7 @@ __attribute__((naked)) void SVC_Handler(void)
         "ldr r1, =spm_saved_msp\n\t"
         "str sp, [r1]\n\t"
         "bl spm_prepare\n\t"
+        "cbz r0, 5f\n\t"
         "msr psp, r0\n\t"
         "mvn lr, #2\n\t"             /* 0xFFFFFFFD: Secure thread, process stack */
         "bx lr\n\t"
@@ -442,6 +507,9 @@ __attribute__((naked)) void SVC_Handler(void)
         "bl spm_fault\n\t"
         "b spm_resume_kernel\n\t"
         "3:\n\t"
+        "bx lr\n\t"
+        "5:\n\t"
+        "pop {r4-r11, lr}\n\t"
         "bx lr\n\t");
 }
 
@@ -473,6 +541,8 @@ psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len
         memcpy(m->data + in_len, in2, in2_len);
     }
     m->len = (uint32_t)(in_len + in2_len);
+    call_started_ms = ms_hal_clock_ms();
+    entering = pid + 1u;
     register uint32_t r0 __asm("r0") = pid;
     __asm volatile("svc #1" : "+r"(r0) : : "memory");
     psa_status_t st = (psa_status_t)r0;

@@ -101,9 +101,24 @@ void spm_stats(uint32_t pid, spm_stats_t *out);
 uint32_t spm_restarts(uint32_t pid);
 const char *spm_name(uint32_t pid);
 
-/* The fault path (tee_fault.c): 1 if a partition was running and has been
- * stopped - the caller then resumes the kernel (spm_resume_kernel). */
+/* The fault path (tee_fault.c): whether a partition was running and has
+ * been stopped - the caller then resumes the kernel (spm_resume_kernel) -
+ * and whether the fault counts in the fault log and policy (the probe's
+ * deliberate faults in the self-test do not). */
+#define SPM_FAULT_NONE    0
+#define SPM_FAULT_STOPPED 1
+#define SPM_FAULT_COUNTED 2
 int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t addr);
+
+/* The longest a partition may take for one message, in ms of the Secure
+ * clock: far above what any takes (mounting both stores after a restart,
+ * a store's compaction: tens of ms), far below a hung meter. */
+#define SPM_CALL_BUDGET_MS 2000u
+
+/* From the Secure tick (exc_return: its EXC_RETURN): a partition over its
+ * budget, preempted by this tick, is stopped like a faulting one, its call
+ * fails and the kernel goes on (does not return then). */
+void spm_watchdog(uint32_t exc_return);
 __attribute__((noreturn)) void spm_resume_kernel(void);
 
 /* Exception handler and the kernel's entry points called from it. */

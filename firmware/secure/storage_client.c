@@ -14,8 +14,12 @@
  *     mailbox), and answers what the service would for the same call.
  *   - The partition is started (START: mount both stores) before its
  *     first message and again after every restart (a fault wipes it).
- *   - An answer longer than asked for, or of the wrong length, is the
- *     partition's fault: PSA_ERROR_SERVICE_FAILURE, nothing copied.
+ *   - An answer is never copied past the caller's buffer (spm_call bounds
+ *     it), and one of the wrong length (info, the meter) is
+ *     PSA_ERROR_SERVICE_FAILURE, nothing copied.
+ *   - Beyond the service's own answers, a call may get
+ *     PSA_ERROR_SERVICE_FAILURE (the partition faulted or overran its time
+ *     and was restarted) or PSA_ERROR_BAD_STATE (called from a handler).
  */
 #include <string.h>
 
@@ -67,12 +71,26 @@ static int32_t kind(bool ps, int32_t op)
     return ps ? op | STORAGE_PS : op;
 }
 
-/* uid then one 32-bit word: the header of SET, SET_EXT, CREATE. */
-static void header(uint8_t out[STORAGE_HDR_LEN], psa_storage_uid_t uid, uint32_t word)
+/* uid and two 32-bit words: the header of SET and SET_EXT (flags or
+ * offset, then the length), and CREATE's whole request (capacity, flags). */
+static void header(uint8_t out[STORAGE_HDR_LEN], psa_storage_uid_t uid, uint32_t word,
+                   uint32_t word2)
 {
     uint64_t u = uid;
     memcpy(out, &u, 8);
     memcpy(out + 8, &word, 4);
+    memcpy(out + 12, &word2, 4);
+}
+
+/* SET or SET_EXT: the data whole, or only the length when it is longer
+ * than any object (part_storage.h). buffer_ok bounded len already. */
+static psa_status_t send_data(int32_t type, psa_storage_uid_t uid, uint32_t word, size_t len,
+                              const void *data)
+{
+    uint8_t hdr[STORAGE_HDR_LEN];
+    header(hdr, uid, word, (uint32_t)len);
+    size_t carried = len > STORAGE_DATA_MAX ? 0 : len;
+    return send2(type, hdr, sizeof hdr, data, carried, NULL, 0, NULL);
 }
 
 static psa_status_t info(bool ps, psa_storage_uid_t uid, struct psa_storage_info_t *p_info)
@@ -96,26 +114,6 @@ static psa_status_t info(bool ps, psa_storage_uid_t uid, struct psa_storage_info
     return PSA_SUCCESS;
 }
 
-/* An object larger than any message carries is larger than any object may
- * be: the service's answer without sending the data (the existence and
- * mount checks it would make first come from an INFO). */
-static psa_status_t oversize(bool ps, psa_storage_uid_t uid, bool extended)
-{
-    struct psa_storage_info_t i;
-    psa_status_t st = info(ps, uid, &i);
-    if (extended) {
-        if (st != PSA_SUCCESS) {
-            return st;
-        }
-        return (i.flags & PSA_STORAGE_FLAG_WRITE_ONCE) ? PSA_ERROR_NOT_PERMITTED
-                                                       : PSA_ERROR_INVALID_ARGUMENT;
-    }
-    if (st != PSA_SUCCESS && st != PSA_ERROR_DOES_NOT_EXIST) {
-        return st;   /* not mounted, rolled back, corrupted */
-    }
-    return ms_tee_psa_status(MS_ERR_TEE_NO_SPACE);
-}
-
 static psa_status_t set(bool ps, psa_storage_uid_t uid, size_t len, const void *data,
                         psa_storage_create_flags_t flags)
 {
@@ -125,12 +123,7 @@ static psa_status_t set(bool ps, psa_storage_uid_t uid, size_t len, const void *
     if ((flags & ~MS_TEE_STORAGE_SUPPORTED_FLAGS) != 0) {
         return PSA_ERROR_NOT_SUPPORTED;
     }
-    if (len > STORAGE_DATA_MAX) {
-        return oversize(ps, uid, false);
-    }
-    uint8_t hdr[STORAGE_HDR_LEN];
-    header(hdr, uid, flags);
-    return send2(kind(ps, STORAGE_MSG_SET), hdr, sizeof hdr, data, len, NULL, 0, NULL);
+    return send_data(kind(ps, STORAGE_MSG_SET), uid, flags, len, data);
 }
 
 static psa_status_t get(bool ps, psa_storage_uid_t uid, size_t off, size_t len, void *data,
@@ -223,9 +216,8 @@ psa_status_t psa_ps_create(psa_storage_uid_t uid, size_t capacity,
     if (capacity > UINT32_MAX) {
         capacity = UINT32_MAX;   /* more than any object can hold: the same answer */
     }
-    uint8_t req[16];
-    header(req, uid, (uint32_t)capacity);
-    memcpy(req + 12, &create_flags, 4);
+    uint8_t req[STORAGE_HDR_LEN];
+    header(req, uid, (uint32_t)capacity, create_flags);
     return send(kind(true, STORAGE_MSG_CREATE), req, sizeof req, NULL, 0, NULL);
 }
 
@@ -235,27 +227,18 @@ psa_status_t psa_ps_set_extended(psa_storage_uid_t uid, size_t data_offset,
     if (uid == 0 || !ms_tee_storage_buffer_ok(p_data, data_length)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
-    if (data_length > STORAGE_DATA_MAX) {
-        return oversize(true, uid, true);
-    }
     if (data_offset > UINT32_MAX) {
         data_offset = UINT32_MAX;   /* past the end of any object: the same answer */
     }
-    uint8_t hdr[STORAGE_HDR_LEN];
-    header(hdr, uid, (uint32_t)data_offset);
-    return send2(kind(true, STORAGE_MSG_SET_EXT), hdr, sizeof hdr, p_data, data_length, NULL, 0,
-                 NULL);
+    return send_data(kind(true, STORAGE_MSG_SET_EXT), uid, (uint32_t)data_offset, data_length,
+                     p_data);
 }
 
+/* What the service supports is a constant of its code, no state: asked
+ * of the code directly, it never fails. */
 uint32_t psa_ps_get_support(void)
 {
-    uint32_t v = 0;
-    size_t n = 0;
-    if (send(kind(true, STORAGE_MSG_SUPPORT), NULL, 0, &v, sizeof v, &n) != PSA_SUCCESS ||
-        n != sizeof v) {
-        return 0;
-    }
-    return v;
+    return ms_tee_ps_get_support();
 }
 
 /* ---- metering registers ------------------------------------------------------------- */
@@ -286,6 +269,7 @@ ms_err_t ms_tee_meter_read(ms_tee_meter_reg_t *out)
     if (out == NULL) {
         return MS_ERR_ARG;
     }
+    memset(out, 0, sizeof *out);   /* as the service: zero unless read */
     return meter(STORAGE_MSG_METER_READ, NULL, 0, out);
 }
 

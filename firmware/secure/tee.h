@@ -59,9 +59,13 @@ void tee_fault_handover(void);
 __attribute__((noreturn)) void tee_fault_ns_returned(void);
 /* Write RAM-held counts to storage (outside a request). */
 void tee_fault_flush(void);
+/* From the Secure tick: a partition overran its time and was stopped
+ * (spm_watchdog); counted as a fault (log, policy window). */
+void tee_fault_partition_overran(void);
 
 /* Exception handlers this image overrides (startup.c has the weak ones). */
 void SysTick_Handler(void);
+void tee_tick(uint32_t exc_return);
 void SecureFault_Handler(void);
 void MemManage_Handler(void);
 void BusFault_Handler(void);

@@ -44,10 +44,6 @@
 #define SFSR_SFARVALID (1u << 6)
 #define CFSR_BFARVALID (1u << 15)
 #define CFSR_MMARVALID (1u << 7)
-#define EXC_RETURN_S     (1u << 6)   /* frame on the Secure stack */
-#define EXC_RETURN_MODE  (1u << 3)   /* returns to thread mode */
-#define EXC_RETURN_SPSEL (1u << 2)   /* Secure frame on the process stack */
-#define EXC_RETURN_DCRS  (1u << 5)   /* default callee-register stacking */
 
 static ms_tee_ns_fault_status_t g_log;
 static bool g_dirty;
@@ -271,6 +267,12 @@ __attribute__((noreturn)) static void reset_for(const char *what, uint32_t ipsr,
     policy_reset(false);
 }
 
+void tee_fault_partition_overran(void)
+{
+    record_fault(15u, 0, 0, 0, 0, 0);   /* exception 15: the Secure tick stopped it */
+    count_event(false);
+}
+
 /* Called by the handlers below with EXC_RETURN and the saved r4-r11. */
 __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
 {
@@ -314,9 +316,18 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
          * kernel stops and restarts it and goes on (spm.h). */
         uint32_t addr = (cfsr & CFSR_MMARVALID) ? MS_REG32(SCB_MMFAR)
                       : (cfsr & CFSR_BFARVALID) ? MS_REG32(SCB_BFAR) : 0;
-        if ((exc_return & (EXC_RETURN_MODE | EXC_RETURN_SPSEL)) ==
-                (EXC_RETURN_MODE | EXC_RETURN_SPSEL) &&
-            spm_fault(ipsr, cfsr, addr)) {
+        int stopped = (exc_return & (EXC_RETURN_MODE | EXC_RETURN_SPSEL)) ==
+                              (EXC_RETURN_MODE | EXC_RETURN_SPSEL)
+                          ? spm_fault(ipsr, cfsr, addr) : SPM_FAULT_NONE;
+        if (stopped == SPM_FAULT_COUNTED) {
+            /* A service's partition faulting is a fault like any other: in
+             * the log, and in the window (a fault the Non-secure side can
+             * provoke again and again ends in a reset, not in endless
+             * restarts). */
+            record_fault(ipsr, sfsr, cfsr, sfsr, addr, 0);
+            count_event(false);
+        }
+        if (stopped != SPM_FAULT_NONE) {
             MS_REG32(SCB_CFSR) = cfsr;
             MS_REG32(SAU_SFSR) = sfsr;
             spm_resume_kernel();

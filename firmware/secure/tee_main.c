@@ -61,9 +61,20 @@ static const ms_boot_hooks_t update_hooks = {
     .seccnt_ctx = (void *)&ms_an505_otp_area,
 };
 
-void SysTick_Handler(void)
+/* The Secure kernel tick: the clock, and the partitions' time budget
+ * (spm_watchdog needs the tick's EXC_RETURN: what it preempted). */
+__attribute__((used)) void tee_tick(uint32_t exc_return)
 {
     ms_an505_tee_tick();
+    spm_watchdog(exc_return);
+}
+
+__attribute__((naked)) void SysTick_Handler(void)
+{
+    __asm volatile("mov r0, lr\n\t"
+                   "push {r0, lr}\n\t"
+                   "bl tee_tick\n\t"
+                   "pop {r0, pc}\n\t");
 }
 
 __attribute__((noreturn)) static void stop(const char *what, ms_err_t err)

@@ -56,11 +56,21 @@ typedef enum ms_tee_partition {
 #define MS_TEE_HUK_LEN 32u
 
 /*
- * The 32-byte hardware unique key. Only the storage and crypto partitions
- * call this; nothing returns it to a caller. MS_ERR_STATE if the part has
- * no key provisioned.
+ * The 32-byte hardware unique key. Only the platform's own code calls this
+ * (the storage keys below, its drivers); nothing returns it to a caller.
+ * MS_ERR_STATE if the part has no key provisioned.
  */
 ms_err_t ms_tee_hal_huk(uint8_t out[MS_TEE_HUK_LEN]);
+
+/*
+ * A 32-byte key of secure storage derived from the HUK for `label` (a
+ * string of at most MS_TEE_STORAGE_LABEL_MAX characters):
+ * ms_tee_storage_key_from_huk() (tee_storage.h). Where storage runs in an
+ * isolated partition, the platform's Secure kernel derives it, so the HUK
+ * never enters the partition. MS_ERR_STATE without a HUK.
+ */
+#define MS_TEE_STORAGE_LABEL_MAX 31u
+ms_err_t ms_tee_hal_storage_key(const char *label, uint8_t out[32]);
 
 /* Monotonic NV counters (anti-rollback). ids are small integers. */
 #define MS_TEE_NVC_ITS 0u

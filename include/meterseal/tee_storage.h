@@ -6,8 +6,9 @@
  * API the metering application uses for its money and energy registers.
  *
  * Keys: both stores' AES-256-GCM and state-MAC keys are derived at init
- * with HKDF-SHA256 from the hardware unique key (ms_tee_hal_huk); the HUK
- * and the derived keys never leave this partition.
+ * with HKDF-SHA256 from the hardware unique key (ms_tee_hal_storage_key:
+ * the platform derives them, the partition never holds the HUK); the
+ * derived keys never leave this partition.
  *
  * UID space: uids with the top byte 0xFF are reserved for secure
  * partitions (key store, metering registers, device identity); the
@@ -24,6 +25,7 @@
 #include "meterseal/hal.h"
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/psa/protected_storage.h"
+#include "meterseal/tee.h"
 #include "meterseal/tee_store.h"
 
 /* Sizes of the two stores (static buffers in the partition). */
@@ -45,6 +47,14 @@
 #define MS_TEE_STORAGE_SUPPORTED_FLAGS                                            \
     (PSA_STORAGE_FLAG_WRITE_ONCE | PSA_STORAGE_FLAG_NO_CONFIDENTIALITY |        \
      PSA_STORAGE_FLAG_NO_REPLAY_PROTECTION)
+
+/* The storage keys' derivation: HKDF-SHA256 with this salt, the HUK as
+ * input key and the key's label as info (docs/secure-storage.md). For the
+ * platforms' ms_tee_hal_storage_key(): MS_ERR_ARG for a label longer than
+ * MS_TEE_STORAGE_LABEL_MAX. */
+#define MS_TEE_STORAGE_KEY_SALT "MeterSeal secure storage v1"
+ms_err_t ms_tee_storage_key_from_huk(const uint8_t huk[MS_TEE_HUK_LEN], const char *label,
+                                     uint8_t out[MS_TEE_STORE_KEY_LEN]);
 
 /* A caller's buffer the PSA storage functions accept: len 0, or non-NULL,
  * not wrapping, at most MS_TEE_STORAGE_MAX_BUFFER long. */

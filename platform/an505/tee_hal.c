@@ -16,6 +16,7 @@
 #include "flash_nor.h"
 #include "meterseal/crypto.h"
 #include "meterseal/tee.h"
+#include "meterseal/tee_storage.h"
 #include "otp.h"
 #include "regs/armv8m.h"
 #include "regs/cmsdk_uart.h"
@@ -31,12 +32,42 @@ static volatile uint64_t ticks_ms;
 
 ms_err_t ms_tee_hal_huk(uint8_t out[MS_TEE_HUK_LEN])
 {
-    if (ms_an505_unprivileged()) {
-        return ms_an505_kernel_service(MS_AN505_KS_HUK, (uint32_t)(uintptr_t)out,
-                                       MS_TEE_HUK_LEN, NULL);
-    }
     ms_err_t err = ms_otp_key_read(&ms_an505_otp_area, MS_OTP_KEY_HUK, out);
     return err == MS_OK ? MS_OK : MS_ERR_STATE;
+}
+
+/* From the storage partition: the kernel derives the key (the label goes in,
+ * the key comes back, in one buffer of the partition's own memory), so the
+ * HUK never enters the partition. */
+ms_err_t ms_tee_hal_storage_key(const char *label, uint8_t out[32])
+{
+    uint8_t huk[MS_TEE_HUK_LEN];
+    ms_err_t err;
+    if (ms_an505_unprivileged()) {
+        uint8_t buf[MS_AN505_KS_KEY_LEN];
+        size_t n = 0;
+        memset(buf, 0, sizeof buf);
+        while (label != NULL && n < sizeof buf && label[n] != '\0') {
+            buf[n] = (uint8_t)label[n];
+            n++;
+        }
+        if (n == 0 || n == sizeof buf) {
+            return MS_ERR_ARG;   /* empty, or no room for its end */
+        }
+        err = ms_an505_kernel_service(MS_AN505_KS_STORAGE_KEY, (uint32_t)(uintptr_t)buf,
+                                      sizeof buf, NULL);
+        if (!err) {
+            memcpy(out, buf, sizeof buf);
+        }
+        ms_secure_zero(buf, sizeof buf);
+        return err;
+    }
+    err = ms_tee_hal_huk(huk);
+    if (!err) {
+        err = ms_tee_storage_key_from_huk(huk, label, out);
+    }
+    ms_secure_zero(huk, sizeof huk);
+    return err;
 }
 
 /* ---- counters ------------------------------------------------------------------ */

@@ -21,10 +21,11 @@
  * Invariant: nothing here returns key material to a caller outside the TEE.
  *
  * Called from an unprivileged Secure partition (spm.c), the hooks for the
- * HUK, the counters and entropy touch no driver state: they ask the Secure
- * kernel (ms_an505_kernel_service), which serves only what that partition
- * is allowed (storage: the HUK, its two counters, entropy) into its own
- * memory.
+ * storage keys, the counters and entropy touch no driver state: they ask
+ * the Secure kernel (ms_an505_kernel_service), which serves only what that
+ * partition is allowed (storage: its keys, derived from the HUK in the
+ * kernel, its two counters, entropy) into its own memory. No partition
+ * gets the HUK itself.
  */
 #ifndef MS_AN505_TEE_HAL_H
 #define MS_AN505_TEE_HAL_H
@@ -55,11 +56,12 @@ typedef struct ms_an505_accel_ops {
 } ms_an505_accel_ops_t;
 
 /* Kernel services a partition may ask for (SVC #3). */
-#define MS_AN505_KS_HUK           0u   /* a = out (MS_TEE_HUK_LEN bytes), b = its length */
+#define MS_AN505_KS_STORAGE_KEY   0u   /* a = buffer: the label (NUL-padded) in, the key out; b = 32 */
 #define MS_AN505_KS_NVC_READ      1u   /* a = counter id; *value = the counter */
 #define MS_AN505_KS_NVC_INCREMENT 2u   /* a = counter id */
 #define MS_AN505_KS_ENTROPY       3u   /* a = out, b = length (<= MS_AN505_KS_ENTROPY_MAX) */
 #define MS_AN505_KS_ENTROPY_MAX   256u
+#define MS_AN505_KS_KEY_LEN       32u
 
 /* From a partition: one kernel service (defined by the Secure kernel,
  * firmware/secure/spm.c). MS_ERR_TEE_DENIED for a service the partition

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meterseal/crypto.h"
 #include "meterseal/hal.h"
+#include "meterseal/tee_storage.h"
 
 static uint8_t g_huk[MS_TEE_HUK_LEN];
 static int g_huk_set;
@@ -145,6 +147,17 @@ ms_err_t ms_tee_hal_huk(uint8_t out[MS_TEE_HUK_LEN])
     }
     memcpy(out, g_huk, sizeof g_huk);
     return MS_OK;
+}
+
+ms_err_t ms_tee_hal_storage_key(const char *label, uint8_t out[32])
+{
+    uint8_t huk[MS_TEE_HUK_LEN];
+    ms_err_t err = ms_tee_hal_huk(huk);
+    if (!err) {
+        err = ms_tee_storage_key_from_huk(huk, label, out);
+    }
+    ms_secure_zero(huk, sizeof huk);
+    return err;
 }
 
 ms_err_t ms_tee_hal_nvc_read(uint32_t id, uint64_t *value)

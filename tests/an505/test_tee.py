@@ -11,7 +11,9 @@ application images). The application's scenario is its semihosting command
 line; it ends the run with 10 (done), 11 (failed) or 12 (it saw a reset the
 fault policy ordered).
 """
+import os
 import re
+import subprocess
 import sys
 
 from meter import Cases, expect
@@ -273,34 +275,27 @@ def partition_reading_another_is_restarted_others_serve(m):
            "the RNG (through the health partition) stopped serving", r)
 
 
-@case
-def storage_partition_fault_is_restarted_and_keeps_its_data(m):
-    """The storage partition's handler reads the kernel's memory: gdb points
-    its message at the kernel's data when one chosen call arrives (an ITS
-    info on uid 0x5151). The MPU stops it, the kernel restarts it, that one
-    call fails, and the next call finds storage mounted again with what it
-    held; the meter goes on."""
+def storage_partition_stopped(m, action):
+    """Run the storage-restart scenario with gdb doing `action` (gdb
+    commands) in the storage partition's handler when one chosen call (an
+    ITS info on uid 0x5151) arrives: that call must fail, the partition be
+    restarted, and the next call find storage mounted again with what it
+    held; the meter goes on, one fault and one restart counted."""
     prepare = m.tee_symbol("spm_prepare")
     handler = m.tee_symbol("spm_storage_main")
     mailbox = m.tee_symbol("storage_mem")
-    kernel = m.tee_symbol("spm_saved_msp")
     # gdb reads memory with the CPU's own view, so the message is told in
     # the kernel (privileged: spm_prepare), and the handler (unprivileged)
-    # only gets its register changed. spm_msg_t: type(4) len(4) out_len(4)
+    # only gets its registers changed. spm_msg_t: type(4) len(4) out_len(4)
     # data; an ITS INFO is type 4.
     cond = "*(int *)0x%x == 4 && *(unsigned int *)0x%x == 0x5151" % (mailbox, mailbox + 12)
     cmds = ["break *0x%x if %s" % (prepare, cond), "commands 1", "silent", "enable 2", "continue",
-            "end", "break *0x%x" % handler, "disable 2", "commands 2", "silent",
-            "set $r0 = 0x%x" % kernel, "disable 2", "continue", "end", "continue"]
+            "end", "break *0x%x" % handler, "disable 2", "commands 2", "silent"] + action + [
+            "disable 2", "continue", "end", "continue"]
     # -icount: the clock stands still while gdb tests its condition at every
     # partition call; in real time the pulses would outrun it
-    r, out = m.run_gdb(cmds, args=["meter", "storage-restart"], timeout=120, icount=True)
+    r, out = m.run_gdb(cmds, args=["meter", "storage-restart"], timeout=240, icount=True)
     expect(r.rc == DONE, "the scenario did not end well (exit %d): %s" % (r.rc, out[-400:]), r)
-    fault = re.search(r"^tee: partition storage fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
-                      r.console, re.M)
-    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
-           and kernel <= int(fault.group(2), 16) < kernel + 12,
-           "the storage handler's read of the kernel's memory was not stopped by the MPU", r)
     expect("storage-restart: the call that faulted status=-144" in r.ns_console,
            "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
     expect("storage-restart: object intact status=0" in r.ns_console,
@@ -309,6 +304,53 @@ def storage_partition_fault_is_restarted_and_keeps_its_data(m):
            "the meter register did not read after the restart", r)
     expect(re.search(r"^storage-restart: storage faults=1 restarts=1 ", r.ns_console, re.M),
            "the kernel did not count one fault and one restart of storage", r)
+    expect(re.search(r"^storage-restart: fault log faults=1 ", r.ns_console, re.M),
+           "the fault log did not count the partition's fault", r)
+    return r
+
+
+@case
+def storage_partition_fault_is_restarted_and_keeps_its_data(m):
+    """The storage partition's handler reads the kernel's memory: the MPU
+    stops it (MemManage, DACCVIOL at that address)."""
+    kernel = m.tee_symbol("spm_saved_msp")
+    r = storage_partition_stopped(m, ["set $r0 = 0x%x" % kernel])
+    fault = re.search(r"^tee: partition storage fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
+                      r.console, re.M)
+    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
+           and kernel <= int(fault.group(2), 16) < kernel + 12,
+           "the storage handler's read of the kernel's memory was not stopped by the MPU", r)
+
+
+@case
+def storage_partition_svc_with_a_stack_outside_its_block(m):
+    """The storage partition points its stack at the kernel's data and asks
+    for a kernel service (SVC #3): the exception's frame cannot be pushed
+    there (MemManage, stacking), the partition is stopped, and the SVC left
+    pending is its own: cleared, never taken in the kernel's context (where
+    it would read as the kernel's own SVC #1 into a partition)."""
+    kernel = m.tee_symbol("spm_saved_msp") & ~7
+    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
+                         check=True).stdout
+    svc3 = int(re.search(r"^\s*([0-9a-f]+):\s+df03\s+svc\s+3", dis, re.M).group(1), 16)
+    r = storage_partition_stopped(m, ["set $sp = 0x%x" % (kernel + 64), "set $pc = 0x%x" % svc3])
+    fault = re.search(r"^tee: partition storage fault: exception 4 cfsr=(\S+)", r.console, re.M)
+    expect(fault and int(fault.group(1), 16) & 0x10,
+           "the partition's frame push was not stopped by the MPU (MemManage MSTKERR)", r)
+    expect(r.console.count("tee: partition storage fault") == 1,
+           "more than the one fault of the partition", r)
+
+
+@case
+def storage_partition_that_hangs_is_stopped_on_time(m):
+    """The storage partition's handler spins (gdb sends it to the exit
+    stub's endless loop): the Secure tick stops it once the call is over its
+    time budget."""
+    spin = m.tee_symbol("spm_exit_stub") + 2   # svc #2, then b .
+    r = storage_partition_stopped(m, ["set $pc = 0x%x" % spin])
+    expect("tee: partition storage over its time: restarted" in r.console,
+           "the hung partition was not stopped by its time budget", r)
 
 
 @case

@@ -38,6 +38,17 @@
 #define SHCSR_BUSFAULTENA    (1u << 17)
 #define SHCSR_USGFAULTENA    (1u << 18)
 #define SHCSR_SECUREFAULTENA (1u << 19)
+#define SHCSR_USGFAULTPENDED    (1u << 12)
+#define SHCSR_MEMFAULTPENDED    (1u << 13)
+#define SHCSR_BUSFAULTPENDED    (1u << 14)
+#define SHCSR_SVCALLPENDED      (1u << 15)
+#define SHCSR_SECUREFAULTPENDED (1u << 20)
+
+/* EXC_RETURN (the LR an exception handler starts with). */
+#define EXC_RETURN_S     (1u << 6)   /* frame on the Secure stack */
+#define EXC_RETURN_DCRS  (1u << 5)   /* default callee-register stacking */
+#define EXC_RETURN_MODE  (1u << 3)   /* returns to thread mode */
+#define EXC_RETURN_SPSEL (1u << 2)   /* frame on the process stack */
 
 /* Security attribution unit */
 #define SAU_CTRL          0xE000EDD0u

@@ -44,28 +44,34 @@ static struct {
 } g_storage MS_TEE_PART_DATA(storage);
 
 /* Key derivation (docs/secure-storage.md): HKDF-SHA256(salt, HUK, label). */
-static ms_err_t derive(const uint8_t huk[MS_TEE_HUK_LEN], const char *label,
-                       uint8_t out[MS_TEE_STORE_KEY_LEN])
+ms_err_t ms_tee_storage_key_from_huk(const uint8_t huk[MS_TEE_HUK_LEN], const char *label,
+                                     uint8_t out[MS_TEE_STORE_KEY_LEN])
 {
-    static const uint8_t salt[] = "MeterSeal secure storage v1";
+    static const uint8_t salt[] = MS_TEE_STORAGE_KEY_SALT;
+    size_t n = 0;
+    while (label != NULL && n <= MS_TEE_STORAGE_LABEL_MAX && label[n] != '\0') {
+        n++;
+    }
+    if (huk == NULL || out == NULL || n == 0 || n > MS_TEE_STORAGE_LABEL_MAX) {
+        return MS_ERR_ARG;
+    }
     return ms_hkdf_sha256(salt, sizeof salt - 1u, huk, MS_TEE_HUK_LEN,
-                          (const uint8_t *)label, strlen(label), out, MS_TEE_STORE_KEY_LEN);
+                          (const uint8_t *)label, n, out, MS_TEE_STORE_KEY_LEN);
 }
 
 static ms_err_t mount_one(ms_tee_store_t *st, const ms_flash_area_t *area, uint32_t nvc,
                           ms_tee_store_entry_t *index, size_t cap, size_t max_objects,
                           size_t max_data, uint8_t *work, size_t work_len,
-                          const uint8_t huk[MS_TEE_HUK_LEN], const char *enc_label,
-                          const char *mac_label)
+                          const char *enc_label, const char *mac_label)
 {
     uint8_t enc[MS_TEE_STORE_KEY_LEN], mac[MS_TEE_STORE_KEY_LEN];
     ms_tee_store_config_t cfg = {
         .area = area, .nvc_id = nvc, .index = index, .index_cap = cap,
         .max_objects = max_objects, .max_data = max_data, .work = work, .work_len = work_len,
     };
-    ms_err_t err = derive(huk, enc_label, enc);
+    ms_err_t err = ms_tee_hal_storage_key(enc_label, enc);
     if (!err) {
-        err = derive(huk, mac_label, mac);
+        err = ms_tee_hal_storage_key(mac_label, mac);
     }
     if (!err) {
         err = ms_tee_store_mount(st, &cfg, enc, mac);
@@ -77,29 +83,26 @@ static ms_err_t mount_one(ms_tee_store_t *st, const ms_flash_area_t *area, uint3
 
 ms_err_t ms_tee_storage_init(const ms_flash_area_t *its_area, const ms_flash_area_t *ps_area)
 {
-    uint8_t huk[MS_TEE_HUK_LEN];
     if (its_area == NULL || ps_area == NULL) {
         return MS_ERR_ARG;
     }
     ms_tee_storage_deinit();
     g_storage.its_area = *its_area;
     g_storage.ps_area = *ps_area;
-    ms_err_t err = ms_tee_hal_huk(huk);
-    g_storage.its_err = err ? err : MS_ERR_STATE;
-    g_storage.ps_err = g_storage.its_err;
+    g_storage.its_err = MS_ERR_STATE;
+    g_storage.ps_err = MS_ERR_STATE;
+    ms_err_t err = g_storage.its_err =
+        mount_one(&g_storage.its, &g_storage.its_area, MS_TEE_NVC_ITS, g_storage.its_index,
+                  ITS_INDEX_CAP, MS_TEE_ITS_MAX_OBJECTS, MS_TEE_ITS_MAX_DATA,
+                  g_storage.its_work, sizeof g_storage.its_work, "ITS record key",
+                  "ITS state key");
     if (!err) {
-        err = g_storage.its_err = mount_one(&g_storage.its, &g_storage.its_area, MS_TEE_NVC_ITS,
-                        g_storage.its_index, ITS_INDEX_CAP, MS_TEE_ITS_MAX_OBJECTS,
-                        MS_TEE_ITS_MAX_DATA, g_storage.its_work, sizeof g_storage.its_work,
-                        huk, "ITS record key", "ITS state key");
+        err = g_storage.ps_err =
+            mount_one(&g_storage.ps, &g_storage.ps_area, MS_TEE_NVC_PS, g_storage.ps_index,
+                      PS_INDEX_CAP, MS_TEE_PS_MAX_OBJECTS, MS_TEE_PS_MAX_DATA,
+                      g_storage.ps_work, sizeof g_storage.ps_work, "PS record key",
+                      "PS state key");
     }
-    if (!err) {
-        err = g_storage.ps_err = mount_one(&g_storage.ps, &g_storage.ps_area, MS_TEE_NVC_PS,
-                        g_storage.ps_index, PS_INDEX_CAP, MS_TEE_PS_MAX_OBJECTS,
-                        MS_TEE_PS_MAX_DATA, g_storage.ps_work, sizeof g_storage.ps_work,
-                        huk, "PS record key", "PS state key");
-    }
-    ms_secure_zero(huk, sizeof huk);
     return err;
 }
 
