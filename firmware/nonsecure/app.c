@@ -25,6 +25,7 @@
 #include "an505_map.h"
 #include "app.h"
 #include "comms.h"
+#include "meterseal/psa/initial_attestation.h"
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/psa/protected_storage.h"
 #include "regs/armv8m.h"
@@ -41,7 +42,9 @@
 
 void Irq_Handler(void);
 int main(void);
-/* An outside test suite linked into this image (docs/an505.md). */
+/* An outside test suite linked into this image (docs/tee.md, "External test
+ * suites"; the build asks the linker for it by name, since this weak
+ * reference alone pulls no library member in). */
 __attribute__((weak)) int ms_ns_external_tests(void);
 
 static rtos_sem_t pulse_sem;
@@ -366,6 +369,16 @@ static int scenario_normal(void)
     ms_an505_puts("normal: attestation token bytes=");
     ms_an505_put_dec((uint32_t)tlen);
     ms_an505_puts("\r\n");
+    /* The same through the PSA Attestation API: the size it announces, and
+     * a challenge size it does not allow. */
+    size_t tsize = 0;
+    st = psa_initial_attest_get_token_size(PSA_INITIAL_ATTEST_CHALLENGE_SIZE_32, &tsize);
+    app_put_status("normal: psa token size", st);
+    ms_an505_puts("normal: psa token size bytes=");
+    ms_an505_put_dec((uint32_t)tsize);
+    ms_an505_puts("\r\n");
+    app_put_status("normal: psa token with a 33-byte challenge",
+                   psa_initial_attest_get_token(tok, 33, tok, sizeof tok, &tlen));
     /* Let the metering tasks count 20 Wh. */
     tee_meter_t m = start_reg;
     while (m.energy_wh < start_reg.energy_wh + 20u) {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "meterseal/psa/initial_attestation.h"
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/psa/protected_storage.h"
 #include "meterseal/tee_storage.h"
@@ -258,6 +259,37 @@ psa_status_t tee_attest_token(const uint8_t *nonce, size_t nonce_len, uint8_t *b
     ms_tee_outvec_t out[1] = { { buf, cap } };
     psa_status_t st = tee_client_call(MS_TEE_SID_ATTEST, MS_TEE_ATTEST_TOKEN, in, 1, out, 1);
     *len = st == PSA_SUCCESS ? out[0].len : 0;
+    return st;
+}
+
+/* PSA Attestation API 1.0 over the same service. */
+psa_status_t psa_initial_attest_get_token(const uint8_t *auth_challenge, size_t challenge_size,
+                                          uint8_t *token_buf, size_t token_buf_size,
+                                          size_t *token_size)
+{
+    if (token_size == NULL) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    return tee_attest_token(auth_challenge, challenge_size, token_buf, token_buf_size,
+                            token_size);
+}
+
+psa_status_t psa_initial_attest_get_token_size(size_t challenge_size, size_t *token_size)
+{
+    if (token_size == NULL) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    *token_size = 0;
+    if (challenge_size > UINT32_MAX) {
+        return PSA_ERROR_INVALID_ARGUMENT;
+    }
+    uint32_t n = (uint32_t)challenge_size, size = 0;
+    ms_tee_invec_t in[1] = { { &n, sizeof n } };
+    ms_tee_outvec_t out[1] = { { &size, sizeof size } };
+    psa_status_t st = tee_client_call(MS_TEE_SID_ATTEST, MS_TEE_ATTEST_SIZE, in, 1, out, 1);
+    if (st == PSA_SUCCESS) {
+        *token_size = size;
+    }
     return st;
 }
 

@@ -32,9 +32,6 @@
  * means it must be started first (UINT32_MAX: never). */
 static uint32_t started_at = UINT32_MAX;
 
-static psa_status_t send2(int32_t type, const void *in, size_t in_len, const void *in2,
-                          size_t in2_len, void *out, size_t cap, size_t *out_len);
-
 ms_err_t tee_storage_start(void)
 {
     uint32_t restarts = spm_restarts(SPM_PART_STORAGE);

@@ -118,6 +118,12 @@ static ms_err_t attest_boot_record(const ms_an505_boot_record_t *rec)
         meas[i].has_sec_cnt = true;
         meas[i].sec_cnt = img->sec_cnt;
         meas[i].anchor_index = img->signer_index;
+        /* the signer ID: the key hash of the anchor that verified it */
+        if (img->signer_index < boot_cfg.n_anchors) {
+            meas[i].has_signer_id = true;
+            memcpy(meas[i].signer_id, boot_cfg.anchors[img->signer_index].key_hash,
+                   sizeof meas[i].signer_id);
+        }
     }
     ms_err_t err = ms_sha256(impl_name, sizeof impl_name - 1u, impl);
     if (err) {

@@ -194,6 +194,8 @@ typedef struct ms_image_measurement {
     bool has_sec_cnt;
     uint32_t sec_cnt;
     size_t anchor_index;        /* which anchor verified it */
+    bool has_signer_id;
+    uint8_t signer_id[MS_SHA256_LEN];   /* that anchor's key hash (the PSA signer ID) */
 } ms_image_measurement_t;
 
 /*

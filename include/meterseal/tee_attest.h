@@ -11,7 +11,8 @@
  * Claims (keys follow the PSA attestation token, draft-tschofenig-rats-psa-token,
  * and EAT, RFC 9711; docs/secure-storage.md lists them):
  *    265  profile             tstr "http://arm.com/psa/2.0.0"
- *     10  nonce               bstr 8..64, the verifier's challenge
+ *     10  nonce               bstr 32, 48 or 64: the verifier's challenge
+ *                             (PSA_INITIAL_ATTEST_CHALLENGE_SIZE_*)
  *    256  instance id         bstr 33: 0x01 || SHA-256(IAK public key)
  *   2394  client id           int, the partition that asked for the token
  *   2395  security lifecycle  uint (0x3000: secured)
@@ -19,7 +20,9 @@
  *   2397  boot seed           bstr 32, random per boot
  *   2399  software components array of maps:
  *           1 type tstr, 2 measurement bstr(32), 4 version tstr "M.m.r+b",
- *           -75000 security counter uint (MeterSeal private claim)
+ *           5 signer id bstr(32): SHA-256 of the SPKI DER of the key that
+ *             verified it (when the boot loader said which), -75000
+ *           security counter uint (MeterSeal private claim)
  * The protected header is { 1 (alg): -7 (ES256) }; the signature is raw
  * r || s (64 bytes) as COSE requires.
  */
@@ -54,6 +57,7 @@
 #define MS_TEE_CLAIM_SW_TYPE      1
 #define MS_TEE_CLAIM_SW_VALUE     2
 #define MS_TEE_CLAIM_SW_VERSION   4
+#define MS_TEE_CLAIM_SW_SIGNER_ID 5
 #define MS_TEE_CLAIM_SW_SEC_CNT   (-75000)
 
 /*
@@ -67,10 +71,18 @@ ms_err_t ms_tee_attest_set_boot_record(ms_tee_partition_t caller,
                                        const uint8_t implementation_id[32],
                                        uint32_t lifecycle);
 
-/* Token for `caller` with the verifier's nonce. MS_ERR_STATE before the
- * boot record was set; MS_ERR_BUFFER_TOO_SMALL. */
+/* Token for `caller` with the verifier's nonce (32, 48 or 64 bytes, as the
+ * PSA attestation API allows; else MS_ERR_ARG, as for an empty buffer).
+ * MS_ERR_STATE before the boot record was set; MS_ERR_BUFFER_TOO_SMALL. */
 ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce,
                                  size_t nonce_len, uint8_t *out, size_t cap, size_t *out_len);
+
+/* The exact size of the token ms_tee_attest_get_token() would make for a
+ * nonce of nonce_len bytes (psa_initial_attest_get_token_size): the claims
+ * encoded and the envelope counted, nothing signed. MS_ERR_ARG for a nonce
+ * size the API does not allow; MS_ERR_STATE before the boot record. */
+ms_err_t ms_tee_attest_get_token_size(ms_tee_partition_t caller, size_t nonce_len,
+                                      size_t *size);
 
 /* What a verifier reads out of a token. */
 typedef struct ms_tee_attest_sw {
@@ -79,6 +91,8 @@ typedef struct ms_tee_attest_sw {
     char version[MS_TEE_ATTEST_VERSION_MAX + 1];
     bool has_sec_cnt;
     uint32_t sec_cnt;
+    bool has_signer_id;
+    uint8_t signer_id[MS_SHA256_LEN];
 } ms_tee_attest_sw_t;
 
 typedef struct ms_tee_attest_claims {

@@ -45,7 +45,8 @@
  *            AEAD_DEC in: key(4) nonce(12), aad, cipher, tag(16)  out: plain
  *            MAC      in: key(4), data                   out: mac(32)
  *   RNG      GENERATE                                    out: bytes
- *   ATTEST   TOKEN    in: nonce                          out: token
+ *   ATTEST   TOKEN    in: nonce (32, 48 or 64 bytes)     out: token
+ *            SIZE     in: nonce size(4)                  out: token size(4)
  *   METER    READ                                        out: energy(8) balance(8) updates(8)
  *            ADD      in: energy(8)                      out: as READ
  *                     (the balance is charged by the tariff in force: the
@@ -115,6 +116,7 @@
 #define MS_TEE_CRYPTO_MAC       6
 #define MS_TEE_RNG_GENERATE     1
 #define MS_TEE_ATTEST_TOKEN     1
+#define MS_TEE_ATTEST_SIZE      2
 #define MS_TEE_METER_READ       1
 #define MS_TEE_METER_ADD        2
 #define MS_TEE_LINK_CH_OPEN     1

@@ -182,6 +182,8 @@ ms_err_t ms_image_verify(const ms_image_reader_t *r, const ms_image_info_t *info
         out->has_sec_cnt = info->has_sec_cnt;
         out->sec_cnt = info->sec_cnt;
         out->anchor_index = idx;
+        out->has_signer_id = true;
+        memcpy(out->signer_id, anchors[idx].key_hash, MS_SHA256_LEN);
     }
     if (fih_hash == FIH_HASH_OK && fih_sig == FIH_SIG_OK && fih_steps == FIH_STEPS_ALL) {
         return MS_OK;

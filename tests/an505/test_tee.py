@@ -40,6 +40,12 @@ def scenario(m, name, rc=DONE):
 def normal_run_stores_readings_that_persist(m):
     r1 = scenario(m, "normal")
     expect("normal: attestation token status=0" in r1.ns_console, "no attestation token", r1)
+    tok = re.search(r"^normal: attestation token bytes=(\d+)", r1.ns_console, re.M)
+    size = re.search(r"^normal: psa token size bytes=(\d+)", r1.ns_console, re.M)
+    expect(tok and size and tok.group(1) == size.group(1) and int(tok.group(1)) > 0,
+           "psa_initial_attest_get_token_size did not announce the token's size", r1)
+    expect("normal: psa token with a 33-byte challenge status=-135" in r1.ns_console,
+           "a challenge size the PSA API does not allow was not an invalid argument", r1)
     expect("normal: rng status=0" in r1.ns_console, "no random bytes", r1)
     expect("normal: ps set_extended with a length past the address space status=-135" in r1.ns_console
            and "tee: violation" not in r1.console,

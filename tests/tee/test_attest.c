@@ -43,6 +43,8 @@ static int setup(void **state)
     g_meas[0].version = (ms_image_version_t){ 1, 2, 3, 4 };
     g_meas[0].has_sec_cnt = true;
     g_meas[0].sec_cnt = 7;
+    g_meas[0].has_signer_id = true;
+    memset(g_meas[0].signer_id, 0x5e, 32);
     memset(g_meas[1].hash, 0x22, 32);
     g_meas[1].version = (ms_image_version_t){ 0, 9, 65535, 4000000000u };
     memset(g_impl, 0xab, sizeof g_impl);
@@ -86,9 +88,12 @@ static void test_token_verifies_and_carries_the_claims(void **state)
     assert_string_equal(c.sw[0].version, "1.2.3+4");
     assert_true(c.sw[0].has_sec_cnt);
     assert_int_equal(c.sw[0].sec_cnt, 7);
+    assert_true(c.sw[0].has_signer_id);   /* PSA profile 2: the signer ID, key 5 */
+    assert_memory_equal(c.sw[0].signer_id, g_meas[0].signer_id, 32);
     assert_string_equal(c.sw[1].type, "NSPE");
     assert_string_equal(c.sw[1].version, "0.9.65535+4000000000");
     assert_false(c.sw[1].has_sec_cnt);
+    assert_false(c.sw[1].has_signer_id);
 }
 
 static void test_wrong_nonce_is_refused(void **state)
@@ -177,17 +182,44 @@ static void test_repeated_tokens_carry_the_same_claims(void **state)
     assert_int_equal(ms_tee_attest_verify(b, nb, &g_pub, g_nonce, 32, &c), MS_OK);
 }
 
+/* PSA Attestation API: challenges of 32, 48 or 64 bytes only; an empty
+ * token buffer is an invalid argument. */
 static void test_nonce_length_bounds(void **state)
 {
     (void)state;
     uint8_t tok[MS_TEE_ATTEST_TOKEN_MAX], nonce[65] = { 0 };
     size_t n;
-    assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, 7, tok, sizeof tok, &n),
+    static const size_t refused[] = { 0, 7, 8, 31, 33, 47, 49, 63, 65 };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, refused[i], tok,
+                                                 sizeof tok, &n), MS_ERR_ARG);
+        assert_int_equal(ms_tee_attest_get_token_size(MS_TEE_PART_NSPE, refused[i], &n),
+                         MS_ERR_ARG);
+    }
+    for (size_t len = 32; len <= 64; len += 16) {
+        assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, len, tok, sizeof tok,
+                                                 &n), MS_OK);
+    }
+    assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, 32, tok, 0, &n),
                      MS_ERR_ARG);
-    assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, 65, tok, sizeof tok, &n),
-                     MS_ERR_ARG);
-    assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, 64, tok, sizeof tok, &n),
-                     MS_OK);
+}
+
+/* psa_initial_attest_get_token_size: exactly what get_token then writes. */
+static void test_token_size_is_exact(void **state)
+{
+    (void)state;
+    uint8_t tok[MS_TEE_ATTEST_TOKEN_MAX], nonce[64];
+    memset(nonce, 0xc3, sizeof nonce);
+    for (size_t len = 32; len <= 64; len += 16) {
+        size_t size = 0, n = 0;
+        assert_int_equal(ms_tee_attest_get_token_size(MS_TEE_PART_NSPE, len, &size), MS_OK);
+        assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, len, tok, sizeof tok,
+                                                 &n), MS_OK);
+        assert_int_equal(size, n);
+        /* one byte less does not fit */
+        assert_int_equal(ms_tee_attest_get_token(MS_TEE_PART_NSPE, nonce, len, tok, size - 1,
+                                                 &n), MS_ERR_BUFFER_TOO_SMALL);
+    }
 }
 
 static void test_small_output_buffer_is_reported(void **state)
@@ -243,6 +275,7 @@ int main(void)
         T_(test_truncated_or_extended_token_is_refused),
         T_(test_repeated_tokens_carry_the_same_claims),
         T_(test_nonce_length_bounds),
+        T_(test_token_size_is_exact),
         T_(test_small_output_buffer_is_reported),
         T_(test_claims_can_be_read_without_the_signature),
         T_(test_only_boot_may_set_measurements),

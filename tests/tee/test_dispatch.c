@@ -354,14 +354,27 @@ static void test_attestation_token_through_the_boundary(void **state)
     (void)state;
     ms_p256_pub_t pub;
     ms_tee_attest_claims_t c;
-    memset(g_ns, 0x4e, 16);
-    ms_tee_invec_t in[1] = { { g_ns, 16 } };
+    memset(g_ns, 0x4e, 32);
+    ms_tee_invec_t in[1] = { { g_ns, 32 } };
     ms_tee_outvec_t out[1] = { { g_ns + 64, 1024 } };
     assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ATTEST, MS_TEE_ATTEST_TOKEN, in, 1, out,
                                  1), PSA_SUCCESS);
     assert_int_equal(ms_tee_keystore_provision(NULL, &pub), MS_OK);
-    assert_int_equal(ms_tee_attest_verify(g_ns + 64, out[0].len, &pub, g_ns, 16, &c), MS_OK);
+    assert_int_equal(ms_tee_attest_verify(g_ns + 64, out[0].len, &pub, g_ns, 32, &c), MS_OK);
     assert_int_equal(c.client_id, MS_TEE_PART_NSPE);
+    /* the size query (psa_initial_attest_get_token_size) says as much */
+    uint32_t nonce_size = 32, size = 0;
+    memcpy(g_ns + 1200, &nonce_size, 4);
+    ms_tee_invec_t sin[1] = { { g_ns + 1200, 4 } };
+    ms_tee_outvec_t sout[1] = { { g_ns + 1208, 4 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ATTEST, MS_TEE_ATTEST_SIZE, sin, 1, sout,
+                                 1), PSA_SUCCESS);
+    memcpy(&size, g_ns + 1208, 4);
+    assert_int_equal(size, out[0].len);
+    /* a challenge size the PSA API does not allow */
+    ms_tee_invec_t bad[1] = { { g_ns, 16 } };
+    assert_int_equal(ms_tee_call(&g_nspe, MS_TEE_SID_ATTEST, MS_TEE_ATTEST_TOKEN, bad, 1, out,
+                                 1), PSA_ERROR_INVALID_ARGUMENT);
 }
 
 /* ---- forging a token with the key store (M8/M11, review issue 4) ---------- */
@@ -489,7 +502,7 @@ static psa_status_t ns_forge_token(ms_tee_key_id_t key, const ms_p256_pub_t *tru
 static void test_nspe_cannot_forge_an_attestation_token_with_the_key_store(void **state)
 {
     (void)state;
-    static const uint8_t nonce[16] = "cloud challenge";
+    static const uint8_t nonce[32] = "cloud challenge";
     ms_p256_pub_t trusted;
     ms_tee_attest_claims_t c;
     uint8_t tok[MS_TEE_ATTEST_TOKEN_MAX];

@@ -104,6 +104,8 @@ ms_err_t ms_tee_attest_set_boot_record(ms_tee_partition_t caller,
         version_string(&meas[i].version, sw->version);
         sw->has_sec_cnt = meas[i].has_sec_cnt;
         sw->sec_cnt = meas[i].sec_cnt;
+        sw->has_signer_id = meas[i].has_signer_id;
+        memcpy(sw->signer_id, meas[i].signer_id, MS_SHA256_LEN);
     }
     g_att.n_sw = n;
     memcpy(g_att.implementation_id, implementation_id, 32);
@@ -137,13 +139,17 @@ static ms_err_t encode_claims(ms_tee_partition_t caller, const uint8_t *nonce, s
     ms_cbor_put_array(&e, g_att.n_sw);
     for (size_t i = 0; i < g_att.n_sw; i++) {
         const ms_tee_attest_sw_t *sw = &g_att.sw[i];
-        ms_cbor_put_map(&e, sw->has_sec_cnt ? 4u : 3u);
+        ms_cbor_put_map(&e, 3u + (sw->has_sec_cnt ? 1u : 0u) + (sw->has_signer_id ? 1u : 0u));
         ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_TYPE);
         ms_cbor_put_tstr(&e, sw->type, strlen(sw->type));
         ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_VALUE);
         ms_cbor_put_bstr(&e, sw->measurement, MS_SHA256_LEN);
         ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_VERSION);
         ms_cbor_put_tstr(&e, sw->version, strlen(sw->version));
+        if (sw->has_signer_id) {
+            ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_SIGNER_ID);
+            ms_cbor_put_bstr(&e, sw->signer_id, MS_SHA256_LEN);
+        }
         if (sw->has_sec_cnt) {
             ms_cbor_put_int(&e, MS_TEE_CLAIM_SW_SEC_CNT);
             ms_cbor_put_uint(&e, sw->sec_cnt);
@@ -166,16 +172,34 @@ static ms_err_t iak_sign(void *ctx, const uint8_t hash[MS_SHA256_LEN], uint8_t *
     return ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, hash, der, cap, der_len);
 }
 
-ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce,
-                                 size_t nonce_len, uint8_t *out, size_t cap, size_t *out_len)
+/* Stands in for the IAK when only the size counts: a well-formed DER
+ * signature (r = s = 1). COSE carries r || s, 64 bytes whatever they are. */
+static ms_err_t size_only_sign(void *ctx, const uint8_t hash[MS_SHA256_LEN], uint8_t *der,
+                               size_t cap, size_t *der_len)
+{
+    static const uint8_t one_one[] = { 0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01 };
+    (void)ctx;
+    (void)hash;
+    if (cap < sizeof one_one) {
+        return MS_ERR_BUFFER_TOO_SMALL;
+    }
+    memcpy(der, one_one, sizeof one_one);
+    *der_len = sizeof one_one;
+    return MS_OK;
+}
+
+/* The PSA attestation API's challenge sizes. */
+static bool nonce_size_ok(size_t n)
+{
+    return n == 32u || n == 48u || n == 64u;
+}
+
+/* The claims for caller and nonce into g_att.payload (*plen bytes). */
+static ms_err_t claims_for(ms_tee_partition_t caller, const uint8_t *nonce, size_t nonce_len,
+                           size_t *plen)
 {
     ms_p256_pub_t pub;
     uint8_t iid[33];
-    size_t plen = 0;
-    if (nonce == NULL || out == NULL || out_len == NULL || nonce_len < MS_TEE_ATTEST_NONCE_MIN ||
-        nonce_len > MS_TEE_ATTEST_NONCE_MAX || (unsigned)caller >= MS_TEE_PART_COUNT_) {
-        return MS_ERR_ARG;
-    }
     if (!g_att.ready) {
         return MS_ERR_STATE;
     }
@@ -184,13 +208,43 @@ ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce
         err = instance_id_of(&pub, iid);
     }
     if (!err) {
-        err = encode_claims(caller, nonce, nonce_len, iid, &plen);
+        err = encode_claims(caller, nonce, nonce_len, iid, plen);
     }
+    return err;
+}
+
+ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce,
+                                 size_t nonce_len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    size_t plen = 0;
+    if (nonce == NULL || out == NULL || out_len == NULL || cap == 0 ||
+        !nonce_size_ok(nonce_len) || (unsigned)caller >= MS_TEE_PART_COUNT_) {
+        return MS_ERR_ARG;
+    }
+    ms_err_t err = claims_for(caller, nonce, nonce_len, &plen);
     if (err) {
         return err;
     }
     /* empty unprotected header: the verifier knows the IAK from provisioning */
     return ms_cose_sign1(g_att.payload, plen, NULL, 0, iak_sign, NULL, out, cap, out_len);
+}
+
+ms_err_t ms_tee_attest_get_token_size(ms_tee_partition_t caller, size_t nonce_len,
+                                      size_t *size)
+{
+    static const uint8_t zero_nonce[MS_TEE_ATTEST_NONCE_MAX] = { 0 };
+    uint8_t tok[MS_TEE_ATTEST_TOKEN_MAX + MS_COSE_OVERHEAD];
+    size_t plen = 0;
+    if (size == NULL || !nonce_size_ok(nonce_len) || (unsigned)caller >= MS_TEE_PART_COUNT_) {
+        return MS_ERR_ARG;
+    }
+    *size = 0;
+    ms_err_t err = claims_for(caller, zero_nonce, nonce_len, &plen);
+    if (!err) {
+        err = ms_cose_sign1(g_att.payload, plen, NULL, 0, size_only_sign, NULL, tok, sizeof tok,
+                            size);
+    }
+    return err;
 }
 
 /* ---- verification ----------------------------------------------------------- */
@@ -235,6 +289,10 @@ static ms_err_t parse_sw(ms_cbor_dec_t *d, ms_tee_attest_sw_t *sw)
             break;
         case MS_TEE_CLAIM_SW_VERSION:
             err = ms_cbor_get_text(d, sw->version, MS_TEE_ATTEST_VERSION_MAX, NULL);
+            break;
+        case MS_TEE_CLAIM_SW_SIGNER_ID:
+            err = copy_bstr(d, sw->signer_id, MS_SHA256_LEN, MS_SHA256_LEN, NULL);
+            sw->has_signer_id = err == MS_OK;
             break;
         case MS_TEE_CLAIM_SW_SEC_CNT:
             err = ms_cbor_get_int(d, &v);

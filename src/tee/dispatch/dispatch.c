@@ -290,6 +290,20 @@ static psa_status_t handle_attest(msg_t *m)
 {
     static const long l_nonce[1] = { -1 };
     static const size_t o_any[1] = { 0 };
+    static const long l_word[1] = { 4 };
+    static const size_t o_word[1] = { 4 };
+    if (m->type == MS_TEE_ATTEST_SIZE) {
+        if (!shape(m, 1, l_word, 1, o_word)) {
+            return PSA_ERROR_PROGRAMMER_ERROR;
+        }
+        size_t size = 0;
+        ms_err_t err = ms_tee_attest_get_token_size(m->caller, rd32(m->in[0]), &size);
+        if (!err) {
+            wr32(m->out[0], (uint32_t)size);
+            m->out_len[0] = 4;
+        }
+        return ms_tee_psa_status(err);
+    }
     if (m->type != MS_TEE_ATTEST_TOKEN) {
         return PSA_ERROR_NOT_SUPPORTED;
     }

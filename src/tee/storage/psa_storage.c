@@ -4,8 +4,9 @@
  * encrypted, rollback-protected stores, and the metering registers (M8, M9).
  *
  * Invariants:
- *   - The stores' keys are derived here from the HUK and live only in this
- *     file's static state (the partition's private memory: MS_TEE_PART_DATA
+ *   - The stores' keys come from the platform (ms_tee_hal_storage_key:
+ *     derived from the HUK, which this code never reads) and live only in
+ *     this file's static state (the partition's private memory: MS_TEE_PART_DATA
  *     puts it in the storage partition's MPU region where the platform has
  *     one); no function returns them.
  *   - All of that state is zero until init: a wiped partition (restarted
