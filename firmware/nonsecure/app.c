@@ -495,6 +495,8 @@ static int scenario_partitions(void)
         ms_an505_put_dec(t.restarts[i]);
         ms_an505_puts(" stack=");
         ms_an505_put_dec(t.stack_used[i]);
+        ms_an505_puts(" pool=");
+        ms_an505_put_dec(t.pool_used[i]);
         ms_an505_puts("\r\n");
     }
     /* The health-test partition keeps serving the RNG. */
@@ -536,6 +538,8 @@ static int scenario_storage_restart(void)
         ms_an505_put_dec(t.restarts[2]);
         ms_an505_puts(" stack=");
         ms_an505_put_dec(t.stack_used[2]);
+        ms_an505_puts(" pool=");
+        ms_an505_put_dec(t.pool_used[2]);
         ms_an505_puts("\r\n");
     }
     ms_tee_ns_fault_status_t fs;
