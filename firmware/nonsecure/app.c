@@ -379,6 +379,8 @@ static int scenario_normal(void)
     ms_an505_puts("\r\n");
     app_put_status("normal: psa token with a 33-byte challenge",
                    psa_initial_attest_get_token(tok, 33, tok, sizeof tok, &tlen));
+    app_put_status("normal: psa token with no challenge buffer",
+                   psa_initial_attest_get_token(NULL, 32, tok, sizeof tok, &tlen));
     /* Let the metering tasks count 20 Wh. */
     tee_meter_t m = start_reg;
     while (m.energy_wh < start_reg.energy_wh + 20u) {

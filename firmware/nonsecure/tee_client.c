@@ -267,7 +267,10 @@ psa_status_t psa_initial_attest_get_token(const uint8_t *auth_challenge, size_t 
                                           uint8_t *token_buf, size_t token_buf_size,
                                           size_t *token_size)
 {
-    if (token_size == NULL) {
+    /* buffers no caller can own are invalid arguments here, not malformed
+     * calls the door would count as violations */
+    if (token_size == NULL || !buffer_ok(auth_challenge, challenge_size) ||
+        !buffer_ok(token_buf, token_buf_size)) {
         return PSA_ERROR_INVALID_ARGUMENT;
     }
     return tee_attest_token(auth_challenge, challenge_size, token_buf, token_buf_size,

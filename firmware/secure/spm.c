@@ -123,7 +123,9 @@ static volatile int32_t current = -1;
  * nobody asked for (one left pending by a partition's failed exception
  * entry, then taken in the kernel's context) enters nothing. */
 static volatile uint32_t entering;
-static volatile uint64_t call_started_ms;
+/* Secure ticks that preempted the running partition itself this call (time
+ * in Non-secure handlers that preempted it does not count). */
+static volatile uint32_t call_ticks;
 static uint32_t *caller_frame;
 __attribute__((used)) uint32_t spm_saved_msp;
 
@@ -354,7 +356,7 @@ ms_err_t ms_an505_kernel_service(uint32_t service, uint32_t a, uint32_t b, uint6
 /* SVC #1 from the kernel (Main stack): enter the partition of the request. */
 __attribute__((used)) uint32_t *spm_prepare(uint32_t *frame)
 {
-    uint32_t pid = frame[0];
+    uint32_t pid = frame[1];
     uint32_t asked = entering;
     entering = 0;
     if (asked != pid + 1u || pid >= SPM_N_PARTS || current >= 0) {
@@ -437,20 +439,31 @@ __attribute__((used)) int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t 
     return descs[pid].counted ? SPM_FAULT_COUNTED : SPM_FAULT_STOPPED;
 }
 
+/* An SVC from a partition other than its exit and kernel services: a fault
+ * of that partition, counted like any other. */
+__attribute__((used)) void spm_bad_svc(void)
+{
+    if (spm_fault(11u, 0, 0) == SPM_FAULT_COUNTED) {
+        tee_fault_partition_counted(11u);
+    }
+}
+
 void spm_watchdog(uint32_t exc_return)
 {
     int32_t pid = current;
-    if (pid < 0 || ms_hal_clock_ms() - call_started_ms <= SPM_CALL_BUDGET_MS ||
-        (exc_return & (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) !=
-            (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) {
-        return;   /* none running, in time, or not preempted directly by this tick */
+    if (pid < 0 || (exc_return & (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) !=
+                       (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) {
+        return;   /* none running, or this tick did not preempt it directly */
+    }
+    if (++call_ticks <= SPM_CALL_BUDGET_MS) {
+        return;
     }
     ms_an505_puts("tee: partition ");
     ms_an505_puts(descs[pid].name);
     ms_an505_puts(" over its time: restarted\r\n");
     stop(pid);
     if (descs[pid].counted) {
-        tee_fault_partition_overran();
+        tee_fault_partition_counted(15u);   /* the Secure tick stopped it */
     }
     spm_resume_kernel();
 }
@@ -501,10 +514,7 @@ __attribute__((naked)) void SVC_Handler(void)
         "bl spm_finish\n\t"
         "b spm_resume_kernel\n\t"
         "2:\n\t"
-        "mov r0, #11\n\t"
-        "mov r1, #0\n\t"
-        "mov r2, #0\n\t"
-        "bl spm_fault\n\t"
+        "bl spm_bad_svc\n\t"
         "b spm_resume_kernel\n\t"
         "3:\n\t"
         "bx lr\n\t"
@@ -541,10 +551,13 @@ psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len
         memcpy(m->data + in_len, in2, in2_len);
     }
     m->len = (uint32_t)(in_len + in2_len);
-    call_started_ms = ms_hal_clock_ms();
+    call_ticks = 0;
     entering = pid + 1u;
-    register uint32_t r0 __asm("r0") = pid;
-    __asm volatile("svc #1" : "+r"(r0) : : "memory");
+    /* r0 comes back as the status; it goes in as BAD_STATE, so an entry
+     * spm_prepare refuses answers that, whatever the partition */
+    register uint32_t r0 __asm("r0") = (uint32_t)PSA_ERROR_BAD_STATE;
+    register uint32_t r1 __asm("r1") = pid;
+    __asm volatile("svc #1" : "+r"(r0) : "r"(r1) : "memory");
     psa_status_t st = (psa_status_t)r0;
     /* the answer's length is the partition's word: bounded here */
     uint32_t said = m->out_len;

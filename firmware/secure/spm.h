@@ -110,9 +110,10 @@ const char *spm_name(uint32_t pid);
 #define SPM_FAULT_COUNTED 2
 int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t addr);
 
-/* The longest a partition may take for one message, in ms of the Secure
- * clock: far above what any takes (mounting both stores after a restart,
- * a store's compaction: tens of ms), far below a hung meter. */
+/* The longest a partition may run for one message: Secure ticks (ms) that
+ * preempted it directly, so time spent in Non-secure handlers does not
+ * count. Far above what any takes (mounting both stores after a restart, a
+ * store's compaction: tens of ms), far below a hung meter. */
 #define SPM_CALL_BUDGET_MS 2000u
 
 /* From the Secure tick (exc_return: its EXC_RETURN): a partition over its
@@ -126,6 +127,7 @@ void SVC_Handler(void);
 uint32_t *spm_prepare(uint32_t *caller_frame);
 void spm_finish(uint32_t *part_frame);
 void spm_kernel_service(uint32_t *part_frame);
+void spm_bad_svc(void);
 void spm_exit_stub(void);
 
 #endif /* MS_SECURE_SPM_H */

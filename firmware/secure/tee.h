@@ -59,9 +59,10 @@ void tee_fault_handover(void);
 __attribute__((noreturn)) void tee_fault_ns_returned(void);
 /* Write RAM-held counts to storage (outside a request). */
 void tee_fault_flush(void);
-/* From the Secure tick: a partition overran its time and was stopped
- * (spm_watchdog); counted as a fault (log, policy window). */
-void tee_fault_partition_overran(void);
+/* A partition was stopped outside the fault handlers (spm.c: the Secure
+ * tick found it over its time, exception 15; an SVC it may not make, 11):
+ * counted as a fault (log, policy window). */
+void tee_fault_partition_counted(uint32_t exception);
 
 /* Exception handlers this image overrides (startup.c has the weak ones). */
 void SysTick_Handler(void);

@@ -87,7 +87,19 @@ void tee_fault_init(void)
     ms_tee_ns_fault_status_t s;
     if (psa_its_get(TEE_UID_FAULT_LOG, 0, sizeof s, &s, &got) == PSA_SUCCESS &&
         got == sizeof s) {
+        /* What start-up already counted (a partition's fault while storage
+         * or the RNG came up) is new: added to the stored counts. */
+        ms_tee_ns_fault_status_t early = g_log;
         g_log = s;
+        g_log.faults += early.faults;
+        g_log.violations += early.violations;
+        if (early.faults != 0) {
+            g_log.last_exception = early.last_exception;
+            g_log.last_sfsr = early.last_sfsr;
+            g_log.last_cfsr = early.last_cfsr;
+            g_log.last_addr = early.last_addr;
+            g_log.last_pc = early.last_pc;
+        }
     }
     const unwritten_log_t *u = &g_unwritten;
     if (u->magic != UNWRITTEN_MAGIC || u->check != unwritten_check(u)) {
@@ -267,9 +279,9 @@ __attribute__((noreturn)) static void reset_for(const char *what, uint32_t ipsr,
     policy_reset(false);
 }
 
-void tee_fault_partition_overran(void)
+void tee_fault_partition_counted(uint32_t exception)
 {
-    record_fault(15u, 0, 0, 0, 0, 0);   /* exception 15: the Secure tick stopped it */
+    record_fault(exception, 0, 0, 0, 0, 0);
     count_event(false);
 }
 

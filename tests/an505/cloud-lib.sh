@@ -119,7 +119,7 @@ cl_online() {
       [ "$id" = -- ] && { side=host; continue; }
       want=$((want + 1))
       if [ "$side" = qemu ]; then
-        grep -q "^comms: online" "$D/$id/uart2.log" 2>/dev/null && n=$((n + 1))
+        grep -q "comms: online" "$D/$id/uart2.log" 2>/dev/null && n=$((n + 1))
       else
         grep -q "^meter: online" "$D/$id.log" 2>/dev/null && n=$((n + 1))
       fi

@@ -46,6 +46,8 @@ def normal_run_stores_readings_that_persist(m):
            "psa_initial_attest_get_token_size did not announce the token's size", r1)
     expect("normal: psa token with a 33-byte challenge status=-135" in r1.ns_console,
            "a challenge size the PSA API does not allow was not an invalid argument", r1)
+    expect("normal: psa token with no challenge buffer status=-135" in r1.ns_console,
+           "a missing challenge buffer was not an invalid argument", r1)
     expect("normal: rng status=0" in r1.ns_console, "no random bytes", r1)
     expect("normal: ps set_extended with a length past the address space status=-135" in r1.ns_console
            and "tee: violation" not in r1.console,
@@ -346,6 +348,20 @@ def storage_partition_svc_with_a_stack_outside_its_block(m):
            "the partition's frame push was not stopped by the MPU (MemManage MSTKERR)", r)
     expect(r.console.count("tee: partition storage fault") == 1,
            "more than the one fault of the partition", r)
+
+
+@case
+def storage_partition_forbidden_svc_is_a_counted_fault(m):
+    """The storage partition makes the kernel's own SVC #1 (enter a
+    partition): not its to make, so it is stopped, and counted in the fault
+    log like any fault of a service's partition."""
+    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
+                         check=True).stdout
+    svc1 = int(re.search(r"^\s*([0-9a-f]+):\s+df01\s+svc\s+1", dis, re.M).group(1), 16)
+    r = storage_partition_stopped(m, ["set $pc = 0x%x" % svc1])
+    expect("tee: partition storage fault: exception 11 " in r.console,
+           "the partition's SVC #1 was not stopped as its fault", r)
 
 
 @case
