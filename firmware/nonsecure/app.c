@@ -10,7 +10,8 @@
  *   display     which prints them on the Non-secure console (UART2);
  *   control     runs the scenario the test asked for (semihosting command
  *               line: normal, an attack, a fault storm, contention, bench, an update
- *               step of update.c) and ends the run with an exit code.
+ *               step of update.c, the isolation scenarios of isolation.c) and
+ *               ends the run with an exit code.
  * Exit codes: app.h. Console lines are what tests/an505/test_tee.py and
  * test_ota.py read.
  *
@@ -25,6 +26,7 @@
 #include "an505_map.h"
 #include "app.h"
 #include "comms.h"
+#include "isolation.h"
 #include "meterseal/psa/initial_attestation.h"
 #include "meterseal/psa/internal_trusted_storage.h"
 #include "meterseal/psa/protected_storage.h"
@@ -216,8 +218,6 @@ static void display(void *arg)
 static volatile uint32_t leaked;
 static volatile int32_t nested_st = 1;
 
-static void on_done(uint32_t sid, int32_t status);
-static int32_t raw_rng(void *buf, size_t len);
 
 static void attack_read_secure_ram(void *arg)
 {
@@ -291,7 +291,7 @@ static void reenter_cb(uint32_t sid, int32_t status)
     (void)sid;
     (void)status;
     uint8_t b[16];
-    nested_st = raw_rng(b, sizeof b);
+    nested_st = tee_rng_direct(b, sizeof b);
 }
 
 static bool run_attack_task(void (*fn)(void *))
@@ -304,7 +304,7 @@ static bool run_attack_task(void (*fn)(void *))
 
 /* ---- control ----------------------------------------------------------------------- */
 
-static void put_faults(void)
+void app_put_faults(void)
 {
     ms_tee_ns_fault_status_t fs;
     if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
@@ -328,7 +328,7 @@ static bool after_policy_reset(void)
     if (ms_tee_ns_fault_status(&fs) != PSA_SUCCESS || fs.policy_resets == 0) {
         return false;
     }
-    put_faults();
+    app_put_faults();
     return true;
 }
 
@@ -426,8 +426,8 @@ static int scenario_attack(void)
     } else if (is("callback-reenters")) {
         int32_t reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)reenter_cb);
         uint8_t b[16];
-        int32_t outer = raw_rng(b, sizeof b);
-        ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
+        int32_t outer = tee_rng_direct(b, sizeof b);
+        ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)app_on_done);
         app_put_status("attack: call from inside a callback", nested_st);
         stopped = reg == PSA_SUCCESS && outer == PSA_SUCCESS &&
                   nested_st == PSA_ERROR_CONNECTION_BUSY;
@@ -473,199 +473,8 @@ static int scenario_attack(void)
         return EXIT_FAILED;
     }
     ms_an505_puts(stopped ? "attack: stopped\r\n" : "attack: NOT stopped\r\n");
-    put_faults();
+    app_put_faults();
     return stopped && still_serves() ? EXIT_DONE : EXIT_FAILED;
-}
-
-static int scenario_partitions(void)
-{
-    ms_tee_ns_selftest_t t;
-    int32_t st = ms_tee_ns_selftest(&t);
-    app_put_status("partitions: self-test", st);
-    if (st != PSA_SUCCESS) {
-        return EXIT_FAILED;
-    }
-    app_put_status("partitions: isolation", t.result);
-    for (uint32_t i = 0; i < MS_TEE_NS_PARTS; i++) {
-        ms_an505_puts("partitions: part=");
-        ms_an505_put_dec(i);
-        ms_an505_puts(" calls=");
-        ms_an505_put_dec(t.calls[i]);
-        ms_an505_puts(" faults=");
-        ms_an505_put_dec(t.faults[i]);
-        ms_an505_puts(" restarts=");
-        ms_an505_put_dec(t.restarts[i]);
-        ms_an505_puts(" stack=");
-        ms_an505_put_dec(t.stack_used[i]);
-        ms_an505_puts(" pool=");
-        ms_an505_put_dec(t.pool_used[i]);
-        ms_an505_puts("\r\n");
-    }
-    /* The health-test partition keeps serving the RNG. */
-    uint8_t rnd[32];
-    st = tee_rng(rnd, sizeof rnd);
-    app_put_status("partitions: rng after the fault", st);
-    return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
-}
-
-/* The storage partition stopped in the middle of a call: the test (under
- * gdb) makes its handler read the kernel's memory when the info call on
- * STORAGE_RESTART_UID arrives. That call fails; the next finds storage
- * started again, with everything it held. Without gdb the call just finds
- * no such object. */
-#define STORAGE_RESTART_UID 0x5151u
-
-static int scenario_storage_restart(void)
-{
-    static const char kept[] = "kept across the storage partition's restart";
-    int32_t st = psa_its_set(9, sizeof kept, kept, 0);
-    app_put_status("storage-restart: its set", st);
-    struct psa_storage_info_t info;
-    app_put_status("storage-restart: the call that faulted",
-                   psa_its_get_info(STORAGE_RESTART_UID, &info));
-    char back[sizeof kept];
-    size_t got = 0;
-    int32_t again = psa_its_get(9, 0, sizeof back, back, &got);
-    app_put_status("storage-restart: its get after", again);
-    bool same = again == PSA_SUCCESS && got == sizeof kept && memcmp(back, kept, got) == 0;
-    app_put_status("storage-restart: object intact", same ? 0 : -1);
-    tee_meter_t reg;
-    int32_t meter = tee_meter_read(&reg);
-    app_put_status("storage-restart: meter read after", meter);
-    ms_tee_ns_selftest_t t;
-    if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
-        ms_an505_puts("storage-restart: storage faults=");
-        ms_an505_put_dec(t.faults[2]);
-        ms_an505_puts(" restarts=");
-        ms_an505_put_dec(t.restarts[2]);
-        ms_an505_puts(" stack=");
-        ms_an505_put_dec(t.stack_used[2]);
-        ms_an505_puts(" pool=");
-        ms_an505_put_dec(t.pool_used[2]);
-        ms_an505_puts("\r\n");
-    }
-    ms_tee_ns_fault_status_t fs;
-    if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
-        ms_an505_puts("storage-restart: fault log faults=");
-        ms_an505_put_dec(fs.faults);
-        ms_an505_puts(" last-exception=");
-        ms_an505_put_dec(fs.last_exception);
-        ms_an505_puts("\r\n");
-    }
-    return st == PSA_SUCCESS && same && meter == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
-}
-
-/* ---- an unprivileged caller ------------------------------------------------------------ */
-
-
-/* Memory only privileged Non-secure code may use (its own MPU region). */
-static uint8_t priv_buf[64] __attribute__((aligned(32)));
-static uint32_t st_unpriv[128];
-static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1, unpriv_upd_status = 1,
-                        unpriv_upd_confirm = 1, unpriv_modem = 1;
-static volatile bool unpriv_done;
-
-static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
-{
-    REG(MPU_RNR) = n;
-    REG(MPU_RBAR) = (base & ~(MPU_GRANULE - 1u)) | flags;
-    REG(MPU_RLAR) = (limit & ~(MPU_GRANULE - 1u)) | MPU_RLAR_EN;
-}
-
-/* The Non-secure MPU: code for all, RAM for all but priv_buf, which is
- * privileged only. ARMv8-M MPU regions must not overlap (an address in two
- * regions faults), so the RAM is two regions around it. */
-static void ns_mpu_init(void)
-{
-    uint32_t pb = (uint32_t)(uintptr_t)priv_buf, pe = pb + sizeof priv_buf;
-    REG(MPU_CTRL) = 0;
-    REG(MPU_MAIR0) = 0xFFu;
-    ns_mpu_region(0, AN505_NS_EXEC_BASE, AN505_NS_EXEC_BASE + AN505_NS_EXEC_SIZE - 1u,
-                  MPU_RBAR_AP_RO_ANY);
-    ns_mpu_region(1, AN505_NS_RAM_BASE, pb - 1u, MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
-    ns_mpu_region(2, pb, pe - 1u, MPU_RBAR_AP_RW_PRIV | MPU_RBAR_XN);
-    ns_mpu_region(3, pe, AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 1u,
-                  MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
-    REG(MPU_CTRL) = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
-    __asm volatile("dsb\n\tisb" ::: "memory");
-}
-
-/* An RNG request straight through the door (no kernel mutex: an unprivileged
- * task cannot use the kernel; the door masks NS interrupts for the call). */
-static int32_t raw_rng(void *buf, size_t len)
-{
-    ms_tee_outvec_t out[1] = { { buf, len } };
-    ms_tee_ns_req_t req = { MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, out, 1 };
-    return ms_tee_ns_call(&req);
-}
-
-static void unpriv_task(void *arg)
-{
-    (void)arg;
-    uint8_t own[16];
-    unpriv_own = raw_rng(own, sizeof own);
-    unpriv_priv = raw_rng(priv_buf, 16);
-    unpriv_reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
-    unpriv_done = true;
-    for (;;) {
-        __asm volatile("wfi");
-    }
-}
-
-/* Firmware updates from an unprivileged task: the status only. */
-static void unpriv_update_task(void *arg)
-{
-    (void)arg;
-    uint8_t status[MS_TEE_UPDATE_STATUS_LEN], image[1] = { 1 };
-    ms_tee_outvec_t sout[1] = { { status, sizeof status } };
-    ms_tee_ns_req_t sreq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_STATUS, NULL, 0, sout, 1 };
-    unpriv_upd_status = ms_tee_ns_call(&sreq);
-    ms_tee_invec_t cin[1] = { { image, sizeof image } };
-    ms_tee_ns_req_t creq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_CONFIRM, cin, 1, NULL, 0 };
-    unpriv_upd_confirm = ms_tee_ns_call(&creq);
-    unpriv_modem = ms_tee_ns_modem_write("x", 1);
-    unpriv_done = true;
-    for (;;) {
-        __asm volatile("wfi");
-    }
-}
-
-static int scenario_unprivileged_update(void)
-{
-    ns_mpu_init();
-    rtos_task_create_ex("unprivileged", unpriv_update_task, NULL, 1, st_unpriv,
-                        sizeof st_unpriv / 4u, true);
-    while (!unpriv_done) {
-        rtos_delay(2);
-    }
-    app_put_status("unprivileged: update status", unpriv_upd_status);
-    app_put_status("unprivileged: update confirm", unpriv_upd_confirm);
-    app_put_status("unprivileged: modem write", unpriv_modem);
-    put_faults();
-    return unpriv_upd_status == PSA_SUCCESS && unpriv_upd_confirm == PSA_ERROR_NOT_PERMITTED &&
-                   unpriv_modem == PSA_ERROR_NOT_PERMITTED
-               ? EXIT_DONE
-               : EXIT_FAILED;
-}
-
-static int scenario_unprivileged(void)
-{
-    ns_mpu_init();
-
-    rtos_task_create_ex("unprivileged", unpriv_task, NULL, 1, st_unpriv,
-                        sizeof st_unpriv / 4u, true);
-    while (!unpriv_done) {
-        rtos_delay(2);
-    }
-    app_put_status("unprivileged: rng into its own memory", unpriv_own);
-    app_put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
-    app_put_status("unprivileged: register a callback", unpriv_reg);
-    int32_t st = raw_rng(priv_buf, 16);
-    app_put_status("privileged: rng into privileged-only memory", st);
-    put_faults();
-    return unpriv_own == PSA_SUCCESS && unpriv_priv == PSA_ERROR_PROGRAMMER_ERROR &&
-           unpriv_reg == PSA_ERROR_NOT_PERMITTED &&
-           st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 
 static int scenario_storm(void)
@@ -675,7 +484,7 @@ static int scenario_storm(void)
         return EXIT_FAILED;
     }
     if (fs.policy_resets > 0) {
-        put_faults();
+        app_put_faults();
         put_reg("storm: after the reset", &start_reg);
         return EXIT_POLICY;
     }
@@ -741,18 +550,13 @@ static int scenario_bench(void)
     if (n != 0) {
         return EXIT_DONE;
     }
-    /* the partitions' stack high-water marks (after the boot self-test) */
+    /* the partitions' stack and pool high-water marks (after the boot
+     * self-test) */
     ms_tee_ns_selftest_t t;
     if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
-        ms_an505_puts("bench: partition stacks health=");
-        ms_an505_put_dec(t.stack_used[0]);
-        ms_an505_puts(" probe=");
-        ms_an505_put_dec(t.stack_used[1]);
-        ms_an505_puts(" storage=");
-        ms_an505_put_dec(t.stack_used[2]);
-        ms_an505_puts(" storage-pool=");
-        ms_an505_put_dec(t.pool_used[2]);
-        ms_an505_puts("\r\n");
+        for (uint32_t i = 0; i < MS_TEE_NS_PARTS; i++) {
+            isolation_put_partition("bench:", &t, i);
+        }
     }
     return EXIT_DONE;
 }
@@ -773,7 +577,7 @@ static void hammer(void *arg)
     uint32_t i = (uint32_t)(uintptr_t)arg;
     uint8_t b[256];   /* a call long enough that most ticks land inside the TEE */
     while (!hammer_stop) {
-        int32_t st = raw_rng(b, sizeof b);
+        int32_t st = tee_rng_direct(b, sizeof b);
         if (st == PSA_SUCCESS) {
             hammer_ok[i]++;
         } else if (st == PSA_ERROR_CONNECTION_BUSY) {
@@ -854,7 +658,7 @@ static int scenario_comms(void)
 
 static volatile uint32_t done_calls;
 
-static void on_done(uint32_t sid, int32_t status)
+void app_on_done(uint32_t sid, int32_t status)
 {
     (void)sid;
     (void)status;
@@ -871,13 +675,13 @@ static void control(void *arg)
     if (is("normal")) {
         rc = scenario_normal();
     } else if (is("unprivileged")) {
-        rc = scenario_unprivileged();
+        rc = isolation_unprivileged();
     } else if (is("unprivileged-update")) {
-        rc = scenario_unprivileged_update();
+        rc = isolation_unprivileged_update();
     } else if (is("partitions")) {
-        rc = scenario_partitions();
+        rc = isolation_partitions();
     } else if (is("storage-restart")) {
-        rc = scenario_storage_restart();
+        rc = isolation_storage_restart();
     } else if (is("storm")) {
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {
@@ -915,7 +719,7 @@ int main(void)
      * return trampoline (rtos.h). */
     int32_t st = ms_tee_ns_register(MS_TEE_NS_CB_FAULT, (uint32_t)(uintptr_t)rtos_fault_trap);
     if (st == PSA_SUCCESS) {
-        st = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)on_done);
+        st = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)app_on_done);
     }
     if (st == PSA_SUCCESS) {
         st = ms_tee_ns_register(MS_TEE_NS_CB_RETURN, (uint32_t)(uintptr_t)rtos_tee_return);

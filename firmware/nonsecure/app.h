@@ -24,5 +24,9 @@ uint32_t app_pulses(void);
  * Either way, what the door answered those calls so far: busy (the door
  * was taken: a task's call was in progress) and other. */
 void app_isr_probe(bool on, uint32_t *busy, uint32_t *other);
+/* The fault log's counts on the console ("faults: faults= violations= ..."). */
+void app_put_faults(void);
+/* The "request finished" callback the control task registers. */
+void app_on_done(uint32_t sid, int32_t status);
 
 #endif /* MS_NS_APP_H */

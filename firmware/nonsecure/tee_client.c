@@ -252,6 +252,13 @@ psa_status_t tee_rng(void *buf, size_t len)
     return tee_client_call(MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, out, 1);
 }
 
+psa_status_t tee_rng_direct(void *buf, size_t len)
+{
+    ms_tee_outvec_t out[1] = { { buf, len } };
+    ms_tee_ns_req_t req = { MS_TEE_SID_RNG, MS_TEE_RNG_GENERATE, NULL, 0, out, 1 };
+    return ms_tee_ns_call(&req);
+}
+
 psa_status_t tee_attest_token(const uint8_t *nonce, size_t nonce_len, uint8_t *buf, size_t cap,
                               size_t *len)
 {

@@ -34,6 +34,10 @@ typedef struct tee_meter {
 psa_status_t tee_meter_read(tee_meter_t *out);
 psa_status_t tee_meter_add(uint64_t energy_wh, tee_meter_t *out);
 psa_status_t tee_rng(void *out, size_t len);
+/* The same straight through the door, without the client's mutex: for an
+ * unprivileged task (it cannot use the kernel) and the tests that call the
+ * TEE from several tasks at once. */
+psa_status_t tee_rng_direct(void *out, size_t len);
 psa_status_t tee_attest_token(const uint8_t *nonce, size_t nonce_len, uint8_t *out, size_t cap,
                               size_t *len);
 

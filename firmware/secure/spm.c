@@ -444,7 +444,7 @@ __attribute__((used)) int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t 
 __attribute__((used)) void spm_bad_svc(void)
 {
     if (spm_fault(11u, 0, 0) == SPM_FAULT_COUNTED) {
-        tee_fault_partition_counted(11u);
+        tee_fault_partition_counted(11u, 0, 0, 0);
     }
 }
 
@@ -463,7 +463,7 @@ void spm_watchdog(uint32_t exc_return)
     ms_an505_puts(" over its time: restarted\r\n");
     stop(pid);
     if (descs[pid].counted) {
-        tee_fault_partition_counted(15u);   /* the Secure tick stopped it */
+        tee_fault_partition_counted(15u, 0, 0, 0);   /* the Secure tick stopped it */
     }
     spm_resume_kernel();
 }

@@ -59,10 +59,11 @@ void tee_fault_handover(void);
 __attribute__((noreturn)) void tee_fault_ns_returned(void);
 /* Write RAM-held counts to storage (outside a request). */
 void tee_fault_flush(void);
-/* A partition was stopped outside the fault handlers (spm.c: the Secure
- * tick found it over its time, exception 15; an SVC it may not make, 11):
- * counted as a fault (log, policy window). */
-void tee_fault_partition_counted(uint32_t exception);
+/* A service's partition was stopped for a fault (the fault handlers; spm.c:
+ * the Secure tick found it over its time, exception 15; an SVC it may not
+ * make, 11): counted as a fault (log, policy window). */
+void tee_fault_partition_counted(uint32_t exception, uint32_t sfsr, uint32_t cfsr,
+                                 uint32_t addr);
 
 /* Exception handlers this image overrides (startup.c has the weak ones). */
 void SysTick_Handler(void);

@@ -279,9 +279,10 @@ __attribute__((noreturn)) static void reset_for(const char *what, uint32_t ipsr,
     policy_reset(false);
 }
 
-void tee_fault_partition_counted(uint32_t exception)
+void tee_fault_partition_counted(uint32_t exception, uint32_t sfsr, uint32_t cfsr,
+                                 uint32_t addr)
 {
-    record_fault(exception, 0, 0, 0, 0, 0);
+    record_fault(exception, sfsr, cfsr, sfsr, addr, 0);
     count_event(false);
 }
 
@@ -336,8 +337,7 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
              * the log, and in the window (a fault the Non-secure side can
              * provoke again and again ends in a reset, not in endless
              * restarts). */
-            record_fault(ipsr, sfsr, cfsr, sfsr, addr, 0);
-            count_event(false);
+            tee_fault_partition_counted(ipsr, sfsr, cfsr, addr);
         }
         if (stopped != SPM_FAULT_NONE) {
             MS_REG32(SCB_CFSR) = cfsr;

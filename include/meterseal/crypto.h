@@ -88,12 +88,11 @@ extern const ms_crypto_pool_t ms_crypto_heap_pool;
  * NULL: no pool (every allocation and ms_random() then fail). */
 const ms_crypto_pool_t *ms_crypto_pool_current(void);
 
-/* Bytes of the current pool in use now and at most so far (allocator block
- * headers included; 0, 0 before its first use): what MS_CRYPTO_HEAP or a
- * partition's pool must be sized for, plus fragmentation. Mbed TLS backend
- * only. Either pointer may be NULL. */
-void ms_crypto_pool_usage(size_t *in_use, size_t *high_water);
-/* The same for a given pool (a kernel looking at a partition's). */
+/* Bytes of a pool in use now and at most so far (allocator block headers
+ * included; 0, 0 before its first use): what MS_CRYPTO_HEAP or a
+ * partition's pool must be sized for, plus fragmentation. The current pool
+ * is ms_crypto_pool_current(). Mbed TLS backend only. Either out pointer
+ * may be NULL. */
 void ms_crypto_pool_stats(const ms_crypto_pool_t *pool, size_t *in_use, size_t *high_water);
 
 /* Name of the backend compiled in: "openssl" or "mbedtls". */

@@ -310,7 +310,7 @@ def storage_partition_stopped(m, action):
            "storage did not come back with its object", r)
     expect("storage-restart: meter read after status=0" in r.ns_console,
            "the meter register did not read after the restart", r)
-    expect(re.search(r"^storage-restart: storage faults=1 restarts=1 ", r.ns_console, re.M),
+    expect(re.search(r"^storage-restart: part=2 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
            "the kernel did not count one fault and one restart of storage", r)
     expect(re.search(r"^storage-restart: fault log faults=1 ", r.ns_console, re.M),
            "the fault log did not count the partition's fault", r)

@@ -107,11 +107,6 @@ void ms_crypto_pool_stats(const ms_crypto_pool_t *pool, size_t *in_use, size_t *
                   in_use, high_water);
 }
 
-void ms_crypto_pool_usage(size_t *in_use, size_t *high_water)
-{
-    ms_crypto_pool_stats(ms_crypto_pool_current(), in_use, high_water);
-}
-
 void ms_mbedtls_psa_ready(void)
 {
     /* The PSA core serves p256-m's random bytes (psa_generate_random) and

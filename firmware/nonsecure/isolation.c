@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * isolation.c - the application's scenarios about the TEE's isolation
+ * (isolation.h): the Secure partitions as the self-test leaves them, the
+ * storage partition stopped in the middle of a call, and an unprivileged
+ * Non-secure task calling the TEE. Console lines are what
+ * tests/an505/test_tee.py reads.
+ */
+#include "isolation.h"
+
+#include <string.h>
+
+#include "an505.h"
+#include "an505_map.h"
+#include "app.h"
+#include "meterseal/psa/internal_trusted_storage.h"
+#include "regs/armv8m.h"
+#include "rtos.h"
+#include "tee_client.h"
+
+#define REG(a) MS_REG32(a)
+
+/* The storage partition's number in the self-test's report (spm.h). */
+#define STORAGE_PART 2u
+
+void isolation_put_partition(const char *prefix, const ms_tee_ns_selftest_t *t, uint32_t i)
+{
+    ms_an505_puts(prefix);
+    ms_an505_puts(" part=");
+    ms_an505_put_dec(i);
+    ms_an505_puts(" calls=");
+    ms_an505_put_dec(t->calls[i]);
+    ms_an505_puts(" faults=");
+    ms_an505_put_dec(t->faults[i]);
+    ms_an505_puts(" restarts=");
+    ms_an505_put_dec(t->restarts[i]);
+    ms_an505_puts(" stack=");
+    ms_an505_put_dec(t->stack_used[i]);
+    ms_an505_puts(" pool=");
+    ms_an505_put_dec(t->pool_used[i]);
+    ms_an505_puts("\r\n");
+}
+
+int isolation_partitions(void)
+{
+    ms_tee_ns_selftest_t t;
+    int32_t st = ms_tee_ns_selftest(&t);
+    app_put_status("partitions: self-test", st);
+    if (st != PSA_SUCCESS) {
+        return EXIT_FAILED;
+    }
+    app_put_status("partitions: isolation", t.result);
+    for (uint32_t i = 0; i < MS_TEE_NS_PARTS; i++) {
+        isolation_put_partition("partitions:", &t, i);
+    }
+    /* The health-test partition keeps serving the RNG. */
+    uint8_t rnd[32];
+    st = tee_rng(rnd, sizeof rnd);
+    app_put_status("partitions: rng after the fault", st);
+    return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
+/* The storage partition stopped in the middle of a call: the test (under
+ * gdb) makes its handler read the kernel's memory when the info call on
+ * STORAGE_RESTART_UID arrives. That call fails; the next finds storage
+ * started again, with everything it held. Without gdb the call just finds
+ * no such object. */
+#define STORAGE_RESTART_UID 0x5151u
+
+int isolation_storage_restart(void)
+{
+    static const char kept[] = "kept across the storage partition's restart";
+    int32_t st = psa_its_set(9, sizeof kept, kept, 0);
+    app_put_status("storage-restart: its set", st);
+    struct psa_storage_info_t info;
+    app_put_status("storage-restart: the call that faulted",
+                   psa_its_get_info(STORAGE_RESTART_UID, &info));
+    char back[sizeof kept];
+    size_t got = 0;
+    int32_t again = psa_its_get(9, 0, sizeof back, back, &got);
+    app_put_status("storage-restart: its get after", again);
+    bool same = again == PSA_SUCCESS && got == sizeof kept && memcmp(back, kept, got) == 0;
+    app_put_status("storage-restart: object intact", same ? 0 : -1);
+    tee_meter_t reg;
+    int32_t meter = tee_meter_read(&reg);
+    app_put_status("storage-restart: meter read after", meter);
+    ms_tee_ns_selftest_t t;
+    if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
+        isolation_put_partition("storage-restart:", &t, STORAGE_PART);
+    }
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
+        ms_an505_puts("storage-restart: fault log faults=");
+        ms_an505_put_dec(fs.faults);
+        ms_an505_puts(" last-exception=");
+        ms_an505_put_dec(fs.last_exception);
+        ms_an505_puts("\r\n");
+    }
+    return st == PSA_SUCCESS && same && meter == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
+/* ---- an unprivileged caller ------------------------------------------------------------ */
+
+/* Memory only privileged Non-secure code may use (its own MPU region). */
+static uint8_t priv_buf[64] __attribute__((aligned(32)));
+static uint32_t st_unpriv[128];
+static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1, unpriv_upd_status = 1,
+                        unpriv_upd_confirm = 1, unpriv_modem = 1;
+static volatile bool unpriv_done;
+
+static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
+{
+    REG(MPU_RNR) = n;
+    REG(MPU_RBAR) = (base & ~(MPU_GRANULE - 1u)) | flags;
+    REG(MPU_RLAR) = (limit & ~(MPU_GRANULE - 1u)) | MPU_RLAR_EN;
+}
+
+/* The Non-secure MPU: code for all, RAM for all but priv_buf, which is
+ * privileged only. ARMv8-M MPU regions must not overlap (an address in two
+ * regions faults), so the RAM is two regions around it. */
+static void ns_mpu_init(void)
+{
+    uint32_t pb = (uint32_t)(uintptr_t)priv_buf, pe = pb + sizeof priv_buf;
+    REG(MPU_CTRL) = 0;
+    REG(MPU_MAIR0) = 0xFFu;
+    ns_mpu_region(0, AN505_NS_EXEC_BASE, AN505_NS_EXEC_BASE + AN505_NS_EXEC_SIZE - 1u,
+                  MPU_RBAR_AP_RO_ANY);
+    ns_mpu_region(1, AN505_NS_RAM_BASE, pb - 1u, MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    ns_mpu_region(2, pb, pe - 1u, MPU_RBAR_AP_RW_PRIV | MPU_RBAR_XN);
+    ns_mpu_region(3, pe, AN505_NS_RAM_BASE + AN505_NS_RAM_SIZE - 1u,
+                  MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    REG(MPU_CTRL) = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
+    __asm volatile("dsb\n\tisb" ::: "memory");
+}
+
+static void unpriv_task(void *arg)
+{
+    (void)arg;
+    uint8_t own[16];
+    unpriv_own = tee_rng_direct(own, sizeof own);
+    unpriv_priv = tee_rng_direct(priv_buf, 16);
+    unpriv_reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)app_on_done);
+    unpriv_done = true;
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+/* Firmware updates from an unprivileged task: the status only. */
+static void unpriv_update_task(void *arg)
+{
+    (void)arg;
+    uint8_t status[MS_TEE_UPDATE_STATUS_LEN], image[1] = { 1 };
+    ms_tee_outvec_t sout[1] = { { status, sizeof status } };
+    ms_tee_ns_req_t sreq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_STATUS, NULL, 0, sout, 1 };
+    unpriv_upd_status = ms_tee_ns_call(&sreq);
+    ms_tee_invec_t cin[1] = { { image, sizeof image } };
+    ms_tee_ns_req_t creq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_CONFIRM, cin, 1, NULL, 0 };
+    unpriv_upd_confirm = ms_tee_ns_call(&creq);
+    unpriv_modem = ms_tee_ns_modem_write("x", 1);
+    unpriv_done = true;
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+int isolation_unprivileged_update(void)
+{
+    ns_mpu_init();
+    rtos_task_create_ex("unprivileged", unpriv_update_task, NULL, 1, st_unpriv,
+                        sizeof st_unpriv / 4u, true);
+    while (!unpriv_done) {
+        rtos_delay(2);
+    }
+    app_put_status("unprivileged: update status", unpriv_upd_status);
+    app_put_status("unprivileged: update confirm", unpriv_upd_confirm);
+    app_put_status("unprivileged: modem write", unpriv_modem);
+    app_put_faults();
+    return unpriv_upd_status == PSA_SUCCESS && unpriv_upd_confirm == PSA_ERROR_NOT_PERMITTED &&
+                   unpriv_modem == PSA_ERROR_NOT_PERMITTED
+               ? EXIT_DONE
+               : EXIT_FAILED;
+}
+
+int isolation_unprivileged(void)
+{
+    ns_mpu_init();
+
+    rtos_task_create_ex("unprivileged", unpriv_task, NULL, 1, st_unpriv,
+                        sizeof st_unpriv / 4u, true);
+    while (!unpriv_done) {
+        rtos_delay(2);
+    }
+    app_put_status("unprivileged: rng into its own memory", unpriv_own);
+    app_put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
+    app_put_status("unprivileged: register a callback", unpriv_reg);
+    int32_t st = tee_rng_direct(priv_buf, 16);
+    app_put_status("privileged: rng into privileged-only memory", st);
+    app_put_faults();
+    return unpriv_own == PSA_SUCCESS && unpriv_priv == PSA_ERROR_PROGRAMMER_ERROR &&
+           unpriv_reg == PSA_ERROR_NOT_PERMITTED &&
+           st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * isolation.h - the scenarios about the TEE's isolation (isolation.c). Each
+ * returns the run's exit code (app.h).
+ */
+#ifndef MS_NS_ISOLATION_H
+#define MS_NS_ISOLATION_H
+
+#include <stdint.h>
+
+#include "tee_ns.h"
+
+/* "partitions": the isolation self-test again, each partition's counts. */
+int isolation_partitions(void);
+/* "storage-restart": a call the test makes the storage partition fault in
+ * (under gdb), then storage serves again with what it held. */
+int isolation_storage_restart(void);
+/* "unprivileged": an unprivileged task may have the TEE write its own
+ * memory only, and may not register callbacks. */
+int isolation_unprivileged(void);
+/* "unprivileged-update": an unprivileged task may read the update status,
+ * not confirm an image nor write the modem line. */
+int isolation_unprivileged_update(void);
+
+/* One console line: "<prefix> part=i calls= faults= restarts= stack= pool=". */
+void isolation_put_partition(const char *prefix, const ms_tee_ns_selftest_t *t, uint32_t i);
+
+#endif /* MS_NS_ISOLATION_H */
