@@ -682,6 +682,8 @@ static void control(void *arg)
         rc = isolation_partitions();
     } else if (is("storage-restart")) {
         rc = isolation_storage_restart();
+    } else if (is("keystore-restart")) {
+        rc = isolation_keystore_restart();
     } else if (is("storm")) {
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {

@@ -2,7 +2,8 @@
 /*
  * isolation.c - the application's scenarios about the TEE's isolation
  * (isolation.h): the Secure partitions as the self-test leaves them, the
- * storage partition stopped in the middle of a call, and an unprivileged
+ * storage and key store partitions stopped in the middle of a call, and an
+ * unprivileged
  * Non-secure task calling the TEE. Console lines are what
  * tests/an505/test_tee.py reads.
  */
@@ -14,14 +15,17 @@
 #include "an505_map.h"
 #include "app.h"
 #include "meterseal/psa/internal_trusted_storage.h"
+#include "meterseal/tee_dispatch.h"
 #include "regs/armv8m.h"
 #include "rtos.h"
 #include "tee_client.h"
 
 #define REG(a) MS_REG32(a)
 
-/* The storage partition's number in the self-test's report (spm.h). */
-#define STORAGE_PART 2u
+/* The storage and key store partitions' numbers in the self-test's report
+ * (spm.h). */
+#define STORAGE_PART  2u
+#define KEYSTORE_PART 3u
 
 void isolation_put_partition(const char *prefix, const ms_tee_ns_selftest_t *t, uint32_t i)
 {
@@ -60,6 +64,24 @@ int isolation_partitions(void)
     return t.result == 0 && st == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 
+/* After a partition was stopped: its counts, and the fault log's. */
+static void put_restarted(const char *prefix, uint32_t part)
+{
+    ms_tee_ns_selftest_t t;
+    if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
+        isolation_put_partition(prefix, &t, part);
+    }
+    ms_tee_ns_fault_status_t fs;
+    if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
+        ms_an505_puts(prefix);
+        ms_an505_puts(" fault log faults=");
+        ms_an505_put_dec(fs.faults);
+        ms_an505_puts(" last-exception=");
+        ms_an505_put_dec(fs.last_exception);
+        ms_an505_puts("\r\n");
+    }
+}
+
 /* The storage partition stopped in the middle of a call: the test (under
  * gdb) makes its handler read the kernel's memory when the info call on
  * STORAGE_RESTART_UID arrives. That call fails; the next finds storage
@@ -84,19 +106,40 @@ int isolation_storage_restart(void)
     tee_meter_t reg;
     int32_t meter = tee_meter_read(&reg);
     app_put_status("storage-restart: meter read after", meter);
-    ms_tee_ns_selftest_t t;
-    if (ms_tee_ns_selftest(&t) == PSA_SUCCESS) {
-        isolation_put_partition("storage-restart:", &t, STORAGE_PART);
-    }
-    ms_tee_ns_fault_status_t fs;
-    if (ms_tee_ns_fault_status(&fs) == PSA_SUCCESS) {
-        ms_an505_puts("storage-restart: fault log faults=");
-        ms_an505_put_dec(fs.faults);
-        ms_an505_puts(" last-exception=");
-        ms_an505_put_dec(fs.last_exception);
-        ms_an505_puts("\r\n");
-    }
+    put_restarted("storage-restart:", STORAGE_PART);
     return st == PSA_SUCCESS && same && meter == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
+}
+
+/* The key store partition stopped in the middle of a call: the test (under
+ * gdb) makes its handler read the kernel's memory when a request for key
+ * KEYSTORE_RESTART_KEY arrives (the public key: the NSPE may ask, and
+ * without gdb there is no such key for it). That call fails; attestation
+ * tokens, which the key store signs, are made before and after. */
+#define KEYSTORE_RESTART_KEY 0x5151u
+
+static psa_status_t token(void)
+{
+    static uint8_t tok[600];
+    uint8_t challenge[32];
+    size_t n = 0;
+    memset(challenge, 0x5a, sizeof challenge);
+    return tee_attest_token(challenge, sizeof challenge, tok, sizeof tok, &n);
+}
+
+int isolation_keystore_restart(void)
+{
+    psa_status_t before = token();
+    app_put_status("keystore-restart: token before", before);
+    uint32_t id = KEYSTORE_RESTART_KEY;
+    uint8_t pub[65];
+    ms_tee_invec_t in[1] = { { &id, sizeof id } };
+    ms_tee_outvec_t out[1] = { { pub, sizeof pub } };
+    app_put_status("keystore-restart: the call that faulted",
+                   tee_client_call(MS_TEE_SID_CRYPTO, MS_TEE_CRYPTO_EXPORT, in, 1, out, 1));
+    psa_status_t after = token();
+    app_put_status("keystore-restart: token after", after);
+    put_restarted("keystore-restart:", KEYSTORE_PART);
+    return before == PSA_SUCCESS && after == PSA_SUCCESS ? EXIT_DONE : EXIT_FAILED;
 }
 
 /* ---- an unprivileged caller ------------------------------------------------------------ */

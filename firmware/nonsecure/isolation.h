@@ -15,6 +15,9 @@ int isolation_partitions(void);
 /* "storage-restart": a call the test makes the storage partition fault in
  * (under gdb), then storage serves again with what it held. */
 int isolation_storage_restart(void);
+/* "keystore-restart": a call the test makes the key store partition fault
+ * in (under gdb); attestation tokens, signed in it, before and after. */
+int isolation_keystore_restart(void);
 /* "unprivileged": an unprivileged task may have the TEE write its own
  * memory only, and may not register callbacks. */
 int isolation_unprivileged(void);

@@ -30,6 +30,7 @@
 #ifndef MS_SECURE_PART_STORAGE_H
 #define MS_SECURE_PART_STORAGE_H
 
+#include "meterseal/tee_storage.h"
 #include "spm.h"
 
 #define STORAGE_PS              0x100

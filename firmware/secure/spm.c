@@ -14,9 +14,20 @@
  * so every other address - the kernel's data, the other partitions' blocks,
  * the peripherals, the rest of the flash - faults for a partition.
  *
+ * Requests (SVC #4, spm_request): a partition that asks the kernel for
+ * something while it serves a message stops where it is - its r4-r11
+ * stored under its exception frame, on its own stack - and the kernel's
+ * spm_callv() gets control back as if it had returned; it serves the
+ * request (the partition's spm_serve_t, which may call another partition)
+ * and enters the partition again at that saved context, the answer in its
+ * frame's r0 and its request block.
+ *
  * Invariants: at most one partition runs at a time (spm_call refuses to
- * nest); the caller's r4-r11 and LR are kept on the Main stack across the
- * partition's run and restored on every way back (return or fault); the
+ * nest; a partition waiting on its request is not running, and takes no
+ * other message until it is done); the caller's r4-r11 and LR are kept on
+ * the Main stack across the partition's run and restored on every way back
+ * (return, request or fault); a partition starts each message with r4-r11
+ * zero (no kernel value leaks into it); the
  * partition's block is the only memory the partition's code gets an
  * address of; the partitions' table is const, so the partitions' own code
  * reads it (the crypto pool lookup) and none can change it; a kernel
@@ -44,6 +55,11 @@
 #define STORAGE_STACK_WORDS 1024u
 #define STORAGE_POOL_LEN    3072u
 
+/* The key store: an ECDSA signature (p256-m) or AES-GCM, with the storage
+ * client's request on top (bench/an505/tee prints the high-water marks). */
+#define KEYSTORE_STACK_WORDS 1536u
+#define KEYSTORE_POOL_LEN    4096u
+
 /* Stacks 8-byte aligned: the exception frame and AAPCS need it (and
  * PSPLIM ignores the low three bits). */
 typedef struct __attribute__((aligned(32))) spm_mem {
@@ -58,6 +74,13 @@ typedef struct __attribute__((aligned(32))) storage_mem {
     unsigned char pool[STORAGE_POOL_LEN];
 } storage_mem_t;
 
+typedef struct __attribute__((aligned(32))) keystore_mem {
+    spm_msg_t msg;
+    spm_req_t req;
+    uint32_t stack[KEYSTORE_STACK_WORDS] __attribute__((aligned(8)));
+    unsigned char pool[KEYSTORE_POOL_LEN];
+} keystore_mem_t;
+
 static int32_t health_main(spm_msg_t *msg, void *state);
 static int32_t probe_main(spm_msg_t *msg, void *state);
 
@@ -68,7 +91,12 @@ static storage_mem_t storage_mem MS_TEE_PART_DATA(storage);
 extern uint8_t __ms_part_storage_start[];
 extern uint8_t __ms_part_storage_end[];
 
+/* The key store's block is this one object: the service keeps no static
+ * state (its keys are ITS records, read per operation and wiped). */
+static keystore_mem_t keystore_mem;
+
 static const ms_crypto_pool_t storage_pool = { storage_mem.pool, sizeof storage_mem.pool };
+static const ms_crypto_pool_t keystore_pool = { keystore_mem.pool, sizeof keystore_mem.pool };
 static const ms_crypto_pool_t no_pool = { NULL, 0 };
 
 #define KS_BIT(s) (1u << (s))
@@ -87,26 +115,42 @@ typedef struct spm_desc {
     const ms_crypto_pool_t *pool;
     uint32_t services;        /* KS_BIT(MS_AN505_KS_*) it may ask for */
     bool counted;             /* its faults count in the fault log and policy */
+    spm_req_t *req;           /* its requests (SVC #4), NULL = it makes none */
+    spm_serve_t serve;        /* the kernel's side of them */
 } spm_desc_t;
 
 static const spm_desc_t descs[SPM_N_PARTS] = {
     [SPM_PART_HEALTH] = {
-        "rng-health", health_main, &part_mem[0].msg, part_mem[0].state, part_mem[0].stack,
-        STACK_WORDS, (uint8_t *)&part_mem[0], (uint8_t *)&part_mem[1], 0, 0, &no_pool, 0, true,
+        .name = "rng-health", .handler = health_main, .msg = &part_mem[0].msg,
+        .state = part_mem[0].state, .stack = part_mem[0].stack, .stack_words = STACK_WORDS,
+        .mem = (uint8_t *)&part_mem[0], .mem_end = (uint8_t *)&part_mem[1], .pool = &no_pool,
+        .counted = true,
     },
     [SPM_PART_PROBE] = {
-        "isolation-probe", probe_main, &part_mem[1].msg, part_mem[1].state, part_mem[1].stack,
-        STACK_WORDS, (uint8_t *)&part_mem[1], (uint8_t *)&part_mem[2], 0, 0, &no_pool, 0,
-        false,   /* the self-test's deliberate faults */
+        .name = "isolation-probe", .handler = probe_main, .msg = &part_mem[1].msg,
+        .state = part_mem[1].state, .stack = part_mem[1].stack, .stack_words = STACK_WORDS,
+        .mem = (uint8_t *)&part_mem[1], .mem_end = (uint8_t *)&part_mem[2], .pool = &no_pool,
+        .counted = false,   /* the self-test's deliberate faults */
     },
     [SPM_PART_STORAGE] = {
-        "storage", spm_storage_main, &storage_mem.msg, NULL, storage_mem.stack,
-        STORAGE_STACK_WORDS, __ms_part_storage_start, __ms_part_storage_end,
-        AN505_FLASH_BASE + AN505_TEE_ITS_OFF, AN505_FLASH_BASE + AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
-        &storage_pool,
-        KS_BIT(MS_AN505_KS_STORAGE_KEY) | KS_BIT(MS_AN505_KS_NVC_READ) |
-            KS_BIT(MS_AN505_KS_NVC_INCREMENT) | KS_BIT(MS_AN505_KS_ENTROPY),
-        true,
+        .name = "storage", .handler = spm_storage_main, .msg = &storage_mem.msg,
+        .stack = storage_mem.stack, .stack_words = STORAGE_STACK_WORDS,
+        .mem = __ms_part_storage_start, .mem_end = __ms_part_storage_end,
+        .dev = AN505_FLASH_BASE + AN505_TEE_ITS_OFF,
+        .dev_end = AN505_FLASH_BASE + AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
+        .pool = &storage_pool,
+        .services = KS_BIT(MS_AN505_KS_STORAGE_KEY) | KS_BIT(MS_AN505_KS_NVC_READ) |
+                    KS_BIT(MS_AN505_KS_NVC_INCREMENT) | KS_BIT(MS_AN505_KS_ENTROPY),
+        .counted = true,
+    },
+    [SPM_PART_KEYSTORE] = {
+        .name = "keystore", .handler = spm_keystore_main, .msg = &keystore_mem.msg,
+        .stack = keystore_mem.stack, .stack_words = KEYSTORE_STACK_WORDS,
+        .mem = (uint8_t *)&keystore_mem, .mem_end = (uint8_t *)(&keystore_mem + 1),
+        .pool = &keystore_pool,
+        .services = KS_BIT(MS_AN505_KS_ENTROPY),
+        .counted = true,
+        .req = &keystore_mem.req, .serve = tee_keystore_serve,
     },
 };
 
@@ -119,13 +163,26 @@ _Static_assert(AN505_TEE_NVC_OFF >= AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
  * (the compiler sees no call from spm_call() to them). */
 static volatile spm_stats_t stats[SPM_N_PARTS];
 static volatile int32_t current = -1;
+/* Per partition, for the message it serves: Secure ticks that preempted it
+ * directly (time in Non-secure handlers does not count), the requests it
+ * made, whether it is mid-message (running or waiting on a request), and
+ * where its context waits (its r4-r11, then its exception frame). */
+static volatile uint32_t part_ticks[SPM_N_PARTS];
+static uint32_t part_requests[SPM_N_PARTS];
+/* Secure ticks, of any context, since the outermost message began. */
+static volatile uint32_t held_ticks;
+static bool busy[SPM_N_PARTS];
+static uint32_t *waiting_sp[SPM_N_PARTS];
+/* Set by spm_yield: the partition that stopped on a request (pid + 1). */
+static volatile uint32_t yielded;
+/* Set by spm_callv with entering: enter at the saved context; read by the
+ * SVC handler after spm_prepare (restore r4-r11 from it, or zero them). */
+static volatile uint32_t resuming;
+__attribute__((used)) volatile uint32_t spm_entry_resume;
 /* Set by spm_call2 right before its SVC #1, taken by spm_prepare: an SVC #1
  * nobody asked for (one left pending by a partition's failed exception
  * entry, then taken in the kernel's context) enters nothing. */
 static volatile uint32_t entering;
-/* Secure ticks that preempted the running partition itself this call (time
- * in Non-secure handlers that preempted it does not count). */
-static volatile uint32_t call_ticks;
 static uint32_t *caller_frame;
 __attribute__((used)) uint32_t spm_saved_msp;
 
@@ -262,22 +319,33 @@ static bool in_block(uint32_t pid, uint32_t p, uint32_t len)
     return p >= lo && p <= hi && len <= hi - p;
 }
 
-/* The crypto pool of the code running now: a partition's own (found from
- * its stack pointer, which only its block holds), else the kernel's. Runs
- * in partitions too: it reads only the const table. */
-const ms_crypto_pool_t *ms_crypto_pool_current(void)
+/* The partition whose code runs now (found from its stack pointer, which
+ * only its block holds), NULL in the kernel. Runs in partitions too: it
+ * reads only the const table. */
+static const spm_desc_t *running_desc(void)
 {
     if (!ms_an505_unprivileged()) {
-        return &ms_crypto_heap_pool;
+        return NULL;
     }
     uint32_t sp;
     __asm volatile("mov %0, sp" : "=r"(sp));
     for (uint32_t i = 0; i < SPM_N_PARTS; i++) {
         if (in_block(i, sp, 0)) {
-            return descs[i].pool;
+            return &descs[i];
         }
     }
-    return &no_pool;
+    return NULL;
+}
+
+/* The crypto pool of the code running now: a partition's own, else the
+ * kernel's. */
+const ms_crypto_pool_t *ms_crypto_pool_current(void)
+{
+    if (!ms_an505_unprivileged()) {
+        return &ms_crypto_heap_pool;
+    }
+    const spm_desc_t *d = running_desc();
+    return d != NULL ? d->pool : &no_pool;
 }
 
 /* A storage key for the label in buf (NUL-terminated within it), written
@@ -353,32 +421,46 @@ ms_err_t ms_an505_kernel_service(uint32_t service, uint32_t a, uint32_t b, uint6
     return (ms_err_t)r0;
 }
 
-/* SVC #1 from the kernel (Main stack): enter the partition of the request. */
+/* SVC #1 from the kernel (Main stack): enter the partition of the request,
+ * at its handler with a fresh frame, or (resuming) where its request
+ * stopped it: the stack pointer returned then points at its saved r4-r11,
+ * which the SVC handler restores (spm_entry_resume). */
 __attribute__((used)) uint32_t *spm_prepare(uint32_t *frame)
 {
     uint32_t pid = frame[1];
     uint32_t asked = entering;
+    uint32_t resume = resuming;
     entering = 0;
-    if (asked != pid + 1u || pid >= SPM_N_PARTS || current >= 0) {
+    resuming = 0;
+    spm_entry_resume = 0;
+    if (asked != pid + 1u || pid >= SPM_N_PARTS || current >= 0 ||
+        (resume && waiting_sp[pid] == NULL)) {
         return NULL;   /* back to the kernel code, nothing entered */
     }
     const spm_desc_t *d = &descs[pid];
     caller_frame = frame;
     current = (int32_t)pid;
-    stats[pid].calls++;
     mpu_region(1, (uint32_t)(uintptr_t)d->mem, (uint32_t)(uintptr_t)d->mem_end - 1u,
                MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
     if (d->dev_end != 0) {
         mpu_region(2, d->dev, d->dev_end - 1u, MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
     }
     __asm volatile("dsb\n\tisb" ::: "memory");
-    uint32_t *sp = d->stack + d->stack_words - 8u;
-    sp[0] = (uint32_t)(uintptr_t)d->msg;
-    sp[1] = (uint32_t)(uintptr_t)d->state;
-    sp[2] = sp[3] = sp[4] = 0;
-    sp[5] = (uint32_t)(uintptr_t)spm_exit_stub | 1u;
-    sp[6] = (uint32_t)(uintptr_t)d->handler & ~1u;
-    sp[7] = 1u << 24;
+    uint32_t *sp;
+    if (resume) {
+        sp = waiting_sp[pid];
+        waiting_sp[pid] = NULL;
+        spm_entry_resume = 1;
+    } else {
+        stats[pid].calls++;
+        sp = d->stack + d->stack_words - 8u;
+        sp[0] = (uint32_t)(uintptr_t)d->msg;
+        sp[1] = (uint32_t)(uintptr_t)d->state;
+        sp[2] = sp[3] = sp[4] = 0;
+        sp[5] = (uint32_t)(uintptr_t)spm_exit_stub | 1u;
+        sp[6] = (uint32_t)(uintptr_t)d->handler & ~1u;
+        sp[7] = 1u << 24;
+    }
     __asm volatile("msr psplim, %0" : : "r"((uint32_t)(uintptr_t)d->stack));
     uint32_t control;
     __asm volatile("mrs %0, control" : "=r"(control));
@@ -398,10 +480,39 @@ static void leave(void)
 }
 
 /* SVC #2 from the partition (its process stack): its handler returned. */
-__attribute__((used)) void spm_finish(uint32_t *part_frame)
+__attribute__((used)) uint32_t spm_finish(uint32_t *part_frame)
 {
+    if (current < 0) {
+        return 0;   /* no partition's thread: nothing to hand back to */
+    }
     caller_frame[0] = part_frame[0];
     leave();
+    return 1;
+}
+
+/* SVC #4 from the partition (its process stack, psp: its exception frame,
+ * pushed there with its own MPU view, so in its block): a request. Where
+ * its r4-r11 go (under the frame), or 0 when it may not ask now (no
+ * request block, too many requests for one message, no room on its stack
+ * for them): then the SVC is a fault of the partition. */
+__attribute__((used)) uint32_t spm_yield(uint32_t psp)
+{
+    int32_t pid = current;
+    if (pid < 0) {
+        return 0;
+    }
+    const spm_desc_t *d = &descs[pid];
+    uint32_t lo = (uint32_t)(uintptr_t)d->stack;
+    uint32_t hi = lo + d->stack_words * 4u;
+    if (d->req == NULL || part_requests[pid] >= SPM_MAX_REQUESTS || (psp & 7u) != 0 ||
+        psp < lo + 32u || psp > hi - 32u) {
+        return 0;
+    }
+    part_requests[pid]++;
+    waiting_sp[pid] = (uint32_t *)(uintptr_t)(psp - 32u);
+    yielded = (uint32_t)pid + 1u;
+    leave();
+    return psp - 32u;
 }
 
 /* Stop the running partition pid: its call fails, its block is wiped. An
@@ -441,21 +552,55 @@ __attribute__((used)) int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t 
 
 /* An SVC from a partition other than its exit and kernel services: a fault
  * of that partition, counted like any other. */
-__attribute__((used)) void spm_bad_svc(void)
+__attribute__((used)) uint32_t spm_bad_svc(void)
 {
-    if (spm_fault(11u, 0, 0) == SPM_FAULT_COUNTED) {
+    int stopped = spm_fault(11u, 0, 0);
+    if (stopped == SPM_FAULT_COUNTED) {
         tee_fault_partition_counted(11u, 0, 0, 0);
     }
+    return stopped != SPM_FAULT_NONE;
+}
+
+/* A partition mid-message: running, or waiting on its request. */
+static bool any_busy(void)
+{
+    for (uint32_t i = 0; i < SPM_N_PARTS; i++) {
+        if (busy[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool spm_busy(void)
+{
+    return any_busy();
 }
 
 void spm_watchdog(uint32_t exc_return)
 {
+    if (any_busy()) {
+        /* Non-secure thread code never runs while a partition serves a
+         * message (the calling task waits in the door, callbacks are made
+         * by the kernel between messages): if it does, the partition left
+         * the Secure state (BXNS needs no privilege) or a Non-secure handler
+         * returned into its thread with a forged exception return. Either
+         * way the call is stranded, with the door taken: the policy resets.
+         * So does a message that holds the TEE too long in all, wherever
+         * the time went (a Non-secure handler the escaped code parked in). */
+        if ((exc_return & (EXC_RETURN_S | EXC_RETURN_MODE)) == EXC_RETURN_MODE) {
+            tee_fault_partition_escaped("tee: non-secure code ran while a partition served a call");
+        }
+        if (++held_ticks > SPM_HOLD_MAX_MS) {
+            tee_fault_partition_escaped("tee: a partition's message held the TEE too long");
+        }
+    }
     int32_t pid = current;
     if (pid < 0 || (exc_return & (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) !=
                        (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) {
         return;   /* none running, or this tick did not preempt it directly */
     }
-    if (++call_ticks <= SPM_CALL_BUDGET_MS) {
+    if (++part_ticks[pid] <= SPM_CALL_BUDGET_MS) {
         return;
     }
     ms_an505_puts("tee: partition ");
@@ -495,10 +640,25 @@ __attribute__((naked)) void SVC_Handler(void)
         "str sp, [r1]\n\t"
         "bl spm_prepare\n\t"
         "cbz r0, 5f\n\t"
+        "ldr r1, =spm_entry_resume\n\t"
+        "ldr r1, [r1]\n\t"
+        "cbz r1, 7f\n\t"
+        "ldmia r0!, {r4-r11}\n\t"    /* the partition's own, saved by SVC #4 */
+        "b 8f\n\t"
+        "7:\n\t"
+        "movs r4, #0\n\t"            /* a new message: no kernel value leaks in */
+        "movs r5, #0\n\t"
+        "movs r6, #0\n\t"
+        "movs r7, #0\n\t"
+        "mov r8, r4\n\t"
+        "mov r9, r4\n\t"
+        "mov r10, r4\n\t"
+        "mov r11, r4\n\t"
+        "8:\n\t"
         "msr psp, r0\n\t"
         "mvn lr, #2\n\t"             /* 0xFFFFFFFD: Secure thread, process stack */
         "bx lr\n\t"
-        /* from a partition (process stack): only SVC #2 */
+        /* from a partition (process stack): SVC #2, #3 or #4 */
         "1:\n\t"
         "mrs r0, psp\n\t"
         "ldr r1, [r0, #24]\n\t"
@@ -510,11 +670,20 @@ __attribute__((naked)) void SVC_Handler(void)
         "pop {r4, pc}\n\t"
         "4:\n\t"
         "cmp r1, #2\n\t"
-        "bne 2f\n\t"
+        "bne 6f\n\t"
         "bl spm_finish\n\t"
+        "cbz r0, 3f\n\t"
+        "b spm_resume_kernel\n\t"
+        "6:\n\t"
+        "cmp r1, #4\n\t"
+        "bne 2f\n\t"
+        "bl spm_yield\n\t"           /* r4-r11 are still the partition's */
+        "cbz r0, 2f\n\t"
+        "stmia r0, {r4-r11}\n\t"
         "b spm_resume_kernel\n\t"
         "2:\n\t"
         "bl spm_bad_svc\n\t"
+        "cbz r0, 3f\n\t"             /* no partition was running: nothing stopped */
         "b spm_resume_kernel\n\t"
         "3:\n\t"
         "bx lr\n\t"
@@ -532,45 +701,151 @@ psa_status_t spm_call(uint32_t pid, int32_t type, const void *in, size_t in_len,
 psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len,
                        const void *in2, size_t in2_len, void *out, size_t cap, size_t *out_len)
 {
-    uint32_t ipsr;
-    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
-    if (out_len != NULL) {
-        *out_len = 0;
-    }
-    if (pid >= SPM_N_PARTS || in_len > SPM_MSG_DATA || in2_len > SPM_MSG_DATA - in_len ||
-        (ipsr & 0x1FFu) != 0 || current >= 0) {
-        return PSA_ERROR_BAD_STATE;
-    }
-    spm_msg_t *m = descs[pid].msg;
-    m->type = type;
-    m->out_len = 0;
-    if (in_len != 0) {
-        memcpy(m->data, in, in_len);
-    }
-    if (in2_len != 0) {
-        memcpy(m->data + in_len, in2, in2_len);
-    }
-    m->len = (uint32_t)(in_len + in2_len);
-    call_ticks = 0;
+    const spm_iov_t iv[2] = { { in, in_len }, { in2, in2_len } };
+    const spm_ovec_t ov = { out, cap };
+    return spm_callv(pid, type, iv, 2, &ov, 1, out_len);
+}
+
+/* SVC #1 into partition pid, fresh or at its waiting context: the status it
+ * ends with (or stops on a request with: see yielded). */
+static psa_status_t enter(uint32_t pid, bool resume)
+{
+    resuming = resume ? 1u : 0u;
     entering = pid + 1u;
     /* r0 comes back as the status; it goes in as BAD_STATE, so an entry
      * spm_prepare refuses answers that, whatever the partition */
     register uint32_t r0 __asm("r0") = (uint32_t)PSA_ERROR_BAD_STATE;
     register uint32_t r1 __asm("r1") = pid;
     __asm volatile("svc #1" : "+r"(r0) : "r"(r1) : "memory");
-    psa_status_t st = (psa_status_t)r0;
+    return (psa_status_t)r0;
+}
+
+/* The request partition pid stopped on: copied out of its block, served,
+ * the answer copied back; the status goes into its waiting frame's r0. */
+static void serve_request(uint32_t pid)
+{
+    const spm_desc_t *d = &descs[pid];
+    spm_req_t *r = d->req;
+    uint8_t in[SPM_REQ_DATA];
+    uint8_t out[SPM_REQ_DATA];
+    size_t n = 0;
+    int32_t type = r->type;
+    uint32_t len = r->len;
+    psa_status_t st = PSA_ERROR_PROGRAMMER_ERROR;
+    if (len <= sizeof in) {
+        memcpy(in, r->data, len);
+        st = d->serve(type, in, len, out, sizeof out, &n);
+    }
+    if (n > sizeof out) {
+        n = 0;
+    }
+    memcpy(r->data, out, n);
+    r->out_len = (uint32_t)n;
+    waiting_sp[pid][8] = (uint32_t)st;   /* the frame's r0, above r4-r11 */
+    ms_secure_zero(in, sizeof in);
+    ms_secure_zero(out, sizeof out);
+}
+
+psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_in,
+                       const spm_ovec_t *out, size_t n_out, size_t *out_len)
+{
+    uint32_t ipsr;
+    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    if (out_len != NULL) {
+        *out_len = 0;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        if (in[i].len > SPM_MSG_DATA - total) {
+            return PSA_ERROR_BAD_STATE;
+        }
+        total += in[i].len;
+    }
+    if (pid >= SPM_N_PARTS || (ipsr & 0x1FFu) != 0 || current >= 0 || busy[pid]) {
+        return PSA_ERROR_BAD_STATE;
+    }
+    spm_msg_t *m = descs[pid].msg;
+    m->type = type;
+    m->out_len = 0;
+    total = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        if (in[i].len != 0) {
+            memcpy(m->data + total, in[i].base, in[i].len);
+            total += in[i].len;
+        }
+    }
+    m->len = (uint32_t)total;
+    if (!any_busy()) {
+        held_ticks = 0;
+    }
+    part_ticks[pid] = 0;
+    part_requests[pid] = 0;
+    busy[pid] = true;
+    psa_status_t st = enter(pid, false);
+    while (yielded == pid + 1u) {
+        yielded = 0;
+        serve_request(pid);
+        st = enter(pid, true);
+    }
+    busy[pid] = false;
+    waiting_sp[pid] = NULL;
     /* the answer's length is the partition's word: bounded here */
     uint32_t said = m->out_len;
-    size_t n = st == PSA_SUCCESS && said <= SPM_MSG_DATA ? said : 0;
+    size_t left = st == PSA_SUCCESS && said <= SPM_MSG_DATA ? said : 0;
+    size_t done = 0;
+    for (size_t i = 0; i < n_out && left != 0; i++) {
+        size_t k = out[i].len < left ? out[i].len : left;
+        if (k != 0) {
+            memcpy(out[i].base, m->data + done, k);
+        }
+        done += k;
+        left -= k;
+    }
+    if (out_len != NULL) {
+        *out_len = done;
+    }
+    /* the mailbox keeps nothing of the call (objects, key records) */
+    size_t used = total > said ? total : said;
+    ms_secure_zero(m->data, used < SPM_MSG_DATA ? used : SPM_MSG_DATA);
+    return st;
+}
+
+/* From a partition's code: see spm.h. */
+psa_status_t spm_request(int32_t type, const void *in, size_t in_len, const void *in2,
+                         size_t in2_len, void *out, size_t cap, size_t *out_len)
+{
+    const spm_desc_t *d = running_desc();
+    if (out_len != NULL) {
+        *out_len = 0;
+    }
+    if (d == NULL || d->req == NULL || in_len > SPM_REQ_DATA || in2_len > SPM_REQ_DATA - in_len) {
+        return PSA_ERROR_BAD_STATE;
+    }
+    spm_req_t *r = d->req;
+    r->type = type;
+    r->out_len = 0;
+    if (in_len != 0) {
+        memcpy(r->data, in, in_len);
+    }
+    if (in2_len != 0) {
+        memcpy(r->data + in_len, in2, in2_len);
+    }
+    r->len = (uint32_t)(in_len + in2_len);
+    register uint32_t r0 __asm("r0") = (uint32_t)PSA_ERROR_BAD_STATE;
+    __asm volatile("svc #4" : "+r"(r0) : : "memory");
+    psa_status_t st = (psa_status_t)r0;
+    uint32_t said = r->out_len;
+    size_t n = st == PSA_SUCCESS && said <= SPM_REQ_DATA ? said : 0;
     if (n > cap) {
         n = cap;
     }
     if (n != 0) {
-        memcpy(out, m->data, n);
+        memcpy(out, r->data, n);
     }
     if (out_len != NULL) {
         *out_len = n;
     }
+    ms_secure_zero(r->data, sizeof r->data);   /* random bytes, key records */
     return st;
 }
 
@@ -587,15 +862,18 @@ ms_err_t spm_selftest(void)
 {
     uint32_t before = stats[SPM_PART_PROBE].restarts;
     uint32_t storage_restarts = stats[SPM_PART_STORAGE].restarts;
+    uint32_t keystore_restarts = stats[SPM_PART_KEYSTORE].restarts;
     /* its own state: allowed */
     if (peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state) != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
-    /* another partition's state, storage's (where its keys are), the
-     * kernel's data, the storage flash: each must fault */
+    /* another partition's state, storage's (where its keys are), the key
+     * store's (its mailbox, where key material passes), the kernel's data,
+     * the storage flash: each must fault */
     const uint32_t forbidden[] = {
         (uint32_t)(uintptr_t)part_mem[SPM_PART_HEALTH].state,
         (uint32_t)(uintptr_t)descs[SPM_PART_STORAGE].mem_end - 4u,
+        (uint32_t)(uintptr_t)keystore_mem.msg.data,
         (uint32_t)(uintptr_t)&spm_saved_msp,
         descs[SPM_PART_STORAGE].dev,
     };
@@ -631,8 +909,10 @@ ms_err_t spm_selftest(void)
     if (st != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
-    /* and storage, whose memory the probe tried, was not restarted */
-    if (stats[SPM_PART_STORAGE].restarts != storage_restarts) {
+    /* and storage and the key store, whose memory the probe tried, were
+     * not restarted */
+    if (stats[SPM_PART_STORAGE].restarts != storage_restarts ||
+        stats[SPM_PART_KEYSTORE].restarts != keystore_restarts) {
         return MS_ERR_STATE;
     }
     /* and the probe, restarted, serves again */

@@ -20,11 +20,19 @@
  *
  * Partitions today: the RNG's entropy health tests (SPM_PART_HEALTH, on the
  * path of every TEE RNG request), the isolation probe (SPM_PART_PROBE,
- * used by the isolation self-test that runs at every boot) and secure
+ * used by the isolation self-test that runs at every boot), secure
  * storage (SPM_PART_STORAGE: PSA ITS and PS, the metering registers; its
- * client is storage_client.c). A partition may also own a device window
+ * client is storage_client.c) and the key store with the crypto service
+ * (SPM_PART_KEYSTORE: the device's keys and every operation with them; its
+ * client is keystore_client.c). A partition may also own a device window
  * (storage: its two flash areas, nothing else of the flash) and a crypto
  * pool (Mbed TLS's allocations and its DRBG, ms_crypto_pool_current).
+ *
+ * A partition may make requests of the kernel while it serves a message
+ * (spm_request, SVC #4): the key store reads and writes its ITS records so.
+ * The partition's context is saved on its own stack, the kernel serves the
+ * request (here: by a message to storage, so still one partition runs at a
+ * time) and resumes the partition where it stopped.
  *
  * What a partition may ask of the kernel (SVC #3, ms_an505_kernel_service
  * in tee_hal.h): each partition has a fixed set of services; a pointer it
@@ -33,6 +41,7 @@
 #ifndef MS_SECURE_SPM_H
 #define MS_SECURE_SPM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,10 +51,18 @@
 #define SPM_PART_HEALTH  0u
 #define SPM_PART_PROBE   1u
 #define SPM_PART_STORAGE 2u
-#define SPM_N_PARTS      3u
+#define SPM_PART_KEYSTORE 3u
+#define SPM_N_PARTS      4u
 
-/* The largest message: a PS object (1024 bytes) with its uid and flags. */
-#define SPM_MSG_DATA 1056u
+/* The largest message: a key store AEAD request (part_keystore.h) with the
+ * most the secure API carries (MS_TEE_IO_BUF_LEN); a PS object (1024
+ * bytes) with its uid and flags is smaller. */
+#define SPM_MSG_DATA 2368u
+
+/* A partition's request to the kernel (spm_request): at most this many
+ * bytes each way, and at most SPM_MAX_REQUESTS of them per message. */
+#define SPM_REQ_DATA     256u
+#define SPM_MAX_REQUESTS 32u
 
 /* Message types. */
 #define SPM_HEALTH_FEED   1   /* in: raw samples; 0 or PSA_ERROR_INSUFFICIENT_ENTROPY */
@@ -68,10 +85,43 @@ typedef struct spm_stats {
     uint32_t pool_used;    /* its crypto pool's high-water mark since its last restart, bytes */
 } spm_stats_t;
 
+typedef struct spm_req {
+    int32_t type;
+    uint32_t len;        /* bytes of data in */
+    uint32_t out_len;    /* bytes of data out */
+    uint8_t data[SPM_REQ_DATA];
+} spm_req_t;
+
 typedef int32_t (*spm_handler_t)(spm_msg_t *msg, void *state);
 
-/* The storage partition's handler (part_storage.c). */
+/* The kernel's side of a partition's requests: the request (type, in) as
+ * copied out of the partition's block; the answer goes to out (at most
+ * cap bytes) and is copied back. Runs privileged, in thread mode, while the
+ * asking partition waits (it may call spm_call for another partition). */
+typedef psa_status_t (*spm_serve_t)(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                                    size_t cap, size_t *out_len);
+
+/* The partitions' handlers: storage (part_storage.c), the key store
+ * (part_keystore.c). */
 int32_t spm_storage_main(spm_msg_t *msg, void *state);
+int32_t spm_keystore_main(spm_msg_t *msg, void *state);
+/* What the key store may ask of the kernel (keystore_client.c): random
+ * bytes from the TEE RNG, and its own ITS records (storage_client.c). */
+psa_status_t tee_keystore_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                                size_t cap, size_t *out_len);
+psa_status_t tee_storage_serve_keystore(int32_t type, const uint8_t *in, size_t len,
+                                        uint8_t *out, size_t cap, size_t *out_len);
+
+/* Pieces of a message: the request is gathered from in[], the answer
+ * scattered over out[] in order. */
+typedef struct spm_iov {
+    const void *base;
+    size_t len;
+} spm_iov_t;
+typedef struct spm_ovec {
+    void *base;
+    size_t len;
+} spm_ovec_t;
 
 /* Program the Secure MPU, paint the partitions' stacks, start them. */
 void spm_init(void);
@@ -85,6 +135,20 @@ psa_status_t spm_call(uint32_t pid, int32_t type, const void *in, size_t in_len,
  * mailbox (a header and a caller's data). */
 psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len,
                        const void *in2, size_t in2_len, void *out, size_t cap, size_t *out_len);
+
+/* The same with the request in n_in pieces and the answer scattered over
+ * n_out (*out_len: the bytes copied out in all). */
+psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_in,
+                       const spm_ovec_t *out, size_t n_out, size_t *out_len);
+
+/* From a partition's own code (unprivileged): one request to the kernel,
+ * served by the partition's spm_serve_t (the key store: its ITS records).
+ * The partition waits, its context kept, while the kernel serves it -
+ * perhaps by calling another partition - and goes on with the answer.
+ * PSA_ERROR_BAD_STATE when the partition may make no request, or the
+ * request does not fit SPM_REQ_DATA. */
+psa_status_t spm_request(int32_t type, const void *in, size_t in_len, const void *in2,
+                         size_t in2_len, void *out, size_t cap, size_t *out_len);
 
 /* The isolation self-test: the probe reads its own state (allowed), then
  * the health partition's state and the kernel's (each must fault and the
@@ -110,24 +174,36 @@ const char *spm_name(uint32_t pid);
 #define SPM_FAULT_COUNTED 2
 int spm_fault(uint32_t exception, uint32_t cfsr, uint32_t addr);
 
+/* Whether a partition serves a message now (running, or waiting on its
+ * request): then no Non-secure thread code may run. */
+bool spm_busy(void);
+
 /* The longest a partition may run for one message: Secure ticks (ms) that
  * preempted it directly, so time spent in Non-secure handlers does not
  * count. Far above what any takes (mounting both stores after a restart, a
  * store's compaction: tens of ms), far below a hung meter. */
 #define SPM_CALL_BUDGET_MS 2000u
 
+/* The longest one message (the outermost, with the messages its requests
+ * caused) may hold the TEE, counting every Secure tick whatever it
+ * preempted; past it the meter resets (spm_watchdog). */
+#define SPM_HOLD_MAX_MS (4u * SPM_CALL_BUDGET_MS)
+
 /* From the Secure tick (exc_return: its EXC_RETURN): a partition over its
  * budget, preempted by this tick, is stopped like a faulting one, its call
- * fails and the kernel goes on (does not return then). */
+ * fails and the kernel goes on (does not return then). Non-secure thread
+ * code running while a partition serves a message (it left the Secure
+ * state), or a message over SPM_HOLD_MAX_MS: the policy resets. */
 void spm_watchdog(uint32_t exc_return);
 __attribute__((noreturn)) void spm_resume_kernel(void);
 
 /* Exception handler and the kernel's entry points called from it. */
 void SVC_Handler(void);
 uint32_t *spm_prepare(uint32_t *caller_frame);
-void spm_finish(uint32_t *part_frame);
+uint32_t spm_finish(uint32_t *part_frame);
+uint32_t spm_yield(uint32_t psp);
 void spm_kernel_service(uint32_t *part_frame);
-void spm_bad_svc(void);
+uint32_t spm_bad_svc(void);
 void spm_exit_stub(void);
 
 #endif /* MS_SECURE_SPM_H */

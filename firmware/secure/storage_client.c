@@ -4,9 +4,12 @@
  * metering registers (ms_tee_meter_*) as the Secure kernel's side of the
  * storage partition: each call is one message (part_storage.h) to the
  * partition, which alone holds the stores' keys and reaches their flash.
- * The dispatcher, the key store, the link and the fault log call these
- * names as on the host, where they reach the service directly
- * (src/tee/storage/psa_storage_api.c).
+ * The dispatcher, the link and the fault log call these names as on the
+ * host, where they reach the service directly (src/tee/storage/
+ * psa_storage_api.c). So does the key store, from its own partition: there
+ * the same functions send each message as a request to the kernel
+ * (spm_request), which forwards only ITS operations on key records
+ * (tee_storage_serve_keystore).
  *
  * Invariants:
  *   - Each function validates its own arguments as the service does (the
@@ -23,7 +26,9 @@
  */
 #include <string.h>
 
+#include "an505.h"
 #include "meterseal/tee.h"
+#include "meterseal/tee_keystore.h"
 #include "meterseal/tee_storage.h"
 #include "part_storage.h"
 #include "tee.h"
@@ -51,6 +56,11 @@ ms_err_t tee_storage_start(void)
 static psa_status_t send2(int32_t type, const void *in, size_t in_len, const void *in2,
                           size_t in2_len, void *out, size_t cap, size_t *out_len)
 {
+    if (ms_an505_unprivileged()) {
+        /* in the key store partition: by request, through the kernel
+         * (tee_storage_serve_keystore) */
+        return spm_request(type, in, in_len, in2, in2_len, out, cap, out_len);
+    }
     if (spm_restarts(SPM_PART_STORAGE) != started_at) {
         (void)tee_storage_start();   /* a failed mount is the stores' state: later calls see it */
     }
@@ -280,4 +290,26 @@ ms_err_t ms_tee_meter_add(uint64_t energy_wh, int64_t balance_delta_milli,
         *out = r;
     }
     return err;
+}
+
+/* The key store partition's requests (spm.h): ITS operations on its own
+ * records, uids MS_TEE_UID_KEY_BASE + a key id, and nothing else: not PS,
+ * not the metering registers, not another ITS object. */
+psa_status_t tee_storage_serve_keystore(int32_t type, const uint8_t *in, size_t len,
+                                        uint8_t *out, size_t cap, size_t *out_len)
+{
+    *out_len = 0;
+    if (type != STORAGE_MSG_SET && type != STORAGE_MSG_GET && type != STORAGE_MSG_INFO &&
+        type != STORAGE_MSG_REMOVE) {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    uint64_t uid;
+    if (len < sizeof uid) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    memcpy(&uid, in, sizeof uid);
+    if (uid <= MS_TEE_UID_KEY_BASE || uid > MS_TEE_UID_KEY_BASE + MS_TEE_KEY_ID_MAX) {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    return send2(type, in, len, NULL, 0, out, cap, out_len);
 }

@@ -64,6 +64,10 @@ void tee_fault_flush(void);
  * make, 11): counted as a fault (log, policy window). */
 void tee_fault_partition_counted(uint32_t exception, uint32_t sfsr, uint32_t cfsr,
                                  uint32_t addr);
+/* Non-secure code took over while a partition served a message (spm.c):
+ * the call is stranded, the door taken. Logged as a violation, counted,
+ * and the policy resets. */
+__attribute__((noreturn)) void tee_fault_partition_escaped(const char *what);
 
 /* Exception handlers this image overrides (startup.c has the weak ones). */
 void SysTick_Handler(void);

@@ -286,6 +286,15 @@ void tee_fault_partition_counted(uint32_t exception, uint32_t sfsr, uint32_t cfs
     count_event(false);
 }
 
+void tee_fault_partition_escaped(const char *what)
+{
+    g_log.violations++;
+    ms_an505_puts(what);
+    ms_an505_puts("\r\n");
+    count_event(false);
+    policy_reset(false);
+}
+
 /* Called by the handlers below with EXC_RETURN and the saved r4-r11. */
 __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
 {
@@ -354,6 +363,13 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
         }
         /* During start-up: a fault of the TEE itself. */
         ms_an505_fault(ipsr);
+    }
+    if (spm_busy()) {
+        /* Non-secure code faulted while a partition serves a message: it
+         * left the Secure state, or a Non-secure handler preempting it
+         * faulted. The call cannot be finished nor the task ended. */
+        reset_for("tee: non-secure fault while a partition served a call", ipsr, sfsr, cfsr,
+                  ppc != 0 ? ppc : sfsr, 0);
     }
     /* The Non-secure code's stack: in thread mode the one CONTROL_NS.SPSEL
      * selects (EXC_RETURN.SPSEL describes the Secure state's selection for

@@ -73,6 +73,7 @@
     X(MS_ERR_TEE_BAD_POINTER,  "argument outside the caller's memory")          \
     X(MS_ERR_TEE_RNG_HEALTH,   "entropy source failed its health test")         \
     X(MS_ERR_TEE_EXISTS,       "object already exists")                         \
+    X(MS_ERR_TEE_SERVICE_FAILED, "secure service failed and was restarted")     \
     /* image signer (streaming ms_image_signer_*) */                            \
     X(MS_ERR_IMG_SIGN_OVERRUN, "more payload given than the signer was told")   \
     X(MS_ERR_IMG_SIGN_SHORT,   "signer finished before all payload was given")  \

@@ -17,6 +17,7 @@
 #ifndef MS_TEE_H
 #define MS_TEE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "meterseal/error.h"
@@ -80,6 +81,14 @@ ms_err_t ms_tee_hal_storage_key(const char *label, uint8_t out[32]);
 ms_err_t ms_tee_hal_nvc_read(uint32_t id, uint64_t *value);
 /* Add one to counter `id`; never goes back. */
 ms_err_t ms_tee_hal_nvc_increment(uint32_t id);
+
+/*
+ * Random bytes from the TEE's health-tested RNG (ms_tee_rng_generate,
+ * tee_rng.h), for code that may run apart from the RNG's state: the key
+ * store's key material. Where the key store runs in an isolated partition,
+ * the platform's Secure kernel draws them for it.
+ */
+ms_err_t ms_tee_hal_rng_generate(uint8_t *out, size_t len);
 
 /* ---- status mapping ----------------------------------------------------- */
 

@@ -130,4 +130,43 @@ ms_err_t ms_tee_keystore_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *i
 /* Same as ms_tee_keystore_provision(pub, NULL): creates both keys too. */
 ms_err_t ms_tee_keystore_provision_identity(ms_p256_pub_t *pub);
 
+/*
+ * The service itself: the key store partition's code. Each ms_tee_key_*
+ * function above (and ms_tee_keystore_provision) is the same call as its
+ * ms_tee_ks_* twin here. On the host the public names call these directly
+ * (src/tee/keystore/keystore_api.c); on the AN505, where the key store runs
+ * in an MPU-isolated partition, the public names are the Secure kernel's
+ * client, one message per call (firmware/secure/keystore_client.c). Only
+ * the partition's own code calls these.
+ */
+ms_err_t ms_tee_ks_generate(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                            ms_tee_key_type_t type, unsigned bits,
+                            const ms_tee_key_policy_t *policy);
+ms_err_t ms_tee_ks_import(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                          ms_tee_key_type_t type, const uint8_t *material, size_t len,
+                          const ms_tee_key_policy_t *policy);
+ms_err_t ms_tee_ks_destroy(ms_tee_partition_t caller, ms_tee_key_id_t id);
+ms_err_t ms_tee_ks_export_public(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                                 ms_p256_pub_t *pub);
+ms_err_t ms_tee_ks_sign_hash(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                             const uint8_t hash[MS_SHA256_LEN],
+                             uint8_t *sig, size_t cap, size_t *sig_len);
+ms_err_t ms_tee_ks_ecdh(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                        const ms_p256_pub_t *peer, uint8_t shared[MS_P256_SHARED_LEN]);
+/* in and out may be the same buffer (in place), not otherwise overlapping. */
+ms_err_t ms_tee_ks_aead_encrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                                const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                                const uint8_t *in, uint8_t *out, size_t len,
+                                uint8_t tag[MS_AES_GCM_TAG_LEN]);
+ms_err_t ms_tee_ks_aead_decrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                                const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                                const uint8_t *in, uint8_t *out, size_t len,
+                                const uint8_t tag[MS_AES_GCM_TAG_LEN]);
+ms_err_t ms_tee_ks_mac(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                       const uint8_t *data, size_t len, uint8_t mac[MS_HMAC_SHA256_LEN]);
+ms_err_t ms_tee_ks_mac_verify(ms_tee_partition_t caller, ms_tee_key_id_t id,
+                              const uint8_t *data, size_t len,
+                              const uint8_t mac[MS_HMAC_SHA256_LEN]);
+ms_err_t ms_tee_ks_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *iak_pub);
+
 #endif /* MS_TEE_KEYSTORE_H */

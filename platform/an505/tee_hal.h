@@ -24,8 +24,8 @@
  * storage keys, the counters and entropy touch no driver state: they ask
  * the Secure kernel (ms_an505_kernel_service), which serves only what that
  * partition is allowed (storage: its keys, derived from the HUK in the
- * kernel, its two counters, entropy) into its own memory. No partition
- * gets the HUK itself.
+ * kernel, its two counters, entropy; the key store: entropy) into its own
+ * memory. No partition gets the HUK itself.
  */
 #ifndef MS_AN505_TEE_HAL_H
 #define MS_AN505_TEE_HAL_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tee_hooks_host.c - HUK and NV counters for the host platform (see
+ * tee_hooks_host.c - HUK, NV counters and the key store's RNG for the host platform (see
  * tee_hooks_host.h). Host only: uses stdio and getrandom via the HAL.
  *
  * Invariant: a counter never decreases through ms_tee_hal_nvc_increment;
@@ -13,6 +13,7 @@
 
 #include "meterseal/crypto.h"
 #include "meterseal/hal.h"
+#include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
 
 static uint8_t g_huk[MS_TEE_HUK_LEN];
@@ -198,4 +199,9 @@ ms_err_t ms_tee_hal_nvc_increment(uint32_t id)
         *g_powered = 0;
     }
     return err;
+}
+
+ms_err_t ms_tee_hal_rng_generate(uint8_t *out, size_t len)
+{
+    return ms_tee_rng_generate(out, len);
 }

@@ -255,8 +255,8 @@ def partition_reading_another_is_restarted_others_serve(m):
     faults = re.findall(r"^tee: partition isolation-probe fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
                         r.console, re.M)
     # at boot and on request: the other partition's state, storage's
-    # memory, the kernel's, storage's flash
-    expect(len(faults) == 8, "the probe's reads did not fault on the MPU", r)
+    # memory, the key store's, the kernel's, storage's flash
+    expect(len(faults) == 10, "the probe's reads did not fault on the MPU", r)
     expect(all(int(c, 16) & 0x82 == 0x82 for c, _ in faults),
            "not a data access violation with its address (MemManage DACCVIOL, MMARVALID)", r)
     storage_flash = 0x80000000 + STORAGE_OFF
@@ -272,38 +272,52 @@ def partition_reading_another_is_restarted_others_serve(m):
     health = re.search(r"^partitions: part=0 calls=(\d+) faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
     storage = re.search(r"^partitions: part=2 calls=(\d+) faults=(\d+) restarts=(\d+) stack=(\d+)",
                         r.ns_console, re.M)
-    expect(probe and int(probe.group(2)) == 10 and int(probe.group(3)) == 10,
+    keystore = re.search(r"^partitions: part=3 calls=(\d+) faults=(\d+) restarts=(\d+) stack=(\d+)",
+                         r.ns_console, re.M)
+    expect(probe and int(probe.group(2)) == 12 and int(probe.group(3)) == 12,
            "the probe was not stopped and restarted each time", r)
     expect(health and int(health.group(2)) == 0 and int(health.group(1)) > 2,
            "the health partition was hit or did not serve", r)
     expect(storage and int(storage.group(2)) == 0 and int(storage.group(1)) > 10
            and int(storage.group(4)) > 0,
            "the storage partition was hit, did not serve, or its stack is not measured", r)
+    expect(keystore and int(keystore.group(2)) == 0 and int(keystore.group(1)) >= 1
+           and int(keystore.group(4)) > 0,
+           "the key store partition was hit, did not serve, or its stack is not measured", r)
     expect("partitions: rng after the fault status=0" in r.ns_console,
            "the RNG (through the health partition) stopped serving", r)
 
 
-def storage_partition_stopped(m, action):
-    """Run the storage-restart scenario with gdb doing `action` (gdb
-    commands) in the storage partition's handler when one chosen call (an
-    ITS info on uid 0x5151) arrives: that call must fail, the partition be
-    restarted, and the next call find storage mounted again with what it
-    held; the meter goes on, one fault and one restart counted."""
+def partition_stopped(m, mailbox, handler, cond, scenario_name, action, more=()):
+    """Run a scenario with gdb doing `action` (gdb commands) in a partition's
+    handler when one chosen message (cond, on its mailbox) arrives. gdb
+    reads memory with the CPU's own view, so the message is told in the
+    kernel (privileged: spm_prepare), and the handler (unprivileged) only
+    gets its registers changed. spm_msg_t: type(4) len(4) out_len(4) data.
+    more: gdb commands defining further breakpoints (3, ...), before the
+    run starts (a breakpoint's commands cannot define another)."""
     prepare = m.tee_symbol("spm_prepare")
-    handler = m.tee_symbol("spm_storage_main")
-    mailbox = m.tee_symbol("storage_mem")
-    # gdb reads memory with the CPU's own view, so the message is told in
-    # the kernel (privileged: spm_prepare), and the handler (unprivileged)
-    # only gets its registers changed. spm_msg_t: type(4) len(4) out_len(4)
-    # data; an ITS INFO is type 4.
-    cond = "*(int *)0x%x == 4 && *(unsigned int *)0x%x == 0x5151" % (mailbox, mailbox + 12)
+    cond = cond % {"type": mailbox, "data": mailbox + 12}
     cmds = ["break *0x%x if %s" % (prepare, cond), "commands 1", "silent", "enable 2", "continue",
             "end", "break *0x%x" % handler, "disable 2", "commands 2", "silent"] + action + [
-            "disable 2", "continue", "end", "continue"]
+            "disable 2", "continue", "end"] + list(more) + ["continue"]
     # -icount: the clock stands still while gdb tests its condition at every
     # partition call; in real time the pulses would outrun it
-    r, out = m.run_gdb(cmds, args=["meter", "storage-restart"], timeout=240, icount=True)
+    r, out = m.run_gdb(cmds, args=["meter", scenario_name], timeout=240, icount=True)
     expect(r.rc == DONE, "the scenario did not end well (exit %d): %s" % (r.rc, out[-400:]), r)
+    return r
+
+
+def storage_partition_stopped(m, action):
+    """The storage-restart scenario, the storage partition stopped by
+    `action` when one chosen call (an ITS info on uid 0x5151) arrives: that
+    call must fail, the partition be restarted, and the next call find
+    storage mounted again with what it held; the meter goes on, one fault
+    and one restart counted."""
+    # an ITS INFO is type 4, its uid the first 8 bytes
+    r = partition_stopped(m, m.tee_symbol("storage_mem"), m.tee_symbol("spm_storage_main"),
+                          "*(int *)0x%(type)x == 4 && *(unsigned int *)0x%(data)x == 0x5151",
+                          "storage-restart", action)
     expect("storage-restart: the call that faulted status=-144" in r.ns_console,
            "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
     expect("storage-restart: object intact status=0" in r.ns_console,
@@ -313,6 +327,29 @@ def storage_partition_stopped(m, action):
     expect(re.search(r"^storage-restart: part=2 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
            "the kernel did not count one fault and one restart of storage", r)
     expect(re.search(r"^storage-restart: fault log faults=1 ", r.ns_console, re.M),
+           "the fault log did not count the partition's fault", r)
+    return r
+
+
+def keystore_partition_stopped(m, action, more=()):
+    """The keystore-restart scenario, the key store partition stopped by
+    `action` when the NSPE's request for key 0x5151's public key arrives:
+    that call fails with PSA_ERROR_SERVICE_FAILURE, the partition is
+    restarted, and attestation tokens (signed in it) are made before and
+    after; one fault and one restart counted."""
+    # KS_MSG_EXPORT is type 4; the header is caller(4) id(4)
+    r = partition_stopped(m, m.tee_symbol("keystore_mem"), m.tee_symbol("spm_keystore_main"),
+                          "*(int *)0x%(type)x == 4 && *(unsigned int *)(0x%(data)x + 4) == 0x5151",
+                          "keystore-restart", action, more)
+    expect("keystore-restart: token before status=0" in r.ns_console,
+           "no token before the fault", r)
+    expect("keystore-restart: the call that faulted status=-144" in r.ns_console,
+           "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect("keystore-restart: token after status=0" in r.ns_console,
+           "the key store did not sign again after its restart", r)
+    expect(re.search(r"^keystore-restart: part=3 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
+           "the kernel did not count one fault and one restart of the key store", r)
+    expect(re.search(r"^keystore-restart: fault log faults=1 ", r.ns_console, re.M),
            "the fault log did not count the partition's fault", r)
     return r
 
@@ -373,6 +410,74 @@ def storage_partition_that_hangs_is_stopped_on_time(m):
     r = storage_partition_stopped(m, ["set $pc = 0x%x" % spin])
     expect("tee: partition storage over its time: restarted" in r.console,
            "the hung partition was not stopped by its time budget", r)
+
+
+@case
+def keystore_partition_fault_is_restarted_and_signs_again(m):
+    """The key store partition's handler reads the storage partition's
+    memory (where the stores' keys are): the MPU stops it (MemManage,
+    DACCVIOL at that address); it starts again and signs the next token."""
+    storage = m.tee_symbol("storage_mem")
+    r = keystore_partition_stopped(m, ["set $r0 = 0x%x" % storage])
+    fault = re.search(r"^tee: partition keystore fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
+                      r.console, re.M)
+    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
+           and storage <= int(fault.group(2), 16) < storage + 12,
+           "the key store's read of storage's memory was not stopped by the MPU", r)
+
+
+@case
+def keystore_partition_that_asks_without_end_is_stopped(m):
+    """The key store makes request after request (SVC #4) within one message
+    (gdb sends it back to the SVC each time it is resumed): the kernel
+    serves SPM_MAX_REQUESTS (32) and refuses the next as a fault of the
+    partition (exception 11, counted), so a partition cannot hold the door
+    by asking forever."""
+    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
+                         check=True).stdout
+    svc4 = int(re.search(r"^\s*([0-9a-f]+):\s+df04\s+svc\s+4", dis, re.M).group(1), 16)
+    bad = m.tee_symbol("spm_bad_svc")
+    # breakpoint 3: back to the SVC after each answer; 4: the refusal ends
+    # it (and 2 too: breakpoint 1 enabled it again at each storage call the
+    # requests made, the trigger message still in the key store's mailbox)
+    r = keystore_partition_stopped(
+        m, ["enable 3", "enable 4", "set $pc = 0x%x" % svc4],
+        more=["break *0x%x" % (svc4 + 2), "disable 3", "commands 3", "silent",
+              "set $pc = 0x%x" % svc4, "continue", "end",
+              "break *0x%x" % bad, "disable 4", "commands 4", "silent", "disable 2", "disable 3",
+              "disable 4", "continue", "end"])
+    expect("tee: partition keystore fault: exception 11 " in r.console,
+           "the request past the limit was not refused as the partition's fault", r)
+    expect(r.console.count("tee: partition keystore fault") == 1,
+           "more than the one fault of the key store", r)
+
+
+@case
+def keystore_partition_leaving_for_nonsecure_code_resets_the_meter(m):
+    """The key store's handler jumps to Non-secure code (BXNS needs no
+    privilege) - to an endless loop there - while its message is still
+    being served: the call is stranded and the door taken, so the Secure
+    tick that finds Non-secure thread code running resets the meter
+    (counted as a violation) instead of letting it hang. After the reset
+    the scenario runs again, untouched (gdb lets go), and ends well."""
+    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
+                         check=True).stdout
+    bxns = int(re.search(r"^\s*([0-9a-f]+):\s+4774\s+bxns\s+lr", dis, re.M).group(1), 16)
+    ns_elf = os.path.join(m.fw, "firmware/nonsecure/nonsecure_app.elf")
+    ns_dis = subprocess.run(["arm-none-eabi-objdump", "-d", ns_elf], capture_output=True,
+                            text=True, check=True).stdout
+    spin = int(re.search(r"^\s*([0-9a-f]+):\s+e7fe\s+b\.n\s+\1 ", ns_dis, re.M).group(1), 16)
+    r = partition_stopped(m, m.tee_symbol("keystore_mem"), m.tee_symbol("spm_keystore_main"),
+                          "*(int *)0x%(type)x == 4 && *(unsigned int *)(0x%(data)x + 4) == 0x5151",
+                          "keystore-restart",
+                          ["disable 1", "set $lr = 0x%x" % spin, "set $pc = 0x%x" % bxns])
+    expect("tee: non-secure code ran while a partition served a call" in r.console,
+           "the partition's escape to Non-secure code was not caught", r)
+    expect(r.console.count("tee: fault policy: reset") == 1, "no single policy reset", r)
+    expect("keystore-restart: token after status=0" in r.ns_console,
+           "the meter did not serve again after the reset", r)
 
 
 @case

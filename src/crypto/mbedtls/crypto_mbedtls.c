@@ -18,8 +18,8 @@
  *     TLS's allocations (ms_mbedtls_calloc/free) and the DRBG, which is the
  *     pool's root block. So each partition that runs crypto with its own
  *     pool has its own allocator and its own DRBG, inside its own memory.
- *     The one exception is the PSA core (its key slots and psa_ready below),
- *     which only the privileged kernel uses.
+ *     The one exception is the PSA core (its key slots), which only the
+ *     privileged kernel uses (the TLS client); P-256 needs none of it.
  *   - Stack use stays in the low hundreds of bytes per call.
  *   - Key material in temporaries is wiped on every path; Mbed TLS contexts
  *     are freed (which zeroises them), and the pool wipes what is freed.
@@ -37,7 +37,6 @@
 #include "mbedtls/hkdf.h"
 #include "mbedtls/md.h"
 #include "mbedtls/sha256.h"
-#include "psa/crypto.h"
 
 #include "crypto_internal.h"
 #include "mbedtls_internal.h"
@@ -105,23 +104,6 @@ void ms_crypto_pool_stats(const ms_crypto_pool_t *pool, size_t *in_use, size_t *
 {
     ms_pool_stats(pool != NULL ? pool->buf : NULL, pool != NULL ? pool->len : 0,
                   in_use, high_water);
-}
-
-void ms_mbedtls_psa_ready(void)
-{
-    /* The PSA core serves p256-m's random bytes (psa_generate_random) and
-     * refuses until it is initialised; with the external RNG that is cheap
-     * and cannot fail for lack of entropy. Repeated calls are no-ops. Only
-     * what needs random bytes calls this, so a verify-only program (the boot
-     * loader) links no PSA core.
-     * psa_ready, like the core's own key slots and state, is a global: only
-     * the privileged kernel uses the PSA core (key generation, signing, the
-     * TLS client), so it is not per pool. A partition that signs or runs TLS
-     * would need the core's state moved too. */
-    static bool psa_ready;
-    if (!psa_ready && psa_crypto_init() == PSA_SUCCESS) {
-        psa_ready = true;
-    }
 }
 
 /* CTR_DRBG's entropy callback: the platform's true random source. */

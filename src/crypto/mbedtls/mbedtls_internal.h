@@ -10,9 +10,4 @@
 /* f_rng for Mbed TLS calls: bytes from ms_random(); 0 on success. */
 int ms_mbedtls_rng(void *unused, unsigned char *out, size_t len);
 
-/* Start the PSA crypto core (p256-m draws its random bytes through it: key
- * generation, signatures; PK parsing on the host). Idempotent. Mbed TLS's
- * allocations need no set-up: pools initialise on first use (pool.h). */
-void ms_mbedtls_psa_ready(void);
-
 #endif /* MS_MBEDTLS_INTERNAL_H */

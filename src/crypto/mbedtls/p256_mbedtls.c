@@ -11,9 +11,9 @@
  *     signature one backend refuses, the other refuses too.
  *   - p256-m validates every point and scalar it is given and runs in
  *     constant time; its randomness (key generation, signing nonces) comes
- *     from p256_generate_random() -> psa_generate_random() (the PSA core,
- *     initialised by ms_mbedtls_psa_ready()) -> ms_random() (psa_rng.c),
- *     the DRBG seeded from the platform's TRNG.
+ *     from p256_generate_random() -> ms_p256m_random() (psa_rng.c) ->
+ *     ms_random(), the current pool's DRBG seeded from the platform's TRNG:
+ *     no PSA core state, so a partition signs too.
  *   - Secret temporaries are wiped on every path.
  */
 #include <string.h>
@@ -72,7 +72,6 @@ ms_err_t ms_p256_keygen(ms_p256_priv_t *priv, ms_p256_pub_t *pub)
     if (priv == NULL || pub == NULL) {
         return MS_ERR_ARG;
     }
-    ms_mbedtls_psa_ready();
     pub->q[0] = 0x04;
     ms_err_t err = map_p256m(p256_gen_keypair(priv->d, pub->q + 1), MS_ERR_CRYPTO);
     if (err != MS_OK) {
@@ -91,7 +90,6 @@ ms_err_t ms_p256_sign(const ms_p256_priv_t *priv, const uint8_t hash[MS_SHA256_L
     if (!ms_crypto_p256_priv_valid(priv->d)) {
         return MS_ERR_KEY_FORMAT;
     }
-    ms_mbedtls_psa_ready();
     uint8_t rs[64];
     ms_err_t err = map_p256m(p256_ecdsa_sign(rs, priv->d, hash, MS_SHA256_LEN),
                              MS_ERR_KEY_FORMAT);

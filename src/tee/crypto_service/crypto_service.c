@@ -14,7 +14,7 @@
 
 #include "../keystore/keystore_internal.h"
 
-ms_err_t ms_tee_key_export_public(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_export_public(ms_tee_partition_t caller, ms_tee_key_id_t id,
                                   ms_p256_pub_t *pub)
 {
     ms_tee_key_blob_t k;
@@ -32,7 +32,7 @@ ms_err_t ms_tee_key_export_public(ms_tee_partition_t caller, ms_tee_key_id_t id,
     return err;
 }
 
-ms_err_t ms_tee_key_sign_hash(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_sign_hash(ms_tee_partition_t caller, ms_tee_key_id_t id,
                               const uint8_t hash[MS_SHA256_LEN],
                               uint8_t *sig, size_t cap, size_t *sig_len)
 {
@@ -51,7 +51,7 @@ ms_err_t ms_tee_key_sign_hash(ms_tee_partition_t caller, ms_tee_key_id_t id,
     return err;
 }
 
-ms_err_t ms_tee_key_ecdh(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_ecdh(ms_tee_partition_t caller, ms_tee_key_id_t id,
                          const ms_p256_pub_t *peer, uint8_t shared[MS_P256_SHARED_LEN])
 {
     ms_tee_key_blob_t k;
@@ -99,7 +99,7 @@ static ms_err_t aead(ms_tee_partition_t caller, ms_tee_key_id_t id, bool encrypt
     return err;
 }
 
-ms_err_t ms_tee_key_aead_encrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_aead_encrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
                                  const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
                                  const uint8_t *in, uint8_t *out, size_t len,
                                  uint8_t tag[MS_AES_GCM_TAG_LEN])
@@ -107,7 +107,7 @@ ms_err_t ms_tee_key_aead_encrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
     return aead(caller, id, true, nonce, aad, aad_len, in, out, len, tag);
 }
 
-ms_err_t ms_tee_key_aead_decrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_aead_decrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
                                  const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
                                  const uint8_t *in, uint8_t *out, size_t len,
                                  const uint8_t tag[MS_AES_GCM_TAG_LEN])
@@ -120,7 +120,7 @@ ms_err_t ms_tee_key_aead_decrypt(ms_tee_partition_t caller, ms_tee_key_id_t id,
     return aead(caller, id, false, nonce, aad, aad_len, in, out, len, t);
 }
 
-ms_err_t ms_tee_key_mac(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_mac(ms_tee_partition_t caller, ms_tee_key_id_t id,
                         const uint8_t *data, size_t len, uint8_t mac[MS_HMAC_SHA256_LEN])
 {
     ms_tee_key_blob_t k;
@@ -136,7 +136,7 @@ ms_err_t ms_tee_key_mac(ms_tee_partition_t caller, ms_tee_key_id_t id,
     return err;
 }
 
-ms_err_t ms_tee_key_mac_verify(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_mac_verify(ms_tee_partition_t caller, ms_tee_key_id_t id,
                                const uint8_t *data, size_t len,
                                const uint8_t mac[MS_HMAC_SHA256_LEN])
 {
@@ -144,7 +144,7 @@ ms_err_t ms_tee_key_mac_verify(ms_tee_partition_t caller, ms_tee_key_id_t id,
     if (mac == NULL) {
         return MS_ERR_ARG;
     }
-    ms_err_t err = ms_tee_key_mac(caller, id, data, len, mine);
+    ms_err_t err = ms_tee_ks_mac(caller, id, data, len, mine);
     if (!err && !ms_ct_equal(mine, mac, sizeof mine)) {
         err = MS_ERR_AUTH;
     }

@@ -36,6 +36,7 @@ psa_status_t ms_tee_psa_status(ms_err_t err)
     case MS_ERR_FLASH_ERASE:
     case MS_ERR_POWER_LOST:       return PSA_ERROR_STORAGE_FAILURE;
     case MS_ERR_CRYPTO:           return PSA_ERROR_HARDWARE_FAILURE;
+    case MS_ERR_TEE_SERVICE_FAILED: return PSA_ERROR_SERVICE_FAILURE;
     default:                      return PSA_ERROR_GENERIC_ERROR;
     }
 }

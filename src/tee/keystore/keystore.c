@@ -13,7 +13,9 @@
  *   - Every RAM copy of key material is wiped before returning.
  *   - A caller outside a key's policy learns nothing about it (DENIED, as
  *     for a missing key).
- *   - Key material is drawn from the health-tested TEE RNG.
+ *   - Key material is drawn from the health-tested TEE RNG (through the
+ *     platform, ms_tee_hal_rng_generate: the key store may run apart from
+ *     the RNG's state).
  *   - The identity key and the IAK are write-once (ITS WRITE_ONCE flag).
  *   - The IAK id only ever holds a key generated inside with the IAK policy
  *     (SIGN for the ATTEST partition alone): it cannot be imported, nor
@@ -26,7 +28,6 @@
 
 #include "keystore_internal.h"
 #include "meterseal/psa/internal_trusted_storage.h"
-#include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
 
 #define KEY_REC_VERSION 1u
@@ -132,7 +133,7 @@ static uint32_t write_once_flag(ms_tee_key_id_t id)
                                                              : 0u;
 }
 
-ms_err_t ms_tee_key_import(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_import(ms_tee_partition_t caller, ms_tee_key_id_t id,
                            ms_tee_key_type_t type, const uint8_t *material, size_t len,
                            const ms_tee_key_policy_t *policy)
 {
@@ -150,7 +151,7 @@ ms_err_t ms_tee_key_import(ms_tee_partition_t caller, ms_tee_key_id_t id,
     return store_key(id, type, material, len, policy, 0);
 }
 
-ms_err_t ms_tee_key_generate(ms_tee_partition_t caller, ms_tee_key_id_t id,
+ms_err_t ms_tee_ks_generate(ms_tee_partition_t caller, ms_tee_key_id_t id,
                              ms_tee_key_type_t type, unsigned bits,
                              const ms_tee_key_policy_t *policy)
 {
@@ -174,7 +175,7 @@ ms_err_t ms_tee_key_generate(ms_tee_partition_t caller, ms_tee_key_id_t id,
     }
     /* P-256: a random scalar, redrawn in the (2^-32) case it is out of range */
     for (int tries = 0; tries < 8; tries++) {
-        err = ms_tee_rng_generate(m, len);
+        err = ms_tee_hal_rng_generate(m, len);
         if (err) {
             break;
         }
@@ -228,7 +229,7 @@ ms_err_t ms_tee_keystore_load(ms_tee_partition_t caller, ms_tee_key_id_t id, uin
     return err;
 }
 
-ms_err_t ms_tee_key_destroy(ms_tee_partition_t caller, ms_tee_key_id_t id)
+ms_err_t ms_tee_ks_destroy(ms_tee_partition_t caller, ms_tee_key_id_t id)
 {
     ms_tee_key_blob_t blob;
     ms_err_t err = ms_tee_keystore_load(caller, id, 0, (ms_tee_key_type_t)0, &blob);
@@ -251,7 +252,7 @@ static ms_err_t provision_key(ms_tee_partition_t owner, ms_tee_key_id_t id,
     if (psa_its_get_info(key_uid(id), &info) == PSA_SUCCESS) {
         return MS_OK;
     }
-    return ms_tee_key_generate(owner, id, MS_TEE_KEY_P256, 256, policy);
+    return ms_tee_ks_generate(owner, id, MS_TEE_KEY_P256, 256, policy);
 }
 
 /* M8: an IAK record must carry the IAK policy, whatever wrote it. */
@@ -269,7 +270,7 @@ static ms_err_t check_iak_record(void)
     return err;
 }
 
-ms_err_t ms_tee_keystore_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *iak_pub)
+ms_err_t ms_tee_ks_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *iak_pub)
 {
     /* The meter's own signatures, made inside the TEE only: TLS handshakes
      * and signed readings, events and command results (the LINK partition,
@@ -288,10 +289,10 @@ ms_err_t ms_tee_keystore_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *i
         err = check_iak_record();
     }
     if (!err && identity_pub != NULL) {
-        err = ms_tee_key_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, identity_pub);
+        err = ms_tee_ks_export_public(MS_TEE_PART_CRYPTO, MS_TEE_KEY_IDENTITY, identity_pub);
     }
     if (!err && iak_pub != NULL) {
-        err = ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, iak_pub);
+        err = ms_tee_ks_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, iak_pub);
     }
     return err;
 }
