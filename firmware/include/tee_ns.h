@@ -69,7 +69,7 @@ typedef struct ms_tee_ns_fault_status {
 #define MS_TEE_NS_FAULT_OTHER  3u
 
 /* The Secure partitions as the isolation self-test leaves them. */
-#define MS_TEE_NS_PARTS 4u
+#define MS_TEE_NS_PARTS 5u
 typedef struct ms_tee_ns_selftest {
     int32_t result;                 /* 0: isolation held */
     uint32_t calls[MS_TEE_NS_PARTS];

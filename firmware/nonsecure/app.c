@@ -684,6 +684,8 @@ static void control(void *arg)
         rc = isolation_storage_restart();
     } else if (is("keystore-restart")) {
         rc = isolation_keystore_restart();
+    } else if (is("attest-restart")) {
+        rc = isolation_attest_restart();
     } else if (is("storm")) {
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {

@@ -18,6 +18,9 @@ int isolation_storage_restart(void);
 /* "keystore-restart": a call the test makes the key store partition fault
  * in (under gdb); attestation tokens, signed in it, before and after. */
 int isolation_keystore_restart(void);
+/* "attest-restart": a call the test makes the attestation partition fault
+ * in (under gdb); tokens before and after, with their boot seeds. */
+int isolation_attest_restart(void);
 /* "unprivileged": an unprivileged task may have the TEE write its own
  * memory only, and may not register callbacks. */
 int isolation_unprivileged(void);

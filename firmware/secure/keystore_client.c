@@ -43,42 +43,26 @@
 static uint32_t writes_this_message;
 
 /* One message: the header, then more[] in; err(4), then out[] back.
- * *got: the answer's bytes after err. */
+ * *got: the answer's bytes after err. From the attestation partition the
+ * same message goes as a request, which the kernel passes on as
+ * attestation's (tee_attest_serve). */
 static ms_err_t call(int32_t type, ms_tee_partition_t caller, ms_tee_key_id_t id,
                      const uint32_t w[4], const spm_iov_t *more, size_t n_more,
                      const spm_ovec_t *out, size_t n_out, size_t *got)
 {
     ks_hdr_t h = { .caller = (int32_t)caller, .id = id };
     spm_iov_t in[1 + MAX_PIECES];
-    spm_ovec_t ov[1 + MAX_PIECES];
-    int32_t err = (int32_t)MS_ERR_INTERNAL;
     if (w != NULL) {
         memcpy(h.w, w, sizeof h.w);
     }
     in[0] = (spm_iov_t){ &h, sizeof h };
-    ov[0] = (spm_ovec_t){ &err, sizeof err };
     for (size_t i = 0; i < n_more; i++) {
         in[1 + i] = more[i];
     }
-    for (size_t i = 0; i < n_out; i++) {
-        ov[1 + i] = out[i];
+    if (!ms_an505_unprivileged()) {
+        writes_this_message = 0;
     }
-    size_t n = 0;
-    writes_this_message = 0;
-    psa_status_t st = spm_callv(SPM_PART_KEYSTORE, type, in, 1 + n_more, ov, 1 + n_out, &n);
-    if (st == PSA_ERROR_BAD_STATE) {
-        return MS_ERR_STATE;
-    }
-    if (st == PSA_ERROR_SERVICE_FAILURE) {
-        return MS_ERR_TEE_SERVICE_FAILED;
-    }
-    if (st != PSA_SUCCESS || n < sizeof err) {
-        return MS_ERR_INTERNAL;
-    }
-    if (got != NULL) {
-        *got = n - sizeof err;
-    }
-    return (ms_err_t)err;
+    return spm_call_err(SPM_PART_KEYSTORE, type, in, 1 + n_more, out, n_out, got);
 }
 
 /* The answer of a success must be exactly `want` bytes after err. */

@@ -60,6 +60,11 @@
 #define KEYSTORE_STACK_WORDS 1536u
 #define KEYSTORE_POOL_LEN    4096u
 
+/* Attestation: a token's claims and COSE envelope (the token-size query
+ * builds one on its stack), SHA-256 (no allocation, no random bytes: no
+ * crypto pool, no kernel service); the signature is the key store's. */
+#define ATTEST_STACK_WORDS 1024u
+
 /* Stacks 8-byte aligned: the exception frame and AAPCS need it (and
  * PSPLIM ignores the low three bits). */
 typedef struct __attribute__((aligned(32))) spm_mem {
@@ -81,6 +86,12 @@ typedef struct __attribute__((aligned(32))) keystore_mem {
     unsigned char pool[KEYSTORE_POOL_LEN];
 } keystore_mem_t;
 
+typedef struct __attribute__((aligned(32))) attest_mem {
+    spm_msg_t msg;
+    spm_req_t req;
+    uint32_t stack[ATTEST_STACK_WORDS] __attribute__((aligned(8)));
+} attest_mem_t;
+
 static int32_t health_main(spm_msg_t *msg, void *state);
 static int32_t probe_main(spm_msg_t *msg, void *state);
 
@@ -94,6 +105,11 @@ extern uint8_t __ms_part_storage_end[];
 /* The key store's block is this one object: the service keeps no static
  * state (its keys are ITS records, read per operation and wiped). */
 static keystore_mem_t keystore_mem;
+/* Attestation's block is its section: attest_mem and the service's state
+ * (the boot record, the token being built). */
+static attest_mem_t attest_mem MS_TEE_PART_DATA(attest);
+extern uint8_t __ms_part_attest_start[];
+extern uint8_t __ms_part_attest_end[];
 
 static const ms_crypto_pool_t storage_pool = { storage_mem.pool, sizeof storage_mem.pool };
 static const ms_crypto_pool_t keystore_pool = { keystore_mem.pool, sizeof keystore_mem.pool };
@@ -151,6 +167,14 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .services = KS_BIT(MS_AN505_KS_ENTROPY),
         .counted = true,
         .req = &keystore_mem.req, .serve = tee_keystore_serve,
+    },
+    [SPM_PART_ATTEST] = {
+        .name = "attest", .handler = spm_attest_main, .msg = &attest_mem.msg,
+        .stack = attest_mem.stack, .stack_words = ATTEST_STACK_WORDS,
+        .mem = __ms_part_attest_start, .mem_end = __ms_part_attest_end,
+        .pool = &no_pool,
+        .counted = true,
+        .req = &attest_mem.req, .serve = tee_attest_serve,
     },
 };
 
@@ -316,7 +340,8 @@ static bool in_block(uint32_t pid, uint32_t p, uint32_t len)
 {
     uint32_t lo = (uint32_t)(uintptr_t)descs[pid].mem;
     uint32_t hi = (uint32_t)(uintptr_t)descs[pid].mem_end;
-    return p >= lo && p <= hi && len <= hi - p;
+    /* an address (len 0) at hi is the next block's */
+    return p >= lo && p <= hi && len <= hi - p && (len != 0 || p < hi);
 }
 
 /* The partition whose code runs now (found from its stack pointer, which
@@ -811,42 +836,90 @@ psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n
 }
 
 /* From a partition's code: see spm.h. */
-psa_status_t spm_request(int32_t type, const void *in, size_t in_len, const void *in2,
-                         size_t in2_len, void *out, size_t cap, size_t *out_len)
+psa_status_t spm_requestv(int32_t type, const spm_iov_t *in, size_t n_in, const spm_ovec_t *out,
+                          size_t n_out, size_t *out_len)
 {
     const spm_desc_t *d = running_desc();
     if (out_len != NULL) {
         *out_len = 0;
     }
-    if (d == NULL || d->req == NULL || in_len > SPM_REQ_DATA || in2_len > SPM_REQ_DATA - in_len) {
+    if (d == NULL || d->req == NULL) {
         return PSA_ERROR_BAD_STATE;
     }
     spm_req_t *r = d->req;
+    size_t total = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        if (in[i].len > SPM_REQ_DATA - total) {
+            return PSA_ERROR_BAD_STATE;
+        }
+        if (in[i].len != 0) {
+            memcpy(r->data + total, in[i].base, in[i].len);
+        }
+        total += in[i].len;
+    }
     r->type = type;
+    r->len = (uint32_t)total;
     r->out_len = 0;
-    if (in_len != 0) {
-        memcpy(r->data, in, in_len);
-    }
-    if (in2_len != 0) {
-        memcpy(r->data + in_len, in2, in2_len);
-    }
-    r->len = (uint32_t)(in_len + in2_len);
     register uint32_t r0 __asm("r0") = (uint32_t)PSA_ERROR_BAD_STATE;
     __asm volatile("svc #4" : "+r"(r0) : : "memory");
     psa_status_t st = (psa_status_t)r0;
     uint32_t said = r->out_len;
-    size_t n = st == PSA_SUCCESS && said <= SPM_REQ_DATA ? said : 0;
-    if (n > cap) {
-        n = cap;
-    }
-    if (n != 0) {
-        memcpy(out, r->data, n);
+    size_t left = st == PSA_SUCCESS && said <= SPM_REQ_DATA ? said : 0;
+    size_t done = 0;
+    for (size_t i = 0; i < n_out && left != 0; i++) {
+        size_t k = out[i].len < left ? out[i].len : left;
+        if (k != 0) {
+            memcpy(out[i].base, r->data + done, k);
+        }
+        done += k;
+        left -= k;
     }
     if (out_len != NULL) {
-        *out_len = n;
+        *out_len = done;
     }
     ms_secure_zero(r->data, sizeof r->data);   /* random bytes, key records */
     return st;
+}
+
+psa_status_t spm_request(int32_t type, const void *in, size_t in_len, const void *in2,
+                         size_t in2_len, void *out, size_t cap, size_t *out_len)
+{
+    const spm_iov_t iv[2] = { { in, in_len }, { in2, in2_len } };
+    const spm_ovec_t ov = { out, cap };
+    return spm_requestv(type, iv, 2, &ov, 1, out_len);
+}
+
+ms_err_t spm_call_err(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_in,
+                      const spm_ovec_t *out, size_t n_out, size_t *got)
+{
+    int32_t err = (int32_t)MS_ERR_INTERNAL;
+    spm_ovec_t ov[1 + SPM_MAX_VEC];
+    size_t n = 0;
+    if (got != NULL) {
+        *got = 0;
+    }
+    if (n_out > SPM_MAX_VEC) {
+        return MS_ERR_ARG;
+    }
+    ov[0] = (spm_ovec_t){ &err, sizeof err };
+    for (size_t i = 0; i < n_out; i++) {
+        ov[1 + i] = out[i];
+    }
+    psa_status_t st = ms_an505_unprivileged() ? spm_requestv(type, in, n_in, ov, 1 + n_out, &n)
+                                              : spm_callv(pid, type, in, n_in, ov, 1 + n_out, &n);
+    if (st == PSA_ERROR_SERVICE_FAILURE) {
+        return MS_ERR_TEE_SERVICE_FAILED;
+    }
+    if (st == PSA_ERROR_BAD_STATE) {
+        return MS_ERR_STATE;
+    }
+    if (st != PSA_SUCCESS || n < sizeof err) {
+        return MS_ERR_INTERNAL;
+    }
+    if (got != NULL) {
+        *got = n - sizeof err;
+    }
+    return (ms_err_t)err;
 }
 
 /* ---- isolation self-test ----------------------------------------------------------------- */
@@ -863,17 +936,19 @@ ms_err_t spm_selftest(void)
     uint32_t before = stats[SPM_PART_PROBE].restarts;
     uint32_t storage_restarts = stats[SPM_PART_STORAGE].restarts;
     uint32_t keystore_restarts = stats[SPM_PART_KEYSTORE].restarts;
+    uint32_t attest_restarts = stats[SPM_PART_ATTEST].restarts;
     /* its own state: allowed */
     if (peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state) != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
     /* another partition's state, storage's (where its keys are), the key
-     * store's (its mailbox, where key material passes), the kernel's data,
-     * the storage flash: each must fault */
+     * store's (its mailbox, where key material passes), attestation's (the
+     * boot record), the kernel's data, the storage flash: each must fault */
     const uint32_t forbidden[] = {
         (uint32_t)(uintptr_t)part_mem[SPM_PART_HEALTH].state,
         (uint32_t)(uintptr_t)descs[SPM_PART_STORAGE].mem_end - 4u,
         (uint32_t)(uintptr_t)keystore_mem.msg.data,
+        (uint32_t)(uintptr_t)descs[SPM_PART_ATTEST].mem_end - 4u,
         (uint32_t)(uintptr_t)&spm_saved_msp,
         descs[SPM_PART_STORAGE].dev,
     };
@@ -909,10 +984,11 @@ ms_err_t spm_selftest(void)
     if (st != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
-    /* and storage and the key store, whose memory the probe tried, were
-     * not restarted */
+    /* and storage, the key store and attestation, whose memory the probe
+     * tried, were not restarted */
     if (stats[SPM_PART_STORAGE].restarts != storage_restarts ||
-        stats[SPM_PART_KEYSTORE].restarts != keystore_restarts) {
+        stats[SPM_PART_KEYSTORE].restarts != keystore_restarts ||
+        stats[SPM_PART_ATTEST].restarts != attest_restarts) {
         return MS_ERR_STATE;
     }
     /* and the probe, restarted, serves again */

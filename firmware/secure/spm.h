@@ -52,7 +52,8 @@
 #define SPM_PART_PROBE   1u
 #define SPM_PART_STORAGE 2u
 #define SPM_PART_KEYSTORE 3u
-#define SPM_N_PARTS      4u
+#define SPM_PART_ATTEST  4u
+#define SPM_N_PARTS      5u
 
 /* The largest message: a key store AEAD request (part_keystore.h) with the
  * most the secure API carries (MS_TEE_IO_BUF_LEN); a PS object (1024
@@ -102,9 +103,14 @@ typedef psa_status_t (*spm_serve_t)(int32_t type, const uint8_t *in, size_t len,
                                     size_t cap, size_t *out_len);
 
 /* The partitions' handlers: storage (part_storage.c), the key store
- * (part_keystore.c). */
+ * (part_keystore.c), attestation (part_attest.c). */
 int32_t spm_storage_main(spm_msg_t *msg, void *state);
 int32_t spm_keystore_main(spm_msg_t *msg, void *state);
+int32_t spm_attest_main(spm_msg_t *msg, void *state);
+/* What attestation may ask of the kernel (attest_client.c): the IAK's
+ * signature and public key, from the key store, as attestation's. */
+psa_status_t tee_attest_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                              size_t cap, size_t *out_len);
 /* What the key store may ask of the kernel (keystore_client.c): random
  * bytes from the TEE RNG, and its own ITS records (storage_client.c). */
 psa_status_t tee_keystore_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
@@ -141,6 +147,16 @@ psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len
 psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_in,
                        const spm_ovec_t *out, size_t n_out, size_t *out_len);
 
+/* A message whose answer is the service's ms_err_t, then out[] (at most
+ * SPM_MAX_VEC pieces; *got: the bytes after the err). From the kernel, to
+ * partition pid; from a partition's code, as a request to the kernel
+ * (spm_requestv), which routes it by its type. MS_ERR_TEE_SERVICE_FAILED
+ * when the partition faulted (restarted), MS_ERR_STATE when it could not
+ * be sent now, MS_ERR_INTERNAL for an answer without its err. */
+#define SPM_MAX_VEC 4u
+ms_err_t spm_call_err(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_in,
+                      const spm_ovec_t *out, size_t n_out, size_t *got);
+
 /* From a partition's own code (unprivileged): one request to the kernel,
  * served by the partition's spm_serve_t (the key store: its ITS records).
  * The partition waits, its context kept, while the kernel serves it -
@@ -149,6 +165,10 @@ psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n
  * request does not fit SPM_REQ_DATA. */
 psa_status_t spm_request(int32_t type, const void *in, size_t in_len, const void *in2,
                          size_t in2_len, void *out, size_t cap, size_t *out_len);
+/* The same with the request gathered from in[] and the answer scattered
+ * over out[]. */
+psa_status_t spm_requestv(int32_t type, const spm_iov_t *in, size_t n_in, const spm_ovec_t *out,
+                          size_t n_out, size_t *out_len);
 
 /* The isolation self-test: the probe reads its own state (allowed), then
  * the health partition's state and the kernel's (each must fault and the

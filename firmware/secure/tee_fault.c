@@ -364,13 +364,6 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
         /* During start-up: a fault of the TEE itself. */
         ms_an505_fault(ipsr);
     }
-    if (spm_busy()) {
-        /* Non-secure code faulted while a partition serves a message: it
-         * left the Secure state, or a Non-secure handler preempting it
-         * faulted. The call cannot be finished nor the task ended. */
-        reset_for("tee: non-secure fault while a partition served a call", ipsr, sfsr, cfsr,
-                  ppc != 0 ? ppc : sfsr, 0);
-    }
     /* The Non-secure code's stack: in thread mode the one CONTROL_NS.SPSEL
      * selects (EXC_RETURN.SPSEL describes the Secure state's selection for
      * an exception taken to the Secure state: on QEMU it reads 0 here). */
@@ -431,10 +424,12 @@ __attribute__((used)) void tee_fault(uint32_t exc_return, const uint32_t *r4_11)
     count_event(false);
     tee_fault_flush();
     uint32_t trap = tee_door_fault_trap();
-    if (trap == 0 || !on_psp || g_tee_in_callback) {
-        /* No kernel to end a task, the Non-secure kernel itself faulted, or
-         * a callback did (a veneer's frame is live below it: the task cannot
-         * simply end). */
+    if (trap == 0 || !on_psp || g_tee_in_callback || spm_busy()) {
+        /* No kernel to end a task, the Non-secure kernel itself faulted, a
+         * callback did (a veneer's frame is live below it: the task cannot
+         * simply end), or Non-secure thread code ran while a partition
+         * served a message (it left the Secure state: the call is stranded,
+         * the door taken). */
         policy_reset(false);
     }
     uint32_t reason = ipsr == 7u ? MS_TEE_NS_FAULT_SECURE

@@ -212,6 +212,8 @@ int main(void)
     ms_an505_puts(spm_name(SPM_PART_STORAGE));
     ms_an505_puts(", ");
     ms_an505_puts(spm_name(SPM_PART_KEYSTORE));
+    ms_an505_puts(", ");
+    ms_an505_puts(spm_name(SPM_PART_ATTEST));
     ms_an505_puts(" unprivileged under the Secure MPU)\r\n");
     tee_fault_init();
     /* In the factory (life cycle OPEN): the station may provision the link

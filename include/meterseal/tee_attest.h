@@ -84,6 +84,23 @@ ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce
 ms_err_t ms_tee_attest_get_token_size(ms_tee_partition_t caller, size_t nonce_len,
                                       size_t *size);
 
+/*
+ * The service itself: the attestation partition's code. The three calls
+ * above are these (ms_tee_attest_set_boot_record draws the boot seed with
+ * ms_tee_rng_generate and hands it in). On the host the public names call
+ * these directly (src/tee/attest/attest_api.c); on the AN505, where
+ * attestation runs in an MPU-isolated partition, the public names are the
+ * Secure kernel's client, one message per call (firmware/secure/
+ * attest_client.c). Only the partition's own code calls these.
+ */
+ms_err_t ms_tee_att_set_boot_record(ms_tee_partition_t caller, const ms_image_measurement_t *meas,
+                                    const char *const *types, size_t n,
+                                    const uint8_t implementation_id[32], uint32_t lifecycle,
+                                    const uint8_t boot_seed[32]);
+ms_err_t ms_tee_att_get_token(ms_tee_partition_t caller, const uint8_t *nonce, size_t nonce_len,
+                              uint8_t *out, size_t cap, size_t *out_len);
+ms_err_t ms_tee_att_get_token_size(ms_tee_partition_t caller, size_t nonce_len, size_t *size);
+
 /* What a verifier reads out of a token. */
 typedef struct ms_tee_attest_sw {
     char type[MS_TEE_ATTEST_TYPE_MAX + 1];

@@ -80,6 +80,15 @@ SECTIONS
         __ms_part_storage_end = .;
     } > RAM
 
+    /* The attestation partition's (MS_TEE_PART_DATA(attest)), the same way. */
+    .ms_part_attest (NOLOAD) : ALIGN(32)
+    {
+        __ms_part_attest_start = .;
+        *(.bss.ms_part.attest)
+        . = ALIGN(32);
+        __ms_part_attest_end = .;
+    } > RAM
+
     .bss (NOLOAD) : ALIGN(8)
     {
         __bss_start = .;

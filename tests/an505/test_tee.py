@@ -255,8 +255,8 @@ def partition_reading_another_is_restarted_others_serve(m):
     faults = re.findall(r"^tee: partition isolation-probe fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
                         r.console, re.M)
     # at boot and on request: the other partition's state, storage's
-    # memory, the key store's, the kernel's, storage's flash
-    expect(len(faults) == 10, "the probe's reads did not fault on the MPU", r)
+    # memory, the key store's, attestation's, the kernel's, storage's flash
+    expect(len(faults) == 12, "the probe's reads did not fault on the MPU", r)
     expect(all(int(c, 16) & 0x82 == 0x82 for c, _ in faults),
            "not a data access violation with its address (MemManage DACCVIOL, MMARVALID)", r)
     storage_flash = 0x80000000 + STORAGE_OFF
@@ -274,7 +274,9 @@ def partition_reading_another_is_restarted_others_serve(m):
                         r.ns_console, re.M)
     keystore = re.search(r"^partitions: part=3 calls=(\d+) faults=(\d+) restarts=(\d+) stack=(\d+)",
                          r.ns_console, re.M)
-    expect(probe and int(probe.group(2)) == 12 and int(probe.group(3)) == 12,
+    attest = re.search(r"^partitions: part=4 calls=(\d+) faults=(\d+) restarts=(\d+) stack=(\d+)",
+                       r.ns_console, re.M)
+    expect(probe and int(probe.group(2)) == 14 and int(probe.group(3)) == 14,
            "the probe was not stopped and restarted each time", r)
     expect(health and int(health.group(2)) == 0 and int(health.group(1)) > 2,
            "the health partition was hit or did not serve", r)
@@ -284,6 +286,9 @@ def partition_reading_another_is_restarted_others_serve(m):
     expect(keystore and int(keystore.group(2)) == 0 and int(keystore.group(1)) >= 1
            and int(keystore.group(4)) > 0,
            "the key store partition was hit, did not serve, or its stack is not measured", r)
+    expect(attest and int(attest.group(2)) == 0 and int(attest.group(1)) >= 1
+           and int(attest.group(4)) > 0,
+           "the attestation partition was hit, did not serve, or its stack is not measured", r)
     expect("partitions: rng after the fault status=0" in r.ns_console,
            "the RNG (through the health partition) stopped serving", r)
 
@@ -478,6 +483,35 @@ def keystore_partition_leaving_for_nonsecure_code_resets_the_meter(m):
     expect(r.console.count("tee: fault policy: reset") == 1, "no single policy reset", r)
     expect("keystore-restart: token after status=0" in r.ns_console,
            "the meter did not serve again after the reset", r)
+
+
+@case
+def attest_partition_fault_is_restarted_with_its_boot_record(m):
+    """The attestation partition's handler reads the key store's memory when
+    a token-size query (a challenge size the test chose) arrives: the MPU
+    stops it (MemManage, DACCVIOL at that address), the call fails with
+    PSA_ERROR_SERVICE_FAILURE, and the restarted partition - its memory
+    wiped - is given the boot record again: the next token is signed and
+    carries the same boot seed as the one before."""
+    keystore = m.tee_symbol("keystore_mem")
+    r = partition_stopped(m, m.tee_symbol("attest_mem"), m.tee_symbol("spm_attest_main"),
+                          "*(int *)0x%(type)x == 3 && *(unsigned int *)(0x%(data)x + 4) == 0x5151",
+                          "attest-restart", ["set $r0 = 0x%x" % keystore])
+    fault = re.search(r"^tee: partition attest fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
+                      r.console, re.M)
+    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
+           and keystore <= int(fault.group(2), 16) < keystore + 12,
+           "attestation's read of the key store's memory was not stopped by the MPU", r)
+    expect("attest-restart: token before status=0" in r.ns_console, "no token before the fault", r)
+    expect("attest-restart: the call that faulted status=-144" in r.ns_console,
+           "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect("attest-restart: token after status=0" in r.ns_console,
+           "attestation did not serve again after its restart", r)
+    seeds = re.findall(r"^attest-restart: boot seed (?:before|after) ([0-9a-f]{64})", r.ns_console, re.M)
+    expect(len(seeds) == 2 and seeds[0] == seeds[1],
+           "the boot seed changed across the restart (the boot record was not given again)", r)
+    expect(re.search(r"^attest-restart: part=4 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
+           "the kernel did not count one fault and one restart of attestation", r)
 
 
 @case

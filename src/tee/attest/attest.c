@@ -5,7 +5,11 @@
  *
  * Invariants:
  *   - The boot record is copied in once from the boot handover (only the
- *     BOOT partition may set it); callers cannot alter measurements.
+ *     BOOT partition may set it); callers cannot alter measurements. Its
+ *     boot seed comes with it (drawn once per boot by the caller's side,
+ *     so a restarted partition given the record again keeps the seed).
+ *   - The state (g_att) is the partition's own (MS_TEE_PART_DATA): where
+ *     partitions are MPU-isolated, nothing else can read or change it.
  *   - Tokens are signed only through the key store with the Initial
  *     Attestation Key (MS_TEE_KEY_IAK), whose policy lets no partition but
  *     this one sign with it, so the NSPE cannot have a token of its own
@@ -23,7 +27,6 @@
 #include "meterseal/tee_cbor.h"
 #include "meterseal/tee_cose.h"
 #include "meterseal/tee_keystore.h"
-#include "meterseal/tee_rng.h"
 
 #define PROFILE "http://arm.com/psa/2.0.0"
 
@@ -35,7 +38,7 @@ static struct {
     uint8_t boot_seed[32];
     uint32_t lifecycle;
     uint8_t payload[MS_TEE_ATTEST_TOKEN_MAX];
-} g_att;
+} g_att MS_TEE_PART_DATA(attest);
 
 /* ---- small encoders ------------------------------------------------------ */
 
@@ -73,28 +76,22 @@ static void version_string(const ms_image_version_t *v, char out[MS_TEE_ATTEST_V
 
 /* ---- token creation ----------------------------------------------------------- */
 
-ms_err_t ms_tee_attest_set_boot_record(ms_tee_partition_t caller,
-                                       const ms_image_measurement_t *meas,
-                                       const char *const *types, size_t n,
-                                       const uint8_t implementation_id[32],
-                                       uint32_t lifecycle)
+ms_err_t ms_tee_att_set_boot_record(ms_tee_partition_t caller, const ms_image_measurement_t *meas,
+                                    const char *const *types, size_t n,
+                                    const uint8_t implementation_id[32], uint32_t lifecycle,
+                                    const uint8_t boot_seed[32])
 {
     if (caller != MS_TEE_PART_BOOT) {
         return MS_ERR_TEE_DENIED;
     }
     if (meas == NULL || types == NULL || n == 0 || n > MS_TEE_ATTEST_MAX_SW ||
-        implementation_id == NULL) {
+        implementation_id == NULL || boot_seed == NULL) {
         return MS_ERR_ARG;
     }
     for (size_t i = 0; i < n; i++) {
         if (types[i] == NULL || strlen(types[i]) > MS_TEE_ATTEST_TYPE_MAX) {
             return MS_ERR_ARG;
         }
-    }
-    uint8_t seed[32];
-    ms_err_t err = ms_tee_rng_generate(seed, sizeof seed);
-    if (err) {
-        return err;
     }
     memset(&g_att, 0, sizeof g_att);
     for (size_t i = 0; i < n; i++) {
@@ -109,7 +106,7 @@ ms_err_t ms_tee_attest_set_boot_record(ms_tee_partition_t caller,
     }
     g_att.n_sw = n;
     memcpy(g_att.implementation_id, implementation_id, 32);
-    memcpy(g_att.boot_seed, seed, 32);
+    memcpy(g_att.boot_seed, boot_seed, 32);
     g_att.lifecycle = lifecycle;
     g_att.ready = true;
     return MS_OK;
@@ -213,8 +210,8 @@ static ms_err_t claims_for(ms_tee_partition_t caller, const uint8_t *nonce, size
     return err;
 }
 
-ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce,
-                                 size_t nonce_len, uint8_t *out, size_t cap, size_t *out_len)
+ms_err_t ms_tee_att_get_token(ms_tee_partition_t caller, const uint8_t *nonce, size_t nonce_len,
+                              uint8_t *out, size_t cap, size_t *out_len)
 {
     size_t plen = 0;
     if (nonce == NULL || out == NULL || out_len == NULL || cap == 0 ||
@@ -229,8 +226,7 @@ ms_err_t ms_tee_attest_get_token(ms_tee_partition_t caller, const uint8_t *nonce
     return ms_cose_sign1(g_att.payload, plen, NULL, 0, iak_sign, NULL, out, cap, out_len);
 }
 
-ms_err_t ms_tee_attest_get_token_size(ms_tee_partition_t caller, size_t nonce_len,
-                                      size_t *size)
+ms_err_t ms_tee_att_get_token_size(ms_tee_partition_t caller, size_t nonce_len, size_t *size)
 {
     static const uint8_t zero_nonce[MS_TEE_ATTEST_NONCE_MAX] = { 0 };
     uint8_t tok[MS_TEE_ATTEST_TOKEN_MAX + MS_COSE_OVERHEAD];

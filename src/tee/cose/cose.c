@@ -64,17 +64,12 @@ ms_err_t ms_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t
     }
     *out_len = 0;
     uint8_t hash[MS_SHA256_LEN], der[MS_P256_SIG_DER_MAX], raw[MS_P256_SIG_RAW_LEN];
-    size_t der_len = 0;
-    ms_err_t err = sig_structure_hash(payload, payload_len, hash);
-    if (!err) {
-        err = sign(sign_ctx, hash, der, sizeof der, &der_len);
-    }
-    if (!err) {
-        err = ms_p256_sig_to_raw(der, der_len, raw);
-    }
-    if (err) {
-        return err;
-    }
+    size_t der_len = 0, len = 0;
+    /* The envelope first, its signature zero: a buffer too small is found
+     * before anything is signed (a signature costs the key store a key
+     * read and an ECDSA). The signature is the last item, its 64 bytes the
+     * envelope's last. */
+    memset(raw, 0, sizeof raw);
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
     ms_cbor_put_tag(&e, MS_COSE_TAG_SIGN1);
@@ -89,7 +84,22 @@ ms_err_t ms_cose_sign1(const uint8_t *payload, size_t payload_len, const uint8_t
     }
     ms_cbor_put_bstr(&e, payload, payload_len);
     ms_cbor_put_bstr(&e, raw, sizeof raw);
-    return ms_cbor_enc_finish(&e, out_len);
+    ms_err_t err = ms_cbor_enc_finish(&e, &len);
+    if (!err) {
+        err = sig_structure_hash(payload, payload_len, hash);
+    }
+    if (!err) {
+        err = sign(sign_ctx, hash, der, sizeof der, &der_len);
+    }
+    if (!err) {
+        err = ms_p256_sig_to_raw(der, der_len, raw);
+    }
+    if (err) {
+        return err;
+    }
+    memcpy(out + len - sizeof raw, raw, sizeof raw);
+    *out_len = len;
+    return MS_OK;
 }
 
 static ms_err_t parse_unprotected(ms_cbor_dec_t *d, ms_cose_sign1_t *out)
