@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * spm.c - the Secure kernel's partitions (spm.h).
+ * spm.c - the Secure kernel's partitions (spm.h): memory, entry and exit,
+ * requests, faults and time. The two built-in partitions and the isolation
+ * self-test are in spm_builtin.c.
  *
  * Memory: each partition owns one block of memory (32-byte aligned and
  * sized, the Secure MPU's granule): its mailbox, its stack, its state and,
@@ -34,6 +36,7 @@
  * service writes only into the asking partition's block.
  */
 #include "spm.h"
+#include "spm_internal.h"
 
 #include <string.h>
 
@@ -41,13 +44,12 @@
 #include "an505_map.h"
 #include "meterseal/crypto.h"
 #include "meterseal/tee.h"
-#include "meterseal/tee_rng.h"
 #include "regs/armv8m.h"
 #include "tee.h"
 #include "tee_hal.h"
 
-#define STACK_WORDS  256u
-#define STATE_LEN    64u
+#define STACK_WORDS  SPM_BUILTIN_STACK_WORDS
+#define STATE_LEN    SPM_BUILTIN_STATE_LEN
 #define STACK_PAINT  0x5EC0DE5Au
 
 /* Storage: a record write runs HMAC and AES-GCM with their contexts on the
@@ -92,8 +94,6 @@ typedef struct __attribute__((aligned(32))) attest_mem {
     uint32_t stack[ATTEST_STACK_WORDS] __attribute__((aligned(8)));
 } attest_mem_t;
 
-static int32_t health_main(spm_msg_t *msg, void *state);
-static int32_t probe_main(spm_msg_t *msg, void *state);
 
 static spm_mem_t part_mem[2];
 static storage_mem_t storage_mem MS_TEE_PART_DATA(storage);
@@ -137,13 +137,13 @@ typedef struct spm_desc {
 
 static const spm_desc_t descs[SPM_N_PARTS] = {
     [SPM_PART_HEALTH] = {
-        .name = "rng-health", .handler = health_main, .msg = &part_mem[0].msg,
+        .name = "rng-health", .handler = spm_health_main, .msg = &part_mem[0].msg,
         .state = part_mem[0].state, .stack = part_mem[0].stack, .stack_words = STACK_WORDS,
         .mem = (uint8_t *)&part_mem[0], .mem_end = (uint8_t *)&part_mem[1], .pool = &no_pool,
         .counted = true,
     },
     [SPM_PART_PROBE] = {
-        .name = "isolation-probe", .handler = probe_main, .msg = &part_mem[1].msg,
+        .name = "isolation-probe", .handler = spm_probe_main, .msg = &part_mem[1].msg,
         .state = part_mem[1].state, .stack = part_mem[1].stack, .stack_words = STACK_WORDS,
         .mem = (uint8_t *)&part_mem[1], .mem_end = (uint8_t *)&part_mem[2], .pool = &no_pool,
         .counted = false,   /* the self-test's deliberate faults */
@@ -209,67 +209,6 @@ __attribute__((used)) volatile uint32_t spm_entry_resume;
 static volatile uint32_t entering;
 static uint32_t *caller_frame;
 __attribute__((used)) uint32_t spm_saved_msp;
-
-/* ---- the partitions' code (runs unprivileged, touches its block only) ---- */
-
-typedef struct health_state {
-    ms_tee_rng_health_t h;
-    uint32_t ready;
-} health_state_t;
-
-_Static_assert(sizeof(health_state_t) <= STATE_LEN, "health state fits its block");
-
-static int32_t health_main(spm_msg_t *msg, void *state)
-{
-    health_state_t *s = state;
-    if (!s->ready) {
-        if (ms_tee_rng_health_init(&s->h, 4) != MS_OK) {
-            return PSA_ERROR_GENERIC_ERROR;
-        }
-        s->ready = 1;
-    }
-    if (msg->type == SPM_HEALTH_FEED) {
-        return ms_tee_rng_health_feed(&s->h, msg->data, msg->len) == MS_OK
-                   ? PSA_SUCCESS : PSA_ERROR_INSUFFICIENT_ENTROPY;
-    }
-    if (msg->type == SPM_HEALTH_STATUS) {
-        uint32_t v[2] = { (uint32_t)s->h.samples, s->h.failed ? 1u : 0u };
-        memcpy(msg->data, v, sizeof v);
-        msg->out_len = sizeof v;
-        return PSA_SUCCESS;
-    }
-    return PSA_ERROR_NOT_SUPPORTED;
-}
-
-/* Uses about 64 bytes of stack per level (not a tail call: the array is
- * read after the recursion). */
-__attribute__((noinline)) static uint32_t probe_depth(uint32_t n)
-{
-    volatile uint32_t pad[14];
-    pad[0] = n;
-    uint32_t below = n > 1u ? probe_depth(n - 1u) : 0u;
-    return pad[0] + below;
-}
-
-static int32_t probe_main(spm_msg_t *msg, void *state)
-{
-    (void)state;
-    if (msg->len != 4u || (msg->type != SPM_PROBE_PEEK && msg->type != SPM_PROBE_DEPTH)) {
-        return PSA_ERROR_NOT_SUPPORTED;
-    }
-    uint32_t addr;
-    memcpy(&addr, msg->data, 4);
-    if (msg->type == SPM_PROBE_DEPTH) {
-        uint32_t v = probe_depth(addr);
-        memcpy(msg->data, &v, 4);
-        msg->out_len = 4;
-        return PSA_SUCCESS;
-    }
-    uint32_t v = *(const volatile uint32_t *)(uintptr_t)addr;
-    memcpy(msg->data, &v, 4);
-    msg->out_len = 4;
-    return PSA_SUCCESS;
-}
 
 /* Where a partition's handler returns to: back to the kernel. */
 __attribute__((naked, used)) void spm_exit_stub(void)
@@ -723,6 +662,43 @@ psa_status_t spm_call(uint32_t pid, int32_t type, const void *in, size_t in_len,
     return spm_call2(pid, type, in, in_len, NULL, 0, out, cap, out_len);
 }
 
+/* The pieces in[] one after the other into dst (cap bytes), or nothing
+ * written when they do not all fit. Runs in partitions too. */
+static bool gather(uint8_t *dst, size_t cap, const spm_iov_t *in, size_t n_in, size_t *total)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        if (in[i].len > cap - n) {
+            return false;
+        }
+        n += in[i].len;
+    }
+    n = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        if (in[i].len != 0) {
+            memcpy(dst + n, in[i].base, in[i].len);
+        }
+        n += in[i].len;
+    }
+    *total = n;
+    return true;
+}
+
+/* An answer of `len` bytes at src over out[], each piece bounded by its
+ * size: the bytes copied. Runs in partitions too. */
+static size_t scatter(const uint8_t *src, size_t len, const spm_ovec_t *out, size_t n_out)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < n_out && done < len; i++) {
+        size_t k = out[i].len < len - done ? out[i].len : len - done;
+        if (k != 0) {
+            memcpy(out[i].base, src + done, k);
+        }
+        done += k;
+    }
+    return done;
+}
+
 psa_status_t spm_call2(uint32_t pid, int32_t type, const void *in, size_t in_len,
                        const void *in2, size_t in2_len, void *out, size_t cap, size_t *out_len)
 {
@@ -780,25 +756,13 @@ psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n
         *out_len = 0;
     }
     size_t total = 0;
-    for (size_t i = 0; i < n_in; i++) {
-        if (in[i].len > SPM_MSG_DATA - total) {
-            return PSA_ERROR_BAD_STATE;
-        }
-        total += in[i].len;
-    }
-    if (pid >= SPM_N_PARTS || (ipsr & 0x1FFu) != 0 || current >= 0 || busy[pid]) {
+    if (pid >= SPM_N_PARTS || (ipsr & 0x1FFu) != 0 || current >= 0 || busy[pid] ||
+        !gather(descs[pid].msg->data, SPM_MSG_DATA, in, n_in, &total)) {
         return PSA_ERROR_BAD_STATE;
     }
     spm_msg_t *m = descs[pid].msg;
     m->type = type;
     m->out_len = 0;
-    total = 0;
-    for (size_t i = 0; i < n_in; i++) {
-        if (in[i].len != 0) {
-            memcpy(m->data + total, in[i].base, in[i].len);
-            total += in[i].len;
-        }
-    }
     m->len = (uint32_t)total;
     if (!any_busy()) {
         held_ticks = 0;
@@ -816,16 +780,7 @@ psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n
     waiting_sp[pid] = NULL;
     /* the answer's length is the partition's word: bounded here */
     uint32_t said = m->out_len;
-    size_t left = st == PSA_SUCCESS && said <= SPM_MSG_DATA ? said : 0;
-    size_t done = 0;
-    for (size_t i = 0; i < n_out && left != 0; i++) {
-        size_t k = out[i].len < left ? out[i].len : left;
-        if (k != 0) {
-            memcpy(out[i].base, m->data + done, k);
-        }
-        done += k;
-        left -= k;
-    }
+    size_t done = scatter(m->data, st == PSA_SUCCESS && said <= SPM_MSG_DATA ? said : 0, out, n_out);
     if (out_len != NULL) {
         *out_len = done;
     }
@@ -848,14 +803,8 @@ psa_status_t spm_requestv(int32_t type, const spm_iov_t *in, size_t n_in, const 
     }
     spm_req_t *r = d->req;
     size_t total = 0;
-    for (size_t i = 0; i < n_in; i++) {
-        if (in[i].len > SPM_REQ_DATA - total) {
-            return PSA_ERROR_BAD_STATE;
-        }
-        if (in[i].len != 0) {
-            memcpy(r->data + total, in[i].base, in[i].len);
-        }
-        total += in[i].len;
+    if (!gather(r->data, SPM_REQ_DATA, in, n_in, &total)) {
+        return PSA_ERROR_BAD_STATE;
     }
     r->type = type;
     r->len = (uint32_t)total;
@@ -864,16 +813,7 @@ psa_status_t spm_requestv(int32_t type, const spm_iov_t *in, size_t n_in, const 
     __asm volatile("svc #4" : "+r"(r0) : : "memory");
     psa_status_t st = (psa_status_t)r0;
     uint32_t said = r->out_len;
-    size_t left = st == PSA_SUCCESS && said <= SPM_REQ_DATA ? said : 0;
-    size_t done = 0;
-    for (size_t i = 0; i < n_out && left != 0; i++) {
-        size_t k = out[i].len < left ? out[i].len : left;
-        if (k != 0) {
-            memcpy(out[i].base, r->data + done, k);
-        }
-        done += k;
-        left -= k;
-    }
+    size_t done = scatter(r->data, st == PSA_SUCCESS && said <= SPM_REQ_DATA ? said : 0, out, n_out);
     if (out_len != NULL) {
         *out_len = done;
     }
@@ -922,83 +862,27 @@ ms_err_t spm_call_err(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_
     return (ms_err_t)err;
 }
 
-/* ---- isolation self-test ----------------------------------------------------------------- */
+/* ---- for the built-in partitions and the self-test (spm_internal.h) ------------------- */
 
-static psa_status_t peek(uint32_t addr)
+void spm_block(uint32_t pid, uintptr_t *lo, uintptr_t *hi)
 {
-    uint32_t v = 0;
-    size_t n = 0;
-    return spm_call(SPM_PART_PROBE, SPM_PROBE_PEEK, &addr, 4, &v, sizeof v, &n);
+    *lo = (uintptr_t)descs[pid].mem;
+    *hi = (uintptr_t)descs[pid].mem_end;
 }
 
-ms_err_t spm_selftest(void)
+void *spm_state(uint32_t pid)
 {
-    uint32_t before = stats[SPM_PART_PROBE].restarts;
-    uint32_t storage_restarts = stats[SPM_PART_STORAGE].restarts;
-    uint32_t keystore_restarts = stats[SPM_PART_KEYSTORE].restarts;
-    uint32_t attest_restarts = stats[SPM_PART_ATTEST].restarts;
-    /* its own state: allowed */
-    if (peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state) != PSA_SUCCESS) {
-        return MS_ERR_STATE;
-    }
-    /* another partition's state, storage's (where its keys are), the key
-     * store's (its mailbox, where key material passes), attestation's (the
-     * boot record), the kernel's data, the storage flash: each must fault */
-    const uint32_t forbidden[] = {
-        (uint32_t)(uintptr_t)part_mem[SPM_PART_HEALTH].state,
-        (uint32_t)(uintptr_t)descs[SPM_PART_STORAGE].mem_end - 4u,
-        (uint32_t)(uintptr_t)keystore_mem.msg.data,
-        (uint32_t)(uintptr_t)descs[SPM_PART_ATTEST].mem_end - 4u,
-        (uint32_t)(uintptr_t)&spm_saved_msp,
-        descs[SPM_PART_STORAGE].dev,
-    };
-    const uint32_t n_forbidden = sizeof forbidden / sizeof forbidden[0];
-    for (uint32_t i = 0; i < n_forbidden; i++) {
-        if (peek(forbidden[i]) != PSA_ERROR_SERVICE_FAILURE) {
-            return MS_ERR_STATE;
-        }
-    }
-    if (stats[SPM_PART_PROBE].restarts != before + n_forbidden) {
-        return MS_ERR_STATE;
-    }
-    /* a stack overrun: PSPLIM stops it (UsageFault, STKOF), the probe restarts */
-    uint32_t depth = STACK_WORDS;   /* ~64 bytes a level: far past 1 KiB */
-    uint32_t sum = 0;
-    size_t n = 0;
-    if (spm_call(SPM_PART_PROBE, SPM_PROBE_DEPTH, &depth, 4, &sum, sizeof sum, &n) !=
-            PSA_ERROR_SERVICE_FAILURE ||
-        stats[SPM_PART_PROBE].restarts != before + n_forbidden + 1u) {
-        return MS_ERR_STATE;
-    }
-    /* and a shallow one works */
-    depth = 4;
-    if (spm_call(SPM_PART_PROBE, SPM_PROBE_DEPTH, &depth, 4, &sum, sizeof sum, &n) != PSA_SUCCESS) {
-        return MS_ERR_STATE;
-    }
-    /* the other partition still serves */
-    uint8_t samples[64];
-    for (size_t i = 0; i < sizeof samples; i++) {
-        samples[i] = (uint8_t)(i * 37u + 11u);
-    }
-    psa_status_t st = spm_call(SPM_PART_HEALTH, SPM_HEALTH_FEED, samples, sizeof samples, NULL, 0, NULL);
-    if (st != PSA_SUCCESS) {
-        return MS_ERR_STATE;
-    }
-    /* and storage, the key store and attestation, whose memory the probe
-     * tried, were not restarted */
-    if (stats[SPM_PART_STORAGE].restarts != storage_restarts ||
-        stats[SPM_PART_KEYSTORE].restarts != keystore_restarts ||
-        stats[SPM_PART_ATTEST].restarts != attest_restarts) {
-        return MS_ERR_STATE;
-    }
-    /* and the probe, restarted, serves again */
-    return peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state) == PSA_SUCCESS
-               ? MS_OK : MS_ERR_STATE;
+    return descs[pid].state;
 }
 
-psa_status_t spm_ping(void)
+const spm_msg_t *spm_mailbox(uint32_t pid)
 {
-    return peek((uint32_t)(uintptr_t)part_mem[SPM_PART_PROBE].state);
+    return descs[pid].msg;
+}
+
+uint32_t spm_device(uint32_t pid)
+{
+    return descs[pid].dev;
 }
 
 void spm_stats(uint32_t pid, spm_stats_t *out)
