@@ -236,8 +236,9 @@ ms_err_t ms_tee_keystore_provision(ms_p256_pub_t *identity_pub, ms_p256_pub_t *i
 {
     ms_p256_pub_t pubs[2];
     const spm_ovec_t o = { pubs, sizeof pubs };
+    const uint32_t w[4] = { (identity_pub != NULL ? 1u : 0u) | (iak_pub != NULL ? 2u : 0u) };
     size_t got = 0;
-    ms_err_t err = exact(call(KS_MSG_PROVISION, MS_TEE_PART_CRYPTO, 0, NULL, NULL, 0, &o, 1, &got),
+    ms_err_t err = exact(call(KS_MSG_PROVISION, MS_TEE_PART_CRYPTO, 0, w, NULL, 0, &o, 1, &got),
                          got, sizeof pubs);
     if (!err && identity_pub != NULL) {
         *identity_pub = pubs[0];

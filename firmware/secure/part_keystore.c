@@ -124,7 +124,11 @@ static int32_t provision(spm_msg_t *msg)
     if (!layout(msg, &h, 0)) {
         return answer(msg, MS_ERR_ARG, 0);
     }
-    ms_err_t err = ms_tee_ks_provision(&ids[0], &ids[1]);
+    /* each public key only when asked for (w0 bits 0, 1): one is a scalar
+     * multiplication, as much as a signature */
+    memset(ids, 0, sizeof ids);
+    ms_err_t err = ms_tee_ks_provision((h.w[0] & 1u) ? &ids[0] : NULL,
+                                       (h.w[0] & 2u) ? &ids[1] : NULL);
     memcpy(msg->data + 4, ids, err ? 0u : sizeof ids);
     return answer(msg, err, sizeof ids);
 }

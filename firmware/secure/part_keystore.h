@@ -21,7 +21,10 @@
  *                                                  aad in
  *   KS_MSG_MAC        - len                        data(len)          mac(32)
  *   KS_MSG_MAC_VERIFY - len                        mac(32) data(len)  -
- *   KS_MSG_PROVISION  -                            -                  identity(65) iak(65)
+ *   KS_MSG_PROVISION  wanted                       -                  identity(65) iak(65)
+ *
+ * (PROVISION's wanted: bit 0 the identity key's public key, bit 1 the
+ * IAK's; one not wanted comes back zero.)
  *
  * The partition answers PSA_SUCCESS with the service's ms_err_t first; the
  * rest of the answer only when that is MS_OK. A request whose length is not
