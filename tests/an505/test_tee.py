@@ -313,6 +313,18 @@ def partition_stopped(m, mailbox, handler, cond, scenario_name, action, more=())
     return r
 
 
+def expect_one_restart(r, prefix, part, who):
+    """The scenario's call that faulted failed with PSA_ERROR_SERVICE_FAILURE
+    and the kernel and the fault log counted one fault and one restart."""
+    expect("%s: the call that faulted status=-144" % prefix in r.ns_console,
+           "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect(re.search(r"^%s: part=%d calls=\d+ faults=1 restarts=1 " % (prefix, part),
+                     r.ns_console, re.M),
+           "the kernel did not count one fault and one restart of %s" % who, r)
+    expect(re.search(r"^%s: fault log faults=1 " % prefix, r.ns_console, re.M),
+           "the fault log did not count the partition's fault", r)
+
+
 def storage_partition_stopped(m, action):
     """The storage-restart scenario, the storage partition stopped by
     `action` when one chosen call (an ITS info on uid 0x5151) arrives: that
@@ -323,16 +335,11 @@ def storage_partition_stopped(m, action):
     r = partition_stopped(m, m.tee_symbol("storage_mem"), m.tee_symbol("spm_storage_main"),
                           "*(int *)0x%(type)x == 4 && *(unsigned int *)0x%(data)x == 0x5151",
                           "storage-restart", action)
-    expect("storage-restart: the call that faulted status=-144" in r.ns_console,
-           "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect_one_restart(r, "storage-restart", 2, "storage")
     expect("storage-restart: object intact status=0" in r.ns_console,
            "storage did not come back with its object", r)
     expect("storage-restart: meter read after status=0" in r.ns_console,
            "the meter register did not read after the restart", r)
-    expect(re.search(r"^storage-restart: part=2 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
-           "the kernel did not count one fault and one restart of storage", r)
-    expect(re.search(r"^storage-restart: fault log faults=1 ", r.ns_console, re.M),
-           "the fault log did not count the partition's fault", r)
     return r
 
 
@@ -348,14 +355,9 @@ def keystore_partition_stopped(m, action, more=()):
                           "keystore-restart", action, more)
     expect("keystore-restart: token before status=0" in r.ns_console,
            "no token before the fault", r)
-    expect("keystore-restart: the call that faulted status=-144" in r.ns_console,
-           "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect_one_restart(r, "keystore-restart", 3, "the key store")
     expect("keystore-restart: token after status=0" in r.ns_console,
            "the key store did not sign again after its restart", r)
-    expect(re.search(r"^keystore-restart: part=3 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
-           "the kernel did not count one fault and one restart of the key store", r)
-    expect(re.search(r"^keystore-restart: fault log faults=1 ", r.ns_console, re.M),
-           "the fault log did not count the partition's fault", r)
     return r
 
 
@@ -503,15 +505,12 @@ def attest_partition_fault_is_restarted_with_its_boot_record(m):
            and keystore <= int(fault.group(2), 16) < keystore + 12,
            "attestation's read of the key store's memory was not stopped by the MPU", r)
     expect("attest-restart: token before status=0" in r.ns_console, "no token before the fault", r)
-    expect("attest-restart: the call that faulted status=-144" in r.ns_console,
-           "the call that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect_one_restart(r, "attest-restart", 4, "attestation")
     expect("attest-restart: token after status=0" in r.ns_console,
            "attestation did not serve again after its restart", r)
     seeds = re.findall(r"^attest-restart: boot seed (?:before|after) ([0-9a-f]{64})", r.ns_console, re.M)
     expect(len(seeds) == 2 and seeds[0] == seeds[1],
            "the boot seed changed across the restart (the boot record was not given again)", r)
-    expect(re.search(r"^attest-restart: part=4 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
-           "the kernel did not count one fault and one restart of attestation", r)
 
 
 @case
