@@ -29,7 +29,6 @@
 #include "meterseal/tee.h"
 #include "meterseal/tee_keystore.h"
 #include "meterseal/tee_rng.h"
-#include "meterseal/tee_storage.h"
 #include "part_keystore.h"
 #include "part_storage.h"
 
