@@ -293,6 +293,26 @@ def partition_reading_another_is_restarted_others_serve(m):
            "the RNG (through the health partition) stopped serving", r)
 
 
+def insn_addr(m, image, pattern):
+    """The address of the first instruction of image ("secure" or
+    "nonsecure") whose objdump line matches pattern (after the address)."""
+    elf = os.path.join(m.fw, {"secure": "firmware/secure/secure_tee.elf",
+                              "nonsecure": "firmware/nonsecure/nonsecure_app.elf"}[image])
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
+                         check=True).stdout
+    return int(re.search(r"^\s*([0-9a-f]+):\s+" + pattern, dis, re.M).group(1), 16)
+
+
+def expect_mpu_stop(r, part, target, what):
+    """Partition part's read at target (within 12 bytes) was stopped by the
+    MPU: MemManage, DACCVIOL with its address, and the partition restarted."""
+    fault = re.search(r"^tee: partition %s fault: exception 4 cfsr=(\S+) addr=(\S+): restarted" % part,
+                      r.console, re.M)
+    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
+           and target <= int(fault.group(2), 16) < target + 12,
+           "%s was not stopped by the MPU" % what, r)
+
+
 def partition_stopped(m, mailbox, handler, cond, scenario_name, action, more=()):
     """Run a scenario with gdb doing `action` (gdb commands) in a partition's
     handler when one chosen message (cond, on its mailbox) arrives. gdb
@@ -367,11 +387,7 @@ def storage_partition_fault_is_restarted_and_keeps_its_data(m):
     stops it (MemManage, DACCVIOL at that address)."""
     kernel = m.tee_symbol("spm_saved_msp")
     r = storage_partition_stopped(m, ["set $r0 = 0x%x" % kernel])
-    fault = re.search(r"^tee: partition storage fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
-                      r.console, re.M)
-    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
-           and kernel <= int(fault.group(2), 16) < kernel + 12,
-           "the storage handler's read of the kernel's memory was not stopped by the MPU", r)
+    expect_mpu_stop(r, "storage", kernel, "the storage handler's read of the kernel's memory")
 
 
 @case
@@ -382,10 +398,7 @@ def storage_partition_svc_with_a_stack_outside_its_block(m):
     pending is its own: cleared, never taken in the kernel's context (where
     it would read as the kernel's own SVC #1 into a partition)."""
     kernel = m.tee_symbol("spm_saved_msp") & ~7
-    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
-                         check=True).stdout
-    svc3 = int(re.search(r"^\s*([0-9a-f]+):\s+df03\s+svc\s+3", dis, re.M).group(1), 16)
+    svc3 = insn_addr(m, "secure", r"df03\s+svc\s+3")
     r = storage_partition_stopped(m, ["set $sp = 0x%x" % (kernel + 64), "set $pc = 0x%x" % svc3])
     fault = re.search(r"^tee: partition storage fault: exception 4 cfsr=(\S+)", r.console, re.M)
     expect(fault and int(fault.group(1), 16) & 0x10,
@@ -399,10 +412,7 @@ def storage_partition_forbidden_svc_is_a_counted_fault(m):
     """The storage partition makes the kernel's own SVC #1 (enter a
     partition): not its to make, so it is stopped, and counted in the fault
     log like any fault of a service's partition."""
-    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
-                         check=True).stdout
-    svc1 = int(re.search(r"^\s*([0-9a-f]+):\s+df01\s+svc\s+1", dis, re.M).group(1), 16)
+    svc1 = insn_addr(m, "secure", r"df01\s+svc\s+1")
     r = storage_partition_stopped(m, ["set $pc = 0x%x" % svc1])
     expect("tee: partition storage fault: exception 11 " in r.console,
            "the partition's SVC #1 was not stopped as its fault", r)
@@ -426,11 +436,7 @@ def keystore_partition_fault_is_restarted_and_signs_again(m):
     DACCVIOL at that address); it starts again and signs the next token."""
     storage = m.tee_symbol("storage_mem")
     r = keystore_partition_stopped(m, ["set $r0 = 0x%x" % storage])
-    fault = re.search(r"^tee: partition keystore fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
-                      r.console, re.M)
-    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
-           and storage <= int(fault.group(2), 16) < storage + 12,
-           "the key store's read of storage's memory was not stopped by the MPU", r)
+    expect_mpu_stop(r, "keystore", storage, "the key store's read of storage's memory")
 
 
 @case
@@ -440,10 +446,7 @@ def keystore_partition_that_asks_without_end_is_stopped(m):
     serves SPM_MAX_REQUESTS (32) and refuses the next as a fault of the
     partition (exception 11, counted), so a partition cannot hold the door
     by asking forever."""
-    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
-                         check=True).stdout
-    svc4 = int(re.search(r"^\s*([0-9a-f]+):\s+df04\s+svc\s+4", dis, re.M).group(1), 16)
+    svc4 = insn_addr(m, "secure", r"df04\s+svc\s+4")
     bad = m.tee_symbol("spm_bad_svc")
     # breakpoint 3: back to the SVC after each answer; 4: the refusal ends
     # it (and 2 too: breakpoint 1 enabled it again at each storage call the
@@ -468,14 +471,8 @@ def keystore_partition_leaving_for_nonsecure_code_resets_the_meter(m):
     tick that finds Non-secure thread code running resets the meter
     (counted as a violation) instead of letting it hang. After the reset
     the scenario runs again, untouched (gdb lets go), and ends well."""
-    elf = os.path.join(m.fw, "firmware/secure/secure_tee.elf")
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True,
-                         check=True).stdout
-    bxns = int(re.search(r"^\s*([0-9a-f]+):\s+4774\s+bxns\s+lr", dis, re.M).group(1), 16)
-    ns_elf = os.path.join(m.fw, "firmware/nonsecure/nonsecure_app.elf")
-    ns_dis = subprocess.run(["arm-none-eabi-objdump", "-d", ns_elf], capture_output=True,
-                            text=True, check=True).stdout
-    spin = int(re.search(r"^\s*([0-9a-f]+):\s+e7fe\s+b\.n\s+\1 ", ns_dis, re.M).group(1), 16)
+    bxns = insn_addr(m, "secure", r"4774\s+bxns\s+lr")
+    spin = insn_addr(m, "nonsecure", r"e7fe\s+b\.n\s+\1 ")
     r = partition_stopped(m, m.tee_symbol("keystore_mem"), m.tee_symbol("spm_keystore_main"),
                           "*(int *)0x%(type)x == 4 && *(unsigned int *)(0x%(data)x + 4) == 0x5151",
                           "keystore-restart",
@@ -499,11 +496,7 @@ def attest_partition_fault_is_restarted_with_its_boot_record(m):
     r = partition_stopped(m, m.tee_symbol("attest_mem"), m.tee_symbol("spm_attest_main"),
                           "*(int *)0x%(type)x == 3 && *(unsigned int *)(0x%(data)x + 4) == 0x5151",
                           "attest-restart", ["set $r0 = 0x%x" % keystore])
-    fault = re.search(r"^tee: partition attest fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
-                      r.console, re.M)
-    expect(fault and int(fault.group(1), 16) & 0x82 == 0x82
-           and keystore <= int(fault.group(2), 16) < keystore + 12,
-           "attestation's read of the key store's memory was not stopped by the MPU", r)
+    expect_mpu_stop(r, "attest", keystore, "attestation's read of the key store's memory")
     expect("attest-restart: token before status=0" in r.ns_console, "no token before the fault", r)
     expect_one_restart(r, "attest-restart", 4, "attestation")
     expect("attest-restart: token after status=0" in r.ns_console,
