@@ -21,6 +21,14 @@
  *   - logs and counts every refused pointer as a violation (fault policy,
  *     docs/an505.md).
  * Integers are the callee's (32-bit) sizes: size_t is 32 bits on both sides.
+ *
+ * The two images are built and released together, but each is updated on
+ * its own: the Non-secure kernel first says which version of this header it
+ * was built with (ms_tee_ns_hello). Until it has named the TEE's own
+ * version, every entry but ms_tee_ns_hello and ms_tee_ns_ping answers
+ * PSA_ERROR_NOT_SUPPORTED, so an image built against another layout of
+ * these structs never has the TEE read or write one (an image that predates
+ * the handshake never names it).
  */
 #ifndef MS_FIRMWARE_TEE_NS_H
 #define MS_FIRMWARE_TEE_NS_H
@@ -28,6 +36,11 @@
 #include <stdint.h>
 
 #include "meterseal/tee_dispatch.h"
+
+/* The version of this interface: raise it whenever an entry's arguments,
+ * their meaning, or a struct below changes (the sizes are checked at build
+ * time in tee_door.c, so a struct cannot change unnoticed). */
+#define MS_TEE_NS_ABI 2u
 
 /* One psa_call()-like request (ms_tee_call() in tee_dispatch.h). */
 typedef struct ms_tee_ns_req {
@@ -79,6 +92,11 @@ typedef struct ms_tee_ns_selftest {
     uint32_t pool_used[MS_TEE_NS_PARTS];   /* crypto pool high-water since the last restart */
 } ms_tee_ns_selftest_t;
 
+/* The Non-secure kernel's first call: `abi` is the MS_TEE_NS_ABI it was
+ * built with. PSA_SUCCESS opens the door; PSA_ERROR_NOT_SUPPORTED (logged
+ * on the Secure console) keeps or puts it shut. Privileged callers only
+ * (PSA_ERROR_NOT_PERMITTED, a violation, and the door as it was). */
+int32_t ms_tee_ns_hello(uint32_t abi);
 int32_t ms_tee_ns_call(const ms_tee_ns_req_t *req);
 /* Run the TEE's isolation self-test again (one Secure partition reads
  * another's state and the kernel's: each must fault and the partition be

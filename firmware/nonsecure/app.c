@@ -678,6 +678,8 @@ static void control(void *arg)
         rc = isolation_unprivileged();
     } else if (is("unprivileged-update")) {
         rc = isolation_unprivileged_update();
+    } else if (is("interface-version")) {
+        rc = isolation_interface_version();
     } else if (is("partitions")) {
         rc = isolation_partitions();
     } else if (is("storage-restart")) {
@@ -719,9 +721,16 @@ int main(void)
     ms_an505_puts("nonsecure: MeterSeal RTOS, scenario '");
     ms_an505_puts(last_word(scenario));
     ms_an505_puts("'\r\n");
-    /* The door: the fault trap, the "request finished" callback and the
-     * return trampoline (rtos.h). */
-    int32_t st = ms_tee_ns_register(MS_TEE_NS_CB_FAULT, (uint32_t)(uintptr_t)rtos_fault_trap);
+    /* The door: the interface this image was built with (no TEE call
+     * works until the TEE speaks it: the images must match), the fault
+     * trap, the "request finished" callback and the return trampoline
+     * (rtos.h). */
+    int32_t st = ms_tee_ns_hello(MS_TEE_NS_ABI);
+    if (st != PSA_SUCCESS) {
+        app_put_status("nonsecure: the TEE does not speak this image's interface", st);
+        ms_an505_exit(EXIT_FAILED);
+    }
+    st = ms_tee_ns_register(MS_TEE_NS_CB_FAULT, (uint32_t)(uintptr_t)rtos_fault_trap);
     if (st == PSA_SUCCESS) {
         st = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)app_on_done);
     }

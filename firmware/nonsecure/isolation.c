@@ -193,7 +193,8 @@ int isolation_attest_restart(void)
 static uint8_t priv_buf[64] __attribute__((aligned(32)));
 static uint32_t st_unpriv[128];
 static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1, unpriv_upd_status = 1,
-                        unpriv_upd_confirm = 1, unpriv_modem = 1;
+                        unpriv_upd_confirm = 1, unpriv_modem = 1,
+                        unpriv_hello = 1;
 static volatile bool unpriv_done;
 
 static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
@@ -266,6 +267,54 @@ int isolation_unprivileged_update(void)
     app_put_faults();
     return unpriv_upd_status == PSA_SUCCESS && unpriv_upd_confirm == PSA_ERROR_NOT_PERMITTED &&
                    unpriv_modem == PSA_ERROR_NOT_PERMITTED
+               ? EXIT_DONE
+               : EXIT_FAILED;
+}
+
+/* An unprivileged task names another interface version: it would shut the
+ * door for every task. */
+static void unpriv_hello_task(void *arg)
+{
+    (void)arg;
+    unpriv_hello = ms_tee_ns_hello(MS_TEE_NS_ABI + 1u);
+    unpriv_done = true;
+    for (;;) {
+        __asm volatile("wfi");
+    }
+}
+
+int isolation_interface_version(void)
+{
+    ns_mpu_init();
+    rtos_task_create_ex("unprivileged", unpriv_hello_task, NULL, 1, st_unpriv,
+                        sizeof st_unpriv / 4u, true);
+    while (!unpriv_done) {
+        rtos_delay(2);
+    }
+    app_put_status("interface-version: named by an unprivileged task", unpriv_hello);
+    /* The refused version changed nothing: the door is still open. */
+    uint8_t rnd[16];
+    int32_t after = tee_rng_direct(rnd, sizeof rnd);
+    app_put_status("interface-version: a call after it", after);
+
+    int32_t other = ms_tee_ns_hello(MS_TEE_NS_ABI + 1u);
+    app_put_status("interface-version: another version", other);
+    ms_tee_ns_fault_status_t fs;
+    int32_t shut_status = ms_tee_ns_fault_status(&fs);
+    app_put_status("interface-version: fault status while shut", shut_status);
+    int32_t shut_rng = tee_rng_direct(rnd, sizeof rnd);
+    app_put_status("interface-version: rng while shut", shut_rng);
+    app_put_status("interface-version: ping while shut",
+                   ms_tee_ns_ping(41) == 42u ? PSA_SUCCESS : PSA_ERROR_GENERIC_ERROR);
+    int32_t again = ms_tee_ns_hello(MS_TEE_NS_ABI);
+    app_put_status("interface-version: this image's version", again);
+    int32_t open_rng = tee_rng_direct(rnd, sizeof rnd);
+    app_put_status("interface-version: rng after", open_rng);
+    app_put_faults();
+    return unpriv_hello == PSA_ERROR_NOT_PERMITTED && after == PSA_SUCCESS &&
+                   other == PSA_ERROR_NOT_SUPPORTED && shut_status == PSA_ERROR_NOT_SUPPORTED &&
+                   shut_rng == PSA_ERROR_NOT_SUPPORTED && again == PSA_SUCCESS &&
+                   open_rng == PSA_SUCCESS
                ? EXIT_DONE
                : EXIT_FAILED;
 }

@@ -27,6 +27,9 @@ int isolation_unprivileged(void);
 /* "unprivileged-update": an unprivileged task may read the update status,
  * not confirm an image nor write the modem line. */
 int isolation_unprivileged_update(void);
+/* The door's interface version (ms_tee_ns_hello): another version shuts
+ * it, the right one opens it again; an unprivileged task may not name one. */
+int isolation_interface_version(void);
 
 /* One console line: "<prefix> part=i calls= faults= restarts= stack= pool=". */
 void isolation_put_partition(const char *prefix, const ms_tee_ns_selftest_t *t, uint32_t i);

@@ -132,23 +132,48 @@ void tee_door_init(void)
     ms_tee_dispatch_set_check(range_check);
 }
 
-/* Enter the TEE from a veneer: claim the door (one call at a time) and
- * record the caller's privilege for the range checks, with Non-secure
- * interrupts masked for these few instructions only. False (nothing
- * changed) when a call or its callback is already running - e.g. a
- * Non-secure interrupt handler calling while a task's call is preempted. */
-static bool door_enter(void)
+/* The structs of the interface as MS_TEE_NS_ABI 2 lays them out: a change
+ * that trips these is a change of the interface (tee_ns.h). */
+_Static_assert(MS_TEE_NS_ABI == 2u, "check the sizes below for the new version");
+_Static_assert(sizeof(ms_tee_ns_req_t) == 24u, "MS_TEE_NS_ABI");
+_Static_assert(sizeof(ms_tee_invec_t) == 8u && sizeof(ms_tee_outvec_t) == 8u, "MS_TEE_NS_ABI");
+_Static_assert(sizeof(ms_tee_ns_fault_status_t) == 32u, "MS_TEE_NS_ABI");
+_Static_assert(sizeof(ms_tee_ns_selftest_t) == 4u + 20u * MS_TEE_NS_PARTS &&
+                   MS_TEE_NS_PARTS == 5u, "MS_TEE_NS_ABI");
+_Static_assert(sizeof(ms_tee_ns_image_t) == 12u, "MS_TEE_NS_ABI");
+
+/* The Non-secure image named this TEE's MS_TEE_NS_ABI (ms_tee_ns_hello). */
+static bool door_open;
+
+/* Claim the door (one call at a time) and record the caller's privilege for
+ * the range checks, with Non-secure interrupts masked for these few
+ * instructions only. PSA_ERROR_CONNECTION_BUSY (nothing changed) when a
+ * call or its callback is already running - e.g. a Non-secure interrupt
+ * handler calling while a task's call is preempted; PSA_ERROR_NOT_SUPPORTED
+ * when `need_open` and the Non-secure image has not named this TEE's
+ * interface version. */
+static int32_t door_claim(bool need_open)
 {
     uint32_t old = mask_ns();
     /* A callback runs on top of its veneer's frame: a call from it would
      * nest veneer frames on the Secure stack without bound. */
-    bool free = !g_tee_in_call && !g_tee_in_callback;
-    if (free) {
-        g_tee_in_call = true;
-        caller_unpriv = ns_caller_unprivileged();
+    int32_t st = PSA_ERROR_CONNECTION_BUSY;
+    if (!g_tee_in_call && !g_tee_in_callback) {
+        st = PSA_ERROR_NOT_SUPPORTED;
+        if (door_open || !need_open) {
+            g_tee_in_call = true;
+            caller_unpriv = ns_caller_unprivileged();
+            st = PSA_SUCCESS;
+        }
     }
     unmask(old);
-    return free;
+    return st;
+}
+
+/* Enter the TEE from a veneer of the interface (see door_claim). */
+static int32_t door_enter(void)
+{
+    return door_claim(true);
 }
 
 /* The end of a call, masked: the door is given back, the call's log entries
@@ -227,11 +252,39 @@ __asm__("    .section .text.door_return,\"ax\",%progbits\n"
         "    .size door_return, . - door_return\n"
         "    .text\n");
 
+DOOR_ENTRY(ms_tee_ns_hello, door_hello)
+static __attribute__((used)) int32_t door_hello(uint32_t abi)
+{
+    int32_t in = door_claim(false);
+    if (in != PSA_SUCCESS) {
+        return in;
+    }
+    int32_t st = PSA_SUCCESS;
+    if (caller_unpriv) {
+        /* Shutting the door would stop every task: privileged code's say. */
+        tee_fault_violation("interface version named by unprivileged code", abi);
+        st = PSA_ERROR_NOT_PERMITTED;
+    } else {
+        door_open = abi == MS_TEE_NS_ABI;
+        if (!door_open) {
+            ms_an505_puts("tee: the Non-secure image speaks interface version ");
+            ms_an505_put_dec(abi);
+            ms_an505_puts(", this TEE ");
+            ms_an505_put_dec(MS_TEE_NS_ABI);
+            ms_an505_puts(": the door stays shut\r\n");
+            st = PSA_ERROR_NOT_SUPPORTED;
+        }
+    }
+    door_leave();
+    return st;
+}
+
 DOOR_ENTRY(ms_tee_ns_call, door_call)
 static __attribute__((used)) int32_t door_call(const ms_tee_ns_req_t *req)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     psa_status_t st = PSA_ERROR_PROGRAMMER_ERROR;
     ms_tee_ns_req_t r = {0};
@@ -278,8 +331,9 @@ out:;
 DOOR_ENTRY(ms_tee_ns_register, door_register)
 static __attribute__((used)) int32_t door_register(uint32_t which, uint32_t fn)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     int32_t st = PSA_SUCCESS;
     if (caller_unpriv) {
@@ -306,8 +360,9 @@ static __attribute__((used)) int32_t door_register(uint32_t which, uint32_t fn)
 DOOR_ENTRY(ms_tee_ns_fault_status, door_fault_status)
 static __attribute__((used)) int32_t door_fault_status(ms_tee_ns_fault_status_t *out)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     int32_t st = PSA_SUCCESS;
     if (!ns_range(out, sizeof *out, true)) {
@@ -325,8 +380,9 @@ static __attribute__((used)) int32_t door_fault_status(ms_tee_ns_fault_status_t 
 DOOR_ENTRY(ms_tee_ns_selftest, door_selftest)
 static __attribute__((used)) int32_t door_selftest(ms_tee_ns_selftest_t *out)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     int32_t st = PSA_SUCCESS;
     if (!ns_range(out, sizeof *out, true)) {
@@ -358,8 +414,9 @@ static uint8_t modem_buf[MS_TEE_NS_MODEM_MAX];
 DOOR_ENTRY(ms_tee_ns_modem_write, door_modem_write)
 static __attribute__((used)) int32_t door_modem_write(const void *buf, uint32_t len)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     int32_t st = (int32_t)len;
     if (caller_unpriv) {
@@ -384,8 +441,9 @@ static __attribute__((used)) int32_t door_modem_write(const void *buf, uint32_t 
 DOOR_ENTRY(ms_tee_ns_modem_read, door_modem_read)
 static __attribute__((used)) int32_t door_modem_read(void *buf, uint32_t cap)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     int32_t st;
     if (cap > MS_TEE_NS_MODEM_MAX) {
@@ -419,8 +477,9 @@ DOOR_ENTRY(ms_tee_ns_running_image, door_running_image)
 static __attribute__((used)) int32_t door_running_image(uint32_t image,
                                                         ms_tee_ns_image_t *out)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     int32_t st = PSA_SUCCESS;
     /* Read once by tee_main.c (magic and count checked); only the boot
@@ -444,8 +503,9 @@ static __attribute__((used)) int32_t door_running_image(uint32_t image,
 DOOR_ENTRY(ms_tee_ns_reboot, door_reboot)
 static __attribute__((used)) int32_t door_reboot(void)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     if (caller_unpriv) {
         tee_fault_violation("reboot asked by unprivileged code", 0);
@@ -464,8 +524,9 @@ static __attribute__((used)) int32_t door_reboot(void)
 DOOR_ENTRY(ms_tee_ns_part_ping, door_part_ping)
 static __attribute__((used)) int32_t door_part_ping(void)
 {
-    if (!door_enter()) {
-        return PSA_ERROR_CONNECTION_BUSY;
+    int32_t in = door_enter();
+    if (in != PSA_SUCCESS) {
+        return in;
     }
     int32_t st = spm_ping();
     door_leave();

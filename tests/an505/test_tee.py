@@ -177,6 +177,36 @@ def unprivileged_caller_cannot_stage_or_confirm_updates(m):
 
 
 @case
+def nonsecure_image_of_another_interface_is_refused_every_call(m):
+    # The two images are updated one at a time: a Non-secure image built
+    # against another layout of the door's structs must get no answer from
+    # the TEE (which would read and write them as its own), only a refusal.
+    r = scenario(m, "interface-version")
+    # An unprivileged task may not shut the door for every task.
+    expect("interface-version: named by an unprivileged task status=-133" in r.ns_console and
+           "tee: violation: interface version named by unprivileged code" in r.console,
+           "an unprivileged task named the interface version", r)
+    expect("interface-version: a call after it status=0" in r.ns_console,
+           "the refused version shut the door", r)
+    expect("interface-version: another version status=-134" in r.ns_console,
+           "the TEE accepted another interface version", r)
+    expect("tee: the Non-secure image speaks interface version 3, this TEE 2: "
+           "the door stays shut" in r.console, "the mismatch was not logged", r)
+    for call in ("fault status", "rng"):
+        expect("interface-version: %s while shut status=-134" % call in r.ns_console,
+               "a call went through a shut door: %s" % call, r)
+    expect("interface-version: ping while shut status=0" in r.ns_console,
+           "the shortest way in stopped working", r)
+    expect("interface-version: this image's version status=0" in r.ns_console and
+           "interface-version: rng after status=0" in r.ns_console,
+           "naming the right version did not open the door again", r)
+    # The privileged mismatch is not an attack: only the unprivileged task's
+    # attempt counts as a violation.
+    expect("faults: faults=0 violations=1 policy-resets=0" in r.ns_console,
+           "the refused calls were counted as violations", r)
+
+
+@case
 def unprivileged_caller_cannot_pass_privileged_memory(m):
     # The NS MPU makes one buffer privileged-only; an unprivileged NS task
     # may have the TEE write into its own memory, not into that buffer; a
