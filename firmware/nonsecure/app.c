@@ -26,6 +26,7 @@
 #include "an505_map.h"
 #include "app.h"
 #include "comms.h"
+#include "console_lines.h"
 #include "isolation.h"
 #include "meterseal/psa/initial_attestation.h"
 #include "meterseal/psa/internal_trusted_storage.h"
@@ -629,6 +630,38 @@ static int scenario_contention(void)
     return EXIT_DONE;
 }
 
+/* ---- the console a line at a time (console_lines.h) --------------------------------- */
+
+#define WRITER_LINES 20u
+static volatile bool writer_done[2];
+
+/* Half a line, then its rest once the tick has ended this task's time
+ * slice: the other writer (the same priority) runs in between. */
+static void line_writer(void *arg)
+{
+    uint32_t me = (uint32_t)(uintptr_t)arg;
+    for (uint32_t i = 0; i < WRITER_LINES; i++) {
+        ms_an505_puts(me == 0 ? "console-lines: writer=a line=" : "console-lines: writer=b line=");
+        ms_an505_put_dec(i);
+        uint32_t t = rtos_ticks();
+        while (rtos_ticks() == t) {
+        }
+        ms_an505_puts(" second half\r\n");
+    }
+    writer_done[me] = true;
+    rtos_task_exit();
+}
+
+static int scenario_console_lines(void)
+{
+    rtos_task_create("writer-a", line_writer, (void *)0, 2, st_hammer[0], 256);
+    rtos_task_create("writer-b", line_writer, (void *)1, 2, st_hammer[1], 256);
+    while (!writer_done[0] || !writer_done[1]) {
+        rtos_delay(5);
+    }
+    return EXIT_DONE;
+}
+
 /* ---- the comms task ---------------------------------------------------------------- */
 
 static uint32_t st_comms[2048];
@@ -702,6 +735,8 @@ static void control(void *arg)
         rc = update_confirm();
     } else if (is("contention")) {
         rc = scenario_contention();
+    } else if (is("console-lines")) {
+        rc = scenario_console_lines();
     } else if (is("external")) {
         rc = ms_ns_external_tests != NULL ? ms_ns_external_tests() : EXIT_FAILED;
     } else {
@@ -717,6 +752,7 @@ static void control(void *arg)
 int main(void)
 {
     ms_an505_console_init(UART2_NS_BASE);
+    console_lines_start();
     semihost_cmdline(scenario, sizeof scenario);
     ms_an505_puts("nonsecure: MeterSeal RTOS, scenario '");
     ms_an505_puts(last_word(scenario));

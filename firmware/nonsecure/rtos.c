@@ -33,7 +33,9 @@ static size_t n_tasks;
 static rtos_task_t boot_task;
 static rtos_task_t *volatile current = &boot_task;
 static volatile uint32_t ticks;
-static volatile bool switch_noted;   /* a switch put off while the task was in the TEE */
+static volatile bool switch_noted;   /* a switch put off while the task was in the TEE
+                                        or held the scheduler (rtos_sched_lock) */
+static volatile uint32_t sched_locks; /* rtos_sched_lock depth */
 static volatile bool slice_over;     /* the tick ended the running task's time slice */
 static uint32_t slices;              /* time slices ended so far */
 static uint32_t idle_stack[128];
@@ -150,6 +152,11 @@ __attribute__((used)) uint32_t *rtos_switch(uint32_t *sp)
 {
     uint32_t p = irq_save();
     current->sp = sp;
+    if (sched_locks != 0 && current->state == RTOS_READY) {
+        switch_noted = true;   /* rtos_sched_unlock pends it again */
+        irq_restore(p);
+        return sp;
+    }
     if (slice_over) {
         slice_over = false;
         current->slice_end = ++slices;
@@ -240,6 +247,32 @@ __attribute__((noreturn)) void rtos_start(void)
     __asm volatile("cpsie i" ::: "memory");
     for (;;) {
     }
+}
+
+void rtos_sched_lock(void)
+{
+    uint32_t p = irq_save();
+    sched_locks++;
+    irq_restore(p);
+}
+
+void rtos_sched_unlock(void)
+{
+    uint32_t p = irq_save();
+    bool go = sched_locks != 0 && --sched_locks == 0 && switch_noted;
+    if (go) {
+        switch_noted = false;
+    }
+    irq_restore(p);
+    if (go) {
+        pend_switch();
+    }
+}
+
+size_t rtos_self_slot(void)
+{
+    rtos_task_t *t = current;
+    return t == &boot_task ? RTOS_MAX_TASKS : (size_t)(t - tasks);
 }
 
 uint32_t rtos_ticks(void)

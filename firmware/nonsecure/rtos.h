@@ -78,6 +78,15 @@ void rtos_yield(void);
 /* End the calling task. */
 __attribute__((noreturn)) void rtos_task_exit(void);
 rtos_task_t *rtos_self(void);
+/* The calling task's slot: 0 .. RTOS_MAX_TASKS - 1, RTOS_MAX_TASKS before
+ * rtos_start. */
+size_t rtos_self_slot(void);
+/* No task switch until the matching unlock (they nest): for a few
+ * instructions that must not be split between tasks; interrupts are still
+ * served, and a task that blocks meanwhile is switched out anyway. A switch
+ * due meanwhile happens at the last unlock. Privileged tasks only. */
+void rtos_sched_lock(void);
+void rtos_sched_unlock(void);
 size_t rtos_stack_used(const rtos_task_t *t);
 
 void rtos_sem_init(rtos_sem_t *s, uint32_t initial, uint32_t max);

@@ -30,6 +30,12 @@ __attribute__((noreturn)) void ms_an505_fault(uint32_t exception);
 /* Use the UART at `base` as the console (enables its transmitter). */
 void ms_an505_console_init(uint32_t base);
 void ms_an505_putc(char c);
+/* Send what ms_an505_putc is given to `put` instead of the UART (NULL: the
+ * UART again); `flush`, if not NULL, runs before ms_an505_exit ends the
+ * run. The sink reaches the UART with ms_an505_console_raw. Both run in
+ * fault handlers too. */
+void ms_an505_console_set_sink(void (*put)(char c), void (*flush)(void));
+void ms_an505_console_raw(char c);
 void ms_an505_puts(const char *s);
 void ms_an505_put_hex(uint32_t v);       /* 0x%08x */
 void ms_an505_put_dec(uint32_t v);

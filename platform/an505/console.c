@@ -5,7 +5,7 @@
  * (semihosting), fault reporting and the painted-stack high-water mark.
  *
  * Invariant: nothing here allocates or depends on libc; every function is
- * safe to call from a fault handler.
+ * safe to call from a fault handler (a sink, when one is set, must be too).
  */
 #include "an505.h"
 #include "regs/armv8m.h"
@@ -20,7 +20,16 @@ void ms_an505_console_init(uint32_t base)
     MS_REG32(base + UART_CTRL) |= UART_CTRL_TXEN;
 }
 
-void ms_an505_putc(char c)
+static void (*sink_put)(char c);
+static void (*sink_flush)(void);
+
+void ms_an505_console_set_sink(void (*put)(char c), void (*flush)(void))
+{
+    sink_put = put;
+    sink_flush = flush;
+}
+
+void ms_an505_console_raw(char c)
 {
     if (console_base == 0) {
         return;
@@ -28,6 +37,15 @@ void ms_an505_putc(char c)
     while (MS_REG32(console_base + UART_STATE) & UART_STATE_TXFULL) {
     }
     MS_REG32(console_base + UART_DATA) = (uint8_t)c;
+}
+
+void ms_an505_putc(char c)
+{
+    if (sink_put != NULL) {
+        sink_put(c);
+    } else {
+        ms_an505_console_raw(c);
+    }
 }
 
 void ms_an505_puts(const char *s)
@@ -69,6 +87,9 @@ __attribute__((noipa)) void ms_an505_exit(int code)
 {
     /* {reason, subcode}: on 32-bit Arm only SYS_EXIT_EXTENDED carries a
      * chosen exit code to the host. */
+    if (sink_flush != NULL) {
+        sink_flush();   /* what a sink holds reaches the console first */
+    }
     volatile uint32_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, (uint32_t)code};
     register uint32_t r0 __asm("r0") = SEMIHOST_SYS_EXIT_EXTENDED;
     register volatile uint32_t *r1 __asm("r1") = block;

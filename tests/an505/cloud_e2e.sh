@@ -15,9 +15,9 @@
 # refused before the reboot, an update cut off before its confirm reverted,
 # a power cut as the install begins: each reported to the cloud. The meter
 # is locked (SECURED) after the factory line.
-# The Non-secure tasks share the console with no line lock, so another
-# task's output may split a line ("dcomms: update success"): the meter's
-# messages are matched anywhere in a line.
+# The Non-secure tasks share the console a line at a time
+# (firmware/nonsecure/console_lines.c); the meter's messages are still
+# matched anywhere in a line.
 source "$(dirname "$0")/cloud-lib.sh"
 ID=m-m33-0001
 M=$D/meter

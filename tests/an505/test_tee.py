@@ -177,6 +177,21 @@ def unprivileged_caller_cannot_stage_or_confirm_updates(m):
 
 
 @case
+def tasks_sharing_the_console_write_whole_lines(m):
+    # Two tasks of one priority each print half a line, spin until the tick
+    # ends their time slice (the other runs), then print the rest: on the
+    # shared UART each line must still come out whole.
+    r = scenario(m, "console-lines")
+    lines = [l.strip("\r") for l in r.ns_console.splitlines() if "console-lines:" in l]
+    whole = [l for l in lines if re.fullmatch(r"console-lines: writer=[ab] line=\d+ second half", l)]
+    expect(len(lines) == 40 and whole == lines,
+           "lines split between tasks: %r" % [l for l in lines if l not in whole][:4], r)
+    for w in "ab":
+        got = [int(l.split("line=")[1].split()[0]) for l in whole if "writer=%s " % w in l]
+        expect(got == list(range(20)), "writer %s's lines out of order: %r" % (w, got), r)
+
+
+@case
 def nonsecure_image_of_another_interface_is_refused_every_call(m):
     # The two images are updated one at a time: a Non-secure image built
     # against another layout of the door's structs must get no answer from
