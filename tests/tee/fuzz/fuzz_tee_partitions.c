@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fuzz_tee_partitions.c - libFuzzer target for the Secure partitions'
+ * message decoders (firmware/secure/part_storage.c, part_keystore.c,
+ * part_attest.c), compiled for the host with the services behind them.
+ *
+ * On the meter the kernel builds these messages, but what the key store
+ * asks of storage passes through from a partition, and a partition is
+ * exactly what the isolation assumes may be taken over: every decoder must
+ * stay inside its mailbox whatever it is sent.
+ *
+ * Input: partition(1) | type(2, LE) | the message data (at most the
+ * mailbox). Partition 0 is storage (ITS and PS on a simulated NOR at the
+ * meter's offsets), 1 the key store, 2 attestation; the services are set up
+ * once and keep their state across inputs, as on the meter. The target
+ * aborts if an answer claims more than the mailbox holds.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "an505_map.h"
+#include "flash_nor.h"
+#include "flash_sim.h"
+#include "meterseal/tee_attest.h"
+#include "meterseal/tee_keystore.h"
+#include "meterseal/tee_rng.h"
+#include "meterseal/tee_storage.h"
+#include "part_attest.h"
+#include "part_keystore.h"
+#include "part_storage.h"
+#include "tee_hooks_host.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The meter's NOR as part_storage.c names it, up to the end of the TEE's
+ * storage: a simulated device behind the same descriptor. */
+#define NOR_LEN (AN505_TEE_NVC_OFF)
+
+static ms_flash_sim_t g_nor;
+
+static ms_err_t nor_read(void *dev, uint32_t off, void *buf, size_t len)
+{
+    (void)dev;
+    return g_nor.flash.ops->read(g_nor.flash.dev, off, buf, len);
+}
+
+static ms_err_t nor_write(void *dev, uint32_t off, const void *buf, size_t len)
+{
+    (void)dev;
+    return g_nor.flash.ops->write(g_nor.flash.dev, off, buf, len);
+}
+
+static ms_err_t nor_erase(void *dev, uint32_t off, size_t len)
+{
+    (void)dev;
+    return g_nor.flash.ops->erase(g_nor.flash.dev, off, len);
+}
+
+static const struct ms_flash_ops nor_ops = { nor_read, nor_write, nor_erase };
+
+const ms_flash_t ms_an505_nor = {
+    .ops = &nor_ops, .size = NOR_LEN, .sector_size = AN505_FLASH_SECTOR,
+    .write_align = AN505_FLASH_WRITE_ALIGN, .erased_val = 0xFF,
+};
+
+static spm_msg_t g_msg;
+
+static void send(int32_t (*handler)(spm_msg_t *, void *), int32_t type, const void *in,
+                 size_t len)
+{
+    memset(&g_msg, 0, sizeof g_msg);
+    g_msg.type = type;
+    g_msg.len = (uint32_t)len;
+    memcpy(g_msg.data, in, len);
+    (void)handler(&g_msg, NULL);
+    if (g_msg.out_len > sizeof g_msg.data) {
+        abort();   /* an answer larger than the mailbox */
+    }
+}
+
+static void init_once(void)
+{
+    static int done;
+    if (done) {
+        return;
+    }
+    done = 1;
+    uint8_t huk[MS_TEE_HUK_LEN];
+    memset(huk, 0x42, sizeof huk);
+    ms_host_tee_set_huk(huk);
+    if (ms_flash_sim_open(&g_nor, NULL, NOR_LEN, AN505_FLASH_SECTOR, AN505_FLASH_WRITE_ALIGN,
+                          0xFF) ||
+        ms_tee_rng_init(NULL, NULL, 4)) {
+        abort();
+    }
+    /* storage started by its own message, as the kernel does after a restart */
+    send(spm_storage_main, STORAGE_MSG_START, NULL, 0);
+    int32_t err;
+    memcpy(&err, g_msg.data, sizeof err);
+    ms_image_measurement_t meas;
+    memset(&meas, 0, sizeof meas);
+    const char *types[1] = { "SPE" };
+    uint8_t impl[32] = { 0 };
+    if (err != MS_OK || ms_tee_keystore_provision(NULL, NULL) ||
+        ms_tee_attest_set_boot_record(MS_TEE_PART_BOOT, &meas, types, 1, impl, 0x3000)) {
+        abort();
+    }
+    ms_tee_key_policy_t p = { MS_TEE_USE_ENCRYPT | MS_TEE_USE_DECRYPT,
+                              MS_TEE_PART_BIT(MS_TEE_PART_NSPE) };
+    (void)ms_tee_key_generate(MS_TEE_PART_NSPE, 3, MS_TEE_KEY_AES, 128, &p);
+    ms_tee_key_policy_t m = { MS_TEE_USE_MAC, MS_TEE_PART_BIT(MS_TEE_PART_NSPE) };
+    (void)ms_tee_key_generate(MS_TEE_PART_NSPE, 4, MS_TEE_KEY_HMAC, 256, &m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    init_once();
+    if (size < 3) {
+        return 0;
+    }
+    static int32_t (*const handlers[3])(spm_msg_t *, void *) = {
+        spm_storage_main, spm_keystore_main, spm_attest_main,
+    };
+    int32_t (*handler)(spm_msg_t *, void *) = handlers[data[0] % 3u];
+    int32_t type = (int32_t)((uint32_t)data[1] | ((uint32_t)data[2] << 8));
+    size_t len = size - 3;
+    if (len > SPM_MSG_DATA) {
+        len = SPM_MSG_DATA;
+    }
+    send(handler, type, data + 3, len);
+    return 0;
+}
