@@ -7,10 +7,10 @@
 #ifndef MS_NS_CONSOLE_LINES_H
 #define MS_NS_CONSOLE_LINES_H
 
-/* From here on, what a task prints is held until its line ends (or the
- * line buffer fills), then written whole with task switches held off.
- * Exception handlers and a task's last partial line at ms_an505_exit go
- * straight out. */
+/* From here on, what a privileged task prints is held until its line ends
+ * (or the line buffer fills), then written whole with task switches held
+ * off. Exception handlers and unprivileged tasks write straight through;
+ * the partial lines still held at ms_an505_exit are written, each ended. */
 void console_lines_start(void);
 
 #endif /* MS_NS_CONSOLE_LINES_H */

@@ -34,8 +34,8 @@ static rtos_task_t boot_task;
 static rtos_task_t *volatile current = &boot_task;
 static volatile uint32_t ticks;
 static volatile bool switch_noted;   /* a switch put off while the task was in the TEE
-                                        or held the scheduler (rtos_sched_lock) */
-static volatile uint32_t sched_locks; /* rtos_sched_lock depth */
+                                        or held the scheduler lock (rtos_sched_lock) */
+static uint32_t serials;              /* tasks created so far */
 static volatile bool slice_over;     /* the tick ended the running task's time slice */
 static uint32_t slices;              /* time slices ended so far */
 static uint32_t idle_stack[128];
@@ -105,7 +105,7 @@ rtos_task_t *rtos_task_create_ex(const char *name, void (*fn)(void *), void *arg
     }
     *--sp = CONTROL_SPSEL | (unprivileged ? CONTROL_NPRIV : 0u);   /* CONTROL */
     *t = (rtos_task_t){ .sp = sp, .stack = stack, .stack_words = stack_words, .name = name,
-                        .prio = prio, .state = RTOS_READY };
+                        .prio = prio, .state = RTOS_READY, .serial = ++serials };
     irq_restore(p);
     if (current != &boot_task && prio > current->prio) {
         pend_switch();
@@ -152,7 +152,7 @@ __attribute__((used)) uint32_t *rtos_switch(uint32_t *sp)
 {
     uint32_t p = irq_save();
     current->sp = sp;
-    if (sched_locks != 0 && current->state == RTOS_READY) {
+    if (current->sched_locks != 0 && current->state == RTOS_READY) {
         switch_noted = true;   /* rtos_sched_unlock pends it again */
         irq_restore(p);
         return sp;
@@ -252,14 +252,14 @@ __attribute__((noreturn)) void rtos_start(void)
 void rtos_sched_lock(void)
 {
     uint32_t p = irq_save();
-    sched_locks++;
+    current->sched_locks++;
     irq_restore(p);
 }
 
 void rtos_sched_unlock(void)
 {
     uint32_t p = irq_save();
-    bool go = sched_locks != 0 && --sched_locks == 0 && switch_noted;
+    bool go = current->sched_locks != 0 && --current->sched_locks == 0 && switch_noted;
     if (go) {
         switch_noted = false;
     }

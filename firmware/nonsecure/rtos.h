@@ -47,6 +47,8 @@ typedef struct rtos_task {
     void *waiting_on;           /* semaphore or queue, or NULL */
     uint32_t fault_reason;      /* why the TEE's policy ended it (0: it did not) */
     uint32_t slice_end;         /* when the tick last ended its time slice (round-robin) */
+    uint32_t serial;            /* which task this is: a restarted one in the same slot differs */
+    uint8_t sched_locks;        /* its rtos_sched_lock depth */
 } rtos_task_t;
 
 typedef struct rtos_sem {
@@ -81,10 +83,12 @@ rtos_task_t *rtos_self(void);
 /* The calling task's slot: 0 .. RTOS_MAX_TASKS - 1, RTOS_MAX_TASKS before
  * rtos_start. */
 size_t rtos_self_slot(void);
-/* No task switch until the matching unlock (they nest): for a few
- * instructions that must not be split between tasks; interrupts are still
- * served, and a task that blocks meanwhile is switched out anyway. A switch
- * due meanwhile happens at the last unlock. Privileged tasks only. */
+/* No switch away from the calling task until its matching unlock (they
+ * nest; the count is the task's own, so a task that blocks or ends while
+ * holding it is switched out anyway and holds up no other): for a few
+ * instructions that must not be split between tasks. Interrupts are still
+ * served; a switch due meanwhile happens at the last unlock. Privileged
+ * tasks only. */
 void rtos_sched_lock(void);
 void rtos_sched_unlock(void);
 size_t rtos_stack_used(const rtos_task_t *t);

@@ -31,6 +31,7 @@
  *     registers), with Non-secure interrupts masked (it must be short).
  */
 #include <arm_cmse.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "an505.h"
@@ -132,15 +133,48 @@ void tee_door_init(void)
     ms_tee_dispatch_set_check(range_check);
 }
 
-/* The structs of the interface as MS_TEE_NS_ABI 2 lays them out: a change
- * that trips these is a change of the interface (tee_ns.h). */
-_Static_assert(MS_TEE_NS_ABI == 2u, "check the sizes below for the new version");
+/* The interface as MS_TEE_NS_ABI 2 lays it out: a change that trips these
+ * is a change of the interface (tee_ns.h). Every field's offset, not only
+ * the sizes, so a reordering trips them too; the limits and codes the two
+ * sides must agree on. (The entries' addresses are door_veneers.S's.) */
+#define ABI_AT(type, field, at) _Static_assert(offsetof(type, field) == (at), "MS_TEE_NS_ABI")
+_Static_assert(MS_TEE_NS_ABI == 2u, "check the layout below for the new version");
 _Static_assert(sizeof(ms_tee_ns_req_t) == 24u, "MS_TEE_NS_ABI");
+ABI_AT(ms_tee_ns_req_t, sid, 0);
+ABI_AT(ms_tee_ns_req_t, type, 4);
+ABI_AT(ms_tee_ns_req_t, in_vec, 8);
+ABI_AT(ms_tee_ns_req_t, in_len, 12);
+ABI_AT(ms_tee_ns_req_t, out_vec, 16);
+ABI_AT(ms_tee_ns_req_t, out_len, 20);
 _Static_assert(sizeof(ms_tee_invec_t) == 8u && sizeof(ms_tee_outvec_t) == 8u, "MS_TEE_NS_ABI");
+ABI_AT(ms_tee_invec_t, len, 4);
+ABI_AT(ms_tee_outvec_t, len, 4);
 _Static_assert(sizeof(ms_tee_ns_fault_status_t) == 32u, "MS_TEE_NS_ABI");
-_Static_assert(sizeof(ms_tee_ns_selftest_t) == 4u + 20u * MS_TEE_NS_PARTS &&
-                   MS_TEE_NS_PARTS == 5u, "MS_TEE_NS_ABI");
+ABI_AT(ms_tee_ns_fault_status_t, faults, 0);
+ABI_AT(ms_tee_ns_fault_status_t, violations, 4);
+ABI_AT(ms_tee_ns_fault_status_t, policy_resets, 8);
+ABI_AT(ms_tee_ns_fault_status_t, last_exception, 12);
+ABI_AT(ms_tee_ns_fault_status_t, last_sfsr, 16);
+ABI_AT(ms_tee_ns_fault_status_t, last_cfsr, 20);
+ABI_AT(ms_tee_ns_fault_status_t, last_addr, 24);
+ABI_AT(ms_tee_ns_fault_status_t, last_pc, 28);
+_Static_assert(MS_TEE_NS_PARTS == 5u && sizeof(ms_tee_ns_selftest_t) == 104u, "MS_TEE_NS_ABI");
+ABI_AT(ms_tee_ns_selftest_t, calls, 4);
+ABI_AT(ms_tee_ns_selftest_t, faults, 24);
+ABI_AT(ms_tee_ns_selftest_t, restarts, 44);
+ABI_AT(ms_tee_ns_selftest_t, stack_used, 64);
+ABI_AT(ms_tee_ns_selftest_t, pool_used, 84);
 _Static_assert(sizeof(ms_tee_ns_image_t) == 12u, "MS_TEE_NS_ABI");
+ABI_AT(ms_tee_ns_image_t, major, 0);
+ABI_AT(ms_tee_ns_image_t, minor, 1);
+ABI_AT(ms_tee_ns_image_t, revision, 2);
+ABI_AT(ms_tee_ns_image_t, build, 4);
+ABI_AT(ms_tee_ns_image_t, confirmed, 8);
+_Static_assert(MS_TEE_NS_CB_DONE == 1u && MS_TEE_NS_CB_FAULT == 2u && MS_TEE_NS_CB_RETURN == 3u,
+               "MS_TEE_NS_ABI");
+_Static_assert(MS_TEE_NS_FAULT_SECURE == 1u && MS_TEE_NS_FAULT_BUS == 2u &&
+                   MS_TEE_NS_FAULT_OTHER == 3u, "MS_TEE_NS_ABI");
+_Static_assert(MS_TEE_NS_MODEM_MAX == 512u && MS_TEE_MAX_IOVEC == 4u, "MS_TEE_NS_ABI");
 
 /* The Non-secure image named this TEE's MS_TEE_NS_ABI (ms_tee_ns_hello). */
 static bool door_open;
