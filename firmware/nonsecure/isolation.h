@@ -21,6 +21,7 @@ int isolation_keystore_restart(void);
 /* "attest-restart": a call the test makes the attestation partition fault
  * in (under gdb); tokens before and after, with their boot seeds. */
 int isolation_attest_restart(void);
+int isolation_update_restart(void);
 /* "unprivileged": an unprivileged task may have the TEE write its own
  * memory only, and may not register callbacks. */
 int isolation_unprivileged(void);

@@ -43,6 +43,8 @@
 
 #include "an505.h"
 #include "an505_map.h"
+#include "boot_cfg.h"
+#include "flash_nor.h"
 #include "meterseal/crypto.h"
 #include "meterseal/tee.h"
 #include "regs/armv8m.h"
@@ -89,6 +91,19 @@ typedef struct __attribute__((aligned(32))) keystore_mem {
     unsigned char pool[KEYSTORE_POOL_LEN];
 } keystore_mem_t;
 
+/* Firmware updates: the boot core's decrypt and verify of a staged image
+ * (ECIES unwrap, AES-CTR, SHA-256, two ECDSA-P256 verifies), its contexts
+ * on the stack and in the pool; its state (the boot configuration, the
+ * download in progress) is part_update.c's, in the same section. */
+#define UPDATE_STACK_WORDS 1536u
+#define UPDATE_POOL_LEN    1024u
+
+typedef struct __attribute__((aligned(32))) update_mem {
+    spm_msg_t msg;
+    uint32_t stack[UPDATE_STACK_WORDS] __attribute__((aligned(8)));
+    unsigned char pool[UPDATE_POOL_LEN];
+} update_mem_t;
+
 typedef struct __attribute__((aligned(32))) attest_mem {
     spm_msg_t msg;
     spm_req_t req;
@@ -111,9 +126,15 @@ static keystore_mem_t keystore_mem;
 static attest_mem_t attest_mem MS_TEE_PART_DATA(attest);
 extern uint8_t __ms_part_attest_start[];
 extern uint8_t __ms_part_attest_end[];
+/* The update partition's block is its section: update_mem and the
+ * service's state (part_update.c). */
+static update_mem_t update_mem MS_TEE_PART_DATA(update);
+extern uint8_t __ms_part_update_start[];
+extern uint8_t __ms_part_update_end[];
 
 static const ms_crypto_pool_t storage_pool = { storage_mem.pool, sizeof storage_mem.pool };
 static const ms_crypto_pool_t keystore_pool = { keystore_mem.pool, sizeof keystore_mem.pool };
+static const ms_crypto_pool_t update_pool = { update_mem.pool, sizeof update_mem.pool };
 static const ms_crypto_pool_t no_pool = { NULL, 0 };
 
 #define KS_BIT(s) (1u << (s))
@@ -132,6 +153,7 @@ typedef struct spm_desc {
     const ms_crypto_pool_t *pool;
     uint32_t services;        /* KS_BIT(MS_AN505_KS_*) it may ask for */
     bool counted;             /* its faults count in the fault log and policy */
+    uint32_t budget_ms;       /* its time for one message (0: SPM_CALL_BUDGET_MS) */
     spm_req_t *req;           /* its requests (SVC #4), NULL = it makes none */
     spm_serve_t serve;        /* the kernel's side of them */
 } spm_desc_t;
@@ -177,12 +199,27 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .counted = true,
         .req = &attest_mem.req, .serve = tee_attest_serve,
     },
+    [SPM_PART_UPDATE] = {
+        .name = "update", .handler = spm_update_main, .msg = &update_mem.msg,
+        .stack = update_mem.stack, .stack_words = UPDATE_STACK_WORDS,
+        .mem = __ms_part_update_start, .mem_end = __ms_part_update_end,
+        .dev = AN505_FLASH_BASE + AN505_SLOT_S_PRIMARY,
+        .dev_end = AN505_FLASH_BASE + AN505_SLOT_NS_SECONDARY + AN505_SLOT_SIZE,
+        .pool = &update_pool,
+        .services = KS_BIT(MS_AN505_KS_IMAGE_KEY) | KS_BIT(MS_AN505_KS_SECCNT_READ),
+        .counted = true, .budget_ms = SPM_UPDATE_BUDGET_MS,
+    },
 };
 
 _Static_assert(AN505_TEE_PS_OFF == AN505_TEE_ITS_OFF + AN505_TEE_ITS_SIZE,
                "storage's device window is ITS then PS, nothing between");
 _Static_assert(AN505_TEE_NVC_OFF >= AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
                "the counters are outside storage's window");
+_Static_assert(AN505_SLOT_S_SECONDARY == AN505_SLOT_S_PRIMARY + AN505_SLOT_SIZE &&
+                   AN505_SLOT_NS_PRIMARY == AN505_SLOT_S_SECONDARY + AN505_SLOT_SIZE &&
+                   AN505_SLOT_NS_SECONDARY == AN505_SLOT_NS_PRIMARY + AN505_SLOT_SIZE &&
+                   AN505_SLOT_NS_SECONDARY + AN505_SLOT_SIZE <= AN505_TEE_STORAGE_OFF,
+               "the update partition's window is the four slots, nothing else");
 
 /* volatile: the fault and SVC handlers change it behind the caller's back
  * (the compiler sees no call from spm_call() to them). */
@@ -359,6 +396,20 @@ __attribute__((used)) void spm_kernel_service(uint32_t *frame)
         err = b <= MS_AN505_KS_ENTROPY_MAX && in_block((uint32_t)pid, a, b)
                   ? ms_random((uint8_t *)(uintptr_t)a, b) : MS_ERR_TEE_BAD_POINTER;
         break;
+    case MS_AN505_KS_IMAGE_KEY:
+        /* the update partition's ECIES unwrap; the OTP (with the HUK) is
+         * not in its window */
+        err = b == MS_AN505_KS_KEY_LEN && in_block((uint32_t)pid, a, b)
+                  ? ms_an505_image_enc_key(NULL, 0, (ms_p256_priv_t *)(uintptr_t)a)
+                  : MS_ERR_TEE_BAD_POINTER;
+        break;
+    case MS_AN505_KS_SECCNT_READ: {
+        uint32_t v = 0;
+        err = a <= 0xFFu ? ms_otp_seccnt_ops.get((void *)&ms_an505_otp_area, (uint8_t)a, &v)
+                         : MS_ERR_ARG;
+        value = v;
+        break;
+    }
     default:
         break;
     }
@@ -558,7 +609,8 @@ void spm_watchdog(uint32_t exc_return)
                        (EXC_RETURN_S | EXC_RETURN_MODE | EXC_RETURN_SPSEL)) {
         return;   /* none running, or this tick did not preempt it directly */
     }
-    if (++part_ticks[pid] <= SPM_CALL_BUDGET_MS) {
+    uint32_t budget = descs[pid].budget_ms != 0 ? descs[pid].budget_ms : SPM_CALL_BUDGET_MS;
+    if (++part_ticks[pid] <= budget) {
         return;
     }
     ms_an505_puts("tee: partition ");

@@ -24,8 +24,11 @@
  * storage (SPM_PART_STORAGE: PSA ITS and PS, the metering registers; its
  * client is storage_client.c) and the key store with the crypto service
  * (SPM_PART_KEYSTORE: the device's keys and every operation with them; its
- * client is keystore_client.c). A partition may also own a device window
- * (storage: its two flash areas, nothing else of the flash) and a crypto
+ * client is keystore_client.c), initial attestation (SPM_PART_ATTEST,
+ * attest_client.c) and firmware updates (SPM_PART_UPDATE: staging,
+ * decrypting and verifying an update, update_client.c). A partition may
+ * also own a device window (storage: its two flash areas; updates: the four
+ * image slots; nothing else of the flash) and a crypto
  * pool (Mbed TLS's allocations and its DRBG, ms_crypto_pool_current).
  *
  * A partition may make requests of the kernel while it serves a message
@@ -53,7 +56,8 @@
 #define SPM_PART_STORAGE 2u
 #define SPM_PART_KEYSTORE 3u
 #define SPM_PART_ATTEST  4u
-#define SPM_N_PARTS      5u
+#define SPM_PART_UPDATE  5u
+#define SPM_N_PARTS      6u
 
 /* The largest message: a key store AEAD request (part_keystore.h) with the
  * most the secure API carries (MS_TEE_IO_BUF_LEN); a PS object (1024
@@ -103,10 +107,12 @@ typedef psa_status_t (*spm_serve_t)(int32_t type, const uint8_t *in, size_t len,
                                     size_t cap, size_t *out_len);
 
 /* The partitions' handlers: storage (part_storage.c), the key store
- * (part_keystore.c), attestation (part_attest.c). */
+ * (part_keystore.c), attestation (part_attest.c), firmware updates
+ * (part_update.c). */
 int32_t spm_storage_main(spm_msg_t *msg, void *state);
 int32_t spm_keystore_main(spm_msg_t *msg, void *state);
 int32_t spm_attest_main(spm_msg_t *msg, void *state);
+int32_t spm_update_main(spm_msg_t *msg, void *state);
 /* What attestation may ask of the kernel (attest_client.c): the IAK's
  * signature and public key, from the key store, as attestation's. */
 psa_status_t tee_attest_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
@@ -203,11 +209,16 @@ bool spm_busy(void);
  * count. Far above what any takes (mounting both stores after a restart, a
  * store's compaction: tens of ms), far below a hung meter. */
 #define SPM_CALL_BUDGET_MS 2000u
+/* The update partition's: a VERIFY of the largest image (256 KiB, AES-256:
+ * AES-CTR and SHA-256 over it, ECDH, two ECDSA-P256 verifies) is some 70 M
+ * cycles, 3.5 s on a 20 MHz part; still below SPM_HOLD_MAX_MS. */
+#define SPM_UPDATE_BUDGET_MS 6000u
 
 /* The longest one message (the outermost, with the messages its requests
  * caused) may hold the TEE, counting every Secure tick whatever it
  * preempted; past it the meter resets (spm_watchdog). */
 #define SPM_HOLD_MAX_MS (4u * SPM_CALL_BUDGET_MS)
+_Static_assert(SPM_UPDATE_BUDGET_MS < SPM_HOLD_MAX_MS, "a partition's budget ends first");
 
 /* From the Secure tick (exc_return: its EXC_RETURN): a partition over its
  * budget, preempted by this tick, is stopped like a faulting one, its call

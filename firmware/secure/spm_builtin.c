@@ -99,20 +99,24 @@ ms_err_t spm_selftest(void)
     uint32_t storage_restarts = spm_restarts(SPM_PART_STORAGE);
     uint32_t keystore_restarts = spm_restarts(SPM_PART_KEYSTORE);
     uint32_t attest_restarts = spm_restarts(SPM_PART_ATTEST);
+    uint32_t update_restarts = spm_restarts(SPM_PART_UPDATE);
     /* its own state: allowed */
     if (peek((uint32_t)(uintptr_t)spm_state(SPM_PART_PROBE)) != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
     /* another partition's state, storage's (where its keys are), the key
      * store's (its mailbox, where key material passes), attestation's (the
-     * boot record), the kernel's data, the storage flash: each must fault */
+     * boot record), the update partition's (the download in progress), the
+     * kernel's data, the storage flash, the image slots: each must fault */
     const uint32_t forbidden[] = {
         (uint32_t)(uintptr_t)spm_state(SPM_PART_HEALTH),
         block_end(SPM_PART_STORAGE) - 4u,
         (uint32_t)(uintptr_t)spm_mailbox(SPM_PART_KEYSTORE)->data,
         block_end(SPM_PART_ATTEST) - 4u,
+        block_end(SPM_PART_UPDATE) - 4u,
         (uint32_t)(uintptr_t)&spm_saved_msp,
         spm_device(SPM_PART_STORAGE),
+        spm_device(SPM_PART_UPDATE),
     };
     const uint32_t n_forbidden = sizeof forbidden / sizeof forbidden[0];
     for (uint32_t i = 0; i < n_forbidden; i++) {
@@ -146,11 +150,12 @@ ms_err_t spm_selftest(void)
     if (st != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
-    /* and storage, the key store and attestation, whose memory the probe
-     * tried, were not restarted */
+    /* and storage, the key store, attestation and updates, whose memory the
+     * probe tried, were not restarted */
     if (spm_restarts(SPM_PART_STORAGE) != storage_restarts ||
         spm_restarts(SPM_PART_KEYSTORE) != keystore_restarts ||
-        spm_restarts(SPM_PART_ATTEST) != attest_restarts) {
+        spm_restarts(SPM_PART_ATTEST) != attest_restarts ||
+        spm_restarts(SPM_PART_UPDATE) != update_restarts) {
         return MS_ERR_STATE;
     }
     /* and the probe, restarted, serves again */

@@ -28,8 +28,8 @@
 #include "meterseal/tee_link.h"
 #include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
-#include "meterseal/tee_update.h"
 #include "otp.h"
+#include "part_update.h"
 #include "regs/armv8m.h"
 #include "regs/cmsdk_uart.h"
 #include "regs/spctrl.h"
@@ -42,24 +42,6 @@
 MS_CRYPTO_HEAP(40 * 1024);
 
 typedef void __attribute__((cmse_nonsecure_call)) (*ns_entry_t)(void);
-
-/* The update service's view of the boot configuration (boot_cfg.h): the
- * same slots, anchors and strategy the boot loader uses, so a staged update
- * is decrypted and verified here exactly as it will be at the next reset. */
-static ms_boot_config_t boot_cfg;
-
-static void log_update_check(void *ctx, const ms_boot_event_t *ev)
-{
-    (void)ctx;
-    ms_an505_put_boot_event("tee: update check ", ev);
-}
-
-static const ms_boot_hooks_t update_hooks = {
-    .get_enc_key = ms_an505_image_enc_key,
-    .log = log_update_check,
-    .seccnt = &ms_otp_seccnt_ops,
-    .seccnt_ctx = (void *)&ms_an505_otp_area,
-};
 
 /* The Secure kernel tick: the clock, and the partitions' time budget
  * (spm_watchdog needs the tick's EXC_RETURN: what it preempted). */
@@ -103,7 +85,8 @@ static ms_err_t health_checked_entropy(void *ctx, uint8_t *buf, size_t len)
     return err;
 }
 
-static ms_err_t attest_boot_record(const ms_an505_boot_record_t *rec)
+static ms_err_t attest_boot_record(const ms_an505_boot_record_t *rec,
+                                   const ms_an505_boot_trust_t *trust)
 {
     static const char *const types[2] = { "SPE", "NSPE" };
     static const char impl_name[] = "MeterSeal AN505 TEE";
@@ -119,9 +102,9 @@ static ms_err_t attest_boot_record(const ms_an505_boot_record_t *rec)
         meas[i].sec_cnt = img->sec_cnt;
         meas[i].anchor_index = img->signer_index;
         /* the signer ID: the key hash of the anchor that verified it */
-        if (img->signer_index < boot_cfg.n_anchors) {
+        if (img->signer_index < trust->n_hashes) {
             meas[i].has_signer_id = true;
-            memcpy(meas[i].signer_id, boot_cfg.anchors[img->signer_index].key_hash,
+            memcpy(meas[i].signer_id, trust->hashes[img->signer_index],
                    sizeof meas[i].signer_id);
         }
     }
@@ -188,32 +171,32 @@ int main(void)
     if ((err = tee_storage_start()) != MS_OK) {
         stop("storage", err);
     }
+    /* The update partition stages and verifies updates with the boot
+     * loader's own rules, from the trust the kernel reads from OTP. */
     const char *why = NULL;
-    if ((err = ms_an505_boot_config(&boot_cfg, &update_hooks, &why)) != MS_OK) {
+    ms_an505_boot_trust_t trust;
+    if ((err = ms_an505_boot_trust_read(&trust, &why)) != MS_OK) {
         stop(why, err);
     }
-    ms_tee_update_service_bind(&boot_cfg);
+    if ((err = tee_update_start(&trust)) != MS_OK) {
+        stop("update partition", err);
+    }
     /* The device keys (identity, IAK) are made inside on the first power-on
      * (in the factory); later boots find them (idempotent). */
     if ((err = ms_tee_keystore_provision(NULL, NULL)) != MS_OK) {
         stop("key store provisioning", err);
     }
-    if ((err = attest_boot_record(rec)) != MS_OK) {
+    if ((err = attest_boot_record(rec, &trust)) != MS_OK) {
         stop("attestation boot record", err);
     }
     if ((err = spm_selftest()) != MS_OK) {
         stop("isolation self-test", err);
     }
     ms_an505_puts("tee: isolation self-test passed (partitions ");
-    ms_an505_puts(spm_name(SPM_PART_HEALTH));
-    ms_an505_puts(", ");
-    ms_an505_puts(spm_name(SPM_PART_PROBE));
-    ms_an505_puts(", ");
-    ms_an505_puts(spm_name(SPM_PART_STORAGE));
-    ms_an505_puts(", ");
-    ms_an505_puts(spm_name(SPM_PART_KEYSTORE));
-    ms_an505_puts(", ");
-    ms_an505_puts(spm_name(SPM_PART_ATTEST));
+    for (uint32_t i = 0; i < SPM_N_PARTS; i++) {
+        ms_an505_puts(i != 0 ? ", " : "");
+        ms_an505_puts(spm_name(i));
+    }
     ms_an505_puts(" unprivileged under the Secure MPU)\r\n");
     tee_fault_init();
     /* In the factory (life cycle OPEN): the station may provision the link

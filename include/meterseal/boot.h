@@ -226,6 +226,7 @@ typedef struct ms_boot {
     /* S13: the install each image has pending on this boot (a
      * ms_boot_swap_type_t), for the dependency rules (deps.c). */
     uint8_t install_type[MS_BOOT_MAX_IMAGES];
+    volatile uint32_t fih_spin;  /* the varying delay's state (fault-injection hardening) */
 } ms_boot_t;
 
 /*

@@ -159,6 +159,17 @@ typedef bool (*ms_tee_range_check_fn)(const ms_tee_caller_t *caller, uintptr_t a
 /* Install a platform range check (NULL: the registered-region check). */
 void ms_tee_dispatch_set_check(ms_tee_range_check_fn fn);
 
+/* The firmware update service's requests (MS_TEE_SID_UPDATE), with
+ * ms_tee_update_request()'s arguments but the instance: by default that
+ * function on ms_tee_update_service(); a platform that runs the service
+ * apart (the AN505's update partition) installs its client (NULL: the
+ * default again). */
+typedef ms_err_t (*ms_tee_update_handler_fn)(int32_t type, size_t n_in, const uint8_t *in,
+                                             size_t in_len, const uint8_t *data,
+                                             size_t data_len, uint8_t *out, size_t out_cap,
+                                             size_t *out_len);
+void ms_tee_dispatch_set_update(ms_tee_update_handler_fn fn);
+
 /* The checked entry point (see above). */
 psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t type,
                          const ms_tee_invec_t *in_vec, size_t in_len,

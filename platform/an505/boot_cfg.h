@@ -15,21 +15,49 @@
  * boot core's events.
  *
  * Invariants: nothing to trust is compiled in (every anchor comes from
- * OTP); the storage behind the configuration is static, one instance per
- * image (the configuration is built once at start-up).
+ * OTP, read by privileged code); the storage behind a configuration is its
+ * builder's (ms_an505_boot_store_t), static in the boot loader and in the
+ * update partition's memory.
  */
 #ifndef MS_AN505_BOOT_CFG_H
 #define MS_AN505_BOOT_CFG_H
 
 #include "meterseal/boot.h"
 
-/*
- * Fill *cfg with the meter's configuration and `hooks` (the caller's: the
- * boot loader checks the security configuration and logs, the TEE does
- * neither). Errors: the OTP's own (root of trust unusable, update word),
- * MS_ERR_IMG_KEY_UNKNOWN (no root-of-trust key programmed); *why then
- * names the problem in a few words for the console.
- */
+#include "otp.h"
+
+/* What the OTP says of the boot: the root-of-trust key hashes and the
+ * update strategy. */
+typedef struct ms_an505_boot_trust {
+    uint32_t n_hashes;
+    uint8_t hashes[MS_OTP_ROT_SLOTS][MS_SHA256_LEN];
+    bool overwrite;            /* overwrite-only, else swap-move */
+} ms_an505_boot_trust_t;
+
+/* What a configuration points into: the caller's, for as long as the
+ * configuration is used. */
+typedef struct ms_an505_boot_store {
+    uint8_t chunk[1024];
+    ms_image_key_anchor_t anchors[MS_OTP_ROT_SLOTS];
+    ms_flash_ram_t exec_ram[MS_BOOT_MAX_IMAGES];
+    ms_boot_image_cfg_t images[MS_BOOT_MAX_IMAGES];
+} ms_an505_boot_store_t;
+
+/* Read the trust from OTP. Errors: the OTP's own (root of trust unusable,
+ * update word), MS_ERR_IMG_KEY_UNKNOWN (no root-of-trust key programmed);
+ * *why then names the problem in a few words for the console. */
+ms_err_t ms_an505_boot_trust_read(ms_an505_boot_trust_t *trust, const char **why);
+
+/* Fill *cfg from `trust` (n_hashes 1..MS_OTP_ROT_SLOTS: MS_ERR_ARG
+ * otherwise), with its arrays in *store and `hooks` (the caller's: the boot
+ * loader checks the security configuration and logs, the TEE's update
+ * partition does neither). Reads no OTP: the update partition, which may
+ * not, builds its configuration so from the trust the kernel sends it. */
+ms_err_t ms_an505_boot_config_build(ms_boot_config_t *cfg, ms_an505_boot_store_t *store,
+                                    const ms_an505_boot_trust_t *trust,
+                                    const ms_boot_hooks_t *hooks);
+
+/* Both, into storage of this module's: the boot loader's one configuration. */
 ms_err_t ms_an505_boot_config(ms_boot_config_t *cfg, const ms_boot_hooks_t *hooks,
                               const char **why);
 

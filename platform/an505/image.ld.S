@@ -89,6 +89,15 @@ SECTIONS
         __ms_part_attest_end = .;
     } > RAM
 
+    /* The update partition's (MS_TEE_PART_DATA(update)), the same way. */
+    .ms_part_update (NOLOAD) : ALIGN(32)
+    {
+        __ms_part_update_start = .;
+        *(.bss.ms_part.update)
+        . = ALIGN(32);
+        __ms_part_update_end = .;
+    } > RAM
+
     .bss (NOLOAD) : ALIGN(8)
     {
         __bss_start = .;

@@ -61,14 +61,22 @@ void ms_boot_log(const ms_boot_t *b, ms_boot_event_kind_t kind, uint8_t image_id
     }
 }
 
-/* A short, data-dependent busy wait between the two looks at a decision. */
+/* A short, data-dependent busy wait between the two looks at a decision;
+ * its state is the caller's (the boot core's own runs keep it in their
+ * ms_boot_t, so the core writes no static data: the TEE runs it in a
+ * partition that reaches only its own memory). */
+void ms_boot_fih_wait(volatile uint32_t *spin)
+{
+    uint32_t n = (*spin * 2654435761u >> 28) + 3u;
+    for (volatile uint32_t i = 0; i < n; i++) {
+        (*spin)++;
+    }
+}
+
 void ms_boot_fih_delay(void)
 {
     static volatile uint32_t spin;
-    uint32_t n = (spin * 2654435761u >> 28) + 3u;
-    for (volatile uint32_t i = 0; i < n; i++) {
-        spin++;
-    }
+    ms_boot_fih_wait(&spin);
 }
 
 static int config_ok(const ms_boot_config_t *cfg)
@@ -247,7 +255,7 @@ static ms_err_t boot_go(ms_boot_t *b, const ms_boot_config_t *cfg, ms_boot_resul
     for (size_t i = 0; i < cfg->n_images; i++) {
         n_ok += img_fih[i] == MS_BOOT_FIH_OK;
     }
-    ms_boot_fih_delay();
+    ms_boot_fih_wait(&b->fih_spin);
     if (n_ok != cfg->n_images || cfg_fih != MS_BOOT_FIH_OK) {
         return MS_ERR_BOOT_FAULT;
     }

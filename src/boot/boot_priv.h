@@ -157,6 +157,8 @@ void ms_boot_log(const ms_boot_t *b, ms_boot_event_kind_t kind, uint8_t image_id
  * flips an instruction cannot turn "fail" into "ok". */
 #define MS_BOOT_FIH_OK   MS_BOOT_HANDOVER_OK
 #define MS_BOOT_FIH_FAIL 0x0u
-/* ms_boot_fih_delay() (boot.h): a varying wait between two looks. */
+/* ms_boot_fih_delay() (boot.h): a varying wait between two looks, with
+ * its state in *spin (the run's ms_boot_t.fih_spin). */
+void ms_boot_fih_wait(volatile uint32_t *spin);
 
 #endif /* MS_BOOT_PRIV_H */

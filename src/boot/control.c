@@ -122,7 +122,9 @@ ms_err_t ms_boot_check_update(ms_boot_t *b, const ms_boot_config_t *cfg, size_t 
         cfg->buf == NULL) {
         return MS_ERR_ARG;
     }
+    uint32_t spin = b->fih_spin;   /* the varying delay goes on varying across checks */
     memset(b, 0, sizeof(*b));
+    b->fih_spin = spin;
     b->cfg = cfg;
     b->install_type[image] = (uint8_t)(permanent ? MS_BOOT_SWAP_PERM : MS_BOOT_SWAP_TEST);
     ms_err_t err = ms_boot_geom(cfg, &img->secondary, &g);

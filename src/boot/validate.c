@@ -164,7 +164,7 @@ ms_err_t ms_boot_validate(ms_boot_t *b, size_t image, const ms_flash_area_t *fa,
     volatile uint32_t fih_sig2 = MS_BOOT_FIH_OK;
     if (cfg->fih_double_sig) {
         fih_sig2 = MS_BOOT_FIH_FAIL;
-        ms_boot_fih_delay();
+        ms_boot_fih_wait(&b->fih_spin);
         err = second_signature_look(cfg, &b->info, m);
         fih_sig2 = MS_BOOT_FIH_OK ^ (uint32_t)err;
         if (err != MS_OK) {

@@ -32,7 +32,7 @@ from meter import SLOT_OFF, Meter, free_port
 # takes what the image has, clones included.)
 FUNCS = ["Reset_Handler", "main", "ms_boot_go", "boot_go", "ms_boot_validate",
          "second_signature_look", "ms_image_verify", "ms_ct_equal", "ms_p256_verify",
-         "p256_ecdsa_verify", "ms_crypto_sig_der_parse", "ms_boot_fih_delay",
+         "p256_ecdsa_verify", "ms_crypto_sig_der_parse", "ms_boot_fih_delay", "ms_boot_fih_wait",
          "ms_image_hash", "hash_range", "ms_boot_copy", "load_image", "refuse", "jump_to",
          "check_security_config", "ms_an505_seccfg_check", "ms_boot_deps_met"]
 

@@ -205,7 +205,7 @@ def nonsecure_image_of_another_interface_is_refused_every_call(m):
            "the refused version shut the door", r)
     expect("interface-version: another version status=-134" in r.ns_console,
            "the TEE accepted another interface version", r)
-    expect("tee: the Non-secure image speaks interface version 3, this TEE 2: "
+    expect("tee: the Non-secure image speaks interface version 4, this TEE 3: "
            "the door stays shut" in r.console, "the mismatch was not logged", r)
     for call in ("fault status", "rng"):
         expect("interface-version: %s while shut status=-134" % call in r.ns_console,
@@ -300,13 +300,16 @@ def partition_reading_another_is_restarted_others_serve(m):
     faults = re.findall(r"^tee: partition isolation-probe fault: exception 4 cfsr=(\S+) addr=(\S+): restarted",
                         r.console, re.M)
     # at boot and on request: the other partition's state, storage's
-    # memory, the key store's, attestation's, the kernel's, storage's flash
-    expect(len(faults) == 12, "the probe's reads did not fault on the MPU", r)
+    # memory, the key store's, attestation's, the update partition's, the
+    # kernel's, storage's flash, the image slots
+    expect(len(faults) == 16, "the probe's reads did not fault on the MPU", r)
     expect(all(int(c, 16) & 0x82 == 0x82 for c, _ in faults),
            "not a data access violation with its address (MemManage DACCVIOL, MMARVALID)", r)
     storage_flash = 0x80000000 + STORAGE_OFF
     expect(sum(int(a, 16) == storage_flash for _, a in faults) == 2,
            "the probe's read of storage's flash was not the one stopped", r)
+    expect(sum(int(a, 16) == 0x80000000 for _, a in faults) == 2,
+           "the probe's read of the image slots was not the one stopped", r)
     # and its stack overrun, stopped by the stack limit (UsageFault STKOF)
     stkof = re.findall(r"^tee: partition isolation-probe fault: exception 6 cfsr=(\S+)", r.console, re.M)
     expect(len(stkof) == 2 and all(int(c, 16) & (1 << 20) for c in stkof),
@@ -321,7 +324,11 @@ def partition_reading_another_is_restarted_others_serve(m):
                          r.ns_console, re.M)
     attest = re.search(r"^partitions: part=4 calls=(\d+) faults=(\d+) restarts=(\d+) stack=(\d+)",
                        r.ns_console, re.M)
-    expect(probe and int(probe.group(2)) == 14 and int(probe.group(3)) == 14,
+    update = re.search(r"^partitions: part=5 calls=(\d+) faults=(\d+) restarts=(\d+)",
+                       r.ns_console, re.M)
+    expect(update and int(update.group(2)) == 0 and int(update.group(1)) >= 1,
+           "the update partition was hit or never started", r)
+    expect(probe and int(probe.group(2)) == 18 and int(probe.group(3)) == 18,
            "the probe was not stopped and restarted each time", r)
     expect(health and int(health.group(2)) == 0 and int(health.group(1)) > 2,
            "the health partition was hit or did not serve", r)
@@ -549,6 +556,36 @@ def attest_partition_fault_is_restarted_with_its_boot_record(m):
     seeds = re.findall(r"^attest-restart: boot seed (?:before|after) ([0-9a-f]{64})", r.ns_console, re.M)
     expect(len(seeds) == 2 and seeds[0] == seeds[1],
            "the boot seed changed across the restart (the boot record was not given again)", r)
+
+
+@case
+def update_partition_fault_is_restarted_and_stages_again(m):
+    """The update partition's handler reads the key store's memory when the
+    VERIFY of a staged download arrives: the MPU stops it (MemManage,
+    DACCVIOL at that address), the VERIFY fails with
+    PSA_ERROR_SERVICE_FAILURE, and the restarted partition - its memory
+    wiped, the download in progress with it - is given the boot
+    configuration's trust again: the same download staged from the start
+    verifies and is installed."""
+    enc = m.keygen(m.path("meter-enc.pem"))
+    m.tool(m.flashtool, "otp", m.flash, "--enc-key", enc)
+    m.download("ns", m.sign("ns", "1.1.0", 2, extra=("--encrypt", enc)))
+    keystore = m.tee_symbol("keystore_mem")
+    # UPD_MSG_REQUEST (2) whose update request type is VERIFY (4), the first
+    # one only (the second staging's VERIFY goes through)
+    r = partition_stopped(m, m.tee_symbol("update_mem"), m.tee_symbol("spm_update_main"),
+                          "*(int *)0x%(type)x == 2 && *(int *)0x%(data)x == 4",
+                          "update-restart", ["set $r0 = 0x%x" % keystore, "disable 1"])
+    expect_mpu_stop(r, "update", keystore, "the update partition's read of the key store's memory")
+    expect("update: verify status=-144" in r.ns_console,
+           "the VERIFY that faulted did not fail with PSA_ERROR_SERVICE_FAILURE", r)
+    expect(re.search(r"^update-restart: part=5 calls=\d+ faults=1 restarts=1 ", r.ns_console, re.M),
+           "the kernel did not count one fault and one restart of the update partition", r)
+    expect(re.search(r"^update-restart: fault log faults=1 ", r.ns_console, re.M),
+           "the fault log did not count the partition's fault", r)
+    expect("update-restart: staging again status=0" in r.ns_console and
+           "update: verified version=1.1.0 sec-cnt=2" in r.ns_console,
+           "the restarted partition did not stage and verify the download again", r)
 
 
 @case

@@ -42,6 +42,7 @@ typedef struct msg {
 } msg_t;
 
 static ms_tee_range_check_fn g_check;
+static ms_tee_update_handler_fn g_update_handler;
 static uint8_t g_in_buf[MS_TEE_IO_BUF_LEN];
 static uint8_t g_out_buf[MS_TEE_IO_BUF_LEN];
 
@@ -98,6 +99,19 @@ static bool default_check(const ms_tee_caller_t *c, uintptr_t addr, size_t len, 
         return true;
     }
     return addr >= c->mem_base && c->mem_len >= len && addr - c->mem_base <= c->mem_len - len;
+}
+
+void ms_tee_dispatch_set_update(ms_tee_update_handler_fn fn)
+{
+    g_update_handler = fn;
+}
+
+static ms_err_t update_direct(int32_t type, size_t n_in, const uint8_t *in, size_t in_len,
+                              const uint8_t *data, size_t data_len, uint8_t *out,
+                              size_t out_cap, size_t *out_len)
+{
+    return ms_tee_update_request(ms_tee_update_service(), type, n_in, in, in_len, data,
+                                 data_len, out, out_cap, out_len);
 }
 
 void ms_tee_dispatch_set_check(ms_tee_range_check_fn fn)
@@ -532,8 +546,9 @@ static psa_status_t handle_update(msg_t *m)
     if (m->n_in > 2 || m->n_out > 1) {
         return PSA_ERROR_PROGRAMMER_ERROR;
     }
-    ms_err_t err = ms_tee_update_request(
-        ms_tee_update_service(), m->type, m->n_in, m->n_in >= 1 ? m->in[0] : NULL,
+    ms_tee_update_handler_fn fn = g_update_handler != NULL ? g_update_handler : update_direct;
+    ms_err_t err = fn(
+        m->type, m->n_in, m->n_in >= 1 ? m->in[0] : NULL,
         m->n_in >= 1 ? m->in_len[0] : 0, m->n_in >= 2 ? m->in[1] : NULL,
         m->n_in >= 2 ? m->in_len[1] : 0, m->n_out >= 1 ? m->out[0] : NULL,
         m->n_out >= 1 ? m->out_cap[0] : 0, &m->out_len[0]);

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * part_update.c - the firmware update partition: the update service
+ * (src/tee/update) behind the messages of part_update.h. Runs
+ * unprivileged; its memory is its section (spm.c): mailbox, stack, crypto
+ * pool, and the state below, with the download in progress.
+ *
+ * What it reaches: its section, the four image slots (its device window:
+ * it stages into the secondary slots and marks their trailers, confirms
+ * in the primaries' trailers, reads the running images for the downgrade
+ * check), the Secure image's code and constants. The image decryption key
+ * and the security counters only by asking the kernel; OTP (the HUK, the
+ * root-of-trust hashes) not at all: the hashes come with START.
+ *
+ * Invariants: every message's length is checked against its layout before
+ * a field is read; the answer is written only after the service is done
+ * with the request's bytes; until START the service answers MS_ERR_STATE
+ * (its state is all zero after a restart, and the client sends START
+ * again); the decryption key exists here only on the stack of an unwrap
+ * (the boot core wipes it).
+ */
+#include <string.h>
+
+#include "boot_cfg.h"
+#include "part_update.h"
+#include "tee_hal.h"
+
+typedef struct update_state {
+    ms_an505_boot_store_t store;
+    ms_boot_config_t cfg;
+    ms_tee_update_t u;
+    bool started;
+} update_state_t;
+
+static update_state_t g_upd MS_TEE_PART_DATA(update);
+
+static ms_err_t enc_key(void *ctx, uint8_t image_id, ms_p256_priv_t *priv)
+{
+    (void)ctx;
+    (void)image_id;
+    return ms_an505_kernel_service(MS_AN505_KS_IMAGE_KEY, (uint32_t)(uintptr_t)priv->d,
+                                   sizeof priv->d, NULL);
+}
+
+static ms_err_t seccnt_get(void *ctx, uint8_t image_id, uint32_t *value)
+{
+    (void)ctx;
+    uint64_t v = 0;
+    ms_err_t err = ms_an505_kernel_service(MS_AN505_KS_SECCNT_READ, image_id, 0, &v);
+    *value = (uint32_t)v;
+    return err;
+}
+
+/* Only the boot loader raises a counter, when it installs. */
+static ms_err_t seccnt_update(void *ctx, uint8_t image_id, uint32_t value)
+{
+    (void)ctx;
+    (void)image_id;
+    (void)value;
+    return MS_ERR_TEE_DENIED;
+}
+
+static const ms_boot_seccnt_ops_t seccnt_ops = {
+    .init = NULL, .get = seccnt_get, .update = seccnt_update,
+};
+
+static const ms_boot_hooks_t hooks = {
+    .get_enc_key = enc_key,
+    .seccnt = &seccnt_ops,
+};
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static int32_t answer_err(spm_msg_t *msg, ms_err_t err)
+{
+    int32_t e = (int32_t)err;
+    memcpy(msg->data, &e, 4);
+    msg->out_len = 4;
+    return PSA_SUCCESS;
+}
+
+static int32_t start(spm_msg_t *msg)
+{
+    ms_an505_boot_trust_t trust;
+    memset(&trust, 0, sizeof trust);
+    if (msg->len < 8u) {
+        return answer_err(msg, MS_ERR_ARG);
+    }
+    uint32_t n = rd32(msg->data + 4);
+    if (n == 0 || n > MS_OTP_ROT_SLOTS || msg->len != 8u + n * MS_SHA256_LEN) {
+        return answer_err(msg, MS_ERR_ARG);
+    }
+    trust.overwrite = rd32(msg->data) != 0;
+    trust.n_hashes = n;
+    memcpy(trust.hashes, msg->data + 8, n * MS_SHA256_LEN);
+    if (g_upd.started) {
+        ms_tee_update_abort(&g_upd.u);   /* frees a running hash */
+    }
+    ms_err_t err = ms_an505_boot_config_build(&g_upd.cfg, &g_upd.store, &trust, &hooks);
+    if (err == MS_OK) {
+        ms_tee_update_init(&g_upd.u, &g_upd.cfg);
+        g_upd.started = true;
+    }
+    return answer_err(msg, err);
+}
+
+static int32_t request(spm_msg_t *msg)
+{
+    uint8_t out[UPD_OUT_MAX];
+    size_t n = 0;
+    if (msg->len < UPD_REQ_HDR) {
+        return answer_err(msg, MS_ERR_FORMAT);
+    }
+    int32_t type = (int32_t)rd32(msg->data);
+    uint32_t n_in = rd32(msg->data + 4);
+    uint32_t in_len = rd32(msg->data + 8);
+    uint32_t data_len = rd32(msg->data + 12);
+    uint32_t out_cap = rd32(msg->data + 16);
+    if (n_in > 2 || in_len > MS_TEE_IO_BUF_LEN || data_len > MS_TEE_IO_BUF_LEN ||
+        msg->len != UPD_REQ_HDR + in_len + data_len) {
+        return answer_err(msg, MS_ERR_FORMAT);
+    }
+    if (!g_upd.started) {
+        return answer_err(msg, MS_ERR_STATE);
+    }
+    const uint8_t *in = msg->data + UPD_REQ_HDR;
+    ms_err_t err = ms_tee_update_request(&g_upd.u, type, n_in, n_in >= 1 ? in : NULL, in_len,
+                                         n_in >= 2 ? in + in_len : NULL, data_len, out,
+                                         out_cap < sizeof out ? out_cap : sizeof out, &n);
+    if (n > sizeof out) {
+        n = 0;
+    }
+    int32_t e = (int32_t)err;
+    uint32_t len = (uint32_t)n;
+    memcpy(msg->data, &e, 4);
+    memcpy(msg->data + 4, &len, 4);
+    memcpy(msg->data + 8, out, n);
+    msg->out_len = 8u + len;
+    return PSA_SUCCESS;
+}
+
+int32_t spm_update_main(spm_msg_t *msg, void *state)
+{
+    (void)state;
+    if (msg->len > SPM_MSG_DATA) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    switch (msg->type) {
+    case UPD_MSG_START:
+        return start(msg);
+    case UPD_MSG_REQUEST:
+        return request(msg);
+    default:
+        return PSA_ERROR_NOT_SUPPORTED;
+    }
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * part_update.h - the firmware update partition's messages (part_update.c)
+ * and the kernel's side of them (update_client.c).
+ *
+ * The partition runs the update service (meterseal/tee_update.h) on its own
+ * copy of the meter's boot configuration, built from the trust the kernel
+ * reads from OTP (UPD_MSG_START); its device window is the four image slots
+ * and nothing else of the flash. It asks the kernel for the image
+ * decryption key and the security counters (kernel services), never for
+ * OTP itself.
+ *
+ * Messages (little-endian words):
+ *   UPD_MSG_START    in:  overwrite(4) n(4) hashes(n x 32)    out: err(4)
+ *   UPD_MSG_REQUEST  in:  type(4) n_in(4) in_len(4) data_len(4) out_cap(4)
+ *                         in(in_len) data(data_len)
+ *                    out: err(4) out_len(4) out(out_len)
+ * A request carries the Non-secure caller's vectors as the dispatcher copied
+ * them (at most MS_TEE_IO_BUF_LEN bytes in all: they fit the mailbox); the
+ * service's answer is its status, at most UPD_OUT_MAX bytes.
+ */
+#ifndef MS_SECURE_PART_UPDATE_H
+#define MS_SECURE_PART_UPDATE_H
+
+#include <stdint.h>
+
+#include "meterseal/tee_dispatch.h"
+#include "meterseal/tee_update.h"
+#include "spm.h"
+
+#define UPD_MSG_START   1
+#define UPD_MSG_REQUEST 2
+
+#define UPD_REQ_HDR  20u
+#define UPD_OUT_MAX  64u
+
+_Static_assert(UPD_REQ_HDR + MS_TEE_IO_BUF_LEN <= SPM_MSG_DATA, "a request fits the mailbox");
+_Static_assert(MS_TEE_UPDATE_STATUS_LEN <= UPD_OUT_MAX, "the service's answer fits");
+
+/* The kernel's side (update_client.c): send the trust (once, and again
+ * after the partition restarts), and the dispatcher's update handler. */
+struct ms_an505_boot_trust;
+ms_err_t tee_update_start(const struct ms_an505_boot_trust *trust);
+
+#endif /* MS_SECURE_PART_UPDATE_H */
