@@ -12,8 +12,8 @@
  * and the security counters only by asking the kernel; OTP (the HUK, the
  * root-of-trust hashes) not at all: the hashes come with START.
  *
- * Invariants: every message's length is checked against its layout before
- * a field is read; the answer is written only after the service is done
+ * Invariants: every message is decoded by part_update_msg.c, its length
+ * checked against its layout before a field is read; the answer is written only after the service is done
  * with the request's bytes; until START the service answers MS_ERR_STATE
  * (its state is all zero after a restart, and the client sends START
  * again); the decryption key exists here only on the stack of an unwrap
@@ -69,13 +69,6 @@ static const ms_boot_hooks_t hooks = {
     .seccnt = &seccnt_ops,
 };
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 static int32_t answer_err(spm_msg_t *msg, ms_err_t err)
 {
     int32_t e = (int32_t)err;
@@ -87,21 +80,14 @@ static int32_t answer_err(spm_msg_t *msg, ms_err_t err)
 static int32_t start(spm_msg_t *msg)
 {
     ms_an505_boot_trust_t trust;
-    memset(&trust, 0, sizeof trust);
-    if (msg->len < 8u) {
-        return answer_err(msg, MS_ERR_ARG);
+    ms_err_t err = upd_start_decode(msg, &trust);
+    if (err != MS_OK) {
+        return answer_err(msg, err);
     }
-    uint32_t n = rd32(msg->data + 4);
-    if (n == 0 || n > MS_OTP_ROT_SLOTS || msg->len != 8u + n * MS_SHA256_LEN) {
-        return answer_err(msg, MS_ERR_ARG);
-    }
-    trust.overwrite = rd32(msg->data) != 0;
-    trust.n_hashes = n;
-    memcpy(trust.hashes, msg->data + 8, n * MS_SHA256_LEN);
     if (g_upd.started) {
         ms_tee_update_abort(&g_upd.u);   /* frees a running hash */
     }
-    ms_err_t err = ms_an505_boot_config_build(&g_upd.cfg, &g_upd.store, &trust, &hooks);
+    err = ms_an505_boot_config_build(&g_upd.cfg, &g_upd.store, &trust, &hooks);
     if (err == MS_OK) {
         ms_tee_update_init(&g_upd.u, &g_upd.cfg);
         g_upd.started = true;
@@ -113,25 +99,16 @@ static int32_t request(spm_msg_t *msg)
 {
     uint8_t out[UPD_OUT_MAX];
     size_t n = 0;
-    if (msg->len < UPD_REQ_HDR) {
-        return answer_err(msg, MS_ERR_FORMAT);
-    }
-    int32_t type = (int32_t)rd32(msg->data);
-    uint32_t n_in = rd32(msg->data + 4);
-    uint32_t in_len = rd32(msg->data + 8);
-    uint32_t data_len = rd32(msg->data + 12);
-    uint32_t out_cap = rd32(msg->data + 16);
-    if (n_in > 2 || in_len > MS_TEE_IO_BUF_LEN || data_len > MS_TEE_IO_BUF_LEN ||
-        msg->len != UPD_REQ_HDR + in_len + data_len) {
-        return answer_err(msg, MS_ERR_FORMAT);
+    upd_request_t r;
+    ms_err_t err = upd_request_decode(msg, &r);
+    if (err != MS_OK) {
+        return answer_err(msg, err);
     }
     if (!g_upd.started) {
         return answer_err(msg, MS_ERR_STATE);
     }
-    const uint8_t *in = msg->data + UPD_REQ_HDR;
-    ms_err_t err = ms_tee_update_request(&g_upd.u, type, n_in, n_in >= 1 ? in : NULL, in_len,
-                                         n_in >= 2 ? in + in_len : NULL, data_len, out,
-                                         out_cap < sizeof out ? out_cap : sizeof out, &n);
+    err = ms_tee_update_request(&g_upd.u, r.type, r.n_in, r.in, r.in_len, r.data, r.data_len,
+                                out, r.out_cap < sizeof out ? r.out_cap : sizeof out, &n);
     if (n > sizeof out) {
         n = 0;
     }

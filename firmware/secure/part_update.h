@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 
+#include "boot_cfg.h"
 #include "meterseal/tee_dispatch.h"
 #include "meterseal/tee_update.h"
 #include "spm.h"
@@ -37,9 +38,28 @@
 _Static_assert(UPD_REQ_HDR + MS_TEE_IO_BUF_LEN <= SPM_MSG_DATA, "a request fits the mailbox");
 _Static_assert(MS_TEE_UPDATE_STATUS_LEN <= UPD_OUT_MAX, "the service's answer fits");
 
+/* A REQUEST as the partition reads it: in and data point into the
+ * message's own data. */
+typedef struct upd_request {
+    int32_t type;
+    uint32_t n_in;
+    uint32_t in_len;
+    uint32_t data_len;
+    uint32_t out_cap;
+    const uint8_t *in;
+    const uint8_t *data;
+} upd_request_t;
+
+/* The decoders (part_update_msg.c; outside data: fuzz_tee_partitions).
+ * MS_OK only for a message of exactly its layout: START with 1..MS_OTP_ROT_SLOTS
+ * hashes, a REQUEST whose header's lengths (each at most MS_TEE_IO_BUF_LEN)
+ * add up to the message; MS_ERR_ARG / MS_ERR_FORMAT otherwise, *out then
+ * zeroed. */
+ms_err_t upd_start_decode(const spm_msg_t *msg, ms_an505_boot_trust_t *trust);
+ms_err_t upd_request_decode(const spm_msg_t *msg, upd_request_t *req);
+
 /* The kernel's side (update_client.c): send the trust (once, and again
  * after the partition restarts), and the dispatcher's update handler. */
-struct ms_an505_boot_trust;
-ms_err_t tee_update_start(const struct ms_an505_boot_trust *trust);
+ms_err_t tee_update_start(const ms_an505_boot_trust_t *trust);
 
 #endif /* MS_SECURE_PART_UPDATE_H */

@@ -13,7 +13,10 @@
  * mailbox). Partition 0 is storage (ITS and PS on a simulated NOR at the
  * meter's offsets), 1 the key store, 2 attestation; the services are set up
  * once and keep their state across inputs, as on the meter. The target
- * aborts if an answer claims more than the mailbox holds.
+ * aborts if an answer claims more than the mailbox holds. Partition 3 is
+ * the update partition's decoders (part_update_msg.c; the service behind
+ * them has its own target, fuzz_tee_update): type 1 START, else REQUEST;
+ * the target aborts if a decoded request's pieces leave the message.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +32,7 @@
 #include "part_attest.h"
 #include "part_keystore.h"
 #include "part_storage.h"
+#include "part_update.h"
 #include "tee_hooks_host.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -113,16 +117,52 @@ static void init_once(void)
     (void)ms_tee_key_generate(MS_TEE_PART_NSPE, 4, MS_TEE_KEY_HMAC, 256, &m);
 }
 
+/* The update partition's decoders: what they accept lies inside the message. */
+static void update_decoders(int32_t type, const uint8_t *in, size_t len)
+{
+    memset(&g_msg, 0, sizeof g_msg);
+    g_msg.type = type;
+    g_msg.len = (uint32_t)len;
+    memcpy(g_msg.data, in, len);
+    if (type == UPD_MSG_START) {
+        ms_an505_boot_trust_t t;
+        if (upd_start_decode(&g_msg, &t) == MS_OK &&
+            (t.n_hashes == 0 || t.n_hashes > MS_OTP_ROT_SLOTS)) {
+            abort();
+        }
+        return;
+    }
+    upd_request_t r;
+    if (upd_request_decode(&g_msg, &r) != MS_OK) {
+        if (r.in != NULL || r.data != NULL || r.in_len != 0 || r.data_len != 0) {
+            abort();   /* a refused request is all zero */
+        }
+        return;
+    }
+    const uint8_t *lo = g_msg.data + UPD_REQ_HDR, *hi = g_msg.data + g_msg.len;
+    if (r.n_in > 2 || (r.in != NULL && (r.in < lo || r.in + r.in_len > hi)) ||
+        (r.data != NULL && (r.data < lo || r.data + r.data_len > hi)) ||
+        UPD_REQ_HDR + (size_t)r.in_len + r.data_len != g_msg.len) {
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     init_once();
     if (size < 3) {
         return 0;
     }
+    if (data[0] % 4u == 3u) {
+        int32_t type = (int32_t)((uint32_t)data[1] | ((uint32_t)data[2] << 8));
+        size_t len = size - 3 > SPM_MSG_DATA ? SPM_MSG_DATA : size - 3;
+        update_decoders(type, data + 3, len);
+        return 0;
+    }
     static int32_t (*const handlers[3])(spm_msg_t *, void *) = {
         spm_storage_main, spm_keystore_main, spm_attest_main,
     };
-    int32_t (*handler)(spm_msg_t *, void *) = handlers[data[0] % 3u];
+    int32_t (*handler)(spm_msg_t *, void *) = handlers[data[0] % 4u];
     int32_t type = (int32_t)((uint32_t)data[1] | ((uint32_t)data[2] << 8));
     size_t len = size - 3;
     if (len > SPM_MSG_DATA) {
