@@ -5,10 +5,12 @@
  * unprivileged; its memory is its section (spm.c): mailbox, stack, crypto
  * pool, and the state below, with the download in progress.
  *
- * What it reaches: its section, the four image slots (its device window:
- * it stages into the secondary slots and marks their trailers, confirms
- * in the primaries' trailers, reads the running images for the downgrade
- * check), the Secure image's code and constants. The image decryption key
+ * What it reaches: its section, the four image slots (its device windows:
+ * the secondary slots read-write, where it stages and marks the pending
+ * install; the primaries read-only, the running images it checks a
+ * download against), the Secure image's code and constants. CONFIRM's one
+ * flag in a primary's trailer is written by the kernel (update_client.c),
+ * so the partition taken over cannot touch the running images. The image decryption key
  * and the security counters only by asking the kernel; OTP (the HUK, the
  * root-of-trust hashes) not at all: the hashes come with START.
  *
@@ -77,6 +79,17 @@ static int32_t answer_err(spm_msg_t *msg, ms_err_t err)
     return PSA_SUCCESS;
 }
 
+static int32_t answer_request(spm_msg_t *msg, ms_err_t err, const uint8_t *out, size_t n)
+{
+    int32_t e = (int32_t)err;
+    uint32_t len = (uint32_t)n;
+    memcpy(msg->data, &e, 4);
+    memcpy(msg->data + 4, &len, 4);
+    memcpy(msg->data + 8, out, n);
+    msg->out_len = 8u + len;
+    return PSA_SUCCESS;
+}
+
 static int32_t start(spm_msg_t *msg)
 {
     ms_an505_boot_trust_t trust;
@@ -107,18 +120,13 @@ static int32_t request(spm_msg_t *msg)
     if (!g_upd.started) {
         return answer_err(msg, MS_ERR_STATE);
     }
+    if (r.type == MS_TEE_UPDATE_CONFIRM) {
+        /* the kernel's (update_client.c): the primaries are read-only here */
+        return answer_request(msg, MS_ERR_TEE_DENIED, out, 0);
+    }
     err = ms_tee_update_request(&g_upd.u, r.type, r.n_in, r.in, r.in_len, r.data, r.data_len,
                                 out, r.out_cap < sizeof out ? r.out_cap : sizeof out, &n);
-    if (n > sizeof out) {
-        n = 0;
-    }
-    int32_t e = (int32_t)err;
-    uint32_t len = (uint32_t)n;
-    memcpy(msg->data, &e, 4);
-    memcpy(msg->data + 4, &len, 4);
-    memcpy(msg->data + 8, out, n);
-    msg->out_len = 8u + len;
-    return PSA_SUCCESS;
+    return answer_request(msg, err, out, n <= sizeof out ? n : 0u);
 }
 
 int32_t spm_update_main(spm_msg_t *msg, void *state)

@@ -3,7 +3,9 @@
  * part_update.h - the firmware update partition's messages (part_update.c)
  * and the kernel's side of them (update_client.c).
  *
- * The partition runs the update service (meterseal/tee_update.h) on its own
+ * The partition runs the update service (meterseal/tee_update.h) but
+ * CONFIRM (the one write to a running image's slot, which the kernel does
+ * itself: the partition reads the primary slots only) on its own
  * copy of the meter's boot configuration, built from the trust the kernel
  * reads from OTP (UPD_MSG_START); its device window is the four image slots
  * and nothing else of the flash. It asks the kernel for the image

@@ -139,6 +139,14 @@ static const ms_crypto_pool_t no_pool = { NULL, 0 };
 
 #define KS_BIT(s) (1u << (s))
 
+/* A device window of a partition: [base, end), read-write or read-only. */
+#define SPM_WINDOWS 4u
+typedef struct spm_window {
+    uint32_t base;
+    uint32_t end;
+    bool rw;
+} spm_window_t;
+
 typedef struct spm_desc {
     const char *name;
     spm_handler_t handler;
@@ -148,8 +156,7 @@ typedef struct spm_desc {
     uint32_t stack_words;
     uint8_t *mem;             /* [mem, mem_end): region 1, the whole block */
     uint8_t *mem_end;
-    uint32_t dev;             /* [dev, dev_end): region 2, 0 = none */
-    uint32_t dev_end;
+    spm_window_t win[SPM_WINDOWS];   /* its device windows: regions 2.., end 0 = none */
     const ms_crypto_pool_t *pool;
     uint32_t services;        /* KS_BIT(MS_AN505_KS_*) it may ask for */
     bool counted;             /* its faults count in the fault log and policy */
@@ -175,8 +182,8 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .name = "storage", .handler = spm_storage_main, .msg = &storage_mem.msg,
         .stack = storage_mem.stack, .stack_words = STORAGE_STACK_WORDS,
         .mem = __ms_part_storage_start, .mem_end = __ms_part_storage_end,
-        .dev = AN505_FLASH_BASE + AN505_TEE_ITS_OFF,
-        .dev_end = AN505_FLASH_BASE + AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE,
+        .win = { { AN505_FLASH_BASE + AN505_TEE_ITS_OFF,
+                   AN505_FLASH_BASE + AN505_TEE_PS_OFF + AN505_TEE_PS_SIZE, true } },
         .pool = &storage_pool,
         .services = KS_BIT(MS_AN505_KS_STORAGE_KEY) | KS_BIT(MS_AN505_KS_NVC_READ) |
                     KS_BIT(MS_AN505_KS_NVC_INCREMENT) | KS_BIT(MS_AN505_KS_ENTROPY),
@@ -203,8 +210,17 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .name = "update", .handler = spm_update_main, .msg = &update_mem.msg,
         .stack = update_mem.stack, .stack_words = UPDATE_STACK_WORDS,
         .mem = __ms_part_update_start, .mem_end = __ms_part_update_end,
-        .dev = AN505_FLASH_BASE + AN505_SLOT_S_PRIMARY,
-        .dev_end = AN505_FLASH_BASE + AN505_SLOT_NS_SECONDARY + AN505_SLOT_SIZE,
+        /* it stages into the secondaries; the primaries it only reads (the
+         * running images, their trailers): CONFIRM's flag is the kernel's
+         * to write (update_client.c) */
+        .win = { { AN505_FLASH_BASE + AN505_SLOT_S_PRIMARY,
+                   AN505_FLASH_BASE + AN505_SLOT_S_PRIMARY + AN505_SLOT_SIZE, false },
+                 { AN505_FLASH_BASE + AN505_SLOT_S_SECONDARY,
+                   AN505_FLASH_BASE + AN505_SLOT_S_SECONDARY + AN505_SLOT_SIZE, true },
+                 { AN505_FLASH_BASE + AN505_SLOT_NS_PRIMARY,
+                   AN505_FLASH_BASE + AN505_SLOT_NS_PRIMARY + AN505_SLOT_SIZE, false },
+                 { AN505_FLASH_BASE + AN505_SLOT_NS_SECONDARY,
+                   AN505_FLASH_BASE + AN505_SLOT_NS_SECONDARY + AN505_SLOT_SIZE, true } },
         .pool = &update_pool,
         .services = KS_BIT(MS_AN505_KS_IMAGE_KEY) | KS_BIT(MS_AN505_KS_SECCNT_READ),
         .counted = true, .budget_ms = SPM_UPDATE_BUDGET_MS,
@@ -296,8 +312,9 @@ void spm_init(void)
     MS_REG32(MPU_CTRL) = 0;
     MS_REG32(MPU_MAIR0) = 0xFFu;   /* attribute 0: normal memory, write-back */
     mpu_region(0, AN505_S_EXEC_BASE, AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE - 1u, MPU_RBAR_AP_RO_ANY);
-    mpu_off(1);
-    mpu_off(2);
+    for (uint32_t n = 1; n < 2u + SPM_WINDOWS; n++) {
+        mpu_off(n);
+    }
     MS_REG32(MPU_CTRL) = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
     __asm volatile("dsb\n\tisb" ::: "memory");
     for (uint32_t i = 0; i < SPM_N_PARTS; i++) {
@@ -451,8 +468,14 @@ __attribute__((used)) uint32_t *spm_prepare(uint32_t *frame)
     current = (int32_t)pid;
     mpu_region(1, (uint32_t)(uintptr_t)d->mem, (uint32_t)(uintptr_t)d->mem_end - 1u,
                MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
-    if (d->dev_end != 0) {
-        mpu_region(2, d->dev, d->dev_end - 1u, MPU_RBAR_AP_RW_ANY | MPU_RBAR_XN);
+    for (uint32_t i = 0; i < SPM_WINDOWS; i++) {
+        const spm_window_t *w = &d->win[i];
+        if (w->end != 0) {
+            mpu_region(2u + i, w->base, w->end - 1u,
+                       (w->rw ? MPU_RBAR_AP_RW_ANY : MPU_RBAR_AP_RO_ANY) | MPU_RBAR_XN);
+        } else {
+            mpu_off(2u + i);
+        }
     }
     __asm volatile("dsb\n\tisb" ::: "memory");
     uint32_t *sp;
@@ -482,8 +505,9 @@ static void leave(void)
     uint32_t control;
     __asm volatile("mrs %0, control" : "=r"(control));
     __asm volatile("msr control, %0" : : "r"(control & ~1u) : "memory");
-    mpu_off(1);
-    mpu_off(2);
+    for (uint32_t n = 1; n < 2u + SPM_WINDOWS; n++) {
+        mpu_off(n);
+    }
     __asm volatile("msr psplim, %0" : : "r"(0u));
     current = -1;
 }
@@ -849,7 +873,7 @@ const spm_msg_t *spm_mailbox(uint32_t pid)
 
 uint32_t spm_device(uint32_t pid)
 {
-    return descs[pid].dev;
+    return descs[pid].win[0].base;
 }
 
 void spm_stats(uint32_t pid, spm_stats_t *out)

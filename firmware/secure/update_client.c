@@ -11,6 +11,9 @@
  *     starts it again) is sent it before its next request.
  *   - Until START succeeded every request answers MS_ERR_STATE, as the
  *     service does before it is bound.
+ *   - CONFIRM is served here, on the kernel's own copy of the boot
+ *     configuration: it is the one write to a running image's slot, and
+ *     the partition's windows over the primary slots are read-only.
  *   - An answer is taken only in its exact shape: err(4), out_len(4) and
  *     out_len bytes within the caller's capacity, out_len 0 or the status's
  *     length; anything else is MS_ERR_INTERNAL. A fault of the partition,
@@ -21,6 +24,11 @@
 #include "boot_cfg.h"
 #include "meterseal/tee_dispatch.h"
 #include "part_update.h"
+
+/* The kernel's own copy of the boot configuration, for CONFIRM's flag. */
+static ms_an505_boot_store_t kernel_store;
+static ms_boot_config_t kernel_cfg;
+static const ms_boot_hooks_t kernel_hooks = { .seccnt = &ms_otp_seccnt_ops };
 
 static uint8_t start_msg[8u + MS_OTP_ROT_SLOTS * MS_SHA256_LEN];
 static size_t start_len;                        /* 0: no trust yet */
@@ -51,6 +59,15 @@ static ms_err_t request(int32_t type, size_t n_in, const uint8_t *in, size_t in_
     if (in_len + data_len > MS_TEE_IO_BUF_LEN) {
         return MS_ERR_FORMAT;   /* more than the dispatcher ever passes */
     }
+    if (type == MS_TEE_UPDATE_CONFIRM) {
+        /* The one write to a running image's slot: the image_ok flag in its
+         * primary's trailer, here (the partition reads the primaries only),
+         * with the service's own checks (ms_tee_update_request). */
+        if (n_in != 1 || in_len != 1 || in == NULL) {
+            return MS_ERR_FORMAT;
+        }
+        return in[0] < kernel_cfg.n_images ? ms_boot_confirm(&kernel_cfg, in[0]) : MS_ERR_ARG;
+    }
     const uint32_t hdr[5] = { (uint32_t)type, (uint32_t)n_in, (uint32_t)in_len,
                               (uint32_t)data_len, (uint32_t)out_cap };
     const spm_iov_t iov[3] = { { hdr, sizeof hdr }, { in, in_len }, { data, data_len } };
@@ -79,6 +96,10 @@ ms_err_t tee_update_start(const ms_an505_boot_trust_t *trust)
 {
     if (trust->n_hashes == 0 || trust->n_hashes > MS_OTP_ROT_SLOTS) {
         return MS_ERR_ARG;
+    }
+    ms_err_t built = ms_an505_boot_config_build(&kernel_cfg, &kernel_store, trust, &kernel_hooks);
+    if (built != MS_OK) {
+        return built;
     }
     const uint32_t words[2] = { trust->overwrite ? 1u : 0u, trust->n_hashes };
     memcpy(start_msg, words, sizeof words);

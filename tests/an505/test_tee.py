@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 
-from meter import Cases, expect
+from meter import SLOT_OFF, Cases, expect
 
 DONE, FAILED, POLICY = 10, 11, 12
 STORAGE_OFF, STORAGE_LEN = 0x100000, 0x20000
@@ -586,6 +586,30 @@ def update_partition_fault_is_restarted_and_stages_again(m):
     expect("update-restart: staging again status=0" in r.ns_console and
            "update: verified version=1.1.0 sec-cnt=2" in r.ns_console,
            "the restarted partition did not stage and verify the download again", r)
+
+
+@case
+def update_partition_cannot_write_the_running_images(m):
+    """The update partition's code writes into the running Non-secure image's
+    slot (gdb has its handler call memset on the primary slot when the
+    VERIFY arrives): its window over the primaries is read-only, so the MPU
+    stops it (MemManage, DACCVIOL at that address) and the image is intact.
+    It stages into the secondaries only; CONFIRM's flag is the kernel's."""
+    enc = m.keygen(m.path("meter-enc.pem"))
+    m.tool(m.flashtool, "otp", m.flash, "--enc-key", enc)
+    m.download("ns", m.sign("ns", "1.1.0", 2, extra=("--encrypt", enc)))
+    at = SLOT_OFF["ns-primary"] + 0x400
+    before = m.read(at, 16)
+    target = 0x80000000 + at
+    r = partition_stopped(m, m.tee_symbol("update_mem"), m.tee_symbol("spm_update_main"),
+                          "*(int *)0x%(type)x == 2 && *(int *)0x%(data)x == 4",
+                          "update-restart",
+                          ["set $r0 = 0x%x" % target, "set $r1 = 0", "set $r2 = 16",
+                           "set $pc = 0x%x" % m.tee_symbol("memset"), "disable 1"])
+    expect_mpu_stop(r, "update", target, "the update partition's write to the running image")
+    expect(m.read(at, 16) == before, "the running image was changed", r)
+    expect("update-restart: staging again status=0" in r.ns_console,
+           "the restarted partition did not stage the download again", r)
 
 
 @case
