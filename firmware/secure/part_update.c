@@ -10,16 +10,18 @@
  * install; the primaries read-only, the running images it checks a
  * download against), the Secure image's code and constants. CONFIRM's one
  * flag in a primary's trailer is written by the kernel (update_client.c),
- * so the partition taken over cannot touch the running images. The image decryption key
- * and the security counters only by asking the kernel; OTP (the HUK, the
- * root-of-trust hashes) not at all: the hashes come with START.
+ * so the partition taken over cannot touch the running images. The
+ * security counters only by asking the kernel (a kernel service), the
+ * payload key of an encrypted image only unwrapped by the kernel (a
+ * request): the device's image decryption key, like the rest of OTP (the
+ * HUK, the root-of-trust hashes, which come with START), never comes here.
  *
  * Invariants: every message is decoded by part_update_msg.c, its length
- * checked against its layout before a field is read; the answer is written only after the service is done
- * with the request's bytes; until START the service answers MS_ERR_STATE
- * (its state is all zero after a restart, and the client sends START
- * again); the decryption key exists here only on the stack of an unwrap
- * (the boot core wipes it).
+ * checked against its layout before a field is read; the answer is written
+ * only after the service is done with the request's bytes; until START the
+ * service answers MS_ERR_STATE (its state is all zero after a restart, and
+ * the client sends START again); an image's payload key exists here only
+ * while the boot core uses it (it wipes it).
  */
 #include <string.h>
 
@@ -36,12 +38,31 @@ typedef struct update_state {
 
 static update_state_t g_upd MS_TEE_PART_DATA(update);
 
-static ms_err_t enc_key(void *ctx, uint8_t image_id, ms_p256_priv_t *priv)
+/* The payload key of an encrypted image, unwrapped by the kernel (the
+ * device's image decryption key never comes here). */
+static ms_err_t unwrap_key(void *ctx, uint8_t image_id, const ms_image_info_t *info,
+                           uint8_t key[MS_IMAGE_ENC_KEY_MAX], size_t *key_len)
 {
     (void)ctx;
     (void)image_id;
-    return ms_an505_kernel_service(MS_AN505_KS_IMAGE_KEY, (uint32_t)(uintptr_t)priv->d,
-                                   sizeof priv->d, NULL);
+    *key_len = 0;
+    if (info->enc_tlv_len > sizeof info->enc_tlv) {
+        return MS_ERR_IMG_ENC_KEY;
+    }
+    const uint32_t hdr[2] = { info->hdr.flags, info->enc_tlv_len };
+    const spm_iov_t in[2] = { { hdr, sizeof hdr }, { info->enc_tlv, info->enc_tlv_len } };
+    const spm_ovec_t out[1] = { { key, MS_IMAGE_ENC_KEY_MAX } };
+    size_t got = 0;
+    ms_err_t err = spm_call_err(SPM_PART_UPDATE, UPD_REQ_UNWRAP, in, 2, out, 1, &got);
+    if (err == MS_OK && got != 16u && got != 32u) {
+        err = MS_ERR_INTERNAL;
+    }
+    if (err != MS_OK) {
+        ms_secure_zero(key, MS_IMAGE_ENC_KEY_MAX);
+        return err;
+    }
+    *key_len = got;
+    return MS_OK;
 }
 
 static ms_err_t seccnt_get(void *ctx, uint8_t image_id, uint32_t *value)
@@ -67,7 +88,7 @@ static const ms_boot_seccnt_ops_t seccnt_ops = {
 };
 
 static const ms_boot_hooks_t hooks = {
-    .get_enc_key = enc_key,
+    .unwrap_key = unwrap_key,
     .seccnt = &seccnt_ops,
 };
 

@@ -34,6 +34,15 @@
 #define UPD_MSG_START   1
 #define UPD_MSG_REQUEST 2
 
+/* The partition's one request of the kernel (spm_request): the ECIES
+ * unwrap of an encrypted image's payload key, done where the device's
+ * image decryption key is (OTP, read by the kernel only).
+ *   in:  header flags(4) tlv_len(4) ENC_EC256 TLV(tlv_len)
+ *   out: err(4) payload key(16 or 32, on MS_OK)
+ * At most UPD_UNWRAPS_MAX per VERIFY or INSTALL message, none for others. */
+#define UPD_REQ_UNWRAP   0x2000
+#define UPD_UNWRAPS_MAX  2u
+
 #define UPD_REQ_HDR  20u
 #define UPD_OUT_MAX  64u
 

@@ -100,6 +100,7 @@ typedef struct __attribute__((aligned(32))) keystore_mem {
 
 typedef struct __attribute__((aligned(32))) update_mem {
     spm_msg_t msg;
+    spm_req_t req;
     uint32_t stack[UPDATE_STACK_WORDS] __attribute__((aligned(8)));
     unsigned char pool[UPDATE_POOL_LEN];
 } update_mem_t;
@@ -222,8 +223,9 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
                  { AN505_FLASH_BASE + AN505_SLOT_NS_SECONDARY,
                    AN505_FLASH_BASE + AN505_SLOT_NS_SECONDARY + AN505_SLOT_SIZE, true } },
         .pool = &update_pool,
-        .services = KS_BIT(MS_AN505_KS_IMAGE_KEY) | KS_BIT(MS_AN505_KS_SECCNT_READ),
+        .services = KS_BIT(MS_AN505_KS_SECCNT_READ),
         .counted = true, .budget_ms = SPM_UPDATE_BUDGET_MS,
+        .req = &update_mem.req, .serve = tee_update_serve,
     },
 };
 
@@ -412,13 +414,6 @@ __attribute__((used)) void spm_kernel_service(uint32_t *frame)
         /* the partition's DRBG is seeded from the kernel's */
         err = b <= MS_AN505_KS_ENTROPY_MAX && in_block((uint32_t)pid, a, b)
                   ? ms_random((uint8_t *)(uintptr_t)a, b) : MS_ERR_TEE_BAD_POINTER;
-        break;
-    case MS_AN505_KS_IMAGE_KEY:
-        /* the update partition's ECIES unwrap; the OTP (with the HUK) is
-         * not in its window */
-        err = b == MS_AN505_KS_KEY_LEN && in_block((uint32_t)pid, a, b)
-                  ? ms_an505_image_enc_key(NULL, 0, (ms_p256_priv_t *)(uintptr_t)a)
-                  : MS_ERR_TEE_BAD_POINTER;
         break;
     case MS_AN505_KS_SECCNT_READ: {
         uint32_t v = 0;

@@ -123,6 +123,10 @@ psa_status_t tee_keystore_serve(int32_t type, const uint8_t *in, size_t len, uin
                                 size_t cap, size_t *out_len);
 psa_status_t tee_storage_serve_keystore(int32_t type, const uint8_t *in, size_t len,
                                         uint8_t *out, size_t cap, size_t *out_len);
+/* What the update partition may ask of the kernel (update_client.c): the
+ * unwrap of an encrypted image's payload key, during a VERIFY or INSTALL. */
+psa_status_t tee_update_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                              size_t cap, size_t *out_len);
 
 /* Pieces of a message: the request is gathered from in[], the answer
  * scattered over out[] in order. */

@@ -11,6 +11,9 @@
  *     starts it again) is sent it before its next request.
  *   - Until START succeeded every request answers MS_ERR_STATE, as the
  *     service does before it is bound.
+ *   - The image decryption key is read here, for one unwrap at a time, and
+ *     wiped; the partition gets only an image's payload key, and only while
+ *     a VERIFY or INSTALL it was sent is in flight (tee_update_serve).
  *   - CONFIRM is served here, on the kernel's own copy of the boot
  *     configuration: it is the one write to a running image's slot, and
  *     the partition's windows over the primary slots are read-only.
@@ -29,6 +32,9 @@
 static ms_an505_boot_store_t kernel_store;
 static ms_boot_config_t kernel_cfg;
 static const ms_boot_hooks_t kernel_hooks = { .seccnt = &ms_otp_seccnt_ops };
+
+/* Unwraps the message in flight may ask for (tee_update_serve). */
+static uint32_t unwraps_left;
 
 static uint8_t start_msg[8u + MS_OTP_ROT_SLOTS * MS_SHA256_LEN];
 static size_t start_len;                        /* 0: no trust yet */
@@ -75,7 +81,10 @@ static ms_err_t request(int32_t type, size_t n_in, const uint8_t *in, size_t in_
     uint8_t answer[UPD_OUT_MAX];
     const spm_ovec_t ov[2] = { { &n, sizeof n }, { answer, sizeof answer } };
     size_t got = 0;
+    unwraps_left = type == MS_TEE_UPDATE_VERIFY || type == MS_TEE_UPDATE_INSTALL
+                       ? UPD_UNWRAPS_MAX : 0u;
     ms_err_t err = spm_call_err(SPM_PART_UPDATE, UPD_MSG_REQUEST, iov, 3, ov, 2, &got);
+    unwraps_left = 0;
     if (err == MS_ERR_TEE_SERVICE_FAILED || err == MS_ERR_STATE) {
         return err;
     }
@@ -90,6 +99,50 @@ static ms_err_t request(int32_t type, size_t n_in, const uint8_t *in, size_t in_
     }
     *out_len = n;
     return err;
+}
+
+/* The update partition's request (part_update.h): the payload key of an
+ * encrypted image, unwrapped here with the device's image decryption key
+ * (OTP), which the partition never gets; only while a VERIFY or INSTALL is
+ * in flight, and as often as one needs. */
+psa_status_t tee_update_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                              size_t cap, size_t *out_len)
+{
+    static ms_image_info_t info;   /* the TLV and the header's flags: all unwrap reads */
+    uint32_t hdr[2];
+    *out_len = 0;
+    if (type != UPD_REQ_UNWRAP || unwraps_left == 0) {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    if (len < sizeof hdr || cap < 4u + MS_IMAGE_ENC_KEY_MAX) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    memcpy(hdr, in, sizeof hdr);
+    if (hdr[1] > sizeof info.enc_tlv || len != sizeof hdr + hdr[1]) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    unwraps_left--;
+    memset(&info, 0, sizeof info);
+    info.hdr.flags = hdr[0];
+    info.enc_tlv_len = (uint16_t)hdr[1];
+    memcpy(info.enc_tlv, in + sizeof hdr, hdr[1]);
+    ms_p256_priv_t priv;
+    uint8_t key[MS_IMAGE_ENC_KEY_MAX];
+    size_t klen = 0;
+    ms_err_t err = ms_an505_image_enc_key(NULL, 0, &priv) == MS_OK
+                       ? ms_image_unwrap_key(&info, &priv, key, &klen)
+                       : MS_ERR_BOOT_NO_ENC_KEY;
+    ms_secure_zero(&priv, sizeof priv);
+    int32_t e = (int32_t)err;
+    memcpy(out, &e, sizeof e);
+    if (err == MS_OK) {
+        memcpy(out + sizeof e, key, klen);
+        *out_len = sizeof e + klen;
+    } else {
+        *out_len = sizeof e;
+    }
+    ms_secure_zero(key, sizeof key);
+    return PSA_SUCCESS;
 }
 
 ms_err_t tee_update_start(const ms_an505_boot_trust_t *trust)

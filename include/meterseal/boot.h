@@ -120,6 +120,12 @@ typedef struct ms_boot_hooks {
     /* The image-decryption private key from the TEE key store (M7). May be
      * NULL: encrypted updates are then rejected. */
     ms_err_t (*get_enc_key)(void *ctx, uint8_t image_id, ms_p256_priv_t *priv);
+    /* Or the whole unwrap where the private key is (ms_image_unwrap_key's
+     * contract): when set, used instead of get_enc_key, so the key never
+     * reaches the boot core's caller (the TEE's update partition asks its
+     * kernel). May be NULL. */
+    ms_err_t (*unwrap_key)(void *ctx, uint8_t image_id, const ms_image_info_t *info,
+                           uint8_t key[MS_IMAGE_ENC_KEY_MAX], size_t *key_len);
     /* Boot log sink. May be NULL. */
     void (*log)(void *ctx, const ms_boot_event_t *ev);
     void *ctx;

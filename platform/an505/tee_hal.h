@@ -62,7 +62,6 @@ typedef struct ms_an505_accel_ops {
 #define MS_AN505_KS_ENTROPY       3u   /* a = out, b = length (<= MS_AN505_KS_ENTROPY_MAX) */
 #define MS_AN505_KS_ENTROPY_MAX   256u
 #define MS_AN505_KS_KEY_LEN       32u
-#define MS_AN505_KS_IMAGE_KEY     4u   /* a = out, b = 32: the image decryption key (OTP) */
 #define MS_AN505_KS_SECCNT_READ   5u   /* a = image id; *value = its security counter (OTP) */
 
 /* From a partition: one kernel service (defined by the Secure kernel,

@@ -29,12 +29,15 @@ void ms_boot_wipe_key(ms_boot_t *b)
 }
 
 /* Unwrap the payload key of an encrypted image (ECIES-P256, ENC_EC256 TLV)
- * with the key store's private key. */
+ * with the key store's private key, or by the platform's unwrap hook. */
 ms_err_t ms_boot_unwrap_key(ms_boot_t *b, uint8_t image_id, const ms_image_info_t *info,
                             uint8_t key[MS_IMAGE_ENC_KEY_MAX], size_t *key_len)
 {
     const ms_boot_hooks_t *h = b->cfg->hooks;
     ms_p256_priv_t priv;
+    if (h->unwrap_key != NULL) {
+        return h->unwrap_key(h->ctx, image_id, info, key, key_len);
+    }
     if (h->get_enc_key == NULL) {
         return MS_ERR_BOOT_NO_ENC_KEY;
     }
