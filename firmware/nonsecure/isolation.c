@@ -215,6 +215,7 @@ static volatile int32_t unpriv_own = 1, unpriv_priv = 1, unpriv_reg = 1, unpriv_
                         unpriv_upd_confirm = 1, unpriv_modem = 1,
                         unpriv_hello = 1;
 static volatile bool unpriv_done;
+static void (*unpriv_fn)(void);
 
 static void ns_mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t flags)
 {
@@ -241,23 +242,40 @@ static void ns_mpu_init(void)
     __asm volatile("dsb\n\tisb" ::: "memory");
 }
 
-static void unpriv_task(void *arg)
+/* Run fn in an unprivileged task (under the Non-secure MPU above) and wait
+ * until it is done; the task then sleeps for good. */
+static void unpriv_body(void *arg)
 {
     (void)arg;
-    uint8_t own[16];
-    unpriv_own = tee_rng_direct(own, sizeof own);
-    unpriv_priv = tee_rng_direct(priv_buf, 16);
-    unpriv_reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)app_on_done);
+    unpriv_fn();
     unpriv_done = true;
     for (;;) {
         __asm volatile("wfi");
     }
 }
 
-/* Firmware updates from an unprivileged task: the status only. */
-static void unpriv_update_task(void *arg)
+static void run_unprivileged(void (*fn)(void))
 {
-    (void)arg;
+    ns_mpu_init();
+    unpriv_fn = fn;
+    rtos_task_create_ex("unprivileged", unpriv_body, NULL, 1, st_unpriv, sizeof st_unpriv / 4u,
+                        true);
+    while (!unpriv_done) {
+        rtos_delay(2);
+    }
+}
+
+static void unpriv_task(void)
+{
+    uint8_t own[16];
+    unpriv_own = tee_rng_direct(own, sizeof own);
+    unpriv_priv = tee_rng_direct(priv_buf, 16);
+    unpriv_reg = ms_tee_ns_register(MS_TEE_NS_CB_DONE, (uint32_t)(uintptr_t)app_on_done);
+}
+
+/* Firmware updates from an unprivileged task: the status only. */
+static void unpriv_update_task(void)
+{
     uint8_t status[MS_TEE_UPDATE_STATUS_LEN], image[1] = { 1 };
     ms_tee_outvec_t sout[1] = { { status, sizeof status } };
     ms_tee_ns_req_t sreq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_STATUS, NULL, 0, sout, 1 };
@@ -266,20 +284,11 @@ static void unpriv_update_task(void *arg)
     ms_tee_ns_req_t creq = { MS_TEE_SID_UPDATE, MS_TEE_UPDATE_CONFIRM, cin, 1, NULL, 0 };
     unpriv_upd_confirm = ms_tee_ns_call(&creq);
     unpriv_modem = ms_tee_ns_modem_write("x", 1);
-    unpriv_done = true;
-    for (;;) {
-        __asm volatile("wfi");
-    }
 }
 
 int isolation_unprivileged_update(void)
 {
-    ns_mpu_init();
-    rtos_task_create_ex("unprivileged", unpriv_update_task, NULL, 1, st_unpriv,
-                        sizeof st_unpriv / 4u, true);
-    while (!unpriv_done) {
-        rtos_delay(2);
-    }
+    run_unprivileged(unpriv_update_task);
     app_put_status("unprivileged: update status", unpriv_upd_status);
     app_put_status("unprivileged: update confirm", unpriv_upd_confirm);
     app_put_status("unprivileged: modem write", unpriv_modem);
@@ -292,24 +301,14 @@ int isolation_unprivileged_update(void)
 
 /* An unprivileged task names another interface version: it would shut the
  * door for every task. */
-static void unpriv_hello_task(void *arg)
+static void unpriv_hello_task(void)
 {
-    (void)arg;
     unpriv_hello = ms_tee_ns_hello(MS_TEE_NS_ABI + 1u);
-    unpriv_done = true;
-    for (;;) {
-        __asm volatile("wfi");
-    }
 }
 
 int isolation_interface_version(void)
 {
-    ns_mpu_init();
-    rtos_task_create_ex("unprivileged", unpriv_hello_task, NULL, 1, st_unpriv,
-                        sizeof st_unpriv / 4u, true);
-    while (!unpriv_done) {
-        rtos_delay(2);
-    }
+    run_unprivileged(unpriv_hello_task);
     app_put_status("interface-version: named by an unprivileged task", unpriv_hello);
     /* The refused version changed nothing: the door is still open. */
     uint8_t rnd[16];
@@ -340,13 +339,7 @@ int isolation_interface_version(void)
 
 int isolation_unprivileged(void)
 {
-    ns_mpu_init();
-
-    rtos_task_create_ex("unprivileged", unpriv_task, NULL, 1, st_unpriv,
-                        sizeof st_unpriv / 4u, true);
-    while (!unpriv_done) {
-        rtos_delay(2);
-    }
+    run_unprivileged(unpriv_task);
     app_put_status("unprivileged: rng into its own memory", unpriv_own);
     app_put_status("unprivileged: rng into privileged-only memory", unpriv_priv);
     app_put_status("unprivileged: register a callback", unpriv_reg);
