@@ -7,10 +7,11 @@
  * CONFIRM (the one write to a running image's slot, which the kernel does
  * itself: the partition reads the primary slots only) on its own
  * copy of the meter's boot configuration, built from the trust the kernel
- * reads from OTP (UPD_MSG_START); its device window is the four image slots
- * and nothing else of the flash. It asks the kernel for the image
- * decryption key and the security counters (kernel services), never for
- * OTP itself.
+ * reads from OTP (UPD_MSG_START); its device windows are the four image
+ * slots (the primaries read-only) and nothing else of the flash. It reads
+ * the security counters by kernel service and has an encrypted image's
+ * payload key unwrapped by request (UPD_REQ_UNWRAP): the device's image
+ * decryption key, like the rest of OTP, never comes to it.
  *
  * Messages (little-endian words):
  *   UPD_MSG_START    in:  overwrite(4) n(4) hashes(n x 32)    out: err(4)
@@ -39,9 +40,10 @@
  * image decryption key is (OTP, read by the kernel only).
  *   in:  header flags(4) tlv_len(4) ENC_EC256 TLV(tlv_len)
  *   out: err(4) payload key(16 or 32, on MS_OK)
- * At most UPD_UNWRAPS_MAX per VERIFY or INSTALL message, none for others. */
+ * At most UPD_UNWRAPS_MAX per VERIFY or permanent INSTALL message (each
+ * checks the image once), none for any other. */
 #define UPD_REQ_UNWRAP   0x2000
-#define UPD_UNWRAPS_MAX  2u
+#define UPD_UNWRAPS_MAX  1u
 
 #define UPD_REQ_HDR  20u
 #define UPD_OUT_MAX  64u

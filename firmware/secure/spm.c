@@ -11,9 +11,10 @@
  * linker gathers MS_TEE_PART_DATA(storage) objects into one section). MPU
  * region 0 is the Secure image's execution region, read-only and executable
  * for both privilege levels; region 1 is the running partition's block,
- * read-write, never executable; region 2 its device window if it has one
- * (storage: the ITS and PS flash areas). Regions 1 and 2 are enabled only
- * while that partition runs. PRIVDEFENA gives the kernel the default map,
+ * read-write, never executable; regions 2 to 5 its device windows, if it
+ * has any (storage: the ITS and PS flash areas, read-write; updates: the
+ * secondary slots read-write, the primaries read-only). Regions 1 to 5 are
+ * enabled only while that partition runs. PRIVDEFENA gives the kernel the default map,
  * so every other address - the kernel's data, the other partitions' blocks,
  * the peripherals, the rest of the flash - faults for a partition.
  *
@@ -309,8 +310,12 @@ static void keep_high_water(uint32_t pid)
     }
 }
 
-void spm_init(void)
+ms_err_t spm_init(void)
 {
+    /* regions 0, 1 and the windows: a core with fewer would not confine */
+    if (((MS_REG32(MPU_TYPE) >> 8) & 0xFFu) < 2u + SPM_WINDOWS) {
+        return MS_ERR_UNSUPPORTED;
+    }
     MS_REG32(MPU_CTRL) = 0;
     MS_REG32(MPU_MAIR0) = 0xFFu;   /* attribute 0: normal memory, write-back */
     mpu_region(0, AN505_S_EXEC_BASE, AN505_S_EXEC_BASE + AN505_S_EXEC_SIZE - 1u, MPU_RBAR_AP_RO_ANY);
@@ -322,6 +327,7 @@ void spm_init(void)
     for (uint32_t i = 0; i < SPM_N_PARTS; i++) {
         restart(i);
     }
+    return MS_OK;
 }
 
 /* [p, p + len) inside partition pid's block. */

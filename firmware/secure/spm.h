@@ -139,8 +139,10 @@ typedef struct spm_ovec {
     size_t len;
 } spm_ovec_t;
 
-/* Program the Secure MPU, paint the partitions' stacks, start them. */
-void spm_init(void);
+/* Program the Secure MPU, paint the partitions' stacks, start them.
+ * MS_ERR_UNSUPPORTED (nothing done) on a core whose Secure MPU has too few
+ * regions for the partitions' (2 + their device windows). */
+ms_err_t spm_init(void);
 
 /* A message to partition pid (thread mode only, not from a partition).
  * PSA_ERROR_SERVICE_FAILURE when the partition faulted (it was restarted). */

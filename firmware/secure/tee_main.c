@@ -164,7 +164,9 @@ int main(void)
     ms_an505_puts(ms_an505_accel_none.name);
     ms_an505_puts("\r\n");
     /* The partitions first: the RNG's health tests run in one. */
-    spm_init();
+    if ((err = spm_init()) != MS_OK) {
+        stop("Secure MPU (too few regions for the partitions)", err);
+    }
     if ((err = ms_tee_rng_init(health_checked_entropy, NULL, 4)) != MS_OK) {
         stop("rng health tests", err);
     }

@@ -13,7 +13,8 @@
  *     service does before it is bound.
  *   - The image decryption key is read here, for one unwrap at a time, and
  *     wiped; the partition gets only an image's payload key, and only while
- *     a VERIFY or INSTALL it was sent is in flight (tee_update_serve).
+ *     a VERIFY or permanent INSTALL it was sent is in flight, once each
+ *     (tee_update_serve).
  *   - CONFIRM is served here, on the kernel's own copy of the boot
  *     configuration: it is the one write to a running image's slot, and
  *     the partition's windows over the primary slots are read-only.
@@ -59,20 +60,21 @@ static ms_err_t request(int32_t type, size_t n_in, const uint8_t *in, size_t in_
     if (start_len == 0) {
         return MS_ERR_STATE;
     }
+    if (type == MS_TEE_UPDATE_CONFIRM) {
+        /* The one write to a running image's slot: the image_ok flag in its
+         * primary's trailer, here (the partition reads the primaries only),
+         * with the service's own checks (ms_tee_update_request); it needs
+         * nothing of the partition. */
+        if (n_in != 1 || in_len != 1 || in == NULL) {
+            return MS_ERR_FORMAT;
+        }
+        return in[0] < kernel_cfg.n_images ? ms_boot_confirm(&kernel_cfg, in[0]) : MS_ERR_ARG;
+    }
     if (spm_restarts(SPM_PART_UPDATE) != start_sent_at && send_start() != MS_OK) {
         return MS_ERR_TEE_SERVICE_FAILED;   /* not the request's own fault */
     }
     if (in_len + data_len > MS_TEE_IO_BUF_LEN) {
         return MS_ERR_FORMAT;   /* more than the dispatcher ever passes */
-    }
-    if (type == MS_TEE_UPDATE_CONFIRM) {
-        /* The one write to a running image's slot: the image_ok flag in its
-         * primary's trailer, here (the partition reads the primaries only),
-         * with the service's own checks (ms_tee_update_request). */
-        if (n_in != 1 || in_len != 1 || in == NULL) {
-            return MS_ERR_FORMAT;
-        }
-        return in[0] < kernel_cfg.n_images ? ms_boot_confirm(&kernel_cfg, in[0]) : MS_ERR_ARG;
     }
     const uint32_t hdr[5] = { (uint32_t)type, (uint32_t)n_in, (uint32_t)in_len,
                               (uint32_t)data_len, (uint32_t)out_cap };
@@ -81,8 +83,10 @@ static ms_err_t request(int32_t type, size_t n_in, const uint8_t *in, size_t in_
     uint8_t answer[UPD_OUT_MAX];
     const spm_ovec_t ov[2] = { { &n, sizeof n }, { answer, sizeof answer } };
     size_t got = 0;
-    unwraps_left = type == MS_TEE_UPDATE_VERIFY || type == MS_TEE_UPDATE_INSTALL
-                       ? UPD_UNWRAPS_MAX : 0u;
+    /* a VERIFY checks the image once, so does a permanent INSTALL (a test
+     * INSTALL does not look at the image again) */
+    bool permanent = type == MS_TEE_UPDATE_INSTALL && n_in == 1 && in_len == 1 && in[0] == 1;
+    unwraps_left = type == MS_TEE_UPDATE_VERIFY || permanent ? UPD_UNWRAPS_MAX : 0u;
     ms_err_t err = spm_call_err(SPM_PART_UPDATE, UPD_MSG_REQUEST, iov, 3, ov, 2, &got);
     unwraps_left = 0;
     if (err == MS_ERR_TEE_SERVICE_FAILED || err == MS_ERR_STATE) {
@@ -103,8 +107,8 @@ static ms_err_t request(int32_t type, size_t n_in, const uint8_t *in, size_t in_
 
 /* The update partition's request (part_update.h): the payload key of an
  * encrypted image, unwrapped here with the device's image decryption key
- * (OTP), which the partition never gets; only while a VERIFY or INSTALL is
- * in flight, and as often as one needs. */
+ * (OTP), which the partition never gets; only while a VERIFY or a
+ * permanent INSTALL is in flight, once each. */
 psa_status_t tee_update_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
                               size_t cap, size_t *out_len)
 {

@@ -85,6 +85,7 @@
 
 /* MPU (the Secure one from the Secure state, the Non-secure one from the
  * Non-secure state: same addresses, banked). */
+#define MPU_TYPE          0xE000ED90u   /* DREGION: bits 15:8 */
 #define MPU_CTRL          0xE000ED94u
 #define MPU_RNR           0xE000ED98u
 #define MPU_RBAR          0xE000ED9Cu
