@@ -76,7 +76,9 @@ static void send(int32_t (*handler)(spm_msg_t *, void *), int32_t type, const vo
     memset(&g_msg, 0, sizeof g_msg);
     g_msg.type = type;
     g_msg.len = (uint32_t)len;
-    memcpy(g_msg.data, in, len);
+    if (len != 0) {
+        memcpy(g_msg.data, in, len);   /* START carries nothing (in is NULL) */
+    }
     (void)handler(&g_msg, NULL);
     if (g_msg.out_len > sizeof g_msg.data) {
         abort();   /* an answer larger than the mailbox */
