@@ -170,6 +170,40 @@ typedef ms_err_t (*ms_tee_update_handler_fn)(int32_t type, size_t n_in, const ui
                                              size_t *out_len);
 void ms_tee_dispatch_set_update(ms_tee_update_handler_fn fn);
 
+/*
+ * A call as the services see it, after the checks: the caller, the
+ * function, and the vectors as secure copies - the in data, and room for
+ * each answer (out_cap bytes; the service sets out_len).
+ */
+typedef struct ms_tee_msg {
+    ms_tee_partition_t caller;
+    int32_t type;
+    size_t n_in;
+    size_t n_out;
+    const uint8_t *in[MS_TEE_MAX_IOVEC];
+    size_t in_len[MS_TEE_MAX_IOVEC];
+    uint8_t *out[MS_TEE_MAX_IOVEC];
+    size_t out_cap[MS_TEE_MAX_IOVEC];
+    size_t out_len[MS_TEE_MAX_IOVEC];
+} ms_tee_msg_t;
+
+/* True when m has exactly n_in in vectors of these lengths (-1: any) and
+ * n_out out vectors of at least these capacities. */
+bool ms_tee_msg_shape(const ms_tee_msg_t *m, size_t n_in, const long *in_lens, size_t n_out,
+                      const size_t *out_min);
+
+/*
+ * The link service's share of the secure API (src/tee/link/service.c):
+ * every MS_TEE_SID_LINK function, and the meter's ADD (the balance moves by
+ * the link's tariff in force). By default the dispatcher calls
+ * ms_tee_link_handle() itself; a platform that runs the link apart (the
+ * AN505's link partition) installs its client, which carries m there and
+ * its answer back (NULL: the default again).
+ */
+typedef psa_status_t (*ms_tee_link_handler_fn)(uint32_t sid, ms_tee_msg_t *m);
+psa_status_t ms_tee_link_handle(uint32_t sid, ms_tee_msg_t *m);
+void ms_tee_dispatch_set_link(ms_tee_link_handler_fn fn);
+
 /* The checked entry point (see above). */
 psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t type,
                          const ms_tee_invec_t *in_vec, size_t in_len,

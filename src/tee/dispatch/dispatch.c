@@ -29,20 +29,9 @@
 #include "meterseal/tee_storage.h"
 #include "meterseal/tee_update.h"
 
-typedef struct msg {
-    ms_tee_partition_t caller;
-    int32_t type;
-    size_t n_in;
-    size_t n_out;
-    const uint8_t *in[MS_TEE_MAX_IOVEC];
-    size_t in_len[MS_TEE_MAX_IOVEC];
-    uint8_t *out[MS_TEE_MAX_IOVEC];
-    size_t out_cap[MS_TEE_MAX_IOVEC];
-    size_t out_len[MS_TEE_MAX_IOVEC];
-} msg_t;
-
 static ms_tee_range_check_fn g_check;
 static ms_tee_update_handler_fn g_update_handler;
+static ms_tee_link_handler_fn g_link_handler;
 static uint8_t g_in_buf[MS_TEE_IO_BUF_LEN];
 static uint8_t g_out_buf[MS_TEE_IO_BUF_LEN];
 
@@ -72,8 +61,7 @@ static void wr64(uint8_t *p, uint64_t v)
     wr32(p + 4, (uint32_t)(v >> 32));
 }
 
-/* The vectors have exactly this shape: in lengths (-1: any), out minimum caps. */
-static bool shape(const msg_t *m, size_t n_in, const long *in_lens, size_t n_out,
+bool ms_tee_msg_shape(const ms_tee_msg_t *m, size_t n_in, const long *in_lens, size_t n_out,
                   const size_t *out_min)
 {
     if (m->n_in != n_in || m->n_out != n_out) {
@@ -114,6 +102,11 @@ static ms_err_t update_direct(int32_t type, size_t n_in, const uint8_t *in, size
                                  data_len, out, out_cap, out_len);
 }
 
+void ms_tee_dispatch_set_link(ms_tee_link_handler_fn fn)
+{
+    g_link_handler = fn;
+}
+
 void ms_tee_dispatch_set_check(ms_tee_range_check_fn fn)
 {
     g_check = fn;
@@ -121,7 +114,7 @@ void ms_tee_dispatch_set_check(ms_tee_range_check_fn fn)
 
 /* ---- storage (ITS, PS) ------------------------------------------------------ */
 
-static psa_status_t handle_storage(msg_t *m, bool ps)
+static psa_status_t handle_storage(ms_tee_msg_t *m, bool ps)
 {
     static const long l_set[2] = { 12, -1 }, l_get[1] = { 12 }, l_uid[1] = { 8 };
     static const long l_create[1] = { 16 };
@@ -130,7 +123,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
         if (!ps) {
             return PSA_ERROR_NOT_SUPPORTED;
         }
-        if (!shape(m, 0, NULL, 1, o_support)) {
+        if (!ms_tee_msg_shape(m, 0, NULL, 1, o_support)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         wr32(m->out[0], psa_ps_get_support());
@@ -151,7 +144,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
     }
     switch (m->type) {
     case MS_TEE_STORAGE_SET: {
-        if (!shape(m, 2, l_set, 0, o_none)) {
+        if (!ms_tee_msg_shape(m, 2, l_set, 0, o_none)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         uint32_t flags = rd32(m->in[0] + 8);
@@ -159,7 +152,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
                   : psa_its_set(uid, m->in_len[1], m->in[1], flags);
     }
     case MS_TEE_STORAGE_GET: {
-        if (!shape(m, 1, l_get, 1, o_none)) {
+        if (!ms_tee_msg_shape(m, 1, l_get, 1, o_none)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         uint32_t off = rd32(m->in[0] + 8);
@@ -168,7 +161,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
     }
     case MS_TEE_STORAGE_GET_INFO: {
         struct psa_storage_info_t info;
-        if (!shape(m, 1, l_uid, 1, o_info)) {
+        if (!ms_tee_msg_shape(m, 1, l_uid, 1, o_info)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         psa_status_t s = ps ? psa_ps_get_info(uid, &info) : psa_its_get_info(uid, &info);
@@ -181,7 +174,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
         return s;
     }
     case MS_TEE_STORAGE_REMOVE:
-        if (!shape(m, 1, l_uid, 0, o_none)) {
+        if (!ms_tee_msg_shape(m, 1, l_uid, 0, o_none)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         return ps ? psa_ps_remove(uid) : psa_its_remove(uid);
@@ -189,7 +182,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
         if (!ps) {
             return PSA_ERROR_NOT_SUPPORTED;   /* PS only (PSA Storage API 1.0) */
         }
-        if (!shape(m, 1, l_create, 0, o_none)) {
+        if (!ms_tee_msg_shape(m, 1, l_create, 0, o_none)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         return psa_ps_create(uid, rd32(m->in[0] + 8), rd32(m->in[0] + 12));
@@ -197,7 +190,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
         if (!ps) {
             return PSA_ERROR_NOT_SUPPORTED;
         }
-        if (!shape(m, 2, l_set, 0, o_none)) {
+        if (!ms_tee_msg_shape(m, 2, l_set, 0, o_none)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         return psa_ps_set_extended(uid, rd32(m->in[0] + 8), m->in_len[1], m->in[1]);
@@ -208,7 +201,7 @@ static psa_status_t handle_storage(msg_t *m, bool ps)
 
 /* ---- crypto service ------------------------------------------------------------ */
 
-static psa_status_t handle_crypto(msg_t *m)
+static psa_status_t handle_crypto(ms_tee_msg_t *m)
 {
     static const long l_sign[2] = { 4, 32 }, l_key[1] = { 4 }, l_ecdh[2] = { 4, 65 };
     static const long l_enc[3] = { 16, -1, -1 }, l_dec[4] = { 16, -1, -1, 16 };
@@ -222,7 +215,7 @@ static psa_status_t handle_crypto(msg_t *m)
     ms_err_t err;
     switch (m->type) {
     case MS_TEE_CRYPTO_SIGN:
-        if (!shape(m, 2, l_sign, 1, o_sig)) {
+        if (!ms_tee_msg_shape(m, 2, l_sign, 1, o_sig)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         err = ms_tee_key_sign_hash(m->caller, key, m->in[1], m->out[0], m->out_cap[0],
@@ -230,7 +223,7 @@ static psa_status_t handle_crypto(msg_t *m)
         break;
     case MS_TEE_CRYPTO_EXPORT: {
         ms_p256_pub_t pub;
-        if (!shape(m, 1, l_key, 1, o_pub)) {
+        if (!ms_tee_msg_shape(m, 1, l_key, 1, o_pub)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         err = ms_tee_key_export_public(m->caller, key, &pub);
@@ -242,7 +235,7 @@ static psa_status_t handle_crypto(msg_t *m)
     }
     case MS_TEE_CRYPTO_ECDH: {
         ms_p256_pub_t peer;
-        if (!shape(m, 2, l_ecdh, 1, o_32)) {
+        if (!ms_tee_msg_shape(m, 2, l_ecdh, 1, o_32)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         memcpy(peer.q, m->in[1], sizeof peer.q);
@@ -251,7 +244,7 @@ static psa_status_t handle_crypto(msg_t *m)
         break;
     }
     case MS_TEE_CRYPTO_AEAD_ENC:
-        if (!shape(m, 3, l_enc, 2, o_enc) || m->out_cap[0] < m->in_len[2]) {
+        if (!ms_tee_msg_shape(m, 3, l_enc, 2, o_enc) || m->out_cap[0] < m->in_len[2]) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         err = ms_tee_key_aead_encrypt(m->caller, key, m->in[0] + 4, m->in[1], m->in_len[1],
@@ -262,7 +255,7 @@ static psa_status_t handle_crypto(msg_t *m)
         }
         break;
     case MS_TEE_CRYPTO_AEAD_DEC:
-        if (!shape(m, 4, l_dec, 1, o_dec) || m->out_cap[0] < m->in_len[2]) {
+        if (!ms_tee_msg_shape(m, 4, l_dec, 1, o_dec) || m->out_cap[0] < m->in_len[2]) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         err = ms_tee_key_aead_decrypt(m->caller, key, m->in[0] + 4, m->in[1], m->in_len[1],
@@ -272,7 +265,7 @@ static psa_status_t handle_crypto(msg_t *m)
         }
         break;
     case MS_TEE_CRYPTO_MAC:
-        if (!shape(m, 2, l_mac, 1, o_32)) {
+        if (!ms_tee_msg_shape(m, 2, l_mac, 1, o_32)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         err = ms_tee_key_mac(m->caller, key, m->in[1], m->in_len[1], m->out[0]);
@@ -286,13 +279,13 @@ static psa_status_t handle_crypto(msg_t *m)
 
 /* ---- RNG, attestation, meter --------------------------------------------------- */
 
-static psa_status_t handle_rng(msg_t *m)
+static psa_status_t handle_rng(ms_tee_msg_t *m)
 {
     static const size_t o_any[1] = { 0 };
     if (m->type != MS_TEE_RNG_GENERATE) {
         return PSA_ERROR_NOT_SUPPORTED;
     }
-    if (!shape(m, 0, NULL, 1, o_any) || m->out_cap[0] > MS_TEE_RNG_MAX_REQUEST) {
+    if (!ms_tee_msg_shape(m, 0, NULL, 1, o_any) || m->out_cap[0] > MS_TEE_RNG_MAX_REQUEST) {
         return PSA_ERROR_PROGRAMMER_ERROR;
     }
     ms_err_t err = ms_tee_rng_generate(m->out[0], m->out_cap[0]);
@@ -300,14 +293,14 @@ static psa_status_t handle_rng(msg_t *m)
     return ms_tee_psa_status(err);
 }
 
-static psa_status_t handle_attest(msg_t *m)
+static psa_status_t handle_attest(ms_tee_msg_t *m)
 {
     static const long l_nonce[1] = { -1 };
     static const size_t o_any[1] = { 0 };
     static const long l_word[1] = { 4 };
     static const size_t o_word[1] = { 4 };
     if (m->type == MS_TEE_ATTEST_SIZE) {
-        if (!shape(m, 1, l_word, 1, o_word)) {
+        if (!ms_tee_msg_shape(m, 1, l_word, 1, o_word)) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         size_t size = 0;
@@ -321,7 +314,7 @@ static psa_status_t handle_attest(msg_t *m)
     if (m->type != MS_TEE_ATTEST_TOKEN) {
         return PSA_ERROR_NOT_SUPPORTED;
     }
-    if (!shape(m, 1, l_nonce, 1, o_any)) {
+    if (!ms_tee_msg_shape(m, 1, l_nonce, 1, o_any)) {
         return PSA_ERROR_PROGRAMMER_ERROR;
     }
     return ms_tee_psa_status(ms_tee_attest_get_token(m->caller, m->in[0], m->in_len[0],
@@ -329,27 +322,19 @@ static psa_status_t handle_attest(msg_t *m)
                                                      &m->out_len[0]));
 }
 
-static psa_status_t handle_meter(msg_t *m)
+/* The meter's READ; its ADD moves the balance by the tariff in force, so it
+ * is the link service's (below). */
+static psa_status_t handle_meter(ms_tee_msg_t *m)
 {
-    static const long l_add[1] = { 8 };
     static const size_t o_reg[1] = { 24 };
     ms_tee_meter_reg_t r;
-    ms_err_t err;
-    if (m->type == MS_TEE_METER_READ) {
-        if (!shape(m, 0, NULL, 1, o_reg)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        err = ms_tee_meter_read(&r);
-    } else if (m->type == MS_TEE_METER_ADD) {
-        /* energy only: the balance moves by the tariff in force and by
-         * signed top-ups, never by a value the NSPE passes (tee_link.h) */
-        if (!shape(m, 1, l_add, 1, o_reg)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        err = ms_tee_link_consume(rd64(m->in[0]), &r);
-    } else {
+    if (m->type != MS_TEE_METER_READ) {
         return PSA_ERROR_NOT_SUPPORTED;
     }
+    if (!ms_tee_msg_shape(m, 0, NULL, 1, o_reg)) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    ms_err_t err = ms_tee_meter_read(&r);
     if (!err) {
         wr64(m->out[0], r.energy_wh);
         wr64(m->out[0] + 8, (uint64_t)r.balance_milli);
@@ -359,189 +344,8 @@ static psa_status_t handle_meter(msg_t *m)
     return ms_tee_psa_status(err);
 }
 
-/* ---- the cloud link (tee_link.h) --------------------------------------------------- */
-
-static psa_status_t link_channel(msg_t *m)
-{
-    static const long l_open[1] = { 4 }, l_pump[2] = { -1, -1 };
-    static const size_t o_pump[3] = { MS_TEE_LINK_PUMP_STATUS_LEN, 0, 0 };
-    static const size_t o_broker[1] = { MS_TEE_LINK_BROKER_MAX };
-    switch (m->type) {
-    case MS_TEE_LINK_CH_OPEN:
-        if (!shape(m, 1, l_open, 0, NULL)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        return ms_tee_psa_status(ms_tee_link_channel_open(rd32(m->in[0])));
-    case MS_TEE_LINK_CH_PUMP: {
-        if (!shape(m, 2, l_pump, 3, o_pump)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        ms_tee_link_pump_t p = {
-            .net_in = m->in[0], .net_in_len = m->in_len[0],
-            .plain_out = m->in[1], .plain_out_len = m->in_len[1],
-            .net_out = m->out[1], .net_out_cap = m->out_cap[1],
-            .plain_in = m->out[2], .plain_in_cap = m->out_cap[2],
-        };
-        ms_err_t err = ms_tee_link_channel_pump(&p);
-        /* a TLS failure is reported in the status, with the alert to send */
-        if (err && p.info.state != MS_TLS_FAILED && p.info.state != MS_TLS_CLOSED) {
-            return ms_tee_psa_status(err);
-        }
-        uint8_t *st = m->out[0];
-        memset(st, 0, MS_TEE_LINK_PUMP_STATUS_LEN);
-        st[0] = (uint8_t)p.info.state;
-        st[1] = p.info.version;
-        st[2] = p.info.resumed ? 1 : 0;
-        st[3] = p.info.have_ticket ? 1 : 0;
-        wr32(st + 4, (uint32_t)(err ? err : p.info.error));
-        wr32(st + 8, (uint32_t)p.net_in_taken);
-        wr32(st + 12, (uint32_t)p.plain_out_taken);
-        wr32(st + 16, p.info.signatures);
-        wr32(st + 20, p.info.peer_verifies);
-        m->out_len[0] = MS_TEE_LINK_PUMP_STATUS_LEN;
-        m->out_len[1] = p.net_out_len;
-        m->out_len[2] = p.plain_in_len;
-        return PSA_SUCCESS;
-    }
-    case MS_TEE_LINK_CH_CLOSE:
-        if (!shape(m, 0, NULL, 0, NULL)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        return ms_tee_psa_status(ms_tee_link_channel_close());
-    default: {   /* MS_TEE_LINK_BROKER, MS_TEE_LINK_METER_ID */
-        char b[MS_TEE_LINK_BROKER_MAX + 1];
-        if (!shape(m, 0, NULL, 1, o_broker)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        ms_err_t err = m->type == MS_TEE_LINK_BROKER ? ms_tee_link_broker(b)
-                                                     : ms_tee_link_meter_id(b);
-        if (!err) {
-            m->out_len[0] = strlen(b);
-            memcpy(m->out[0], b, m->out_len[0]);
-        }
-        return ms_tee_psa_status(err);
-    }
-    }
-}
-
-static psa_status_t link_report(msg_t *m)
-{
-    static const long l_time[1] = { 8 }, l_index[1] = { 4 }, l_msg[1] = { -1 };
-    static const long l_event[3] = { 8, -1, -1 };
-    static const size_t o_seq_msg[2] = { 8, 0 }, o_removed[1] = { 4 };
-    ms_err_t err;
-    uint64_t seq = 0;
-    switch (m->type) {
-    case MS_TEE_LINK_READING:
-    case MS_TEE_LINK_PENDING:
-        if (!shape(m, 1, m->type == MS_TEE_LINK_READING ? l_time : l_index, 2, o_seq_msg)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        err = m->type == MS_TEE_LINK_READING
-                  ? ms_tee_link_reading(rd64(m->in[0]), m->out[1], m->out_cap[1],
-                                        &m->out_len[1], &seq)
-                  : ms_tee_link_pending(rd32(m->in[0]), m->out[1], m->out_cap[1],
-                                        &m->out_len[1], &seq);
-        break;
-    case MS_TEE_LINK_EVENT:
-        if (!shape(m, 3, l_event, 2, o_seq_msg)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        err = ms_tee_link_event(rd64(m->in[0]), (const char *)m->in[1], m->in_len[1],
-                                (const char *)m->in[2], m->in_len[2], m->out[1],
-                                m->out_cap[1], &m->out_len[1], &seq);
-        break;
-    default: {   /* MS_TEE_LINK_ACK */
-        size_t removed = 0;
-        if (!shape(m, 1, l_msg, 1, o_removed)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        err = ms_tee_link_ack(m->in[0], m->in_len[0], &removed);
-        if (!err) {
-            wr32(m->out[0], (uint32_t)removed);
-            m->out_len[0] = 4;
-        }
-        return ms_tee_psa_status(err);
-    }
-    }
-    if (!err) {
-        wr64(m->out[0], seq);
-        m->out_len[0] = 8;
-    }
-    return ms_tee_psa_status(err);
-}
-
-static psa_status_t handle_link(msg_t *m)
-{
-    static const long l_msg[1] = { -1 };
-    static const size_t o_cmd[2] = { 4, 0 }, o_status[1] = { MS_TEE_LINK_STATUS_LEN };
-    switch (m->type) {
-    case MS_TEE_LINK_CH_OPEN:
-    case MS_TEE_LINK_CH_PUMP:
-    case MS_TEE_LINK_CH_CLOSE:
-    case MS_TEE_LINK_BROKER:
-    case MS_TEE_LINK_METER_ID:
-        return link_channel(m);
-    case MS_TEE_LINK_READING:
-    case MS_TEE_LINK_PENDING:
-    case MS_TEE_LINK_ACK:
-    case MS_TEE_LINK_EVENT:
-        return link_report(m);
-    case MS_TEE_LINK_COMMAND: {
-        uint32_t status = 0;
-        if (!shape(m, 1, l_msg, 2, o_cmd)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        ms_err_t err = ms_tee_link_command(m->in[0], m->in_len[0], m->out[1], m->out_cap[1],
-                                           &m->out_len[1], &status);
-        if (!err) {
-            wr32(m->out[0], status);
-            m->out_len[0] = 4;
-        }
-        return ms_tee_psa_status(err);
-    }
-    case MS_TEE_LINK_STATUS: {
-        ms_tee_link_status_t st;
-        if (!shape(m, 0, NULL, 1, o_status)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        ms_err_t err = ms_tee_link_status(&st);
-        if (!err) {
-            uint8_t *o = m->out[0];
-            memset(o, 0, MS_TEE_LINK_STATUS_LEN);
-            wr32(o, st.queued);
-            wr32(o + 4, st.dropped);
-            wr64(o + 8, st.next_reading_seq);
-            wr64(o + 16, st.next_event_seq);
-            wr64(o + 24, st.last_cmd_seq);
-            wr64(o + 32, st.next_result_seq);
-            o[40] = st.relay_connected ? 1 : 0;
-            wr64(o + 48, st.tariff_id);
-            wr64(o + 56, st.price_milli_per_kwh);
-            m->out_len[0] = MS_TEE_LINK_STATUS_LEN;
-        }
-        return ms_tee_psa_status(err);
-    }
-    case MS_TEE_LINK_OFFER:
-    case MS_TEE_LINK_UPD_STATUS: {
-        static const size_t o_any[1] = { 0 };
-        if (!shape(m, 1, l_msg, 1, o_any)) {
-            return PSA_ERROR_PROGRAMMER_ERROR;
-        }
-        return ms_tee_psa_status(
-            m->type == MS_TEE_LINK_OFFER
-                ? ms_tee_link_offer(m->in[0], m->in_len[0], m->out[0], m->out_cap[0],
-                                    &m->out_len[0])
-                : ms_tee_link_update_status(m->in[0], m->in_len[0], m->out[0], m->out_cap[0],
-                                            &m->out_len[0]));
-    }
-    default:
-        return PSA_ERROR_NOT_SUPPORTED;
-    }
-}
-
 /* Firmware updates: the service decodes its own vectors (tee_update.h). */
-static psa_status_t handle_update(msg_t *m)
+static psa_status_t handle_update(ms_tee_msg_t *m)
 {
     if (m->n_in > 2 || m->n_out > 1) {
         return PSA_ERROR_PROGRAMMER_ERROR;
@@ -564,7 +368,7 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
                          const ms_tee_invec_t *in_vec, size_t in_len,
                          ms_tee_outvec_t *out_vec, size_t out_len)
 {
-    msg_t m;
+    ms_tee_msg_t m;
     ms_tee_invec_t vin[MS_TEE_MAX_IOVEC];
     ms_tee_outvec_t vout[MS_TEE_MAX_IOVEC];
     ms_tee_range_check_fn check = g_check != NULL ? g_check : default_check;
@@ -645,9 +449,16 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
     case MS_TEE_SID_CRYPTO: s = handle_crypto(&m); break;
     case MS_TEE_SID_RNG:    s = handle_rng(&m); break;
     case MS_TEE_SID_ATTEST: s = handle_attest(&m); break;
-    case MS_TEE_SID_LINK:   s = handle_link(&m); break;
     case MS_TEE_SID_UPDATE: s = handle_update(&m); break;
-    default:                s = handle_meter(&m); break;
+    default:
+        /* the link's functions, and the meter's ADD (the balance moves by
+         * the link's tariff): the link service's */
+        if (sid == MS_TEE_SID_METER && type != MS_TEE_METER_ADD) {
+            s = handle_meter(&m);
+        } else {
+            s = (g_link_handler != NULL ? g_link_handler : ms_tee_link_handle)(sid, &m);
+        }
+        break;
     }
 
     /* copy out only what a successful call produced */
