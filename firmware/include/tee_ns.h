@@ -40,7 +40,7 @@
 /* The version of this interface: raise it whenever an entry's arguments,
  * their meaning, or a struct below changes (the sizes are checked at build
  * time in tee_door.c, so a struct cannot change unnoticed). */
-#define MS_TEE_NS_ABI 3u
+#define MS_TEE_NS_ABI 4u
 
 /* One psa_call()-like request (ms_tee_call() in tee_dispatch.h). */
 typedef struct ms_tee_ns_req {
@@ -82,7 +82,7 @@ typedef struct ms_tee_ns_fault_status {
 #define MS_TEE_NS_FAULT_OTHER  3u
 
 /* The Secure partitions as the isolation self-test leaves them. */
-#define MS_TEE_NS_PARTS 6u
+#define MS_TEE_NS_PARTS 7u
 typedef struct ms_tee_ns_selftest {
     int32_t result;                 /* 0: isolation held */
     uint32_t calls[MS_TEE_NS_PARTS];

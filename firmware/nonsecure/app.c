@@ -684,6 +684,12 @@ static int scenario_comms(void)
     ms_an505_puts("comms: stack=");
     ms_an505_put_dec((uint32_t)rtos_stack_used(t));
     ms_an505_puts("\r\n");
+    /* the link partition's stack and pool high-water marks after the
+     * session (its TLS handshakes, its messages) */
+    ms_tee_ns_selftest_t parts;
+    if (ms_tee_ns_selftest(&parts) == PSA_SUCCESS) {
+        isolation_put_partition("comms:", &parts, MS_TEE_NS_PARTS - 1u);
+    }
     return comms_rc;
 }
 
@@ -721,6 +727,8 @@ static void control(void *arg)
         rc = isolation_attest_restart();
     } else if (is("update-restart")) {
         rc = isolation_update_restart();
+    } else if (is("link-restart")) {
+        rc = isolation_link_restart();
     } else if (is("storm")) {
         rc = scenario_storm();
     } else if (strncmp(last_word(scenario), "bench-", 6) == 0) {

@@ -30,6 +30,7 @@
 #define KEYSTORE_PART 3u
 #define ATTEST_PART   4u
 #define UPDATE_PART   5u
+#define LINK_PART     6u
 
 void isolation_put_partition(const char *prefix, const ms_tee_ns_selftest_t *t, uint32_t i)
 {
@@ -204,6 +205,36 @@ int isolation_update_restart(void)
     app_put_status("update-restart: staging again", again == EXIT_DONE ? 0 : -1);
     put_restarted("update-restart:", UPDATE_PART);
     return first != EXIT_DONE && again == EXIT_DONE ? EXIT_DONE : EXIT_FAILED;
+}
+
+/* The link partition stopped in the middle of a call: the test (under gdb)
+ * makes its handler read another partition's memory when a meter ADD of
+ * LINK_RESTART_WH arrives (the meter's ADD is the link's: the balance moves
+ * by its tariff). That call fails and adds nothing; the ADDs before and
+ * after are served, and so are the other partitions (a token: attestation
+ * and the key store; a meter read: storage). Without gdb the call adds. */
+#define LINK_RESTART_WH 0x5151u
+
+int isolation_link_restart(void)
+{
+    tee_meter_t before, after, read;
+    psa_status_t st = tee_meter_add(1, &before);
+    app_put_status("link-restart: add before", st);
+    app_put_status("link-restart: the call that faulted", tee_meter_add(LINK_RESTART_WH, &after));
+    psa_status_t again = tee_meter_add(1, &after);
+    app_put_status("link-restart: add after", again);
+    psa_status_t others = token();
+    app_put_status("link-restart: token after", others);
+    psa_status_t stored = tee_meter_read(&read);
+    app_put_status("link-restart: meter read after", stored);
+    /* the faulted ADD added nothing: whatever the pulses added meanwhile,
+     * the register stays far below LINK_RESTART_WH past the first */
+    bool nothing = again == PSA_SUCCESS && after.energy_wh - before.energy_wh < LINK_RESTART_WH;
+    app_put_status("link-restart: the faulted add added nothing", nothing ? 0 : -1);
+    put_restarted("link-restart:", LINK_PART);
+    return st == PSA_SUCCESS && nothing && others == PSA_SUCCESS && stored == PSA_SUCCESS
+               ? EXIT_DONE
+               : EXIT_FAILED;
 }
 
 /* ---- an unprivileged caller ------------------------------------------------------------ */

@@ -22,6 +22,9 @@ int isolation_keystore_restart(void);
  * in (under gdb); tokens before and after, with their boot seeds. */
 int isolation_attest_restart(void);
 int isolation_update_restart(void);
+/* "link-restart": a meter ADD the test makes the link partition fault in
+ * (under gdb); the ADDs before and after, and the other partitions, serve. */
+int isolation_link_restart(void);
 /* "unprivileged": an unprivileged task may have the TEE write its own
  * memory only, and may not register callbacks. */
 int isolation_unprivileged(void);

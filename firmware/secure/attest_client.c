@@ -171,34 +171,18 @@ ms_err_t ms_tee_attest_get_token_size(ms_tee_partition_t caller, size_t nonce_le
 psa_status_t tee_attest_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
                               size_t cap, size_t *out_len)
 {
-    ks_hdr_t h;
-    int32_t err;
-    size_t n = 0;
     *out_len = 0;
-    if (len < sizeof h || cap < sizeof err + MS_P256_SIG_DER_MAX) {
-        return PSA_ERROR_PROGRAMMER_ERROR;
-    }
-    memcpy(&h, in, sizeof h);
-    if (h.id != MS_TEE_KEY_IAK) {
+    if (type == KS_MSG_SIGN ? signs_left == 0 : type != KS_MSG_EXPORT || exports_left == 0) {
         return PSA_ERROR_NOT_PERMITTED;
     }
-    if (type == KS_MSG_SIGN && len == sizeof h + MS_SHA256_LEN && signs_left != 0) {
-        signs_left--;
-        size_t sig_cap = h.w[0] < MS_P256_SIG_DER_MAX ? h.w[0] : MS_P256_SIG_DER_MAX;
-        err = (int32_t)ms_tee_key_sign_hash(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, in + sizeof h,
-                                            out + sizeof err, sig_cap, &n);
-    } else if (type == KS_MSG_EXPORT && len == sizeof h && exports_left != 0) {
-        exports_left--;
-        ms_p256_pub_t pub;
-        err = (int32_t)ms_tee_key_export_public(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, &pub);
-        if (err == MS_OK) {
-            memcpy(out + sizeof err, pub.q, sizeof pub.q);
-            n = sizeof pub.q;
+    psa_status_t st = tee_keystore_serve_key(MS_TEE_PART_ATTEST, MS_TEE_KEY_IAK, type, in, len, out,
+                                             cap, out_len);
+    if (st == PSA_SUCCESS) {
+        if (type == KS_MSG_SIGN) {
+            signs_left--;
+        } else {
+            exports_left--;
         }
-    } else {
-        return PSA_ERROR_NOT_PERMITTED;
     }
-    memcpy(out, &err, sizeof err);
-    *out_len = sizeof err + (err == MS_OK ? n : 0u);
-    return PSA_SUCCESS;
+    return st;
 }

@@ -294,3 +294,38 @@ ms_err_t ms_tee_hal_rng_generate(uint8_t *out, size_t len)
     }
     return MS_OK;
 }
+
+/* ---- a partition's use of its own key (spm.h) ------------------------------------ */
+
+psa_status_t tee_keystore_serve_key(ms_tee_partition_t as, ms_tee_key_id_t key, int32_t type,
+                                    const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                                    size_t *out_len)
+{
+    ks_hdr_t h;
+    int32_t err;
+    size_t n = 0;
+    *out_len = 0;
+    if (len < sizeof h || cap < sizeof err + MS_P256_SIG_DER_MAX) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    memcpy(&h, in, sizeof h);
+    if (h.id != key) {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    if (type == KS_MSG_SIGN && len == sizeof h + MS_SHA256_LEN) {
+        size_t sig_cap = h.w[0] < MS_P256_SIG_DER_MAX ? h.w[0] : MS_P256_SIG_DER_MAX;
+        err = (int32_t)ms_tee_key_sign_hash(as, key, in + sizeof h, out + sizeof err, sig_cap, &n);
+    } else if (type == KS_MSG_EXPORT && len == sizeof h) {
+        ms_p256_pub_t pub;
+        err = (int32_t)ms_tee_key_export_public(as, key, &pub);
+        if (err == MS_OK) {
+            memcpy(out + sizeof err, pub.q, sizeof pub.q);
+            n = sizeof pub.q;
+        }
+    } else {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    memcpy(out, &err, sizeof err);
+    *out_len = sizeof err + (err == MS_OK ? n : 0u);
+    return PSA_SUCCESS;
+}

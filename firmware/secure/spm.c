@@ -106,6 +106,20 @@ typedef struct __attribute__((aligned(32))) update_mem {
     unsigned char pool[UPDATE_POOL_LEN];
 } update_mem_t;
 
+/* The cloud link: a TLS 1.3 handshake (X.509, ECDHE, ECDSA verifies) on
+ * the stack and in the pool, which holds the session (its record buffers,
+ * its PSA keys) for as long as the channel is open (bench/an505/tee
+ * prints the high-water marks). */
+#define LINK_STACK_WORDS 1536u
+#define LINK_POOL_LEN    (32u * 1024u)
+
+typedef struct __attribute__((aligned(32))) link_mem {
+    spm_msg_t msg;
+    spm_req_t req;
+    uint32_t stack[LINK_STACK_WORDS] __attribute__((aligned(8)));
+    unsigned char pool[LINK_POOL_LEN] __attribute__((aligned(8)));
+} link_mem_t;
+
 typedef struct __attribute__((aligned(32))) attest_mem {
     spm_msg_t msg;
     spm_req_t req;
@@ -134,9 +148,16 @@ static update_mem_t update_mem MS_TEE_PART_DATA(update);
 extern uint8_t __ms_part_update_start[];
 extern uint8_t __ms_part_update_end[];
 
+/* The link partition's block is its section: link_mem, the service's
+ * state (src/tee/link, part_link.c) and Mbed TLS's PSA core state. */
+static link_mem_t link_mem MS_TEE_PART_DATA(link);
+extern uint8_t __ms_part_link_start[];
+extern uint8_t __ms_part_link_end[];
+
 static const ms_crypto_pool_t storage_pool = { storage_mem.pool, sizeof storage_mem.pool };
 static const ms_crypto_pool_t keystore_pool = { keystore_mem.pool, sizeof keystore_mem.pool };
 static const ms_crypto_pool_t update_pool = { update_mem.pool, sizeof update_mem.pool };
+static const ms_crypto_pool_t link_pool = { link_mem.pool, sizeof link_mem.pool };
 static const ms_crypto_pool_t no_pool = { NULL, 0 };
 
 #define KS_BIT(s) (1u << (s))
@@ -227,6 +248,15 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .services = KS_BIT(MS_AN505_KS_SECCNT_READ),
         .counted = true, .budget_ms = SPM_UPDATE_BUDGET_MS,
         .req = &update_mem.req, .serve = tee_update_serve,
+    },
+    [SPM_PART_LINK] = {
+        .name = "link", .handler = spm_link_main, .msg = &link_mem.msg,
+        .stack = link_mem.stack, .stack_words = LINK_STACK_WORDS,
+        .mem = __ms_part_link_start, .mem_end = __ms_part_link_end,
+        .pool = &link_pool,
+        .services = KS_BIT(MS_AN505_KS_ENTROPY) | KS_BIT(MS_AN505_KS_CLOCK),
+        .counted = true, .budget_ms = SPM_LINK_BUDGET_MS,
+        .req = &link_mem.req, .serve = tee_link_serve,
     },
 };
 
@@ -420,6 +450,10 @@ __attribute__((used)) void spm_kernel_service(uint32_t *frame)
         /* the partition's DRBG is seeded from the kernel's */
         err = b <= MS_AN505_KS_ENTROPY_MAX && in_block((uint32_t)pid, a, b)
                   ? ms_random((uint8_t *)(uintptr_t)a, b) : MS_ERR_TEE_BAD_POINTER;
+        break;
+    case MS_AN505_KS_CLOCK:
+        value = ms_hal_clock_ms();
+        err = MS_OK;
         break;
     case MS_AN505_KS_SECCNT_READ: {
         uint32_t v = 0;

@@ -25,8 +25,9 @@
  * client is storage_client.c) and the key store with the crypto service
  * (SPM_PART_KEYSTORE: the device's keys and every operation with them; its
  * client is keystore_client.c), initial attestation (SPM_PART_ATTEST,
- * attest_client.c) and firmware updates (SPM_PART_UPDATE: staging,
- * decrypting and verifying an update, update_client.c). A partition may
+ * attest_client.c), firmware updates (SPM_PART_UPDATE: staging,
+ * decrypting and verifying an update, update_client.c) and the cloud link
+ * (SPM_PART_LINK: the TLS session, the signed messages, link_client.c). A partition may
  * also own a device window (storage: its two flash areas; updates: the four
  * image slots; nothing else of the flash) and a crypto
  * pool (Mbed TLS's allocations and its DRBG, ms_crypto_pool_current).
@@ -50,6 +51,7 @@
 
 #include "meterseal/error.h"
 #include "meterseal/psa/error.h"
+#include "meterseal/tee_keystore.h"
 
 #define SPM_PART_HEALTH  0u
 #define SPM_PART_PROBE   1u
@@ -57,7 +59,8 @@
 #define SPM_PART_KEYSTORE 3u
 #define SPM_PART_ATTEST  4u
 #define SPM_PART_UPDATE  5u
-#define SPM_N_PARTS      6u
+#define SPM_PART_LINK    6u
+#define SPM_N_PARTS      7u
 
 /* The largest message: a key store AEAD request (part_keystore.h) with the
  * most the secure API carries (MS_TEE_IO_BUF_LEN); a PS object (1024
@@ -65,8 +68,9 @@
 #define SPM_MSG_DATA 2368u
 
 /* A partition's request to the kernel (spm_request): at most this many
- * bytes each way, and at most SPM_MAX_REQUESTS of them per message. */
-#define SPM_REQ_DATA     256u
+ * bytes each way (the link's largest: a PS record, 1024 bytes, with the
+ * storage header), and at most SPM_MAX_REQUESTS of them per message. */
+#define SPM_REQ_DATA     1040u
 #define SPM_MAX_REQUESTS 32u
 
 /* Message types. */
@@ -113,6 +117,7 @@ int32_t spm_storage_main(spm_msg_t *msg, void *state);
 int32_t spm_keystore_main(spm_msg_t *msg, void *state);
 int32_t spm_attest_main(spm_msg_t *msg, void *state);
 int32_t spm_update_main(spm_msg_t *msg, void *state);
+int32_t spm_link_main(spm_msg_t *msg, void *state);
 /* What attestation may ask of the kernel (attest_client.c): the IAK's
  * signature and public key, from the key store, as attestation's. */
 psa_status_t tee_attest_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
@@ -123,6 +128,20 @@ psa_status_t tee_keystore_serve(int32_t type, const uint8_t *in, size_t len, uin
                                 size_t cap, size_t *out_len);
 psa_status_t tee_storage_serve_keystore(int32_t type, const uint8_t *in, size_t len,
                                         uint8_t *out, size_t cap, size_t *out_len);
+/* The kernel's side of a partition's SIGN or EXPORT (part_keystore.h) with
+ * its own key: served as `as` for `key` only (another id in the request's
+ * header: PSA_ERROR_NOT_PERMITTED), the answer err(4) then the signature or
+ * the public key. keystore_client.c. */
+psa_status_t tee_keystore_serve_key(ms_tee_partition_t as, ms_tee_key_id_t key, int32_t type,
+                                    const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                                    size_t *out_len);
+/* What the link partition may ask of the kernel (link_client.c): its PS
+ * records, the metering registers, its identity key's signature and
+ * public key (part_link.h). */
+psa_status_t tee_link_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                            size_t cap, size_t *out_len);
+psa_status_t tee_storage_serve_link(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                                    size_t cap, size_t *out_len);
 /* What the update partition may ask of the kernel (update_client.c): the
  * unwrap of an encrypted image's payload key, during a VERIFY or INSTALL. */
 psa_status_t tee_update_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
@@ -219,12 +238,18 @@ bool spm_busy(void);
  * AES-CTR and SHA-256 over it, ECDH, two ECDSA-P256 verifies) is some 70 M
  * cycles, 3.5 s on a 20 MHz part; still below SPM_HOLD_MAX_MS. */
 #define SPM_UPDATE_BUDGET_MS 6000u
+/* The link partition's: its longest message is a TLS handshake step
+ * (ECDHE, ECDH, X.509 and two ECDSA-P256 verifies; the key store's
+ * signature runs in the key store's time), about a second on a 20 MHz
+ * part. */
+#define SPM_LINK_BUDGET_MS 6000u
 
 /* The longest one message (the outermost, with the messages its requests
  * caused) may hold the TEE, counting every Secure tick whatever it
  * preempted; past it the meter resets (spm_watchdog). */
 #define SPM_HOLD_MAX_MS (4u * SPM_CALL_BUDGET_MS)
-_Static_assert(SPM_UPDATE_BUDGET_MS < SPM_HOLD_MAX_MS, "a partition's budget ends first");
+_Static_assert(SPM_UPDATE_BUDGET_MS < SPM_HOLD_MAX_MS && SPM_LINK_BUDGET_MS < SPM_HOLD_MAX_MS,
+               "a partition's budget ends first");
 
 /* From the Secure tick (exc_return: its EXC_RETURN): a partition over its
  * budget, preempted by this tick, is stopped like a faulting one, its call

@@ -100,6 +100,7 @@ ms_err_t spm_selftest(void)
     uint32_t keystore_restarts = spm_restarts(SPM_PART_KEYSTORE);
     uint32_t attest_restarts = spm_restarts(SPM_PART_ATTEST);
     uint32_t update_restarts = spm_restarts(SPM_PART_UPDATE);
+    uint32_t link_restarts = spm_restarts(SPM_PART_LINK);
     /* its own state: allowed */
     if (peek((uint32_t)(uintptr_t)spm_state(SPM_PART_PROBE)) != PSA_SUCCESS) {
         return MS_ERR_STATE;
@@ -107,6 +108,7 @@ ms_err_t spm_selftest(void)
     /* another partition's state, storage's (where its keys are), the key
      * store's (its mailbox, where key material passes), attestation's (the
      * boot record), the update partition's (the download in progress), the
+     * link's (the TLS session, the PSA core's key slots at its end), the
      * kernel's data, the storage flash, the image slots: each must fault */
     const uint32_t forbidden[] = {
         (uint32_t)(uintptr_t)spm_state(SPM_PART_HEALTH),
@@ -114,6 +116,7 @@ ms_err_t spm_selftest(void)
         (uint32_t)(uintptr_t)spm_mailbox(SPM_PART_KEYSTORE)->data,
         block_end(SPM_PART_ATTEST) - 4u,
         block_end(SPM_PART_UPDATE) - 4u,
+        block_end(SPM_PART_LINK) - 4u,
         (uint32_t)(uintptr_t)&spm_saved_msp,
         spm_device(SPM_PART_STORAGE),
         spm_device(SPM_PART_UPDATE),
@@ -150,12 +153,13 @@ ms_err_t spm_selftest(void)
     if (st != PSA_SUCCESS) {
         return MS_ERR_STATE;
     }
-    /* and storage, the key store, attestation and updates, whose memory the
-     * probe tried, were not restarted */
+    /* and storage, the key store, attestation, updates and the link, whose
+     * memory the probe tried, were not restarted */
     if (spm_restarts(SPM_PART_STORAGE) != storage_restarts ||
         spm_restarts(SPM_PART_KEYSTORE) != keystore_restarts ||
         spm_restarts(SPM_PART_ATTEST) != attest_restarts ||
-        spm_restarts(SPM_PART_UPDATE) != update_restarts) {
+        spm_restarts(SPM_PART_UPDATE) != update_restarts ||
+        spm_restarts(SPM_PART_LINK) != link_restarts) {
         return MS_ERR_STATE;
     }
     /* and the probe, restarted, serves again */

@@ -29,6 +29,7 @@
 #include "an505.h"
 #include "meterseal/tee.h"
 #include "meterseal/tee_keystore.h"
+#include "meterseal/tee_link.h"
 #include "meterseal/tee_storage.h"
 #include "part_storage.h"
 #include "tee.h"
@@ -309,6 +310,30 @@ psa_status_t tee_storage_serve_keystore(int32_t type, const uint8_t *in, size_t 
     }
     memcpy(&uid, in, sizeof uid);
     if (uid <= MS_TEE_UID_KEY_BASE || uid > MS_TEE_UID_KEY_BASE + MS_TEE_KEY_ID_MAX) {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    return send2(type, in, len, NULL, 0, out, cap, out_len);
+}
+
+/* The link partition's requests (tee_link_serve): PS operations on its
+ * own uids, and the metering registers. */
+psa_status_t tee_storage_serve_link(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
+                                    size_t cap, size_t *out_len)
+{
+    *out_len = 0;
+    if (type == STORAGE_MSG_METER_READ || type == STORAGE_MSG_METER_ADD) {
+        return send2(type, in, len, NULL, 0, out, cap, out_len);
+    }
+    if (type != (STORAGE_PS | STORAGE_MSG_SET) && type != (STORAGE_PS | STORAGE_MSG_GET) &&
+        type != (STORAGE_PS | STORAGE_MSG_INFO) && type != (STORAGE_PS | STORAGE_MSG_REMOVE)) {
+        return PSA_ERROR_NOT_PERMITTED;
+    }
+    uint64_t uid;
+    if (len < sizeof uid) {
+        return PSA_ERROR_PROGRAMMER_ERROR;
+    }
+    memcpy(&uid, in, sizeof uid);
+    if (uid < MS_TEE_UID_LINK_FIRST || uid > MS_TEE_UID_LINK_LAST) {
         return PSA_ERROR_NOT_PERMITTED;
     }
     return send2(type, in, len, NULL, 0, out, cap, out_len);

@@ -133,12 +133,12 @@ void tee_door_init(void)
     ms_tee_dispatch_set_check(range_check);
 }
 
-/* The interface as MS_TEE_NS_ABI 3 lays it out: a change that trips these
+/* The interface as MS_TEE_NS_ABI 4 lays it out: a change that trips these
  * is a change of the interface (tee_ns.h). Every field's offset, not only
  * the sizes, so a reordering trips them too; the limits and codes the two
  * sides must agree on. (The entries' addresses are door_veneers.S's.) */
 #define ABI_AT(type, field, at) _Static_assert(offsetof(type, field) == (at), "MS_TEE_NS_ABI")
-_Static_assert(MS_TEE_NS_ABI == 3u, "check the layout below for the new version");
+_Static_assert(MS_TEE_NS_ABI == 4u, "check the layout below for the new version");
 _Static_assert(sizeof(ms_tee_ns_req_t) == 24u, "MS_TEE_NS_ABI");
 ABI_AT(ms_tee_ns_req_t, sid, 0);
 ABI_AT(ms_tee_ns_req_t, type, 4);
@@ -158,12 +158,12 @@ ABI_AT(ms_tee_ns_fault_status_t, last_sfsr, 16);
 ABI_AT(ms_tee_ns_fault_status_t, last_cfsr, 20);
 ABI_AT(ms_tee_ns_fault_status_t, last_addr, 24);
 ABI_AT(ms_tee_ns_fault_status_t, last_pc, 28);
-_Static_assert(MS_TEE_NS_PARTS == 6u && sizeof(ms_tee_ns_selftest_t) == 124u, "MS_TEE_NS_ABI");
+_Static_assert(MS_TEE_NS_PARTS == 7u && sizeof(ms_tee_ns_selftest_t) == 144u, "MS_TEE_NS_ABI");
 ABI_AT(ms_tee_ns_selftest_t, calls, 4);
-ABI_AT(ms_tee_ns_selftest_t, faults, 28);
-ABI_AT(ms_tee_ns_selftest_t, restarts, 52);
-ABI_AT(ms_tee_ns_selftest_t, stack_used, 76);
-ABI_AT(ms_tee_ns_selftest_t, pool_used, 100);
+ABI_AT(ms_tee_ns_selftest_t, faults, 32);
+ABI_AT(ms_tee_ns_selftest_t, restarts, 60);
+ABI_AT(ms_tee_ns_selftest_t, stack_used, 88);
+ABI_AT(ms_tee_ns_selftest_t, pool_used, 116);
 _Static_assert(sizeof(ms_tee_ns_image_t) == 12u, "MS_TEE_NS_ABI");
 ABI_AT(ms_tee_ns_image_t, major, 0);
 ABI_AT(ms_tee_ns_image_t, minor, 1);

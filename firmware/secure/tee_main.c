@@ -29,6 +29,7 @@
 #include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
 #include "otp.h"
+#include "part_link.h"
 #include "part_update.h"
 #include "regs/armv8m.h"
 #include "regs/cmsdk_uart.h"
@@ -37,9 +38,10 @@
 #include "tee.h"
 #include "tee_hal.h"
 
-/* Mbed TLS's pool: HMAC/HKDF/GCM contexts of storage, the PSA core for
- * signing, and the TLS client of the link partition (~32 KiB). */
-MS_CRYPTO_HEAP(40 * 1024);
+/* The kernel's Mbed TLS pool: its DRBG (the TEE RNG), the factory
+ * session's and the update unwrap's contexts. The partitions have their own
+ * (spm.c): the link's TLS session is in the link partition's. */
+MS_CRYPTO_HEAP(8 * 1024);
 
 typedef void __attribute__((cmse_nonsecure_call)) (*ns_entry_t)(void);
 
@@ -212,6 +214,8 @@ int main(void)
         ms_an505_puts("\r\n");
     }
     tee_door_init();
+    /* The Non-secure world's link calls go to the link partition. */
+    ms_tee_dispatch_set_link(tee_link_forward);
     /* Accesses the PPCs stop raise the Secure PPC interrupt (tee_fault.c). */
     MS_REG32(SPCTRL_SECPPCINTCLR) = 0xFFFFFFFFu;
     MS_REG32(SPCTRL_SECPPCINTCLR) = 0;
@@ -235,6 +239,10 @@ int main(void)
     ms_an505_put_dec(fs.policy_resets);
     ms_an505_puts(" stack=");
     ms_an505_put_dec(ms_an505_stack_used());
+    size_t pool_high = 0;
+    ms_crypto_pool_stats(&ms_crypto_heap_pool, NULL, &pool_high);
+    ms_an505_puts(" pool=");
+    ms_an505_put_dec((uint32_t)pool_high);
     ms_an505_puts("\r\n");
 
     const uint32_t *ns_vt = (const uint32_t *)(AN505_NS_EXEC_BASE + AN505_IMAGE_HDR_SIZE);

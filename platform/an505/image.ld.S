@@ -98,6 +98,23 @@ SECTIONS
         __ms_part_update_end = .;
     } > RAM
 
+    /* The link partition's (MS_TEE_PART_DATA(link)), the same way, with
+     * Mbed TLS's PSA core state: the key slots and the core's flags, both
+     * files' `global_data` (GCC names a static's section after it; LTO
+     * adds a suffix). The link's TLS session is the core's one user; in
+     * the TEE image only (the kernel zeroes this section, a reset handler
+     * zeroes only .bss). */
+    .ms_part_link (NOLOAD) : ALIGN(32)
+    {
+        __ms_part_link_start = .;
+        *(.bss.ms_part.link)
+#ifdef MS_LD_NSC_BASE
+        *(.bss.global_data .bss.global_data.*)
+#endif
+        . = ALIGN(32);
+        __ms_part_link_end = .;
+    } > RAM
+
     .bss (NOLOAD) : ALIGN(8)
     {
         __bss_start = .;

@@ -187,6 +187,11 @@ void ms_an505_tee_tick(void)
 
 uint64_t ms_hal_clock_ms(void)
 {
+    if (ms_an505_unprivileged()) {
+        /* a partition (the link's TLS: ticket ages) asks the kernel */
+        uint64_t v = 0;
+        return ms_an505_kernel_service(MS_AN505_KS_CLOCK, 0, 0, &v) == MS_OK ? v : 0u;
+    }
     return ticks_ms;
 }
 

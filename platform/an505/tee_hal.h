@@ -63,6 +63,7 @@ typedef struct ms_an505_accel_ops {
 #define MS_AN505_KS_ENTROPY_MAX   256u
 #define MS_AN505_KS_KEY_LEN       32u
 #define MS_AN505_KS_SECCNT_READ   5u   /* a = image id; *value = its security counter (OTP) */
+#define MS_AN505_KS_CLOCK         6u   /* *value = ms_hal_clock_ms() */
 
 /* From a partition: one kernel service (defined by the Secure kernel,
  * firmware/secure/spm.c). MS_ERR_TEE_DENIED for a service the partition

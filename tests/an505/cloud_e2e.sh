@@ -38,6 +38,10 @@ rc=0; meter "$M" run comms "tcp:127.0.0.1:$MS_BRIDGE_PORT" 180 || rc=$?
 [ "$rc" = 10 ] || fail "the comms run ended with $rc (10: scenario done)"
 grep -q "comms: online tls=1.3" "$M/run.log" || fail "no TLS 1.3 session"
 grep -q "comms: done readings=3" "$M/run.log" || fail "readings not all acknowledged"
+# the session ran in the link partition (unprivileged), which never faulted
+grep "^comms: part=6 " "$M/run.log" | tr -d '\r'
+grep -Eq "^comms: part=6 calls=[1-9][0-9]* faults=0 restarts=0 " "$M/run.log" ||
+  fail "the link partition did not serve the session, or faulted"
 # readings_of ID: the meter's readings the cloud stored (JSON), up to 100.
 readings_of() { api GET "/meters/$1/readings?from=0&limit=100"; }
 count() { "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["readings"]))'; }

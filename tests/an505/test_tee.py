@@ -19,6 +19,7 @@ import sys
 from meter import SLOT_OFF, Cases, expect
 
 DONE, FAILED, POLICY = 10, 11, 12
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 STORAGE_OFF, STORAGE_LEN = 0x100000, 0x20000
 
 case = Cases()
@@ -205,8 +206,10 @@ def nonsecure_image_of_another_interface_is_refused_every_call(m):
            "the refused version shut the door", r)
     expect("interface-version: another version status=-134" in r.ns_console,
            "the TEE accepted another interface version", r)
-    expect("tee: the Non-secure image speaks interface version 4, this TEE 3: "
-           "the door stays shut" in r.console, "the mismatch was not logged", r)
+    abi = int(re.search(r"#define MS_TEE_NS_ABI (\d+)u",
+                        open(os.path.join(SRC, "firmware", "include", "tee_ns.h")).read()).group(1))
+    expect("tee: the Non-secure image speaks interface version %d, this TEE %d: "
+           "the door stays shut" % (abi + 1, abi) in r.console, "the mismatch was not logged", r)
     for call in ("fault status", "rng"):
         expect("interface-version: %s while shut status=-134" % call in r.ns_console,
                "a call went through a shut door: %s" % call, r)
@@ -301,8 +304,8 @@ def partition_reading_another_is_restarted_others_serve(m):
                         r.console, re.M)
     # at boot and on request: the other partition's state, storage's
     # memory, the key store's, attestation's, the update partition's, the
-    # kernel's, storage's flash, the image slots
-    expect(len(faults) == 16, "the probe's reads did not fault on the MPU", r)
+    # link's, the kernel's, storage's flash, the image slots
+    expect(len(faults) == 18, "the probe's reads did not fault on the MPU", r)
     expect(all(int(c, 16) & 0x82 == 0x82 for c, _ in faults),
            "not a data access violation with its address (MemManage DACCVIOL, MMARVALID)", r)
     storage_flash = 0x80000000 + STORAGE_OFF
@@ -328,7 +331,10 @@ def partition_reading_another_is_restarted_others_serve(m):
                        r.ns_console, re.M)
     expect(update and int(update.group(2)) == 0 and int(update.group(1)) >= 1,
            "the update partition was hit or never started", r)
-    expect(probe and int(probe.group(2)) == 18 and int(probe.group(3)) == 18,
+    link = re.search(r"^partitions: part=6 calls=\d+ faults=(\d+) restarts=(\d+)", r.ns_console, re.M)
+    expect(link and int(link.group(1)) == 0 and int(link.group(2)) == 0,
+           "the link partition was hit", r)
+    expect(probe and int(probe.group(2)) == 20 and int(probe.group(3)) == 20,
            "the probe was not stopped and restarted each time", r)
     expect(health and int(health.group(2)) == 0 and int(health.group(1)) > 2,
            "the health partition was hit or did not serve", r)
@@ -586,6 +592,33 @@ def update_partition_fault_is_restarted_and_stages_again(m):
     expect("update-restart: staging again status=0" in r.ns_console and
            "update: verified version=1.1.0 sec-cnt=2" in r.ns_console,
            "the restarted partition did not stage and verify the download again", r)
+
+
+@case
+def link_partition_fault_is_restarted_and_others_serve(m):
+    """The link partition's handler reads the key store's memory when a
+    meter ADD of 0x5151 Wh arrives (the meter's ADD is the link's: the
+    balance moves by its tariff): the MPU stops it (MemManage, DACCVIOL at
+    that address), the call fails with PSA_ERROR_SERVICE_FAILURE and adds
+    nothing, and the restarted partition serves the next ADD; attestation,
+    the key store and storage serve on."""
+    keystore = m.tee_symbol("keystore_mem")
+    # LINK_MSG_CALL (1) with sid MS_TEE_SID_METER (6); the ADD's energy is
+    # the call's first input, after the 52-byte header
+    r = partition_stopped(m, m.tee_symbol("link_mem"), m.tee_symbol("spm_link_main"),
+                          "*(int *)0x%(type)x == 1 && *(int *)0x%(data)x == 6 && "
+                          "*(unsigned int *)(0x%(data)x + 52) == 0x5151",
+                          "link-restart", ["set $r0 = 0x%x" % keystore])
+    expect_mpu_stop(r, "link", keystore, "the link partition's read of the key store's memory")
+    expect("link-restart: add before status=0" in r.ns_console, "no ADD before the fault", r)
+    expect_one_restart(r, "link-restart", 6, "the link partition")
+    expect("link-restart: add after status=0" in r.ns_console,
+           "the link partition did not serve again after its restart", r)
+    expect("link-restart: the faulted add added nothing status=0" in r.ns_console,
+           "the ADD that faulted moved the register", r)
+    expect("link-restart: token after status=0" in r.ns_console and
+           "link-restart: meter read after status=0" in r.ns_console,
+           "the other partitions did not serve on", r)
 
 
 @case

@@ -27,7 +27,7 @@ static struct {
     unsigned versions;
     uint32_t tickets_saved;   /* tickets of this connection written to PS */
     ms_tls_t tls;
-} g_ch;
+} g_ch MS_TEE_PART_DATA(link);
 
 void ms_link_channel_reset(void)
 {
@@ -57,7 +57,8 @@ ms_err_t ms_tee_link_broker(char out[MS_TEE_LINK_BROKER_MAX + 1])
 /* Set the session up from PS (certificate, CA, broker name, ticket). */
 static ms_err_t setup(unsigned versions)
 {
-    static uint8_t cert[MS_TEE_LINK_CERT_MAX], ca[MS_TEE_LINK_CERT_MAX];
+    static uint8_t cert[MS_TEE_LINK_CERT_MAX] MS_TEE_PART_DATA(link);
+    static uint8_t ca[MS_TEE_LINK_CERT_MAX] MS_TEE_PART_DATA(link);
     uint8_t ticket[MS_TEE_LINK_CERT_MAX];
     char broker[MS_TEE_LINK_BROKER_MAX + 1];
     size_t cert_len = 0, ca_len = 0, ticket_len = 0;

@@ -78,7 +78,7 @@ static struct {
     bool identity_ok, command_ok;
     ms_p256_pub_t identity, command;
     uint8_t identity_kid[MS_COSE_KID_LEN], command_kid[MS_COSE_KID_LEN];
-} g_keys;
+} g_keys MS_TEE_PART_DATA(link);
 
 void ms_link_keys_forget(void)
 {

@@ -17,6 +17,10 @@
  * the update partition's decoders (part_update_msg.c; the service behind
  * them has its own target, fuzz_tee_update): type 1 START, else REQUEST;
  * the target aborts if a decoded request's pieces leave the message.
+ * Partition 4 is the link partition (part_link.c, its decoder
+ * part_link_msg.c, the link service behind it unprovisioned): the target
+ * aborts if a decoded call's inputs leave the message or an answer's
+ * lengths pass their caps.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +35,7 @@
 #include "meterseal/tee_storage.h"
 #include "part_attest.h"
 #include "part_keystore.h"
+#include "part_link.h"
 #include "part_storage.h"
 #include "part_update.h"
 #include "tee_hooks_host.h"
@@ -149,22 +154,68 @@ static void update_decoders(int32_t type, const uint8_t *in, size_t len)
     }
 }
 
+/* The link partition: its decoder keeps a call inside the message, and the
+ * answer of one it accepts is its status, lengths within the caps, then the
+ * caps' bytes. */
+static void link_partition(int32_t type, const uint8_t *in, size_t len)
+{
+    memset(&g_msg, 0, sizeof g_msg);
+    g_msg.type = type;
+    g_msg.len = (uint32_t)len;
+    memcpy(g_msg.data, in, len);
+    link_call_t c;
+    if (link_call_decode(&g_msg, &c) != MS_OK) {
+        if (c.m.n_in != 0 || c.m.n_out != 0 || c.sid != 0) {
+            abort();   /* a refused call is all zero */
+        }
+    } else {
+        size_t total = 0, caps = 0;
+        for (size_t i = 0; i < c.m.n_in; i++) {
+            if (c.m.in[i] != g_msg.data + LINK_CALL_HDR + total) {
+                abort();
+            }
+            total += c.m.in_len[i];
+        }
+        for (size_t i = 0; i < c.m.n_out; i++) {
+            caps += c.m.out_cap[i];
+        }
+        if (LINK_CALL_HDR + total != g_msg.len || caps > MS_TEE_IO_BUF_LEN) {
+            abort();
+        }
+    }
+    send(spm_link_main, type, in, len);
+    if (g_msg.out_len != 0) {
+        uint32_t hdr[1 + MS_TEE_MAX_IOVEC];
+        memcpy(hdr, g_msg.data, sizeof hdr);
+        size_t caps = 0;
+        for (size_t i = 0; i < c.m.n_out; i++) {
+            if (hdr[1 + i] > c.m.out_cap[i]) {
+                abort();
+            }
+            caps += c.m.out_cap[i];
+        }
+        if (g_msg.out_len != LINK_ANSWER_HDR + (hdr[0] == PSA_SUCCESS ? caps : 0u)) {
+            abort();
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     init_once();
     if (size < 3) {
         return 0;
     }
-    if (data[0] % 4u == 3u) {
+    if (data[0] % 5u == 3u || data[0] % 5u == 4u) {
         int32_t type = (int32_t)((uint32_t)data[1] | ((uint32_t)data[2] << 8));
         size_t len = size - 3 > SPM_MSG_DATA ? SPM_MSG_DATA : size - 3;
-        update_decoders(type, data + 3, len);
+        (data[0] % 5u == 3u ? update_decoders : link_partition)(type, data + 3, len);
         return 0;
     }
     static int32_t (*const handlers[3])(spm_msg_t *, void *) = {
         spm_storage_main, spm_keystore_main, spm_attest_main,
     };
-    int32_t (*handler)(spm_msg_t *, void *) = handlers[data[0] % 4u];
+    int32_t (*handler)(spm_msg_t *, void *) = handlers[data[0] % 5u];
     int32_t type = (int32_t)((uint32_t)data[1] | ((uint32_t)data[2] << 8));
     size_t len = size - 3;
     if (len > SPM_MSG_DATA) {
