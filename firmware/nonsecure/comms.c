@@ -299,6 +299,8 @@ int comms_run(uint32_t readings, uint32_t interval_ms, uint32_t limit_ms, bool u
             client.next_reading_ms = UINT64_MAX;
             if (queued == 0) {
                 put_stat("comms: done readings=", client.stats.readings);
+                put_stat(" commands=", client.stats.commands);
+                put_stat(" commands-applied=", client.stats.commands_applied);
                 put_stat(" modem-out=", client.stats.uart_out);
                 put_stat(" modem-in=", client.stats.uart_in);
                 ms_an505_puts("\r\n");

@@ -17,14 +17,77 @@
  *     PSA_ERROR_SERVICE_FAILURE and nothing reaches the caller's buffers
  *     but zeros (the dispatcher copies out only on success).
  *   - The partition's requests are served as MS_TEE_PART_LINK only, and
- *     only what part_link.h lists: its own PS uids, the metering registers,
- *     the identity key's SIGN and EXPORT. The caller word of a request's
- *     header is not trusted.
+ *     only what part_link.h lists, within what the call in flight allows
+ *     (allow, below); the caller word of a request's header is not trusted.
+ *     The partition is assumed taken over (it parses TLS and the cloud's
+ *     messages), so what it may write is what a clean one needs:
+ *       - PS: reads of its records, but not the session ticket; writes (no
+ *         flags) of the three records it keeps (REPORT, CONTROL, UPDATE)
+ *         only, at most LINK_WRITES_MAX per call. The factory's records
+ *         (meter id, command key, certificate, CA, broker) are read-only:
+ *         a partition taken over cannot pin another CA or broker for the
+ *         clean one after its restart. The ticket is kept in the
+ *         partition's RAM only: a ticket is Mbed TLS's trusted internal
+ *         state (ssl.h: tampered, it may mean code execution, and it
+ *         carries the resumption key and the certificate check's result),
+ *         so one written by a partition taken over must not reach the
+ *         clean one after a reset.
+ *       - the meter's ADD: the energy only as the Non-secure world's own
+ *         ADD gives it, with the balance moving down (the tariff's
+ *         charge); the balance up (a top-up, energy 0) only while a
+ *         COMMAND is served (two: one a power cut left pending, the new
+ *         one), and once per boot during an ADD (the top-up a power cut
+ *         left pending, applied at the first ADD after it). The top-up's
+ *         signature is the partition's to check: a partition taken over
+ *         can credit, at that rate, never move the energy register.
+ *   - The request types the partition may use are distinct numbers (the
+ *     key store's, storage's PS and meter types), so none is served as
+ *     another service's.
  */
 #include <string.h>
 
 #include "part_keystore.h"
 #include "part_link.h"
+
+/* PS writes and meter ADDs one call may make: a command writes its control
+ * record up to three times and credits twice, a report or an update its
+ * record once; more would be a partition taken over wearing the flash. */
+#define LINK_WRITES_MAX 8u
+
+_Static_assert(KS_MSG_SIGN != KS_MSG_EXPORT && KS_MSG_SIGN < STORAGE_PS &&
+                   KS_MSG_EXPORT < STORAGE_PS && KS_MSG_SIGN != STORAGE_MSG_METER_READ &&
+                   KS_MSG_SIGN != STORAGE_MSG_METER_ADD && KS_MSG_EXPORT != STORAGE_MSG_METER_READ &&
+                   KS_MSG_EXPORT != STORAGE_MSG_METER_ADD && STORAGE_MSG_METER_ADD < STORAGE_PS,
+               "the link's request types are distinct");
+
+/* What the call in flight allows the partition to ask (tee_link_serve). */
+static struct {
+    uint32_t writes;           /* PS writes and meter ADDs */
+    uint32_t charges;          /* ADDs of the caller's energy, the balance down */
+    uint64_t charge_energy;
+    uint32_t credits;          /* ADDs of no energy, the balance up */
+    bool credit_is_recovery;   /* a credit uses up the boot's one recovery */
+} allow;
+
+/* The one top-up a power cut left pending that an ADD may apply, per boot. */
+static uint32_t recovery_credits = 1;
+
+static void allow_for(uint32_t sid, const ms_tee_msg_t *m)
+{
+    memset(&allow, 0, sizeof allow);
+    allow.writes = LINK_WRITES_MAX;
+    if (sid == MS_TEE_SID_METER && m->type == MS_TEE_METER_ADD && m->n_in == 1 &&
+        m->in_len[0] == 8) {
+        uint64_t e;
+        memcpy(&e, m->in[0], sizeof e);
+        allow.charges = 1;
+        allow.charge_energy = e;
+        allow.credits = recovery_credits;
+        allow.credit_is_recovery = true;
+    } else if (sid == MS_TEE_SID_LINK && m->type == MS_TEE_LINK_COMMAND) {
+        allow.credits = 2;
+    }
+}
 
 psa_status_t tee_link_forward(uint32_t sid, ms_tee_msg_t *m)
 {
@@ -57,8 +120,10 @@ psa_status_t tee_link_forward(uint32_t sid, ms_tee_msg_t *m)
         m->out_len[i] = 0;
     }
     size_t got = 0;
+    allow_for(sid, m);
     psa_status_t st = spm_callv(SPM_PART_LINK, LINK_MSG_CALL, in, 1 + m->n_in, out, 1 + m->n_out,
                                 &got);
+    memset(&allow, 0, sizeof allow);
     if (st == PSA_ERROR_BAD_STATE) {
         return PSA_ERROR_BAD_STATE;   /* not sent: a handler, or a partition runs */
     }
@@ -82,6 +147,61 @@ psa_status_t tee_link_forward(uint32_t sid, ms_tee_msg_t *m)
     return status;
 }
 
+/* A meter ADD the call in flight allows: energy(8) delta(8). */
+static bool meter_add_allowed(const uint8_t *in, size_t len)
+{
+    uint64_t energy;
+    int64_t delta;
+    if (len != 16u || allow.writes == 0) {
+        return false;
+    }
+    memcpy(&energy, in, 8);
+    memcpy(&delta, in + 8, 8);
+    if (allow.charges != 0 && energy == allow.charge_energy && delta <= 0) {
+        allow.charges--;
+    } else if (allow.credits != 0 && energy == 0 && delta >= 0) {
+        allow.credits--;
+        if (allow.credit_is_recovery) {
+            recovery_credits--;
+        }
+    } else {
+        return false;
+    }
+    allow.writes--;
+    return true;
+}
+
+/* A PS request the link may make: reads of its records but the ticket,
+ * writes without flags of the three it keeps. */
+static bool ps_allowed(int32_t type, const uint8_t *in, size_t len)
+{
+    uint64_t uid;
+    uint32_t flags = 0;
+    if (len < sizeof uid) {
+        return false;
+    }
+    memcpy(&uid, in, sizeof uid);
+    if (uid < MS_TEE_UID_LINK_FIRST || uid > MS_TEE_UID_LINK_LAST ||
+        uid == MS_TEE_UID_LINK_TICKET) {
+        return false;
+    }
+    if (type == (STORAGE_PS | STORAGE_MSG_GET) || type == (STORAGE_PS | STORAGE_MSG_INFO)) {
+        return true;
+    }
+    if (type == (STORAGE_PS | STORAGE_MSG_SET) && len >= STORAGE_HDR_LEN) {
+        memcpy(&flags, in + 8, sizeof flags);   /* SET: uid(8) flags(4) length(4) data */
+    } else {
+        return false;
+    }
+    if (flags != 0 || allow.writes == 0 ||
+        (uid != MS_TEE_UID_LINK_REPORT && uid != MS_TEE_UID_LINK_CONTROL &&
+         uid != MS_TEE_UID_LINK_UPDATE)) {
+        return false;
+    }
+    allow.writes--;
+    return true;
+}
+
 psa_status_t tee_link_serve(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
                             size_t cap, size_t *out_len)
 {
@@ -90,5 +210,9 @@ psa_status_t tee_link_serve(int32_t type, const uint8_t *in, size_t len, uint8_t
         return tee_keystore_serve_key(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY, type, in, len, out,
                                       cap, out_len);
     }
-    return tee_storage_serve_link(type, in, len, out, cap, out_len);
+    if (type == STORAGE_MSG_METER_READ ||
+        (type == STORAGE_MSG_METER_ADD ? meter_add_allowed(in, len) : ps_allowed(type, in, len))) {
+        return tee_storage_serve_link(type, in, len, out, cap, out_len);
+    }
+    return PSA_ERROR_NOT_PERMITTED;
 }

@@ -315,8 +315,9 @@ psa_status_t tee_storage_serve_keystore(int32_t type, const uint8_t *in, size_t 
     return send2(type, in, len, NULL, 0, out, cap, out_len);
 }
 
-/* The link partition's requests (tee_link_serve): PS operations on its
- * own uids, and the metering registers. */
+/* The link partition's requests, as tee_link_serve allowed them: PS
+ * operations on its own uids, and the metering registers (this checks the
+ * types and the uid range again). */
 psa_status_t tee_storage_serve_link(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
                                     size_t cap, size_t *out_len)
 {
@@ -325,7 +326,7 @@ psa_status_t tee_storage_serve_link(int32_t type, const uint8_t *in, size_t len,
         return send2(type, in, len, NULL, 0, out, cap, out_len);
     }
     if (type != (STORAGE_PS | STORAGE_MSG_SET) && type != (STORAGE_PS | STORAGE_MSG_GET) &&
-        type != (STORAGE_PS | STORAGE_MSG_INFO) && type != (STORAGE_PS | STORAGE_MSG_REMOVE)) {
+        type != (STORAGE_PS | STORAGE_MSG_INFO)) {
         return PSA_ERROR_NOT_PERMITTED;
     }
     uint64_t uid;

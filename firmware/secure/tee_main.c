@@ -28,6 +28,7 @@
 #include "meterseal/tee_link.h"
 #include "meterseal/tee_rng.h"
 #include "meterseal/tee_storage.h"
+#include "meterseal/tee_tls.h"
 #include "otp.h"
 #include "part_link.h"
 #include "part_update.h"
@@ -207,6 +208,11 @@ int main(void)
      * partition now, as BOOT, before any Non-secure code runs; the fault
      * handlers already log and count. */
     tee_factory_session(rec->lcs == MS_OTP_LCS_OPEN);
+    /* Provisioning checked the certificates with the PSA core, whose state
+     * the linker put in the link partition's block: release it to the
+     * kernel's pool it came from, so the partition starts the core afresh
+     * in its own memory. */
+    ms_tls_release();
     char meter_id[MS_LINK_METER_ID_MAX + 1];
     if (ms_tee_link_meter_id(meter_id) == MS_OK) {
         ms_an505_puts("tee: link provisioned, meter id=");

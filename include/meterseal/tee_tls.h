@@ -163,4 +163,11 @@ void ms_tls_ticket_forget(ms_tls_t *t);
 ms_err_t ms_tls_cert_check(const uint8_t *cert_der, size_t cert_len, const uint8_t *ca_der,
                            size_t ca_len, const ms_p256_pub_t *pub, ms_p256_pub_t *pub_out);
 
+/* Release the PSA core's state (its key slots) that ms_tls_cert_check()
+ * or a session left, back to the pool it came from: for a platform whose
+ * sessions run in other memory than the code that checked certificates
+ * (the AN505: provisioning in the kernel, sessions in the link
+ * partition). No session may be open. */
+void ms_tls_release(void);
+
 #endif /* MS_TEE_TLS_H */

@@ -37,7 +37,7 @@ ms_env_bridge_start modem
 rc=0; meter "$M" run comms "tcp:127.0.0.1:$MS_BRIDGE_PORT" 180 || rc=$?
 [ "$rc" = 10 ] || fail "the comms run ended with $rc (10: scenario done)"
 grep -q "comms: online tls=1.3" "$M/run.log" || fail "no TLS 1.3 session"
-grep -q "comms: done readings=3" "$M/run.log" || fail "readings not all acknowledged"
+grep -q "comms: done readings=3 commands=0 " "$M/run.log" || fail "readings not all acknowledged"
 # the session ran in the link partition (unprivileged), which never faulted
 grep "^comms: part=6 " "$M/run.log" | tr -d '\r'
 grep -Eq "^comms: part=6 calls=[1-9][0-9]* faults=0 restarts=0 " "$M/run.log" ||
@@ -67,6 +67,21 @@ PYEOF
   --readings "$D/readings.json" --command-key "$D/command.key" "$D/modem.tap" >"$D/tap.txt" 2>&1 ||
   fail "tap: $(cat "$D/tap.txt")"
 ok "the modem's tap holds no reading, id, certificate, HUK or key in clear"
+
+# A top-up, signed by the cloud, waits in the broker for the meter's session;
+# at the next power-on the link partition checks it and credits the balance
+# through the kernel (which allows a credit only while a command is served).
+r=$(api POST "/meters/$ID/commands" '{"type":"topup","amount_milli":5000}')
+grep -q '"cmd_seq":1' <<<"$r" || fail "top-up not accepted by the API: $r"
+rc=0; meter "$M" run comms "tcp:127.0.0.1:$MS_BRIDGE_PORT" 180 || rc=$?
+[ "$rc" = 10 ] || fail "the second comms run ended with $rc (10: scenario done)"
+grep -q "comms: done readings=3 commands=1 commands-applied=1 " "$M/run.log" ||
+  fail "the top-up was not applied: $(grep 'comms: done' "$M/run.log")"
+sleep 1
+api GET "/meters/$ID/commands/1" >"$D/cmd1.json"
+grep -q '"result_status":0' "$D/cmd1.json" ||
+  fail "the meter's signed result is not in the cloud: $(cat "$D/cmd1.json")"
+ok "a signed top-up applied by the link partition, its signed result in the cloud"
 
 campaign() { cl_campaign "$1" "$2" "$ID"; }
 wait_state() { cl_wait "$1" "$ID:$2" 10; }

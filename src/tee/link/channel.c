@@ -75,7 +75,11 @@ static ms_err_t setup(unsigned versions)
     if (err) {
         return err;
     }
-    *strrchr(broker, ':') = '\0';   /* the host: provisioning checked the form */
+    char *colon = strrchr(broker, ':');
+    if (colon == NULL) {
+        return MS_ERR_TEE_CORRUPT;   /* provisioning checked the form: not this record */
+    }
+    *colon = '\0';   /* the host */
     ms_tls_config_t cfg = {
         .ca_der = ca, .ca_len = ca_len, .cert_der = cert, .cert_len = cert_len,
         .sign = ms_link_identity_sign, .sign_ctx = NULL, .server_name = broker,

@@ -565,3 +565,8 @@ ms_err_t ms_tls_cert_check(const uint8_t *cert_der, size_t cert_len, const uint8
     mbedtls_x509_crt_free(&ca);
     return err;
 }
+
+void ms_tls_release(void)
+{
+    mbedtls_psa_crypto_free();
+}
