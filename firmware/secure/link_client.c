@@ -23,36 +23,35 @@
  *     messages), so what it may write is what a clean one needs:
  *       - PS: reads of its records, but not the session ticket; writes (no
  *         flags) of the three records it keeps (REPORT, CONTROL, UPDATE)
- *         only, at most LINK_WRITES_MAX per call. The factory's records
- *         (meter id, command key, certificate, CA, broker) are read-only:
- *         a partition taken over cannot pin another CA or broker for the
- *         clean one after its restart. The ticket is kept in the
- *         partition's RAM only: a ticket is Mbed TLS's trusted internal
- *         state (ssl.h: tampered, it may mean code execution, and it
- *         carries the resumption key and the certificate check's result),
- *         so one written by a partition taken over must not reach the
- *         clean one after a reset.
+ *         only, as many per call as a clean link makes in that kind of
+ *         call (writes_for). The factory's records (meter id, command key,
+ *         certificate, CA, broker) are read-only: a partition taken over
+ *         cannot pin another CA or broker for the clean one after its
+ *         restart. The ticket is kept in the partition's RAM only: a
+ *         ticket is Mbed TLS's trusted internal state (ssl.h: tampered, it
+ *         may mean code execution, and it carries the resumption key and
+ *         the certificate check's result), so one written by a partition
+ *         taken over must not reach the clean one after a reset.
  *       - the meter's ADD: the energy only as the Non-secure world's own
- *         ADD gives it, with the balance moving down (the tariff's
- *         charge); the balance up (a top-up, energy 0) only while a
- *         COMMAND is served (two: one a power cut left pending, the new
- *         one), and once per boot during an ADD (the top-up a power cut
- *         left pending, applied at the first ADD after it). The top-up's
- *         signature is the partition's to check: a partition taken over
- *         can credit, at that rate, never move the energy register.
+ *         ADD gives it, with the balance moving down by at most what the
+ *         dearest tariff charges for it; the balance up (a top-up, energy
+ *         0) only while a COMMAND is served (two: one a power cut left
+ *         pending, the new one), and, for the top-up a power cut left
+ *         pending, once in any call after it (given again by each COMMAND).
+ *         The top-up's signature and sequence number are the partition's to
+ *         check: a partition taken over holds that authority (any amount,
+ *         in any COMMAND call the Non-secure world makes), and can
+ *         overcharge up to the dearest tariff; it cannot move the energy
+ *         register.
  *   - The request types the partition may use are distinct numbers (the
  *     key store's, storage's PS and meter types), so none is served as
  *     another service's.
  */
 #include <string.h>
 
+#include "meterseal/link_limits.h"
 #include "part_keystore.h"
 #include "part_link.h"
-
-/* PS writes and meter ADDs one call may make: a command writes its control
- * record up to three times and credits twice, a report or an update its
- * record once; more would be a partition taken over wearing the flash. */
-#define LINK_WRITES_MAX 8u
 
 _Static_assert(KS_MSG_SIGN != KS_MSG_EXPORT && KS_MSG_SIGN < STORAGE_PS &&
                    KS_MSG_EXPORT < STORAGE_PS && KS_MSG_SIGN != STORAGE_MSG_METER_READ &&
@@ -60,30 +59,65 @@ _Static_assert(KS_MSG_SIGN != KS_MSG_EXPORT && KS_MSG_SIGN < STORAGE_PS &&
                    KS_MSG_EXPORT != STORAGE_MSG_METER_ADD && STORAGE_MSG_METER_ADD < STORAGE_PS,
                "the link's request types are distinct");
 
+/* The most a charge may take per Wh: the dearest tariff the link accepts
+ * (MS_LINK_PRICE_MAX milli per kWh), plus one for the rounding between two
+ * readings of the register. */
+#define CHARGE_MAX_PER_WH (MS_LINK_PRICE_MAX / 1000u)
+
 /* What the call in flight allows the partition to ask (tee_link_serve). */
 static struct {
     uint32_t writes;           /* PS writes and meter ADDs */
     uint32_t charges;          /* ADDs of the caller's energy, the balance down */
     uint64_t charge_energy;
-    uint32_t credits;          /* ADDs of no energy, the balance up */
-    bool credit_is_recovery;   /* a credit uses up the boot's one recovery */
+    uint64_t charge_max;       /* the most such an ADD may take, milli */
+    uint32_t credits;          /* ADDs of no energy, the balance up, a command's */
+    bool recovery;             /* one more credit: the boot's recovery */
 } allow;
 
-/* The one top-up a power cut left pending that an ADD may apply, per boot. */
-static uint32_t recovery_credits = 1;
+/* The top-up a power cut left pending (control.c, recover()) is applied by
+ * whichever call comes first after it: one credit outside a command, used
+ * up once it succeeds, and given again by each COMMAND call (which may
+ * itself leave one pending). */
+static bool recovery_credit = true;
+
+/* PS writes and meter ADDs a clean link makes in one call of each kind
+ * (src/tee/link): a command saves its control record three times and
+ * credits twice; a reading, an event, an acknowledgement, an offer write
+ * their record; an ADD charges once. The recovery of a pending top-up adds
+ * a credit and a save to any call. None for the rest. */
+static uint32_t writes_for(uint32_t sid, int32_t type)
+{
+    if (sid == MS_TEE_SID_METER) {
+        return 1;
+    }
+    switch (type) {
+    case MS_TEE_LINK_COMMAND:
+        return 5;
+    case MS_TEE_LINK_READING:
+        return 2;
+    case MS_TEE_LINK_EVENT:
+    case MS_TEE_LINK_ACK:
+    case MS_TEE_LINK_OFFER:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 static void allow_for(uint32_t sid, const ms_tee_msg_t *m)
 {
     memset(&allow, 0, sizeof allow);
-    allow.writes = LINK_WRITES_MAX;
+    allow.writes = writes_for(sid, m->type) + (recovery_credit ? 2u : 0u);
+    allow.recovery = recovery_credit;
     if (sid == MS_TEE_SID_METER && m->type == MS_TEE_METER_ADD && m->n_in == 1 &&
         m->in_len[0] == 8) {
         uint64_t e;
         memcpy(&e, m->in[0], sizeof e);
         allow.charges = 1;
         allow.charge_energy = e;
-        allow.credits = recovery_credits;
-        allow.credit_is_recovery = true;
+        allow.charge_max = e == 0                                    ? 0
+                           : e > (INT64_MAX - 1) / CHARGE_MAX_PER_WH ? INT64_MAX
+                                                                     : e * CHARGE_MAX_PER_WH + 1;
     } else if (sid == MS_TEE_SID_LINK && m->type == MS_TEE_LINK_COMMAND) {
         allow.credits = 2;
     }
@@ -120,10 +154,16 @@ psa_status_t tee_link_forward(uint32_t sid, ms_tee_msg_t *m)
         m->out_len[i] = 0;
     }
     size_t got = 0;
+    if (spm_busy()) {
+        return PSA_ERROR_BAD_STATE;   /* a partition runs: this call's allowance would be its */
+    }
     allow_for(sid, m);
     psa_status_t st = spm_callv(SPM_PART_LINK, LINK_MSG_CALL, in, 1 + m->n_in, out, 1 + m->n_out,
                                 &got);
     memset(&allow, 0, sizeof allow);
+    if (sid == MS_TEE_SID_LINK && m->type == MS_TEE_LINK_COMMAND) {
+        recovery_credit = true;   /* a top-up it left pending is applied by the next call */
+    }
     if (st == PSA_ERROR_BAD_STATE) {
         return PSA_ERROR_BAD_STATE;   /* not sent: a handler, or a partition runs */
     }
@@ -147,23 +187,26 @@ psa_status_t tee_link_forward(uint32_t sid, ms_tee_msg_t *m)
     return status;
 }
 
-/* A meter ADD the call in flight allows: energy(8) delta(8). */
-static bool meter_add_allowed(const uint8_t *in, size_t len)
+/* A meter ADD the call in flight allows: energy(8) delta(8). *recovery:
+ * it takes the boot's recovery credit (spent once storage applied it). */
+static bool meter_add_allowed(const uint8_t *in, size_t len, bool *recovery)
 {
     uint64_t energy;
     int64_t delta;
+    *recovery = false;
     if (len != 16u || allow.writes == 0) {
         return false;
     }
     memcpy(&energy, in, 8);
     memcpy(&delta, in + 8, 8);
-    if (allow.charges != 0 && energy == allow.charge_energy && delta <= 0) {
+    if (allow.charges != 0 && energy == allow.charge_energy && delta <= 0 &&
+        0u - (uint64_t)delta <= allow.charge_max) {   /* |delta|, INT64_MIN's too */
         allow.charges--;
-    } else if (allow.credits != 0 && energy == 0 && delta >= 0) {
+    } else if (energy == 0 && delta >= 0 && allow.credits != 0) {
         allow.credits--;
-        if (allow.credit_is_recovery) {
-            recovery_credits--;
-        }
+    } else if (energy == 0 && delta >= 0 && allow.recovery) {
+        allow.recovery = false;
+        *recovery = true;
     } else {
         return false;
     }
@@ -210,8 +253,22 @@ psa_status_t tee_link_serve(int32_t type, const uint8_t *in, size_t len, uint8_t
         return tee_keystore_serve_key(MS_TEE_PART_LINK, MS_TEE_KEY_IDENTITY, type, in, len, out,
                                       cap, out_len);
     }
-    if (type == STORAGE_MSG_METER_READ ||
-        (type == STORAGE_MSG_METER_ADD ? meter_add_allowed(in, len) : ps_allowed(type, in, len))) {
+    if (type == STORAGE_MSG_METER_ADD) {
+        bool recovery;
+        if (!meter_add_allowed(in, len, &recovery)) {
+            return PSA_ERROR_NOT_PERMITTED;
+        }
+        psa_status_t st = tee_storage_serve_link(type, in, len, out, cap, out_len);
+        int32_t err = (int32_t)MS_ERR_INTERNAL;
+        if (st == PSA_SUCCESS && *out_len >= sizeof err) {
+            memcpy(&err, out, sizeof err);
+        }
+        if (recovery && err == (int32_t)MS_OK) {
+            recovery_credit = false;   /* applied: the boot's one is spent */
+        }
+        return st;
+    }
+    if (type == STORAGE_MSG_METER_READ || ps_allowed(type, in, len)) {
         return tee_storage_serve_link(type, in, len, out, cap, out_len);
     }
     return PSA_ERROR_NOT_PERMITTED;

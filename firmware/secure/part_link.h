@@ -27,12 +27,14 @@
  * Requests the partition makes of the kernel (spm_request; the link's
  * clients send them as they would send the message from the kernel, and
  * the kernel serves them as the link's, tee_link_serve):
- *   - PS operations (SET, GET, INFO, REMOVE: part_storage.h) on the link's
- *     own uids, MS_TEE_UID_LINK_FIRST..LAST, and nothing of ITS;
+ *   - PS operations (GET and INFO; SET of the records it keeps:
+ *     part_storage.h) on the link's own uids, MS_TEE_UID_LINK_FIRST..LAST,
+ *     and nothing of ITS;
  *   - the metering registers' READ and ADD (part_storage.h);
  *   - the identity key's SIGN and EXPORT (part_keystore.h), as
  *     MS_TEE_PART_LINK whatever the request's header says.
- * Kernel services (SVC #3): entropy for its DRBG, the clock.
+ * Kernel services (SVC #3): entropy for its DRBG, the clock. What the kernel
+ * allows of these per call is link_client.c's policy.
  */
 #ifndef MS_SECURE_PART_LINK_H
 #define MS_SECURE_PART_LINK_H

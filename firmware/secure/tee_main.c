@@ -213,6 +213,9 @@ int main(void)
      * kernel's pool it came from, so the partition starts the core afresh
      * in its own memory. */
     ms_tls_release();
+    /* The link keeps its TLS ticket in its partition's RAM (link_client.c):
+     * one an earlier firmware kept in PS is dropped, never loaded. */
+    (void)psa_ps_remove(MS_TEE_UID_LINK_TICKET);
     char meter_id[MS_LINK_METER_ID_MAX + 1];
     if (ms_tee_link_meter_id(meter_id) == MS_OK) {
         ms_an505_puts("tee: link provisioned, meter id=");

@@ -7,10 +7,12 @@
  * test case gives it, while the call is in flight, as on the meter.
  *
  * Checked: the factory's PS records are read-only, the ticket is refused
- * both ways, writes carry no flags and are bounded per call; the meter's
- * ADD moves the energy only as the Non-secure ADD gives it, the balance up
- * only in a COMMAND (two) or once per boot in an ADD; nothing outside a
- * call; the identity key only, as the link; and the answer's shape.
+ * both ways, writes carry no flags and are bounded per kind of call; the
+ * meter's ADD moves the energy only as the Non-secure ADD gives it and the
+ * balance down by at most the dearest tariff's charge for it, the balance
+ * up only in a COMMAND (two) or once for a pending top-up (spent only when
+ * applied, given again by a COMMAND); nothing outside a call, nor in a call
+ * made while a partition runs; the link's own key only; the answer's shape.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "meterseal/link_limits.h"
 #include "part_keystore.h"
 #include "part_link.h"
 
@@ -31,6 +34,13 @@ static ms_tee_partition_t g_key_as;
 static ms_tee_key_id_t g_key_id;
 static uint32_t g_answer_len[MS_TEE_MAX_IOVEC];   /* the partition's answer: lengths */
 static uint32_t g_answer_extra;                    /* bytes more than the shape */
+static int32_t g_meter_err;                        /* storage's answer to a meter ADD */
+static bool g_busy;                                /* a partition runs */
+
+bool spm_busy(void)
+{
+    return g_busy;
+}
 
 psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_in,
                        const spm_ovec_t *out, size_t n_out, size_t *out_len)
@@ -57,13 +67,15 @@ psa_status_t spm_callv(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n
 psa_status_t tee_storage_serve_link(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
                                     size_t cap, size_t *out_len)
 {
-    (void)type;
     (void)in;
     (void)len;
-    (void)out;
-    (void)cap;
     *out_len = 0;
     g_stored++;
+    if (type == STORAGE_MSG_METER_ADD && cap >= STORAGE_METER_LEN) {
+        memset(out, 0, STORAGE_METER_LEN);
+        memcpy(out, &g_meter_err, sizeof g_meter_err);
+        *out_len = STORAGE_METER_LEN;
+    }
     return PSA_SUCCESS;
 }
 
@@ -175,21 +187,33 @@ static void test_ps_factory_records_read_only_ticket_refused(void **state)
     assert_int_equal(g_stored, 3);   /* the two reads and the one write allowed */
 }
 
-static void many_writes(void)
+static void status_writes(void)
 {
-    for (uint32_t i = 0; i < 8; i++) {
+    /* a status writes nothing; the two a pending top-up's recovery may need */
+    assert_int_equal(ps(STORAGE_MSG_SET, MS_TEE_UID_LINK_CONTROL, 0), PSA_SUCCESS);
+    assert_int_equal(ps(STORAGE_MSG_SET, MS_TEE_UID_LINK_CONTROL, 0), PSA_SUCCESS);
+    assert_int_equal(ps(STORAGE_MSG_SET, MS_TEE_UID_LINK_CONTROL, 0), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(ps(STORAGE_MSG_GET, MS_TEE_UID_LINK_CONTROL, 0), PSA_SUCCESS);
+}
+
+static void reading_writes(void)
+{
+    for (uint32_t i = 0; i < 4; i++) {   /* its two, and the recovery's two */
         assert_int_equal(ps(STORAGE_MSG_SET, MS_TEE_UID_LINK_REPORT, 0), PSA_SUCCESS);
     }
     assert_int_equal(ps(STORAGE_MSG_SET, MS_TEE_UID_LINK_REPORT, 0), PSA_ERROR_NOT_PERMITTED);
-    assert_int_equal(ps(STORAGE_MSG_GET, MS_TEE_UID_LINK_REPORT, 0), PSA_SUCCESS);
 }
 
 static void test_ps_writes_bounded_per_call(void **state)
 {
     (void)state;
-    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_READING, NULL, 0, many_writes), PSA_SUCCESS);
+    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_STATUS, NULL, 0, status_writes),
+                     PSA_SUCCESS);
+    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_READING, NULL, 0, reading_writes),
+                     PSA_SUCCESS);
     /* and the next call has its own */
-    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_READING, NULL, 0, many_writes), PSA_SUCCESS);
+    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_READING, NULL, 0, reading_writes),
+                     PSA_SUCCESS);
 }
 
 /* ---- the meter's ADD ---------------------------------------------------------- */
@@ -198,16 +222,35 @@ static void add_of_5(void)
 {
     assert_int_equal(add(7, -1), PSA_ERROR_NOT_PERMITTED);    /* another energy */
     assert_int_equal(add(5, 3), PSA_ERROR_NOT_PERMITTED);     /* the balance up with it */
-    assert_int_equal(add(5, -3), PSA_SUCCESS);                /* the charge */
+    /* more than the dearest tariff charges for 5 Wh */
+    assert_int_equal(add(5, -(int64_t)(5 * (MS_LINK_PRICE_MAX / 1000u) + 2)),
+                     PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(add(5, INT64_MIN), PSA_ERROR_NOT_PERMITTED);
+    assert_int_equal(add(5, -(int64_t)(5 * (MS_LINK_PRICE_MAX / 1000u) + 1)), PSA_SUCCESS);
     assert_int_equal(add(5, -3), PSA_ERROR_NOT_PERMITTED);    /* once */
-    assert_int_equal(add(0, 100), PSA_SUCCESS);               /* the boot's one recovery */
-    assert_int_equal(add(0, 100), PSA_ERROR_NOT_PERMITTED);
+    /* the recovery of a pending top-up: storage fails it, so it stays */
+    g_meter_err = (int32_t)MS_ERR_STATE;
+    assert_int_equal(add(0, 100), PSA_SUCCESS);
+    g_meter_err = MS_OK;
+    assert_int_equal(add(0, 100), PSA_ERROR_NOT_PERMITTED);   /* one per call */
+}
+
+static void add_of_5_recovers(void)
+{
+    assert_int_equal(add(0, 100), PSA_SUCCESS);               /* applied now: spent */
+    assert_int_equal(add(5, 0), PSA_SUCCESS);
 }
 
 static void add_of_5_no_credit(void)
 {
-    assert_int_equal(add(0, 100), PSA_ERROR_NOT_PERMITTED);   /* the recovery is used up */
-    assert_int_equal(add(5, 0), PSA_SUCCESS);
+    assert_int_equal(add(0, 100), PSA_ERROR_NOT_PERMITTED);   /* the recovery is spent */
+    assert_int_equal(add(5, -1), PSA_SUCCESS);
+}
+
+static void add_of_0(void)
+{
+    assert_int_equal(add(0, -1), PSA_ERROR_NOT_PERMITTED);    /* no energy, no charge */
+    assert_int_equal(add(0, 0), PSA_SUCCESS);
 }
 
 static void command(void)
@@ -218,28 +261,61 @@ static void command(void)
     assert_int_equal(add(0, 1), PSA_ERROR_NOT_PERMITTED);
 }
 
-static void no_add(void)
+static void reading_after_a_command(void)
 {
-    assert_int_equal(add(0, 100), PSA_ERROR_NOT_PERMITTED);
+    /* the command gave the recovery again, once */
+    assert_int_equal(add(0, 100), PSA_SUCCESS);
+    assert_int_equal(add(0, 1), PSA_ERROR_NOT_PERMITTED);
     assert_int_equal(add(5, -1), PSA_ERROR_NOT_PERMITTED);
     assert_int_equal(tee_link_serve(STORAGE_MSG_METER_READ, NULL, 0, NULL, 0, &(size_t){ 0 }),
                      PSA_SUCCESS);
+}
+
+static void reading_spent(void)
+{
+    assert_int_equal(add(0, 100), PSA_ERROR_NOT_PERMITTED);
 }
 
 static void test_meter_add_only_as_the_call_allows(void **state)
 {
     (void)state;
     assert_int_equal(meter_add_call(5, add_of_5), PSA_SUCCESS);
+    assert_int_equal(meter_add_call(5, add_of_5_recovers), PSA_SUCCESS);
     assert_int_equal(meter_add_call(5, add_of_5_no_credit), PSA_SUCCESS);
+    assert_int_equal(meter_add_call(0, add_of_0), PSA_SUCCESS);
     assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_COMMAND, "c", 1, command), PSA_SUCCESS);
-    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_READING, NULL, 0, no_add), PSA_SUCCESS);
+    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_READING, NULL, 0, reading_after_a_command),
+                     PSA_SUCCESS);
+    assert_int_equal(call(MS_TEE_SID_LINK, MS_TEE_LINK_READING, NULL, 0, reading_spent),
+                     PSA_SUCCESS);
     /* outside any call: nothing */
     assert_int_equal(add(0, 1), PSA_ERROR_NOT_PERMITTED);
     assert_int_equal(ps(STORAGE_MSG_SET, MS_TEE_UID_LINK_REPORT, 0), PSA_ERROR_NOT_PERMITTED);
 }
 
+/* A call made while a partition runs is not sent, and leaves the allowance
+ * of the call in flight as it was. */
+static void nested(void)
+{
+    g_busy = true;
+    uint64_t e = 9;
+    assert_int_equal(meter_add_call(e, NULL), PSA_ERROR_BAD_STATE);
+    g_busy = false;
+    assert_int_equal(add(9, -1), PSA_ERROR_NOT_PERMITTED);    /* not the nested call's */
+    assert_int_equal(add(5, -1), PSA_SUCCESS);                /* the outer call's */
+}
+
+static void test_call_while_a_partition_runs_is_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(meter_add_call(5, nested), PSA_SUCCESS);
+}
+
 /* ---- keys and answers ------------------------------------------------------------ */
 
+/* The kernel names the link and its identity key to the key store's serve
+ * function, whatever the request's header says (tee_keystore_serve_key
+ * then refuses a header naming another key). */
 static void test_key_requests_are_the_links_identity_key(void **state)
 {
     (void)state;
@@ -281,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_ps_factory_records_read_only_ticket_refused),
         cmocka_unit_test(test_ps_writes_bounded_per_call),
         cmocka_unit_test(test_meter_add_only_as_the_call_allows),
+        cmocka_unit_test(test_call_while_a_partition_runs_is_refused),
         cmocka_unit_test(test_key_requests_are_the_links_identity_key),
         cmocka_unit_test(test_answer_taken_in_its_exact_shape),
     };

@@ -16,7 +16,10 @@
  *     MS_TEE_PART_LINK); the private key is never in this partition.
  *   - A ticket is kept in RAM and in PS (so a meter that loses power still
  *     resumes): the first one the server sends in each connection is
- *     written (one PS record per connection).
+ *     written (one PS record per connection). A platform may refuse the
+ *     record (the AN505's kernel does: a ticket written by a partition
+ *     taken over must not reach the clean one); the ticket then lives in
+ *     RAM only and a reset costs one full handshake.
  */
 #include <string.h>
 
