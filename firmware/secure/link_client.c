@@ -71,7 +71,7 @@ static struct {
     uint64_t charge_energy;
     uint64_t charge_max;       /* the most such an ADD may take, milli */
     uint32_t credits;          /* ADDs of no energy, the balance up, a command's */
-    bool recovery;             /* one more credit: the boot's recovery */
+    bool recovery;             /* one more credit: a pending top-up's recovery */
 } allow;
 
 /* The top-up a power cut left pending (control.c, recover()) is applied by
@@ -188,7 +188,7 @@ psa_status_t tee_link_forward(uint32_t sid, ms_tee_msg_t *m)
 }
 
 /* A meter ADD the call in flight allows: energy(8) delta(8). *recovery:
- * it takes the boot's recovery credit (spent once storage applied it). */
+ * it takes the recovery credit (spent once storage applied it). */
 static bool meter_add_allowed(const uint8_t *in, size_t len, bool *recovery)
 {
     uint64_t energy;
