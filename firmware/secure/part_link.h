@@ -53,7 +53,7 @@
 
 _Static_assert(LINK_CALL_HDR + MS_TEE_IO_BUF_LEN <= SPM_MSG_DATA, "a call fits the mailbox");
 _Static_assert(LINK_ANSWER_HDR + MS_TEE_IO_BUF_LEN <= SPM_MSG_DATA, "an answer fits the mailbox");
-_Static_assert(STORAGE_HDR_LEN + MS_TEE_PS_MAX_DATA <= SPM_REQ_DATA &&
+_Static_assert(STORAGE_HDR_LEN + MS_TEE_PS_MAX_DATA <= SPM_REQ_DATA_MAX &&
                    MS_TEE_LINK_CERT_MAX <= MS_TEE_PS_MAX_DATA,
                "a request carries any of the link's PS records whole");
 

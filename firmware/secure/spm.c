@@ -88,6 +88,7 @@ typedef struct __attribute__((aligned(32))) storage_mem {
 typedef struct __attribute__((aligned(32))) keystore_mem {
     spm_msg_t msg;
     spm_req_t req;
+    uint8_t req_data[SPM_REQ_DATA];
     uint32_t stack[KEYSTORE_STACK_WORDS] __attribute__((aligned(8)));
     unsigned char pool[KEYSTORE_POOL_LEN];
 } keystore_mem_t;
@@ -102,6 +103,7 @@ typedef struct __attribute__((aligned(32))) keystore_mem {
 typedef struct __attribute__((aligned(32))) update_mem {
     spm_msg_t msg;
     spm_req_t req;
+    uint8_t req_data[SPM_REQ_DATA];
     uint32_t stack[UPDATE_STACK_WORDS] __attribute__((aligned(8)));
     unsigned char pool[UPDATE_POOL_LEN];
 } update_mem_t;
@@ -116,6 +118,7 @@ typedef struct __attribute__((aligned(32))) update_mem {
 typedef struct __attribute__((aligned(32))) link_mem {
     spm_msg_t msg;
     spm_req_t req;
+    uint8_t req_data[SPM_REQ_DATA_MAX];
     uint32_t stack[LINK_STACK_WORDS] __attribute__((aligned(8)));
     unsigned char pool[LINK_POOL_LEN] __attribute__((aligned(8)));
 } link_mem_t;
@@ -123,6 +126,7 @@ typedef struct __attribute__((aligned(32))) link_mem {
 typedef struct __attribute__((aligned(32))) attest_mem {
     spm_msg_t msg;
     spm_req_t req;
+    uint8_t req_data[SPM_REQ_DATA];
     uint32_t stack[ATTEST_STACK_WORDS] __attribute__((aligned(8)));
 } attest_mem_t;
 
@@ -185,6 +189,8 @@ typedef struct spm_desc {
     bool counted;             /* its faults count in the fault log and policy */
     uint32_t budget_ms;       /* its time for one message (0: SPM_CALL_BUDGET_MS) */
     spm_req_t *req;           /* its requests (SVC #4), NULL = it makes none */
+    uint8_t *req_data;        /* their data, req_cap bytes each way */
+    uint32_t req_cap;
     spm_serve_t serve;        /* the kernel's side of them */
 } spm_desc_t;
 
@@ -219,7 +225,8 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .pool = &keystore_pool,
         .services = KS_BIT(MS_AN505_KS_ENTROPY),
         .counted = true,
-        .req = &keystore_mem.req, .serve = tee_keystore_serve,
+        .req = &keystore_mem.req, .req_data = keystore_mem.req_data,
+        .req_cap = sizeof keystore_mem.req_data, .serve = tee_keystore_serve,
     },
     [SPM_PART_ATTEST] = {
         .name = "attest", .handler = spm_attest_main, .msg = &attest_mem.msg,
@@ -227,7 +234,8 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .mem = __ms_part_attest_start, .mem_end = __ms_part_attest_end,
         .pool = &no_pool,
         .counted = true,
-        .req = &attest_mem.req, .serve = tee_attest_serve,
+        .req = &attest_mem.req, .req_data = attest_mem.req_data,
+        .req_cap = sizeof attest_mem.req_data, .serve = tee_attest_serve,
     },
     [SPM_PART_UPDATE] = {
         .name = "update", .handler = spm_update_main, .msg = &update_mem.msg,
@@ -247,7 +255,8 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .pool = &update_pool,
         .services = KS_BIT(MS_AN505_KS_SECCNT_READ),
         .counted = true, .budget_ms = SPM_UPDATE_BUDGET_MS,
-        .req = &update_mem.req, .serve = tee_update_serve,
+        .req = &update_mem.req, .req_data = update_mem.req_data,
+        .req_cap = sizeof update_mem.req_data, .serve = tee_update_serve,
     },
     [SPM_PART_LINK] = {
         .name = "link", .handler = spm_link_main, .msg = &link_mem.msg,
@@ -256,7 +265,8 @@ static const spm_desc_t descs[SPM_N_PARTS] = {
         .pool = &link_pool,
         .services = KS_BIT(MS_AN505_KS_ENTROPY) | KS_BIT(MS_AN505_KS_CLOCK),
         .counted = true, .budget_ms = SPM_LINK_BUDGET_MS,
-        .req = &link_mem.req, .serve = tee_link_serve,
+        .req = &link_mem.req, .req_data = link_mem.req_data,
+        .req_cap = sizeof link_mem.req_data, .serve = tee_link_serve,
     },
 };
 
@@ -739,20 +749,21 @@ static void serve_request(uint32_t pid)
 {
     const spm_desc_t *d = &descs[pid];
     spm_req_t *r = d->req;
-    uint8_t in[SPM_REQ_DATA];
-    uint8_t out[SPM_REQ_DATA];
+    uint8_t in[SPM_REQ_DATA_MAX];
+    uint8_t out[SPM_REQ_DATA_MAX];
     size_t n = 0;
     int32_t type = r->type;
     uint32_t len = r->len;
+    size_t cap = d->req_cap <= sizeof out ? d->req_cap : sizeof out;
     psa_status_t st = PSA_ERROR_PROGRAMMER_ERROR;
-    if (len <= sizeof in) {
-        memcpy(in, r->data, len);
-        st = d->serve(type, in, len, out, sizeof out, &n);
+    if (len <= cap) {
+        memcpy(in, d->req_data, len);
+        st = d->serve(type, in, len, out, cap, &n);
     }
-    if (n > sizeof out) {
+    if (n > cap) {
         n = 0;
     }
-    memcpy(r->data, out, n);
+    memcpy(d->req_data, out, n);
     r->out_len = (uint32_t)n;
     waiting_sp[pid][8] = (uint32_t)st;   /* the frame's r0, above r4-r11 */
     ms_secure_zero(in, sizeof in);
@@ -815,7 +826,7 @@ psa_status_t spm_requestv(int32_t type, const spm_iov_t *in, size_t n_in, const 
     }
     spm_req_t *r = d->req;
     size_t total = 0;
-    if (!gather(r->data, SPM_REQ_DATA, in, n_in, &total)) {
+    if (!gather(d->req_data, d->req_cap, in, n_in, &total)) {
         return PSA_ERROR_BAD_STATE;
     }
     r->type = type;
@@ -825,11 +836,12 @@ psa_status_t spm_requestv(int32_t type, const spm_iov_t *in, size_t n_in, const 
     __asm volatile("svc #4" : "+r"(r0) : : "memory");
     psa_status_t st = (psa_status_t)r0;
     uint32_t said = r->out_len;
-    size_t done = scatter(r->data, st == PSA_SUCCESS && said <= SPM_REQ_DATA ? said : 0, out, n_out);
+    size_t done = scatter(d->req_data, st == PSA_SUCCESS && said <= d->req_cap ? said : 0, out,
+                          n_out);
     if (out_len != NULL) {
         *out_len = done;
     }
-    ms_secure_zero(r->data, sizeof r->data);   /* random bytes, key records */
+    ms_secure_zero(d->req_data, d->req_cap);   /* random bytes, key records */
     return st;
 }
 

@@ -67,10 +67,12 @@
  * bytes) with its uid and flags is smaller. */
 #define SPM_MSG_DATA 2368u
 
-/* A partition's request to the kernel (spm_request): at most this many
- * bytes each way (the link's largest: a PS record, 1024 bytes, with the
- * storage header), and at most SPM_MAX_REQUESTS of them per message. */
-#define SPM_REQ_DATA     1040u
+/* A partition's request to the kernel (spm_request): at most its request
+ * block's bytes each way - SPM_REQ_DATA, the link's SPM_REQ_DATA_MAX (a PS
+ * record, 1024 bytes, with the storage header) - and at most
+ * SPM_MAX_REQUESTS of them per message. */
+#define SPM_REQ_DATA     256u
+#define SPM_REQ_DATA_MAX 1040u
 #define SPM_MAX_REQUESTS 32u
 
 /* Message types. */
@@ -94,11 +96,12 @@ typedef struct spm_stats {
     uint32_t pool_used;    /* its crypto pool's high-water mark since its last restart, bytes */
 } spm_stats_t;
 
+/* A request block's header; its data follows in the partition's block
+ * (the descriptor names where, and how much). */
 typedef struct spm_req {
     int32_t type;
     uint32_t len;        /* bytes of data in */
     uint32_t out_len;    /* bytes of data out */
-    uint8_t data[SPM_REQ_DATA];
 } spm_req_t;
 
 typedef int32_t (*spm_handler_t)(spm_msg_t *msg, void *state);
@@ -193,7 +196,7 @@ ms_err_t spm_call_err(uint32_t pid, int32_t type, const spm_iov_t *in, size_t n_
  * The partition waits, its context kept, while the kernel serves it -
  * perhaps by calling another partition - and goes on with the answer.
  * PSA_ERROR_BAD_STATE when the partition may make no request, or the
- * request does not fit SPM_REQ_DATA. */
+ * request does not fit its request block. */
 psa_status_t spm_request(int32_t type, const void *in, size_t in_len, const void *in2,
                          size_t in2_len, void *out, size_t cap, size_t *out_len);
 /* The same with the request gathered from in[] and the answer scattered

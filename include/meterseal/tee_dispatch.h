@@ -198,7 +198,9 @@ bool ms_tee_msg_shape(const ms_tee_msg_t *m, size_t n_in, const long *in_lens, s
  * the link's tariff in force). By default the dispatcher calls
  * ms_tee_link_handle() itself; a platform that runs the link apart (the
  * AN505's link partition) installs its client, which carries m there and
- * its answer back (NULL: the default again).
+ * its answer back (NULL: the default again). Where partitions are confined
+ * (MS_TEE_PARTITION_SECTIONS) there is no default: without a client the
+ * call is PSA_ERROR_NOT_SUPPORTED. The same holds for the update handler.
  */
 typedef psa_status_t (*ms_tee_link_handler_fn)(uint32_t sid, ms_tee_msg_t *m);
 psa_status_t ms_tee_link_handle(uint32_t sid, ms_tee_msg_t *m);

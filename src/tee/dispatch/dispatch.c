@@ -94,6 +94,15 @@ void ms_tee_dispatch_set_update(ms_tee_update_handler_fn fn)
     g_update_handler = fn;
 }
 
+/* Where no client is installed: the services in the dispatcher's own
+ * context (the host). A platform that confines its partitions (the AN505)
+ * runs the update service and the link in theirs and installs their
+ * clients; without one the dispatcher refuses the call rather than run the
+ * service privileged, and its own update instance is not in the image. */
+#if defined(MS_TEE_PARTITION_SECTIONS)
+#define UPDATE_DEFAULT NULL
+#define LINK_DEFAULT   NULL
+#else
 static ms_err_t update_direct(int32_t type, size_t n_in, const uint8_t *in, size_t in_len,
                               const uint8_t *data, size_t data_len, uint8_t *out,
                               size_t out_cap, size_t *out_len)
@@ -101,6 +110,9 @@ static ms_err_t update_direct(int32_t type, size_t n_in, const uint8_t *in, size
     return ms_tee_update_request(ms_tee_update_service(), type, n_in, in, in_len, data,
                                  data_len, out, out_cap, out_len);
 }
+#define UPDATE_DEFAULT update_direct
+#define LINK_DEFAULT   ms_tee_link_handle
+#endif
 
 void ms_tee_dispatch_set_link(ms_tee_link_handler_fn fn)
 {
@@ -350,7 +362,10 @@ static psa_status_t handle_update(ms_tee_msg_t *m)
     if (m->n_in > 2 || m->n_out > 1) {
         return PSA_ERROR_PROGRAMMER_ERROR;
     }
-    ms_tee_update_handler_fn fn = g_update_handler != NULL ? g_update_handler : update_direct;
+    ms_tee_update_handler_fn fn = g_update_handler != NULL ? g_update_handler : UPDATE_DEFAULT;
+    if (fn == NULL) {
+        return PSA_ERROR_NOT_SUPPORTED;
+    }
     ms_err_t err = fn(
         m->type, m->n_in, m->n_in >= 1 ? m->in[0] : NULL,
         m->n_in >= 1 ? m->in_len[0] : 0, m->n_in >= 2 ? m->in[1] : NULL,
@@ -456,7 +471,8 @@ psa_status_t ms_tee_call(const ms_tee_caller_t *caller, uint32_t sid, int32_t ty
         if (sid == MS_TEE_SID_METER && type != MS_TEE_METER_ADD) {
             s = handle_meter(&m);
         } else {
-            s = (g_link_handler != NULL ? g_link_handler : ms_tee_link_handle)(sid, &m);
+            ms_tee_link_handler_fn fn = g_link_handler != NULL ? g_link_handler : LINK_DEFAULT;
+            s = fn != NULL ? fn(sid, &m) : PSA_ERROR_NOT_SUPPORTED;
         }
         break;
     }
