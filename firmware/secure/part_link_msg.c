@@ -12,13 +12,6 @@
 
 #include "part_link.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 ms_err_t link_call_decode(const spm_msg_t *msg, link_call_t *call)
 {
     memset(call, 0, sizeof *call);
@@ -26,7 +19,8 @@ ms_err_t link_call_decode(const spm_msg_t *msg, link_call_t *call)
         return MS_ERR_ARG;
     }
     const uint8_t *d = msg->data;
-    uint32_t sid = rd32(d), caller = rd32(d + 4), n_in = rd32(d + 12), n_out = rd32(d + 16);
+    uint32_t sid = spm_word(d), caller = spm_word(d + 4);
+    uint32_t n_in = spm_word(d + 12), n_out = spm_word(d + 16);
     if ((sid != MS_TEE_SID_LINK && sid != MS_TEE_SID_METER) ||
         caller >= (uint32_t)MS_TEE_PART_COUNT_ || n_in > MS_TEE_MAX_IOVEC ||
         n_out > MS_TEE_MAX_IOVEC) {
@@ -34,8 +28,8 @@ ms_err_t link_call_decode(const spm_msg_t *msg, link_call_t *call)
     }
     size_t in_total = 0, caps = 0;
     for (uint32_t i = 0; i < MS_TEE_MAX_IOVEC; i++) {
-        uint32_t in_len = rd32(d + 20 + 4 * i);
-        uint32_t cap = rd32(d + 20 + 4 * MS_TEE_MAX_IOVEC + 4 * i);
+        uint32_t in_len = spm_word(d + 20 + 4 * i);
+        uint32_t cap = spm_word(d + 20 + 4 * MS_TEE_MAX_IOVEC + 4 * i);
         if (in_len > MS_TEE_IO_BUF_LEN || cap > MS_TEE_IO_BUF_LEN ||
             (i >= n_in && in_len != 0) || (i >= n_out && cap != 0)) {
             return MS_ERR_FORMAT;
@@ -48,17 +42,17 @@ ms_err_t link_call_decode(const spm_msg_t *msg, link_call_t *call)
     }
     call->sid = sid;
     call->m.caller = (ms_tee_partition_t)caller;
-    call->m.type = (int32_t)rd32(d + 8);
+    call->m.type = (int32_t)spm_word(d + 8);
     call->m.n_in = n_in;
     call->m.n_out = n_out;
     size_t at = LINK_CALL_HDR;
     for (uint32_t i = 0; i < n_in; i++) {
-        call->m.in_len[i] = rd32(d + 20 + 4 * i);
+        call->m.in_len[i] = spm_word(d + 20 + 4 * i);
         call->m.in[i] = d + at;
         at += call->m.in_len[i];
     }
     for (uint32_t i = 0; i < n_out; i++) {
-        call->m.out_cap[i] = rd32(d + 20 + 4 * MS_TEE_MAX_IOVEC + 4 * i);
+        call->m.out_cap[i] = spm_word(d + 20 + 4 * MS_TEE_MAX_IOVEC + 4 * i);
     }
     return MS_OK;
 }

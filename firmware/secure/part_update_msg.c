@@ -11,24 +11,17 @@
 
 #include "part_update.h"
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 ms_err_t upd_start_decode(const spm_msg_t *msg, ms_an505_boot_trust_t *trust)
 {
     memset(trust, 0, sizeof *trust);
     if (msg->len < 8u || msg->len > SPM_MSG_DATA) {
         return MS_ERR_ARG;
     }
-    uint32_t n = rd32(msg->data + 4);
+    uint32_t n = spm_word(msg->data + 4);
     if (n == 0 || n > MS_OTP_ROT_SLOTS || msg->len != 8u + n * MS_SHA256_LEN) {
         return MS_ERR_ARG;
     }
-    trust->overwrite = rd32(msg->data) != 0;
+    trust->overwrite = spm_word(msg->data) != 0;
     trust->n_hashes = n;
     memcpy(trust->hashes, msg->data + 8, n * MS_SHA256_LEN);
     return MS_OK;
@@ -41,11 +34,11 @@ ms_err_t upd_request_decode(const spm_msg_t *msg, upd_request_t *req)
         return MS_ERR_FORMAT;
     }
     upd_request_t r = {
-        .type = (int32_t)rd32(msg->data),
-        .n_in = rd32(msg->data + 4),
-        .in_len = rd32(msg->data + 8),
-        .data_len = rd32(msg->data + 12),
-        .out_cap = rd32(msg->data + 16),
+        .type = (int32_t)spm_word(msg->data),
+        .n_in = spm_word(msg->data + 4),
+        .in_len = spm_word(msg->data + 8),
+        .data_len = spm_word(msg->data + 12),
+        .out_cap = spm_word(msg->data + 16),
     };
     if (r.n_in > 2 || r.in_len > MS_TEE_IO_BUF_LEN || r.data_len > MS_TEE_IO_BUF_LEN ||
         msg->len != UPD_REQ_HDR + r.in_len + r.data_len) {

@@ -48,6 +48,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "meterseal/error.h"
 #include "meterseal/psa/error.h"
@@ -103,6 +104,15 @@ typedef struct spm_req {
     uint32_t len;        /* bytes of data in */
     uint32_t out_len;    /* bytes of data out */
 } spm_req_t;
+
+/* A message word (the CPU's own little-endian order) at any alignment: for
+ * the partitions' decoders. */
+static inline uint32_t spm_word(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 typedef int32_t (*spm_handler_t)(spm_msg_t *msg, void *state);
 

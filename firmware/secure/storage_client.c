@@ -29,7 +29,6 @@
 #include "an505.h"
 #include "meterseal/tee.h"
 #include "meterseal/tee_keystore.h"
-#include "meterseal/tee_link.h"
 #include "meterseal/tee_storage.h"
 #include "part_storage.h"
 #include "tee.h"
@@ -315,27 +314,11 @@ psa_status_t tee_storage_serve_keystore(int32_t type, const uint8_t *in, size_t 
     return send2(type, in, len, NULL, 0, out, cap, out_len);
 }
 
-/* The link partition's requests, as tee_link_serve allowed them: PS
- * operations on its own uids, and the metering registers (this checks the
- * types and the uid range again). */
+/* The link partition's requests, as tee_link_serve allowed them (its PS
+ * records, the metering registers; link_client.c holds the policy). */
 psa_status_t tee_storage_serve_link(int32_t type, const uint8_t *in, size_t len, uint8_t *out,
                                     size_t cap, size_t *out_len)
 {
     *out_len = 0;
-    if (type == STORAGE_MSG_METER_READ || type == STORAGE_MSG_METER_ADD) {
-        return send2(type, in, len, NULL, 0, out, cap, out_len);
-    }
-    if (type != (STORAGE_PS | STORAGE_MSG_SET) && type != (STORAGE_PS | STORAGE_MSG_GET) &&
-        type != (STORAGE_PS | STORAGE_MSG_INFO)) {
-        return PSA_ERROR_NOT_PERMITTED;
-    }
-    uint64_t uid;
-    if (len < sizeof uid) {
-        return PSA_ERROR_PROGRAMMER_ERROR;
-    }
-    memcpy(&uid, in, sizeof uid);
-    if (uid < MS_TEE_UID_LINK_FIRST || uid > MS_TEE_UID_LINK_LAST) {
-        return PSA_ERROR_NOT_PERMITTED;
-    }
     return send2(type, in, len, NULL, 0, out, cap, out_len);
 }
