@@ -38,6 +38,7 @@ void ms_link_client_defaults(ms_link_client_config_t *cfg, const char *meter_id)
     cfg->resend_ms = 30000;
     cfg->keepalive_s = 60;
     cfg->connect_timeout_ms = 30000;
+    cfg->answer_timeout_ms = 10000;
     cfg->tls_versions = MS_TLS_VERSIONS_ANY;
 }
 
@@ -108,6 +109,8 @@ ms_err_t ms_link_client_connect(ms_link_client_t *c, uint64_t now_ms)
         return go_offline(c, err, now_ms);
     }
     c->stats.connects++;
+    c->connect_ms = now_ms;
+    c->answered = false;
     set_state(c, MS_LINK_TLS, now_ms);
     return MS_OK;
 }
@@ -250,6 +253,9 @@ static ms_err_t pump_all(ms_link_client_t *c, uint64_t now_ms)
         }
         if (ferr) {
             return ferr;
+        }
+        if (info.peer_verifies != 0 || info.state == MS_TLS_OPEN) {
+            c->answered = true;
         }
         if (c->state == MS_LINK_TLS && info.state == MS_TLS_OPEN) {
             c->stats.tls_version = info.version;
@@ -449,6 +455,18 @@ static ms_err_t resend(ms_link_client_t *c, uint64_t now_ms)
     return MS_OK;
 }
 
+/* A modem line that went down and up again (a reboot, a lost carrier) may
+ * have swallowed the ClientHello, or hand the new connection the last bytes
+ * of the old one, a cut-off record TLS would wait to see the rest of. A
+ * server answers within a round trip and its own work; until the TLS layer
+ * has had that answer (the server's certificate checked, or a resumed
+ * session open), answer_timeout_ms of it means connect again, not wait out
+ * the whole connect time-out. */
+static bool no_answer(const ms_link_client_t *c)
+{
+    return c->cfg.answer_timeout_ms != 0 && !c->answered;
+}
+
 static ms_err_t timers(ms_link_client_t *c, uint64_t now_ms)
 {
     ms_err_t err;
@@ -462,6 +480,9 @@ static ms_err_t timers(ms_link_client_t *c, uint64_t now_ms)
     if (c->state != MS_LINK_ONLINE) {
         if (now_ms - c->state_since_ms > c->cfg.connect_timeout_ms) {
             return MS_ERR_TLS_HANDSHAKE;   /* no answer from the other end */
+        }
+        if (no_answer(c) && now_ms - c->connect_ms > c->cfg.answer_timeout_ms) {
+            return MS_ERR_TLS_HANDSHAKE;
         }
         return MS_OK;
     }
@@ -539,6 +560,10 @@ uint64_t ms_link_client_next_ms(const ms_link_client_t *c)
     } else if (c->state != MS_LINK_OFFLINE) {
         uint64_t t = c->state_since_ms + c->cfg.connect_timeout_ms;
         next = t < next ? t : next;
+        if (no_answer(c)) {
+            t = c->connect_ms + c->cfg.answer_timeout_ms;
+            next = t < next ? t : next;
+        }
     }
     return next;
 }

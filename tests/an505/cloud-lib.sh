@@ -5,7 +5,9 @@
 # the cloud (SQLite, the vendor key, updates of image 1 in 512-byte chunks)
 # in a private directory; the fleet's keys are the vendor's signing key
 # ($D/vendor.pem) and one image decryption key ($D/fleet-enc.pem). On
-# failure the logs and every emulated meter's consoles are printed.
+# failure the logs and every emulated meter's consoles are printed. With
+# MS_KEEP_DIR set, the private directory (logs, consoles, the modem's tap)
+# is copied there at the end.
 set -euo pipefail
 CL_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=$(realpath "$1")
@@ -29,6 +31,7 @@ cl_cleanup() {
     done
   fi
   pkill -9 -f "mem-path=$D/" 2>/dev/null || true
+  [ -n "${MS_KEEP_DIR:-}" ] && cp -r "$WORK" "$MS_KEEP_DIR"
   rm -rf "$WORK"
   exit $rc
 }

@@ -29,6 +29,8 @@ typedef struct fake_tee {
     size_t n;
     size_t acks, commands;
     bool fail_open;
+    bool with_handshake;   /* connections open only once an 'S' (a "server flight") came */
+    bool in_handshake, hello_sent;
 } fake_tee_t;
 
 static ms_err_t f_open(void *ctx, unsigned versions)
@@ -36,13 +38,41 @@ static ms_err_t f_open(void *ctx, unsigned versions)
     fake_tee_t *t = ctx;
     (void)versions;
     t->open = !t->fail_open;
+    t->in_handshake = t->with_handshake;
+    t->hello_sent = false;
     return t->fail_open ? MS_ERR_LINK_NOT_PROVISIONED : MS_OK;
+}
+
+/* The handshake: an 'H' out; every byte in is taken, and stray ones are
+ * held as TLS holds a cut-off record, until an 'S' opens the session. */
+static void f_handshake(fake_tee_t *t, ms_tee_link_pump_t *p)
+{
+    p->info.state = MS_TLS_HANDSHAKE;
+    if (!t->hello_sent && p->net_out_cap != 0) {
+        p->net_out[0] = 'H';
+        p->net_out_len = 1;
+        t->hello_sent = true;
+    }
+    for (size_t i = 0; i < p->net_in_len; i++) {
+        p->net_in_taken = i + 1;
+        if (p->net_in[i] == 'S') {
+            t->in_handshake = false;
+            p->info.state = MS_TLS_OPEN;
+            p->info.peer_verifies = 1;
+            break;
+        }
+    }
 }
 
 static ms_err_t f_pump(void *ctx, ms_tee_link_pump_t *p)
 {
     fake_tee_t *t = ctx;
     memset(&p->info, 0, sizeof p->info);
+    p->net_in_taken = p->plain_out_taken = p->net_out_len = p->plain_in_len = 0;
+    if (t->open && t->in_handshake) {
+        f_handshake(t, p);
+        return MS_OK;
+    }
     p->info.state = t->open ? MS_TLS_OPEN : MS_TLS_CLOSED;
     p->info.version = 13;
     size_t a = p->net_in_len < p->plain_in_cap ? p->net_in_len : p->plain_in_cap;
@@ -515,7 +545,39 @@ static void test_broker_refusals_end_the_session(void **state)
     bring_online();
     to_meter(&g_w, "\x10\x00", 2);   /* a CONNECT, from a broker */
     assert_int_equal(step(1), MS_ERR_FORMAT);
-    /* no answer at all: the connect time-out */
+    /* no answer to the ClientHello (the modem swallowed it): the answer
+     * time-out, well before the connect time-out */
+    g_tee.with_handshake = true;
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(g_w.nb, 1);   /* the "ClientHello" */
+    assert_int_equal(ms_link_client_next_ms(&g_c), g_now - 1 + 10000);
+    assert_int_equal(step(9000), MS_OK);
+    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
+    assert_int_equal(g_c.state, MS_LINK_OFFLINE);
+    /* the cut-off last record of an earlier connection is not an answer */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    to_meter(&g_w, "\x17\x03\x03\x00\x15\x01\x02", 7);
+    assert_int_equal(step(9000), MS_OK);
+    assert_int_equal(g_c.state, MS_LINK_TLS);
+    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
+    /* an answer after 9 s, then silence: the whole connect time-out applies */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(9000), MS_OK);
+    to_meter(&g_w, "S", 1);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(g_c.state, MS_LINK_CONNECTING);   /* no CONNACK follows */
+    assert_int_equal(step(20000), MS_OK);
+    assert_int_equal(step(9000), MS_OK);
+    assert_int_equal(step(2000), MS_ERR_TLS_HANDSHAKE);
+    /* answer_timeout_ms 0: only the connect time-out */
+    g_tee.with_handshake = false;
+    g_c.cfg.answer_timeout_ms = 0;
     memset(&g_w, 0, sizeof g_w);
     assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
     assert_int_equal(step(1), MS_OK);
