@@ -12,8 +12,9 @@
  * Input: partition(1) | type(2, LE) | the message data (at most the
  * mailbox). Partition 0 is storage (ITS and PS on a simulated NOR at the
  * meter's offsets), 1 the key store, 2 attestation; the services are set up
- * once and keep their state across inputs, as on the meter. The target
- * aborts if an answer claims more than the mailbox holds. Partition 3 is
+ * once and keep their state across inputs, as on the meter (storage's
+ * START, a mount, is not sent again). The target aborts if an answer claims
+ * more than the mailbox holds. Partition 3 is
  * the update partition's decoders (part_update_msg.c; the service behind
  * them has its own target, fuzz_tee_update): type 1 START, else REQUEST;
  * the target aborts if a decoded request's pieces leave the message.
@@ -217,6 +218,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     int32_t (*handler)(spm_msg_t *, void *) = handlers[data[0] % 5u];
     int32_t type = (int32_t)((uint32_t)data[1] | ((uint32_t)data[2] << 8));
+    if (handler == spm_storage_main && (type & ~STORAGE_PS) == STORAGE_MSG_START) {
+        /* START reads nothing of its message; the mount it runs is
+         * fuzz_tee_store's target. Here it made every such input pay for a
+         * mount of all that earlier inputs stored: 73 % of the time. */
+        return 0;
+    }
     size_t len = size - 3;
     if (len > SPM_MSG_DATA) {
         len = SPM_MSG_DATA;
