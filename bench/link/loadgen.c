@@ -236,6 +236,7 @@ static bool load_meter(session_t *s, const opts_t *o, long i, const uint8_t *ca,
     ms_link_client_defaults(&cc, s->id);
     cc.reading_interval_ms = 0;   /* the run phase sets it */
     cc.connect_timeout_ms = 15000;   /* a lost SYN or handshake: try again */
+    cc.answer_timeout_ms = 0;        /* that alone: a loaded broker is slow, not gone */
     s->fd = -1;
     s->next_seq = 1;
     return ms_tls_init(&s->tls, &tc) == MS_OK &&

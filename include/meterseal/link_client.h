@@ -89,8 +89,8 @@ typedef struct ms_link_client_config {
     uint32_t reading_interval_ms;   /* 0: readings only when asked (ms_link_client_read_now) */
     uint32_t resend_ms;             /* docs/cloud.md 5.4: 30000 */
     uint16_t keepalive_s;           /* docs/cloud.md 3: 60 */
-    uint32_t connect_timeout_ms;    /* TLS + CONNACK + SUBACK */
-    uint32_t answer_timeout_ms;     /* no server flight taken by TLS: 10000 (0: none) */
+    uint32_t connect_timeout_ms;    /* each of TLS, CONNACK, SUBACK: 30000 */
+    uint32_t answer_timeout_ms;     /* TLS without the server's answer: 10000 (0: none) */
     unsigned tls_versions;          /* MS_TLS_VERSIONS_* (0: 1.3, else 1.2) */
 } ms_link_client_config_t;
 
@@ -139,8 +139,8 @@ typedef struct ms_link_client {
     bool resend_wanted;             /* publish every queued reading again */
     bool ping_out;
     uint64_t state_since_ms, next_reading_ms, last_cloud_ms, last_tx_ms, ping_sent_ms;
-    uint64_t connect_ms;            /* for answer_timeout_ms ... */
-    bool answered;                  /* ... until TLS took the server's first flight */
+    uint32_t answer_wait_ms;        /* this handshake's answer time-out (client.c) */
+    bool answered;                  /* TLS checked the server's certificate, or is open */
     uint64_t now_unix;
     size_t rx_len, tx_len, net_len, uin_len;
     uint8_t uin[MS_LINK_CLIENT_BUF / 2];   /* UART bytes the TEE has not taken yet */

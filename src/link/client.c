@@ -76,6 +76,7 @@ ms_err_t ms_link_client_init(ms_link_client_t *c, const ms_link_client_config_t 
     topic(c->topic_ack, cfg->meter_id, "down/ack");
     topic(c->topic_cmd, cfg->meter_id, "down/cmd");
     c->next_packet_id = 1;
+    c->answer_wait_ms = cfg->answer_timeout_ms;
     return MS_OK;
 }
 
@@ -109,7 +110,6 @@ ms_err_t ms_link_client_connect(ms_link_client_t *c, uint64_t now_ms)
         return go_offline(c, err, now_ms);
     }
     c->stats.connects++;
-    c->connect_ms = now_ms;
     c->answered = false;
     set_state(c, MS_LINK_TLS, now_ms);
     return MS_OK;
@@ -254,8 +254,9 @@ static ms_err_t pump_all(ms_link_client_t *c, uint64_t now_ms)
         if (ferr) {
             return ferr;
         }
-        if (info.peer_verifies != 0 || info.state == MS_TLS_OPEN) {
+        if (!c->answered && (info.peer_verifies != 0 || info.state == MS_TLS_OPEN)) {
             c->answered = true;
+            c->answer_wait_ms = c->cfg.answer_timeout_ms;
         }
         if (c->state == MS_LINK_TLS && info.state == MS_TLS_OPEN) {
             c->stats.tls_version = info.version;
@@ -457,14 +458,16 @@ static ms_err_t resend(ms_link_client_t *c, uint64_t now_ms)
 
 /* A modem line that went down and up again (a reboot, a lost carrier) may
  * have swallowed the ClientHello, or hand the new connection the last bytes
- * of the old one, a cut-off record TLS would wait to see the rest of. A
- * server answers within a round trip and its own work; until the TLS layer
- * has had that answer (the server's certificate checked, or a resumed
- * session open), answer_timeout_ms of it means connect again, not wait out
- * the whole connect time-out. */
+ * of the old one: a cut-off record TLS would wait to see the rest of. So a
+ * handshake whose TLS layer has not had the server's answer (its
+ * certificate checked, or a resumed session open) within answer_wait_ms is
+ * started again rather than given the whole connect time-out. The wait
+ * doubles after each attempt it ended, up to the connect time-out, and is
+ * back to answer_timeout_ms once a server answered: a line that is slow, not
+ * broken, still gets its connection, and is not cut off ever sooner. */
 static bool no_answer(const ms_link_client_t *c)
 {
-    return c->cfg.answer_timeout_ms != 0 && !c->answered;
+    return c->state == MS_LINK_TLS && c->answer_wait_ms != 0 && !c->answered;
 }
 
 static ms_err_t timers(ms_link_client_t *c, uint64_t now_ms)
@@ -481,7 +484,10 @@ static ms_err_t timers(ms_link_client_t *c, uint64_t now_ms)
         if (now_ms - c->state_since_ms > c->cfg.connect_timeout_ms) {
             return MS_ERR_TLS_HANDSHAKE;   /* no answer from the other end */
         }
-        if (no_answer(c) && now_ms - c->connect_ms > c->cfg.answer_timeout_ms) {
+        if (no_answer(c) && now_ms - c->state_since_ms > c->answer_wait_ms) {
+            uint64_t w = 2u * (uint64_t)c->answer_wait_ms;
+            c->answer_wait_ms = (uint32_t)(w < c->cfg.connect_timeout_ms ? w
+                                                                        : c->cfg.connect_timeout_ms);
             return MS_ERR_TLS_HANDSHAKE;
         }
         return MS_OK;
@@ -558,10 +564,11 @@ uint64_t ms_link_client_next_ms(const ms_link_client_t *c)
         t = c->last_cloud_ms + c->cfg.resend_ms;
         next = t < next ? t : next;
     } else if (c->state != MS_LINK_OFFLINE) {
-        uint64_t t = c->state_since_ms + c->cfg.connect_timeout_ms;
+        /* the first millisecond the time-outs' "more than" holds */
+        uint64_t t = c->state_since_ms + c->cfg.connect_timeout_ms + 1u;
         next = t < next ? t : next;
         if (no_answer(c)) {
-            t = c->connect_ms + c->cfg.answer_timeout_ms;
+            t = c->state_since_ms + c->answer_wait_ms + 1u;
             next = t < next ? t : next;
         }
     }

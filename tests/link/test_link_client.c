@@ -29,8 +29,8 @@ typedef struct fake_tee {
     size_t n;
     size_t acks, commands;
     bool fail_open;
-    bool with_handshake;   /* connections open only once an 'S' (a "server flight") came */
-    bool in_handshake, hello_sent;
+    bool with_handshake;   /* connections open only once an 'S' came ('C': cert checked) */
+    bool in_handshake, hello_sent, cert_checked;
 } fake_tee_t;
 
 static ms_err_t f_open(void *ctx, unsigned versions)
@@ -39,12 +39,14 @@ static ms_err_t f_open(void *ctx, unsigned versions)
     (void)versions;
     t->open = !t->fail_open;
     t->in_handshake = t->with_handshake;
-    t->hello_sent = false;
+    t->hello_sent = t->cert_checked = false;
     return t->fail_open ? MS_ERR_LINK_NOT_PROVISIONED : MS_OK;
 }
 
 /* The handshake: an 'H' out; every byte in is taken, and stray ones are
- * held as TLS holds a cut-off record, until an 'S' opens the session. */
+ * held as TLS holds a cut-off record. A 'C' is the server's certificate
+ * checked (the handshake goes on); an 'S' opens the session (resumed when
+ * no 'C' came). */
 static void f_handshake(fake_tee_t *t, ms_tee_link_pump_t *p)
 {
     p->info.state = MS_TLS_HANDSHAKE;
@@ -55,13 +57,14 @@ static void f_handshake(fake_tee_t *t, ms_tee_link_pump_t *p)
     }
     for (size_t i = 0; i < p->net_in_len; i++) {
         p->net_in_taken = i + 1;
+        t->cert_checked |= p->net_in[i] == 'C';
         if (p->net_in[i] == 'S') {
             t->in_handshake = false;
             p->info.state = MS_TLS_OPEN;
-            p->info.peer_verifies = 1;
             break;
         }
     }
+    p->info.peer_verifies = t->cert_checked ? 1 : 0;
 }
 
 static ms_err_t f_pump(void *ctx, ms_tee_link_pump_t *p)
@@ -552,29 +555,73 @@ static void test_broker_refusals_end_the_session(void **state)
     assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
     assert_int_equal(step(1), MS_OK);
     assert_int_equal(g_w.nb, 1);   /* the "ClientHello" */
-    assert_int_equal(ms_link_client_next_ms(&g_c), g_now - 1 + 10000);
+    assert_int_equal(ms_link_client_next_ms(&g_c), g_now - 1 + 10000 + 1);
     assert_int_equal(step(9000), MS_OK);
     assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
     assert_int_equal(g_c.state, MS_LINK_OFFLINE);
-    /* the cut-off last record of an earlier connection is not an answer */
+    /* the cut-off last record of an earlier connection is not an answer;
+     * the wait has doubled (a slow line is not cut off ever sooner) */
     memset(&g_w, 0, sizeof g_w);
     assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
     assert_int_equal(step(1), MS_OK);
     to_meter(&g_w, "\x17\x03\x03\x00\x15\x01\x02", 7);
-    assert_int_equal(step(9000), MS_OK);
+    assert_int_equal(step(19000), MS_OK);
     assert_int_equal(g_c.state, MS_LINK_TLS);
     assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
-    /* an answer after 9 s, then silence: the whole connect time-out applies */
+    /* doubled again, capped at the connect time-out */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(29000), MS_OK);
+    assert_int_equal(step(2000), MS_ERR_TLS_HANDSHAKE);
+    /* the certificate checked at 25 s (a slow line), the session open at
+     * 29 s: an answer */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(25000), MS_OK);
+    to_meter(&g_w, "C", 1);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(4000), MS_OK);
+    assert_int_equal(g_c.state, MS_LINK_TLS);
+    to_meter(&g_w, "S", 1);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(g_c.state, MS_LINK_CONNECTING);
+    /* ... so the next connection waits 10 s again: its certificate checked
+     * at 5 s holds it past 10 s */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(5000), MS_OK);
+    to_meter(&g_w, "C", 1);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(10000), MS_OK);
+    to_meter(&g_w, "S", 1);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(g_c.state, MS_LINK_CONNECTING);
+    /* and one without an answer ends at 10 s */
     memset(&g_w, 0, sizeof g_w);
     assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
     assert_int_equal(step(1), MS_OK);
     assert_int_equal(step(9000), MS_OK);
+    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
+    /* a resumed session (no certificate) open after 15 s is an answer too;
+     * then silence: the connect time-out applies, to each step */
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(15000), MS_OK);
     to_meter(&g_w, "S", 1);
     assert_int_equal(step(1), MS_OK);
     assert_int_equal(g_c.state, MS_LINK_CONNECTING);   /* no CONNACK follows */
     assert_int_equal(step(20000), MS_OK);
     assert_int_equal(step(9000), MS_OK);
     assert_int_equal(step(2000), MS_ERR_TLS_HANDSHAKE);
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+    assert_int_equal(step(9000), MS_OK);
+    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
     /* answer_timeout_ms 0: only the connect time-out */
     g_tee.with_handshake = false;
     g_c.cfg.answer_timeout_ms = 0;
