@@ -467,7 +467,7 @@ static ms_err_t resend(ms_link_client_t *c, uint64_t now_ms)
  * broken, still gets its connection, and is not cut off ever sooner. */
 static bool no_answer(const ms_link_client_t *c)
 {
-    return c->state == MS_LINK_TLS && c->answer_wait_ms != 0 && !c->answered;
+    return c->cfg.answer_timeout_ms != 0 && c->state == MS_LINK_TLS && !c->answered;
 }
 
 static ms_err_t timers(ms_link_client_t *c, uint64_t now_ms)

@@ -548,83 +548,7 @@ static void test_broker_refusals_end_the_session(void **state)
     bring_online();
     to_meter(&g_w, "\x10\x00", 2);   /* a CONNECT, from a broker */
     assert_int_equal(step(1), MS_ERR_FORMAT);
-    /* no answer to the ClientHello (the modem swallowed it): the answer
-     * time-out, well before the connect time-out */
-    g_tee.with_handshake = true;
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(g_w.nb, 1);   /* the "ClientHello" */
-    assert_int_equal(ms_link_client_next_ms(&g_c), g_now - 1 + 10000 + 1);
-    assert_int_equal(step(9000), MS_OK);
-    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
-    assert_int_equal(g_c.state, MS_LINK_OFFLINE);
-    /* the cut-off last record of an earlier connection is not an answer;
-     * the wait has doubled (a slow line is not cut off ever sooner) */
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    to_meter(&g_w, "\x17\x03\x03\x00\x15\x01\x02", 7);
-    assert_int_equal(step(19000), MS_OK);
-    assert_int_equal(g_c.state, MS_LINK_TLS);
-    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
-    /* doubled again, capped at the connect time-out */
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(29000), MS_OK);
-    assert_int_equal(step(2000), MS_ERR_TLS_HANDSHAKE);
-    /* the certificate checked at 25 s (a slow line), the session open at
-     * 29 s: an answer */
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(25000), MS_OK);
-    to_meter(&g_w, "C", 1);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(4000), MS_OK);
-    assert_int_equal(g_c.state, MS_LINK_TLS);
-    to_meter(&g_w, "S", 1);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(g_c.state, MS_LINK_CONNECTING);
-    /* ... so the next connection waits 10 s again: its certificate checked
-     * at 5 s holds it past 10 s */
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(5000), MS_OK);
-    to_meter(&g_w, "C", 1);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(10000), MS_OK);
-    to_meter(&g_w, "S", 1);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(g_c.state, MS_LINK_CONNECTING);
-    /* and one without an answer ends at 10 s */
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(9000), MS_OK);
-    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
-    /* a resumed session (no certificate) open after 15 s is an answer too;
-     * then silence: the connect time-out applies, to each step */
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(15000), MS_OK);
-    to_meter(&g_w, "S", 1);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(g_c.state, MS_LINK_CONNECTING);   /* no CONNACK follows */
-    assert_int_equal(step(20000), MS_OK);
-    assert_int_equal(step(9000), MS_OK);
-    assert_int_equal(step(2000), MS_ERR_TLS_HANDSHAKE);
-    memset(&g_w, 0, sizeof g_w);
-    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
-    assert_int_equal(step(1), MS_OK);
-    assert_int_equal(step(9000), MS_OK);
-    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
-    /* answer_timeout_ms 0: only the connect time-out */
-    g_tee.with_handshake = false;
-    g_c.cfg.answer_timeout_ms = 0;
+    /* no answer at all (TLS opens at once here): the connect time-out */
     memset(&g_w, 0, sizeof g_w);
     assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
     assert_int_equal(step(1), MS_OK);
@@ -633,6 +557,78 @@ static void test_broker_refusals_end_the_session(void **state)
     /* the TEE not provisioned */
     g_tee.fail_open = true;
     assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_ERR_LINK_NOT_PROVISIONED);
+}
+
+/* A fresh connection, its "ClientHello" out. */
+static void start_connection(void)
+{
+    memset(&g_w, 0, sizeof g_w);
+    assert_int_equal(ms_link_client_connect(&g_c, g_now), MS_OK);
+    assert_int_equal(step(1), MS_OK);
+}
+
+/* The handshake still waiting after ms - 1 s, over half a second later. */
+static void ends_after(uint64_t ms)
+{
+    assert_int_equal(step(ms - 1000), MS_OK);
+    assert_int_equal(g_c.state, MS_LINK_TLS);
+    assert_int_equal(step(1500), MS_ERR_TLS_HANDSHAKE);
+    assert_int_equal(g_c.state, MS_LINK_OFFLINE);
+}
+
+/* The server's answer ("C": its certificate checked; "S": the session open)
+ * `after` ms into the handshake step. */
+static void answer(uint64_t after, const char *what)
+{
+    assert_int_equal(step(after), MS_OK);
+    to_meter(&g_w, what, strlen(what));
+    assert_int_equal(step(1), MS_OK);
+}
+
+/* A handshake whose TLS layer has not had the server's answer within the
+ * answer time-out starts again (a ClientHello the modem swallowed, stray
+ * bytes of the connection before a reboot); the wait doubles after each
+ * attempt it ended, up to the connect time-out, and is back to 10 s once a
+ * server answered. */
+static void test_a_handshake_without_an_answer_starts_again(void **state)
+{
+    (void)state;
+    g_tee.with_handshake = true;
+    start_connection();
+    assert_int_equal(g_w.nb, 1);   /* the "ClientHello" */
+    assert_int_equal(ms_link_client_next_ms(&g_c), g_now - 1 + 10000 + 1);
+    ends_after(10000);
+    /* the cut-off last record of an earlier connection is not an answer */
+    start_connection();
+    to_meter(&g_w, "\x17\x03\x03\x00\x15\x01\x02", 7);
+    ends_after(20000);
+    start_connection();
+    ends_after(30000);   /* 40 s, capped at the connect time-out */
+    /* a slow line: the certificate checked at 25 s, the session open at 29 s */
+    start_connection();
+    answer(25000, "C");
+    answer(4000, "S");
+    assert_int_equal(g_c.state, MS_LINK_CONNECTING);
+    /* so the wait is 10 s again; a certificate checked at 5 s holds it */
+    start_connection();
+    answer(5000, "C");
+    answer(10000, "S");
+    assert_int_equal(g_c.state, MS_LINK_CONNECTING);
+    start_connection();
+    ends_after(10000);
+    /* a resumed session (no certificate) open at 15 s is an answer too;
+     * then silence: the connect time-out applies, to each step */
+    start_connection();
+    answer(15000, "S");
+    assert_int_equal(g_c.state, MS_LINK_CONNECTING);   /* no CONNACK follows */
+    assert_int_equal(step(29000), MS_OK);
+    assert_int_equal(step(2000), MS_ERR_TLS_HANDSHAKE);
+    start_connection();
+    ends_after(10000);
+    /* answer_timeout_ms 0: only the connect time-out */
+    g_c.cfg.answer_timeout_ms = 0;
+    start_connection();
+    ends_after(30000);
 }
 
 /* The modem stops taking bytes while the broker sends a burst: the client's
@@ -689,6 +685,7 @@ int main(void)
         T_(test_update_messages_reach_the_platform_and_it_can_answer),
         T_(test_keepalive_pings_and_a_silent_broker_ends_the_session),
         T_(test_broker_refusals_end_the_session),
+        T_(test_a_handshake_without_an_answer_starts_again),
         T_(test_backpressure_loses_nothing),
         T_(test_readings_on_schedule),
     };
