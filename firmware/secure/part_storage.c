@@ -38,13 +38,6 @@ static uint64_t rd64(const uint8_t *p)
     return v;
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 static void put_meter(spm_msg_t *msg, ms_err_t err, const ms_tee_meter_reg_t *r)
 {
     int32_t e = (int32_t)err;
@@ -78,8 +71,8 @@ static int32_t get(spm_msg_t *msg, bool ps)
         return PSA_ERROR_PROGRAMMER_ERROR;
     }
     uint64_t uid = rd64(msg->data);
-    uint32_t off = rd32(msg->data + 8);
-    uint32_t len = rd32(msg->data + 12);
+    uint32_t off = spm_word(msg->data + 8);
+    uint32_t len = spm_word(msg->data + 12);
     if (len > SPM_MSG_DATA) {
         len = SPM_MSG_DATA;   /* no object is larger: the same answer */
     }
@@ -129,8 +122,8 @@ int32_t spm_storage_main(spm_msg_t *msg, void *state)
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
         uint64_t uid = rd64(msg->data);
-        uint32_t word = rd32(msg->data + 8);
-        uint32_t n = rd32(msg->data + 12);
+        uint32_t word = spm_word(msg->data + 8);
+        uint32_t n = spm_word(msg->data + 12);
         const uint8_t *data = msg->data + STORAGE_HDR_LEN;
         /* the data whole, or none for a length no object may have (the
          * service refuses that by its size, before reading any) */
@@ -155,7 +148,7 @@ int32_t spm_storage_main(spm_msg_t *msg, void *state)
         if (len != 16u || !ps) {
             return PSA_ERROR_PROGRAMMER_ERROR;
         }
-        return ms_tee_ps_create(rd64(msg->data), rd32(msg->data + 8), rd32(msg->data + 12));
+        return ms_tee_ps_create(rd64(msg->data), spm_word(msg->data + 8), spm_word(msg->data + 12));
     case STORAGE_MSG_METER_READ:
     case STORAGE_MSG_METER_ADD:
         return meter(msg, op);
