@@ -196,7 +196,12 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
     snprintf(c->wave_state, sizeof c->wave_state, "pending");
     snprintf(c->created_by, sizeof c->created_by, "%s", who);
     c->created_at = o->c->now();
-    err = ms_ota_campaign_add(db, c);
+    /* one transaction: a campaign exists with all its meters or not at all,
+     * and a fleet's rows cost one commit, not one each */
+    err = db->ops->tx(db->s, MS_SQL_BEGIN);
+    if (err == MS_OK) {
+        err = ms_ota_campaign_add(db, c);
+    }
     /* meters into waves: wave w ends at ceil(total * waves[w] / 100) */
     size_t at = 0;
     for (uint32_t w = 0; err == MS_OK && w < c->n_waves; w++) {
@@ -211,6 +216,12 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
             m.updated_at = c->created_at;
             err = ms_ota_cm_add(db, &m);
         }
+    }
+    if (err == MS_OK) {
+        err = db->ops->tx(db->s, MS_SQL_COMMIT);
+    }
+    if (err != MS_OK) {
+        db->ops->tx(db->s, MS_SQL_ROLLBACK);
     }
     if (err == MS_OK) {
         *id = c->id;
@@ -463,6 +474,13 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
     }
     if (err != MS_OK) {
         return err;
+    }
+    if (!m.offered) {
+        /* nothing to report on: not offered yet, or queued for a retry and
+         * not offered again yet (an old attempt's report sent again) */
+        ms_log(MS_LOG_WARN, "update.status_refused", "meter=%s campaign=%lld reason=not_offered",
+               m.meter_id, (long long)m.campaign_id);
+        return MS_ERR_STATE;
     }
     ms_campaign_rec_t *c = malloc(sizeof *c);
     if (c == NULL) {

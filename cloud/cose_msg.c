@@ -284,8 +284,15 @@ static ms_err_t get_text(ms_cbor_dec_t *d, uint64_t key, char *out, size_t max)
     if (err == MS_OK) {
         err = ms_cbor_get_tstr(d, &p, &n);
     }
-    if (err == MS_OK && (n > max || memchr(p, '\0', n) != NULL)) {
+    if (err == MS_OK && n > max) {
         err = MS_ERR_FORMAT;
+    }
+    /* printable ASCII only, as the TEE signs them: texts are logged and
+     * shown, and a byte JSON cannot carry would break a whole listing */
+    for (size_t i = 0; err == MS_OK && i < n; i++) {
+        if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e) {
+            err = MS_ERR_FORMAT;
+        }
     }
     if (err == MS_OK) {
         memcpy(out, p, n);

@@ -83,6 +83,11 @@ typedef struct ms_msg_result {
     int64_t balance_milli;
 } ms_msg_result_t;
 
+/* §5.5 result statuses that do not settle whether the command took effect:
+ * the meter had seen the command before, or could not record it. */
+#define MS_RESULT_REPLAY  2u
+#define MS_RESULT_STORAGE 5u
+
 /* §5.5 command types */
 #define MS_CMD_TOPUP  1u
 #define MS_CMD_RELAY  2u

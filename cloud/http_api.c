@@ -11,8 +11,10 @@
  *     sends commands.
  *   - Handlers parse (json_params.c), validate, then act; the dispatcher
  *     writes one log line per request; nothing here prints.
- *   - Request bodies are bounded (MS_JP_BODY_MAX); a larger body is refused
- *     with 413 without being kept.
+ *   - Request bodies are bounded (MS_JP_BODY_MAX; an operator's firmware
+ *     upload MS_API_BODY_MAX); a larger body is refused with 413 without
+ *     being kept. The session is checked on the headers: a request without
+ *     one keeps no body byte and is answered 401 (403 for CSRF).
  *   - Errors are {"error": "<code>", "reason": "<text>"} with a 4xx/5xx
  *     status; a bad body is 400 with the parser's reason.
  */
@@ -44,18 +46,22 @@ struct ms_http {
     ms_dashboard_t *dash;   /* static files outside /api/, or NULL */
 };
 
-typedef struct request {
-    char *body;
-    size_t len;
-    bool too_large;
-} request_t;
-
 /* What a handler answers. */
 typedef struct reply {
     unsigned status;
     json_t *json;          /* owned; NULL for an empty body */
     char cookie[160];      /* Set-Cookie value, or "" */
 } reply_t;
+
+typedef struct request {
+    char *body;
+    size_t len;
+    bool too_large;
+    /* checked on the headers, before any body byte is kept */
+    bool authed;
+    ms_session_rec_t session;
+    reply_t refusal;       /* status 0, or the answer to a request not authenticated */
+} request_t;
 
 typedef struct ctx {
     ms_http_t *h;
@@ -332,11 +338,26 @@ static void h_readings(ctx_t *x, reply_t *r, const char *id)
     reply_json(r, 200, json_pack("{s:s, s:o}", "meter_id", id, "readings", list));
 }
 
+/* src with every byte outside printable ASCII as '?': rows stored before
+ * the decoder refused such texts must not break a whole listing. */
+static const char *printable(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; i + 1 < cap && src[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = c >= 0x20 && c <= 0x7e ? (char)c : '?';
+    }
+    dst[i] = '\0';
+    return dst;
+}
+
 static ms_err_t add_event(void *arg, const ms_event_rec_t *e)
 {
+    char kind[sizeof e->kind], detail[sizeof e->detail];
     json_t *o = json_pack("{s:s, s:b, s:I, s:s, s:s, s:I}", "source",
                           e->from_meter ? "meter" : "cloud", "signed", e->from_meter, "time",
-                          (json_int_t)e->time, "kind", e->kind, "detail", e->detail,
+                          (json_int_t)e->time, "kind", printable(kind, sizeof kind, e->kind),
+                          "detail", printable(detail, sizeof detail, e->detail),
                           "received_at", (json_int_t)e->received_at);
     if (o != NULL && e->from_meter) {
         json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
@@ -508,11 +529,18 @@ static void route(ctx_t *x, const char *url, reply_t *r)
         }
         return;
     }
-    if (!authenticate(x, r)) {
+    if (!x->req->authed) {
+        *r = x->req->refusal;   /* checked on the headers (on_request) */
+        r->json = json_incref(r->json);
         return;
     }
+    x->authed = true;
+    x->session = x->req->session;
     if (x->req->too_large) {
-        reply_error(r, 413, "too_large", "request body too large");
+        /* a viewer's upload was cut at the small bound: the reason is the role */
+        if (!ms_campaign_api_big_body(url) || need_operator(x, r)) {
+            reply_error(r, 413, "too_large", "request body too large");
+        }
         return;
     }
     /* firmware updates: campaign_api.c */
@@ -568,6 +596,13 @@ static enum MHD_Result dashboard_request(ms_http_t *h, struct MHD_Connection *co
     return ret;
 }
 
+/* Every request but the login and the dashboard's files needs a session. */
+static bool needs_session(const ms_http_t *h, const char *url)
+{
+    return strcmp(url, API_PREFIX "login") != 0 &&
+           (h->dash == NULL || strncmp(url, "/api/", 5) == 0);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -581,10 +616,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         }
         *con_cls = req;
+        if (needs_session(h, url)) {
+            /* before any body: a request without a session keeps none */
+            ctx_t x = { .h = h, .conn = conn, .method = method, .req = req };
+            req->authed = authenticate(&x, &req->refusal);
+            req->session = x.session;
+        }
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        size_t limit = ms_campaign_api_big_body(url) ? MS_API_BODY_MAX : MS_JP_BODY_MAX;
+        bool operator = req->authed && req->session.role == MS_ROLE_OPERATOR;
+        size_t limit = operator && ms_campaign_api_big_body(url) ? MS_API_BODY_MAX
+                       : req->authed || !needs_session(h, url) ? MS_JP_BODY_MAX
+                                                               : 0;
         if (!req->too_large && req->len + *upload_size <= limit) {
             char *b = realloc(req->body, req->len + *upload_size + 1);
             if (b == NULL) {
@@ -596,6 +640,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             req->body[req->len] = '\0';
         } else {
             req->too_large = true;
+            if (req->body != NULL) {
+                ms_secure_zero(req->body, req->len);   /* may hold a password */
+            }
             free(req->body);
             req->body = NULL;
             req->len = 0;
@@ -633,6 +680,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             ms_secure_zero(req->body, req->len);   /* may hold a password */
             free(req->body);
         }
+        json_decref(req->refusal.json);
+        ms_secure_zero(&req->session, sizeof req->session);   /* the CSRF token */
         free(req);
         *con_cls = NULL;
     }

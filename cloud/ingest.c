@@ -192,7 +192,8 @@ static void reject(ms_ingest_t *in, const char *topic, size_t topic_len, const c
            ms_log_str(topic, topic_len, t), why, ms_errname(err));
 }
 
-static void cloud_event(ms_ingest_t *in, const char *meter_id, const char *kind,
+/* Records a fact the cloud saw; false if it was recorded before (or not at all). */
+static bool cloud_event(ms_ingest_t *in, const char *meter_id, const char *kind,
                         const char *detail)
 {
     ms_event_rec_t e;
@@ -207,6 +208,7 @@ static void cloud_event(ms_ingest_t *in, const char *meter_id, const char *kind,
         ms_log(MS_LOG_ERROR, "event.store_failed", "meter=%s kind=%s err=%s", meter_id, kind,
                ms_errname(err));
     }
+    return stored;
 }
 
 static void replay(ms_ingest_t *in, const char *meter_id, uint64_t seq, const char *why)
@@ -214,9 +216,11 @@ static void replay(ms_ingest_t *in, const char *meter_id, uint64_t seq, const ch
     char detail[MS_MSG_DETAIL_MAX + 1];
     snprintf(detail, sizeof detail, "reading seq %llu: %s", (unsigned long long)seq, why);
     in->stats.rejected++;
-    ms_log(MS_LOG_WARN, "reading.replay", "meter=%s seq=%llu reason=%s", meter_id,
-           (unsigned long long)seq, why);
-    cloud_event(in, meter_id, "replay", detail);
+    /* one event and one warning per replayed message: the same one sent
+     * again is counted, not stored again */
+    bool first = cloud_event(in, meter_id, "replay", detail);
+    ms_log(first ? MS_LOG_WARN : MS_LOG_DEBUG, "reading.replay", "meter=%s seq=%llu reason=%s",
+           meter_id, (unsigned long long)seq, why);
 }
 
 /* ---- acknowledgements ---------------------------------------------------------------- */
@@ -389,12 +393,19 @@ static void handle_event(ms_ingest_t *in, const ms_msg_event_t *ev)
 
 static void handle_result(ms_ingest_t *in, const ms_msg_result_t *r)
 {
+    bool recorded = false;
     ms_err_t err = in->c->db.ops->command_result(in->c->db.s, r->meter_id, r->cmd_seq, r->status,
-                                                 r->balance_milli);
+                                                 r->balance_milli, &recorded);
     if (err != MS_OK) {
         ms_log(MS_LOG_WARN, "result.rejected", "meter=%s cmd_seq=%llu err=%s", r->meter_id,
                (unsigned long long)r->cmd_seq, ms_errname(err));
         in->stats.rejected++;
+        return;
+    }
+    if (!recorded) {
+        /* the command's verdict stays (a replay verdict, or this result again) */
+        ms_log(MS_LOG_INFO, "result.kept", "meter=%s cmd_seq=%llu status=%llu", r->meter_id,
+               (unsigned long long)r->cmd_seq, (unsigned long long)r->status);
         return;
     }
     char detail[MS_MSG_DETAIL_MAX + 1];

@@ -252,11 +252,8 @@ ms_err_t ms_ota_campaign_add(ms_db_t *db, ms_campaign_rec_t *rec)
         at += (size_t)snprintf(waves + at, sizeof waves - at, "%s%u", i ? "," : "",
                                rec->waves[i]);
     }
-    ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN);
     int64_t id = 0;
-    if (err == MS_OK) {
-        err = q(db, "SELECT max(id) FROM campaigns", NULL, 0, one_int, &id, NULL);
-    }
+    ms_err_t err = q(db, "SELECT max(id) FROM campaigns", NULL, 0, one_int, &id, NULL);
     if (err == MS_OK) {
         rec->id = id + 1;
         ms_sql_val_t p[] = {I(rec->id), T(rec->name), T(rec->firmware_sha256), T(rec->state),
@@ -267,12 +264,6 @@ ms_err_t ms_ota_campaign_add(ms_db_t *db, ms_campaign_rec_t *rec)
                 "INSERT INTO campaigns (" C_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
                 " $10, $11, $12, $13)",
                 p, 13, NULL, NULL, NULL);
-    }
-    if (err == MS_OK) {
-        err = db->ops->tx(db->s, MS_SQL_COMMIT);
-    }
-    if (err != MS_OK) {
-        db->ops->tx(db->s, MS_SQL_ROLLBACK);
     }
     return err;
 }
@@ -559,10 +550,12 @@ ms_err_t ms_ota_meter_info_get(ms_db_t *db, const char *meter_id, ms_meter_info_
     int64_t newest = 0;
     ms_err_t err = q(db, "SELECT grp, version, last_seen FROM meter_info WHERE meter_id = $1", p,
                      1, info_each, info, NULL);
-    /* the newest reading's arrival counts as seen too (readings_time index) */
+    /* the newest reading's arrival counts as seen too. Newest by seq, which
+     * the TEE counts: the time is the meter's clock, which the Non-secure
+     * world sets, and a reading dated far ahead must not hide later ones. */
     if (err == MS_OK) {
         err = q(db, "SELECT received_at FROM readings WHERE meter_id = $1"
-                    " ORDER BY time DESC LIMIT 1",
+                    " ORDER BY seq DESC LIMIT 1",
                 p, 1, one_int, &newest, NULL);
     }
     if (err == MS_OK && newest > info->last_seen) {

@@ -108,7 +108,8 @@ ms_err_t ms_ota_fw_list(ms_db_t *db, ms_fw_cb cb, void *ctx);
 /* The highest security counter of any stored image (0 when none). */
 ms_err_t ms_ota_fw_max_sec_cnt(ms_db_t *db, uint32_t *max);
 
-/* Campaigns: campaign_add allocates rec->id. */
+/* Campaigns: campaign_add allocates rec->id; the caller runs it in a
+ * transaction (db->ops->tx) with the campaign's ms_ota_cm_add calls. */
 ms_err_t ms_ota_campaign_add(ms_db_t *db, ms_campaign_rec_t *rec);
 ms_err_t ms_ota_campaign_get(ms_db_t *db, int64_t id, ms_campaign_rec_t *rec);
 ms_err_t ms_ota_campaign_list(ms_db_t *db, ms_campaign_cb cb, void *ctx);

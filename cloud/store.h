@@ -165,8 +165,9 @@ typedef struct ms_store_ops {
     /* Count of stored readings (meter_id NULL: all meters). */
     ms_err_t (*readings_count)(ms_store_t *s, const char *meter_id, uint64_t *n);
 
-    /* Events. A meter event with a (meter, seq) already stored is ignored
-     * (*stored false). */
+    /* Events. A meter event with a (meter, seq) already stored, or a cloud
+     * event with a (meter, kind, detail) already stored, is ignored (*stored
+     * false): the same fact twice adds no row. */
     ms_err_t (*event_add)(ms_store_t *s, const ms_event_rec_t *e, bool *stored);
     ms_err_t (*events_list)(ms_store_t *s, const char *meter_id, uint32_t limit,
                             ms_store_event_cb cb, void *ctx);
@@ -177,7 +178,9 @@ typedef struct ms_store_ops {
                           int64_t expires_at);
     ms_err_t (*nonce_take)(ms_store_t *s, const uint8_t nonce[MS_STORE_NONCE_LEN], int64_t now);
 
-    /* Operators (password hash is libsodium's crypto_pwhash_str string). */
+    /* Operators (password hash is libsodium's crypto_pwhash_str string).
+     * operator_put also ends every session of that operator: a session
+     * never outlives the password and role it was opened with. */
     ms_err_t (*operator_put)(ms_store_t *s, const char *name, const char *pwhash, ms_role_t role);
     ms_err_t (*operator_get)(ms_store_t *s, const char *name,
                              char pwhash[MS_STORE_PWHASH_MAX], ms_role_t *role);
@@ -193,10 +196,14 @@ typedef struct ms_store_ops {
 
     /* Commands: command_add allocates cmd_seq (last of the meter + 1) in
      * rec->cmd_seq; command_result records what the meter answered
-     * (MS_ERR_NOT_FOUND for an unknown command). */
+     * (MS_ERR_NOT_FOUND for an unknown command). The first verdict stays:
+     * a later answer replaces it only if it was MS_RESULT_REPLAY or
+     * MS_RESULT_STORAGE and the later one is not MS_RESULT_REPLAY, so a
+     * redelivered command's "replay", or an old result sent again, never
+     * overwrites what the meter did (*recorded false, MS_OK). */
     ms_err_t (*command_add)(ms_store_t *s, ms_command_rec_t *rec);
     ms_err_t (*command_result)(ms_store_t *s, const char *meter_id, uint64_t cmd_seq,
-                               uint64_t status, int64_t balance);
+                               uint64_t status, int64_t balance, bool *recorded);
     ms_err_t (*command_get)(ms_store_t *s, const char *meter_id, uint64_t cmd_seq,
                             ms_command_rec_t *rec);
 

@@ -76,6 +76,12 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_n ON audit (n);"
     "CREATE TABLE meter_info (meter_id text COLLATE \"C\" PRIMARY KEY, grp text NOT NULL,"
     "  version text NOT NULL, last_seen bigint NOT NULL);",
+    /* 4: a cloud event (a replay seen, a command's verdict) is one fact, kept
+     *    once: a meter sending the same old message again adds no row */
+    "DELETE FROM events WHERE NOT from_meter AND id NOT IN (SELECT min(id) FROM events"
+    "  WHERE NOT from_meter GROUP BY meter_id, kind, detail);"
+    "CREATE UNIQUE INDEX events_cloud_fact ON events (meter_id, kind, detail)"
+    "  WHERE NOT from_meter;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -98,8 +104,10 @@ enum {
     Q_SESSION_ADD,
     Q_SESSION_GET,
     Q_SESSION_DELETE,
+    Q_SESSIONS_END,
     Q_COMMAND_ADD,
     Q_COMMAND_RESULT,
+    Q_COMMAND_EXISTS,
     Q_COMMAND_GET,
     Q_COUNT_
 };
@@ -153,12 +161,17 @@ static const struct {
     [Q_SESSION_GET] = { "SELECT operator, role, csrf, expires_at FROM sessions"
                         " WHERE token_hash = $1::bytea AND expires_at > $2::bigint", 2 },
     [Q_SESSION_DELETE] = { "DELETE FROM sessions WHERE token_hash = $1::bytea", 1 },
+    [Q_SESSIONS_END] = { "DELETE FROM sessions WHERE operator = $1", 1 },
     [Q_COMMAND_ADD] = { "INSERT INTO commands (meter_id, cmd_seq, type, args, created_by,"
                         " created_at) SELECT $1, coalesce(max(cmd_seq), 0) + 1, $2::int, $3, $4,"
                         " $5::bigint FROM commands WHERE meter_id = $1 RETURNING cmd_seq", 5 },
     [Q_COMMAND_RESULT] = { "UPDATE commands SET result_status = $3::bigint,"
                            " result_balance = $4::bigint WHERE meter_id = $1"
-                           " AND cmd_seq = $2::bigint", 4 },
+                           " AND cmd_seq = $2::bigint AND (result_status IS NULL"
+                           " OR (result_status IN ($5::bigint, $6::bigint) AND $3::bigint <> $5::bigint))",
+                           6 },
+    [Q_COMMAND_EXISTS] = { "SELECT 1 FROM commands WHERE meter_id = $1 AND cmd_seq = $2::bigint",
+                           2 },
     [Q_COMMAND_GET] = { "SELECT type, args, created_by, created_at, result_status,"
                         " result_balance FROM commands WHERE meter_id = $1"
                         " AND cmd_seq = $2::bigint", 2 },
@@ -663,9 +676,20 @@ static ms_err_t pg_operator_put(ms_store_t *s, const char *name, const char *pwh
     p.v[0] = name;
     p.v[1] = pwhash;
     p_i64(&p, 2, (int64_t)role);
+    ms_err_t err = exec_simple(s, "BEGIN");
+    if (err != MS_OK) {
+        return err;
+    }
     PGresult *r = NULL;
-    ms_err_t err = query(s, Q_OPERATOR_PUT, p.v, &r);
+    err = query(s, Q_OPERATOR_PUT, p.v, &r);
     PQclear(r);
+    /* the password and role a session was opened with no longer hold */
+    if (err == MS_OK) {
+        r = NULL;
+        err = query(s, Q_SESSIONS_END, p.v, &r);
+        PQclear(r);
+    }
+    err = exec_simple(s, err == MS_OK ? "COMMIT" : "ROLLBACK") == MS_OK ? err : MS_ERR_CLOUD_DB;
     return err;
 }
 
@@ -760,8 +784,9 @@ static ms_err_t pg_command_add(ms_store_t *s, ms_command_rec_t *rec)
 }
 
 static ms_err_t pg_command_result(ms_store_t *s, const char *meter_id, uint64_t cmd_seq,
-                                  uint64_t status, int64_t balance)
+                                  uint64_t status, int64_t balance, bool *recorded)
 {
+    *recorded = false;
     if (!u64_ok(cmd_seq) || !u64_ok(status)) {
         return MS_ERR_ARG;
     }
@@ -770,9 +795,20 @@ static ms_err_t pg_command_result(ms_store_t *s, const char *meter_id, uint64_t 
     p_i64(&p, 1, (int64_t)cmd_seq);
     p_i64(&p, 2, (int64_t)status);
     p_i64(&p, 3, balance);
+    p_i64(&p, 4, MS_RESULT_REPLAY);
+    p_i64(&p, 5, MS_RESULT_STORAGE);
     PGresult *r = NULL;
     ms_err_t err = query(s, Q_COMMAND_RESULT, p.v, &r);
-    if (err == MS_OK && strcmp(PQcmdTuples(r), "1") != 0) {
+    bool changed = err == MS_OK && strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (err != MS_OK || changed) {
+        *recorded = changed;
+        return err;
+    }
+    /* nothing changed: an unknown command, or one whose verdict stays */
+    r = NULL;
+    err = query(s, Q_COMMAND_EXISTS, p.v, &r);
+    if (err == MS_OK && PQntuples(r) != 1) {
         err = MS_ERR_NOT_FOUND;
     }
     PQclear(r);

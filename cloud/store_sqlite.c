@@ -71,6 +71,12 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_n ON audit (n);"
     "CREATE TABLE meter_info (meter_id TEXT PRIMARY KEY, grp TEXT NOT NULL,"
     "  version TEXT NOT NULL, last_seen INTEGER NOT NULL);",
+    /* 4: a cloud event (a replay seen, a command's verdict) is one fact, kept
+     *    once: a meter sending the same old message again adds no row */
+    "DELETE FROM events WHERE from_meter = 0 AND id NOT IN (SELECT min(id) FROM events"
+    "  WHERE from_meter = 0 GROUP BY meter_id, kind, detail);"
+    "CREATE UNIQUE INDEX events_cloud_fact ON events (meter_id, kind, detail)"
+    "  WHERE from_meter = 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -98,9 +104,11 @@ enum {
     Q_SESSION_ADD,
     Q_SESSION_GET,
     Q_SESSION_DELETE,
+    Q_SESSIONS_END,
     Q_COMMAND_NEXT,
     Q_COMMAND_ADD,
     Q_COMMAND_RESULT,
+    Q_COMMAND_EXISTS,
     Q_COMMAND_GET,
     Q_COUNT_
 };
@@ -143,11 +151,14 @@ static const char *const sql[Q_COUNT_] = {
     [Q_SESSION_GET] = "SELECT operator, role, csrf, expires_at FROM sessions"
                       " WHERE token_hash = ?1 AND expires_at > ?2",
     [Q_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+    [Q_SESSIONS_END] = "DELETE FROM sessions WHERE operator = ?1",
     [Q_COMMAND_NEXT] = "SELECT coalesce(max(cmd_seq), 0) + 1 FROM commands WHERE meter_id = ?1",
     [Q_COMMAND_ADD] = "INSERT INTO commands (meter_id, cmd_seq, type, args, created_by,"
                       " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_COMMAND_RESULT] = "UPDATE commands SET result_status = ?3, result_balance = ?4"
-                         " WHERE meter_id = ?1 AND cmd_seq = ?2",
+                         " WHERE meter_id = ?1 AND cmd_seq = ?2 AND (result_status IS NULL"
+                         " OR (result_status IN (?5, ?6) AND ?3 <> ?5))",
+    [Q_COMMAND_EXISTS] = "SELECT 1 FROM commands WHERE meter_id = ?1 AND cmd_seq = ?2",
     [Q_COMMAND_GET] = "SELECT type, args, created_by, created_at, result_status,"
                       " result_balance FROM commands WHERE meter_id = ?1 AND cmd_seq = ?2",
 };
@@ -619,7 +630,26 @@ static ms_err_t sq_operator_put(ms_store_t *s, const char *name, const char *pwh
     bind_text(st, 1, name);
     bind_text(st, 2, pwhash);
     sqlite3_bind_int(st, 3, (int)role);
-    return run(st);
+    ms_err_t err = exec(s, Q_BEGIN);
+    if (err != MS_OK) {
+        return err;
+    }
+    err = run(st);
+    /* the password and role a session was opened with no longer hold */
+    st = err == MS_OK ? stmt(s, Q_SESSIONS_END) : NULL;
+    if (st != NULL) {
+        bind_text(st, 1, name);
+        err = run(st);
+    } else if (err == MS_OK) {
+        err = MS_ERR_CLOUD_DB;
+    }
+    if (err == MS_OK) {
+        err = exec(s, Q_COMMIT);
+    }
+    if (err != MS_OK) {
+        exec(s, Q_ROLLBACK);
+    }
+    return err;
 }
 
 static ms_err_t sq_operator_get(ms_store_t *s, const char *name,
@@ -739,8 +769,9 @@ static ms_err_t sq_command_add(ms_store_t *s, ms_command_rec_t *rec)
 }
 
 static ms_err_t sq_command_result(ms_store_t *s, const char *meter_id, uint64_t cmd_seq,
-                                  uint64_t status, int64_t balance)
+                                  uint64_t status, int64_t balance, bool *recorded)
 {
+    *recorded = false;
     if (!u64_ok(cmd_seq) || !u64_ok(status)) {
         return MS_ERR_ARG;
     }
@@ -752,11 +783,23 @@ static ms_err_t sq_command_result(ms_store_t *s, const char *meter_id, uint64_t 
     sqlite3_bind_int64(st, 2, (int64_t)cmd_seq);
     sqlite3_bind_int64(st, 3, (int64_t)status);
     sqlite3_bind_int64(st, 4, balance);
+    sqlite3_bind_int64(st, 5, MS_RESULT_REPLAY);
+    sqlite3_bind_int64(st, 6, MS_RESULT_STORAGE);
     ms_err_t err = run(st);
-    if (err == MS_OK && sqlite3_changes(s->db) != 1) {
-        err = MS_ERR_NOT_FOUND;
+    if (err != MS_OK || sqlite3_changes(s->db) == 1) {
+        *recorded = err == MS_OK;
+        return err;
     }
-    return err;
+    /* nothing changed: an unknown command, or one whose verdict stays */
+    st = stmt(s, Q_COMMAND_EXISTS);
+    if (st == NULL) {
+        return MS_ERR_CLOUD_DB;
+    }
+    bind_text(st, 1, meter_id);
+    sqlite3_bind_int64(st, 2, (int64_t)cmd_seq);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? MS_OK : rc == SQLITE_DONE ? MS_ERR_NOT_FOUND : MS_ERR_CLOUD_DB;
 }
 
 static ms_err_t sq_command_get(ms_store_t *s, const char *meter_id, uint64_t cmd_seq,

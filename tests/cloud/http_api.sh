@@ -6,7 +6,9 @@
 # with a reason, registration through the API with a real attestation token
 # (accepted once; wrong nonce, wrong CN refused with 422 and a reason), a
 # command reaches the meter signed, readings and events are listed, cookie
-# sessions need the CSRF token, oversized bodies are refused.
+# sessions need the CSRF token, oversized bodies are refused, an operator's
+# new password or role ends their sessions, a request without a session
+# keeps no body.
 source "$(dirname "$0")/e2e-lib.sh"
 d=$MS_DIR
 M=$d/meters
@@ -131,7 +133,41 @@ expect 413 "$(call POST /meters/m-000100/commands '' "${op[@]}" --data-binary @"
 expect 200 "$(call GET /meters/m-000100/events '' "${viewer[@]}")" "events" '"events"'
 expect 204 "$(call POST /logout '' "${op[@]}")" "logout"
 expect 401 "$(call GET /meters '' "${op[@]}")" "token after logout"
+# A request without a session keeps no body byte: 16 anonymous uploads of
+# almost 2 MiB each, held open, must not grow the service (it kept them all).
+pid=${MS_CLOUD_PID[a]}
+grow=$(python3 - "$port" "$pid" <<'PY'
+import socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def rss():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+before = rss()
+socks, size = [], 2 * 1024 * 1024
+for _ in range(16):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"POST /api/v1/firmware HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode())
+    s.sendall(b"a" * (size - 1))
+    socks.append(s)
+time.sleep(1)
+print(rss() - before)
+for s in socks:
+    s.close()
+PY
+)
+[ "$grow" -lt 8192 ] || fail "anonymous bodies were kept: the service grew by $grow KiB"
+expect 401 "$(call POST /firmware '' --data-binary @"$d/big")" "anonymous upload"
+
+# A new password or role ends the operator's sessions at once.
+r=$(call POST /login '{"name":"alice","password":"operator-pass-1"}')
+expect 200 "$r" "operator login again"
+op=(-H "Authorization: Bearer $(json token "$r")")
+expect 200 "$(call GET /meters '' "${op[@]}")" "operator GET"
+printf 'operator-pass-2\n' | "$MS_BIN_CLOUD" operator --db "$MS_DB" --name alice --role viewer >/dev/null
+expect 401 "$(call GET /meters '' "${op[@]}")" "token after the operator changed"
+expect 401 "$(call POST /provision/nonce '{}' "${op[@]}")" "old role after the operator changed"
 grep -q 'event=http.request' "$d/a.log" || fail "no structured request log"
 if grep -q -e operator-pass-1 -e "$csrf" "$d/a.log"; then fail "a secret is in the log"; fi
-ok "oversized body 413, events, logout; passwords and tokens never logged"
+ok "oversized body 413, events, logout, sessions end with a new password or role; passwords and tokens never logged"
 echo "1 passed, 0 failed"

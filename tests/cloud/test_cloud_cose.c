@@ -131,6 +131,18 @@ static void non_canonical_payload_is_refused(void **state)
     assert_int_equal(ms_msg_reading_decode(bad_id, sizeof bad_id, &r), MS_ERR_FORMAT);
 }
 
+/* The first place of text t in the n bytes at p. */
+static uint8_t *find(uint8_t *p, size_t n, const char *t)
+{
+    size_t k = strlen(t);
+    for (size_t i = 0; i + k <= n; i++) {
+        if (memcmp(p + i, t, k) == 0) {
+            return p + i;
+        }
+    }
+    return NULL;
+}
+
 static void event_result_ack_command(void **state)
 {
     (void)state;
@@ -141,6 +153,22 @@ static void event_result_ack_command(void **state)
     assert_int_equal(ms_msg_event_encode(&e, p, sizeof p, &n), MS_OK);
     assert_int_equal(ms_msg_event_decode(p, n, &e2), MS_OK);
     assert_string_equal(e2.detail, "cover opened");
+    /* texts are printable ASCII (a meter key outside a TEE could sign any) */
+    static const uint8_t bad[] = {0x00, 0x0a, 0x7f, 0xc3, 0xff};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        uint8_t q[MS_COSE_MSG_MAX];
+        memcpy(q, p, n);
+        uint8_t *at = find(q, n, "cover");
+        assert_non_null(at);
+        at[1] = bad[i];
+        assert_int_equal(ms_msg_event_decode(q, n, &e2), MS_ERR_FORMAT);
+        at[1] = '~';   /* the last printable byte */
+        assert_int_equal(ms_msg_event_decode(q, n, &e2), MS_OK);
+        memcpy(q, p, n);
+        at = find(q, n, "tamper");
+        at[2] = bad[i];
+        assert_int_equal(ms_msg_event_decode(q, n, &e2), MS_ERR_FORMAT);
+    }
 
     ms_msg_result_t r = { .meter_id = "m-7", .seq = 1, .cmd_seq = 4, .status = 2,
                           .balance_milli = -300 }, r2;

@@ -6,7 +6,8 @@
  * cloud command key) only after its batch committed; a duplicate is stored
  * once and acknowledged again; replayed, reordered-beyond-the-window,
  * modified, misaddressed and foreign readings are refused and nothing is
- * acknowledged for them.
+ * acknowledged for them; a replay sent again is one event, not a row each;
+ * a command's first verdict stays.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -276,6 +277,97 @@ static void older_than_the_window_is_refused(void **state)
     assert_int_equal(g_replays, 1);   /* the conflicting seq 4 of the test before */
 }
 
+/* The same old message sent again and again is one event, not a row each. */
+static void a_replay_sent_again_adds_no_event(void **state)
+{
+    (void)state;
+    uint64_t before = ms_ingest_stats(g_in)->rejected;
+    for (int i = 0; i < 20; i++) {
+        send_reading(&m2, 20000 - MS_INGEST_REPLAY_WINDOW - 1, 3);   /* refused above */
+        send_reading(&m1, 4, 999);                                   /* the conflict above */
+        assert_int_equal(ms_ingest_flush(g_in), MS_OK);
+    }
+    assert_int_equal(ms_ingest_stats(g_in)->rejected - before, 40);
+    g_replays = 0;
+    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-2", 100, count_replay, NULL), MS_OK);
+    assert_int_equal(g_replays, 1);
+    g_replays = 0;
+    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-1", 100, count_replay, NULL), MS_OK);
+    assert_int_equal(g_replays, 1);
+    /* another old seq is another fact */
+    send_reading(&m2, 20000 - MS_INGEST_REPLAY_WINDOW - 2, 3);
+    g_replays = 0;
+    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-2", 100, count_replay, NULL), MS_OK);
+    assert_int_equal(g_replays, 2);
+}
+
+static void send_result(const meter_t *m, uint64_t seq, uint64_t cmd_seq, uint64_t status)
+{
+    ms_msg_result_t r = { .seq = seq, .cmd_seq = cmd_seq, .status = status,
+                          .balance_milli = (int64_t)(1000 * cmd_seq + status) };
+    snprintf(r.meter_id, sizeof r.meter_id, "%s", m->id);
+    uint8_t p[MS_COSE_MSG_MAX], msg[MS_COSE_MSG_MAX];
+    size_t plen = 0, n = 0;
+    assert_int_equal(ms_msg_result_encode(&r, p, sizeof p, &plen), MS_OK);
+    assert_int_equal(ms_cose_sign(&m->key, &m->pub, p, plen, msg, sizeof msg, &n), MS_OK);
+    send(m, "result", msg, n);
+}
+
+static uint64_t verdict(const char *id, uint64_t cmd_seq)
+{
+    ms_command_rec_t c;
+    assert_int_equal(g_c.db.ops->command_get(g_c.db.s, id, cmd_seq, &c), MS_OK);
+    assert_true(c.has_result);
+    assert_int_equal(c.result_balance, (int64_t)(1000 * cmd_seq + c.result_status));
+    return c.result_status;
+}
+
+static int g_verdicts;
+static ms_err_t count_verdicts(void *ctx, const ms_event_rec_t *e)
+{
+    (void)ctx;
+    g_verdicts += strcmp(e->kind, "command-result") == 0;
+    return MS_OK;
+}
+
+/* A command's first verdict stays: the meter's "replay" answer to a
+ * redelivered command, or an old result sent again, never overwrites it;
+ * only a verdict that settles nothing (replay, storage error) gives way. */
+static void a_command_verdict_stays(void **state)
+{
+    (void)state;
+    ms_command_rec_t c = { .meter_id = "in-2", .type = MS_CMD_TOPUP,
+                           .args_json = "{\"amount_milli\":5}", .created_by = "op" };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(g_c.db.ops->command_add(g_c.db.s, &c), MS_OK);
+    }
+    uint64_t first = c.cmd_seq - 2;
+    send_result(&m2, 1, first, 0);                      /* applied */
+    send_result(&m2, 2, first, MS_RESULT_REPLAY);       /* the command delivered again */
+    assert_int_equal(verdict("in-2", first), 0);
+    send_result(&m2, 3, first, 4);                      /* any other answer later */
+    send_result(&m2, 1, first, 0);                      /* the first result again */
+    assert_int_equal(verdict("in-2", first), 0);
+    send_result(&m2, 4, first + 1, MS_RESULT_REPLAY);   /* settles nothing ... */
+    assert_int_equal(verdict("in-2", first + 1), MS_RESULT_REPLAY);
+    send_result(&m2, 5, first + 1, 0);                  /* ... so the verdict replaces it */
+    send_result(&m2, 6, first + 1, MS_RESULT_REPLAY);
+    assert_int_equal(verdict("in-2", first + 1), 0);
+    send_result(&m2, 7, first + 2, MS_RESULT_STORAGE);
+    send_result(&m2, 8, first + 2, MS_RESULT_REPLAY);
+    assert_int_equal(verdict("in-2", first + 2), MS_RESULT_STORAGE);
+    send_result(&m2, 9, first + 2, 4);
+    assert_int_equal(verdict("in-2", first + 2), 4);
+    /* one event per verdict recorded: 1 + 2 + 2 */
+    g_verdicts = 0;
+    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-2", 100, count_verdicts, NULL), MS_OK);
+    assert_int_equal(g_verdicts, 5);
+    /* a result for a command never sent is refused */
+    uint64_t before = ms_ingest_stats(g_in)->rejected;
+    send_result(&m2, 10, first + 3, 0);
+    assert_int_equal(ms_ingest_stats(g_in)->rejected - before, 1);
+}
+
 static void modified_or_misaddressed_is_refused(void **state)
 {
     (void)state;
@@ -359,6 +451,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(duplicate_stored_once_and_acknowledged_again, before_each),
         cmocka_unit_test_setup(different_payload_under_stored_seq_is_a_replay, before_each),
         cmocka_unit_test_setup(older_than_the_window_is_refused, before_each),
+        cmocka_unit_test_setup(a_replay_sent_again_adds_no_event, before_each),
+        cmocka_unit_test_setup(a_command_verdict_stays, before_each),
         cmocka_unit_test_setup(modified_or_misaddressed_is_refused, before_each),
         cmocka_unit_test_setup(events_stored_once, before_each),
         cmocka_unit_test_setup(batch_of_many_meters_grouped_acks, before_each),

@@ -39,31 +39,50 @@ static void meter(ms_meter_rec_t *m, const char *id)
 }
 
 /* Runs first, on the empty database. */
+static ms_err_t count_events(void *ctx, const ms_event_rec_t *e)
+{
+    (void)e;
+    ++*(int *)ctx;
+    return MS_OK;
+}
+
 static void migrations_numbered_and_kept(void **state)
 {
     (void)state;
     int v = -1;
     assert_int_equal(ms_db_connect(g_spec, &g_db), MS_OK);
-    assert_int_equal(OPS->latest_version(), 3);   /* 3: the update tables (docs/ota.md) */
+    assert_int_equal(OPS->latest_version(), 4);   /* 4: a cloud event kept once */
     assert_int_equal(OPS->migrate(S, 1, &v), MS_OK);
     assert_int_equal(v, 1);
     ms_meter_rec_t *m = malloc(sizeof *m);
     meter(m, "mig-1");
     assert_int_equal(OPS->meter_add(S, m), MS_OK);
+    /* before 4, the same cloud event could be stored many times */
+    ms_event_rec_t e = { .meter_id = "mig-1", .time = 1, .kind = "replay", .detail = "d" };
+    bool stored = false;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(OPS->event_add(S, &e, &stored), MS_OK);
+        assert_true(stored);
+    }
     /* version 1 has no commands table */
     ms_command_rec_t c = { .meter_id = "mig-1", .type = MS_CMD_TOPUP, .args_json = "{}",
                            .created_by = "t" };
     assert_int_not_equal(OPS->command_add(S, &c), MS_OK);
     assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     assert_int_equal(OPS->command_add(S, &c), MS_OK);
     assert_int_equal(c.cmd_seq, 1);
+    int n = 0;   /* 4 kept the first of the three, and keeps it once */
+    assert_int_equal(OPS->events_list(S, "mig-1", 10, count_events, &n), MS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(OPS->event_add(S, &e, &stored), MS_OK);
+    assert_false(stored);
     /* data of version 1 is still there; migrating again applies nothing */
     ms_meter_rec_t *back = malloc(sizeof *back);
     assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
     assert_memory_equal(back->pub.q, m->pub.q, sizeof m->pub.q);
     assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     ms_db_close(&g_db);
     assert_int_equal(ms_db_open(g_spec, &g_db), MS_OK);
     assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
@@ -200,13 +219,6 @@ static void readings_outcomes(void **state)
     free(m);
 }
 
-static ms_err_t count_events(void *ctx, const ms_event_rec_t *e)
-{
-    (void)e;
-    ++*(int *)ctx;
-    return MS_OK;
-}
-
 static void events_once_per_seq(void **state)
 {
     (void)state;
@@ -220,8 +232,12 @@ static void events_once_per_seq(void **state)
     ms_event_rec_t c = { .meter_id = "ev-1", .from_meter = false, .time = 2, .kind = "replay",
                          .detail = "x" };
     assert_int_equal(OPS->event_add(S, &c, &stored), MS_OK);
+    assert_true(stored);
     assert_int_equal(OPS->event_add(S, &c, &stored), MS_OK);
-    assert_true(stored);   /* cloud events have no seq: each is kept */
+    assert_false(stored);   /* a cloud event is one fact: (meter, kind, detail) */
+    snprintf(c.detail, sizeof c.detail, "y");
+    assert_int_equal(OPS->event_add(S, &c, &stored), MS_OK);
+    assert_true(stored);
     int n = 0;
     assert_int_equal(OPS->events_list(S, "ev-1", 10, count_events, &n), MS_OK);
     assert_int_equal(n, 3);
@@ -265,6 +281,17 @@ static void operators_and_sessions(void **state)
     assert_int_equal(OPS->session_get(S, t, 500, &g), MS_ERR_NOT_FOUND);   /* expired */
     assert_int_equal(OPS->session_delete(S, t), MS_OK);
     assert_int_equal(OPS->session_get(S, t, 1, &g), MS_ERR_NOT_FOUND);
+    /* a new password or role ends the operator's sessions, and only theirs */
+    uint8_t t2[MS_STORE_TOKEN_HASH_LEN];
+    ms_random(t2, sizeof t2);
+    ms_session_rec_t other = { .operator_name = "op2", .role = MS_ROLE_VIEWER,
+                               .expires_at = 500 };
+    assert_int_equal(OPS->operator_put(S, "op2", "$argon2id$z", MS_ROLE_VIEWER), MS_OK);
+    assert_int_equal(OPS->session_add(S, t, &s), MS_OK);
+    assert_int_equal(OPS->session_add(S, t2, &other), MS_OK);
+    assert_int_equal(OPS->operator_put(S, "op", "$argon2id$y", MS_ROLE_VIEWER), MS_OK);
+    assert_int_equal(OPS->session_get(S, t, 1, &g), MS_ERR_NOT_FOUND);
+    assert_int_equal(OPS->session_get(S, t2, 1, &g), MS_OK);
 }
 
 static void commands_numbered_per_meter(void **state)
@@ -288,8 +315,13 @@ static void commands_numbered_per_meter(void **state)
     assert_int_equal(c.cmd_seq, 1);
     snprintf(c.meter_id, sizeof c.meter_id, "cm-none");   /* not a meter */
     assert_int_not_equal(OPS->command_add(S, &c), MS_OK);
-    assert_int_equal(OPS->command_result(S, "cm-1", 2, 0, 4500), MS_OK);
-    assert_int_equal(OPS->command_result(S, "cm-1", 3, 0, 1), MS_ERR_NOT_FOUND);
+    bool recorded = false;
+    assert_int_equal(OPS->command_result(S, "cm-1", 2, 0, 4500, &recorded), MS_OK);
+    assert_true(recorded);
+    assert_int_equal(OPS->command_result(S, "cm-1", 2, MS_RESULT_REPLAY, 1, &recorded), MS_OK);
+    assert_false(recorded);   /* the first verdict stays */
+    assert_int_equal(OPS->command_result(S, "cm-1", 3, 0, 1, &recorded), MS_ERR_NOT_FOUND);
+    assert_false(recorded);
     assert_int_equal(OPS->command_get(S, "cm-1", 2, &g), MS_OK);
     assert_true(g.has_result);
     assert_int_equal(g.result_balance, 4500);

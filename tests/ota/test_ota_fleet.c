@@ -431,6 +431,37 @@ static void forged_status_refused(void **state)
     fs_free(f);
 }
 
+/* A report from a meter the campaign has not offered anything to (a later
+ * wave) is refused: it changes neither its state nor its version. */
+static void status_of_a_meter_not_offered_refused(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(4);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    static const uint32_t waves[] = {25, 100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 2, 1.0, 1.0, 0);
+    size_t later = 4;
+    for (size_t i = 0; i < 4 && later == 4; i++) {
+        ms_cm_rec_t m = fs_cm(f, id, i);
+        later = m.wave == 1 && !m.offered ? i : later;
+    }
+    assert_true(later < 4);
+    ms_link_upd_status_t s = { .campaign_id = (uint64_t)id, .state = MS_LINK_UPD_SUCCESS };
+    snprintf(s.meter_id, sizeof s.meter_id, "%s", f->m[later].id);
+    assert_int_equal(ms_ota_on_status(&f->ota, &s), MS_ERR_STATE);
+    assert_string_equal(fs_cm(f, id, later).state, "queued");
+    ms_meter_info_t info;
+    assert_int_equal(ms_ota_meter_info_get(&f->cloud.db, s.meter_id, &info), MS_OK);
+    assert_string_not_equal(info.version, "2.0.0");
+    fs_run(f);
+    assert_string_equal(fs_state(f, id), "finished");
+    assert_string_equal(fs_cm(f, id, later).state, "success");
+    fx_image_free(&img);
+    fs_free(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -448,6 +479,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(wave_halts_past_failure_threshold_then_resumes),
         cmocka_unit_test(pause_cancel_retries_and_audit),
         cmocka_unit_test(forged_status_refused),
+        cmocka_unit_test(status_of_a_meter_not_offered_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
