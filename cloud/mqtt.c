@@ -11,11 +11,15 @@
  *     taken but not acknowledged to meters is sent again by them (§5.4).
  *   - Incoming QoS 1 messages are handed over inside the read call; the
  *     service queues them and acknowledges to meters only after storing.
+ *   - CONNECT asks for no packet over MS_MQTT_SVC_PACKET_MAX: the broker
+ *     drops a bigger message for this client instead of sending it, so no
+ *     meter can make the service read megabytes to throw away.
  */
 #include "mqtt.h"
 
 #include <errno.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +88,21 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     }
 }
 
+/* A meter's message is at most MS_COSE_MSG_MAX bytes; with its topic, the
+ * packet's header and properties a broker may add, 1 KiB holds it. */
+#define MS_MQTT_SVC_PACKET_MAX 1024
+
 static void try_connect(ms_mqtt_t *m)
 {
-    int rc = mosquitto_connect(m->mosq, m->cfg.host, m->cfg.port, m->cfg.keepalive);
+    mosquitto_property *props = NULL;
+    int rc = mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
+                                          MS_MQTT_SVC_PACKET_MAX);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        /* libmosquitto keeps the properties for its reconnects */
+        rc = mosquitto_connect_bind_v5(m->mosq, m->cfg.host, m->cfg.port, m->cfg.keepalive,
+                                       NULL, props);
+    }
+    mosquitto_property_free_all(&props);
     if (rc != MOSQ_ERR_SUCCESS) {
         ms_log(MS_LOG_WARN, "mqtt.connect_failed", "host=%s port=%d err=%s", m->cfg.host,
                m->cfg.port, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));

@@ -119,6 +119,10 @@ max_inflight_messages 1000
 max_queued_messages 100000
 max_keepalive 120
 set_tcp_nodelay true
+# No packet over 2 KiB from anyone (the meter's client buffer,
+# MS_LINK_CLIENT_BUF): a client sending one is disconnected before the broker
+# or the service holds megabytes of it.
+max_packet_size 2048
 
 # Meters: certificates of the manufacturer CA, revoked ones refused; the
 # client id is forced to the CN so no client can take over another's session.

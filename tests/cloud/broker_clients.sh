@@ -5,7 +5,8 @@
 # (docs/cloud.md §3-§4): mosquitto_pub/mosquitto_sub with a meter's
 # certificate work within that meter's topics only; TLS with no certificate,
 # the wrong CA's certificate, another manufacturer CA's, an expired and a
-# revoked meter certificate is refused (openssl s_client and mosquitto_pub).
+# revoked meter certificate is refused (openssl s_client and mosquitto_pub);
+# a packet over 2 KiB never reaches the service.
 source "$(dirname "$0")/e2e-lib.sh"
 d=$MS_DIR
 M=$d/meters
@@ -120,4 +121,19 @@ pub m-000002 "$M/m-000002.pem" "$M/m-000002.key" "ms/v1/m-000002/up/reading" "$d
 wait $spy || true
 [ ! -s "$d/spy-up" ] || fail "m-000001 read another meter's up/ topic"
 ok "ACL: a meter cannot subscribe to other meters' readings"
+
+# No packet over 2 KiB (max_packet_size): the broker drops the client, the
+# service never sees the message.
+head -c 3000 /dev/zero | tr '\0' 'a' >"$d/big"
+rejected=$(grep -c "event=message.rejected" "$d/a.log" || true)
+drops=$(grep -c "event=mqtt.disconnected" "$d/a.log" || true)
+if pub m-000001 "$M/m-000001.pem" "$M/m-000001.key" "ms/v1/m-000001/up/reading" "$d/big" >/dev/null; then
+  fail "a 3,000-byte publish was accepted"
+fi
+sleep 1
+[ "$(grep -c "event=message.rejected" "$d/a.log" || true)" = "$rejected" ] ||
+  fail "the service received the oversized message"
+[ "$(grep -c "event=mqtt.disconnected" "$d/a.log" || true)" = "$drops" ] ||
+  fail "the service lost its connection"
+ok "a packet over 2 KiB is refused at the broker"
 echo "1 passed, 0 failed"
