@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth.h"
 #include "campaign_api.h"
@@ -175,10 +176,31 @@ static const char *role_name(ms_role_t role)
 
 /* ---- handlers ---------------------------------------------------------------------------- */
 
+/* Content-Type application/json (parameters such as "; charset=utf-8"
+ * allowed): what a cross-site form cannot send without the browser asking. */
+static bool json_body(const ctx_t *x)
+{
+    const char *t = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Content-Type");
+    static const char want[] = "application/json";
+    return t != NULL && strncasecmp(t, want, sizeof want - 1) == 0 &&
+           (t[sizeof want - 1] == '\0' || t[sizeof want - 1] == ';' ||
+            t[sizeof want - 1] == ' ');
+}
+
 static void h_login(ctx_t *x, reply_t *r)
 {
     ms_jp_login_t in;
     char reason[MS_JP_REASON_MAX];
+    if (x->req->too_large) {
+        reply_error(r, 413, "too_large", "request body too large");
+        return;
+    }
+    /* no login from another site's form: it would sign the browser in as
+     * whoever that site chose (login CSRF) */
+    if (!json_body(x)) {
+        reply_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
+        return;
+    }
     if (ms_jp_login(x->req->body, x->req->len, &in, reason) != MS_OK) {
         reply_error(r, 400, "bad_request", reason);
         return;
@@ -338,26 +360,15 @@ static void h_readings(ctx_t *x, reply_t *r, const char *id)
     reply_json(r, 200, json_pack("{s:s, s:o}", "meter_id", id, "readings", list));
 }
 
-/* src with every byte outside printable ASCII as '?': rows stored before
- * the decoder refused such texts must not break a whole listing. */
-static const char *printable(char *dst, size_t cap, const char *src)
-{
-    size_t i = 0;
-    for (; i + 1 < cap && src[i] != '\0'; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[i] = c >= 0x20 && c <= 0x7e ? (char)c : '?';
-    }
-    dst[i] = '\0';
-    return dst;
-}
-
 static ms_err_t add_event(void *arg, const ms_event_rec_t *e)
 {
+    /* rows stored before the decoder refused other bytes must not break
+     * the whole listing */
     char kind[sizeof e->kind], detail[sizeof e->detail];
     json_t *o = json_pack("{s:s, s:b, s:I, s:s, s:s, s:I}", "source",
                           e->from_meter ? "meter" : "cloud", "signed", e->from_meter, "time",
-                          (json_int_t)e->time, "kind", printable(kind, sizeof kind, e->kind),
-                          "detail", printable(detail, sizeof detail, e->detail),
+                          (json_int_t)e->time, "kind", ms_jp_printable(kind, sizeof kind, e->kind),
+                          "detail", ms_jp_printable(detail, sizeof detail, e->detail),
                           "received_at", (json_int_t)e->received_at);
     if (o != NULL && e->from_meter) {
         json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));

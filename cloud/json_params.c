@@ -20,11 +20,28 @@
 #include "meterseal/link_limits.h"
 #include "x509.h"
 
-/* reason = before + (at most 32 bytes of arg) + after */
+/* reason = before + (at most 32 bytes of arg) + after; arg's bytes outside
+ * printable ASCII become '?', so a cut never leaves half a UTF-8 character
+ * (the reason goes back inside a JSON string). */
 static void set_reason(char reason[MS_JP_REASON_MAX], const char *before, const char *arg,
                        const char *after)
 {
-    snprintf(reason, MS_JP_REASON_MAX, "%s%.32s%s", before, arg != NULL ? arg : "", after);
+    char a[33];
+    snprintf(reason, MS_JP_REASON_MAX, "%s%s%s", before,
+             ms_jp_printable(a, sizeof a, arg != NULL ? arg : ""), after);
+}
+
+const char *ms_jp_printable(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    for (; n + 1 < cap && src[n] != '\0'; n++) {
+        unsigned char c = (unsigned char)src[n];
+        dst[n] = c >= 0x20 && c <= 0x7e ? (char)c : '?';
+    }
+    if (cap > 0) {
+        dst[n] = '\0';
+    }
+    return dst;
 }
 
 /* The body as one JSON object, or NULL with a reason. */

@@ -57,6 +57,10 @@ ms_err_t ms_jp_query_u64(const char *s, uint64_t max, uint64_t dflt, uint64_t *v
 bool ms_jp_unhex(const char *s, size_t slen, uint8_t *out, size_t n);
 void ms_jp_hex(const uint8_t *p, size_t n, char *out);
 
+/* src into dst[cap] (cut to cap - 1 bytes), every byte outside printable
+ * ASCII as '?': always a valid JSON string's text. Returns dst. */
+const char *ms_jp_printable(char *dst, size_t cap, const char *src);
+
 /* The command's arguments as a JSON object text (for the commands table). */
 ms_err_t ms_jp_command_args_json(const ms_jp_command_t *c, char *out, size_t cap);
 

@@ -55,6 +55,18 @@ expect 400 "$(call POST /login '{"name":"alice","name":"bob","password":"x"}')" 
 expect 400 "$(call POST /login '{"name":7,"password":"x"}')" "wrong type" "must be a string"
 ok "bad JSON: 400 with a reason"
 
+# Login only with a JSON body (no cross-site form logs a browser in), and a
+# body over the bound is 413.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' \
+  --data '{"name":"alice","password":"operator-pass-1"}' "$api/login")
+[ "$code" = 415 ] || fail "a text/plain login: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json; charset=utf-8' \
+  --data '{"name":"alice","password":"operator-pass-1"}' "$api/login")
+[ "$code" = 200 ] || fail "a JSON login with a charset: $code"
+head -c 20000 /dev/zero | tr '\0' 'a' >"$d/big"
+expect 413 "$(call POST /login '' --data-binary @"$d/big" -H 'Content-Type: application/json')" "oversized login"
+ok "login: JSON only (415 otherwise), oversized 413"
+
 r=$(call POST /login '{"name":"victor","password":"viewer-pass-1"}')
 expect 200 "$r" "viewer login"
 viewer=(-H "Authorization: Bearer $(json token "$r")")
@@ -128,7 +140,6 @@ expect 201 "$(call POST /provision/nonce '{}' -b "$d/cookies" -H "X-CSRF-Token: 
 expect 200 "$(call GET /meters '' -b "$d/cookies")" "cookie GET"
 ok "cookie sessions: GET works, POST needs the CSRF token"
 
-head -c 20000 /dev/zero | tr '\0' 'a' >"$d/big"
 expect 413 "$(call POST /meters/m-000100/commands '' "${op[@]}" --data-binary @"$d/big")" "oversized body"
 expect 200 "$(call GET /meters/m-000100/events '' "${viewer[@]}")" "events" '"events"'
 expect 204 "$(call POST /logout '' "${op[@]}")" "logout"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "json_params.h"
 
@@ -53,6 +54,13 @@ static void login_members(void **state)
     memset(big, ' ', sizeof big);
     big[sizeof big - 1] = '\0';
     REFUSED(login(big, reason_), "too large");
+    /* a member name cut inside a UTF-8 character: the reason stays ASCII */
+    const char *cut = "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\":1}";
+    assert_int_equal(ms_jp_login(cut, strlen(cut), &l, reason), MS_ERR_FORMAT);
+    assert_string_equal(reason, "unknown member 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?'");
+    json_t *j = json_pack("{s:s}", "reason", reason);
+    assert_non_null(j);   /* fits a JSON string */
+    json_decref(j);
 }
 
 static void commands(void **state)
