@@ -6,9 +6,9 @@
  * Invariants:
  *   - Only the operator role changes anything (POST) or reads the audit.
  *   - Every body and query parameter is bounded and checked before use;
- *     a bad one is 400 {"error": "<reason>"}, never a crash.
- *   - Errors are {"error": "<reason>"}; an illegal campaign transition is
- *     409.
+ *     a bad one is 400 with a reason, never a crash.
+ *   - Errors are {"error": "<code>", "reason": "<text>"}, as on every route;
+ *     an illegal campaign transition is 409.
  */
 #include "campaign_api.h"
 
@@ -25,12 +25,20 @@
 static void answer(unsigned *status, json_t **json, unsigned st, json_t *j)
 {
     *status = j != NULL ? st : 500;
-    *json = j != NULL ? j : json_pack("{s:s}", "error", "out of memory");
+    *json = j != NULL ? j : json_pack("{s:s, s:s}", "error", "internal", "reason", "out of memory");
 }
 
+/* {"error": "<code>", "reason": "<text>"}, as every route of the API. */
 static void error(unsigned *status, json_t **json, unsigned st, const char *reason)
 {
-    answer(status, json, st, json_pack("{s:s}", "error", reason));
+    const char *code = st == 400   ? "bad_request"
+                       : st == 403 ? "forbidden"
+                       : st == 404 ? "not_found"
+                       : st == 405 ? "method_not_allowed"
+                       : st == 409 ? "conflict"
+                       : st == 503 ? "unavailable"
+                                   : "internal";
+    answer(status, json, st, json_pack("{s:s, s:s}", "error", code, "reason", reason));
 }
 
 static bool is(const char *a, const char *b)

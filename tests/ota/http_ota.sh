@@ -122,7 +122,7 @@ ok "campaigns: created (all, group), listed, shown with waves; bad bodies refuse
 
 expect 403 "$(call POST "/campaigns/$id/start" '' "${viewer[@]}")" "viewer starts" "operator role"
 expect 403 "$(call POST "/campaigns/$id/start" '' -b "$d/cookies")" "cookie without CSRF" "X-CSRF-Token"
-expect 409 "$(call POST "/campaigns/$id/pause" '' "${op[@]}")" "pause before start"
+expect 409 "$(call POST "/campaigns/$id/pause" '' "${op[@]}")" "pause before start" '"error":"conflict","reason":"'
 expect 200 "$(call POST "/campaigns/$id/start" '' -b "$d/cookies" -H "X-CSRF-Token: $csrf")" \
   "cookie start" '"state":"running"'
 expect 409 "$(call POST "/campaigns/$id/start" '' "${op[@]}")" "start twice" "cannot start"
