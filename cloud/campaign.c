@@ -28,6 +28,7 @@
 
 #include "cose_msg.h"
 #include "log.h"
+#include "registry.h"
 #include "ota.h"
 #include "x509.h"
 
@@ -631,6 +632,9 @@ ms_err_t ms_ota_on_message(ms_ota_t *o, const char *topic, size_t topic_len,
     ms_cose_sign1_t cose;
     ms_link_upd_status_t st;
     ms_err_t err = m != NULL ? o->c->db.ops->meter_get(o->c->db.s, id, m) : MS_ERR_INTERNAL;
+    if (err == MS_OK && ms_registry_revoked(o->c, m)) {
+        err = MS_ERR_X509_REVOKED;
+    }
     if (err == MS_OK) {
         err = len <= MS_COSE_MSG_MAX ? ms_cose_parse(payload, len, &cose) : MS_ERR_FORMAT;
     }

@@ -27,6 +27,7 @@
 
 #include "cose_msg.h"
 #include "log.h"
+#include "registry.h"
 #include "x509.h"
 
 #define CACHE_TTL_KNOWN   300
@@ -39,6 +40,7 @@ typedef struct meter_entry {
     char id[MS_MSG_ID_MAX + 1];
     ms_p256_pub_t pub;
     uint8_t kid[MS_COSE_KID_LEN];
+    char serial[MS_X509_SERIAL_HEX];   /* of its certificate, for the CRL */
     bool has_max;
     uint64_t max_seq;
     int64_t loaded_at;
@@ -142,6 +144,7 @@ static ms_err_t meter_lookup(ms_ingest_t *in, const char *id, meter_entry_t **ou
     if (e->known) {
         e->pub = m->pub;
         memcpy(e->kid, m->kid, sizeof e->kid);
+        ms_registry_serial(m, e->serial);
         e->has_max = m->has_readings || had_max;
         e->max_seq = m->has_readings && (!had_max || m->max_reading_seq > old_max)
                          ? m->max_reading_seq
@@ -442,6 +445,12 @@ ms_err_t ms_ingest_message(ms_ingest_t *in, const char *topic, size_t topic_len,
     }
     if (!m->known) {
         reject(in, topic, topic_len, "unregistered_meter", MS_ERR_NOT_FOUND);
+        return MS_OK;
+    }
+    /* checked per message: the CRL can change while the entry is cached,
+     * and the broker checks it only when a session starts */
+    if (ms_x509_crl_has(in->c->mfr_crl, m->serial)) {
+        reject(in, topic, topic_len, "revoked", MS_ERR_X509_REVOKED);
         return MS_OK;
     }
     ms_cose_sign1_t cose;

@@ -6,6 +6,7 @@
  *                             --key FILE --command-key FILE --manufacturer-ca FILE
  *                             [--instance NAME] [--http ADDR:PORT | --no-http]
  *                             [--port-file FILE] [--batch N] [--log-level L]
+ *                             [--manufacturer-crl FILE]
  *   meterseal-cloud migrate   --db SPEC [--to N]
  *   meterseal-cloud operator  --db SPEC --name NAME --role viewer|operator
  *   meterseal-cloud firmware  --db SPEC --vendor-key FILE [--device-key FILE]
@@ -24,6 +25,8 @@
  * and libmicrohttpd's epoll descriptor. After each wake-up the readings
  * taken from the broker are stored in one transaction and only then
  * acknowledged (ingest.c). SIGTERM/SIGINT: store what is queued, stop.
+ * SIGHUP: read the manufacturer CA's CRL again (a revoked meter's messages
+ * are refused at once, even on a broker session opened before).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -69,7 +72,7 @@ static int usage(void)
           "                             --manufacturer-ca FILE [--instance NAME]\n"
           "                             [--http ADDR:PORT | --no-http] [--port-file FILE]\n"
           "                             [--batch N] [--log-level debug|info|warn]\n"
-          "                             [--dashboard DIR]\n"
+          "                             [--dashboard DIR] [--manufacturer-crl FILE]\n"
           "       meterseal-cloud migrate --db SPEC [--to N]\n"
           "       meterseal-cloud operator --db SPEC --name NAME --role viewer|operator\n"
           "       meterseal-cloud firmware --db SPEC --vendor-key FILE [--device-key FILE]\n"
@@ -102,7 +105,7 @@ static char *read_file(const char *path, size_t *len)
 typedef struct opts {
     const char *db, *mqtt_host, *ca, *cert, *key, *command_key, *mfr_ca, *instance, *http,
         *port_file, *name, *role, *log_level, *vendor_key, *device_key, *meter, *group,
-        *file, *dashboard;
+        *file, *dashboard, *mfr_crl;
     int mqtt_port, batch, to, sec_floor, chunk, image;
     bool no_http;
 } opts_t;
@@ -118,6 +121,7 @@ static int parse(int argc, char **argv, opts_t *o)
         { "key", required_argument, NULL, 'k' },
         { "command-key", required_argument, NULL, 'K' },
         { "manufacturer-ca", required_argument, NULL, 'm' },
+        { "manufacturer-crl", required_argument, NULL, 'R' },
         { "instance", required_argument, NULL, 'i' },
         { "http", required_argument, NULL, 'h' },
         { "no-http", no_argument, NULL, 'N' },
@@ -156,6 +160,7 @@ static int parse(int argc, char **argv, opts_t *o)
         case 'k': o->key = optarg; break;
         case 'K': o->command_key = optarg; break;
         case 'm': o->mfr_ca = optarg; break;
+        case 'R': o->mfr_crl = optarg; break;
         case 'i': o->instance = optarg; break;
         case 'h': o->http = optarg; break;
         case 'N': o->no_http = true; break;
@@ -354,8 +359,29 @@ static int cmd_group(const opts_t *o)
 
 /* ---- serve -------------------------------------------------------------------------------- */
 
+/* The manufacturer CA's CRL from path into *crl (the old list stays if the
+ * file is missing, malformed or not signed by the CA). */
+static ms_err_t load_crl(const char *path, const ms_cloud_t *c, ms_x509_crl_t *crl)
+{
+    size_t len = 0;
+    char *pem = read_file(path, &len);
+    ms_x509_crl_t fresh;
+    ms_err_t err = pem != NULL ? ms_x509_crl_read(c->mfr_ca_pem, c->mfr_ca_len, pem, len, &fresh)
+                               : MS_ERR_IO;
+    free(pem);
+    if (err == MS_OK) {
+        ms_x509_crl_free(crl);
+        *crl = fresh;
+        ms_log(MS_LOG_INFO, "crl.loaded", "revoked=%zu", crl->n);
+    } else {
+        ms_log(MS_LOG_ERROR, "crl.refused", "err=%s kept=%zu", ms_errname(err), crl->n);
+    }
+    return err;
+}
+
 typedef struct service {
     ms_cloud_t cloud;
+    ms_x509_crl_t crl;
     ms_ota_t ota;
     ms_ingest_t *ingest;
     ms_mqtt_t *mqtt;
@@ -422,6 +448,7 @@ static int serve(const opts_t *o)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
@@ -436,6 +463,14 @@ static int serve(const opts_t *o)
         fprintf(stderr, "meterseal-cloud: cannot start (signals, %s or the command key)\n",
                 o->mfr_ca);
         return 1;
+    }
+    if (o->mfr_crl != NULL) {
+        if (load_crl(o->mfr_crl, c, &s.crl) != MS_OK) {
+            fprintf(stderr, "meterseal-cloud: cannot start: %s is not a CRL of %s\n", o->mfr_crl,
+                    o->mfr_ca);
+            return 1;
+        }
+        c->mfr_crl = &s.crl;
     }
     /* firmware updates: campaigns always; uploads need the vendor key */
     ms_ota_init(&s.ota, c);
@@ -519,7 +554,13 @@ static int serve(const opts_t *o)
         }
         if (pfd[0].revents & POLLIN) {
             struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si) {
+                /* nothing to read after all */
+            } else if (si.ssi_signo == SIGHUP) {
+                if (o->mfr_crl != NULL) {
+                    (void)load_crl(o->mfr_crl, c, &s.crl);
+                }
+            } else {
                 ms_log(MS_LOG_INFO, "stopping", "signal=%u", si.ssi_signo);
                 stop = true;
             }
@@ -555,6 +596,7 @@ static int serve(const opts_t *o)
     ms_db_close(&c->db);
     ms_secure_zero(&c->cmd_key, sizeof c->cmd_key);
     ms_ota_fini(&s.ota);
+    ms_x509_crl_free(&s.crl);
     free(mfr);
     close(sfd);
     return 0;

@@ -37,6 +37,25 @@ static ms_err_t refuse(char reason[MS_JP_REASON_MAX], const char *what, ms_err_t
     return err;
 }
 
+void ms_registry_serial(const ms_meter_rec_t *m, char serial[MS_X509_SERIAL_HEX])
+{
+    ms_x509_info_t info;
+    serial[0] = '\0';
+    if (ms_x509_info(m->cert_pem, strnlen(m->cert_pem, sizeof m->cert_pem), &info) == MS_OK) {
+        memcpy(serial, info.serial_hex, MS_X509_SERIAL_HEX);
+    }
+}
+
+bool ms_registry_revoked(const ms_cloud_t *c, const ms_meter_rec_t *m)
+{
+    char serial[MS_X509_SERIAL_HEX];
+    if (c->mfr_crl == NULL) {
+        return false;
+    }
+    ms_registry_serial(m, serial);
+    return ms_x509_crl_has(c->mfr_crl, serial);
+}
+
 ms_err_t ms_registry_register(ms_cloud_t *c, const ms_jp_register_t *req,
                               char reason[MS_JP_REASON_MAX])
 {
@@ -58,6 +77,13 @@ ms_err_t ms_registry_register(ms_cloud_t *c, const ms_jp_register_t *req,
     memset(m, 0, sizeof *m);
     err = ms_x509_verify_meter(c->mfr_ca_pem, c->mfr_ca_len, req->cert_pem, req->cert_len,
                                req->meter_id, c->now(), &m->pub);
+    if (err == MS_OK && c->mfr_crl != NULL) {
+        ms_x509_info_t info;
+        err = ms_x509_info(req->cert_pem, req->cert_len, &info);
+        if (err == MS_OK && ms_x509_crl_has(c->mfr_crl, info.serial_hex)) {
+            err = MS_ERR_X509_REVOKED;
+        }
+    }
     if (err != MS_OK) {
         free(m);
         return refuse(reason, "certificate", err);

@@ -23,6 +23,13 @@ ms_err_t ms_registry_nonce(ms_cloud_t *c, char hex[2 * MS_STORE_NONCE_LEN + 1]);
  * the meter is registered already; MS_ERR_CLOUD_DB; otherwise the refusal
  * with a reason for the 422 answer.
  */
+/* The serial number of a stored meter's certificate ("" if unreadable). */
+void ms_registry_serial(const ms_meter_rec_t *m, char serial[MS_X509_SERIAL_HEX]);
+
+/* True when the stored meter's certificate is on c->mfr_crl: its messages
+ * are refused even on a broker session opened before the revocation. */
+bool ms_registry_revoked(const ms_cloud_t *c, const ms_meter_rec_t *m);
+
 ms_err_t ms_registry_register(ms_cloud_t *c, const ms_jp_register_t *req,
                               char reason[MS_JP_REASON_MAX]);
 

@@ -18,6 +18,7 @@
 #include "meterseal/crypto.h"
 #include "meterseal/error.h"
 #include "store.h"
+#include "x509.h"
 
 /* Queue an MQTT publish (QoS 1). */
 typedef ms_err_t (*ms_publish_fn)(void *ctx, const char *topic, const uint8_t *payload,
@@ -29,6 +30,7 @@ typedef struct ms_cloud {
     ms_p256_pub_t cmd_pub;
     const char *mfr_ca_pem;      /* manufacturer CA certificate (PEM) */
     size_t mfr_ca_len;
+    const ms_x509_crl_t *mfr_crl; /* meter certificates it revoked; NULL: none known */
     ms_publish_fn publish;
     void *publish_ctx;
     int64_t (*now)(void);        /* seconds since 1970 (tests may set a clock) */

@@ -85,6 +85,23 @@ ms_err_t ms_x509_make_crl(const char *ca_pem, size_t ca_len, const ms_p256_priv_
                           uint64_t crl_number, int64_t this_update, int64_t next_update,
                           char **pem, size_t *pem_len);
 
+/* The serial numbers a CA revoked, from its CRL (sorted, for lookups). */
+typedef struct ms_x509_crl {
+    char (*serial)[MS_X509_SERIAL_HEX];
+    size_t n;
+} ms_x509_crl_t;
+
+/*
+ * Read crl_pem (outside data) and check that the CA in ca_pem signed it.
+ * *crl is filled on MS_OK only; free it with ms_x509_crl_free. MS_ERR_FORMAT,
+ * MS_ERR_X509_CHAIN (another issuer, or a bad signature), MS_ERR_ARG.
+ */
+ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem,
+                          size_t crl_len, ms_x509_crl_t *crl);
+/* True when serial_hex is on the list (crl may be NULL: nothing revoked). */
+bool ms_x509_crl_has(const ms_x509_crl_t *crl, const char *serial_hex);
+void ms_x509_crl_free(ms_x509_crl_t *crl);
+
 /* What a certificate says (no trust decision). */
 typedef struct ms_x509_info {
     char cn[MS_X509_NAME_MAX + 1];

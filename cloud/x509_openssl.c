@@ -483,6 +483,70 @@ ms_err_t ms_x509_make_crl(const char *ca_pem, size_t ca_len, const ms_p256_priv_
 
 /* ---- reading and checking ------------------------------------------------------ */
 
+static int cmp_serial(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem,
+                          size_t crl_len, ms_x509_crl_t *crl)
+{
+    if (crl == NULL || crl_pem == NULL || crl_len == 0 || crl_len > (1u << 24)) {
+        return MS_ERR_ARG;
+    }
+    X509 *ca = cert_from_pem(ca_pem, ca_len);
+    BIO *bio = BIO_new_mem_buf(crl_pem, (int)crl_len);
+    X509_CRL *c = bio != NULL ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+    ms_err_t err = MS_OK;
+    if (ca == NULL) {
+        err = MS_ERR_ARG;
+    } else if (c == NULL) {
+        err = MS_ERR_FORMAT;
+    } else if (X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(ca)) != 0 ||
+               X509_CRL_verify(c, X509_get0_pubkey(ca)) != 1) {
+        err = MS_ERR_X509_CHAIN;
+    }
+    STACK_OF(X509_REVOKED) *rev = err == MS_OK ? X509_CRL_get_REVOKED(c) : NULL;
+    int total = rev != NULL ? sk_X509_REVOKED_num(rev) : 0;
+    char (*list)[MS_X509_SERIAL_HEX] = NULL;
+    size_t n = 0;
+    if (err == MS_OK && total > 0 &&
+        (list = calloc((size_t)total, sizeof *list)) == NULL) {
+        err = MS_ERR_INTERNAL;
+    }
+    for (int i = 0; err == MS_OK && i < total; i++) {
+        serial_to_hex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rev, i)), list[n]);
+        n += list[n][0] != '\0';   /* a serial of another length is none of ours */
+    }
+    if (err == MS_OK) {
+        qsort(list, n, sizeof *list, cmp_serial);
+        crl->serial = list;
+        crl->n = n;
+    } else {
+        free(list);
+    }
+    X509_CRL_free(c);
+    BIO_free(bio);
+    X509_free(ca);
+    ERR_clear_error();
+    return err;
+}
+
+bool ms_x509_crl_has(const ms_x509_crl_t *crl, const char *serial_hex)
+{
+    return crl != NULL && crl->n != 0 && serial_hex != NULL &&
+           bsearch(serial_hex, crl->serial, crl->n, sizeof *crl->serial, cmp_serial) != NULL;
+}
+
+void ms_x509_crl_free(ms_x509_crl_t *crl)
+{
+    if (crl != NULL) {
+        free(crl->serial);
+        crl->serial = NULL;
+        crl->n = 0;
+    }
+}
+
 static int64_t asn1_time_to_unix(const ASN1_TIME *t)
 {
     struct tm tm;

@@ -12,7 +12,7 @@
 #   ms_env_broker_start     Mosquitto: meter listener $MS_MQTT_PORT (manufacturer CA,
 #                           CRL, ACL per meter) and service listener $MS_SVC_PORT
 #                           (cloud CA, CRL, the service's ACL)
-#   ms_env_broker_reload    re-read CRLs and ACLs (SIGHUP)
+#   ms_env_broker_reload    re-read CRLs and ACLs (SIGHUP), and the service's CRL
 #   ms_env_pg_start         PostgreSQL as a non-root user; sets MS_PG_SPEC
 #   ms_env_cloud_start NAME SPEC [args]   one meterseal-cloud instance (log DIR/NAME.log)
 #   ms_env_cloud_kill NAME [SIGNAL]       default TERM, waits for it to end
@@ -165,6 +165,10 @@ EOF
 
 ms_env_broker_reload() {
   kill -HUP "$MS_BROKER_PID"
+  local pid
+  for pid in "${MS_CLOUD_PID[@]}"; do   # the service refuses revoked meters too
+    kill -HUP "$pid" 2>/dev/null || true
+  done
   sleep 0.5
 }
 
@@ -214,7 +218,8 @@ ms_env_cloud_start() {   # NAME SPEC [extra args]
   "$MS_BIN_CLOUD" serve --db "$spec" --instance "$name" \
     --mqtt-host localhost --mqtt-port "$MS_SVC_PORT" --ca "$MS_DIR/cca/ca.pem" \
     --cert "$MS_DIR/cloud.pem" --key "$MS_DIR/cloud.key" --command-key "$MS_DIR/command.key" \
-    --manufacturer-ca "$MS_DIR/mca/ca.pem" --port-file "$MS_DIR/$name.port" "$@" \
+    --manufacturer-ca "$MS_DIR/mca/ca.pem" --manufacturer-crl "$MS_DIR/mca.crl" \
+    --port-file "$MS_DIR/$name.port" "$@" \
     >>"$MS_DIR/$name.log" 2>&1 &
   MS_CLOUD_PID[$name]=$!
   MS_PIDS+=("$!")

@@ -81,6 +81,7 @@
     X(MS_ERR_X509_CHAIN,       "certificate does not chain to the trusted CA")  \
     X(MS_ERR_X509_NAME,        "certificate subject is not the one required")   \
     X(MS_ERR_X509_PROFILE,     "certificate extensions are not the ones required") \
+    X(MS_ERR_X509_REVOKED,     "certificate is revoked")                        \
     X(MS_ERR_CLOUD_NONCE,      "nonce unknown, expired or already used")        \
     X(MS_ERR_CLOUD_DB,         "database error")                                \
     /* meter side of the cloud channel (TLS, MQTT, signed messages) */          \

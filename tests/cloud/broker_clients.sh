@@ -22,6 +22,20 @@ e2e_csr m-000003 "$M"; e2e_csr m-000004 "$M"; e2e_csr m-000005 "$M"
 "$MS_BIN_CA" ca sign-csr --dir "$d/mca" --csr "$M/m-000004.csr" --out "$M/m-000004.pem" >/dev/null
 "$MS_BIN_CA" ca revoke --dir "$d/mca" --cert "$M/m-000004.pem" >/dev/null
 ms_env_crls
+# The service reads the CRL again on SIGHUP (it refuses a revoked meter's
+# messages even on a session the broker keeps); a bad one leaves the old.
+wait_log() {   # TEXT: up to 5 s for it in the service's log
+  for _ in $(seq 50); do grep -q "$1" "$d/a.log" && return 0; sleep 0.1; done
+  return 1
+}
+kill -HUP "${MS_CLOUD_PID[a]}"
+wait_log "event=crl.loaded revoked=1" || fail "the service did not read the new CRL"
+cp "$d/mca.crl" "$d/mca.crl.good"
+echo "not a CRL" >"$d/mca.crl"
+kill -HUP "${MS_CLOUD_PID[a]}"
+wait_log "event=crl.refused err=MS_ERR_FORMAT kept=1" || fail "a bad CRL was not refused"
+mv "$d/mca.crl.good" "$d/mca.crl"
+kill -0 "${MS_CLOUD_PID[a]}" || fail "the service stopped on SIGHUP"
 "$MS_BIN_CA" ca init --dir "$d/other" --cn "MeterSeal manufacturer CA" >/dev/null
 "$MS_BIN_CA" ca sign-csr --dir "$d/other" --csr "$M/m-000005.csr" --out "$M/m-000005.pem" >/dev/null
 # the CRL is read when a listener starts: restart the broker on the same ports

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -24,6 +25,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "store.h"
+#include "x509.h"
 
 static const char *g_spec;
 static ms_cloud_t g_c;
@@ -368,6 +370,59 @@ static void a_command_verdict_stays(void **state)
     assert_int_equal(ms_ingest_stats(g_in)->rejected - before, 1);
 }
 
+/* A meter whose certificate the manufacturer CA revokes is refused from the
+ * next message on, though the broker kept its session open. */
+static void a_revoked_meter_is_refused(void **state)
+{
+    (void)state;
+    ctu_ca_t ca;
+    meter_t m3;
+    char *pem = NULL;
+    size_t len = 0;
+    int64_t t = (int64_t)time(NULL);
+    assert_int_equal(ctu_ca_make(&ca, "Manufacturer CA"), MS_OK);
+    snprintf(m3.id, sizeof m3.id, "in-3");
+    assert_int_equal(ctu_meter_cert(&ca, m3.id, t - 60, t + 86400, &m3.key, &m3.pub, &pem, &len),
+                     MS_OK);
+    ms_meter_rec_t *r = calloc(1, sizeof *r);
+    snprintf(r->id, sizeof r->id, "%s", m3.id);
+    r->pub = m3.pub;
+    r->iak_pub = m3.pub;
+    assert_int_equal(ms_cose_kid_of(&m3.pub, r->kid), MS_OK);
+    assert_true(len < sizeof r->cert_pem);
+    memcpy(r->cert_pem, pem, len + 1);
+    assert_int_equal(g_c.db.ops->meter_add(g_c.db.s, r), MS_OK);
+    send_reading(&m3, 1, 10);
+    assert_int_equal(ms_ingest_flush(g_in), MS_OK);
+    assert_int_equal(stored("in-3"), 1);
+    /* revoked: a CRL of the manufacturer CA naming its serial */
+    ms_x509_info_t info;
+    assert_int_equal(ms_x509_info(pem, len, &info), MS_OK);
+    ms_x509_revoked_t rev = { .revoked_at = t };
+    memcpy(rev.serial_hex, info.serial_hex, sizeof rev.serial_hex);
+    char *crl_pem = NULL;
+    size_t crl_len = 0;
+    ms_x509_crl_t crl = {0};
+    assert_int_equal(ms_x509_make_crl(ca.cert_pem, ca.cert_len, &ca.key, &rev, 1, 1, t,
+                                      t + 86400, &crl_pem, &crl_len), MS_OK);
+    assert_int_equal(ms_x509_crl_read(ca.cert_pem, ca.cert_len, crl_pem, crl_len, &crl), MS_OK);
+    g_c.mfr_crl = &crl;
+    uint64_t before = ms_ingest_stats(g_in)->rejected;
+    send_reading(&m3, 2, 11);
+    assert_int_equal(ms_ingest_flush(g_in), MS_OK);
+    assert_int_equal(ms_ingest_stats(g_in)->rejected - before, 1);
+    assert_int_equal(stored("in-3"), 1);
+    send_reading(&m1, 1, 100);   /* the others are not affected (a duplicate: no new row) */
+    assert_int_equal(ms_ingest_flush(g_in), MS_OK);
+    assert_int_equal(ms_ingest_stats(g_in)->rejected - before, 1);
+    g_c.mfr_crl = NULL;
+    ms_x509_crl_free(&crl);
+    free(crl_pem);
+    free(pem);
+    free(r);
+    ctu_ca_free(&ca);
+}
+
 static void modified_or_misaddressed_is_refused(void **state)
 {
     (void)state;
@@ -453,6 +508,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(older_than_the_window_is_refused, before_each),
         cmocka_unit_test_setup(a_replay_sent_again_adds_no_event, before_each),
         cmocka_unit_test_setup(a_command_verdict_stays, before_each),
+        cmocka_unit_test_setup(a_revoked_meter_is_refused, before_each),
         cmocka_unit_test_setup(modified_or_misaddressed_is_refused, before_each),
         cmocka_unit_test_setup(events_stored_once, before_each),
         cmocka_unit_test_setup(batch_of_many_meters_grouped_acks, before_each),

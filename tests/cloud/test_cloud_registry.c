@@ -180,6 +180,59 @@ static void wrong_cn_foreign_ca_expired(void **state)
     refused(r, "certificate");
 }
 
+/* A CRL of ca revoking the certificate in cert_pem, read back into *crl. */
+static ms_err_t crl_of(const ctu_ca_t *signer, const ctu_ca_t *ca, const char *cert_pem,
+                       ms_x509_crl_t *crl)
+{
+    ms_x509_info_t info;
+    assert_int_equal(ms_x509_info(cert_pem, strlen(cert_pem), &info), MS_OK);
+    ms_x509_revoked_t rev = { .revoked_at = (int64_t)time(NULL) };
+    memcpy(rev.serial_hex, info.serial_hex, sizeof rev.serial_hex);
+    char *pem = NULL;
+    size_t len = 0;
+    int64_t t = (int64_t)time(NULL);
+    assert_int_equal(ms_x509_make_crl(signer->cert_pem, signer->cert_len, &signer->key, &rev, 1,
+                                      1, t, t + 86400, &pem, &len), MS_OK);
+    ms_err_t err = ms_x509_crl_read(ca->cert_pem, ca->cert_len, pem, len, crl);
+    free(pem);
+    return err;
+}
+
+/* A revoked certificate is not registered, and a registered meter whose
+ * certificate is revoked later is known as revoked (its messages are then
+ * refused: cloud_ingest). Only the manufacturer CA's own CRL counts. */
+static void revoked_certificate(void **state)
+{
+    (void)state;
+    ms_jp_register_t *r = good("rg-000020");
+    ms_x509_crl_t crl = {0};
+    assert_int_equal(crl_of(&g_foreign, &g_mfr, r->cert_pem, &crl), MS_ERR_X509_CHAIN);
+    static const char junk[] = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+    assert_int_equal(ms_x509_crl_read(g_mfr.cert_pem, g_mfr.cert_len, junk, sizeof junk - 1,
+                                      &crl), MS_ERR_FORMAT);
+    assert_int_equal(crl_of(&g_mfr, &g_mfr, r->cert_pem, &crl), MS_OK);
+    assert_int_equal(crl.n, 1);
+    g_c.mfr_crl = &crl;
+    refused(r, "revoked");
+    /* registered first, revoked after */
+    ms_jp_register_t *r2 = good("rg-000021");
+    char reason[MS_JP_REASON_MAX];
+    assert_int_equal(ms_registry_register(&g_c, r2, reason), MS_OK);
+    ms_meter_rec_t *m = malloc(sizeof *m);
+    assert_int_equal(g_c.db.ops->meter_get(g_c.db.s, "rg-000021", m), MS_OK);
+    assert_false(ms_registry_revoked(&g_c, m));
+    ms_x509_crl_t later = {0};
+    assert_int_equal(crl_of(&g_mfr, &g_mfr, r2->cert_pem, &later), MS_OK);
+    g_c.mfr_crl = &later;
+    assert_true(ms_registry_revoked(&g_c, m));
+    g_c.mfr_crl = NULL;
+    assert_false(ms_registry_revoked(&g_c, m));
+    ms_x509_crl_free(&crl);
+    ms_x509_crl_free(&later);
+    free(m);
+    free(r2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -194,6 +247,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(bad_token),
         cmocka_unit_test(token_for_another_nonce),
         cmocka_unit_test(wrong_cn_foreign_ca_expired),
+        cmocka_unit_test(revoked_certificate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
