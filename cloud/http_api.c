@@ -545,8 +545,11 @@ static void route(ctx_t *x, const char *url, reply_t *r)
         r->json = json_incref(r->json);
         return;
     }
-    x->authed = true;
-    x->session = x->req->session;
+    /* and again now that the body is in: the session may have ended, or its
+     * operator lost the role, while the body was arriving */
+    if (!authenticate(x, r)) {
+        return;
+    }
     if (x->req->too_large) {
         /* a viewer's upload was cut at the small bound: the reason is the role */
         if (!ms_campaign_api_big_body(url) || need_operator(x, r)) {
@@ -607,7 +610,8 @@ static enum MHD_Result dashboard_request(ms_http_t *h, struct MHD_Connection *co
     return ret;
 }
 
-/* Every request but the login and the dashboard's files needs a session. */
+/* Every request but the login and the dashboard's files needs a session
+ * (only the login keeps a body without one). */
 static bool needs_session(const ms_http_t *h, const char *url)
 {
     return strcmp(url, API_PREFIX "login") != 0 &&
@@ -638,8 +642,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_size > 0) {
         bool operator = req->authed && req->session.role == MS_ROLE_OPERATOR;
         size_t limit = operator && ms_campaign_api_big_body(url) ? MS_API_BODY_MAX
-                       : req->authed || !needs_session(h, url) ? MS_JP_BODY_MAX
-                                                               : 0;
+                       : req->authed || strcmp(url, API_PREFIX "login") == 0 ? MS_JP_BODY_MAX
+                                                                             : 0;
         if (!req->too_large && req->len + *upload_size <= limit) {
             char *b = realloc(req->body, req->len + *upload_size + 1);
             if (b == NULL) {

@@ -407,7 +407,7 @@ static void handle_result(ms_ingest_t *in, const ms_msg_result_t *r)
     }
     if (!recorded) {
         /* the command's verdict stays (a replay verdict, or this result again) */
-        ms_log(MS_LOG_INFO, "result.kept", "meter=%s cmd_seq=%llu status=%llu", r->meter_id,
+        ms_log(MS_LOG_DEBUG, "result.kept", "meter=%s cmd_seq=%llu status=%llu", r->meter_id,
                (unsigned long long)r->cmd_seq, (unsigned long long)r->status);
         return;
     }
