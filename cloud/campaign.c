@@ -197,8 +197,8 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
     snprintf(c->wave_state, sizeof c->wave_state, "pending");
     snprintf(c->created_by, sizeof c->created_by, "%s", who);
     c->created_at = o->c->now();
-    /* one transaction: a campaign exists with all its meters or not at all,
-     * and a fleet's rows cost one commit, not one each */
+    /* one transaction: a campaign exists with all its meters and its audit
+     * row or not at all, and a fleet's rows cost one commit, not one each */
     err = db->ops->tx(db->s, MS_SQL_BEGIN);
     if (err == MS_OK) {
         err = ms_ota_campaign_add(db, c);
@@ -218,19 +218,20 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
             err = ms_ota_cm_add(db, &m);
         }
     }
+    char detail[MS_OTA_AUDIT_MAX];
+    snprintf(detail, sizeof detail, "campaign=%lld name=%s firmware=%.16s meters=%zu",
+             (long long)c->id, c->name, c->firmware_sha256, l.n);
+    if (err == MS_OK) {
+        err = ms_ota_audit_add(db, c->created_at, who, "campaign.create", detail);
+    }
     if (err == MS_OK) {
         err = db->ops->tx(db->s, MS_SQL_COMMIT);
     }
     if (err != MS_OK) {
         db->ops->tx(db->s, MS_SQL_ROLLBACK);
-    }
-    if (err == MS_OK) {
+    } else {
         *id = c->id;
-        char detail[MS_OTA_AUDIT_MAX];
-        snprintf(detail, sizeof detail, "campaign=%lld name=%s firmware=%.16s meters=%zu",
-                 (long long)c->id, c->name, c->firmware_sha256, l.n);
         ms_log(MS_LOG_INFO, "campaign.created", "by=%s %s", who, detail);
-        err = ms_ota_audit(db, c->created_at, who, "campaign.create", detail);
     }
     free(l.id);
     free(c);

@@ -485,18 +485,25 @@ ms_err_t ms_ota_history(ms_db_t *db, const char *meter_id, uint32_t limit, ms_hi
 
 /* ---- audit ------------------------------------------------------------------------------------ */
 
-ms_err_t ms_ota_audit(ms_db_t *db, int64_t at, const char *who, const char *action,
-                      const char *detail)
+ms_err_t ms_ota_audit_add(ms_db_t *db, int64_t at, const char *who, const char *action,
+                          const char *detail)
 {
-    ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN);
     int64_t last = 0;
-    if (err == MS_OK) {
-        err = q(db, "SELECT max(n) FROM audit", NULL, 0, one_int, &last, NULL);
-    }
+    ms_err_t err = q(db, "SELECT max(n) FROM audit", NULL, 0, one_int, &last, NULL);
     if (err == MS_OK) {
         ms_sql_val_t p[] = {I(last + 1), I(at), T(who), T(action), T(detail)};
         err = q(db, "INSERT INTO audit (n, at, who, action, detail) VALUES ($1, $2, $3, $4, $5)",
                 p, 5, NULL, NULL, NULL);
+    }
+    return err;
+}
+
+ms_err_t ms_ota_audit(ms_db_t *db, int64_t at, const char *who, const char *action,
+                      const char *detail)
+{
+    ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN);
+    if (err == MS_OK) {
+        err = ms_ota_audit_add(db, at, who, action, detail);
     }
     if (err == MS_OK) {
         err = db->ops->tx(db->s, MS_SQL_COMMIT);

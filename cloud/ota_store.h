@@ -133,9 +133,12 @@ ms_err_t ms_ota_cm_current(ms_db_t *db, const char *meter_id, ms_cm_rec_t *m);
 ms_err_t ms_ota_history(ms_db_t *db, const char *meter_id, uint32_t limit, ms_hist_cb cb,
                         void *ctx);
 
-/* Audit trail. */
+/* Audit trail: ms_ota_audit in its own transaction, ms_ota_audit_add in
+ * the caller's (the audit row commits with what it records). */
 ms_err_t ms_ota_audit(ms_db_t *db, int64_t at, const char *who, const char *action,
                       const char *detail);
+ms_err_t ms_ota_audit_add(ms_db_t *db, int64_t at, const char *who, const char *action,
+                          const char *detail);
 ms_err_t ms_ota_audit_list(ms_db_t *db, uint32_t limit, ms_audit_cb cb, void *ctx);
 
 /* Meter group, version, last seen. meter_info_get: a meter without a row
