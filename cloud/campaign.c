@@ -41,7 +41,9 @@ void ms_ota_init(ms_ota_t *o, ms_cloud_t *c)
 
 void ms_ota_fini(ms_ota_t *o)
 {
-    free(o->cache);
+    for (size_t i = 0; i < MS_OTA_CACHE_IMAGES; i++) {
+        free(o->cache[i].image);
+    }
     ms_secure_zero(&o->enc_priv, sizeof o->enc_priv);
     memset(o, 0, sizeof *o);
 }
@@ -536,6 +538,38 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
     return err;
 }
 
+/* The image with that hash, from the cache or loaded into its least
+ * recently used slot: campaigns of different images running at once must
+ * not load a whole image from the database for each chunk. */
+static ms_err_t cached_image(ms_ota_t *o, const char *sha, const uint8_t **image, size_t *len)
+{
+    size_t slot = MS_OTA_CACHE_IMAGES, lru = 0;
+    for (size_t i = 0; i < MS_OTA_CACHE_IMAGES && slot == MS_OTA_CACHE_IMAGES; i++) {
+        if (o->cache[i].image != NULL && strcmp(o->cache[i].sha, sha) == 0) {
+            slot = i;
+        } else if (o->cache[i].used < o->cache[lru].used) {
+            lru = i;   /* an empty slot has used 0 */
+        }
+    }
+    if (slot == MS_OTA_CACHE_IMAGES) {
+        slot = lru;
+        free(o->cache[slot].image);
+        o->cache[slot].image = NULL;
+        o->cache[slot].used = 0;
+        ms_err_t err = ms_ota_fw_image(&o->c->db, sha, &o->cache[slot].image,
+                                       &o->cache[slot].len);
+        if (err != MS_OK) {
+            return err;
+        }
+        o->stats.image_loads++;
+        snprintf(o->cache[slot].sha, sizeof o->cache[slot].sha, "%s", sha);
+    }
+    o->cache[slot].used = ++o->cache_tick;
+    *image = o->cache[slot].image;
+    *len = o->cache[slot].len;
+    return MS_OK;
+}
+
 ms_err_t ms_ota_on_chunk_request(ms_ota_t *o, const ms_link_chunk_req_t *r)
 {
     ms_cm_rec_t m;
@@ -553,16 +587,12 @@ ms_err_t ms_ota_on_chunk_request(ms_ota_t *o, const ms_link_chunk_req_t *r)
                m.meter_id, (long long)m.campaign_id, c->state);
         err = MS_ERR_STATE;
     }
-    if (err == MS_OK && strcmp(o->cache_sha, c->firmware_sha256) != 0) {
-        free(o->cache);
-        o->cache = NULL;
-        o->cache_sha[0] = '\0';
-        err = ms_ota_fw_image(&o->c->db, c->firmware_sha256, &o->cache, &o->cache_len);
-        if (err == MS_OK) {
-            memcpy(o->cache_sha, c->firmware_sha256, sizeof o->cache_sha);
-        }
+    const uint8_t *image = NULL;
+    size_t image_len = 0;
+    if (err == MS_OK) {
+        err = cached_image(o, c->firmware_sha256, &image, &image_len);
     }
-    if (err == MS_OK && r->offset >= o->cache_len) {
+    if (err == MS_OK && r->offset >= image_len) {
         err = MS_ERR_ARG;
     }
     if (err == MS_OK) {
@@ -570,11 +600,11 @@ ms_err_t ms_ota_on_chunk_request(ms_ota_t *o, const ms_link_chunk_req_t *r)
         if (n > o->chunk_size) {
             n = o->chunk_size;
         }
-        if (n > o->cache_len - r->offset) {
-            n = o->cache_len - r->offset;
+        if (n > image_len - r->offset) {
+            n = image_len - r->offset;
         }
         ms_link_chunk_t ch = {.campaign_id = (uint64_t)c->id, .offset = r->offset,
-                              .data = o->cache + r->offset, .len = n};
+                              .data = image + r->offset, .len = n};
         uint8_t msg[MS_LINK_CHUNK_MSG_MAX];
         size_t len = 0;
         err = ms_link_chunk_encode(&ch, msg, sizeof msg, &len);

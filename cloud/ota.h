@@ -39,6 +39,7 @@
 #define MS_OTA_IMAGE_MAX       (2u * 1024u * 1024u)   /* largest upload */
 #define MS_OTA_REASON_MAX      128u
 #define MS_OTA_TARGET_IDS_MAX  1000u
+#define MS_OTA_CACHE_IMAGES    4u     /* campaigns with different images served at once */
 
 typedef struct ms_ota_stats {
     uint64_t offers;
@@ -46,6 +47,7 @@ typedef struct ms_ota_stats {
     uint64_t chunk_bytes;     /* image bytes sent */
     uint64_t wire_bytes;      /* message bytes published (offers + chunks) */
     uint64_t reports;
+    uint64_t image_loads;     /* images read from the database for chunks */
 } ms_ota_stats_t;
 
 typedef struct ms_ota {
@@ -58,9 +60,15 @@ typedef struct ms_ota {
     uint32_t chunk_size;             /* offered to meters (<= MS_LINK_CHUNK_MAX) */
     uint8_t image;                   /* which of the meter's images campaigns update (its
                                       * index in the meter's boot configuration) */
-    char cache_sha[MS_OTA_HEX_LEN + 1];   /* one image kept in memory for chunks */
-    uint8_t *cache;
-    size_t cache_len;
+    /* images kept in memory for chunks, one per running campaign's image up
+     * to MS_OTA_CACHE_IMAGES: the least recently used one makes room */
+    struct {
+        char sha[MS_OTA_HEX_LEN + 1];
+        uint8_t *image;
+        size_t len;
+        uint64_t used;
+    } cache[MS_OTA_CACHE_IMAGES];
+    uint64_t cache_tick;
     ms_ota_stats_t stats;
 } ms_ota_t;
 

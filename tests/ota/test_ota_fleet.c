@@ -462,6 +462,53 @@ static void status_of_a_meter_not_offered_refused(void **state)
     fs_free(f);
 }
 
+/* Two campaigns of different images for two groups run at once: when their
+ * meters' chunk requests interleave, each image is read from the database
+ * once, not once per chunk. */
+static void two_images_at_once_load_once_each(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(4);
+    fx_image_t a = fs_image(2, 2, LEN, false, NULL, NULL);
+    fx_image_t b = fs_image(3, 3, LEN, false, NULL, NULL);
+    ms_fw_rec_t ra, rb;
+    upload_ok(f, &a, &ra);
+    upload_ok(f, &b, &rb);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(ms_ota_meter_set_group(&f->cloud.db, f->m[i].id, i < 2 ? "a" : "b"),
+                         MS_OK);
+    }
+    int64_t id[2];
+    for (int k = 0; k < 2; k++) {
+        ms_campaign_spec_t s;
+        memset(&s, 0, sizeof s);
+        snprintf(s.name, sizeof s.name, "group %c", 'a' + k);
+        snprintf(s.firmware_sha256, sizeof s.firmware_sha256, "%s", k ? rb.sha256 : ra.sha256);
+        s.kind = MS_TARGET_GROUP;
+        snprintf(s.value, sizeof s.value, "%c", 'a' + k);
+        snprintf(s.target_json, sizeof s.target_json, "{\"group\":\"%c\"}", 'a' + k);
+        s.n_waves = 1;
+        s.waves[0] = 100;
+        s.success_pm = 1000;
+        s.failure_pm = 1000;
+        char reason[MS_OTA_REASON_MAX], st[MS_OTA_STATE_MAX + 1];
+        assert_int_equal(ms_campaign_create(&f->ota, &s, "op", &id[k], reason), MS_OK);
+        assert_int_equal(ms_campaign_action(&f->ota, id[k], "start", "op", st), MS_OK);
+    }
+    /* requests of the two campaigns, one after the other */
+    for (uint32_t i = 0; i < 8; i++) {
+        ms_link_chunk_req_t r = { .campaign_id = (uint64_t)id[i % 2], .offset = 64 * (i / 2),
+                                  .length = 64 };
+        snprintf(r.meter_id, sizeof r.meter_id, "%s", f->m[i % 2 ? 2 : 0].id);
+        assert_int_equal(ms_ota_on_chunk_request(&f->ota, &r), MS_OK);
+    }
+    assert_int_equal(f->ota.stats.chunks, 8);
+    assert_int_equal(f->ota.stats.image_loads, 2);
+    fx_image_free(&a);
+    fx_image_free(&b);
+    fs_free(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -480,6 +527,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(pause_cancel_retries_and_audit),
         cmocka_unit_test(forged_status_refused),
         cmocka_unit_test(status_of_a_meter_not_offered_refused),
+        cmocka_unit_test(two_images_at_once_load_once_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
