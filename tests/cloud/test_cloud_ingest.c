@@ -251,12 +251,24 @@ static void different_payload_under_stored_seq_is_a_replay(void **state)
     assert_int_equal(stored("in-1"), 4);
 }
 
-static int g_replays;
-static ms_err_t count_replay(void *ctx, const ms_event_rec_t *e)
+typedef struct kind_count {
+    const char *kind;
+    int n;
+} kind_count_t;
+
+static ms_err_t count_kind(void *ctx, const ms_event_rec_t *e)
 {
-    (void)ctx;
-    g_replays += strcmp(e->kind, "replay") == 0;
+    kind_count_t *k = ctx;
+    k->n += strcmp(e->kind, k->kind) == 0;
     return MS_OK;
+}
+
+/* How many of the meter's (last 100) events are of that kind. */
+static int events_of(const char *meter_id, const char *kind)
+{
+    kind_count_t k = { kind, 0 };
+    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, meter_id, 100, count_kind, &k), MS_OK);
+    return k.n;
 }
 
 static void older_than_the_window_is_refused(void **state)
@@ -271,12 +283,8 @@ static void older_than_the_window_is_refused(void **state)
     assert_int_equal(ms_ingest_flush(g_in), MS_OK);
     assert_int_equal(stored("in-2"), 3);
     assert_int_equal(acked("in-2", seqs, 64), 3);
-    g_replays = 0;
-    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-2", 100, count_replay, NULL), MS_OK);
-    assert_int_equal(g_replays, 1);
-    g_replays = 0;
-    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-1", 100, count_replay, NULL), MS_OK);
-    assert_int_equal(g_replays, 1);   /* the conflicting seq 4 of the test before */
+    assert_int_equal(events_of("in-2", "replay"), 1);
+    assert_int_equal(events_of("in-1", "replay"), 1);   /* the conflicting seq 4 of the test before */
 }
 
 /* The same old message sent again and again is one event, not a row each. */
@@ -290,17 +298,11 @@ static void a_replay_sent_again_adds_no_event(void **state)
         assert_int_equal(ms_ingest_flush(g_in), MS_OK);
     }
     assert_int_equal(ms_ingest_stats(g_in)->rejected - before, 40);
-    g_replays = 0;
-    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-2", 100, count_replay, NULL), MS_OK);
-    assert_int_equal(g_replays, 1);
-    g_replays = 0;
-    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-1", 100, count_replay, NULL), MS_OK);
-    assert_int_equal(g_replays, 1);
+    assert_int_equal(events_of("in-2", "replay"), 1);
+    assert_int_equal(events_of("in-1", "replay"), 1);
     /* another old seq is another fact */
     send_reading(&m2, 20000 - MS_INGEST_REPLAY_WINDOW - 2, 3);
-    g_replays = 0;
-    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-2", 100, count_replay, NULL), MS_OK);
-    assert_int_equal(g_replays, 2);
+    assert_int_equal(events_of("in-2", "replay"), 2);
 }
 
 static void send_result(const meter_t *m, uint64_t seq, uint64_t cmd_seq, uint64_t status)
@@ -322,14 +324,6 @@ static uint64_t verdict(const char *id, uint64_t cmd_seq)
     assert_true(c.has_result);
     assert_int_equal(c.result_balance, (int64_t)(1000 * cmd_seq + c.result_status));
     return c.result_status;
-}
-
-static int g_verdicts;
-static ms_err_t count_verdicts(void *ctx, const ms_event_rec_t *e)
-{
-    (void)ctx;
-    g_verdicts += strcmp(e->kind, "command-result") == 0;
-    return MS_OK;
 }
 
 /* A command's first verdict stays: the meter's "replay" answer to a
@@ -361,9 +355,7 @@ static void a_command_verdict_stays(void **state)
     send_result(&m2, 9, first + 2, 4);
     assert_int_equal(verdict("in-2", first + 2), 4);
     /* one event per verdict recorded: 1 + 2 + 2 */
-    g_verdicts = 0;
-    assert_int_equal(g_c.db.ops->events_list(g_c.db.s, "in-2", 100, count_verdicts, NULL), MS_OK);
-    assert_int_equal(g_verdicts, 5);
+    assert_int_equal(events_of("in-2", "command-result"), 5);
     /* a result for a command never sent is refused */
     uint64_t before = ms_ingest_stats(g_in)->rejected;
     send_result(&m2, 10, first + 3, 0);
