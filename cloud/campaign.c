@@ -314,6 +314,19 @@ static ms_err_t pick_unoffered(void *ctx, const ms_cm_rec_t *m)
     return MS_OK;
 }
 
+/* True when the meter's certificate is revoked (or it cannot be told). */
+static bool meter_revoked(const ms_ota_t *o, const char *meter_id)
+{
+    if (o->c->mfr_crl == NULL) {
+        return false;
+    }
+    ms_meter_rec_t *m = malloc(sizeof *m);
+    bool revoked = m == NULL || o->c->db.ops->meter_get(o->c->db.s, meter_id, m) != MS_OK ||
+                   ms_registry_revoked(o->c, m);
+    free(m);
+    return revoked;
+}
+
 /* Offer the image to every meter of the current wave not offered yet. */
 static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
 {
@@ -324,8 +337,16 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
         err = ms_ota_cm_list(&o->c->db, c->id, pick_unoffered, &x);
     }
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
-        x.todo[i].offered = true;
         x.todo[i].updated_at = o->c->now();
+        if (meter_revoked(o, x.todo[i].meter_id)) {
+            /* not offered; counted as failed, so its wave can still end */
+            snprintf(x.todo[i].state, sizeof x.todo[i].state, "failed");
+            snprintf(x.todo[i].reason, sizeof x.todo[i].reason, "certificate revoked");
+            x.todo[i].result = MS_LINK_UPD_R_FAILED;
+            err = ms_ota_cm_update(&o->c->db, &x.todo[i]);
+            continue;
+        }
+        x.todo[i].offered = true;
         err = ms_ota_cm_update(&o->c->db, &x.todo[i]);
         if (err == MS_OK) {
             /* a lost publish is not fatal: the meter is offered again on retry */
@@ -648,6 +669,9 @@ ms_err_t ms_ota_on_message(ms_ota_t *o, const char *topic, size_t topic_len,
         ms_err_t err = ms_link_chunk_req_decode(payload, len, &r);
         if (err == MS_OK && strcmp(r.meter_id, id) != 0) {
             err = MS_ERR_LINK_WRONG_METER;
+        }
+        if (err == MS_OK && meter_revoked(o, id)) {
+            err = MS_ERR_X509_REVOKED;   /* no image for a revoked meter */
         }
         if (err != MS_OK) {
             ms_log(MS_LOG_WARN, "update.request_refused", "meter=%s err=%s", id, ms_errname(err));

@@ -86,20 +86,31 @@ static int usage(void)
     return 2;
 }
 
-static char *read_file(const char *path, size_t *len)
+/* The whole file, NUL-terminated, or NULL if it cannot be read or holds
+ * more than max bytes (a file cut short must not pass for a whole one). */
+static char *read_file_max(const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         return NULL;
     }
-    char *buf = malloc(65537);
-    size_t n = buf != NULL ? fread(buf, 1, 65536, f) : 0;
+    char *buf = malloc(max + 2);
+    size_t n = buf != NULL ? fread(buf, 1, max + 1, f) : 0;
+    bool bad = buf == NULL || ferror(f) || n > max;
     fclose(f);
-    if (buf != NULL) {
-        buf[n] = '\0';
+    if (bad) {
+        free(buf);
+        return NULL;
     }
+    buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+/* Keys and certificates. */
+static char *read_file(const char *path, size_t *len)
+{
+    return read_file_max(path, 65536, len);
 }
 
 typedef struct opts {
@@ -364,15 +375,21 @@ static int cmd_group(const opts_t *o)
 static ms_err_t load_crl(const char *path, const ms_cloud_t *c, ms_x509_crl_t *crl)
 {
     size_t len = 0;
-    char *pem = read_file(path, &len);
+    char *pem = read_file_max(path, MS_X509_CRL_MAX, &len);
     ms_x509_crl_t fresh;
-    ms_err_t err = pem != NULL ? ms_x509_crl_read(c->mfr_ca_pem, c->mfr_ca_len, pem, len, &fresh)
+    ms_err_t err = pem != NULL ? ms_x509_crl_read(c->mfr_ca_pem, c->mfr_ca_len, pem, len,
+                                                  c->now(), &fresh)
                                : MS_ERR_IO;
     free(pem);
+    if (err == MS_OK && fresh.number < crl->number) {
+        ms_x509_crl_free(&fresh);   /* an older CRL must not un-revoke anyone */
+        err = MS_ERR_STATE;
+    }
     if (err == MS_OK) {
         ms_x509_crl_free(crl);
         *crl = fresh;
-        ms_log(MS_LOG_INFO, "crl.loaded", "revoked=%zu", crl->n);
+        ms_log(MS_LOG_INFO, "crl.loaded", "revoked=%zu number=%llu", crl->n,
+               (unsigned long long)crl->number);
     } else {
         ms_log(MS_LOG_ERROR, "crl.refused", "err=%s kept=%zu", ms_errname(err), crl->n);
     }

@@ -53,7 +53,8 @@ bool ms_registry_revoked(const ms_cloud_t *c, const ms_meter_rec_t *m)
         return false;
     }
     ms_registry_serial(m, serial);
-    return ms_x509_crl_has(c->mfr_crl, serial);
+    /* a certificate whose serial cannot be read cannot be cleared: refused */
+    return serial[0] == '\0' || ms_x509_crl_has(c->mfr_crl, serial);
 }
 
 ms_err_t ms_registry_register(ms_cloud_t *c, const ms_jp_register_t *req,
@@ -77,10 +78,13 @@ ms_err_t ms_registry_register(ms_cloud_t *c, const ms_jp_register_t *req,
     memset(m, 0, sizeof *m);
     err = ms_x509_verify_meter(c->mfr_ca_pem, c->mfr_ca_len, req->cert_pem, req->cert_len,
                                req->meter_id, c->now(), &m->pub);
-    if (err == MS_OK && c->mfr_crl != NULL) {
+    if (err == MS_OK) {
+        /* a serial the CRL check can name: 1..16 bytes (docs/cli.md, ca) */
         ms_x509_info_t info;
         err = ms_x509_info(req->cert_pem, req->cert_len, &info);
-        if (err == MS_OK && ms_x509_crl_has(c->mfr_crl, info.serial_hex)) {
+        if (err == MS_OK && info.serial_hex[0] == '\0') {
+            err = MS_ERR_X509_PROFILE;
+        } else if (err == MS_OK && ms_x509_crl_has(c->mfr_crl, info.serial_hex)) {
             err = MS_ERR_X509_REVOKED;
         }
     }

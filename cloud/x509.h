@@ -89,15 +89,21 @@ ms_err_t ms_x509_make_crl(const char *ca_pem, size_t ca_len, const ms_p256_priv_
 typedef struct ms_x509_crl {
     char (*serial)[MS_X509_SERIAL_HEX];
     size_t n;
+    uint64_t number;             /* crlNumber: a later CRL has a higher one */
 } ms_x509_crl_t;
 
+#define MS_X509_CRL_MAX (16u << 20)   /* bytes of PEM */
+
 /*
- * Read crl_pem (outside data) and check that the CA in ca_pem signed it.
- * *crl is filled on MS_OK only; free it with ms_x509_crl_free. MS_ERR_FORMAT,
- * MS_ERR_X509_CHAIN (another issuer, or a bad signature), MS_ERR_ARG.
+ * Read crl_pem (outside data) and check that the CA in ca_pem signed it,
+ * that it is valid at now (thisUpdate <= now <= nextUpdate) and that it is
+ * a complete CRL with a crlNumber (no delta CRL, no distribution point
+ * scope). *crl is filled on MS_OK only; free it with ms_x509_crl_free.
+ * MS_ERR_FORMAT, MS_ERR_X509_CHAIN (another issuer, a bad signature, not
+ * valid at now), MS_ERR_X509_PROFILE (delta or scoped), MS_ERR_ARG.
  */
 ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem,
-                          size_t crl_len, ms_x509_crl_t *crl);
+                          size_t crl_len, int64_t now, ms_x509_crl_t *crl);
 /* True when serial_hex is on the list (crl may be NULL: nothing revoked). */
 bool ms_x509_crl_has(const ms_x509_crl_t *crl, const char *serial_hex);
 void ms_x509_crl_free(ms_x509_crl_t *crl);

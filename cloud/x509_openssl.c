@@ -488,12 +488,31 @@ static int cmp_serial(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem,
-                          size_t crl_len, ms_x509_crl_t *crl)
+/* The CRL's crlNumber, if it fits 64 bits. */
+static bool crl_number(X509_CRL *c, uint64_t *number)
 {
-    if (crl == NULL || crl_pem == NULL || crl_len == 0 || crl_len > (1u << 24)) {
+    ASN1_INTEGER *n = X509_CRL_get_ext_d2i(c, NID_crl_number, NULL, NULL);
+    bool ok = n != NULL && ASN1_INTEGER_get_uint64(number, n) == 1;
+    ASN1_INTEGER_free(n);
+    return ok;
+}
+
+/* Valid at now: thisUpdate <= now, and nextUpdate (if given) >= now. */
+static bool crl_current(X509_CRL *c, int64_t now)
+{
+    const ASN1_TIME *last = X509_CRL_get0_lastUpdate(c), *next = X509_CRL_get0_nextUpdate(c);
+    time_t t = (time_t)now;
+    return last != NULL && X509_cmp_time(last, &t) <= 0 &&
+           (next == NULL || X509_cmp_time(next, &t) >= 0);
+}
+
+ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem,
+                          size_t crl_len, int64_t now, ms_x509_crl_t *crl)
+{
+    if (crl == NULL || crl_pem == NULL || crl_len == 0 || crl_len > MS_X509_CRL_MAX) {
         return MS_ERR_ARG;
     }
+    uint64_t number = 0;
     X509 *ca = cert_from_pem(ca_pem, ca_len);
     BIO *bio = BIO_new_mem_buf(crl_pem, (int)crl_len);
     X509_CRL *c = bio != NULL ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
@@ -503,8 +522,12 @@ ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem
     } else if (c == NULL) {
         err = MS_ERR_FORMAT;
     } else if (X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(ca)) != 0 ||
-               X509_CRL_verify(c, X509_get0_pubkey(ca)) != 1) {
+               X509_CRL_verify(c, X509_get0_pubkey(ca)) != 1 || !crl_current(c, now)) {
         err = MS_ERR_X509_CHAIN;
+    } else if (X509_CRL_get_ext_by_NID(c, NID_delta_crl, -1) >= 0 ||
+               X509_CRL_get_ext_by_NID(c, NID_issuing_distribution_point, -1) >= 0 ||
+               !crl_number(c, &number)) {
+        err = MS_ERR_X509_PROFILE;   /* only a complete, numbered CRL lists every revocation */
     }
     STACK_OF(X509_REVOKED) *rev = err == MS_OK ? X509_CRL_get_REVOKED(c) : NULL;
     int total = rev != NULL ? sk_X509_REVOKED_num(rev) : 0;
@@ -522,6 +545,7 @@ ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem
         qsort(list, n, sizeof *list, cmp_serial);
         crl->serial = list;
         crl->n = n;
+        crl->number = number;
     } else {
         free(list);
     }
@@ -544,6 +568,7 @@ void ms_x509_crl_free(ms_x509_crl_t *crl)
         free(crl->serial);
         crl->serial = NULL;
         crl->n = 0;
+        crl->number = 0;
     }
 }
 

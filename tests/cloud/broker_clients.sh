@@ -20,10 +20,12 @@ e2e_csr m-000003 "$M"; e2e_csr m-000004 "$M"; e2e_csr m-000005 "$M"
 "$MS_BIN_CA" ca sign-csr --dir "$d/mca" --csr "$M/m-000003.csr" --out "$M/m-000003.pem" \
   --not-before $((now - 86400 * 10)) --not-after $((now - 86400)) >/dev/null
 "$MS_BIN_CA" ca sign-csr --dir "$d/mca" --csr "$M/m-000004.csr" --out "$M/m-000004.pem" >/dev/null
+cp "$d/mca.crl" "$d/mca.crl.first"
 "$MS_BIN_CA" ca revoke --dir "$d/mca" --cert "$M/m-000004.pem" >/dev/null
 ms_env_crls
 # The service reads the CRL again on SIGHUP (it refuses a revoked meter's
-# messages even on a session the broker keeps); a bad one leaves the old.
+# messages even on a session the broker keeps); a bad or older one leaves
+# the list it has.
 wait_log() {   # TEXT: up to 5 s for it in the service's log
   for _ in $(seq 50); do grep -q "$1" "$d/a.log" && return 0; sleep 0.1; done
   return 1
@@ -34,6 +36,9 @@ cp "$d/mca.crl" "$d/mca.crl.good"
 echo "not a CRL" >"$d/mca.crl"
 kill -HUP "${MS_CLOUD_PID[a]}"
 wait_log "event=crl.refused err=MS_ERR_FORMAT kept=1" || fail "a bad CRL was not refused"
+cp "$d/mca.crl.first" "$d/mca.crl"   # the CA's own, but older: it would un-revoke m-000004
+kill -HUP "${MS_CLOUD_PID[a]}"
+wait_log "event=crl.refused err=MS_ERR_STATE kept=1" || fail "an older CRL was not refused"
 mv "$d/mca.crl.good" "$d/mca.crl"
 kill -0 "${MS_CLOUD_PID[a]}" || fail "the service stopped on SIGHUP"
 "$MS_BIN_CA" ca init --dir "$d/other" --cn "MeterSeal manufacturer CA" >/dev/null

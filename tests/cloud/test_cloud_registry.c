@@ -193,7 +193,7 @@ static ms_err_t crl_of(const ctu_ca_t *signer, const ctu_ca_t *ca, const char *c
     int64_t t = (int64_t)time(NULL);
     assert_int_equal(ms_x509_make_crl(signer->cert_pem, signer->cert_len, &signer->key, &rev, 1,
                                       1, t, t + 86400, &pem, &len), MS_OK);
-    ms_err_t err = ms_x509_crl_read(ca->cert_pem, ca->cert_len, pem, len, crl);
+    ms_err_t err = ms_x509_crl_read(ca->cert_pem, ca->cert_len, pem, len, t, crl);
     free(pem);
     return err;
 }
@@ -209,7 +209,23 @@ static void revoked_certificate(void **state)
     assert_int_equal(crl_of(&g_foreign, &g_mfr, r->cert_pem, &crl), MS_ERR_X509_CHAIN);
     static const char junk[] = "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
     assert_int_equal(ms_x509_crl_read(g_mfr.cert_pem, g_mfr.cert_len, junk, sizeof junk - 1,
-                                      &crl), MS_ERR_FORMAT);
+                                      (int64_t)time(NULL), &crl), MS_ERR_FORMAT);
+    /* a CRL past its nextUpdate, or not yet valid, is no CRL */
+    char *old_pem = NULL;
+    size_t old_len = 0;
+    int64_t t = (int64_t)time(NULL);
+    ms_x509_revoked_t none = { .serial_hex = "" };
+    assert_int_equal(ms_x509_make_crl(g_mfr.cert_pem, g_mfr.cert_len, &g_mfr.key, &none, 0, 1,
+                                      t - 2 * 86400, t - 86400, &old_pem, &old_len), MS_OK);
+    assert_int_equal(ms_x509_crl_read(g_mfr.cert_pem, g_mfr.cert_len, old_pem, old_len, t, &crl),
+                     MS_ERR_X509_CHAIN);
+    assert_int_equal(ms_x509_crl_read(g_mfr.cert_pem, g_mfr.cert_len, old_pem, old_len,
+                                      t - 2 * 86400 - 60, &crl), MS_ERR_X509_CHAIN);
+    assert_int_equal(ms_x509_crl_read(g_mfr.cert_pem, g_mfr.cert_len, old_pem, old_len,
+                                      t - 86400 - 60, &crl), MS_OK);
+    assert_int_equal(crl.number, 1);
+    ms_x509_crl_free(&crl);
+    free(old_pem);
     assert_int_equal(crl_of(&g_mfr, &g_mfr, r->cert_pem, &crl), MS_OK);
     assert_int_equal(crl.n, 1);
     g_c.mfr_crl = &crl;

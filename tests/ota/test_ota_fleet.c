@@ -33,6 +33,7 @@
 #include <cmocka.h>
 
 #include "fleet_sim.h"
+#include "x509.h"
 #include "log.h"
 #include "meterseal/image.h"
 
@@ -509,6 +510,74 @@ static void two_images_at_once_load_once_each(void **state)
     fs_free(f);
 }
 
+/* A meter whose certificate the manufacturer CA revoked gets no offer (it
+ * counts as failed, "certificate revoked") and no chunk, whatever it asks. */
+static void revoked_meter_gets_no_image(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    /* real certificates of a manufacturer CA for both meters, then revoke m[1]'s */
+    ms_p256_priv_t ca_key;
+    ms_p256_pub_t ca_pub;
+    int64_t t = f->cloud.now();
+    ms_x509_request_t ca_req = { .profile = MS_X509_CA, .cn = "Manufacturer CA",
+                                 .not_before = t - 60, .not_after = t + 86400 };
+    char *ca_pem = NULL, *crl_pem = NULL;
+    size_t ca_len = 0, crl_len = 0;
+    assert_int_equal(ms_p256_keygen(&ca_key, &ca_pub), MS_OK);
+    assert_int_equal(ms_x509_make_ca(&ca_key, &ca_req, &ca_pem, &ca_len), MS_OK);
+    ms_x509_revoked_t rev = { .revoked_at = t };
+    for (size_t i = 0; i < 2; i++) {
+        ms_x509_request_t req = { .profile = MS_X509_METER, .cn = f->m[i].id,
+                                  .not_before = t - 60, .not_after = t + 86400 };
+        char *pem = NULL;
+        size_t len = 0;
+        assert_int_equal(ms_x509_issue(ca_pem, ca_len, &ca_key, &f->m[i].pub, &req, &pem, &len,
+                                       i == 1 ? rev.serial_hex : NULL), MS_OK);
+        ms_sql_val_t p[] = { { .t = MS_SQL_TEXT, .s = pem }, { .t = MS_SQL_TEXT, .s = f->m[i].id } };
+        assert_int_equal(f->cloud.db.ops->sql(f->cloud.db.s, "UPDATE meters SET cert_pem = $1"
+                                              " WHERE id = $2", p, 2, NULL, NULL, NULL), MS_OK);
+        free(pem);
+    }
+    ms_x509_crl_t crl = {0};
+    assert_int_equal(ms_x509_make_crl(ca_pem, ca_len, &ca_key, &rev, 1, 1, t - 60, t + 86400,
+                                      &crl_pem, &crl_len), MS_OK);
+    assert_int_equal(ms_x509_crl_read(ca_pem, ca_len, crl_pem, crl_len, t, &crl), MS_OK);
+    f->cloud.mfr_crl = &crl;
+    static const uint32_t waves[] = {100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 0.5, 1.0, 0);
+    ms_cm_rec_t m1 = fs_cm(f, id, 1);
+    assert_string_equal(m1.state, "failed");
+    assert_string_equal(m1.reason, "certificate revoked");
+    assert_false(m1.offered);
+    /* it asks for chunks anyway */
+    ms_link_chunk_req_t r = { .campaign_id = (uint64_t)id, .offset = 0, .length = 64 };
+    snprintf(r.meter_id, sizeof r.meter_id, "%s", f->m[1].id);
+    uint8_t msg[64];
+    size_t n = 0;
+    char topic[64];
+    bool handled = false;
+    assert_int_equal(ms_link_chunk_req_encode(&r, msg, sizeof msg, &n), MS_OK);
+    snprintf(topic, sizeof topic, "ms/v1/%s/" MS_OTA_TOPIC_REQ, f->m[1].id);
+    uint64_t chunks = f->ota.stats.chunks;
+    assert_int_equal(ms_ota_on_message(&f->ota, topic, strlen(topic), msg, n, &handled),
+                     MS_ERR_X509_REVOKED);
+    assert_int_equal(f->ota.stats.chunks, chunks);
+    fs_run(f);
+    assert_int_equal(f->m[1].offers, 0);
+    assert_string_equal(fs_cm(f, id, 0).state, "success");
+    assert_string_equal(fs_state(f, id), "finished");
+    f->cloud.mfr_crl = NULL;
+    ms_x509_crl_free(&crl);
+    free(crl_pem);
+    free(ca_pem);
+    fx_image_free(&img);
+    fs_free(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -528,6 +597,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(forged_status_refused),
         cmocka_unit_test(status_of_a_meter_not_offered_refused),
         cmocka_unit_test(two_images_at_once_load_once_each),
+        cmocka_unit_test(revoked_meter_gets_no_image),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
