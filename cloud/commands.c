@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cose_msg.h"
+#include "registry.h"
 
 ms_err_t ms_commands_send(ms_cloud_t *c, ms_jp_command_t *cmd, const char *by,
                           uint64_t *cmd_seq)
@@ -23,6 +24,9 @@ ms_err_t ms_commands_send(ms_cloud_t *c, ms_jp_command_t *cmd, const char *by,
         return MS_ERR_INTERNAL;
     }
     ms_err_t err = c->db.ops->meter_get(c->db.s, cmd->meter_id, m);
+    if (err == MS_OK && ms_registry_revoked(c, m)) {
+        err = MS_ERR_X509_REVOKED;   /* no signed command for a revoked meter */
+    }
     free(m);
     if (err != MS_OK) {
         return err;

@@ -10,7 +10,8 @@
 #include "service.h"
 
 /* Record cmd (its meter_id must be a registered meter; MS_ERR_NOT_FOUND
- * otherwise), give it the meter's next cmd_seq, sign and publish it.
+ * otherwise, MS_ERR_X509_REVOKED if its certificate is revoked), give it
+ * the meter's next cmd_seq, sign and publish it.
  * *cmd_seq gets the number. by: the operator's name. */
 ms_err_t ms_commands_send(ms_cloud_t *c, ms_jp_command_t *cmd, const char *by,
                           uint64_t *cmd_seq);

@@ -461,6 +461,8 @@ static void h_command(ctx_t *x, reply_t *r, const char *id)
         reply_json(r, 202, json_pack("{s:s, s:I}", "meter_id", id, "cmd_seq", (json_int_t)seq));
     } else if (err == MS_ERR_IO && seq != 0) {
         reply_error(r, 503, "unavailable", "recorded, but the broker is not reachable");
+    } else if (err == MS_ERR_X509_REVOKED) {
+        reply_error(r, 409, "conflict", "the meter's certificate is revoked");
     } else {
         reply_store_error(r, err);
     }

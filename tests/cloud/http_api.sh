@@ -175,6 +175,12 @@ r=$(call POST /login '{"name":"alice","password":"operator-pass-1"}')
 expect 200 "$r" "operator login again"
 op=(-H "Authorization: Bearer $(json token "$r")")
 expect 200 "$(call GET /meters '' "${op[@]}")" "operator GET"
+# No signed command for a meter whose certificate is revoked.
+"$MS_BIN_CA" ca revoke --dir "$d/mca" --cert "$M/m-000100.pem" >/dev/null
+ms_env_crls
+ms_env_broker_reload
+expect 409 "$(call POST /meters/m-000100/commands '{"type":"topup","amount_milli":5000}' "${op[@]}")" \
+  "command to a revoked meter" "revoked"
 # ... also for a request whose headers arrived before: its body comes after
 status=$(python3 - "$port" "${op[1]#Authorization: Bearer }" "$MS_BIN_CLOUD" "$MS_DB" <<'PY'
 import socket, subprocess, sys
