@@ -542,7 +542,9 @@ ms_err_t ms_x509_crl_read(const char *ca_pem, size_t ca_len, const char *crl_pem
         n += list[n][0] != '\0';   /* a serial of another length is none of ours */
     }
     if (err == MS_OK) {
-        qsort(list, n, sizeof *list, cmp_serial);
+        if (n > 1) {
+            qsort(list, n, sizeof *list, cmp_serial);   /* list is NULL when nothing is revoked */
+        }
         crl->serial = list;
         crl->n = n;
         crl->number = number;
