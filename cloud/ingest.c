@@ -448,10 +448,8 @@ ms_err_t ms_ingest_message(ms_ingest_t *in, const char *topic, size_t topic_len,
         return MS_OK;
     }
     /* checked per message: the CRL can change while the entry is cached,
-     * and the broker checks it only when a session starts; a certificate
-     * whose serial cannot be read cannot be cleared */
-    if (in->c->mfr_crl != NULL &&
-        (m->serial[0] == '\0' || ms_x509_crl_has(in->c->mfr_crl, m->serial))) {
+     * and the broker checks it only when a session starts */
+    if (ms_registry_serial_revoked(in->c, m->serial)) {
         reject(in, topic, topic_len, "revoked", MS_ERR_X509_REVOKED);
         return MS_OK;
     }

@@ -46,15 +46,20 @@ void ms_registry_serial(const ms_meter_rec_t *m, char serial[MS_X509_SERIAL_HEX]
     }
 }
 
+bool ms_registry_serial_revoked(const ms_cloud_t *c, const char serial[MS_X509_SERIAL_HEX])
+{
+    /* a certificate whose serial cannot be read cannot be cleared: refused */
+    return c->mfr_crl != NULL && (serial[0] == '\0' || ms_x509_crl_has(c->mfr_crl, serial));
+}
+
 bool ms_registry_revoked(const ms_cloud_t *c, const ms_meter_rec_t *m)
 {
     char serial[MS_X509_SERIAL_HEX];
     if (c->mfr_crl == NULL) {
-        return false;
+        return false;   /* no certificate to parse */
     }
     ms_registry_serial(m, serial);
-    /* a certificate whose serial cannot be read cannot be cleared: refused */
-    return serial[0] == '\0' || ms_x509_crl_has(c->mfr_crl, serial);
+    return ms_registry_serial_revoked(c, serial);
 }
 
 ms_err_t ms_registry_register(ms_cloud_t *c, const ms_jp_register_t *req,

@@ -26,6 +26,10 @@ ms_err_t ms_registry_nonce(ms_cloud_t *c, char hex[2 * MS_STORE_NONCE_LEN + 1]);
 /* The serial number of a stored meter's certificate ("" if unreadable). */
 void ms_registry_serial(const ms_meter_rec_t *m, char serial[MS_X509_SERIAL_HEX]);
 
+/* The revocation rule on a serial (ms_registry_serial's): revoked when on
+ * c->mfr_crl, or unreadable ("") while a CRL is loaded. */
+bool ms_registry_serial_revoked(const ms_cloud_t *c, const char serial[MS_X509_SERIAL_HEX]);
+
 /* True when the stored meter's certificate is on c->mfr_crl, or its serial
  * cannot be read while a CRL is loaded: its messages are refused even on a
  * broker session opened before the revocation. */
