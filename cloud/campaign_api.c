@@ -21,6 +21,8 @@
 #include "x509.h"
 
 #define ONLINE_WINDOW 300   /* seconds since last seen for "online" */
+#define PAGE_DEFAULT  100u  /* records of a listing when ?limit= is absent */
+#define PAGE_MAX      1000u
 
 static void answer(unsigned *status, json_t **json, unsigned st, json_t *j)
 {
@@ -390,10 +392,37 @@ static void h_fw_upload(const ms_api_req_t *r, ms_ota_t *o, unsigned *status, js
     }
 }
 
+static const char *arg(const ms_api_req_t *r, const char *name)
+{
+    return r->query != NULL ? r->query(r->query_ctx, name) : NULL;
+}
+
+/* A listing's ?limit=: 0..PAGE_MAX, PAGE_DEFAULT when absent. */
+static bool page_limit(const ms_api_req_t *r, uint32_t *limit, unsigned *status, json_t **json)
+{
+    uint64_t v = 0;
+    if (ms_jp_query_u64(arg(r, "limit"), PAGE_MAX, PAGE_DEFAULT, &v) != MS_OK) {
+        error(status, json, 400, "query parameter 'limit' must be an integer 0..1000");
+        return false;
+    }
+    *limit = (uint32_t)v;
+    return true;
+}
+
 static void h_fw_list(const ms_api_req_t *r, unsigned *status, json_t **json)
 {
+    uint32_t limit = 0;
+    const char *after = arg(r, "after");
+    if (!page_limit(r, &limit, status, json)) {
+        return;
+    }
+    if (after != NULL && !hex64(after)) {
+        error(status, json, 400, "query parameter 'after' must be an image's sha256 (64 hex digits)");
+        return;
+    }
     json_t *list = json_array();
-    ms_err_t err = list != NULL ? ms_ota_fw_list(&r->c->db, fw_add, list) : MS_ERR_INTERNAL;
+    ms_err_t err = list != NULL ? ms_ota_fw_page(&r->c->db, after, limit, fw_add, list)
+                                : MS_ERR_INTERNAL;
     if (err != MS_OK) {
         json_decref(list);
         error(status, json, 500, ms_strerror(err));
@@ -430,8 +459,19 @@ static void h_campaign_create(const ms_api_req_t *r, ms_ota_t *o, unsigned *stat
 
 static void h_campaign_list(const ms_api_req_t *r, unsigned *status, json_t **json)
 {
+    uint32_t limit = 0;
+    uint64_t after = 0;
+    if (!page_limit(r, &limit, status, json)) {
+        return;
+    }
+    if (ms_jp_query_u64(arg(r, "after"), (uint64_t)INT64_MAX, 0, &after) != MS_OK) {
+        error(status, json, 400, "query parameter 'after' must be a campaign id");
+        return;
+    }
     c_json_ctx_t x = {.c = r->c, .list = json_array()};
-    ms_err_t err = x.list != NULL ? ms_ota_campaign_list(&r->c->db, c_add, &x) : MS_ERR_INTERNAL;
+    ms_err_t err = x.list != NULL
+                       ? ms_ota_campaign_page(&r->c->db, (int64_t)after, limit, c_add, &x)
+                       : MS_ERR_INTERNAL;
     if (err != MS_OK) {
         json_decref(x.list);
         error(status, json, 500, ms_strerror(err));
@@ -473,14 +513,49 @@ static void h_campaign_get(const ms_api_req_t *r, int64_t id, unsigned *status, 
     free(c);
 }
 
+/* ?after= (a meter id), ?state= (an update state), ?wave= (0-based) and
+ * ?limit= of a campaign's meter list; false after answering 400. */
+static bool cm_page(const ms_api_req_t *r, ms_cm_page_t *p, unsigned *status, json_t **json)
+{
+    uint32_t st = 0;
+    uint64_t wave = 0;
+    const char *w = arg(r, "wave");
+    p->after = arg(r, "after");
+    p->state = arg(r, "state");
+    p->wave = -1;
+    if (!page_limit(r, &p->limit, status, json)) {
+        return false;
+    }
+    if (p->after != NULL && !ms_meter_id_valid(p->after, strlen(p->after))) {
+        error(status, json, 400, "query parameter 'after' must be a meter id");
+        return false;
+    }
+    if (p->state != NULL && ms_link_upd_state_parse(p->state, &st) != MS_OK) {
+        error(status, json, 400, "query parameter 'state' must be an update state (docs/ota.md)");
+        return false;
+    }
+    if (w != NULL) {
+        if (ms_jp_query_u64(w, MS_OTA_WAVES_MAX - 1u, 0, &wave) != MS_OK) {
+            error(status, json, 400, "query parameter 'wave' must be an integer 0..7");
+            return false;
+        }
+        p->wave = (int64_t)wave;
+    }
+    return true;
+}
+
 static void h_campaign_meters(const ms_api_req_t *r, int64_t id, unsigned *status, json_t **json)
 {
+    ms_cm_page_t page;
+    if (!cm_page(r, &page, status, json)) {
+        return;
+    }
     ms_campaign_rec_t *c = malloc(sizeof *c);
     ms_err_t err = c != NULL ? ms_ota_campaign_get(&r->c->db, id, c) : MS_ERR_INTERNAL;
     free(c);
     json_t *list = json_array();
     if (err == MS_OK) {
-        err = list != NULL ? ms_ota_cm_list(&r->c->db, id, cm_add, list) : MS_ERR_INTERNAL;
+        err = list != NULL ? ms_ota_cm_page(&r->c->db, id, &page, cm_add, list) : MS_ERR_INTERNAL;
     }
     if (err != MS_OK) {
         json_decref(list);
@@ -525,14 +600,12 @@ static void h_meter_updates(const ms_api_req_t *r, const char *meter_id, unsigne
 
 static void h_audit(const ms_api_req_t *r, unsigned *status, json_t **json)
 {
-    uint64_t limit = 0;
-    const char *l = r->query != NULL ? r->query(r->query_ctx, "limit") : NULL;
-    if (ms_jp_query_u64(l, 1000, 100, &limit) != MS_OK) {
-        error(status, json, 400, "query parameter 'limit' must be an integer 0..1000");
+    uint32_t limit = 0;
+    if (!page_limit(r, &limit, status, json)) {
         return;
     }
     json_t *list = json_array();
-    ms_err_t err = list != NULL ? ms_ota_audit_list(&r->c->db, (uint32_t)limit, audit_add, list)
+    ms_err_t err = list != NULL ? ms_ota_audit_list(&r->c->db, limit, audit_add, list)
                                 : MS_ERR_INTERNAL;
     if (err != MS_OK) {
         json_decref(list);

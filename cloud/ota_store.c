@@ -164,11 +164,17 @@ ms_err_t ms_ota_fw_image(ms_db_t *db, const char *sha256, uint8_t **image, size_
     return MS_OK;
 }
 
-ms_err_t ms_ota_fw_list(ms_db_t *db, ms_fw_cb cb, void *ctx)
+ms_err_t ms_ota_fw_page(ms_db_t *db, const char *after_sha256, uint32_t limit, ms_fw_cb cb,
+                        void *ctx)
 {
     fw_ctx_t x = {.cb = cb, .ctx = ctx};
-    return q(db, "SELECT " FW_COLS " FROM firmware ORDER BY uploaded_at, sha256", NULL, 0,
-             fw_each, &x, NULL);
+    ms_sql_val_t p[] = {T(after_sha256 != NULL ? after_sha256 : ""), I(limit)};
+    /* the cursor is a hash; the order is the upload's (time, then hash) */
+    return q(db,
+             "SELECT " FW_COLS " FROM firmware WHERE CAST($1 AS TEXT) = ''"
+             " OR (uploaded_at, sha256) > (SELECT uploaded_at, sha256 FROM firmware"
+             " WHERE sha256 = $1) ORDER BY uploaded_at, sha256 LIMIT $2",
+             p, 2, fw_each, &x, NULL);
 }
 
 ms_err_t ms_ota_fw_max_sec_cnt(ms_db_t *db, uint32_t *max)
@@ -276,10 +282,13 @@ ms_err_t ms_ota_campaign_get(ms_db_t *db, int64_t id, ms_campaign_rec_t *rec)
     return err != MS_OK ? err : x.found ? MS_OK : MS_ERR_NOT_FOUND;
 }
 
-ms_err_t ms_ota_campaign_list(ms_db_t *db, ms_campaign_cb cb, void *ctx)
+ms_err_t ms_ota_campaign_page(ms_db_t *db, int64_t after, uint32_t limit, ms_campaign_cb cb,
+                              void *ctx)
 {
     c_ctx_t x = {.cb = cb, .ctx = ctx};
-    return q(db, "SELECT " C_COLS " FROM campaigns ORDER BY id", NULL, 0, c_each, &x, NULL);
+    ms_sql_val_t p[] = {I(after), I(limit)};
+    return q(db, "SELECT " C_COLS " FROM campaigns WHERE id > $1 ORDER BY id LIMIT $2", p, 2,
+             c_each, &x, NULL);
 }
 
 ms_err_t ms_ota_campaign_set_state(ms_db_t *db, int64_t id, const char *state, uint32_t wave,
@@ -398,6 +407,22 @@ ms_err_t ms_ota_cm_list(ms_db_t *db, int64_t campaign_id, ms_cm_cb cb, void *ctx
     return q(db, "SELECT " CM_COLS " FROM campaign_meters WHERE campaign_id = $1"
                  " ORDER BY wave, meter_id",
              p, 1, cm_each, &x, NULL);
+}
+
+ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *page,
+                        ms_cm_cb cb, void *ctx)
+{
+    cm_ctx_t x = {.cb = cb, .ctx = ctx};
+    ms_sql_val_t p[] = {I(campaign_id), T(page->after != NULL ? page->after : ""),
+                        T(page->state != NULL ? page->state : ""), I(page->wave),
+                        I(page->limit)};
+    /* the primary key (campaign_id, meter_id) walks the page in order; the
+     * filters are applied on the way */
+    return q(db,
+             "SELECT " CM_COLS " FROM campaign_meters WHERE campaign_id = $1 AND meter_id > $2"
+             " AND (CAST($3 AS TEXT) = '' OR state = $3)"
+             " AND (CAST($4 AS BIGINT) < 0 OR wave = $4) ORDER BY meter_id LIMIT $5",
+             p, 5, cm_each, &x, NULL);
 }
 
 typedef struct count_ctx {

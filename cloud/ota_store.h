@@ -104,7 +104,12 @@ ms_err_t ms_ota_fw_put(ms_db_t *db, const ms_fw_rec_t *f, const uint8_t *image, 
 ms_err_t ms_ota_fw_get(ms_db_t *db, const char *sha256, ms_fw_rec_t *f);
 /* The image bytes (malloc'd; the caller frees). */
 ms_err_t ms_ota_fw_image(ms_db_t *db, const char *sha256, uint8_t **image, size_t *len);
-ms_err_t ms_ota_fw_list(ms_db_t *db, ms_fw_cb cb, void *ctx);
+/* Listings come in pages (docs/ota.md section 5): at most `limit` records
+ * after a cursor, the last record of the page before. */
+/* Firmware by upload time: after the image `after_sha256` ("" or NULL: from
+ * the first; an image not stored: an empty page). */
+ms_err_t ms_ota_fw_page(ms_db_t *db, const char *after_sha256, uint32_t limit, ms_fw_cb cb,
+                        void *ctx);
 /* The highest security counter of any stored image (0 when none). */
 ms_err_t ms_ota_fw_max_sec_cnt(ms_db_t *db, uint32_t *max);
 
@@ -112,7 +117,9 @@ ms_err_t ms_ota_fw_max_sec_cnt(ms_db_t *db, uint32_t *max);
  * transaction (db->ops->tx) with the campaign's ms_ota_cm_add calls. */
 ms_err_t ms_ota_campaign_add(ms_db_t *db, ms_campaign_rec_t *rec);
 ms_err_t ms_ota_campaign_get(ms_db_t *db, int64_t id, ms_campaign_rec_t *rec);
-ms_err_t ms_ota_campaign_list(ms_db_t *db, ms_campaign_cb cb, void *ctx);
+/* Campaigns by id, those with an id above `after` (0: from the first). */
+ms_err_t ms_ota_campaign_page(ms_db_t *db, int64_t after, uint32_t limit, ms_campaign_cb cb,
+                              void *ctx);
 ms_err_t ms_ota_campaign_set_state(ms_db_t *db, int64_t id, const char *state, uint32_t wave,
                                    const char *wave_state);
 
@@ -121,7 +128,19 @@ ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m);
 ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, ms_cm_rec_t *m);
 /* Store m's state and append it to the meter's history. */
 ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m);
+/* Every meter of a campaign, by wave then meter id (the campaign engine). */
 ms_err_t ms_ota_cm_list(ms_db_t *db, int64_t campaign_id, ms_cm_cb cb, void *ctx);
+/* One page of a campaign's meters by meter id: ids above `after` ("" or
+ * NULL: from the first), only in `state` (NULL or "": any) and in `wave`
+ * (< 0: any). */
+typedef struct ms_cm_page {
+    const char *after;
+    const char *state;
+    int64_t wave;
+    uint32_t limit;
+} ms_cm_page_t;
+ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *page,
+                        ms_cm_cb cb, void *ctx);
 /* Counts per state (index: ms_link_upd_state_t) of one wave, or of all
  * waves with wave < 0; *offered gets how many were offered. */
 ms_err_t ms_ota_cm_counts(ms_db_t *db, int64_t campaign_id, int64_t wave,

@@ -93,3 +93,21 @@ export async function optional(path) {
     throw e;
   }
 }
+
+// Every record of a listing the API gives in pages (?limit=&after=, docs/ota.md section 5):
+// pages of 1,000 until a short one; next(record) is the cursor after the page's last record.
+// Like optional(), null when the service does not offer the route.
+export async function allPages(path, key, next) {
+  const PAGE = 1000;
+  const out = [];
+  for (let after = null; ;) {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await optional(`${path}${sep}limit=${PAGE}${after === null ? ''
+      : `&after=${encodeURIComponent(after)}`}`);
+    if (r === null) return out.length === 0 ? null : out;
+    const list = Array.isArray(r[key]) ? r[key] : [];
+    out.push(...list);
+    if (list.length < PAGE) return out;
+    after = next(list[list.length - 1]);
+  }
+}

@@ -4,7 +4,7 @@
 // pause / resume / cancel for operators; a new campaign from an uploaded firmware image.
 // Buttons are only shown to operators; the service refuses the actions to viewers anyway.
 import uPlot from './vendor/uPlot.esm.js';
-import { ApiError, api, isOperator, optional } from './api.js';
+import { ApiError, allPages, api, isOperator, optional } from './api.js';
 import { DASH, badge, clear, el, errorBox, has, percent, show, table, when } from './util.js';
 
 const POLL_MS = Number(new URLSearchParams(location.search).get('poll')) || 2000;
@@ -15,6 +15,8 @@ const ACTIONS = {
   halted: ['resume', 'cancel'],
 };
 const ACTIVE = ['queued', 'downloading', 'downloaded', 'verifying', 'installing'];
+const STATES = [...ACTIVE, 'success', 'failed', 'reverted'];
+const METERS_PAGE = 100;   // rows of a campaign's meter table; the API gives them by meter id
 
 function notAvailable(root) {
   root.append(el('p', { class: 'notice', id: 'campaigns-unavailable' },
@@ -60,12 +62,11 @@ export async function campaignListView(root) {
     head.append(el('a', { href: '#/campaigns/new', id: 'campaign-new' }, 'New campaign'));
   }
   root.append(head);
-  const r = await optional('/campaigns');
-  if (r === null) {
+  const list = await allPages('/campaigns', 'campaigns', (c) => c.id);
+  if (list === null) {
     notAvailable(root);
     return null;
   }
-  const list = Array.isArray(r.campaigns) ? r.campaigns : [];
   if (list.length === 0) {
     root.append(el('p', { class: 'muted', id: 'campaigns-empty' }, 'No campaigns yet.'));
     return null;
@@ -159,12 +160,47 @@ export async function campaignView(root, [id]) {
     }
   }
 
+  // The meters come a page at a time (?after= is the last meter id of the page before), with
+  // the state and wave filters applied by the service; one row more than a page is asked
+  // for, to know whether there is a next page.
+  const stateSel = el('select', { id: 'campaign-meters-state', 'aria-label': 'Update state' },
+    el('option', { value: '' }, 'Any state'), ...STATES.map((s) => el('option', { value: s }, s)));
+  const waveSel = el('select', { id: 'campaign-meters-wave', 'aria-label': 'Wave' },
+    el('option', { value: '' }, 'Any wave'));
+  const prev = el('button', { type: 'button', id: 'campaign-meters-prev' }, '‹ Previous');
+  const next = el('button', { type: 'button', id: 'campaign-meters-next' }, 'Next ›');
+  const range = el('span', { id: 'campaign-meters-range' });
+  const metersTable = el('div');
+  metersBox.append(el('div', { class: 'toolbar' }, stateSel, waveSel), metersTable,
+    el('div', { class: 'pager' }, prev, range, next));
+  let cursors = [null];   // the ?after= of each page seen so far; the last is the one shown
+  let asked = 0;          // a poll and a click may overlap: only the latest answer is drawn
+
+  function waveOptions(list) {
+    if (waveSel.options.length === list.length + 1) return;
+    const cur = waveSel.value;
+    clear(waveSel).append(el('option', { value: '' }, 'Any wave'),
+      ...list.map((w, i) => el('option', { value: i }, `Wave ${i + 1}`)));
+    waveSel.value = cur;
+  }
+
   async function drawMeters() {
-    const r = await optional(`/campaigns/${id}/meters`);
-    const list = r && Array.isArray(r.meters) ? r.meters : [];
-    clear(metersBox).append(list.length === 0 ? el('p', { class: 'muted' }, 'No meters yet.')
+    const after = cursors[cursors.length - 1];
+    const q = new URLSearchParams({ limit: String(METERS_PAGE + 1) });
+    if (after !== null) q.set('after', after);
+    if (stateSel.value) q.set('state', stateSel.value);
+    if (waveSel.value) q.set('wave', waveSel.value);
+    const mine = ++asked;
+    const r = await optional(`/campaigns/${id}/meters?${q}`);
+    if (stopped || mine !== asked) return;
+    const got = r && Array.isArray(r.meters) ? r.meters : [];
+    const list = got.slice(0, METERS_PAGE);
+    const first = (cursors.length - 1) * METERS_PAGE;
+    clear(metersTable).append(list.length === 0
+      ? el('p', { class: 'muted', id: 'campaign-meters-none' },
+        cursors.length > 1 || stateSel.value || waveSel.value ? 'No meter matches.' : 'No meters yet.')
       : table(['Meter', 'Wave#', 'State', 'Progress#', 'Result', 'Reason', 'Retries#', 'Updated'],
-        list.slice(0, 500).map((m) => el('tr', { dataset: { meter: m.meter_id } },
+        list.map((m) => el('tr', { dataset: { meter: m.meter_id } },
           el('td', null, has(m.meter_id)
             ? el('a', { href: `#/meters/${encodeURIComponent(m.meter_id)}` }, m.meter_id) : DASH),
           el('td', { class: 'num' }, has(m.wave) ? num(m.wave) + 1 : DASH),
@@ -172,9 +208,22 @@ export async function campaignView(root, [id]) {
           el('td', { class: 'num' }, has(m.progress) ? bytes(m.progress) : DASH),
           el('td', null, show(m.result)), el('td', null, show(m.reason)),
           el('td', { class: 'num' }, show(m.retries)), el('td', null, when(m.updated_at)))),
-        { id: 'campaign-meters-table' }));
-    if (list.length > 500) metersBox.append(el('p', { class: 'muted' }, `First 500 of ${list.length}.`));
+        { id: 'campaign-meters-table', dataset: { rows: list.length } }));
+    range.textContent = list.length === 0 ? '' : `Meters ${first + 1}–${first + list.length}`;
+    prev.disabled = cursors.length === 1;
+    next.disabled = got.length <= METERS_PAGE;
+    next.dataset.after = list.length > 0 ? String(list[list.length - 1].meter_id) : '';
   }
+
+  const redraw = () => drawMeters().catch((e) => { if (!stopped) clear(msg).append(errorBox(e)); });
+  for (const s of [stateSel, waveSel]) {
+    s.addEventListener('change', () => { cursors = [null]; redraw(); });
+  }
+  prev.addEventListener('click', () => { if (cursors.length > 1) cursors.pop(); redraw(); });
+  next.addEventListener('click', () => {
+    if (next.dataset.after) cursors.push(next.dataset.after);
+    redraw();
+  });
 
   async function refresh() {
     if (busy || stopped) return;
@@ -193,7 +242,9 @@ export async function campaignView(root, [id]) {
       add('Created', `${when(c.created_at)} by ${show(c.created_by)}`);
       summary.dataset.state = String(c.state);
       drawActions(c);
-      clear(waves).append(...(Array.isArray(c.waves) ? c.waves : []).map(waveRow));
+      const ws = Array.isArray(c.waves) ? c.waves : [];
+      clear(waves).append(...ws.map(waveRow));
+      waveOptions(ws);
       chartUpdate(c);
       await drawMeters();
     } catch (e) {
@@ -227,7 +278,7 @@ export async function campaignNewView(root) {
     root.append(el('p', { class: 'notice' }, 'Only operators create campaigns.'));
     return null;
   }
-  const fw = await optional('/firmware');
+  const fw = await allPages('/firmware', 'firmware', (f) => f.sha256);
   if (fw === null) {
     notAvailable(root);
     return null;
@@ -244,7 +295,7 @@ export async function campaignNewView(root) {
     }
     if (pick) firmware.value = pick;
   };
-  fillFirmware(Array.isArray(fw.firmware) ? fw.firmware : []);
+  fillFirmware(fw);
   image.addEventListener('change', async () => {
     clear(msg);
     const f = image.files && image.files[0];
@@ -252,8 +303,7 @@ export async function campaignNewView(root) {
     try {
       const r = await api('POST', '/firmware', await f.arrayBuffer());
       uploaded.textContent = `Uploaded ${show(r.version)} (${show(r.sha256)}), security counter ${show(r.security_counter)}.`;
-      const again = await api('GET', '/firmware');
-      fillFirmware(Array.isArray(again.firmware) ? again.firmware : [], r.sha256);
+      fillFirmware(await allPages('/firmware', 'firmware', (f) => f.sha256) || [], r.sha256);
     } catch (e) {
       msg.append(errorBox(`Upload refused: ${e.message}`));
     }

@@ -4,7 +4,8 @@
 // firmware (uploaded first when MS_FIRMWARE names an image), starts it with the button,
 // watches the page follow it (waves, chart, meters), pauses and resumes it; a viewer gets no
 // buttons and the service refuses the viewer's start (403) and a start without the CSRF
-// token (403); the audit log lists the operator's actions. dashboard.sh runs it only when
+// token (403); the audit log lists the operator's actions; a campaign of the whole fleet shows
+// its meters a page at a time, filtered by wave and state. dashboard.sh runs it only when
 // the service answers GET /api/v1/campaigns. MS_CONTRACT_MOCK=1 runs it against the contract
 // mock instead (contract-mock.mjs), to check this script itself.
 import { readFileSync } from 'node:fs';
@@ -85,6 +86,30 @@ try {
       const text = await page.textContent('#audit-table');
       expect(/start/i.test(text) && /pause/i.test(text), 'start and pause audited');
       expect(text.includes(op[0]), 'who is recorded');
+    });
+
+    await run.step('a campaign of the whole fleet: its meters a page at a time', page, async () => {
+      const fleet = Number(env('MS_FLEET'));
+      expect(fleet > 100 && fleet <= 200, `a fleet of 101..200 meters for two pages, got ${fleet}`);
+      const id = await page.evaluate(async () => {
+        const { api } = window.meterseal;
+        const sha = (await api('GET', '/firmware?limit=1')).firmware[0].sha256;
+        return (await api('POST', '/campaigns', { name: 'whole fleet', firmware_sha256: sha,
+          target: { all: true }, waves: [25, 100] })).id;
+      });
+      await page.goto(`${base}#/campaigns/${id}`);
+      await page.waitForSelector('#campaign-meters-table[data-rows="100"]');
+      expect(await page.isDisabled('#campaign-meters-prev'), 'no page before the first');
+      await page.click('#campaign-meters-next');
+      await page.waitForSelector(`#campaign-meters-table[data-rows="${fleet - 100}"]`);
+      expect((await page.textContent('#campaign-meters-range')) === `Meters 101–${fleet}`, 'the range shown');
+      expect(await page.isDisabled('#campaign-meters-next'), 'no page after the last');
+      await page.click('#campaign-meters-prev');
+      await page.waitForSelector('#campaign-meters-table[data-rows="100"]');
+      await page.selectOption('#campaign-meters-wave', '0');
+      await page.waitForSelector(`#campaign-meters-table[data-rows="${Math.ceil(fleet / 4)}"]`);
+      await page.selectOption('#campaign-meters-state', 'success');
+      await page.waitForSelector('#campaign-meters-none');
     });
   }
   await ctx.close();

@@ -72,7 +72,7 @@ export function campaignMock({ viewer = false } = {}) {
       const json = (status, body) => route.fulfill({ status, contentType: 'application/json',
         body: JSON.stringify(body) });
       const csrf = req.headers()['x-csrf-token'];
-      m.requests.push({ method, path, csrf, body: method === 'POST' ? req.postData() : null });
+      m.requests.push({ method, path, query: url.search, csrf, body: method === 'POST' ? req.postData() : null });
       if (method !== 'GET' && !HEX64.test(csrf || '')) {
         return json(403, { error: 'forbidden', reason: 'missing or wrong X-CSRF-Token' });
       }
@@ -81,7 +81,16 @@ export function campaignMock({ viewer = false } = {}) {
       }
       const c = m.c;
       let a;
-      if (method === 'GET' && path === '/campaigns') return json(200, { campaigns: [summary(c, false)] });
+      // listings come in pages: ?limit= (default 100, at most 1000) records after ?after=
+      const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : 100;
+      const after = url.searchParams.get('after');
+      if (!Number.isInteger(limit) || limit < 0 || limit > 1000) {
+        return json(400, { error: 'bad_request', reason: "query parameter 'limit' must be an integer 0..1000" });
+      }
+      if (method === 'GET' && path === '/campaigns') {
+        return json(200, { campaigns: after !== null && Number(after) >= c.id ? []
+          : [summary(c, false)].slice(0, limit) });
+      }
       if (method === 'POST' && path === '/campaigns') {
         m.c = newCampaign(JSON.parse(req.postData() || '{}'));
         m.audit.unshift({ at: now(), who: 'alice', action: 'campaign.create', detail: `id=7` });
@@ -106,7 +115,11 @@ export function campaignMock({ viewer = false } = {}) {
               retries: state === 'failed' ? 3 : 0, updated_at: now() });
           }
         }
-        return json(200, { meters });
+        const state = url.searchParams.get('state');
+        const wave = url.searchParams.get('wave');
+        return json(200, { meters: meters.filter((x) => (after === null || x.meter_id > after)
+          && (state === null || x.state === state) && (wave === null || x.wave === Number(wave)))
+          .slice(0, limit) });
       }
       if (method === 'POST' && (a = /^\/campaigns\/7\/(start|pause|resume|cancel)$/.exec(path))) {
         const to = m.refuseNext ? undefined : next[a[1]][c.state];
@@ -116,7 +129,11 @@ export function campaignMock({ viewer = false } = {}) {
         m.audit.unshift({ at: now(), who: 'alice', action: `campaign.${a[1]}`, detail: 'id=7' });
         return json(200, { id: 7, state: to });
       }
-      if (method === 'GET' && path === '/firmware') return json(200, { firmware: m.firmware });
+      if (method === 'GET' && path === '/firmware') {
+        const at = after === null ? 0 : m.firmware.findIndex((f) => f.sha256 === after) + 1;
+        return json(200, { firmware: at === 0 && after !== null ? []
+          : m.firmware.slice(at, at + limit) });
+      }
       if (method === 'POST' && path === '/firmware') {
         const f = { sha256: 'cd'.repeat(32), version: '1.4.0', security_counter: 6,
           size: (req.postDataBuffer() || Buffer.alloc(0)).length, uploaded_by: 'alice', uploaded_at: now() };

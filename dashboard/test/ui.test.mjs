@@ -3,7 +3,8 @@
 // (started by dashboard.sh): sign-in and its cookie, the fleet with search and paging, one
 // meter with its readings plot, events and certificate, CSRF refusal, the security headers,
 // sign-out, the viewer's narrower page; then the campaign views against the API contract
-// (contract-mock.mjs): start a campaign, watch it progress, pause it, create one from an
+// (contract-mock.mjs): start a campaign, watch it progress, pause it, filter its meters (the
+// service filters: state, wave, page size asked for), create one from an
 // uploaded image, the audit log; a viewer sees no action buttons.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -163,6 +164,19 @@ try {
     mock.refuseNext = true;   // the service's state moved on meanwhile
     await cpage.click('#campaign-resume');
     await cpage.waitForSelector('#campaign-message .error');
+  });
+
+  await run.step('contract: the meters table asks the service for a state, a wave, a page', cpage, async () => {
+    await cpage.selectOption('#campaign-meters-state', 'failed');
+    await cpage.waitForSelector('#campaign-meters-table[data-rows="1"]');
+    expect((await cpage.textContent('#campaign-meters-table')).includes('image signature does not verify'),
+      'the failed meter is the one listed');
+    await cpage.selectOption('#campaign-meters-state', '');
+    await cpage.selectOption('#campaign-meters-wave', '0');
+    await cpage.waitForSelector('#campaign-meters-table[data-rows="2"]');
+    const asked = mock.requests.filter((r) => r.path === '/campaigns/7/meters').map((r) => r.query);
+    expect(asked.some((q) => /[?&]state=failed(&|$)/.test(q)) && asked.some((q) => /[?&]wave=0(&|$)/.test(q))
+      && asked.every((q) => /[?&]limit=101(&|$)/.test(q)), `filters and page size sent: ${asked.slice(-3)}`);
   });
 
   await run.step('contract: create a campaign from an uploaded image', cpage, async () => {

@@ -5,7 +5,8 @@
 # curl against a running meterseal-cloud: firmware upload through the API
 # (an image from `meterseal sign --encrypt`; refused: not an image, another
 # key, a downgrade; the same image stored once) and through the CLI;
-# campaigns created, listed, shown with their waves and meters, started,
+# campaigns created, listed, shown with their waves and meters, listings in
+# pages (cursor, limit, a campaign's meters by state and wave), started,
 # paused, resumed, cancelled (illegal transitions 409); a viewer reads but
 # cannot upload or start; a cookie session needs the CSRF token; the audit
 # names who did what; meters carry their update fields.
@@ -133,6 +134,49 @@ expect 409 "$(call POST "/campaigns/$id2/resume" '' "${op[@]}")" "resume cancell
 r=$(call GET "/campaigns/$id/meters" '' "${viewer[@]}")
 expect 200 "$r" "campaign meters"
 [ "$(json 'sorted(set(m["state"] for m in j["meters"]))' "$r")" = "['queued']" ] || fail "meters: $r"
+all=$(json '" ".join(m["meter_id"] for m in j["meters"])' "$r")
+[ "$all" = "$(ls "$M" | sed -n 's/\.key$//p' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" ] ||
+  fail "campaign meters by id: $all"
+pages= after=
+for _ in 1 2 3 4; do   # pages of 2 by the cursor: 2 + 2 + 1
+  r=$(call GET "/campaigns/$id/meters?limit=2${after:+&after=$after}" '' "${viewer[@]}")
+  expect 200 "$r" "campaign meters page"
+  n=$(json 'len(j["meters"])' "$r")
+  pages="$pages$n"
+  [ "$n" = 0 ] && break
+  after=$(json 'j["meters"][-1]["meter_id"]' "$r")
+  pages="$pages $(json '" ".join(m["meter_id"] for m in j["meters"])' "$r") "
+done
+[ "$pages" = "2 $(cut -d' ' -f1-2 <<<"$all") 2 $(cut -d' ' -f3-4 <<<"$all") 1 $(cut -d' ' -f5 <<<"$all") 0" ] ||
+  fail "campaign meter pages: $pages"
+count() {   # PATH -> how many meters the page lists
+  local r
+  r=$(call GET "$1" '' "${viewer[@]}")
+  expect 200 "$r" "$1"
+  json 'len(j["meters"])' "$r"
+}
+[ "$(count "/campaigns/$id/meters?wave=0")/$(count "/campaigns/$id/meters?wave=1")" = 1/4 ] ||
+  fail "campaign meters by wave"
+[ "$(count "/campaigns/$id/meters?state=queued&wave=1&limit=3")" = 3 ] || fail "state, wave and limit"
+[ "$(count "/campaigns/$id/meters?state=success")" = 0 ] || fail "state filter"
+expect 400 "$(call GET "/campaigns/$id/meters?state=done" '' "${viewer[@]}")" "bad state" "'state'"
+expect 400 "$(call GET "/campaigns/$id/meters?wave=8" '' "${viewer[@]}")" "bad wave" "'wave'"
+expect 400 "$(call GET "/campaigns/$id/meters?after=a.b" '' "${viewer[@]}")" "bad cursor" "'after'"
+expect 400 "$(call GET "/campaigns/$id/meters?limit=1001" '' "${viewer[@]}")" "big page" "'limit'"
+r=$(call GET '/campaigns?limit=1' '' "${viewer[@]}")
+[ "$(json '[c["id"] for c in j["campaigns"]]' "$r")" = "[$id]" ] || fail "campaign page: $r"
+r=$(call GET "/campaigns?after=$id" '' "${viewer[@]}")
+[ "$(json '[c["id"] for c in j["campaigns"]]' "$r")" = "[$id2]" ] || fail "campaign cursor: $r"
+expect 400 "$(call GET '/campaigns?after=-1' '' "${viewer[@]}")" "bad campaign cursor" "'after'"
+r=$(call GET '/firmware?limit=1' '' "${viewer[@]}")
+fw1=$(json 'j["firmware"][0]["sha256"]' "$r")
+r=$(call GET "/firmware?after=$fw1" '' "${viewer[@]}")
+[ "$(json 'len(j["firmware"])' "$r")" = 1 ] && [ "$(json 'j["firmware"][0]["sha256"]' "$r")" != "$fw1" ] ||
+  fail "firmware cursor: $r"
+r=$(call GET "/firmware?after=$(printf '0%.0s' $(seq 64))" '' "${viewer[@]}")
+[ "$(json 'len(j["firmware"])' "$r")" = 0 ] || fail "firmware after an unknown image: $r"
+expect 400 "$(call GET '/firmware?after=XYZ' '' "${viewer[@]}")" "bad firmware cursor" "'after'"
+ok "listings in pages: campaign meters by id (cursor, state, wave), campaigns, firmware"
 r=$(call GET "/campaigns/$id" '' "${op[@]}")
 [ "$(json 'j["waves"][0]["state"]' "$r")" = running ] ||
   fail "wave 0 running: $r"
