@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -706,6 +707,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- life cycle -------------------------------------------------------------------------------- */
 
+/* What libmicrohttpd refuses itself never reaches on_request: headers over
+ * the connection's memory (431), a malformed request line, the connection
+ * limit. Its message is logged, one line each, quoted like any outside text. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 0)))
+#endif
+static void on_library_message(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[160], v[256];
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+        len--;
+    }
+    ms_log(MS_LOG_WARN, "http.library", "message=%s", ms_log_str(msg, len, v));
+}
+
 ms_err_t ms_http_start(ms_cloud_t *c, const char *addr, uint16_t port, ms_http_t **out)
 {
     ms_http_t *h = calloc(1, sizeof *h);
@@ -721,7 +740,8 @@ ms_err_t ms_http_start(ms_cloud_t *c, const char *addr, uint16_t port, ms_http_t
         free(h);
         return MS_ERR_ARG;
     }
-    h->d = MHD_start_daemon(MHD_USE_EPOLL, port, NULL, NULL, on_request, h,
+    h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, port, NULL, NULL, on_request, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_library_message, NULL,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,

@@ -198,6 +198,11 @@ PY
 expect 401 "$(call GET /meters '' "${op[@]}")" "token after the operator changed"
 expect 401 "$(call POST /provision/nonce '{}' "${op[@]}")" "old role after the operator changed"
 grep -q 'event=http.request' "$d/a.log" || fail "no structured request log"
+# headers over the connection's memory: libmicrohttpd answers 431 itself, and it is logged
+big=$(head -c 70000 /dev/zero | tr '\0' a)
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$api/meters")" = 431 ] || fail "no 431"
+sleep 0.2
+grep -q 'event=http.library message=.*431' "$d/a.log" || fail "a 431 is not logged"
 if grep -q -e operator-pass-1 -e "$csrf" "$d/a.log"; then fail "a secret is in the log"; fi
-ok "oversized body 413, events, logout, sessions end with a new password or role; passwords and tokens never logged"
+ok "oversized body 413 and headers 431 (logged), events, logout, sessions end with a new password or role; passwords and tokens never logged"
 echo "1 passed, 0 failed"
