@@ -10,6 +10,9 @@
  *   - A firmware image is stored once, keyed by the SHA-256 of its bytes.
  *   - Every change of a meter's update state is also appended to
  *     update_history with its time; every operator action to audit.
+ *   - campaign_counts holds, per campaign, wave, state and offered, how
+ *     many of its meters are there: changed in the transaction that
+ *     changes a campaign meter.
  *   - Text read back is length-checked into fixed buffers (outside data).
  */
 #ifndef MS_CLOUD_OTA_STORE_H
@@ -105,9 +108,9 @@ ms_err_t ms_ota_fw_get(ms_db_t *db, const char *sha256, ms_fw_rec_t *f);
 /* The image bytes (malloc'd; the caller frees). */
 ms_err_t ms_ota_fw_image(ms_db_t *db, const char *sha256, uint8_t **image, size_t *len);
 /* Listings come in pages (docs/ota.md section 5): at most `limit` records
- * after a cursor, the last record of the page before. */
-/* Firmware by upload time: after the image `after_sha256` ("" or NULL: from
- * the first; an image not stored: an empty page). */
+ * after a cursor, the last record of the page before. Firmware goes by
+ * upload time, after the image `after_sha256` ("" or NULL: from the first;
+ * an image not stored: an empty page). */
 ms_err_t ms_ota_fw_page(ms_db_t *db, const char *after_sha256, uint32_t limit, ms_fw_cb cb,
                         void *ctx);
 /* The highest security counter of any stored image (0 when none). */
@@ -142,7 +145,9 @@ typedef struct ms_cm_page {
 ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *page,
                         ms_cm_cb cb, void *ctx);
 /* Counts per state (index: ms_link_upd_state_t) of one wave, or of all
- * waves with wave < 0; *offered gets how many were offered. */
+ * waves with wave < 0; *offered gets how many were offered. Read from
+ * counts that ms_ota_cm_add and ms_ota_cm_update keep in their
+ * transaction: a few rows, however large the campaign. */
 ms_err_t ms_ota_cm_counts(ms_db_t *db, int64_t campaign_id, int64_t wave,
                           uint32_t counts[MS_LINK_UPD_STATE_COUNT_], uint32_t *total,
                           uint32_t *offered);

@@ -82,6 +82,14 @@ static const char *const migrations[] = {
     "  WHERE NOT from_meter GROUP BY meter_id, kind, detail);"
     "CREATE UNIQUE INDEX events_cloud_fact ON events (meter_id, kind, detail)"
     "  WHERE NOT from_meter;",
+    /* 5: a campaign's meters counted per (wave, state, offered), kept with
+     *    every change: evaluating a status report reads a few rows, not the
+     *    whole wave (cloud/ota_store.c) */
+    "CREATE TABLE campaign_counts (campaign_id bigint NOT NULL, wave bigint NOT NULL,"
+    "  state text NOT NULL, offered bigint NOT NULL, n bigint NOT NULL,"
+    "  PRIMARY KEY (campaign_id, wave, state, offered));"
+    "INSERT INTO campaign_counts SELECT campaign_id, wave, state, offered, count(*)"
+    "  FROM campaign_meters GROUP BY campaign_id, wave, state, offered;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

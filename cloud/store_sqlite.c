@@ -77,6 +77,14 @@ static const char *const migrations[] = {
     "  WHERE from_meter = 0 GROUP BY meter_id, kind, detail);"
     "CREATE UNIQUE INDEX events_cloud_fact ON events (meter_id, kind, detail)"
     "  WHERE from_meter = 0;",
+    /* 5: a campaign's meters counted per (wave, state, offered), kept with
+     *    every change: evaluating a status report reads a few rows, not the
+     *    whole wave (cloud/ota_store.c) */
+    "CREATE TABLE campaign_counts (campaign_id INTEGER NOT NULL, wave INTEGER NOT NULL,"
+    "  state TEXT NOT NULL, offered INTEGER NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY (campaign_id, wave, state, offered));"
+    "INSERT INTO campaign_counts SELECT campaign_id, wave, state, offered, count(*)"
+    "  FROM campaign_meters GROUP BY campaign_id, wave, state, offered;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -17,6 +17,7 @@
 
 #include "cloud_test_util.h"
 #include "cose_msg.h"
+#include "ota_store.h"
 #include "store.h"
 
 static const char *g_spec;
@@ -51,7 +52,7 @@ static void migrations_numbered_and_kept(void **state)
     (void)state;
     int v = -1;
     assert_int_equal(ms_db_connect(g_spec, &g_db), MS_OK);
-    assert_int_equal(OPS->latest_version(), 4);   /* 4: a cloud event kept once */
+    assert_int_equal(OPS->latest_version(), 5);   /* 5: campaign counts kept */
     assert_int_equal(OPS->migrate(S, 1, &v), MS_OK);
     assert_int_equal(v, 1);
     ms_meter_rec_t *m = malloc(sizeof *m);
@@ -68,8 +69,55 @@ static void migrations_numbered_and_kept(void **state)
     ms_command_rec_t c = { .meter_id = "mig-1", .type = MS_CMD_TOPUP, .args_json = "{}",
                            .created_by = "t" };
     assert_int_not_equal(OPS->command_add(S, &c), MS_OK);
-    assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
+    assert_int_equal(OPS->migrate(S, 4, &v), MS_OK);
     assert_int_equal(v, 4);
+    /* a campaign of version 4: its meters as rows only, counted by 5 */
+    static const uint8_t image[1] = {0};
+    const ms_sql_val_t fw[] = {{.t = MS_SQL_BLOB, .p = image, .n = sizeof image}};
+    assert_int_equal(OPS->sql(S, "INSERT INTO firmware VALUES ('ab', '1.0.0', 1, 1, $1, 't', 0)",
+                              fw, 1, NULL, NULL, NULL), MS_OK);
+    ms_meter_rec_t *more = malloc(sizeof *more);
+    for (int i = 2; i <= 4; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "mig-%d", i);
+        meter(more, id);
+        assert_int_equal(OPS->meter_add(S, more), MS_OK);
+    }
+    free(more);
+    static const char *const rows[] = {
+        "INSERT INTO campaigns (id, name, firmware_sha256, state, target, waves, success_pm,"
+        " failure_pm, max_retries, wave, wave_state, created_by, created_at) VALUES (1, 'c',"
+        " 'ab', 'running', '{}', '50,100', 1000, 1000, 0, 0, 'running', 't', 0)",
+        "INSERT INTO campaign_meters VALUES (1, 'mig-1', 0, 'success', 1, 0, 1, '', 0, 0)",
+        "INSERT INTO campaign_meters VALUES (1, 'mig-2', 0, 'downloading', 1, 0, 0, '', 0, 0)",
+        "INSERT INTO campaign_meters VALUES (1, 'mig-3', 1, 'queued', 0, 0, 0, '', 0, 0)",
+        "INSERT INTO campaign_meters VALUES (1, 'mig-4', 1, 'queued', 0, 0, 0, '', 0, 0)",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        assert_int_equal(OPS->sql(S, rows[i], NULL, 0, NULL, NULL, NULL), MS_OK);
+    }
+    assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
+    assert_int_equal(v, 5);
+    uint32_t k[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
+    assert_int_equal(ms_ota_cm_counts(&g_db, 1, -1, k, &total, &offered), MS_OK);
+    assert_int_equal(total, 4);
+    assert_int_equal(offered, 2);
+    assert_int_equal(k[MS_LINK_UPD_QUEUED], 2);
+    assert_int_equal(ms_ota_cm_counts(&g_db, 1, 0, k, &total, &offered), MS_OK);
+    assert_int_equal(total, 2);
+    assert_int_equal(k[MS_LINK_UPD_SUCCESS], 1);
+    assert_int_equal(k[MS_LINK_UPD_DOWNLOADING], 1);
+    /* and kept from then on */
+    ms_cm_rec_t cm;
+    assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-3", &cm), MS_OK);
+    snprintf(cm.state, sizeof cm.state, "downloading");
+    cm.offered = true;
+    assert_int_equal(ms_ota_cm_update(&g_db, &cm), MS_OK);
+    assert_int_equal(ms_ota_cm_counts(&g_db, 1, 1, k, &total, &offered), MS_OK);
+    assert_int_equal(total, 2);
+    assert_int_equal(offered, 1);
+    assert_int_equal(k[MS_LINK_UPD_QUEUED], 1);
+    assert_int_equal(k[MS_LINK_UPD_DOWNLOADING], 1);
     assert_int_equal(OPS->command_add(S, &c), MS_OK);
     assert_int_equal(c.cmd_seq, 1);
     int n = 0;   /* 4 kept the first of the three, and keeps it once */
@@ -82,7 +130,7 @@ static void migrations_numbered_and_kept(void **state)
     assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
     assert_memory_equal(back->pub.q, m->pub.q, sizeof m->pub.q);
     assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     ms_db_close(&g_db);
     assert_int_equal(ms_db_open(g_spec, &g_db), MS_OK);
     assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);

@@ -129,9 +129,10 @@ fs_fleet_t *fs_new(const char *db_spec, size_t n, uint32_t slot_size, uint32_t b
         err = ms_db_open(db_spec, &c->db);
     }
     /* start empty on either backend */
-    static const char *const tables[] = {"update_history", "audit", "campaign_meters",
-                                         "campaigns", "firmware", "meter_info", "commands",
-                                         "readings", "events", "meters"};
+    static const char *const tables[] = {"update_history", "audit", "campaign_counts",
+                                         "campaign_meters", "campaigns", "firmware",
+                                         "meter_info", "commands", "readings", "events",
+                                         "meters"};
     for (size_t i = 0; err == MS_OK && i < sizeof tables / sizeof tables[0]; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "DELETE FROM %s", tables[i]);

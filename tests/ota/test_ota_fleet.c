@@ -46,6 +46,38 @@ static fs_fleet_t *fleet(size_t n)
     return fs_new(g_spec, n, 16u * 4096u, 3000);
 }
 
+/* The counts the campaign engine reads (kept with every change) are the
+ * rows' counts: recounted here from campaign_meters, per wave and in all. */
+typedef struct recount {
+    uint32_t n[MS_LINK_UPD_STATE_COUNT_];
+    uint32_t total, offered;
+} recount_t;
+
+static ms_err_t recount_row(void *ctx, const ms_cm_rec_t *m)
+{
+    recount_t *r = ctx;
+    uint32_t st = 0;
+    assert_int_equal(ms_link_upd_state_parse(m->state, &st), MS_OK);
+    r->n[st]++;
+    r->total++;
+    r->offered += m->offered ? 1u : 0u;
+    return MS_OK;
+}
+
+static void assert_counts_kept(fs_fleet_t *f, int64_t id, uint32_t n_waves)
+{
+    for (int64_t w = -1; w < (int64_t)n_waves; w++) {
+        recount_t want = {0};
+        ms_cm_page_t page = {.wave = w, .limit = 1000};
+        assert_int_equal(ms_ota_cm_page(&f->cloud.db, id, &page, recount_row, &want), MS_OK);
+        uint32_t n[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
+        assert_int_equal(ms_ota_cm_counts(&f->cloud.db, id, w, n, &total, &offered), MS_OK);
+        assert_memory_equal(n, want.n, sizeof n);
+        assert_int_equal(total, want.total);
+        assert_int_equal(offered, want.offered);
+    }
+}
+
 static void upload_ok(fs_fleet_t *f, const fx_image_t *img, ms_fw_rec_t *rec)
 {
     char reason[MS_OTA_REASON_MAX];
@@ -171,6 +203,7 @@ static void two_waves_update_every_meter(void **state)
     assert_int_equal(f->nq - f->head, 2);
     assert_int_equal(fs_run(f), 10);
     assert_string_equal(fs_state(f, id), "finished");
+    assert_counts_kept(f, id, 2);
     for (size_t i = 0; i < f->n; i++) {
         ms_cm_rec_t m = fs_cm(f, id, i);
         assert_string_equal(m.state, "success");
@@ -301,6 +334,7 @@ static void wave_halts_past_failure_threshold_then_resumes(void **state)
     int64_t id = fs_campaign(f, rec.sha256, waves, 3, 1.0, 0.4, 0);
     assert_int_equal(fs_run(f), 2);
     assert_string_equal(fs_state(f, id), "halted");
+    assert_counts_kept(f, id, 3);
     for (size_t i = 2; i < f->n; i++) {
         assert_int_equal(f->m[i].offers, 0);           /* no further meter touched */
         ms_cm_rec_t m = fs_cm(f, id, i);
@@ -324,6 +358,7 @@ static void wave_halts_past_failure_threshold_then_resumes(void **state)
         assert_string_equal(fs_cm(f, id, i).state, "success");
     }
     assert_string_equal(fs_cm(f, id, 1).state, "failed");
+    assert_counts_kept(f, id, 3);
     fx_image_free(&img);
     fs_free(f);
 }
@@ -364,6 +399,7 @@ static void pause_cancel_retries_and_audit(void **state)
     assert_string_equal(m.state, "queued");
     assert_int_equal(m.retries, 1);
     assert_int_equal(f->m[1].offers, 0);   /* paused: no next wave, no re-offer */
+    assert_counts_kept(f, id, 2);
     f->m[0].fault.tamper_at = 0;
     assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
     assert_int_equal(fs_run(f), 4);        /* the retry, then wave 1 */
@@ -381,6 +417,8 @@ static void pause_cancel_retries_and_audit(void **state)
     assert_string_equal(st, "cancelled");
     assert_int_equal(fs_run(f), 1);   /* the offer already sent: served, then refused */
     assert_int_equal(ms_campaign_action(&f->ota, id2, "resume", "op", st), MS_ERR_STATE);
+    assert_counts_kept(f, id, 2);
+    assert_counts_kept(f, id2, 2);
 
     audit_t a = {0};
     assert_int_equal(ms_ota_audit_list(&f->cloud.db, 100, audit_cb, &a), MS_OK);
@@ -570,6 +608,7 @@ static void revoked_meter_gets_no_image(void **state)
     assert_int_equal(f->m[1].offers, 0);
     assert_string_equal(fs_cm(f, id, 0).state, "success");
     assert_string_equal(fs_state(f, id), "finished");
+    assert_counts_kept(f, id, 1);
     f->cloud.mfr_crl = NULL;
     ms_x509_crl_free(&crl);
     free(crl_pem);
