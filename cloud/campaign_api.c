@@ -417,7 +417,8 @@ static void h_fw_list(const ms_api_req_t *r, unsigned *status, json_t **json)
         return;
     }
     if (after != NULL && !hex64(after)) {
-        error(status, json, 400, "query parameter 'after' must be an image's sha256 (64 hex digits)");
+        error(status, json, 400,
+              "query parameter 'after' must be an image's sha256 (64 lowercase hex digits)");
         return;
     }
     json_t *list = json_array();

@@ -507,6 +507,21 @@ static const char *query_arg(void *conn, const char *name)
     return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* A query key or value holding a NUL (%00) would be read cut short at it:
+ * such a request is refused whole, never half-read. */
+static enum MHD_Result arg_has_nul(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    bool *nul = cls;
+    (void)kind;
+    if ((key != NULL && strlen(key) != key_size) ||
+        (value != NULL && strlen(value) != value_size)) {
+        *nul = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* Split "a/b/c" (after the API prefix) into at most 4 segments. */
 static size_t split(const char *path, char seg[4][48])
 {
@@ -558,6 +573,12 @@ static void route(ctx_t *x, const char *url, reply_t *r)
         if (!ms_campaign_api_big_body(url) || need_operator(x, r)) {
             reply_error(r, 413, "too_large", "request body too large");
         }
+        return;
+    }
+    bool nul = false;
+    MHD_get_connection_values_n(x->conn, MHD_GET_ARGUMENT_KIND, arg_has_nul, &nul);
+    if (nul) {
+        reply_error(r, 400, "bad_request", "a query parameter holds a NUL byte");
         return;
     }
     /* firmware updates: campaign_api.c */
@@ -708,8 +729,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* ---- life cycle -------------------------------------------------------------------------------- */
 
 /* What libmicrohttpd refuses itself never reaches on_request: headers over
- * the connection's memory (431), a malformed request line, the connection
- * limit. Its message is logged, one line each, quoted like any outside text. */
+ * the connection's memory (431), a bad Content-Length, a request cut short.
+ * Its messages (one or two per such request) are logged at info level, as
+ * requests are, quoted like any outside text, without the error page. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 0)))
 #endif
@@ -719,10 +741,14 @@ static void on_library_message(void *cls, const char *fmt, va_list ap)
     char msg[160], v[256];
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
     size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
-    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+    const char *html = memchr(msg, '<', len);   /* the error page it sent, not news */
+    if (html != NULL) {
+        len = (size_t)(html - msg);
+    }
+    while (len > 0 && strchr("\n ('", msg[len - 1]) != NULL) {
         len--;
     }
-    ms_log(MS_LOG_WARN, "http.library", "message=%s", ms_log_str(msg, len, v));
+    ms_log(MS_LOG_INFO, "http.library", "message=%s", ms_log_str(msg, len, v));
 }
 
 ms_err_t ms_http_start(ms_cloud_t *c, const char *addr, uint16_t port, ms_http_t **out)

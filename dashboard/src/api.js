@@ -95,8 +95,10 @@ export async function optional(path) {
 }
 
 // Every record of a listing the API gives in pages (?limit=&after=, docs/ota.md section 5):
-// pages of 1,000 until a short one; next(record) is the cursor after the page's last record.
-// Like optional(), null when the service does not offer the route.
+// pages of 1,000 until an empty or short one; next(record) is the cursor after the page's last
+// record. Like optional(), null when the service does not offer the route. A service that
+// does not page (an older one: the whole list at once) ends it too, as does a cursor that
+// does not move on, so a wrong answer cannot make it ask forever.
 export async function allPages(path, key, next) {
   const PAGE = 1000;
   const out = [];
@@ -107,7 +109,8 @@ export async function allPages(path, key, next) {
     if (r === null) return out.length === 0 ? null : out;
     const list = Array.isArray(r[key]) ? r[key] : [];
     out.push(...list);
-    if (list.length < PAGE) return out;
-    after = next(list[list.length - 1]);
+    const cursor = list.length === PAGE ? next(list[PAGE - 1]) : null;
+    if (cursor === null || cursor === undefined || cursor === after) return out;
+    after = cursor;
   }
 }

@@ -184,8 +184,10 @@ export async function campaignView(root, [id]) {
     waveSel.value = cur;
   }
 
-  async function drawMeters() {
-    const after = cursors[cursors.length - 1];
+  // Draws the page that `want` (a list of cursors) ends on; `want` becomes the page shown
+  // only once its answer is drawn, so a click before then cannot stack a stale cursor.
+  async function drawMeters(want = cursors) {
+    const after = want[want.length - 1];
     const q = new URLSearchParams({ limit: String(METERS_PAGE + 1) });
     if (after !== null) q.set('after', after);
     if (stateSel.value) q.set('state', stateSel.value);
@@ -193,6 +195,7 @@ export async function campaignView(root, [id]) {
     const mine = ++asked;
     const r = await optional(`/campaigns/${id}/meters?${q}`);
     if (stopped || mine !== asked) return;
+    cursors = want;
     const got = r && Array.isArray(r.meters) ? r.meters : [];
     const list = got.slice(0, METERS_PAGE);
     const first = (cursors.length - 1) * METERS_PAGE;
@@ -215,14 +218,16 @@ export async function campaignView(root, [id]) {
     next.dataset.after = list.length > 0 ? String(list[list.length - 1].meter_id) : '';
   }
 
-  const redraw = () => drawMeters().catch((e) => { if (!stopped) clear(msg).append(errorBox(e)); });
-  for (const s of [stateSel, waveSel]) {
-    s.addEventListener('change', () => { cursors = [null]; redraw(); });
+  // Prev, Next and a filter wait for their page: the buttons are off until it is drawn.
+  function go(want) {
+    prev.disabled = true;
+    next.disabled = true;
+    drawMeters(want).catch((e) => { if (!stopped) clear(msg).append(errorBox(e)); });
   }
-  prev.addEventListener('click', () => { if (cursors.length > 1) cursors.pop(); redraw(); });
+  for (const s of [stateSel, waveSel]) s.addEventListener('change', () => go([null]));
+  prev.addEventListener('click', () => { if (cursors.length > 1) go(cursors.slice(0, -1)); });
   next.addEventListener('click', () => {
-    if (next.dataset.after) cursors.push(next.dataset.after);
-    redraw();
+    if (next.dataset.after) go([...cursors, next.dataset.after]);
   });
 
   async function refresh() {

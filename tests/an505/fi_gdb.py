@@ -204,6 +204,7 @@ def main():
     first = int(ENV.get("MS_FI_FROM", "0"))
     outcomes = {}
     booted = []
+    other = []   # [skipped address, end] of the ends that are not the usual four
     t0 = time.time()
 
     def finish(next_index):
@@ -212,6 +213,7 @@ def main():
             json.dump({"functions": funcs, "instructions": len(targets),
                        "executed": len(executed), "baseline": baseline,
                        "tried": len(mine), "outcomes": outcomes, "booted_at": booted,
+                       "other_at": other,
                        "next": next_index}, f)
 
     def one_skip(a):
@@ -252,6 +254,8 @@ def main():
         else:
             raise gdb.GdbError("skip at 0x%x kept being interrupted" % a)
         outcomes[kind] = outcomes.get(kind, 0) + 1
+        if kind not in ("refused", "fault", "hang", "unreached", "booted"):
+            other.append(["0x%x" % a, kind])
         if kind == "qemu-exit":
             finish(i + 1)
             return

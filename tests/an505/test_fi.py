@@ -128,6 +128,7 @@ def main():
             for k, v in part["outcomes"].items():
                 r["outcomes"][k] = r["outcomes"].get(k, 0) + v
             r["booted_at"] += part["booted_at"]
+            r["other_at"] += part["other_at"]
         start = part["next"]
     r.pop("next", None)
     out = r["outcomes"]

@@ -108,6 +108,8 @@ expect 200 "$r" "readings"
 [ "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1].split(" ",1)[1])["readings"]))' "$r")" = 3 ] ||
   fail "limit=3 gave: $r"
 expect 400 "$(call GET '/meters/m-000100/readings?limit=-1' '' "${viewer[@]}")" "bad query" "limit"
+expect 400 "$(call GET '/meters?limit=5%00abc' '' "${viewer[@]}")" "NUL in a query value" "NUL"
+expect 400 "$(call GET '/meters?li%00x=5' '' "${viewer[@]}")" "NUL in a query key" "NUL"
 expect 400 "$(call GET '/meters/m_bad/readings' '' "${viewer[@]}")" "bad meter id" "meter id"
 expect 404 "$(call GET '/meters/m-999999' '' "${viewer[@]}")" "unknown meter"
 ok "readings listed with limits; bad query parameters 400"
