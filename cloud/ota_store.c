@@ -386,6 +386,14 @@ ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m)
     ms_cm_rec_t was;   /* its count moves from what it was to what it is */
     ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN);
     if (err == MS_OK) {
+        /* the row is locked before it is read (PostgreSQL: another
+         * instance's change of this meter waits for this transaction), so
+         * what it was is what the count moves from */
+        err = q(db, "UPDATE campaign_meters SET updated_at = updated_at"
+                    " WHERE campaign_id = $1 AND meter_id = $2",
+                p, 2, NULL, NULL, NULL);
+    }
+    if (err == MS_OK) {
         err = ms_ota_cm_get(db, m->campaign_id, m->meter_id, &was);
     }
     if (err == MS_OK) {
