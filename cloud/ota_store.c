@@ -342,29 +342,14 @@ static ms_err_t cm_each(void *ctx, const ms_sql_val_t *c, size_t n)
     return x->cb(x->ctx, &m);
 }
 
-/* campaign_counts: how many of a campaign's meters are in each (wave,
- * state, offered). Every change of a campaign meter moves its count in the
- * same transaction, so the counts are the rows' (migration 5 made them from
- * the rows there were). */
-static ms_err_t count_move(ms_db_t *db, int64_t campaign_id, uint32_t wave, const char *state,
-                           bool offered, int64_t by)
-{
-    ms_sql_val_t p[] = {I(campaign_id), I(wave), T(state), I(offered ? 1 : 0), I(by)};
-    return q(db, "INSERT INTO campaign_counts (campaign_id, wave, state, offered, n)"
-                 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (campaign_id, wave, state, offered)"
-                 " DO UPDATE SET n = campaign_counts.n + excluded.n",
-             p, 5, NULL, NULL, NULL);
-}
-
 ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m)
 {
     ms_sql_val_t p[] = {I(m->campaign_id), T(m->meter_id), I(m->wave), T(m->state),
                         I(m->offered ? 1 : 0), I(m->progress), I(m->result), T(m->reason),
                         I(m->retries), I(m->updated_at)};
-    ms_err_t err = q(db, "INSERT INTO campaign_meters (" CM_COLS ") VALUES ($1, $2, $3, $4, $5,"
-                         " $6, $7, $8, $9, $10)",
-                     p, 10, NULL, NULL, NULL);
-    return err != MS_OK ? err : count_move(db, m->campaign_id, m->wave, m->state, m->offered, 1);
+    return q(db, "INSERT INTO campaign_meters (" CM_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7,"
+                 " $8, $9, $10)",
+             p, 10, NULL, NULL, NULL);
 }
 
 ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, ms_cm_rec_t *m)
@@ -383,19 +368,7 @@ ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m)
                         I(m->progress), I(m->result), T(m->reason), I(m->retries),
                         I(m->updated_at)};
     uint64_t changes = 0;
-    ms_cm_rec_t was;   /* its count moves from what it was to what it is */
     ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN);
-    if (err == MS_OK) {
-        /* the row is locked before it is read (PostgreSQL: another
-         * instance's change of this meter waits for this transaction), so
-         * what it was is what the count moves from */
-        err = q(db, "UPDATE campaign_meters SET updated_at = updated_at"
-                    " WHERE campaign_id = $1 AND meter_id = $2",
-                p, 2, NULL, NULL, NULL);
-    }
-    if (err == MS_OK) {
-        err = ms_ota_cm_get(db, m->campaign_id, m->meter_id, &was);
-    }
     if (err == MS_OK) {
         err = q(db, "UPDATE campaign_meters SET state = $3, offered = $4, progress = $5,"
                     " result = $6, reason = $7, retries = $8, updated_at = $9"
@@ -404,12 +377,6 @@ ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m)
     }
     if (err == MS_OK && changes != 1) {
         err = MS_ERR_NOT_FOUND;
-    }
-    if (err == MS_OK && (strcmp(was.state, m->state) != 0 || was.offered != m->offered)) {
-        err = count_move(db, was.campaign_id, was.wave, was.state, was.offered, -1);
-        if (err == MS_OK) {
-            err = count_move(db, was.campaign_id, was.wave, m->state, m->offered, 1);
-        }
     }
     int64_t last = 0;
     if (err == MS_OK) {

@@ -11,8 +11,8 @@
  *   - Every change of a meter's update state is also appended to
  *     update_history with its time; every operator action to audit.
  *   - campaign_counts holds, per campaign, wave, state and offered, how
- *     many of its meters are there: changed in the transaction that
- *     changes a campaign meter.
+ *     many of its meters are there: kept by the database's triggers
+ *     (migration 5) in the statement that changes a campaign meter.
  *   - Text read back is length-checked into fixed buffers (outside data).
  */
 #ifndef MS_CLOUD_OTA_STORE_H
@@ -146,8 +146,8 @@ ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *pa
                         ms_cm_cb cb, void *ctx);
 /* Counts per state (index: ms_link_upd_state_t) of one wave, or of all
  * waves with wave < 0; *offered gets how many were offered. Read from
- * counts that ms_ota_cm_add and ms_ota_cm_update keep in their
- * transaction: a few rows, however large the campaign. */
+ * the kept counts (campaign_counts): a few rows, however large the
+ * campaign. */
 ms_err_t ms_ota_cm_counts(ms_db_t *db, int64_t campaign_id, int64_t wave,
                           uint32_t counts[MS_LINK_UPD_STATE_COUNT_], uint32_t *total,
                           uint32_t *offered);

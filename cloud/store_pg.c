@@ -82,14 +82,45 @@ static const char *const migrations[] = {
     "  WHERE NOT from_meter GROUP BY meter_id, kind, detail);"
     "CREATE UNIQUE INDEX events_cloud_fact ON events (meter_id, kind, detail)"
     "  WHERE NOT from_meter;",
-    /* 5: a campaign's meters counted per (wave, state, offered), kept with
-     *    every change: evaluating a status report reads a few rows, not the
-     *    whole wave (cloud/ota_store.c) */
+    /* 5: a campaign's meters counted per (wave, state, offered), kept by a
+     *    trigger in the statement that changes a campaign meter, whoever runs
+     *    it: evaluating a status report reads a few rows, not the wave. A
+     *    move changes its two count rows in key order, so two transactions
+     *    moving meters between the same keys in opposite directions wait,
+     *    never deadlock. */
     "CREATE TABLE campaign_counts (campaign_id bigint NOT NULL, wave bigint NOT NULL,"
     "  state text NOT NULL, offered bigint NOT NULL, n bigint NOT NULL,"
     "  PRIMARY KEY (campaign_id, wave, state, offered));"
     "INSERT INTO campaign_counts SELECT campaign_id, wave, state, offered, count(*)"
-    "  FROM campaign_meters GROUP BY campaign_id, wave, state, offered;",
+    "  FROM campaign_meters GROUP BY campaign_id, wave, state, offered;"
+    "CREATE FUNCTION campaign_counts_add(c bigint, w bigint, s text, o bigint)"
+    "  RETURNS void LANGUAGE sql AS $$"
+    "  INSERT INTO campaign_counts VALUES (c, w, s, o, 1)"
+    "    ON CONFLICT (campaign_id, wave, state, offered)"
+    "    DO UPDATE SET n = campaign_counts.n + 1 $$;"
+    "CREATE FUNCTION campaign_counts_sub(c bigint, w bigint, s text, o bigint)"
+    "  RETURNS void LANGUAGE sql AS $$"
+    "  UPDATE campaign_counts SET n = n - 1"
+    "    WHERE campaign_id = c AND wave = w AND state = s AND offered = o $$;"
+    "CREATE FUNCTION campaign_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'INSERT' THEN"
+    "    PERFORM campaign_counts_add(NEW.campaign_id, NEW.wave, NEW.state, NEW.offered);"
+    "  ELSIF TG_OP = 'DELETE' THEN"
+    "    PERFORM campaign_counts_sub(OLD.campaign_id, OLD.wave, OLD.state, OLD.offered);"
+    "  ELSIF (OLD.campaign_id, OLD.wave, OLD.state COLLATE \"C\", OLD.offered)"
+    "        < (NEW.campaign_id, NEW.wave, NEW.state COLLATE \"C\", NEW.offered) THEN"
+    "    PERFORM campaign_counts_sub(OLD.campaign_id, OLD.wave, OLD.state, OLD.offered);"
+    "    PERFORM campaign_counts_add(NEW.campaign_id, NEW.wave, NEW.state, NEW.offered);"
+    "  ELSIF (OLD.campaign_id, OLD.wave, OLD.state COLLATE \"C\", OLD.offered)"
+    "        > (NEW.campaign_id, NEW.wave, NEW.state COLLATE \"C\", NEW.offered) THEN"
+    "    PERFORM campaign_counts_add(NEW.campaign_id, NEW.wave, NEW.state, NEW.offered);"
+    "    PERFORM campaign_counts_sub(OLD.campaign_id, OLD.wave, OLD.state, OLD.offered);"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER campaign_counts_keep AFTER INSERT OR UPDATE OR DELETE ON campaign_meters"
+    "  FOR EACH ROW EXECUTE FUNCTION campaign_counts_keep();",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -318,13 +349,13 @@ static ms_err_t pg_migrate(ms_store_t *s, int target, int *version)
             err = MS_ERR_CLOUD_DB;
         }
         PQclear(r);
+        if (err == MS_OK && v > N_MIGRATIONS) {
+            err = MS_ERR_STATE;   /* a newer program made this database: it must not write */
+        }
         if (err == MS_OK && v >= target) {
             exec_simple(s, "COMMIT");
             *version = (int)v;
             return MS_OK;
-        }
-        if (err == MS_OK && v > N_MIGRATIONS) {
-            err = MS_ERR_STATE;
         }
         if (err == MS_OK) {
             err = exec_simple(s, migrations[v]);

@@ -77,14 +77,30 @@ static const char *const migrations[] = {
     "  WHERE from_meter = 0 GROUP BY meter_id, kind, detail);"
     "CREATE UNIQUE INDEX events_cloud_fact ON events (meter_id, kind, detail)"
     "  WHERE from_meter = 0;",
-    /* 5: a campaign's meters counted per (wave, state, offered), kept with
-     *    every change: evaluating a status report reads a few rows, not the
-     *    whole wave (cloud/ota_store.c) */
+    /* 5: a campaign's meters counted per (wave, state, offered), kept by
+     *    triggers in the statement that changes a campaign meter, whoever
+     *    runs it: evaluating a status report reads a few rows, not the wave */
     "CREATE TABLE campaign_counts (campaign_id INTEGER NOT NULL, wave INTEGER NOT NULL,"
     "  state TEXT NOT NULL, offered INTEGER NOT NULL, n INTEGER NOT NULL,"
     "  PRIMARY KEY (campaign_id, wave, state, offered));"
     "INSERT INTO campaign_counts SELECT campaign_id, wave, state, offered, count(*)"
-    "  FROM campaign_meters GROUP BY campaign_id, wave, state, offered;",
+    "  FROM campaign_meters GROUP BY campaign_id, wave, state, offered;"
+    "CREATE TRIGGER campaign_counts_add AFTER INSERT ON campaign_meters BEGIN"
+    "  INSERT INTO campaign_counts VALUES (NEW.campaign_id, NEW.wave, NEW.state, NEW.offered, 1)"
+    "    ON CONFLICT (campaign_id, wave, state, offered) DO UPDATE SET n = n + 1;"
+    " END;"
+    "CREATE TRIGGER campaign_counts_move AFTER UPDATE OF campaign_id, wave, state, offered"
+    "  ON campaign_meters WHEN OLD.campaign_id IS NOT NEW.campaign_id OR OLD.wave IS NOT NEW.wave"
+    "  OR OLD.state IS NOT NEW.state OR OLD.offered IS NOT NEW.offered BEGIN"
+    "  UPDATE campaign_counts SET n = n - 1 WHERE campaign_id = OLD.campaign_id"
+    "    AND wave = OLD.wave AND state = OLD.state AND offered = OLD.offered;"
+    "  INSERT INTO campaign_counts VALUES (NEW.campaign_id, NEW.wave, NEW.state, NEW.offered, 1)"
+    "    ON CONFLICT (campaign_id, wave, state, offered) DO UPDATE SET n = n + 1;"
+    " END;"
+    "CREATE TRIGGER campaign_counts_remove AFTER DELETE ON campaign_meters BEGIN"
+    "  UPDATE campaign_counts SET n = n - 1 WHERE campaign_id = OLD.campaign_id"
+    "    AND wave = OLD.wave AND state = OLD.state AND offered = OLD.offered;"
+    " END;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -314,11 +330,11 @@ static ms_err_t sq_migrate(ms_store_t *s, int target, int *version)
             return MS_ERR_CLOUD_DB;
         }
         err = current_version(s, &v);   /* read under the write lock: one migrator at a time */
+        if (err == MS_OK && v > N_MIGRATIONS) {
+            err = MS_ERR_STATE;   /* a newer program made this database: it must not write */
+        }
         if (err == MS_OK && v >= target) {
             break;
-        }
-        if (err == MS_OK && v > N_MIGRATIONS) {
-            err = MS_ERR_STATE;   /* a newer program made this database */
         }
         if (err == MS_OK && sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) {
             err = MS_ERR_CLOUD_DB;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -118,6 +120,25 @@ static void migrations_numbered_and_kept(void **state)
     assert_int_equal(offered, 1);
     assert_int_equal(k[MS_LINK_UPD_QUEUED], 1);
     assert_int_equal(k[MS_LINK_UPD_DOWNLOADING], 1);
+    /* kept by the database: a writer that knows nothing of the counts (a
+     * program from before 5, an operator's SQL) moves them as well */
+    assert_int_equal(OPS->sql(S, "UPDATE campaign_meters SET state = 'failed'"
+                                 " WHERE meter_id = 'mig-4'", NULL, 0, NULL, NULL, NULL), MS_OK);
+    assert_int_equal(ms_ota_cm_counts(&g_db, 1, 1, k, &total, &offered), MS_OK);
+    assert_int_equal(k[MS_LINK_UPD_QUEUED], 0);
+    assert_int_equal(k[MS_LINK_UPD_FAILED], 1);
+    assert_int_equal(OPS->sql(S, "DELETE FROM campaign_meters WHERE meter_id = 'mig-4'", NULL, 0,
+                              NULL, NULL, NULL), MS_OK);
+    assert_int_equal(ms_ota_cm_counts(&g_db, 1, -1, k, &total, &offered), MS_OK);
+    assert_int_equal(total, 3);
+    assert_int_equal(k[MS_LINK_UPD_FAILED], 0);
+    /* a database a newer program made is refused, whatever the target */
+    assert_int_equal(OPS->sql(S, "INSERT INTO schema_migrations (version) VALUES (6)", NULL, 0,
+                              NULL, NULL, NULL), MS_OK);
+    assert_int_equal(OPS->migrate(S, 0, &v), MS_ERR_STATE);
+    assert_int_equal(OPS->migrate(S, 3, &v), MS_ERR_STATE);
+    assert_int_equal(OPS->sql(S, "DELETE FROM schema_migrations WHERE version = 6", NULL, 0,
+                              NULL, NULL, NULL), MS_OK);
     assert_int_equal(OPS->command_add(S, &c), MS_OK);
     assert_int_equal(c.cmd_seq, 1);
     int n = 0;   /* 4 kept the first of the three, and keeps it once */
@@ -136,6 +157,44 @@ static void migrations_numbered_and_kept(void **state)
     assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
     free(m);
     free(back);
+}
+
+/* Two connections (two service instances) moving two meters of one wave
+ * between the same two states in opposite directions, at once: every
+ * change goes through (no deadlock between the kept counts' rows), and the
+ * counts are the rows' at the end. Uses the migration test's campaign. */
+static void counts_kept_under_two_writers(void **state)
+{
+    (void)state;
+    enum { CHANGES = 400 };
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        pid[k] = fork();
+        assert_true(pid[k] >= 0);
+        if (pid[k] == 0) {
+            ms_db_t d;
+            int failed = ms_db_connect(g_spec, &d) != MS_OK;
+            for (int i = 0; !failed && i < CHANGES; i++) {
+                ms_cm_rec_t cm;
+                failed = ms_ota_cm_get(&d, 1, k == 0 ? "mig-1" : "mig-2", &cm) != MS_OK;
+                snprintf(cm.state, sizeof cm.state, "%s",
+                         (i + k) % 2 == 0 ? "verifying" : "downloading");
+                failed = failed || ms_ota_cm_update(&d, &cm) != MS_OK;
+            }
+            ms_db_close(&d);
+            _exit(failed);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(pid[k], &st, 0), pid[k]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    uint32_t k[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
+    assert_int_equal(ms_ota_cm_counts(&g_db, 1, 0, k, &total, &offered), MS_OK);
+    assert_int_equal(total, 2);
+    assert_int_equal(k[MS_LINK_UPD_DOWNLOADING], 1);   /* the last change of each */
+    assert_int_equal(k[MS_LINK_UPD_VERIFYING], 1);
 }
 
 static void meters(void **state)
@@ -388,6 +447,7 @@ int main(int argc, char **argv)
     ctu_fresh_db(g_spec);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrations_numbered_and_kept),
+        cmocka_unit_test(counts_kept_under_two_writers),
         cmocka_unit_test(meters),
         cmocka_unit_test(meter_list_pages),
         cmocka_unit_test(readings_outcomes),

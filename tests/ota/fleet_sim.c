@@ -129,8 +129,8 @@ fs_fleet_t *fs_new(const char *db_spec, size_t n, uint32_t slot_size, uint32_t b
         err = ms_db_open(db_spec, &c->db);
     }
     /* start empty on either backend */
-    static const char *const tables[] = {"update_history", "audit", "campaign_counts",
-                                         "campaign_meters", "campaigns", "firmware",
+    static const char *const tables[] = {"update_history", "audit", "campaign_meters",
+                                         "campaign_counts", "campaigns", "firmware",
                                          "meter_info", "commands", "readings", "events",
                                          "meters"};
     for (size_t i = 0; err == MS_OK && i < sizeof tables / sizeof tables[0]; i++) {

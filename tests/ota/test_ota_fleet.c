@@ -258,6 +258,7 @@ static void link_loss_resumes(void **state)
     assert_string_equal(h.states[h.n - 2], "installing");
     assert_string_equal(h.states[h.n - 3], "verifying");
     fx_image_free(&img);
+    assert_counts_kept(f, id, 1);
     fs_free(f);
 }
 
@@ -295,6 +296,7 @@ static void tampered_and_wrongly_encrypted_refused_before_reboot(void **state)
     }
     fx_image_free(&img);
     fx_image_free(&wrong);
+    assert_counts_kept(f, id, 1);
     fs_free(f);
 }
 
@@ -318,6 +320,7 @@ static void no_reconnect_reverts(void **state)
     assert_int_equal(ms_ota_meter_info_get(&f->cloud.db, f->m[0].id, &info), MS_OK);
     assert_string_equal(info.version, "1.0.0");
     fx_image_free(&img);
+    assert_counts_kept(f, id, 1);
     fs_free(f);
 }
 
@@ -467,6 +470,7 @@ static void forged_status_refused(void **state)
     fs_run(f);
     assert_string_equal(fs_state(f, id), "finished");
     fx_image_free(&img);
+    assert_counts_kept(f, id, 1);
     fs_free(f);
 }
 
@@ -498,6 +502,7 @@ static void status_of_a_meter_not_offered_refused(void **state)
     assert_string_equal(fs_state(f, id), "finished");
     assert_string_equal(fs_cm(f, id, later).state, "success");
     fx_image_free(&img);
+    assert_counts_kept(f, id, 2);
     fs_free(f);
 }
 
@@ -545,6 +550,8 @@ static void two_images_at_once_load_once_each(void **state)
     assert_int_equal(f->ota.stats.image_loads, 2);
     fx_image_free(&a);
     fx_image_free(&b);
+    assert_counts_kept(f, id[0], 1);
+    assert_counts_kept(f, id[1], 1);
     fs_free(f);
 }
 
