@@ -2,8 +2,9 @@
 /*
  * test_cloud_store.c - the storage suite, run unchanged on each backend
  * (argument: sqlite:PATH or postgres:CONNINFO; the database starts empty):
- * numbered migrations, meters, readings (stored / duplicate / conflict),
- * events, single-use nonces, operators, sessions, commands.
+ * numbered migrations, a campaign's kept counts, meters, readings (stored /
+ * duplicate / conflict), events, single-use nonces, operators, sessions,
+ * commands.
  */
 #include <setjmp.h>
 #include <stdarg.h>
