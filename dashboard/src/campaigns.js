@@ -175,6 +175,7 @@ export async function campaignView(root, [id]) {
     el('div', { class: 'pager' }, prev, range, next));
   let cursors = [null];   // the ?after= of each page seen so far; the last is the one shown
   let asked = 0;          // a poll and a click may overlap: only the latest answer is drawn
+  let wanted = null;      // the page a click or a filter asked for, until it is drawn
 
   function waveOptions(list) {
     if (waveSel.options.length === list.length + 1) return;
@@ -186,7 +187,7 @@ export async function campaignView(root, [id]) {
 
   // Draws the page that `want` (a list of cursors) ends on; `want` becomes the page shown
   // only once its answer is drawn, so a click before then cannot stack a stale cursor.
-  async function drawMeters(want = cursors) {
+  async function drawMeters(want = wanted || cursors) {
     const after = want[want.length - 1];
     const q = new URLSearchParams({ limit: String(METERS_PAGE + 1) });
     if (after !== null) q.set('after', after);
@@ -196,6 +197,7 @@ export async function campaignView(root, [id]) {
     const r = await optional(`/campaigns/${id}/meters?${q}`);
     if (stopped || mine !== asked) return;
     cursors = want;
+    wanted = null;
     const got = r && Array.isArray(r.meters) ? r.meters : [];
     const list = got.slice(0, METERS_PAGE);
     const first = (cursors.length - 1) * METERS_PAGE;
@@ -220,6 +222,7 @@ export async function campaignView(root, [id]) {
 
   // Prev, Next and a filter wait for their page: the buttons are off until it is drawn.
   function go(want) {
+    wanted = want;   // a poll meanwhile asks for this page too, not the one it replaces
     prev.disabled = true;
     next.disabled = true;
     drawMeters(want).catch((e) => { if (!stopped) clear(msg).append(errorBox(e)); });
