@@ -97,8 +97,8 @@ export async function optional(path) {
 // Every record of a listing the API gives in pages (?limit=&after=, docs/ota.md section 5):
 // pages of 1,000 until an empty or short one; next(record) is the cursor after the page's last
 // record. Like optional(), null when the service does not offer the route. A service that
-// does not page (an older one: the whole list at once) ends it too, as does a cursor that
-// does not move on, so a wrong answer cannot make it ask forever.
+// does not page (an older one: the whole list at once) ends it too, as does a page that
+// repeats the one before (not added again), so a wrong answer cannot make it ask forever.
 export async function allPages(path, key, next) {
   const PAGE = 1000;
   const out = [];
@@ -108,9 +108,10 @@ export async function allPages(path, key, next) {
       : `&after=${encodeURIComponent(after)}`}`);
     if (r === null) return out.length === 0 ? null : out;
     const list = Array.isArray(r[key]) ? r[key] : [];
+    const last = list.length > 0 ? next(list[list.length - 1]) : null;
+    if (after !== null && last === after) return out;   // the page before, again
     out.push(...list);
-    const cursor = list.length === PAGE ? next(list[PAGE - 1]) : null;
-    if (cursor === null || cursor === undefined || cursor === after) return out;
-    after = cursor;
+    if (list.length !== PAGE || last === null || last === undefined) return out;
+    after = last;
   }
 }

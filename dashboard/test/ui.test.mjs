@@ -166,6 +166,34 @@ try {
     await cpage.waitForSelector('#campaign-message .error');
   });
 
+  await run.step('contract: a listing read whole stops on a service that does not page', cpage, async () => {
+    // an older service: the same full page whatever ?after= says; then one that returns more
+    // than was asked for. Each must end the walk after its first answers, never loop.
+    const asked = await cpage.evaluate(async () => {
+      const real = window.fetch;
+      const out = [];
+      for (const n of [1000, 1500]) {
+        let calls = 0;
+        window.fetch = async () => {
+          calls += 1;
+          if (calls > 5) throw new Error('still asking');
+          const campaigns = Array.from({ length: n }, (_, i) => ({ id: i + 1 }));
+          return new Response(JSON.stringify({ campaigns }), { status: 200 });
+        };
+        try {
+          const list = await window.meterseal.allPages('/campaigns', 'campaigns', (c) => c.id);
+          out.push(`${calls}:${list.length}`);
+        } catch (e) {
+          out.push(String(e));
+        } finally {
+          window.fetch = real;
+        }
+      }
+      return out.join(' ');
+    });
+    expect(asked === '2:1000 1:1500', `requests:records per walk, got ${asked}`);
+  });
+
   await run.step('contract: the meters table asks the service for a state, a wave, a page', cpage, async () => {
     await cpage.selectOption('#campaign-meters-state', 'failed');
     await cpage.waitForSelector('#campaign-meters-table[data-rows="1"]');
