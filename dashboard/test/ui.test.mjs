@@ -174,14 +174,16 @@ try {
       const out = [];
       for (const n of [1000, 1500]) {
         let calls = 0;
-        window.fetch = async () => {
+        window.fetch = async (url, init) => {
+          // the page's own polls go to the service as before; only the walk is answered here
+          if (!String(url).startsWith('/api/v1/walk?')) return real(url, init);
           calls += 1;
           if (calls > 5) throw new Error('still asking');
           const campaigns = Array.from({ length: n }, (_, i) => ({ id: i + 1 }));
           return new Response(JSON.stringify({ campaigns }), { status: 200 });
         };
         try {
-          const list = await window.meterseal.allPages('/campaigns', 'campaigns', (c) => c.id);
+          const list = await window.meterseal.allPages('/walk', 'campaigns', (c) => c.id);
           out.push(`${calls}:${list.length}`);
         } catch (e) {
           out.push(String(e));
