@@ -3,7 +3,8 @@
  * store_pg_sql.h - the generic statement call of the PostgreSQL backend
  * (store_pg_sql.c), and the result-value readers it shares with store_pg.c:
  * each reads one column of a text-form result with every bound checked and
- * returns false for NULL, junk or a value that does not fit.
+ * returns false for NULL, junk or a value that does not fit; and the
+ * backend's schema (store_pg_schema.c).
  */
 #ifndef MS_CLOUD_STORE_PG_SQL_H
 #define MS_CLOUD_STORE_PG_SQL_H
@@ -28,5 +29,10 @@ bool ms_pg_val_u64(const PGresult *r, int row, int col, uint64_t *out);   /* 0..
 bool ms_pg_val_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t n);
 /* A text value that fits cap bytes with its NUL. */
 bool ms_pg_val_text(const PGresult *r, int row, int col, char *out, size_t cap);
+
+/* The schema: migrations[i] brings a database from version i to i + 1
+ * (store_pg_schema.c). */
+extern const char *const ms_pg_migrations[];
+extern const int ms_pg_n_migrations;
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_sqlite_sql.h - the generic statement call of the SQLite backend
- * (store_sqlite_sql.c), apart from the backend's own typed queries.
+ * (store_sqlite_sql.c), apart from the backend's own typed queries, and its
+ * schema (store_sqlite_schema.c).
  */
 #ifndef MS_CLOUD_STORE_SQLITE_SQL_H
 #define MS_CLOUD_STORE_SQLITE_SQL_H
@@ -29,5 +30,10 @@ ms_err_t ms_sq_sql(sqlite3 *db, ms_sq_cache_t *c, const char *text, const ms_sql
 
 /* Finalize and forget every cached statement (before closing db). */
 void ms_sq_cache_clear(ms_sq_cache_t *c);
+
+/* The schema: migrations[i] brings a database from version i to i + 1
+ * (store_sqlite_schema.c). */
+extern const char *const ms_sq_migrations[];
+extern const int ms_sq_n_migrations;
 
 #endif
