@@ -302,7 +302,7 @@ typedef struct offer_ctx {
 static ms_err_t pick_unoffered(void *ctx, const ms_cm_rec_t *m)
 {
     offer_ctx_t *x = ctx;
-    if (m->wave != x->c->wave || m->offered || !is(m->state, "queued")) {
+    if (m->offered) {   /* the page holds only the wave's queued meters */
         return MS_OK;
     }
     void *p = room_for_one(x->todo, &x->cap, x->n, sizeof x->todo[0]);
@@ -334,7 +334,9 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
     ms_err_t err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
     offer_ctx_t x = {.o = o, .c = c, .fw = &fw};
     if (err == MS_OK) {
-        err = ms_ota_cm_list(&o->c->db, c->id, pick_unoffered, &x);
+        /* the wave's queued meters only: a retry must not read the campaign */
+        ms_cm_page_t page = {.state = "queued", .wave = c->wave, .limit = UINT32_MAX};
+        err = ms_ota_cm_page(&o->c->db, c->id, &page, pick_unoffered, &x);
     }
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
         x.todo[i].updated_at = o->c->now();

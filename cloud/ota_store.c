@@ -400,15 +400,6 @@ ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m)
     return err;
 }
 
-ms_err_t ms_ota_cm_list(ms_db_t *db, int64_t campaign_id, ms_cm_cb cb, void *ctx)
-{
-    cm_ctx_t x = {.cb = cb, .ctx = ctx};
-    ms_sql_val_t p[] = {I(campaign_id)};
-    return q(db, "SELECT " CM_COLS " FROM campaign_meters WHERE campaign_id = $1"
-                 " ORDER BY wave, meter_id",
-             p, 1, cm_each, &x, NULL);
-}
-
 ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *page,
                         ms_cm_cb cb, void *ctx)
 {

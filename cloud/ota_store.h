@@ -131,8 +131,6 @@ ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m);
 ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, ms_cm_rec_t *m);
 /* Store m's state and append it to the meter's history. */
 ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m);
-/* Every meter of a campaign, by wave then meter id (the campaign engine). */
-ms_err_t ms_ota_cm_list(ms_db_t *db, int64_t campaign_id, ms_cm_cb cb, void *ctx);
 /* One page of a campaign's meters by meter id: ids above `after` ("" or
  * NULL: from the first), only in `state` (NULL or "": any) and in `wave`
  * (< 0: any). */
