@@ -339,17 +339,27 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
         err = ms_ota_cm_page(&o->c->db, c->id, &page, pick_unoffered, &x);
     }
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
+        const ms_cm_rec_t was = x.todo[i];
         x.todo[i].updated_at = o->c->now();
         if (meter_revoked(o, x.todo[i].meter_id)) {
             /* not offered; counted as failed, so its wave can still end */
             snprintf(x.todo[i].state, sizeof x.todo[i].state, "failed");
             snprintf(x.todo[i].reason, sizeof x.todo[i].reason, "certificate revoked");
             x.todo[i].result = MS_LINK_UPD_R_FAILED;
-            err = ms_ota_cm_update(&o->c->db, &x.todo[i]);
+            err = ms_ota_cm_update(&o->c->db, &was, &x.todo[i]);
+            err = err == MS_ERR_STATE ? MS_OK : err;   /* another instance had it */
             continue;
         }
         x.todo[i].offered = true;
-        err = ms_ota_cm_update(&o->c->db, &x.todo[i]);
+        err = ms_ota_cm_update(&o->c->db, &was, &x.todo[i]);
+        if (err == MS_ERR_STATE) {
+            /* another instance offered it (or it changed) since the page was
+             * read: that instance sends the offer, so it goes out once */
+            ms_log(MS_LOG_INFO, "campaign.offer_taken", "campaign=%lld meter=%s",
+                   (long long)c->id, x.todo[i].meter_id);
+            err = MS_OK;
+            continue;
+        }
         if (err == MS_OK) {
             /* a lost publish is not fatal: the meter is offered again on retry */
             ms_err_t perr = send_offer(o, c, &fw, x.todo[i].meter_id);
@@ -485,62 +495,93 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
 
 /* ---- traffic from meters --------------------------------------------------------------------- */
 
+/* Reads of a meter's row for one report: each lost compare and set means
+ * another instance changed the row in between, so a few are plenty. */
+#define STATUS_ATTEMPTS 4
+
+/* Write the report on the meter's row, as a compare and set on the row as
+ * read (m: the row as written). A final state stays: *late, and nothing is
+ * written. */
+static ms_err_t store_status(ms_ota_t *o, const ms_link_upd_status_t *s, const char *name,
+                             ms_cm_rec_t *m, bool *late)
+{
+    ms_err_t err = MS_ERR_STATE;
+    *late = false;
+    for (int attempt = 0; attempt < STATUS_ATTEMPTS && err == MS_ERR_STATE; attempt++) {
+        err = ms_ota_cm_get(&o->c->db, (int64_t)s->campaign_id, s->meter_id, m);
+        if (err == MS_ERR_NOT_FOUND) {
+            ms_log(MS_LOG_WARN, "update.status_refused",
+                   "meter=%s campaign=%llu reason=not_in_campaign", s->meter_id,
+                   (unsigned long long)s->campaign_id);
+            return err;
+        }
+        if (err != MS_OK) {
+            return err;
+        }
+        if (!m->offered) {
+            /* nothing to report on: not offered yet, or queued for a retry
+             * and not offered again yet (an old attempt's report sent again) */
+            ms_log(MS_LOG_WARN, "update.status_refused",
+                   "meter=%s campaign=%lld reason=not_offered", m->meter_id,
+                   (long long)m->campaign_id);
+            return MS_ERR_STATE;
+        }
+        if (final_state(m->state)) {
+            /* a final state stays; only the record of what was said is kept */
+            ms_log(MS_LOG_INFO, "update.status_late", "meter=%s campaign=%lld state=%s was=%s",
+                   m->meter_id, (long long)m->campaign_id, name, m->state);
+            *late = true;
+            return MS_OK;
+        }
+        const ms_cm_rec_t was = *m;
+        m->progress = s->progress;
+        m->result = s->result;
+        snprintf(m->reason, sizeof m->reason, "%s", s->reason);
+        m->updated_at = o->c->now();
+        snprintf(m->state, sizeof m->state, "%s", name);
+        err = ms_ota_cm_update(&o->c->db, &was, m);
+        if (err == MS_ERR_STATE) {
+            ms_log(MS_LOG_INFO, "update.status_raced", "meter=%s campaign=%lld attempt=%d",
+                   m->meter_id, (long long)m->campaign_id, attempt + 1);
+        }
+    }
+    return err;
+}
+
 ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
 {
     const char *name = ms_link_upd_state_name(s->state);
     ms_cm_rec_t m;
+    bool late = false;
     o->stats.reports++;
     if (name == NULL) {
         return MS_ERR_FORMAT;
     }
-    ms_err_t err = ms_ota_cm_get(&o->c->db, (int64_t)s->campaign_id, s->meter_id, &m);
-    if (err == MS_ERR_NOT_FOUND) {
-        ms_log(MS_LOG_WARN, "update.status_refused", "meter=%s campaign=%llu reason=not_in_campaign",
-               s->meter_id, (unsigned long long)s->campaign_id);
+    ms_err_t err = store_status(o, s, name, &m, &late);
+    if (err != MS_OK || late) {
         return err;
     }
-    if (err != MS_OK) {
-        return err;
-    }
-    if (!m.offered) {
-        /* nothing to report on: not offered yet, or queued for a retry and
-         * not offered again yet (an old attempt's report sent again) */
-        ms_log(MS_LOG_WARN, "update.status_refused", "meter=%s campaign=%lld reason=not_offered",
-               m.meter_id, (long long)m.campaign_id);
-        return MS_ERR_STATE;
-    }
+    ms_log(s->state == MS_LINK_UPD_FAILED || s->state == MS_LINK_UPD_REVERTED ? MS_LOG_WARN
+                                                                              : MS_LOG_INFO,
+           "update.status", "meter=%s campaign=%lld state=%s progress=%u result=%u reason=%s",
+           m.meter_id, (long long)m.campaign_id, name, m.progress, m.result, m.reason);
     ms_campaign_rec_t *c = malloc(sizeof *c);
     if (c == NULL) {
         return MS_ERR_INTERNAL;
     }
     err = ms_ota_campaign_get(&o->c->db, m.campaign_id, c);
-    if (err == MS_OK && final_state(m.state)) {
-        /* a final state stays; only the record of what was said is kept */
-        ms_log(MS_LOG_INFO, "update.status_late", "meter=%s campaign=%lld state=%s was=%s",
-               m.meter_id, (long long)m.campaign_id, name, m.state);
-        free(c);
-        return MS_OK;
-    }
-    if (err == MS_OK) {
-        m.progress = s->progress;
-        m.result = s->result;
-        snprintf(m.reason, sizeof m.reason, "%s", s->reason);
-        m.updated_at = o->c->now();
-        snprintf(m.state, sizeof m.state, "%s", name);
-        err = ms_ota_cm_update(&o->c->db, &m);
-        ms_log(s->state == MS_LINK_UPD_FAILED || s->state == MS_LINK_UPD_REVERTED ? MS_LOG_WARN
-                                                                                  : MS_LOG_INFO,
-               "update.status", "meter=%s campaign=%lld state=%s progress=%u result=%u reason=%s",
-               m.meter_id, (long long)m.campaign_id, name, m.progress, m.result, m.reason);
-    }
     bool failed = s->state == MS_LINK_UPD_FAILED || s->state == MS_LINK_UPD_REVERTED;
     if (err == MS_OK && failed && m.retries < c->max_retries && !is(c->state, "cancelled")) {
         /* retry: queued again, offered again while the campaign runs */
+        const ms_cm_rec_t was = m;
         m.retries++;
         m.offered = false;
         snprintf(m.state, sizeof m.state, "queued");
         m.updated_at = o->c->now();
-        err = ms_ota_cm_update(&o->c->db, &m);
+        err = ms_ota_cm_update(&o->c->db, &was, &m);
+        /* lost: the final state written above is left only by a retry, so
+         * another instance has queued it already */
+        err = err == MS_ERR_STATE ? MS_OK : err;
         if (err == MS_OK && is(c->state, "running") && m.wave == c->wave) {
             err = offer_wave(o, c);
         }

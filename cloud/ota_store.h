@@ -129,8 +129,13 @@ ms_err_t ms_ota_campaign_set_state(ms_db_t *db, int64_t id, const char *state, u
 /* The meters of a campaign. */
 ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m);
 ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, ms_cm_rec_t *m);
-/* Store m's state and append it to the meter's history. */
-ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *m);
+/* Store m's state and append it to the meter's history, if the row is
+ * still as `was` read it (compare and set on state, offered and retries:
+ * no row goes back to an earlier triple, since a final state is left only
+ * by a retry, which counts). MS_ERR_STATE when another writer (another
+ * service instance) changed or removed the row since: nothing is written,
+ * and the caller reads the row again. */
+ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, const ms_cm_rec_t *m);
 /* One page of a campaign's meters by meter id: ids above `after` ("" or
  * NULL: from the first), only in `state` (NULL or "": any) and in `wave`
  * (< 0: any). */

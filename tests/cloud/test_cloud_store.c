@@ -2,7 +2,8 @@
 /*
  * test_cloud_store.c - the storage suite, run unchanged on each backend
  * (argument: sqlite:PATH or postgres:CONNINFO; the database starts empty):
- * numbered migrations, a campaign's kept counts, meters, readings (stored /
+ * numbered migrations, a campaign's kept counts, compare-and-set meter
+ * rows, meters, readings (stored /
  * duplicate / conflict), events, single-use nonces, operators, sessions,
  * commands.
  */
@@ -113,9 +114,10 @@ static void migrations_numbered_and_kept(void **state)
     /* and kept from then on */
     ms_cm_rec_t cm;
     assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-3", &cm), MS_OK);
+    const ms_cm_rec_t was = cm;
     snprintf(cm.state, sizeof cm.state, "downloading");
     cm.offered = true;
-    assert_int_equal(ms_ota_cm_update(&g_db, &cm), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, &cm), MS_OK);
     assert_int_equal(ms_ota_cm_counts(&g_db, 1, 1, k, &total, &offered), MS_OK);
     assert_int_equal(total, 2);
     assert_int_equal(offered, 1);
@@ -178,9 +180,10 @@ static void counts_kept_under_two_writers(void **state)
             for (int i = 0; !failed && i < CHANGES; i++) {
                 ms_cm_rec_t cm;
                 failed = ms_ota_cm_get(&d, 1, k == 0 ? "mig-1" : "mig-2", &cm) != MS_OK;
+                const ms_cm_rec_t was = cm;
                 snprintf(cm.state, sizeof cm.state, "%s",
                          (i + k) % 2 == 0 ? "verifying" : "downloading");
-                failed = failed || ms_ota_cm_update(&d, &cm) != MS_OK;
+                failed = failed || ms_ota_cm_update(&d, &was, &cm) != MS_OK;
             }
             ms_db_close(&d);
             _exit(failed);
@@ -196,6 +199,58 @@ static void counts_kept_under_two_writers(void **state)
     assert_int_equal(total, 2);
     assert_int_equal(k[MS_LINK_UPD_DOWNLOADING], 1);   /* the last change of each */
     assert_int_equal(k[MS_LINK_UPD_VERIFYING], 1);
+}
+
+static ms_err_t count_hist(void *ctx, const ms_hist_rec_t *h)
+{
+    (void)h;
+    ++*(int *)ctx;
+    return MS_OK;
+}
+
+/* ms_ota_cm_update writes only over the row as its caller read it: two
+ * instances that read one meter's row at once cannot both write, so a
+ * non-final report read before a final one was written cannot undo it.
+ * Uses the migration test's campaign. */
+static void cm_update_compares_and_sets(void **state)
+{
+    (void)state;
+    ms_cm_rec_t a, b, cm;
+    int hist = 0, hist_after = 0;
+    uint32_t k[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
+    assert_int_equal(ms_ota_history(&g_db, "mig-1", 1000, count_hist, &hist), MS_OK);
+    assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-1", &a), MS_OK);
+    b = a;   /* read by two instances */
+    const ms_cm_rec_t was = a;
+    snprintf(a.state, sizeof a.state, "success");
+    a.progress = 100;
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, &a), MS_OK);
+    snprintf(b.state, sizeof b.state, "downloading");
+    b.progress = 40;
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, &b), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-1", &cm), MS_OK);
+    assert_string_equal(cm.state, "success");
+    assert_int_equal(cm.progress, 100);
+    assert_int_equal(ms_ota_history(&g_db, "mig-1", 1000, count_hist, &hist_after), MS_OK);
+    assert_int_equal(hist_after, hist + 1);   /* the refused change left no history */
+    assert_int_equal(ms_ota_cm_counts(&g_db, 1, 0, k, &total, &offered), MS_OK);
+    assert_int_equal(k[MS_LINK_UPD_SUCCESS], 1);
+    /* the same state and offered flag, but another attempt (retries): refused */
+    const ms_cm_rec_t now = cm;
+    assert_int_equal(OPS->sql(S, "UPDATE campaign_meters SET retries = retries + 1"
+                                 " WHERE meter_id = 'mig-1'", NULL, 0, NULL, NULL, NULL), MS_OK);
+    snprintf(cm.state, sizeof cm.state, "failed");
+    assert_int_equal(ms_ota_cm_update(&g_db, &now, &cm), MS_ERR_STATE);
+    /* the offered flag is compared too */
+    assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-3", &cm), MS_OK);
+    ms_cm_rec_t stale = cm;
+    stale.offered = !cm.offered;
+    assert_int_equal(ms_ota_cm_update(&g_db, &stale, &cm), MS_ERR_STATE);
+    /* a row that is gone, and a `was` of another row */
+    ms_cm_rec_t gone = cm;
+    snprintf(gone.meter_id, sizeof gone.meter_id, "mig-none");
+    assert_int_equal(ms_ota_cm_update(&g_db, &gone, &gone), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &gone, &cm), MS_ERR_ARG);
 }
 
 static void meters(void **state)
@@ -449,6 +504,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrations_numbered_and_kept),
         cmocka_unit_test(counts_kept_under_two_writers),
+        cmocka_unit_test(cm_update_compares_and_sets),
         cmocka_unit_test(meters),
         cmocka_unit_test(meter_list_pages),
         cmocka_unit_test(readings_outcomes),

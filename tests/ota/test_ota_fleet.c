@@ -19,7 +19,9 @@
  *     meter is offered anything; resume continues;
  *   - pause holds the next wave; cancel stops; illegal transitions refused;
  *   - every operator action is in the audit trail, every state change in
- *     the meter's history.
+ *     the meter's history;
+ *   - two instances racing on one meter's row: a final state stays, an
+ *     offer goes out once.
  */
 #define _GNU_SOURCE   /* memmem */
 #include <setjmp.h>
@@ -506,6 +508,126 @@ static void status_of_a_meter_not_offered_refused(void **state)
     fs_free(f);
 }
 
+/* Another service instance, played by a clock: the first time the engine
+ * asks for the time while g_race.armed (and, with g_race.when_running, the
+ * campaign is running), g_race.sql is committed as that instance's change
+ * of meter g_race.meter's row, between the engine's read and its write. */
+static struct {
+    fs_fleet_t *f;
+    int64_t (*now)(void);
+    int64_t campaign;
+    const char *meter;
+    const char *sql;
+    bool armed, when_running;
+} g_race;
+
+static ms_err_t flag_row(void *ctx, const ms_sql_val_t *c, size_t n)
+{
+    (void)c;
+    (void)n;
+    *(bool *)ctx = true;
+    return MS_OK;
+}
+
+static int64_t racing_now(void)
+{
+    ms_db_t *db = &g_race.f->cloud.db;
+    ms_sql_val_t p[] = { { .t = MS_SQL_INT, .i = g_race.campaign },
+                         { .t = MS_SQL_TEXT, .s = g_race.meter } };
+    bool running = !g_race.when_running;
+    if (g_race.armed && !running) {
+        assert_int_equal(db->ops->sql(db->s, "SELECT 1 FROM campaigns WHERE id = $1"
+                                      " AND state = 'running'", p, 1, flag_row, &running, NULL),
+                         MS_OK);
+    }
+    if (g_race.armed && running) {
+        g_race.armed = false;
+        uint64_t changes = 0;
+        assert_int_equal(db->ops->sql(db->s, g_race.sql, p, 2, NULL, NULL, &changes), MS_OK);
+        assert_int_equal(changes, 1);
+    }
+    return g_race.now();
+}
+
+static void race(fs_fleet_t *f, int64_t campaign, const char *meter, const char *sql,
+                 bool when_running)
+{
+    g_race.f = f;
+    g_race.now = f->cloud.now;
+    g_race.campaign = campaign;
+    g_race.meter = meter;
+    g_race.sql = sql;
+    g_race.when_running = when_running;
+    g_race.armed = true;
+    f->cloud.now = racing_now;
+}
+
+/* Two instances handle two reports of one meter at once: the final one
+ * commits between the other's read of the row and its write. The final
+ * state stays; the late report is only logged. */
+static void final_state_stays_when_two_instances_report_at_once(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(1);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    static const uint32_t waves[] = {100};
+    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
+    assert_true(fs_cm(f, id, 0).offered);
+    race(f, id, f->m[0].id, "UPDATE campaign_meters SET state = 'success', progress = 100"
+                            " WHERE campaign_id = $1 AND meter_id = $2", false);
+    ms_link_upd_status_t s = { .campaign_id = (uint64_t)id, .state = MS_LINK_UPD_DOWNLOADING,
+                               .progress = 40 };
+    snprintf(s.meter_id, sizeof s.meter_id, "%s", f->m[0].id);
+    assert_int_equal(ms_ota_on_status(&f->ota, &s), MS_OK);
+    assert_false(g_race.armed);
+    ms_cm_rec_t m = fs_cm(f, id, 0);
+    assert_string_equal(m.state, "success");
+    assert_int_equal(m.progress, 100);
+    fx_image_free(&img);
+    assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
+/* Two instances offer one wave at once (both saw the wave start): a meter
+ * the other instance offered between this one's read of the wave and its
+ * write is not offered again, so every meter gets one offer. */
+static void two_instances_offer_a_meter_once(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    ms_campaign_spec_t sp;
+    memset(&sp, 0, sizeof sp);
+    snprintf(sp.name, sizeof sp.name, "race");
+    snprintf(sp.firmware_sha256, sizeof sp.firmware_sha256, "%s", rec.sha256);
+    sp.kind = MS_TARGET_ALL;
+    sp.n_waves = 1;
+    sp.waves[0] = 100;
+    sp.success_pm = 1000;
+    sp.failure_pm = 1000;
+    snprintf(sp.target_json, sizeof sp.target_json, "{\"all\":true}");
+    int64_t id = 0;
+    char reason[MS_OTA_REASON_MAX], st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_create(&f->ota, &sp, "op", &id, reason), MS_OK);
+    race(f, id, f->m[0].id, "UPDATE campaign_meters SET offered = 1"
+                            " WHERE campaign_id = $1 AND meter_id = $2", true);
+    assert_int_equal(ms_campaign_action(&f->ota, id, "start", "op", st), MS_OK);
+    assert_false(g_race.armed);
+    fs_run(f);
+    assert_int_equal(f->m[0].offers, 0);   /* the other instance's offer, not this one's */
+    assert_int_equal(f->m[1].offers, 1);
+    assert_string_equal(fs_cm(f, id, 0).state, "queued");
+    assert_true(fs_cm(f, id, 0).offered);
+    assert_string_equal(fs_cm(f, id, 1).state, "success");
+    fx_image_free(&img);
+    assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
 /* Two campaigns of different images for two groups run at once: when their
  * meters' chunk requests interleave, each image is read from the database
  * once, not once per chunk. */
@@ -642,6 +764,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(pause_cancel_retries_and_audit),
         cmocka_unit_test(forged_status_refused),
         cmocka_unit_test(status_of_a_meter_not_offered_refused),
+        cmocka_unit_test(final_state_stays_when_two_instances_report_at_once),
+        cmocka_unit_test(two_instances_offer_a_meter_once),
         cmocka_unit_test(two_images_at_once_load_once_each),
         cmocka_unit_test(revoked_meter_gets_no_image),
     };
