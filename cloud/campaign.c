@@ -133,13 +133,22 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
         return bad(reason, "thresholds must be between 0 and 1");
     }
     ms_fw_rec_t fw;
+    uint32_t fleet = 0;
     ms_err_t err = ms_ota_fw_get(db, spec->firmware_sha256, &fw);
     if (err == MS_ERR_NOT_FOUND) {
         snprintf(reason, MS_OTA_REASON_MAX, "no such firmware");
         return err;
     }
+    if (err == MS_OK) {
+        err = ms_fw_fleet_sec_cnt(o, &fleet);
+    }
     if (err != MS_OK) {
         return err;
+    }
+    if (fw.sec_cnt < fleet) {
+        /* stored before a newer image was released */
+        ms_fw_downgrade_reason(fw.sec_cnt, fleet, reason);
+        return MS_ERR_BOOT_ROLLBACK;
     }
     ids_t l = {0};
     switch (spec->kind) {
@@ -435,6 +444,24 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
     return err;
 }
 
+/* A start releases the campaign's image: it must not be below the fleet's
+ * counter, which an image released since the campaign's creation raised. */
+static ms_err_t no_downgrade(ms_ota_t *o, const ms_campaign_rec_t *c)
+{
+    ms_fw_rec_t fw;
+    uint32_t fleet = 0;
+    ms_err_t err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
+    if (err == MS_OK) {
+        err = ms_fw_fleet_sec_cnt(o, &fleet);
+    }
+    if (err == MS_OK && fw.sec_cnt < fleet) {
+        ms_log(MS_LOG_WARN, "campaign.downgrade_refused", "campaign=%lld sec_cnt=%u fleet=%u",
+               (long long)c->id, fw.sec_cnt, fleet);
+        err = MS_ERR_BOOT_ROLLBACK;
+    }
+    return err;
+}
+
 ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const char *who,
                             char state[MS_OTA_STATE_MAX + 1])
 {
@@ -448,7 +475,10 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
     }
     if (err == MS_OK) {
         if (is(action, "start")) {
-            err = is(c->state, "created") ? set_state(o, c, "running", "running") : MS_ERR_STATE;
+            err = is(c->state, "created") ? no_downgrade(o, c) : MS_ERR_STATE;
+            if (err == MS_OK) {
+                err = set_state(o, c, "running", "running");
+            }
             if (err == MS_OK) {
                 err = offer_wave(o, c);
             }

@@ -449,7 +449,8 @@ static void h_campaign_create(const ms_api_req_t *r, ms_ota_t *o, unsigned *stat
     }
     if (err == MS_OK) {
         answer(status, json, 201, json_pack("{s:I}", "id", (json_int_t)id));
-    } else if (err == MS_ERR_FORMAT || err == MS_ERR_ARG || err == MS_ERR_NOT_FOUND) {
+    } else if (err == MS_ERR_FORMAT || err == MS_ERR_ARG || err == MS_ERR_NOT_FOUND ||
+               err == MS_ERR_BOOT_ROLLBACK) {
         error(status, json, 400, reason);
     } else {
         error(status, json, 500, ms_strerror(err));
@@ -580,6 +581,9 @@ static void h_campaign_action(const ms_api_req_t *r, ms_ota_t *o, int64_t id, co
         error(status, json, 409, why);
     } else if (err == MS_ERR_NOT_FOUND) {
         error(status, json, 404, "no such campaign");
+    } else if (err == MS_ERR_BOOT_ROLLBACK) {
+        error(status, json, 409, "downgrade: the image's security counter is below the fleet's"
+                                 " (a newer image was released since the campaign was created)");
     } else {
         error(status, json, 500, ms_strerror(err));
     }

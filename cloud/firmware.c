@@ -3,8 +3,9 @@
  * firmware.c - the firmware repository's gate (M14; see ota.h): an uploaded
  * image is outside data, parsed with the image module's bounded parser,
  * and accepted only when a vendor key signed it and it is no downgrade
- * below the fleet's security counter. Stored once, keyed by the SHA-256 of
- * its bytes.
+ * below the fleet's security counter (the highest of a released image, or
+ * the configured floor: an image stored but never offered raises no
+ * meter's counter). Stored once, keyed by the SHA-256 of its bytes.
  *
  * Invariants:
  *   - Crypto only through the image and crypto modules; the digest that is
@@ -110,9 +111,7 @@ ms_err_t ms_fw_check(const ms_ota_t *o, const uint8_t *img, size_t len, uint32_t
     uint32_t cnt = info.has_sec_cnt ? info.sec_cnt : 0;
     uint32_t fleet = fleet_sec_cnt > o->sec_floor ? fleet_sec_cnt : o->sec_floor;
     if (cnt < fleet) {
-        snprintf(reason, MS_OTA_REASON_MAX,
-                 "downgrade: security counter %u below the fleet's %u (MS_ERR_BOOT_ROLLBACK)", cnt,
-                 fleet);
+        ms_fw_downgrade_reason(cnt, fleet, reason);
         return MS_ERR_BOOT_ROLLBACK;
     }
     uint8_t digest[MS_SHA256_LEN];
@@ -132,12 +131,28 @@ ms_err_t ms_fw_check(const ms_ota_t *o, const uint8_t *img, size_t len, uint32_t
     return MS_OK;
 }
 
+void ms_fw_downgrade_reason(uint32_t sec_cnt, uint32_t fleet, char reason[MS_OTA_REASON_MAX])
+{
+    snprintf(reason, MS_OTA_REASON_MAX,
+             "downgrade: security counter %u below the fleet's %u (MS_ERR_BOOT_ROLLBACK)",
+             sec_cnt, fleet);
+}
+
+ms_err_t ms_fw_fleet_sec_cnt(ms_ota_t *o, uint32_t *fleet)
+{
+    ms_err_t err = ms_ota_fw_max_sec_cnt(&o->c->db, fleet);
+    if (err == MS_OK && *fleet < o->sec_floor) {
+        *fleet = o->sec_floor;
+    }
+    return err;
+}
+
 ms_err_t ms_fw_upload(ms_ota_t *o, const uint8_t *img, size_t len, const char *who,
                       ms_fw_rec_t *out, bool *stored, char reason[MS_OTA_REASON_MAX])
 {
     uint32_t fleet = 0;
     *stored = false;
-    ms_err_t err = ms_ota_fw_max_sec_cnt(&o->c->db, &fleet);
+    ms_err_t err = ms_fw_fleet_sec_cnt(o, &fleet);
     if (err != MS_OK) {
         snprintf(reason, MS_OTA_REASON_MAX, "database error");
         return err;

@@ -88,6 +88,12 @@ ms_err_t ms_ota_add_vendor_key(ms_ota_t *o, const ms_p256_pub_t *pub);
  */
 ms_err_t ms_fw_upload(ms_ota_t *o, const uint8_t *img, size_t len, const char *who,
                       ms_fw_rec_t *out, bool *stored, char reason[MS_OTA_REASON_MAX]);
+/* The fleet's security counter: the highest of a released image (one a
+ * campaign was started with; ms_ota_fw_max_sec_cnt) and the configured
+ * floor. Uploads, campaigns and starts below it are downgrades. */
+ms_err_t ms_fw_fleet_sec_cnt(ms_ota_t *o, uint32_t *fleet);
+/* A downgrade's reason, the same text wherever it is refused. */
+void ms_fw_downgrade_reason(uint32_t sec_cnt, uint32_t fleet, char reason[MS_OTA_REASON_MAX]);
 /* The check alone (no store access but the fleet counter given). */
 ms_err_t ms_fw_check(const ms_ota_t *o, const uint8_t *img, size_t len, uint32_t fleet_sec_cnt,
                      ms_fw_rec_t *out, char reason[MS_OTA_REASON_MAX]);
@@ -117,12 +123,16 @@ typedef struct ms_campaign_spec {
 } ms_campaign_spec_t;
 
 /* Create (state "created"). MS_ERR_ARG with a reason for a bad spec,
- * MS_ERR_NOT_FOUND for unknown firmware. */
+ * MS_ERR_NOT_FOUND for unknown firmware, MS_ERR_BOOT_ROLLBACK for an image
+ * below the fleet's security counter (stored before a newer one was
+ * released). */
 ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const char *who,
                             int64_t *id, char reason[MS_OTA_REASON_MAX]);
 /* "start", "pause", "resume", "cancel": MS_ERR_STATE for an illegal
- * transition, MS_ERR_NOT_FOUND, MS_ERR_ARG for another word. state gets
- * the campaign's state afterwards. */
+ * transition, MS_ERR_NOT_FOUND, MS_ERR_ARG for another word,
+ * MS_ERR_BOOT_ROLLBACK for a start of an image below the fleet's security
+ * counter (ms_fw_fleet_sec_cnt). state gets the campaign's state
+ * afterwards. */
 ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const char *who,
                             char state[MS_OTA_STATE_MAX + 1]);
 

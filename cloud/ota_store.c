@@ -180,7 +180,10 @@ ms_err_t ms_ota_fw_page(ms_db_t *db, const char *after_sha256, uint32_t limit, m
 ms_err_t ms_ota_fw_max_sec_cnt(ms_db_t *db, uint32_t *max)
 {
     int64_t v = 0;
-    ms_err_t err = q(db, "SELECT max(sec_cnt) FROM firmware", NULL, 0, one_int, &v, NULL);
+    ms_err_t err = q(db, "SELECT max(sec_cnt) FROM firmware WHERE sha256 IN"
+                         " (SELECT firmware_sha256 FROM campaigns WHERE state <> 'created'"
+                         " AND wave_state <> 'pending')",
+                     NULL, 0, one_int, &v, NULL);
     *max = err == MS_OK && v > 0 && v <= (int64_t)UINT32_MAX ? (uint32_t)v : 0;
     return err;
 }

@@ -113,7 +113,11 @@ ms_err_t ms_ota_fw_image(ms_db_t *db, const char *sha256, uint8_t **image, size_
  * an image not stored: an empty page). */
 ms_err_t ms_ota_fw_page(ms_db_t *db, const char *after_sha256, uint32_t limit, ms_fw_cb cb,
                         void *ctx);
-/* The highest security counter of any stored image (0 when none). */
+/* The highest security counter of any released image (0 when none): one a
+ * campaign was started with (its wave_state left "pending", which only a
+ * start does; a campaign cancelled before its start released nothing). An
+ * image stored but never offered raises no meter's counter, so it does not
+ * raise the fleet's either. */
 ms_err_t ms_ota_fw_max_sec_cnt(ms_db_t *db, uint32_t *max);
 
 /* Campaigns: campaign_add allocates rec->id; the caller runs it in a

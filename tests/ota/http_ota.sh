@@ -82,20 +82,17 @@ sha12=$(json 'j["sha256"]' "$r")
 [ "$(json 'j["uploaded_by"]' "$r")" = alice ] || fail "uploaded_by"
 expect 201 "$(upload "$d/v12.img" "${op[@]}")" "same image again" "\"sha256\":\"$sha12\""
 expect 201 "$(upload "$d/v13.img" "${op[@]}")" "newer image" '"security_counter":4'
-expect 400 "$(upload "$d/v11.img" "${op[@]}")" "downgrade" "downgrade"
-"$MS_BIN_CLOUD" firmware --db "$MS_DB" --vendor-key "$d/vendor.pub" --name cli "$d/v11.img" \
-  >/dev/null 2>&1 && fail "CLI accepted a downgrade"
 "$MS_BIN_CLOUD" firmware --db "$MS_DB" --vendor-key "$d/vendor.pub" --name cli "$d/v13.img" |
   grep -q "already stored" || fail "CLI upload of a stored image"
 r=$(call GET /firmware '' "${viewer[@]}")
 expect 200 "$r" "firmware list"
 [ "$(json 'len(j["firmware"])' "$r")" = 2 ] || fail "stored once: $r"
-ok "firmware: vendor-signed images stored once; not an image, other key, downgrade refused"
+ok "firmware: vendor-signed images stored once; not an image, other key refused"
 
 sha13=$(sha256sum "$d/v13.img" | cut -d' ' -f1)
-camp() {   # NAME TARGET
+camp() {   # NAME TARGET [SHA256]
   printf '{"name":"%s","firmware_sha256":"%s","target":%s,"waves":[20,100],"success_threshold":0.9,"failure_threshold":0.2,"max_retries":2}' \
-    "$1" "$sha13" "$2"
+    "$1" "${3:-$sha13}" "$2"
 }
 expect 403 "$(call POST /campaigns "$(camp c0 '{"all":true}')" "${viewer[@]}")" "viewer creates" "operator role"
 expect 400 "$(call POST /campaigns '{"name":"x"}' "${op[@]}")" "incomplete" "firmware_sha256"
@@ -108,6 +105,10 @@ id=$(json 'j["id"]' "$r")
 r=$(call POST /campaigns "$(camp grouped '{"group":"north"}')" "${op[@]}")
 expect 201 "$r" "create by group"
 id2=$(json 'j["id"]' "$r")
+# no image is released yet (none was offered): one of 1.2.0 is no downgrade
+r=$(call POST /campaigns "$(camp older '{"all":true}' "$sha12")" "${op[@]}")
+expect 201 "$r" "create of an older image before any release"
+id3=$(json 'j["id"]' "$r")
 r=$(call GET /campaigns '' "${viewer[@]}")
 expect 200 "$r" "list" '"state":"created"'
 [ "$(json 'j["campaigns"][0]["total"]' "$r")" = 5 ] || fail "total: $r"
@@ -166,7 +167,7 @@ expect 400 "$(call GET "/campaigns/$id/meters?limit=1001" '' "${viewer[@]}")" "b
 r=$(call GET '/campaigns?limit=1' '' "${viewer[@]}")
 [ "$(json '[c["id"] for c in j["campaigns"]]' "$r")" = "[$id]" ] || fail "campaign page: $r"
 r=$(call GET "/campaigns?after=$id" '' "${viewer[@]}")
-[ "$(json '[c["id"] for c in j["campaigns"]]' "$r")" = "[$id2]" ] || fail "campaign cursor: $r"
+[ "$(json '[c["id"] for c in j["campaigns"]]' "$r")" = "[$id2, $id3]" ] || fail "campaign cursor: $r"
 expect 400 "$(call GET '/campaigns?after=-1' '' "${viewer[@]}")" "bad campaign cursor" "'after'"
 r=$(call GET '/firmware?limit=1' '' "${viewer[@]}")
 fw1=$(json 'j["firmware"][0]["sha256"]' "$r")
@@ -177,6 +178,16 @@ r=$(call GET "/firmware?after=$(printf '0%.0s' $(seq 64))" '' "${viewer[@]}")
 [ "$(json 'len(j["firmware"])' "$r")" = 0 ] || fail "firmware after an unknown image: $r"
 expect 400 "$(call GET '/firmware?after=XYZ' '' "${viewer[@]}")" "bad firmware cursor" "'after'"
 ok "listings in pages: campaign meters by id (cursor, state, wave), campaigns, firmware"
+# campaign $id (1.3.0, security counter 4) started: 4 is released, the fleet's counter
+expect 400 "$(upload "$d/v11.img" "${op[@]}")" "downgrade" "downgrade: security counter 2 below the fleet's 4"
+"$MS_BIN_CLOUD" firmware --db "$MS_DB" --vendor-key "$d/vendor.pub" --name cli "$d/v11.img" \
+  >/dev/null 2>&1 && fail "CLI accepted a downgrade"
+expect 400 "$(call POST /campaigns "$(camp older '{"all":true}' "$sha12")" "${op[@]}")" \
+  "campaign of an older stored image" "downgrade: security counter 3 below the fleet's 4"
+expect 409 "$(call POST "/campaigns/$id3/start" '' "${op[@]}")" "start of an older image" "downgrade"
+r=$(call GET "/campaigns/$id3" '' "${viewer[@]}")
+[ "$(json 'j["state"]' "$r")" = created ] || fail "refused start changed the campaign: $r"
+ok "downgrades below the released image refused: upload (API, CLI), campaign, start"
 r=$(call GET "/campaigns/$id" '' "${op[@]}")
 [ "$(json 'j["waves"][0]["state"]' "$r")" = running ] ||
   fail "wave 0 running: $r"

@@ -6,7 +6,8 @@
  * running the meter-side code on simulated flash.
  *
  *   - upload refuses an unsigned image, one signed by another key, a
- *     downgrade; stores an image once;
+ *     downgrade below the highest released image (or the floor), and so
+ *     do a campaign's creation and start; stores an image once;
  *   - a campaign in two waves updates every meter; the second wave starts
  *     only after the first reached its success threshold;
  *   - a meter that loses its link mid-download resumes from the TEE's last
@@ -119,6 +120,23 @@ static fx_image_t strip_signature(const fx_image_t *in)
     return out;
 }
 
+/* A one-wave campaign of the image over every meter, created, not started. */
+static ms_err_t create_campaign(fs_fleet_t *f, const char *sha, int64_t *id,
+                                char reason[MS_OTA_REASON_MAX])
+{
+    ms_campaign_spec_t sp;
+    memset(&sp, 0, sizeof sp);
+    snprintf(sp.name, sizeof sp.name, "created");
+    snprintf(sp.firmware_sha256, sizeof sp.firmware_sha256, "%s", sha);
+    sp.kind = MS_TARGET_ALL;
+    sp.n_waves = 1;
+    sp.waves[0] = 100;
+    sp.success_pm = 1000;
+    sp.failure_pm = 1000;
+    snprintf(sp.target_json, sizeof sp.target_json, "{\"all\":true}");
+    return ms_campaign_create(&f->ota, &sp, "op", id, reason);
+}
+
 static void upload_refusals(void **state)
 {
     (void)state;
@@ -165,9 +183,31 @@ static void upload_refusals(void **state)
                      MS_OK);
     assert_false(stored);
     assert_string_equal(rec.uploaded_by, "op");
-    /* below the fleet's security counter (5 now) */
-    assert_int_equal(fs_upload(f, &older, &rec, reason), MS_ERR_BOOT_ROLLBACK);
-    assert_non_null(strstr(reason, "downgrade"));
+    /* 5 is stored but was never offered, so no meter's counter is 5: an
+     * image below it is no downgrade yet, nor is a campaign of it */
+    ms_fw_rec_t rec4;
+    assert_int_equal(fs_upload(f, &older, &rec4, reason), MS_OK);
+    int64_t of_4 = 0, cancelled = 0;
+    assert_int_equal(create_campaign(f, rec4.sha256, &of_4, reason), MS_OK);
+    /* a campaign of 5 cancelled before its start releases nothing */
+    assert_int_equal(create_campaign(f, rec.sha256, &cancelled, reason), MS_OK);
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, cancelled, "cancel", "op", st), MS_OK);
+    fx_image_t oldest = fs_image(2, 3, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec3;
+    assert_int_equal(fs_upload(f, &oldest, &rec3, reason), MS_OK);
+    /* started, 5 is released: the fleet's counter is 5 */
+    int64_t of_5 = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 0);
+    assert_string_equal(fs_state(f, of_5), "running");
+    assert_int_equal(fs_upload(f, &oldest, &rec, reason), MS_ERR_BOOT_ROLLBACK);
+    assert_non_null(strstr(reason, "downgrade: security counter 3 below the fleet's 5"));
+    int64_t none = 0;
+    assert_int_equal(create_campaign(f, rec4.sha256, &none, reason), MS_ERR_BOOT_ROLLBACK);
+    assert_non_null(strstr(reason, "downgrade: security counter 4 below the fleet's 5"));
+    /* the campaign of 4 made before the release cannot start any more */
+    assert_int_equal(ms_campaign_action(&f->ota, of_4, "start", "op", st), MS_ERR_BOOT_ROLLBACK);
+    assert_string_equal(fs_state(f, of_4), "created");
+    fx_image_free(&oldest);
     /* the configured floor counts too */
     f->ota.sec_floor = 9;
     fx_image_t newer = fs_image(4, 6, LEN, false, NULL, NULL);
@@ -600,19 +640,9 @@ static void two_instances_offer_a_meter_once(void **state)
     fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
     ms_fw_rec_t rec;
     upload_ok(f, &img, &rec);
-    ms_campaign_spec_t sp;
-    memset(&sp, 0, sizeof sp);
-    snprintf(sp.name, sizeof sp.name, "race");
-    snprintf(sp.firmware_sha256, sizeof sp.firmware_sha256, "%s", rec.sha256);
-    sp.kind = MS_TARGET_ALL;
-    sp.n_waves = 1;
-    sp.waves[0] = 100;
-    sp.success_pm = 1000;
-    sp.failure_pm = 1000;
-    snprintf(sp.target_json, sizeof sp.target_json, "{\"all\":true}");
     int64_t id = 0;
     char reason[MS_OTA_REASON_MAX], st[MS_OTA_STATE_MAX + 1];
-    assert_int_equal(ms_campaign_create(&f->ota, &sp, "op", &id, reason), MS_OK);
+    assert_int_equal(create_campaign(f, rec.sha256, &id, reason), MS_OK);
     race(f, id, f->m[0].id, "UPDATE campaign_meters SET offered = 1"
                             " WHERE campaign_id = $1 AND meter_id = $2", true);
     assert_int_equal(ms_campaign_action(&f->ota, id, "start", "op", st), MS_OK);
