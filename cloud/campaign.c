@@ -384,14 +384,27 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
 
 /* ---- evaluation -------------------------------------------------------------------------- */
 
-static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state,
+/* Move c on, as a compare and set on c as read. MS_ERR_STATE: another
+ * instance or an operator changed the campaign since; c is then read
+ * again, so the caller goes on from what they wrote (a pause or a cancel
+ * is never undone by an evaluation that read the campaign before it). */
+static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state, uint32_t wave,
                           const char *wave_state)
 {
     char ws[MS_OTA_STATE_MAX + 1];   /* wave_state may be c->wave_state itself */
     snprintf(ws, sizeof ws, "%s", wave_state);
-    snprintf(c->state, sizeof c->state, "%s", state);
-    snprintf(c->wave_state, sizeof c->wave_state, "%s", ws);
-    return ms_ota_campaign_set_state(&o->c->db, c->id, c->state, c->wave, c->wave_state);
+    ms_err_t err = ms_ota_campaign_set_state(&o->c->db, c, state, wave, ws);
+    if (err == MS_OK) {
+        snprintf(c->state, sizeof c->state, "%s", state);
+        c->wave = wave;
+        snprintf(c->wave_state, sizeof c->wave_state, "%s", ws);
+    } else if (err == MS_ERR_STATE) {
+        ms_log(MS_LOG_INFO, "campaign.raced", "campaign=%lld wanted=%s wave=%u", (long long)c->id,
+               state, wave);
+        ms_err_t rerr = ms_ota_campaign_get(&o->c->db, c->id, c);
+        err = rerr != MS_OK ? rerr : MS_ERR_STATE;
+    }
+    return err;
 }
 
 /* Move a running campaign on as far as its current wave allows. */
@@ -399,6 +412,8 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
 {
     ms_err_t err = MS_OK;
     while (err == MS_OK && is(c->state, "running")) {
+        /* a lost compare and set (set_state) ends the loop with MS_ERR_STATE:
+         * whoever changed the campaign evaluates it after their change */
         uint32_t n[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
         err = ms_ota_cm_counts(&o->c->db, c->id, c->wave, n, &total, &offered);
         if (err != MS_OK) {
@@ -408,7 +423,7 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
         uint32_t ok = n[MS_LINK_UPD_SUCCESS];
         bool last = c->wave + 1 >= c->n_waves;
         if (total > 0 && (uint64_t)fail * 1000u > (uint64_t)c->failure_pm * total) {
-            err = set_state(o, c, "halted", "halted");
+            err = set_state(o, c, "halted", c->wave, "halted");
             char d[MS_OTA_AUDIT_MAX];
             snprintf(d, sizeof d, "campaign=%lld wave=%u failed=%u of %u (threshold %u/1000)",
                      (long long)c->id, c->wave, fail, total, c->failure_pm);
@@ -420,7 +435,7 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
         }
         if (last) {
             if (ok + fail == total) {
-                err = set_state(o, c, "finished", "done");
+                err = set_state(o, c, "finished", c->wave, "done");
                 char d[MS_OTA_AUDIT_MAX];
                 snprintf(d, sizeof d, "campaign=%lld", (long long)c->id);
                 ms_log(MS_LOG_INFO, "campaign.finished", "%s", d);
@@ -433,15 +448,14 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
         if ((uint64_t)ok * 1000u < (uint64_t)c->success_pm * total) {
             break;   /* this wave has not reached its success threshold yet */
         }
-        c->wave++;
-        err = set_state(o, c, "running", "running");
+        err = set_state(o, c, "running", c->wave + 1, "running");
         if (err == MS_OK) {
             ms_log(MS_LOG_INFO, "campaign.wave", "campaign=%lld wave=%u", (long long)c->id,
                    c->wave);
             err = offer_wave(o, c);
         }
     }
-    return err;
+    return err == MS_ERR_STATE ? MS_OK : err;
 }
 
 /* A start releases the campaign's image: it must not be below the fleet's
@@ -477,23 +491,21 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
         if (is(action, "start")) {
             err = is(c->state, "created") ? no_downgrade(o, c) : MS_ERR_STATE;
             if (err == MS_OK) {
-                err = set_state(o, c, "running", "running");
+                err = set_state(o, c, "running", c->wave, "running");
             }
             if (err == MS_OK) {
                 err = offer_wave(o, c);
             }
         } else if (is(action, "pause")) {
-            err = is(c->state, "running") ? set_state(o, c, "paused", c->wave_state)
+            err = is(c->state, "running") ? set_state(o, c, "paused", c->wave, c->wave_state)
                                           : MS_ERR_STATE;
         } else if (is(action, "resume")) {
             if (is(c->state, "paused")) {
-                err = set_state(o, c, "running", c->wave_state);
+                err = set_state(o, c, "running", c->wave, c->wave_state);
             } else if (is(c->state, "halted")) {
                 /* the operator accepts the halted wave as it is and goes on */
-                if (c->wave + 1 < c->n_waves) {
-                    c->wave++;
-                }
-                err = set_state(o, c, "running", "running");
+                err = set_state(o, c, "running", c->wave + 1 < c->n_waves ? c->wave + 1 : c->wave,
+                                "running");
             } else {
                 err = MS_ERR_STATE;
             }
@@ -503,7 +515,7 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
         } else if (is(action, "cancel")) {
             err = is(c->state, "finished") || is(c->state, "cancelled")
                       ? MS_ERR_STATE
-                      : set_state(o, c, "cancelled", c->wave_state);
+                      : set_state(o, c, "cancelled", c->wave, c->wave_state);
         } else {
             err = MS_ERR_ARG;
         }
@@ -517,6 +529,9 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
         if (err == MS_OK) {
             err = evaluate(o, c);
         }
+    }
+    if (err == MS_OK || err == MS_ERR_STATE) {
+        /* as written, or as another writer left it (a lost compare and set) */
         snprintf(state, MS_OTA_STATE_MAX + 1, "%s", c->state);
     }
     free(c);

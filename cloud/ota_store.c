@@ -294,14 +294,16 @@ ms_err_t ms_ota_campaign_page(ms_db_t *db, int64_t after, uint32_t limit, ms_cam
              c_each, &x, NULL);
 }
 
-ms_err_t ms_ota_campaign_set_state(ms_db_t *db, int64_t id, const char *state, uint32_t wave,
-                                   const char *wave_state)
+ms_err_t ms_ota_campaign_set_state(ms_db_t *db, const ms_campaign_rec_t *was, const char *state,
+                                   uint32_t wave, const char *wave_state)
 {
-    ms_sql_val_t p[] = {I(id), T(state), I(wave), T(wave_state)};
+    ms_sql_val_t p[] = {I(was->id), T(state), I(wave), T(wave_state), T(was->state), I(was->wave),
+                        T(was->wave_state)};
     uint64_t changes = 0;
-    ms_err_t err = q(db, "UPDATE campaigns SET state = $2, wave = $3, wave_state = $4 WHERE id = $1",
-                     p, 4, NULL, NULL, &changes);
-    return err == MS_OK && changes != 1 ? MS_ERR_NOT_FOUND : err;
+    ms_err_t err = q(db, "UPDATE campaigns SET state = $2, wave = $3, wave_state = $4"
+                         " WHERE id = $1 AND state = $5 AND wave = $6 AND wave_state = $7",
+                     p, 7, NULL, NULL, &changes);
+    return err == MS_OK && changes != 1 ? MS_ERR_STATE : err;
 }
 
 /* ---- campaign meters ----------------------------------------------------------------------- */

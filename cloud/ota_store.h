@@ -127,8 +127,14 @@ ms_err_t ms_ota_campaign_get(ms_db_t *db, int64_t id, ms_campaign_rec_t *rec);
 /* Campaigns by id, those with an id above `after` (0: from the first). */
 ms_err_t ms_ota_campaign_page(ms_db_t *db, int64_t after, uint32_t limit, ms_campaign_cb cb,
                               void *ctx);
-ms_err_t ms_ota_campaign_set_state(ms_db_t *db, int64_t id, const char *state, uint32_t wave,
-                                   const char *wave_state);
+/* Move the campaign `was` read to (state, wave, wave_state), if its row is
+ * still as read (compare and set on the same three): MS_ERR_STATE when
+ * another writer (an operator on another instance, another instance's
+ * evaluation) changed it since, and nothing is written. A row that comes
+ * back to the triple read (paused, then resumed) is the same campaign
+ * state, so a write over it is right. */
+ms_err_t ms_ota_campaign_set_state(ms_db_t *db, const ms_campaign_rec_t *was, const char *state,
+                                   uint32_t wave, const char *wave_state);
 
 /* The meters of a campaign. */
 ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m);

@@ -251,6 +251,22 @@ static void cm_update_compares_and_sets(void **state)
     snprintf(gone.meter_id, sizeof gone.meter_id, "mig-none");
     assert_int_equal(ms_ota_cm_update(&g_db, &gone, &gone), MS_ERR_STATE);
     assert_int_equal(ms_ota_cm_update(&g_db, &gone, &cm), MS_ERR_ARG);
+    /* the campaign's row likewise: an evaluation that read it running
+     * cannot move it on over an operator's pause */
+    ms_campaign_rec_t c1, c2;
+    assert_int_equal(ms_ota_campaign_get(&g_db, 1, &c1), MS_OK);
+    assert_string_equal(c1.state, "running");
+    assert_int_equal(ms_ota_campaign_set_state(&g_db, &c1, "paused", c1.wave, c1.wave_state),
+                     MS_OK);
+    assert_int_equal(ms_ota_campaign_set_state(&g_db, &c1, "running", c1.wave + 1, "running"),
+                     MS_ERR_STATE);
+    assert_int_equal(ms_ota_campaign_get(&g_db, 1, &c2), MS_OK);
+    assert_string_equal(c2.state, "paused");
+    assert_int_equal(c2.wave, c1.wave);
+    assert_int_equal(ms_ota_campaign_set_state(&g_db, &c2, "running", c2.wave, c2.wave_state),
+                     MS_OK);
+    c2.id = 99;   /* no such campaign */
+    assert_int_equal(ms_ota_campaign_set_state(&g_db, &c2, "paused", 0, "running"), MS_ERR_STATE);
 }
 
 static void meters(void **state)
