@@ -355,12 +355,12 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
             snprintf(x.todo[i].state, sizeof x.todo[i].state, "failed");
             snprintf(x.todo[i].reason, sizeof x.todo[i].reason, "certificate revoked");
             x.todo[i].result = MS_LINK_UPD_R_FAILED;
-            err = ms_ota_cm_update(&o->c->db, &was, &x.todo[i]);
+            err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i]);
             err = err == MS_ERR_STATE ? MS_OK : err;   /* another instance had it */
             continue;
         }
         x.todo[i].offered = true;
-        err = ms_ota_cm_update(&o->c->db, &was, &x.todo[i]);
+        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i]);
         if (err == MS_ERR_STATE) {
             /* another instance offered it (or it changed) since the page was
              * read: that instance sends the offer, so it goes out once */
@@ -369,13 +369,17 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
             err = MS_OK;
             continue;
         }
-        if (err == MS_OK) {
-            /* a lost publish is not fatal: the meter is offered again on retry */
-            ms_err_t perr = send_offer(o, c, &fw, x.todo[i].meter_id);
-            if (perr != MS_OK) {
-                ms_log(MS_LOG_WARN, "campaign.offer_failed", "campaign=%lld meter=%s err=%s",
-                       (long long)c->id, x.todo[i].meter_id, ms_errname(perr));
-            }
+        ms_err_t perr = err == MS_OK ? send_offer(o, c, &fw, x.todo[i].meter_id) : MS_OK;
+        if (perr != MS_OK) {
+            /* not offered after all (the broker is away): queued unoffered
+             * again, so the wave's next offer (a retry in it, a resume)
+             * sends it; unless the meter has reported since */
+            ms_log(MS_LOG_WARN, "campaign.offer_failed", "campaign=%lld meter=%s err=%s",
+                   (long long)c->id, x.todo[i].meter_id, ms_errname(perr));
+            const ms_cm_rec_t sent = x.todo[i];
+            x.todo[i].offered = false;
+            err = ms_ota_cm_update(&o->c->db, &sent, MS_CM_SAME_ROW, &x.todo[i]);
+            err = err == MS_ERR_STATE ? MS_OK : err;
         }
     }
     free(x.todo);
@@ -540,57 +544,56 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
 
 /* ---- traffic from meters --------------------------------------------------------------------- */
 
-/* Reads of a meter's row for one report: each lost compare and set means
- * another instance changed the row in between, so a few are plenty. */
-#define STATUS_ATTEMPTS 4
-
-/* Write the report on the meter's row, as a compare and set on the row as
- * read (m: the row as written). A final state stays: *late, and nothing is
- * written. */
+/* Write the report on the meter's row (m: the row as written). It applies
+ * to the attempt the row was read in, over any state of that attempt that
+ * is not final (MS_CM_SAME_ATTEMPT): so it never waits behind another
+ * instance's report of the same attempt, and a final state stays (*late,
+ * nothing written), as does a later attempt's row. */
 static ms_err_t store_status(ms_ota_t *o, const ms_link_upd_status_t *s, const char *name,
                              ms_cm_rec_t *m, bool *late)
 {
-    ms_err_t err = MS_ERR_STATE;
     *late = false;
-    for (int attempt = 0; attempt < STATUS_ATTEMPTS && err == MS_ERR_STATE; attempt++) {
-        err = ms_ota_cm_get(&o->c->db, (int64_t)s->campaign_id, s->meter_id, m);
-        if (err == MS_ERR_NOT_FOUND) {
-            ms_log(MS_LOG_WARN, "update.status_refused",
-                   "meter=%s campaign=%llu reason=not_in_campaign", s->meter_id,
-                   (unsigned long long)s->campaign_id);
-            return err;
-        }
-        if (err != MS_OK) {
-            return err;
-        }
-        if (!m->offered) {
-            /* nothing to report on: not offered yet, or queued for a retry
-             * and not offered again yet (an old attempt's report sent again) */
-            ms_log(MS_LOG_WARN, "update.status_refused",
-                   "meter=%s campaign=%lld reason=not_offered", m->meter_id,
-                   (long long)m->campaign_id);
-            return MS_ERR_STATE;
-        }
-        if (final_state(m->state)) {
-            /* a final state stays; only the record of what was said is kept */
-            ms_log(MS_LOG_INFO, "update.status_late", "meter=%s campaign=%lld state=%s was=%s",
-                   m->meter_id, (long long)m->campaign_id, name, m->state);
-            *late = true;
-            return MS_OK;
-        }
-        const ms_cm_rec_t was = *m;
+    ms_err_t err = ms_ota_cm_get(&o->c->db, (int64_t)s->campaign_id, s->meter_id, m);
+    if (err == MS_ERR_NOT_FOUND) {
+        ms_log(MS_LOG_WARN, "update.status_refused", "meter=%s campaign=%llu reason=not_in_campaign",
+               s->meter_id, (unsigned long long)s->campaign_id);
+        return err;
+    }
+    if (err != MS_OK) {
+        return err;
+    }
+    if (!m->offered) {
+        /* nothing to report on: not offered yet, or queued for a retry and
+         * not offered again yet (an old attempt's report sent again) */
+        ms_log(MS_LOG_WARN, "update.status_refused", "meter=%s campaign=%lld reason=not_offered",
+               m->meter_id, (long long)m->campaign_id);
+        return MS_ERR_STATE;
+    }
+    const ms_cm_rec_t was = *m;
+    if (!final_state(m->state)) {
         m->progress = s->progress;
         m->result = s->result;
         snprintf(m->reason, sizeof m->reason, "%s", s->reason);
         m->updated_at = o->c->now();
         snprintf(m->state, sizeof m->state, "%s", name);
-        err = ms_ota_cm_update(&o->c->db, &was, m);
-        if (err == MS_ERR_STATE) {
-            ms_log(MS_LOG_INFO, "update.status_raced", "meter=%s campaign=%lld attempt=%d",
-                   m->meter_id, (long long)m->campaign_id, attempt + 1);
+        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ATTEMPT, m);
+        if (err != MS_ERR_STATE) {
+            return err;
+        }
+        /* another instance wrote a final state, or the next attempt, since
+         * the read: what is there now is what the log says was there */
+        *m = was;
+        err = ms_ota_cm_get(&o->c->db, was.campaign_id, was.meter_id, m);
+        if (err != MS_OK) {
+            return err;
         }
     }
-    return err;
+    /* a final state stays; only the record of what was said is kept */
+    ms_log(MS_LOG_INFO, "update.status_late",
+           "meter=%s campaign=%lld state=%s was=%s attempt=%u now=%u", m->meter_id,
+           (long long)m->campaign_id, name, m->state, was.retries, m->retries);
+    *late = true;
+    return MS_OK;
 }
 
 ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
@@ -623,10 +626,9 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
         m.offered = false;
         snprintf(m.state, sizeof m.state, "queued");
         m.updated_at = o->c->now();
-        err = ms_ota_cm_update(&o->c->db, &was, &m);
-        /* lost: the final state written above is left only by a retry, so
-         * another instance has queued it already */
-        err = err == MS_ERR_STATE ? MS_OK : err;
+        /* cannot be lost: only a retry leaves the final state just written,
+         * and only the writer of that state retries it */
+        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &m);
         if (err == MS_OK && is(c->state, "running") && m.wave == c->wave) {
             err = offer_wave(o, c);
         }

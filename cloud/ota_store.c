@@ -367,26 +367,37 @@ ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, m
     return err != MS_OK ? err : x.found ? MS_OK : MS_ERR_NOT_FOUND;
 }
 
-ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, const ms_cm_rec_t *m)
+ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, ms_cm_match_t match,
+                          const ms_cm_rec_t *m)
 {
-    if (was->campaign_id != m->campaign_id || strcmp(was->meter_id, m->meter_id) != 0) {
+    if (was->campaign_id != m->campaign_id || strcmp(was->meter_id, m->meter_id) != 0 ||
+        (match != MS_CM_SAME_ROW && match != MS_CM_SAME_ATTEMPT)) {
         return MS_ERR_ARG;
     }
+    bool same_row = match == MS_CM_SAME_ROW;
     ms_sql_val_t p[] = {I(m->campaign_id), T(m->meter_id), T(m->state), I(m->offered ? 1 : 0),
                         I(m->progress), I(m->result), T(m->reason), I(m->retries),
-                        I(m->updated_at), T(was->state), I(was->offered ? 1 : 0),
-                        I(was->retries)};
+                        I(m->updated_at), I(was->retries), T(was->state),
+                        I(was->offered ? 1 : 0)};
     uint64_t changes = 0;
+    if (!same_row && !was->offered) {
+        return MS_ERR_STATE;   /* a report needs an offer */
+    }
     ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN);
     if (err == MS_OK) {
         /* the WHERE is evaluated on the row as committed when the update
          * takes it (PostgreSQL re-checks a row another transaction changed;
          * SQLite has one writer): a stale `was` changes nothing */
-        err = q(db, "UPDATE campaign_meters SET state = $3, offered = $4, progress = $5,"
-                    " result = $6, reason = $7, retries = $8, updated_at = $9"
-                    " WHERE campaign_id = $1 AND meter_id = $2 AND state = $10"
-                    " AND offered = $11 AND retries = $12",
-                p, 12, NULL, NULL, &changes);
+        err = q(db, same_row ? "UPDATE campaign_meters SET state = $3, offered = $4,"
+                               " progress = $5, result = $6, reason = $7, retries = $8,"
+                               " updated_at = $9 WHERE campaign_id = $1 AND meter_id = $2"
+                               " AND retries = $10 AND state = $11 AND offered = $12"
+                             : "UPDATE campaign_meters SET state = $3, offered = $4,"
+                               " progress = $5, result = $6, reason = $7, retries = $8,"
+                               " updated_at = $9 WHERE campaign_id = $1 AND meter_id = $2"
+                               " AND retries = $10 AND offered = 1"
+                               " AND state NOT IN ('success', 'failed', 'reverted')",
+                p, same_row ? 12 : 10, NULL, NULL, &changes);
     }
     if (err == MS_OK && changes != 1) {
         err = MS_ERR_STATE;

@@ -139,13 +139,27 @@ ms_err_t ms_ota_campaign_set_state(ms_db_t *db, const ms_campaign_rec_t *was, co
 /* The meters of a campaign. */
 ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m);
 ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, ms_cm_rec_t *m);
-/* Store m's state and append it to the meter's history, if the row is
- * still as `was` read it (compare and set on state, offered and retries:
- * no row goes back to an earlier triple, since a final state is left only
- * by a retry, which counts). MS_ERR_STATE when another writer (another
- * service instance) changed or removed the row since: nothing is written,
- * and the caller reads the row again. */
-ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, const ms_cm_rec_t *m);
+/* What a change of a meter's row compares with the row as read (`was`):
+ *   MS_CM_SAME_ROW      state, offered and retries all as read: for rows
+ *                       read in a state entered once per attempt (queued
+ *                       and not offered: an offer; final: a retry);
+ *   MS_CM_SAME_ATTEMPT  still offered, the same retry count, and not final:
+ *                       for a meter's status report, which applies to any
+ *                       not-final state of the attempt it was read in (the
+ *                       order of one attempt's reports is the meter's).
+ * A final state is left only by a retry, which counts, so neither lets a
+ * change over a final state or into another attempt. */
+typedef enum ms_cm_match {
+    MS_CM_SAME_ROW = 0,
+    MS_CM_SAME_ATTEMPT = 1,
+} ms_cm_match_t;
+
+/* Store m's state and append it to the meter's history, if the row still
+ * matches `was` (compare and set). MS_ERR_STATE when another writer
+ * (another service instance) changed or removed the row since: nothing is
+ * written. */
+ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, ms_cm_match_t match,
+                          const ms_cm_rec_t *m);
 /* One page of a campaign's meters by meter id: ids above `after` ("" or
  * NULL: from the first), only in `state` (NULL or "": any) and in `wave`
  * (< 0: any). */

@@ -117,7 +117,7 @@ static void migrations_numbered_and_kept(void **state)
     const ms_cm_rec_t was = cm;
     snprintf(cm.state, sizeof cm.state, "downloading");
     cm.offered = true;
-    assert_int_equal(ms_ota_cm_update(&g_db, &was, &cm), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ROW, &cm), MS_OK);
     assert_int_equal(ms_ota_cm_counts(&g_db, 1, 1, k, &total, &offered), MS_OK);
     assert_int_equal(total, 2);
     assert_int_equal(offered, 1);
@@ -183,7 +183,7 @@ static void counts_kept_under_two_writers(void **state)
                 const ms_cm_rec_t was = cm;
                 snprintf(cm.state, sizeof cm.state, "%s",
                          (i + k) % 2 == 0 ? "verifying" : "downloading");
-                failed = failed || ms_ota_cm_update(&d, &was, &cm) != MS_OK;
+                failed = failed || ms_ota_cm_update(&d, &was, MS_CM_SAME_ROW, &cm) != MS_OK;
             }
             ms_db_close(&d);
             _exit(failed);
@@ -210,8 +210,9 @@ static ms_err_t count_hist(void *ctx, const ms_hist_rec_t *h)
 
 /* ms_ota_cm_update writes only over the row as its caller read it: two
  * instances that read one meter's row at once cannot both write, so a
- * non-final report read before a final one was written cannot undo it.
- * Uses the migration test's campaign. */
+ * non-final report read before a final one was written cannot undo it,
+ * nor can a report of one attempt land on the next. Uses the migration
+ * test's campaign. */
 static void cm_update_compares_and_sets(void **state)
 {
     (void)state;
@@ -220,19 +221,22 @@ static void cm_update_compares_and_sets(void **state)
     uint32_t k[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
     assert_int_equal(ms_ota_history(&g_db, "mig-1", 1000, count_hist, &hist), MS_OK);
     assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-1", &a), MS_OK);
+    assert_true(a.offered);
     b = a;   /* read by two instances */
     const ms_cm_rec_t was = a;
     snprintf(a.state, sizeof a.state, "success");
     a.progress = 100;
-    assert_int_equal(ms_ota_cm_update(&g_db, &was, &a), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ATTEMPT, &a), MS_OK);
     snprintf(b.state, sizeof b.state, "downloading");
     b.progress = 40;
-    assert_int_equal(ms_ota_cm_update(&g_db, &was, &b), MS_ERR_STATE);
+    /* a final state stays, whichever comparison */
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ATTEMPT, &b), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ROW, &b), MS_ERR_STATE);
     assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-1", &cm), MS_OK);
     assert_string_equal(cm.state, "success");
     assert_int_equal(cm.progress, 100);
     assert_int_equal(ms_ota_history(&g_db, "mig-1", 1000, count_hist, &hist_after), MS_OK);
-    assert_int_equal(hist_after, hist + 1);   /* the refused change left no history */
+    assert_int_equal(hist_after, hist + 1);   /* the refused changes left no history */
     assert_int_equal(ms_ota_cm_counts(&g_db, 1, 0, k, &total, &offered), MS_OK);
     assert_int_equal(k[MS_LINK_UPD_SUCCESS], 1);
     /* the same state and offered flag, but another attempt (retries): refused */
@@ -240,17 +244,39 @@ static void cm_update_compares_and_sets(void **state)
     assert_int_equal(OPS->sql(S, "UPDATE campaign_meters SET retries = retries + 1"
                                  " WHERE meter_id = 'mig-1'", NULL, 0, NULL, NULL, NULL), MS_OK);
     snprintf(cm.state, sizeof cm.state, "failed");
-    assert_int_equal(ms_ota_cm_update(&g_db, &now, &cm), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &now, MS_CM_SAME_ROW, &cm), MS_ERR_STATE);
+    /* a report applies over any not-final state of its attempt, not over
+     * the next attempt, and needs an offer */
+    ms_cm_rec_t r, other;
+    assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-2", &r), MS_OK);
+    assert_true(r.offered);
+    const ms_cm_rec_t read = r;
+    other = r;
+    snprintf(other.state, sizeof other.state, "%s",
+             strcmp(r.state, "verifying") == 0 ? "installing" : "verifying");
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ROW, &other), MS_OK);
+    snprintf(r.state, sizeof r.state, "downloaded");
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ROW, &r), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ATTEMPT, &r), MS_OK);
+    assert_int_equal(OPS->sql(S, "UPDATE campaign_meters SET retries = retries + 1"
+                                 " WHERE meter_id = 'mig-2'", NULL, 0, NULL, NULL, NULL), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ATTEMPT, &r), MS_ERR_STATE);
+    ms_cm_rec_t unoffered = read;
+    unoffered.offered = false;
+    assert_int_equal(ms_ota_cm_update(&g_db, &unoffered, MS_CM_SAME_ATTEMPT, &r), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-2", &cm), MS_OK);
+    assert_string_equal(cm.state, "downloaded");
     /* the offered flag is compared too */
     assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-3", &cm), MS_OK);
     ms_cm_rec_t stale = cm;
     stale.offered = !cm.offered;
-    assert_int_equal(ms_ota_cm_update(&g_db, &stale, &cm), MS_ERR_STATE);
-    /* a row that is gone, and a `was` of another row */
+    assert_int_equal(ms_ota_cm_update(&g_db, &stale, MS_CM_SAME_ROW, &cm), MS_ERR_STATE);
+    /* a row that is gone, a `was` of another row, no such comparison */
     ms_cm_rec_t gone = cm;
     snprintf(gone.meter_id, sizeof gone.meter_id, "mig-none");
-    assert_int_equal(ms_ota_cm_update(&g_db, &gone, &gone), MS_ERR_STATE);
-    assert_int_equal(ms_ota_cm_update(&g_db, &gone, &cm), MS_ERR_ARG);
+    assert_int_equal(ms_ota_cm_update(&g_db, &gone, MS_CM_SAME_ROW, &gone), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &gone, MS_CM_SAME_ROW, &cm), MS_ERR_ARG);
+    assert_int_equal(ms_ota_cm_update(&g_db, &cm, (ms_cm_match_t)7, &cm), MS_ERR_ARG);
     /* the campaign's row likewise: an evaluation that read it running
      * cannot move it on over an operator's pause */
     ms_campaign_rec_t c1, c2;

@@ -22,7 +22,9 @@
  *   - every operator action is in the audit trail, every state change in
  *     the meter's history;
  *   - two instances racing on one meter's row: a final state stays, an
- *     offer goes out once; an evaluation does not undo a cancel.
+ *     offer goes out once, an old attempt's report does not land on the
+ *     next, an evaluation does not undo a cancel; an offer the broker did
+ *     not take is sent again.
  */
 #define _GNU_SOURCE   /* memmem */
 #include <setjmp.h>
@@ -660,6 +662,76 @@ static void two_instances_offer_a_meter_once(void **state)
     fs_free(f);
 }
 
+/* A meter's failed report is handled by two instances at once (a
+ * redelivery): one writes it, queues the retry and offers the next
+ * attempt between the other's read and its write. The other's copy is an
+ * old attempt's report: late, not written over the new attempt. */
+static void old_attempts_report_not_applied_to_the_next(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(1);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 1);
+    size_t queued = f->nq;
+    race(f, id, f->m[0].id, "UPDATE campaign_meters SET state = 'queued', offered = 1,"
+                            " retries = retries + 1 WHERE campaign_id = $1 AND meter_id = $2",
+         false, 0);
+    ms_link_upd_status_t s = { .campaign_id = (uint64_t)id, .state = MS_LINK_UPD_FAILED,
+                               .result = MS_LINK_UPD_R_FAILED };
+    snprintf(s.meter_id, sizeof s.meter_id, "%s", f->m[0].id);
+    assert_int_equal(ms_ota_on_status(&f->ota, &s), MS_OK);
+    assert_false(g_race.armed);
+    ms_cm_rec_t m = fs_cm(f, id, 0);
+    assert_string_equal(m.state, "queued");
+    assert_true(m.offered);
+    assert_int_equal(m.retries, 1);
+    assert_string_equal(fs_state(f, id), "running");
+    assert_int_equal(f->nq, queued);   /* and it offered nothing itself */
+    fx_image_free(&img);
+    assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
+static ms_err_t broker_away(void *ctx, const char *topic, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)topic;
+    (void)p;
+    (void)n;
+    return MS_ERR_IO;
+}
+
+/* An offer the broker did not take is not counted as offered: the wave's
+ * next offer (here a resume) sends it, and the campaign finishes. */
+static void offer_lost_in_publish_is_sent_again(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    upload_ok(f, &img, &rec);
+    ms_err_t (*publish)(void *, const char *, const uint8_t *, size_t) = f->cloud.publish;
+    f->cloud.publish = broker_away;
+    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 0);
+    for (size_t i = 0; i < 2; i++) {
+        assert_false(fs_cm(f, id, i).offered);
+        assert_string_equal(fs_cm(f, id, i).state, "queued");
+    }
+    f->cloud.publish = publish;
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, id, "pause", "op", st), MS_OK);
+    assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
+    fs_run(f);
+    assert_int_equal(f->m[0].offers, 1);
+    assert_int_equal(f->m[1].offers, 1);
+    assert_string_equal(fs_state(f, id), "finished");
+    fx_image_free(&img);
+    assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
 /* An operator cancels the campaign (on another instance) while a report
  * that completes its first wave is handled: the cancel commits after the
  * report's read of the campaign and before its evaluation writes. The
@@ -836,6 +908,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(final_state_stays_when_two_instances_report_at_once),
         cmocka_unit_test(two_instances_offer_a_meter_once),
         cmocka_unit_test(cancel_stays_when_an_evaluation_read_before_it),
+        cmocka_unit_test(old_attempts_report_not_applied_to_the_next),
+        cmocka_unit_test(offer_lost_in_publish_is_sent_again),
         cmocka_unit_test(two_images_at_once_load_once_each),
         cmocka_unit_test(revoked_meter_gets_no_image),
     };
