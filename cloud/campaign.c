@@ -355,12 +355,12 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
             snprintf(x.todo[i].state, sizeof x.todo[i].state, "failed");
             snprintf(x.todo[i].reason, sizeof x.todo[i].reason, "certificate revoked");
             x.todo[i].result = MS_LINK_UPD_R_FAILED;
-            err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i]);
+            err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i], NULL);
             err = err == MS_ERR_STATE ? MS_OK : err;   /* another instance had it */
             continue;
         }
         x.todo[i].offered = true;
-        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i]);
+        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i], NULL);
         if (err == MS_ERR_STATE) {
             /* another instance offered it (or it changed) since the page was
              * read: that instance sends the offer, so it goes out once */
@@ -369,17 +369,13 @@ static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
             err = MS_OK;
             continue;
         }
+        /* The row stays offered whatever the publish says: the MQTT client
+         * keeps a QoS 1 message it could not send yet (no connection) and
+         * sends it after it reconnects, so the meter may well get it. */
         ms_err_t perr = err == MS_OK ? send_offer(o, c, &fw, x.todo[i].meter_id) : MS_OK;
         if (perr != MS_OK) {
-            /* not offered after all (the broker is away): queued unoffered
-             * again, so the wave's next offer (a retry in it, a resume)
-             * sends it; unless the meter has reported since */
             ms_log(MS_LOG_WARN, "campaign.offer_failed", "campaign=%lld meter=%s err=%s",
                    (long long)c->id, x.todo[i].meter_id, ms_errname(perr));
-            const ms_cm_rec_t sent = x.todo[i];
-            x.todo[i].offered = false;
-            err = ms_ota_cm_update(&o->c->db, &sent, MS_CM_SAME_ROW, &x.todo[i]);
-            err = err == MS_ERR_STATE ? MS_OK : err;
         }
     }
     free(x.todo);
@@ -407,6 +403,25 @@ static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state, 
                state, wave);
         ms_err_t rerr = ms_ota_campaign_get(&o->c->db, c->id, c);
         err = rerr != MS_OK ? rerr : MS_ERR_STATE;
+    }
+    return err;
+}
+
+/* A start (or a resume, or a next wave) releases the campaign's image to
+ * more meters: it must not be below the fleet's counter, which an image
+ * released since the campaign's creation raised. */
+static ms_err_t no_downgrade(ms_ota_t *o, const ms_campaign_rec_t *c)
+{
+    ms_fw_rec_t fw;
+    uint32_t fleet = 0;
+    ms_err_t err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
+    if (err == MS_OK) {
+        err = ms_fw_fleet_sec_cnt(o, &fleet);
+    }
+    if (err == MS_OK && fw.sec_cnt < fleet) {
+        ms_log(MS_LOG_WARN, "campaign.downgrade_refused", "campaign=%lld sec_cnt=%u fleet=%u",
+               (long long)c->id, fw.sec_cnt, fleet);
+        err = MS_ERR_BOOT_ROLLBACK;
     }
     return err;
 }
@@ -452,6 +467,19 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
         if ((uint64_t)ok * 1000u < (uint64_t)c->success_pm * total) {
             break;   /* this wave has not reached its success threshold yet */
         }
+        if (no_downgrade(o, c) == MS_ERR_BOOT_ROLLBACK) {
+            /* a newer image was released since the start: the older one
+             * goes to no further wave (resume is refused too) */
+            err = set_state(o, c, "halted", c->wave, "halted");
+            char d[MS_OTA_AUDIT_MAX];
+            snprintf(d, sizeof d, "campaign=%lld wave=%u below the fleet's security counter",
+                     (long long)c->id, c->wave);
+            ms_log(MS_LOG_WARN, "campaign.halted", "%s", d);
+            if (err == MS_OK) {
+                err = ms_ota_audit(&o->c->db, o->c->now(), "system", "campaign.halt", d);
+            }
+            break;
+        }
         err = set_state(o, c, "running", c->wave + 1, "running");
         if (err == MS_OK) {
             ms_log(MS_LOG_INFO, "campaign.wave", "campaign=%lld wave=%u", (long long)c->id,
@@ -462,23 +490,6 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
     return err == MS_ERR_STATE ? MS_OK : err;
 }
 
-/* A start releases the campaign's image: it must not be below the fleet's
- * counter, which an image released since the campaign's creation raised. */
-static ms_err_t no_downgrade(ms_ota_t *o, const ms_campaign_rec_t *c)
-{
-    ms_fw_rec_t fw;
-    uint32_t fleet = 0;
-    ms_err_t err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
-    if (err == MS_OK) {
-        err = ms_fw_fleet_sec_cnt(o, &fleet);
-    }
-    if (err == MS_OK && fw.sec_cnt < fleet) {
-        ms_log(MS_LOG_WARN, "campaign.downgrade_refused", "campaign=%lld sec_cnt=%u fleet=%u",
-               (long long)c->id, fw.sec_cnt, fleet);
-        err = MS_ERR_BOOT_ROLLBACK;
-    }
-    return err;
-}
 
 ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const char *who,
                             char state[MS_OTA_STATE_MAX + 1])
@@ -504,14 +515,12 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
             err = is(c->state, "running") ? set_state(o, c, "paused", c->wave, c->wave_state)
                                           : MS_ERR_STATE;
         } else if (is(action, "resume")) {
-            if (is(c->state, "paused")) {
-                err = set_state(o, c, "running", c->wave, c->wave_state);
-            } else if (is(c->state, "halted")) {
-                /* the operator accepts the halted wave as it is and goes on */
-                err = set_state(o, c, "running", c->wave + 1 < c->n_waves ? c->wave + 1 : c->wave,
-                                "running");
-            } else {
-                err = MS_ERR_STATE;
+            bool halted = is(c->state, "halted");
+            err = is(c->state, "paused") || halted ? no_downgrade(o, c) : MS_ERR_STATE;
+            if (err == MS_OK) {
+                /* halted: the operator accepts the halted wave as it is and goes on */
+                uint32_t w = halted && c->wave + 1 < c->n_waves ? c->wave + 1 : c->wave;
+                err = set_state(o, c, "running", w, halted ? "running" : c->wave_state);
             }
             if (err == MS_OK) {
                 err = offer_wave(o, c);
@@ -544,19 +553,37 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
 
 /* ---- traffic from meters --------------------------------------------------------------------- */
 
+/* An old report sent again (its number not above the last one written), or
+ * an unnumbered report where numbered ones were written (a TEE that
+ * numbers its reports numbers every one): logged, refused. */
+static bool replayed(const ms_link_upd_status_t *s, const ms_cm_rec_t *m)
+{
+    if (s->seq != 0 ? s->seq > m->status_seq : m->status_seq == 0) {
+        return false;
+    }
+    ms_log(MS_LOG_WARN, "update.status_refused",
+           "meter=%s campaign=%lld reason=replayed seq=%llu last=%llu", m->meter_id,
+           (long long)m->campaign_id, (unsigned long long)s->seq,
+           (unsigned long long)m->status_seq);
+    return true;
+}
+
 /* Write the report on the meter's row (m: the row as written). It applies
  * to the attempt the row was read in, over any state of that attempt that
  * is not final (MS_CM_SAME_ATTEMPT): so it never waits behind another
  * instance's report of the same attempt, and a final state stays (*late,
  * nothing written), as does a later attempt's row. */
 static ms_err_t store_status(ms_ota_t *o, const ms_link_upd_status_t *s, const char *name,
-                             ms_cm_rec_t *m, bool *late)
+                             const ms_campaign_rec_t *c, ms_cm_rec_t *m, bool *late,
+                             bool *retried)
 {
     *late = false;
+    *retried = false;
     ms_err_t err = ms_ota_cm_get(&o->c->db, (int64_t)s->campaign_id, s->meter_id, m);
     if (err == MS_ERR_NOT_FOUND) {
-        ms_log(MS_LOG_WARN, "update.status_refused", "meter=%s campaign=%llu reason=not_in_campaign",
-               s->meter_id, (unsigned long long)s->campaign_id);
+        ms_log(MS_LOG_WARN, "update.status_refused",
+               "meter=%s campaign=%llu reason=not_in_campaign", s->meter_id,
+               (unsigned long long)s->campaign_id);
         return err;
     }
     if (err != MS_OK) {
@@ -569,23 +596,43 @@ static ms_err_t store_status(ms_ota_t *o, const ms_link_upd_status_t *s, const c
                m->meter_id, (long long)m->campaign_id);
         return MS_ERR_STATE;
     }
+    if (replayed(s, m)) {
+        return MS_ERR_LINK_STALE;
+    }
     const ms_cm_rec_t was = *m;
     if (!final_state(m->state)) {
+        m->status_seq = s->seq;
         m->progress = s->progress;
         m->result = s->result;
         snprintf(m->reason, sizeof m->reason, "%s", s->reason);
         m->updated_at = o->c->now();
         snprintf(m->state, sizeof m->state, "%s", name);
-        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ATTEMPT, m);
+        /* a failure with retries left is queued again in the same
+         * transaction: no evaluation anywhere counts it as a failure */
+        bool failed = s->state == MS_LINK_UPD_FAILED || s->state == MS_LINK_UPD_REVERTED;
+        ms_cm_rec_t then = *m;
+        *retried = failed && m->retries < c->max_retries && !is(c->state, "cancelled");
+        if (*retried) {
+            then.retries++;
+            then.offered = false;
+            snprintf(then.state, sizeof then.state, "queued");
+        }
+        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ATTEMPT, m, *retried ? &then : NULL);
         if (err != MS_ERR_STATE) {
+            *m = err == MS_OK ? then : *m;
+            *retried = *retried && err == MS_OK;
             return err;
         }
+        *retried = false;
         /* another instance wrote a final state, or the next attempt, since
          * the read: what is there now is what the log says was there */
         *m = was;
         err = ms_ota_cm_get(&o->c->db, was.campaign_id, was.meter_id, m);
         if (err != MS_OK) {
             return err;
+        }
+        if (replayed(s, m)) {
+            return MS_ERR_LINK_STALE;
         }
     }
     /* a final state stays; only the record of what was said is kept */
@@ -600,38 +647,37 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
 {
     const char *name = ms_link_upd_state_name(s->state);
     ms_cm_rec_t m;
-    bool late = false;
+    bool late = false, retried = false;
     o->stats.reports++;
     if (name == NULL) {
         return MS_ERR_FORMAT;
     }
-    ms_err_t err = store_status(o, s, name, &m, &late);
-    if (err != MS_OK || late) {
-        return err;
-    }
-    ms_log(s->state == MS_LINK_UPD_FAILED || s->state == MS_LINK_UPD_REVERTED ? MS_LOG_WARN
-                                                                              : MS_LOG_INFO,
-           "update.status", "meter=%s campaign=%lld state=%s progress=%u result=%u reason=%s",
-           m.meter_id, (long long)m.campaign_id, name, m.progress, m.result, m.reason);
     ms_campaign_rec_t *c = malloc(sizeof *c);
     if (c == NULL) {
         return MS_ERR_INTERNAL;
     }
-    err = ms_ota_campaign_get(&o->c->db, m.campaign_id, c);
-    bool failed = s->state == MS_LINK_UPD_FAILED || s->state == MS_LINK_UPD_REVERTED;
-    if (err == MS_OK && failed && m.retries < c->max_retries && !is(c->state, "cancelled")) {
-        /* retry: queued again, offered again while the campaign runs */
-        const ms_cm_rec_t was = m;
-        m.retries++;
-        m.offered = false;
-        snprintf(m.state, sizeof m.state, "queued");
-        m.updated_at = o->c->now();
-        /* cannot be lost: only a retry leaves the final state just written,
-         * and only the writer of that state retries it */
-        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &m);
-        if (err == MS_OK && is(c->state, "running") && m.wave == c->wave) {
-            err = offer_wave(o, c);
-        }
+    ms_err_t err = ms_ota_campaign_get(&o->c->db, (int64_t)s->campaign_id, c);
+    if (err == MS_ERR_NOT_FOUND || s->campaign_id > (uint64_t)INT64_MAX) {
+        ms_log(MS_LOG_WARN, "update.status_refused",
+               "meter=%s campaign=%llu reason=not_in_campaign", s->meter_id,
+               (unsigned long long)s->campaign_id);
+        err = MS_ERR_NOT_FOUND;
+    }
+    if (err == MS_OK) {
+        err = store_status(o, s, name, c, &m, &late, &retried);
+    }
+    if (err != MS_OK || late) {
+        free(c);
+        return err;
+    }
+    ms_log(s->state == MS_LINK_UPD_FAILED || s->state == MS_LINK_UPD_REVERTED ? MS_LOG_WARN
+                                                                              : MS_LOG_INFO,
+           "update.status",
+           "meter=%s campaign=%lld state=%s progress=%u result=%u reason=%s seq=%llu%s",
+           m.meter_id, (long long)m.campaign_id, name, m.progress, m.result, m.reason,
+           (unsigned long long)s->seq, retried ? " queued_for_retry=1" : "");
+    if (retried && is(c->state, "running") && m.wave == c->wave) {
+        err = offer_wave(o, c);   /* offered again while the campaign runs */
     }
     if (err == MS_OK && s->state == MS_LINK_UPD_SUCCESS) {
         ms_fw_rec_t fw;

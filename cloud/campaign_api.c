@@ -568,6 +568,24 @@ static void h_campaign_meters(const ms_api_req_t *r, int64_t id, unsigned *statu
     answer(status, json, 200, json_pack("{s:o}", "meters", list));
 }
 
+/* Why a start or resume was a downgrade, worded as upload and creation
+ * word it (the counters as they are now). */
+static void downgrade_why(ms_ota_t *o, int64_t id, char why[MS_OTA_REASON_MAX])
+{
+    ms_campaign_rec_t *c = malloc(sizeof *c);
+    ms_fw_rec_t fw;
+    uint32_t fleet = 0;
+    if (c != NULL && ms_ota_campaign_get(&o->c->db, id, c) == MS_OK &&
+        ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw) == MS_OK &&
+        ms_fw_fleet_sec_cnt(o, &fleet) == MS_OK) {
+        ms_fw_downgrade_reason(fw.sec_cnt, fleet, why);
+    } else {
+        snprintf(why, MS_OTA_REASON_MAX, "downgrade: security counter below the fleet's"
+                                         " (MS_ERR_BOOT_ROLLBACK)");
+    }
+    free(c);
+}
+
 static void h_campaign_action(const ms_api_req_t *r, ms_ota_t *o, int64_t id, const char *act,
                               unsigned *status, json_t **json)
 {
@@ -582,8 +600,9 @@ static void h_campaign_action(const ms_api_req_t *r, ms_ota_t *o, int64_t id, co
     } else if (err == MS_ERR_NOT_FOUND) {
         error(status, json, 404, "no such campaign");
     } else if (err == MS_ERR_BOOT_ROLLBACK) {
-        error(status, json, 409, "downgrade: the image's security counter is below the fleet's"
-                                 " (a newer image was released since the campaign was created)");
+        char why[MS_OTA_REASON_MAX];
+        downgrade_why(o, id, why);
+        error(status, json, 409, why);
     } else {
         error(status, json, 500, ms_strerror(err));
     }

@@ -308,20 +308,23 @@ ms_err_t ms_ota_campaign_set_state(ms_db_t *db, const ms_campaign_rec_t *was, co
 
 /* ---- campaign meters ----------------------------------------------------------------------- */
 
-#define CM_COLS \
-    "campaign_id, meter_id, wave, state, offered, progress, result, reason, retries, updated_at"
+#define CM_COLS                                                                             \
+    "campaign_id, meter_id, wave, state, offered, progress, result, reason, retries, updated_at," \
+    " status_seq"
 
 static bool cm_row(const ms_sql_val_t *c, size_t n, ms_cm_rec_t *m)
 {
     int64_t offered = 0;
     memset(m, 0, sizeof *m);
-    bool ok = n == 10 && c_int(&c[0], &m->campaign_id) &&
+    int64_t seq = 0;
+    bool ok = n == 11 && c_int(&c[0], &m->campaign_id) &&
               c_text(&c[1], m->meter_id, sizeof m->meter_id) && c_u32(&c[2], &m->wave) &&
               c_text(&c[3], m->state, sizeof m->state) && c_int(&c[4], &offered) &&
               c_u32(&c[5], &m->progress) && c_u32(&c[6], &m->result) &&
               c_text(&c[7], m->reason, sizeof m->reason) && c_u32(&c[8], &m->retries) &&
-              c_int(&c[9], &m->updated_at);
+              c_int(&c[9], &m->updated_at) && c_int(&c[10], &seq) && seq >= 0;
     m->offered = offered != 0;
+    m->status_seq = (uint64_t)seq;
     return ok;
 }
 
@@ -351,10 +354,10 @@ ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m)
 {
     ms_sql_val_t p[] = {I(m->campaign_id), T(m->meter_id), I(m->wave), T(m->state),
                         I(m->offered ? 1 : 0), I(m->progress), I(m->result), T(m->reason),
-                        I(m->retries), I(m->updated_at)};
+                        I(m->retries), I(m->updated_at), I((int64_t)m->status_seq)};
     return q(db, "INSERT INTO campaign_meters (" CM_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7,"
-                 " $8, $9, $10)",
-             p, 10, NULL, NULL, NULL);
+                 " $8, $9, $10, $11)",
+             p, 11, NULL, NULL, NULL);
 }
 
 ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, ms_cm_rec_t *m)
@@ -367,22 +370,44 @@ ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, m
     return err != MS_OK ? err : x.found ? MS_OK : MS_ERR_NOT_FOUND;
 }
 
+/* Append the row's new state to the meter's history (in the caller's
+ * transaction). */
+static ms_err_t history_add(ms_db_t *db, const ms_cm_rec_t *m)
+{
+    int64_t last = 0;
+    ms_sql_val_t h[] = {T(m->meter_id)};
+    ms_err_t err = q(db, "SELECT max(n) FROM update_history WHERE meter_id = $1", h, 1, one_int,
+                     &last, NULL);
+    if (err == MS_OK) {
+        ms_sql_val_t r[] = {T(m->meter_id), I(m->campaign_id), T(m->state), I(m->result),
+                            T(m->reason), I(m->updated_at), I(last + 1)};
+        err = q(db, "INSERT INTO update_history (meter_id, campaign_id, state, result, reason, at,"
+                    " n) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                r, 7, NULL, NULL, NULL);
+    }
+    return err;
+}
+
 ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, ms_cm_match_t match,
-                          const ms_cm_rec_t *m)
+                          const ms_cm_rec_t *m, const ms_cm_rec_t *then)
 {
     if (was->campaign_id != m->campaign_id || strcmp(was->meter_id, m->meter_id) != 0 ||
+        (then != NULL && (then->campaign_id != m->campaign_id ||
+                          strcmp(then->meter_id, m->meter_id) != 0)) ||
         (match != MS_CM_SAME_ROW && match != MS_CM_SAME_ATTEMPT)) {
         return MS_ERR_ARG;
     }
     bool same_row = match == MS_CM_SAME_ROW;
-    ms_sql_val_t p[] = {I(m->campaign_id), T(m->meter_id), T(m->state), I(m->offered ? 1 : 0),
-                        I(m->progress), I(m->result), T(m->reason), I(m->retries),
-                        I(m->updated_at), I(was->retries), T(was->state),
-                        I(was->offered ? 1 : 0)};
-    uint64_t changes = 0;
     if (!same_row && !was->offered) {
         return MS_ERR_STATE;   /* a report needs an offer */
     }
+    /* $11: was's state (a row change) or the report's number (a report) */
+    ms_sql_val_t p[] = {I(m->campaign_id), T(m->meter_id), T(m->state), I(m->offered ? 1 : 0),
+                        I(m->progress), I(m->result), T(m->reason), I(m->retries),
+                        I(m->updated_at), I(was->retries),
+                        same_row ? T(was->state) : I((int64_t)m->status_seq),
+                        I(was->offered ? 1 : 0)};
+    uint64_t changes = 0;
     ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN);
     if (err == MS_OK) {
         /* the WHERE is evaluated on the row as committed when the update
@@ -394,26 +419,31 @@ ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, ms_cm_match_t mat
                                " AND retries = $10 AND state = $11 AND offered = $12"
                              : "UPDATE campaign_meters SET state = $3, offered = $4,"
                                " progress = $5, result = $6, reason = $7, retries = $8,"
-                               " updated_at = $9 WHERE campaign_id = $1 AND meter_id = $2"
-                               " AND retries = $10 AND offered = 1"
-                               " AND state NOT IN ('success', 'failed', 'reverted')",
-                p, same_row ? 12 : 10, NULL, NULL, &changes);
+                               " updated_at = $9, status_seq = $11 WHERE campaign_id = $1"
+                               " AND meter_id = $2 AND retries = $10 AND offered = 1"
+                               " AND state NOT IN ('success', 'failed', 'reverted')"
+                               /* numbered: above the last; not numbered: none was */
+                               " AND (status_seq < $11 OR ($11 = 0 AND status_seq = 0))",
+                p, same_row ? 12 : 11, NULL, NULL, &changes);
     }
     if (err == MS_OK && changes != 1) {
         err = MS_ERR_STATE;
     }
-    int64_t last = 0;
     if (err == MS_OK) {
-        ms_sql_val_t h[] = {T(m->meter_id)};
-        err = q(db, "SELECT max(n) FROM update_history WHERE meter_id = $1", h, 1, one_int, &last,
-                NULL);
+        err = history_add(db, m);
     }
-    if (err == MS_OK) {
-        ms_sql_val_t h[] = {T(m->meter_id), I(m->campaign_id), T(m->state), I(m->result),
-                            T(m->reason), I(m->updated_at), I(last + 1)};
-        err = q(db, "INSERT INTO update_history (meter_id, campaign_id, state, result, reason, at,"
-                    " n) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                h, 7, NULL, NULL, NULL);
+    if (err == MS_OK && then != NULL) {
+        /* the row is this transaction's now: no other writer sees m */
+        ms_sql_val_t t[] = {I(then->campaign_id), T(then->meter_id), T(then->state),
+                            I(then->offered ? 1 : 0), I(then->progress), I(then->result),
+                            T(then->reason), I(then->retries), I(then->updated_at)};
+        err = q(db, "UPDATE campaign_meters SET state = $3, offered = $4, progress = $5,"
+                    " result = $6, reason = $7, retries = $8, updated_at = $9"
+                    " WHERE campaign_id = $1 AND meter_id = $2",
+                t, 9, NULL, NULL, NULL);
+        if (err == MS_OK) {
+            err = history_add(db, then);
+        }
     }
     if (err == MS_OK) {
         err = db->ops->tx(db->s, MS_SQL_COMMIT);
@@ -489,7 +519,8 @@ ms_err_t ms_ota_cm_current(ms_db_t *db, const char *meter_id, ms_cm_rec_t *m)
     cm_ctx_t x = {.one = m};
     ms_sql_val_t p[] = {T(meter_id)};
     ms_err_t err = q(db, "SELECT cm.campaign_id, cm.meter_id, cm.wave, cm.state, cm.offered,"
-                         " cm.progress, cm.result, cm.reason, cm.retries, cm.updated_at"
+                         " cm.progress, cm.result, cm.reason, cm.retries, cm.updated_at,"
+                         " cm.status_seq"
                          " FROM campaign_meters cm JOIN campaigns c ON c.id = cm.campaign_id"
                          " WHERE cm.meter_id = $1 ORDER BY cm.campaign_id DESC LIMIT 1",
                      p, 1, cm_each, &x, NULL);

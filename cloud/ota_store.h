@@ -72,6 +72,9 @@ typedef struct ms_cm_rec {                  /* one meter of a campaign */
     char reason[MS_LINK_UPD_REASON_MAX + 1];
     uint32_t retries;
     int64_t updated_at;
+    uint64_t status_seq;                    /* the number of the last report written
+                                             * (0: none, or not numbered); written by
+                                             * MS_CM_SAME_ATTEMPT changes only */
 } ms_cm_rec_t;
 
 typedef struct ms_hist_rec {
@@ -146,7 +149,12 @@ ms_err_t ms_ota_cm_get(ms_db_t *db, int64_t campaign_id, const char *meter_id, m
  *   MS_CM_SAME_ATTEMPT  still offered, the same retry count, and not final:
  *                       for a meter's status report, which applies to any
  *                       not-final state of the attempt it was read in (the
- *                       order of one attempt's reports is the meter's).
+ *                       order of one attempt's reports is the meter's);
+ *                       and m's status_seq above the row's (a numbered
+ *                       report), or both 0 (an unnumbered one where none
+ *                       was numbered): an old report sent again is not
+ *                       written. Writes m's status_seq; MS_CM_SAME_ROW
+ *                       leaves the row's as it is.
  * A final state is left only by a retry, which counts, so neither lets a
  * change over a final state or into another attempt. */
 typedef enum ms_cm_match {
@@ -155,11 +163,13 @@ typedef enum ms_cm_match {
 } ms_cm_match_t;
 
 /* Store m's state and append it to the meter's history, if the row still
- * matches `was` (compare and set). MS_ERR_STATE when another writer
- * (another service instance) changed or removed the row since: nothing is
- * written. */
+ * matches `was` (compare and set). then: NULL, or the state the row moves
+ * on to in the same transaction, also in the history (a failure queued for
+ * its retry: no other writer ever reads the failure, which is not one yet).
+ * MS_ERR_STATE when another writer (another service instance) changed or
+ * removed the row since: nothing is written. */
 ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, ms_cm_match_t match,
-                          const ms_cm_rec_t *m);
+                          const ms_cm_rec_t *m, const ms_cm_rec_t *then);
 /* One page of a campaign's meters by meter id: ids above `after` ("" or
  * NULL: from the first), only in `state` (NULL or "": any) and in `wave`
  * (< 0: any). */

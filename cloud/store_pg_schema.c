@@ -102,5 +102,8 @@ const char *const ms_pg_migrations[] = {
     " END $$;"
     "CREATE TRIGGER campaign_counts_keep AFTER INSERT OR UPDATE OR DELETE ON campaign_meters"
     "  FOR EACH ROW EXECUTE FUNCTION campaign_counts_keep();",
+    /* 6: the number of the last status report written on a campaign meter
+     *    (the TEE numbers its reports): an old report sent again is refused */
+    "ALTER TABLE campaign_meters ADD COLUMN status_seq BIGINT NOT NULL DEFAULT 0;",
 };
 const int ms_pg_n_migrations = (int)(sizeof ms_pg_migrations / sizeof ms_pg_migrations[0]);

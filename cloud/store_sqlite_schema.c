@@ -86,5 +86,8 @@ const char *const ms_sq_migrations[] = {
     "  UPDATE campaign_counts SET n = n - 1 WHERE campaign_id = OLD.campaign_id"
     "    AND wave = OLD.wave AND state = OLD.state AND offered = OLD.offered;"
     " END;",
+    /* 6: the number of the last status report written on a campaign meter
+     *    (the TEE numbers its reports): an old report sent again is refused */
+    "ALTER TABLE campaign_meters ADD COLUMN status_seq INTEGER NOT NULL DEFAULT 0;",
 };
 const int ms_sq_n_migrations = (int)(sizeof ms_sq_migrations / sizeof ms_sq_migrations[0]);

@@ -98,6 +98,7 @@ static uint32_t writes_for(uint32_t sid, int32_t type)
     case MS_TEE_LINK_EVENT:
     case MS_TEE_LINK_ACK:
     case MS_TEE_LINK_OFFER:
+    case MS_TEE_LINK_UPD_STATUS:   /* the next status number */
         return 1;
     default:
         return 0;

@@ -42,8 +42,9 @@
 #define MS_LINK_UPD_REASON_MAX 64u
 /* Largest chunk message: map, campaign id, offset, bstr head + data. */
 #define MS_LINK_CHUNK_MSG_MAX  (MS_LINK_CHUNK_MAX + 32u)
-/* Largest status payload: map(6), a 32-character id, a 64-bit campaign,
- * three 32-bit numbers, a 64-character reason (130), with margin. */
+/* Largest status payload: map(7), a 32-character id, a 64-bit campaign,
+ * three 32-bit numbers, a 64-character reason, a 64-bit number (141), with
+ * margin. */
 #define MS_LINK_UPD_STATUS_MAX 160u
 /* Largest offer payload: map(8), id, campaign, hash, size, version, counter,
  * chunk size, image (114), with margin. */
@@ -107,6 +108,10 @@ typedef struct ms_link_upd_status {
     uint32_t progress;          /* bytes downloaded */
     uint32_t result;            /* MS_LINK_UPD_R_* */
     char reason[MS_LINK_UPD_REASON_MAX + 1];
+    uint64_t seq;               /* the TEE's report number, 1..INT64_MAX, strictly
+                                 * increasing per meter (key 7); 0: none (the
+                                 * Non-secure world's payload, a meter from
+                                 * before numbering): key 7 absent */
 } ms_link_upd_status_t;
 
 /* "queued", "downloading", ... (NULL for an unknown state). */

@@ -48,7 +48,8 @@
 #define MS_TEE_UID_LINK_TICKET    0xff00000000000015ull  /* TLS session ticket */
 #define MS_TEE_UID_LINK_REPORT    0xff00000000000016ull  /* reading/event sequence, queue */
 #define MS_TEE_UID_LINK_CONTROL   0xff00000000000017ull  /* command sequence, relay, tariff */
-#define MS_TEE_UID_LINK_UPDATE    0xff00000000000018ull  /* newest update campaign taken (8) */
+#define MS_TEE_UID_LINK_UPDATE    0xff00000000000018ull  /* newest update campaign taken (8),
+                                                           * next status number (8) */
 /* The link's uids, first and last: nothing else is its (the AN505's link
  * partition reaches PS through the kernel, which checks this range). */
 #define MS_TEE_UID_LINK_FIRST     MS_TEE_UID_LINK_METER_ID
@@ -208,8 +209,10 @@ ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_
  * meter and the newest campaign an offer was taken for, and what is signed
  * is its deterministic re-encoding, so nothing but a status report of the
  * update in hand can be signed through here (no report for a campaign yet
- * to come). MS_ERR_FORMAT, MS_ERR_LINK_WRONG_METER, MS_ERR_STATE,
- * MS_ERR_BUFFER_TOO_SMALL.
+ * to come). The report carries the TEE's next status number (key 7; any
+ * number in payload is replaced), in PS before the report leaves, so the
+ * cloud refuses an old report sent again. MS_ERR_FORMAT,
+ * MS_ERR_LINK_WRONG_METER, MS_ERR_STATE, MS_ERR_BUFFER_TOO_SMALL.
  */
 ms_err_t ms_tee_link_update_status(const uint8_t *payload, size_t len, uint8_t *msg, size_t cap,
                                    size_t *msg_len);

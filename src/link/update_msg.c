@@ -351,9 +351,12 @@ ms_err_t ms_link_upd_status_encode(const ms_link_upd_status_t *s, uint8_t *out, 
     if (rn > MS_LINK_UPD_REASON_MAX || !ms_link_f_printable(s->reason, rn)) {
         return MS_ERR_ARG;
     }
+    if (s->seq > (uint64_t)INT64_MAX) {
+        return MS_ERR_ARG;
+    }
     ms_cbor_enc_t e;
     ms_cbor_enc_init(&e, out, cap);
-    ms_cbor_put_map(&e, 6);
+    ms_cbor_put_map(&e, s->seq != 0 ? 7 : 6);
     ms_link_f_put_meter_id(&e, s->meter_id);
     put_kv(&e, 2, s->campaign_id);
     put_kv(&e, 3, s->state);
@@ -361,6 +364,9 @@ ms_err_t ms_link_upd_status_encode(const ms_link_upd_status_t *s, uint8_t *out, 
     put_kv(&e, 5, s->result);
     ms_cbor_put_uint(&e, 6);
     ms_cbor_put_tstr(&e, s->reason, rn);
+    if (s->seq != 0) {
+        put_kv(&e, 7, s->seq);
+    }
     return ms_cbor_enc_finish(&e, len);
 }
 
@@ -377,7 +383,11 @@ ms_err_t ms_link_upd_status_decode(const uint8_t *p, size_t len, ms_link_upd_sta
     memset(s, 0, sizeof *s);
     ms_cbor_dec_t d;
     ms_cbor_dec_init(&d, p, len);
-    ms_err_t err = ms_link_f_expect_map(&d, 6);
+    uint64_t n_keys = 0;
+    ms_err_t err = ms_cbor_expect(&d, MS_CBOR_MAP, &n_keys);
+    if (!err && n_keys != 6 && n_keys != 7) {
+        err = MS_ERR_FORMAT;   /* key 7, the number, is the only optional one */
+    }
     if (!err) {
         err = ms_link_f_get_meter_id(&d, s->meter_id);
     }
@@ -395,6 +405,10 @@ ms_err_t ms_link_upd_status_decode(const uint8_t *p, size_t len, ms_link_upd_sta
     }
     if (!err) {
         err = get_keyed_text(&d, 6, s->reason, MS_LINK_UPD_REASON_MAX);
+    }
+    if (!err && n_keys == 7) {
+        /* 7: 0 re-encodes without the key, so the comparison refuses it */
+        err = get_u(&d, 7, (uint64_t)INT64_MAX, &s->seq);
     }
     if (!err) {
         err = canonical(&d, status_enc, s, p, len);

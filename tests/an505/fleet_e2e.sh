@@ -51,6 +51,11 @@ for id in "${HOST_IDS[@]}"; do
   grep -q "meter: booted NS v1.1.0+0 test" "$D/$id.log" || fail "$id: 1.1.0 did not boot"
   grep -q "meter: update success" "$D/$id.log" || fail "$id: no success"
 done
+# every meter's TEE numbered its reports (docs/ota.md 3.4), the M33's too
+for id in "${QEMU_IDS[@]}" "${HOST_IDS[@]}"; do
+  grep -Eq "update\.status meter=$id campaign=$cid state=success .* seq=[1-9]" "$MS_DIR/a.log" ||
+    fail "$id: its success report was not numbered"
+done
 secs=$("$PY" -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$t0" "$t1")
 ok "one campaign, $((${#QEMU_IDS[@]} + ${#HOST_IDS[@]})) meters (emulated M33 and host): all confirmed v1.1.0"
 echo "figure: campaign started -> all ${#QEMU_IDS[@]}+${#HOST_IDS[@]} meters confirmed: $secs s ($(stat -c %s "$D/v110.img") B image, 512 B chunks)"

@@ -56,7 +56,7 @@ static void migrations_numbered_and_kept(void **state)
     (void)state;
     int v = -1;
     assert_int_equal(ms_db_connect(g_spec, &g_db), MS_OK);
-    assert_int_equal(OPS->latest_version(), 5);   /* 5: campaign counts kept */
+    assert_int_equal(OPS->latest_version(), 6);   /* 6: status report numbers */
     assert_int_equal(OPS->migrate(S, 1, &v), MS_OK);
     assert_int_equal(v, 1);
     ms_meter_rec_t *m = malloc(sizeof *m);
@@ -101,7 +101,7 @@ static void migrations_numbered_and_kept(void **state)
         assert_int_equal(OPS->sql(S, rows[i], NULL, 0, NULL, NULL, NULL), MS_OK);
     }
     assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, 6);
     uint32_t k[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
     assert_int_equal(ms_ota_cm_counts(&g_db, 1, -1, k, &total, &offered), MS_OK);
     assert_int_equal(total, 4);
@@ -117,7 +117,7 @@ static void migrations_numbered_and_kept(void **state)
     const ms_cm_rec_t was = cm;
     snprintf(cm.state, sizeof cm.state, "downloading");
     cm.offered = true;
-    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ROW, &cm), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ROW, &cm, NULL), MS_OK);
     assert_int_equal(ms_ota_cm_counts(&g_db, 1, 1, k, &total, &offered), MS_OK);
     assert_int_equal(total, 2);
     assert_int_equal(offered, 1);
@@ -136,11 +136,11 @@ static void migrations_numbered_and_kept(void **state)
     assert_int_equal(total, 3);
     assert_int_equal(k[MS_LINK_UPD_FAILED], 0);
     /* a database a newer program made is refused, whatever the target */
-    assert_int_equal(OPS->sql(S, "INSERT INTO schema_migrations (version) VALUES (6)", NULL, 0,
+    assert_int_equal(OPS->sql(S, "INSERT INTO schema_migrations (version) VALUES (7)", NULL, 0,
                               NULL, NULL, NULL), MS_OK);
     assert_int_equal(OPS->migrate(S, 0, &v), MS_ERR_STATE);
     assert_int_equal(OPS->migrate(S, 3, &v), MS_ERR_STATE);
-    assert_int_equal(OPS->sql(S, "DELETE FROM schema_migrations WHERE version = 6", NULL, 0,
+    assert_int_equal(OPS->sql(S, "DELETE FROM schema_migrations WHERE version = 7", NULL, 0,
                               NULL, NULL, NULL), MS_OK);
     assert_int_equal(OPS->command_add(S, &c), MS_OK);
     assert_int_equal(c.cmd_seq, 1);
@@ -154,7 +154,7 @@ static void migrations_numbered_and_kept(void **state)
     assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
     assert_memory_equal(back->pub.q, m->pub.q, sizeof m->pub.q);
     assert_int_equal(OPS->migrate(S, 0, &v), MS_OK);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, 6);
     ms_db_close(&g_db);
     assert_int_equal(ms_db_open(g_spec, &g_db), MS_OK);
     assert_int_equal(OPS->meter_get(S, "mig-1", back), MS_OK);
@@ -183,7 +183,7 @@ static void counts_kept_under_two_writers(void **state)
                 const ms_cm_rec_t was = cm;
                 snprintf(cm.state, sizeof cm.state, "%s",
                          (i + k) % 2 == 0 ? "verifying" : "downloading");
-                failed = failed || ms_ota_cm_update(&d, &was, MS_CM_SAME_ROW, &cm) != MS_OK;
+                failed = failed || ms_ota_cm_update(&d, &was, MS_CM_SAME_ROW, &cm, NULL) != MS_OK;
             }
             ms_db_close(&d);
             _exit(failed);
@@ -226,12 +226,12 @@ static void cm_update_compares_and_sets(void **state)
     const ms_cm_rec_t was = a;
     snprintf(a.state, sizeof a.state, "success");
     a.progress = 100;
-    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ATTEMPT, &a), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ATTEMPT, &a, NULL), MS_OK);
     snprintf(b.state, sizeof b.state, "downloading");
     b.progress = 40;
     /* a final state stays, whichever comparison */
-    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ATTEMPT, &b), MS_ERR_STATE);
-    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ROW, &b), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ATTEMPT, &b, NULL), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &was, MS_CM_SAME_ROW, &b, NULL), MS_ERR_STATE);
     assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-1", &cm), MS_OK);
     assert_string_equal(cm.state, "success");
     assert_int_equal(cm.progress, 100);
@@ -244,7 +244,7 @@ static void cm_update_compares_and_sets(void **state)
     assert_int_equal(OPS->sql(S, "UPDATE campaign_meters SET retries = retries + 1"
                                  " WHERE meter_id = 'mig-1'", NULL, 0, NULL, NULL, NULL), MS_OK);
     snprintf(cm.state, sizeof cm.state, "failed");
-    assert_int_equal(ms_ota_cm_update(&g_db, &now, MS_CM_SAME_ROW, &cm), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &now, MS_CM_SAME_ROW, &cm, NULL), MS_ERR_STATE);
     /* a report applies over any not-final state of its attempt, not over
      * the next attempt, and needs an offer */
     ms_cm_rec_t r, other;
@@ -254,29 +254,56 @@ static void cm_update_compares_and_sets(void **state)
     other = r;
     snprintf(other.state, sizeof other.state, "%s",
              strcmp(r.state, "verifying") == 0 ? "installing" : "verifying");
-    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ROW, &other), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ROW, &other, NULL), MS_OK);
     snprintf(r.state, sizeof r.state, "downloaded");
-    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ROW, &r), MS_ERR_STATE);
-    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ATTEMPT, &r), MS_OK);
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ROW, &r, NULL), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ATTEMPT, &r, NULL), MS_OK);
     assert_int_equal(OPS->sql(S, "UPDATE campaign_meters SET retries = retries + 1"
                                  " WHERE meter_id = 'mig-2'", NULL, 0, NULL, NULL, NULL), MS_OK);
-    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ATTEMPT, &r), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &read, MS_CM_SAME_ATTEMPT, &r, NULL), MS_ERR_STATE);
     ms_cm_rec_t unoffered = read;
     unoffered.offered = false;
-    assert_int_equal(ms_ota_cm_update(&g_db, &unoffered, MS_CM_SAME_ATTEMPT, &r), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &unoffered, MS_CM_SAME_ATTEMPT, &r, NULL),
+                     MS_ERR_STATE);
     assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-2", &cm), MS_OK);
     assert_string_equal(cm.state, "downloaded");
+    assert_int_equal(cm.status_seq, 0);   /* a row from before 6: none written */
+    /* numbered reports: each above the last written; an unnumbered one is
+     * not written over a numbered one, nor is an old number again */
+    const ms_cm_rec_t row = cm;
+    r = cm;
+    snprintf(r.state, sizeof r.state, "verifying");
+    r.status_seq = 9;
+    assert_int_equal(ms_ota_cm_update(&g_db, &row, MS_CM_SAME_ATTEMPT, &r, NULL), MS_OK);
+    for (uint64_t seq = 0; seq <= 9; seq += 9) {
+        ms_cm_rec_t again = r;
+        again.status_seq = seq;
+        snprintf(again.state, sizeof again.state, "installing");
+        assert_int_equal(ms_ota_cm_update(&g_db, &r, MS_CM_SAME_ATTEMPT, &again, NULL),
+                         MS_ERR_STATE);
+    }
+    ms_cm_rec_t next = r;
+    next.status_seq = 10;
+    snprintf(next.state, sizeof next.state, "installing");
+    assert_int_equal(ms_ota_cm_update(&g_db, &r, MS_CM_SAME_ATTEMPT, &next, NULL), MS_OK);
+    /* a row change (an offer, a retry) keeps the number */
+    ms_cm_rec_t keep = next;
+    keep.status_seq = 0;
+    snprintf(keep.state, sizeof keep.state, "downloading");
+    assert_int_equal(ms_ota_cm_update(&g_db, &next, MS_CM_SAME_ROW, &keep, NULL), MS_OK);
+    assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-2", &cm), MS_OK);
+    assert_int_equal(cm.status_seq, 10);
     /* the offered flag is compared too */
     assert_int_equal(ms_ota_cm_get(&g_db, 1, "mig-3", &cm), MS_OK);
     ms_cm_rec_t stale = cm;
     stale.offered = !cm.offered;
-    assert_int_equal(ms_ota_cm_update(&g_db, &stale, MS_CM_SAME_ROW, &cm), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &stale, MS_CM_SAME_ROW, &cm, NULL), MS_ERR_STATE);
     /* a row that is gone, a `was` of another row, no such comparison */
     ms_cm_rec_t gone = cm;
     snprintf(gone.meter_id, sizeof gone.meter_id, "mig-none");
-    assert_int_equal(ms_ota_cm_update(&g_db, &gone, MS_CM_SAME_ROW, &gone), MS_ERR_STATE);
-    assert_int_equal(ms_ota_cm_update(&g_db, &gone, MS_CM_SAME_ROW, &cm), MS_ERR_ARG);
-    assert_int_equal(ms_ota_cm_update(&g_db, &cm, (ms_cm_match_t)7, &cm), MS_ERR_ARG);
+    assert_int_equal(ms_ota_cm_update(&g_db, &gone, MS_CM_SAME_ROW, &gone, NULL), MS_ERR_STATE);
+    assert_int_equal(ms_ota_cm_update(&g_db, &gone, MS_CM_SAME_ROW, &cm, NULL), MS_ERR_ARG);
+    assert_int_equal(ms_ota_cm_update(&g_db, &cm, (ms_cm_match_t)7, &cm, NULL), MS_ERR_ARG);
     /* the campaign's row likewise: an evaluation that read it running
      * cannot move it on over an operator's pause */
     ms_campaign_rec_t c1, c2;

@@ -99,6 +99,55 @@ static void status_pinned_and_round_trip(void **state)
     seed("status-queued", 3, buf, n);
 }
 
+/* Key 7, the TEE's report number: present when not 0, 1..INT64_MAX. */
+static void status_number_pinned_and_bounded(void **state)
+{
+    (void)state;
+    ms_link_upd_status_t s = {.meter_id = "m-1", .campaign_id = 7, .state = MS_LINK_UPD_FAILED,
+                              .progress = 300, .result = MS_LINK_UPD_R_INTEGRITY,
+                              .reason = "MS_ERR_IMG_HASH", .seq = 1000};
+    uint8_t buf[256];
+    size_t n = 0;
+    assert_int_equal(ms_link_upd_status_encode(&s, buf, sizeof buf, &n), MS_OK);
+    static const uint8_t want[] = {
+        0xa7, 0x01, 0x63, 'm', '-', '1', 0x02, 0x07, 0x03, 0x06, 0x04, 0x19, 0x01, 0x2c,
+        0x05, 0x05, 0x06, 0x6f, 'M', 'S', '_', 'E', 'R', 'R', '_', 'I', 'M', 'G', '_', 'H',
+        'A', 'S', 'H', 0x07, 0x19, 0x03, 0xe8};
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(buf, want, sizeof want);
+    seed("status-numbered", 3, buf, n);
+    ms_link_upd_status_t back;
+    assert_int_equal(ms_link_upd_status_decode(buf, n, &back), MS_OK);
+    assert_int_equal(back.seq, 1000);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_not_equal(ms_link_upd_status_decode(buf, i, &back), MS_OK);
+    }
+    /* 7: 0 is not the encoding of "no number", so it is refused */
+    uint8_t zero[sizeof want];
+    memcpy(zero, want, sizeof want - 3);
+    zero[sizeof want - 3] = 0x00;
+    assert_int_equal(ms_link_upd_status_decode(zero, sizeof want - 2, &back), MS_ERR_FORMAT);
+    /* map(7) without key 7 (a key 8, or 7 keys and a missing one) */
+    uint8_t other[sizeof want];
+    memcpy(other, want, sizeof want);
+    other[sizeof want - 4] = 0x08;
+    assert_int_equal(ms_link_upd_status_decode(other, sizeof other, &back), MS_ERR_FORMAT);
+    memcpy(other, want, sizeof want);
+    other[0] = 0xa8;
+    assert_int_equal(ms_link_upd_status_decode(other, sizeof other, &back), MS_ERR_FORMAT);
+    other[0] = 0xa5;
+    assert_int_equal(ms_link_upd_status_decode(other, sizeof other, &back), MS_ERR_FORMAT);
+    /* past INT64_MAX */
+    s.seq = (uint64_t)INT64_MAX;
+    assert_int_equal(ms_link_upd_status_encode(&s, buf, sizeof buf, &n), MS_OK);
+    assert_int_equal(ms_link_upd_status_decode(buf, n, &back), MS_OK);
+    assert_true(n <= MS_LINK_UPD_STATUS_MAX);
+    buf[n - 8] = 0x80;   /* the number's top byte: 2^63 and up */
+    assert_int_equal(ms_link_upd_status_decode(buf, n, &back), MS_ERR_FORMAT);
+    s.seq = (uint64_t)INT64_MAX + 1u;
+    assert_int_equal(ms_link_upd_status_encode(&s, buf, sizeof buf, &n), MS_ERR_ARG);
+}
+
 static void offer_pinned_and_round_trip(void **state)
 {
     (void)state;
@@ -208,6 +257,7 @@ int main(int argc, char **argv)
     g_seed_dir = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(status_pinned_and_round_trip),
+        cmocka_unit_test(status_number_pinned_and_bounded),
         cmocka_unit_test(offer_pinned_and_round_trip),
         cmocka_unit_test(chunk_and_request),
         cmocka_unit_test(result_mapping),

@@ -763,6 +763,63 @@ static void test_identity_key_signs_only_this_meters_status_reports(void **state
                      MS_ERR_FORMAT);
 }
 
+/* The number of a signed status report (0: none). */
+static uint64_t signed_seq(const uint8_t *msg, size_t len)
+{
+    ms_cose_sign1_t m;
+    ms_link_upd_status_t st;
+    assert_int_equal(ms_link_msg_open(msg, len, &g_identity, &m), MS_OK);
+    assert_int_equal(ms_link_upd_status_decode(m.payload, m.payload_len, &st), MS_OK);
+    return st.seq;
+}
+
+/* Every report the TEE signs carries a number none before it had: the
+ * numbers rise, survive a restart, replace any the Non-secure world put
+ * in, and start at 1 over the state of a TEE from before numbering. */
+static void test_status_reports_are_numbered_by_the_tee(void **state)
+{
+    (void)state;
+    uint8_t payload[MS_LINK_UPD_STATUS_MAX], msg[MS_LINK_MSG_MAX], p[MS_LINK_OFFER_MAX];
+    size_t n = upd_status(METER, MS_LINK_UPD_DOWNLOADING, payload, sizeof payload), len = 0;
+    /* the state as a TEE from before numbering left it: the campaign only */
+    uint8_t old[8] = {7};
+    assert_int_equal(ms_tee_ps_set(MS_TEE_UID_LINK_UPDATE, sizeof old, old, 0), PSA_SUCCESS);
+    restart();
+    size_t k = offer(METER, CLOUD, msg);
+    assert_int_equal(ms_tee_link_offer(msg, k, p, sizeof p, &len), MS_OK);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
+    assert_int_equal(signed_seq(msg, len), 1);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
+    assert_int_equal(signed_seq(msg, len), 2);
+    restart();
+    /* an offer of the same campaign again (a resume) keeps the numbers */
+    assert_int_equal(ms_tee_link_offer(msg, offer(METER, CLOUD, msg), p, sizeof p, &len), MS_OK);
+    ms_link_upd_status_t st = { .campaign_id = 7, .state = MS_LINK_UPD_VERIFYING, .seq = 1 };
+    strcpy(st.meter_id, METER);
+    assert_int_equal(ms_link_upd_status_encode(&st, payload, sizeof payload, &n), MS_OK);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
+    assert_int_equal(signed_seq(msg, len), 3);   /* the NS world's 1 replaced */
+    /* a newer campaign goes on from there */
+    k = offer_of(METER, 9, CLOUD, msg);
+    assert_int_equal(ms_tee_link_offer(msg, k, p, sizeof p, &len), MS_OK);
+    st.campaign_id = 9;
+    assert_int_equal(ms_link_upd_status_encode(&st, payload, sizeof payload, &n), MS_OK);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
+    assert_int_equal(signed_seq(msg, len), 4);
+    /* a refused report spends no number */
+    n = upd_status("m-000002", MS_LINK_UPD_VERIFYING, payload, sizeof payload);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len),
+                     MS_ERR_LINK_WRONG_METER);
+    assert_int_equal(ms_link_upd_status_encode(&st, payload, sizeof payload, &n), MS_OK);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
+    assert_int_equal(signed_seq(msg, len), 5);
+    /* a state that is neither size is corrupt: nothing is signed */
+    uint8_t odd[12] = {9};
+    assert_int_equal(ms_tee_ps_set(MS_TEE_UID_LINK_UPDATE, sizeof odd, odd, 0), PSA_SUCCESS);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len),
+                     MS_ERR_TEE_CORRUPT);
+}
+
 static psa_status_t ns_call(void *ctx, uint32_t sid, int32_t type, const ms_tee_invec_t *in,
                             size_t n_in, ms_tee_outvec_t *out, size_t n_out)
 {
@@ -820,6 +877,7 @@ int main(void)
         T_(test_only_the_clouds_offer_for_this_meter_passes),
         T_(test_offers_of_older_campaigns_are_refused_across_restarts),
         T_(test_identity_key_signs_only_this_meters_status_reports),
+        T_(test_status_reports_are_numbered_by_the_tee),
         T_(test_offer_and_status_through_the_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,9 +84,21 @@ static ms_err_t plat_send(void *ctx, ms_upd_send_kind_t kind, const uint8_t *p, 
     ms_err_t err = ms_link_upd_status_decode(p, n, &s);
     if (err == MS_OK) {
         x->m->last_state = s.state;
-        err = ms_link_msg_seal_kid(p, n, x->m->kid, soft_sign, &x->m->key, msg, sizeof msg, &mlen);
+        s.seq = ++x->m->status_seq;   /* numbered as the TEE numbers them */
+        err = fm_status_msg(x->m, &s, msg, sizeof msg, &mlen);
     }
     return err == MS_OK ? x->net->send(x->net->ctx, x->m, "up/upd-status", msg, mlen) : err;
+}
+
+ms_err_t fm_status_msg(const fm_meter_t *m, const ms_link_upd_status_t *s, uint8_t *msg,
+                       size_t cap, size_t *len)
+{
+    uint8_t payload[MS_LINK_UPD_STATUS_MAX];
+    size_t n = 0;
+    ms_err_t err = ms_link_upd_status_encode(s, payload, sizeof payload, &n);
+    return err != MS_OK ? err
+                        : ms_link_msg_seal_kid(payload, n, m->kid, soft_sign,
+                                               (void *)&m->key, msg, cap, len);
 }
 
 static bool same_version(const ms_image_version_t *v, const ms_link_offer_t *o)

@@ -37,6 +37,7 @@ typedef struct fm_meter {
     bool rebooted;            /* booted the new image at least once */
     bool runs_new;            /* at the end the meter runs the offered image */
     uint32_t last_state;      /* last state reported */
+    uint64_t status_seq;      /* the last status report's number (the TEE's, simulated) */
 } fm_meter_t;
 
 typedef struct fm_net {
@@ -58,5 +59,10 @@ void fm_init(fm_meter_t *m, const char *id);
 /* Take one offer (a COSE_Sign1 message) through to its end. MS_OK when the
  * meter followed the protocol to an end (success, failed, reverted). */
 ms_err_t fm_run(fm_meter_t *m, const fm_net_t *net, const uint8_t *offer, size_t len);
+
+/* A status report signed as the meter's TEE signs it (up/upd-status), under
+ * s->seq as it is (0: unnumbered): for tests that send reports themselves. */
+ms_err_t fm_status_msg(const fm_meter_t *m, const ms_link_upd_status_t *s, uint8_t *msg,
+                       size_t cap, size_t *len);
 
 #endif /* MS_FLEET_METER_H */

@@ -184,7 +184,8 @@ expect 400 "$(upload "$d/v11.img" "${op[@]}")" "downgrade" "downgrade: security 
   >/dev/null 2>&1 && fail "CLI accepted a downgrade"
 expect 400 "$(call POST /campaigns "$(camp older '{"all":true}' "$sha12")" "${op[@]}")" \
   "campaign of an older stored image" "downgrade: security counter 3 below the fleet's 4"
-expect 409 "$(call POST "/campaigns/$id3/start" '' "${op[@]}")" "start of an older image" "downgrade"
+expect 409 "$(call POST "/campaigns/$id3/start" '' "${op[@]}")" "start of an older image" \
+  "downgrade: security counter 3 below the fleet's 4"
 r=$(call GET "/campaigns/$id3" '' "${viewer[@]}")
 [ "$(json 'j["state"]' "$r")" = created ] || fail "refused start changed the campaign: $r"
 ok "downgrades below the released image refused: upload (API, CLI), campaign, start"

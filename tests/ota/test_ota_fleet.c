@@ -7,7 +7,8 @@
  *
  *   - upload refuses an unsigned image, one signed by another key, a
  *     downgrade below the highest released image (or the floor), and so
- *     do a campaign's creation and start; stores an image once;
+ *     do a campaign's creation, start and resume; an older campaign halts
+ *     before its next wave; stores an image once;
  *   - a campaign in two waves updates every meter; the second wave starts
  *     only after the first reached its success threshold;
  *   - a meter that loses its link mid-download resumes from the TEE's last
@@ -20,11 +21,8 @@
  *     meter is offered anything; resume continues;
  *   - pause holds the next wave; cancel stops; illegal transitions refused;
  *   - every operator action is in the audit trail, every state change in
- *     the meter's history;
- *   - two instances racing on one meter's row: a final state stays, an
- *     offer goes out once, an old attempt's report does not land on the
- *     next, an evaluation does not undo a cancel; an offer the broker did
- *     not take is sent again.
+ *     the meter's history.
+ * Several instances at once, and reports sent again: test_ota_races.c.
  */
 #define _GNU_SOURCE   /* memmem */
 #include <setjmp.h>
@@ -37,7 +35,7 @@
 
 #include <cmocka.h>
 
-#include "fleet_sim.h"
+#include "ota_test_util.h"
 #include "x509.h"
 #include "log.h"
 #include "meterseal/image.h"
@@ -49,48 +47,6 @@ static const char *g_spec;
 static fs_fleet_t *fleet(size_t n)
 {
     return fs_new(g_spec, n, 16u * 4096u, 3000);
-}
-
-/* The counts the campaign engine reads (kept with every change) are the
- * rows' counts: recounted here from campaign_meters, per wave and in all. */
-typedef struct recount {
-    uint32_t n[MS_LINK_UPD_STATE_COUNT_];
-    uint32_t total, offered;
-} recount_t;
-
-static ms_err_t recount_row(void *ctx, const ms_cm_rec_t *m)
-{
-    recount_t *r = ctx;
-    uint32_t st = 0;
-    assert_int_equal(ms_link_upd_state_parse(m->state, &st), MS_OK);
-    r->n[st]++;
-    r->total++;
-    r->offered += m->offered ? 1u : 0u;
-    return MS_OK;
-}
-
-static void assert_counts_kept(fs_fleet_t *f, int64_t id, uint32_t n_waves)
-{
-    for (int64_t w = -1; w < (int64_t)n_waves; w++) {
-        recount_t want = {0};
-        ms_cm_page_t page = {.wave = w, .limit = 1000};
-        assert_int_equal(ms_ota_cm_page(&f->cloud.db, id, &page, recount_row, &want), MS_OK);
-        uint32_t n[MS_LINK_UPD_STATE_COUNT_], total = 0, offered = 0;
-        assert_int_equal(ms_ota_cm_counts(&f->cloud.db, id, w, n, &total, &offered), MS_OK);
-        assert_memory_equal(n, want.n, sizeof n);
-        assert_int_equal(total, want.total);
-        assert_int_equal(offered, want.offered);
-    }
-}
-
-static void upload_ok(fs_fleet_t *f, const fx_image_t *img, ms_fw_rec_t *rec)
-{
-    char reason[MS_OTA_REASON_MAX];
-    ms_err_t err = fs_upload(f, img, rec, reason);
-    if (err != MS_OK) {
-        fprintf(stderr, "upload: %s\n", reason);
-    }
-    assert_int_equal(err, MS_OK);
 }
 
 /* The image with its ECDSA_SIG TLV taken out (and the TLV area shortened). */
@@ -120,23 +76,6 @@ static fx_image_t strip_signature(const fx_image_t *in)
     out.data[info.tlv_off + 3] = (uint8_t)(total >> 8);
     out.len = at;
     return out;
-}
-
-/* A one-wave campaign of the image over every meter, created, not started. */
-static ms_err_t create_campaign(fs_fleet_t *f, const char *sha, int64_t *id,
-                                char reason[MS_OTA_REASON_MAX])
-{
-    ms_campaign_spec_t sp;
-    memset(&sp, 0, sizeof sp);
-    snprintf(sp.name, sizeof sp.name, "created");
-    snprintf(sp.firmware_sha256, sizeof sp.firmware_sha256, "%s", sha);
-    sp.kind = MS_TARGET_ALL;
-    sp.n_waves = 1;
-    sp.waves[0] = 100;
-    sp.success_pm = 1000;
-    sp.failure_pm = 1000;
-    snprintf(sp.target_json, sizeof sp.target_json, "{\"all\":true}");
-    return ms_campaign_create(&f->ota, &sp, "op", id, reason);
 }
 
 static void upload_refusals(void **state)
@@ -190,9 +129,9 @@ static void upload_refusals(void **state)
     ms_fw_rec_t rec4;
     assert_int_equal(fs_upload(f, &older, &rec4, reason), MS_OK);
     int64_t of_4 = 0, cancelled = 0;
-    assert_int_equal(create_campaign(f, rec4.sha256, &of_4, reason), MS_OK);
+    assert_int_equal(ot_create_campaign(f, rec4.sha256, &of_4, reason), MS_OK);
     /* a campaign of 5 cancelled before its start releases nothing */
-    assert_int_equal(create_campaign(f, rec.sha256, &cancelled, reason), MS_OK);
+    assert_int_equal(ot_create_campaign(f, rec.sha256, &cancelled, reason), MS_OK);
     char st[MS_OTA_STATE_MAX + 1];
     assert_int_equal(ms_campaign_action(&f->ota, cancelled, "cancel", "op", st), MS_OK);
     fx_image_t oldest = fs_image(2, 3, LEN, false, NULL, NULL);
@@ -204,7 +143,7 @@ static void upload_refusals(void **state)
     assert_int_equal(fs_upload(f, &oldest, &rec, reason), MS_ERR_BOOT_ROLLBACK);
     assert_non_null(strstr(reason, "downgrade: security counter 3 below the fleet's 5"));
     int64_t none = 0;
-    assert_int_equal(create_campaign(f, rec4.sha256, &none, reason), MS_ERR_BOOT_ROLLBACK);
+    assert_int_equal(ot_create_campaign(f, rec4.sha256, &none, reason), MS_ERR_BOOT_ROLLBACK);
     assert_non_null(strstr(reason, "downgrade: security counter 4 below the fleet's 5"));
     /* the campaign of 4 made before the release cannot start any more */
     assert_int_equal(ms_campaign_action(&f->ota, of_4, "start", "op", st), MS_ERR_BOOT_ROLLBACK);
@@ -240,14 +179,14 @@ static void two_waves_update_every_meter(void **state)
     fs_fleet_t *f = fleet(10);
     fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     static const uint32_t waves[] = {20, 100};
     int64_t id = fs_campaign(f, rec.sha256, waves, 2, 1.0, 0.5, 0);
     /* only the first wave (2 of 10) is offered at the start */
     assert_int_equal(f->nq - f->head, 2);
     assert_int_equal(fs_run(f), 10);
     assert_string_equal(fs_state(f, id), "finished");
-    assert_counts_kept(f, id, 2);
+    ot_assert_counts_kept(f, id, 2);
     for (size_t i = 0; i < f->n; i++) {
         ms_cm_rec_t m = fs_cm(f, id, i);
         assert_string_equal(m.state, "success");
@@ -283,7 +222,7 @@ static void link_loss_resumes(void **state)
     fs_fleet_t *f = fleet(1);
     fx_image_t img = fs_image(2, 2, 5 * 1024 + 300, true, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     f->m[0].fault.drop_at = 3 * 1024;
     static const uint32_t waves[] = {100};
     int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 0.5, 0);
@@ -302,7 +241,7 @@ static void link_loss_resumes(void **state)
     assert_string_equal(h.states[h.n - 2], "installing");
     assert_string_equal(h.states[h.n - 3], "verifying");
     fx_image_free(&img);
-    assert_counts_kept(f, id, 1);
+    ot_assert_counts_kept(f, id, 1);
     fs_free(f);
 }
 
@@ -312,7 +251,7 @@ static void tampered_and_wrongly_encrypted_refused_before_reboot(void **state)
     fs_fleet_t *f = fleet(2);
     fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     f->m[1].fault.tamper_at = 2000;   /* a byte changed on the way to meter 1 */
     static const uint32_t waves[] = {100};
     int64_t id = fs_campaign(f, rec.sha256, waves, 1, 0.5, 0.6, 0);
@@ -328,7 +267,7 @@ static void tampered_and_wrongly_encrypted_refused_before_reboot(void **state)
 
     /* an image encrypted for another device key: every meter refuses it */
     fx_image_t wrong = fs_image(3, 3, LEN, true, &fx_other_pub, NULL);
-    upload_ok(f, &wrong, &rec);   /* the cloud has no device key: it cannot tell */
+    ot_upload_ok(f, &wrong, &rec);   /* the cloud has no device key: it cannot tell */
     f->m[1].fault.tamper_at = 0;
     int64_t id2 = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
     assert_int_equal(fs_run(f), 2);
@@ -340,7 +279,7 @@ static void tampered_and_wrongly_encrypted_refused_before_reboot(void **state)
     }
     fx_image_free(&img);
     fx_image_free(&wrong);
-    assert_counts_kept(f, id, 1);
+    ot_assert_counts_kept(f, id, 1);
     fs_free(f);
 }
 
@@ -350,7 +289,7 @@ static void no_reconnect_reverts(void **state)
     fs_fleet_t *f = fleet(1);
     fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     f->m[0].fault.no_reconnect = true;
     static const uint32_t waves[] = {100};
     int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
@@ -364,7 +303,7 @@ static void no_reconnect_reverts(void **state)
     assert_int_equal(ms_ota_meter_info_get(&f->cloud.db, f->m[0].id, &info), MS_OK);
     assert_string_equal(info.version, "1.0.0");
     fx_image_free(&img);
-    assert_counts_kept(f, id, 1);
+    ot_assert_counts_kept(f, id, 1);
     fs_free(f);
 }
 
@@ -374,14 +313,14 @@ static void wave_halts_past_failure_threshold_then_resumes(void **state)
     fs_fleet_t *f = fleet(10);
     fx_image_t img = fs_image(2, 2, LEN, true, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     /* wave 0 is m-0000 and m-0001; one of them gets a tampered image */
     f->m[1].fault.tamper_at = 100;
     static const uint32_t waves[] = {20, 60, 100};
     int64_t id = fs_campaign(f, rec.sha256, waves, 3, 1.0, 0.4, 0);
     assert_int_equal(fs_run(f), 2);
     assert_string_equal(fs_state(f, id), "halted");
-    assert_counts_kept(f, id, 3);
+    ot_assert_counts_kept(f, id, 3);
     for (size_t i = 2; i < f->n; i++) {
         assert_int_equal(f->m[i].offers, 0);           /* no further meter touched */
         ms_cm_rec_t m = fs_cm(f, id, i);
@@ -405,7 +344,7 @@ static void wave_halts_past_failure_threshold_then_resumes(void **state)
         assert_string_equal(fs_cm(f, id, i).state, "success");
     }
     assert_string_equal(fs_cm(f, id, 1).state, "failed");
-    assert_counts_kept(f, id, 3);
+    ot_assert_counts_kept(f, id, 3);
     fx_image_free(&img);
     fs_free(f);
 }
@@ -432,7 +371,7 @@ static void pause_cancel_retries_and_audit(void **state)
     fs_fleet_t *f = fleet(4);
     fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     /* meter 0 is tampered with once: it fails, is retried and succeeds */
     f->m[0].fault.tamper_at = 50;
     static const uint32_t waves[] = {25, 100};
@@ -446,7 +385,7 @@ static void pause_cancel_retries_and_audit(void **state)
     assert_string_equal(m.state, "queued");
     assert_int_equal(m.retries, 1);
     assert_int_equal(f->m[1].offers, 0);   /* paused: no next wave, no re-offer */
-    assert_counts_kept(f, id, 2);
+    ot_assert_counts_kept(f, id, 2);
     f->m[0].fault.tamper_at = 0;
     assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
     assert_int_equal(fs_run(f), 4);        /* the retry, then wave 1 */
@@ -458,14 +397,14 @@ static void pause_cancel_retries_and_audit(void **state)
 
     /* a second campaign, cancelled before anything happens */
     fx_image_t img3 = fs_image(3, 3, LEN, false, NULL, NULL);
-    upload_ok(f, &img3, &rec);
+    ot_upload_ok(f, &img3, &rec);
     int64_t id2 = fs_campaign(f, rec.sha256, waves, 2, 1.0, 0.5, 0);
     assert_int_equal(ms_campaign_action(&f->ota, id2, "cancel", "op2", st), MS_OK);
     assert_string_equal(st, "cancelled");
     assert_int_equal(fs_run(f), 1);   /* the offer already sent: served, then refused */
     assert_int_equal(ms_campaign_action(&f->ota, id2, "resume", "op", st), MS_ERR_STATE);
-    assert_counts_kept(f, id, 2);
-    assert_counts_kept(f, id2, 2);
+    ot_assert_counts_kept(f, id, 2);
+    ot_assert_counts_kept(f, id2, 2);
 
     audit_t a = {0};
     assert_int_equal(ms_ota_audit_list(&f->cloud.db, 100, audit_cb, &a), MS_OK);
@@ -493,7 +432,7 @@ static void forged_status_refused(void **state)
     fs_fleet_t *f = fleet(2);
     fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     static const uint32_t waves[] = {100};
     int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
     uint8_t junk[40] = {0xd2, 0x84};
@@ -514,7 +453,43 @@ static void forged_status_refused(void **state)
     fs_run(f);
     assert_string_equal(fs_state(f, id), "finished");
     fx_image_free(&img);
-    assert_counts_kept(f, id, 1);
+    ot_assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
+/* Campaign B (security counter 3) is in its first wave when campaign A
+ * (counter 5) is started: B's image goes to no further meter. B halts
+ * before its next wave, and a resume is refused as a downgrade. */
+static void older_campaign_stops_once_a_newer_image_is_released(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(4);
+    fx_image_t b = fs_image(2, 3, LEN, false, NULL, NULL);
+    fx_image_t a = fs_image(3, 5, LEN, false, NULL, NULL);
+    ms_fw_rec_t rb, ra;
+    ot_upload_ok(f, &b, &rb);
+    ot_upload_ok(f, &a, &ra);
+    int64_t old = fs_campaign(f, rb.sha256, (const uint32_t[]){25, 100}, 2, 1.0, 1.0, 0);
+    size_t first = 4;
+    for (size_t i = 0; i < 4 && first == 4; i++) {
+        first = fs_cm(f, old, i).wave == 0 ? i : first;
+    }
+    assert_true(first < 4);
+    int64_t newer = fs_campaign(f, ra.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 0);
+    assert_string_equal(fs_state(f, newer), "running");
+    assert_int_equal(ot_deliver_status(f, first, old, MS_LINK_UPD_SUCCESS, 1), MS_OK);
+    assert_string_equal(fs_state(f, old), "halted");
+    for (size_t i = 0; i < 4; i++) {
+        ms_cm_rec_t m = fs_cm(f, old, i);
+        assert_true(m.wave == 0 || !m.offered);
+    }
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, old, "resume", "op", st), MS_ERR_BOOT_ROLLBACK);
+    assert_string_equal(fs_state(f, old), "halted");
+    assert_int_equal(ms_campaign_action(&f->ota, old, "cancel", "op", st), MS_OK);
+    fx_image_free(&a);
+    fx_image_free(&b);
+    ot_assert_counts_kept(f, old, 2);
     fs_free(f);
 }
 
@@ -526,7 +501,7 @@ static void status_of_a_meter_not_offered_refused(void **state)
     fs_fleet_t *f = fleet(4);
     fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     static const uint32_t waves[] = {25, 100};
     int64_t id = fs_campaign(f, rec.sha256, waves, 2, 1.0, 1.0, 0);
     size_t later = 4;
@@ -546,226 +521,7 @@ static void status_of_a_meter_not_offered_refused(void **state)
     assert_string_equal(fs_state(f, id), "finished");
     assert_string_equal(fs_cm(f, id, later).state, "success");
     fx_image_free(&img);
-    assert_counts_kept(f, id, 2);
-    fs_free(f);
-}
-
-/* Another service instance, played by a clock: the first time the engine
- * asks for the time while g_race.armed (and, with g_race.when_running, the
- * campaign is running), g_race.sql is committed as that instance's change
- * of meter g_race.meter's row, between the engine's read and its write. */
-static struct {
-    fs_fleet_t *f;
-    int64_t (*now)(void);
-    int64_t campaign;
-    const char *meter;
-    const char *sql;
-    int skip;   /* calls let by first */
-    bool armed, when_running;
-} g_race;
-
-static ms_err_t flag_row(void *ctx, const ms_sql_val_t *c, size_t n)
-{
-    (void)c;
-    (void)n;
-    *(bool *)ctx = true;
-    return MS_OK;
-}
-
-static int64_t racing_now(void)
-{
-    ms_db_t *db = &g_race.f->cloud.db;
-    ms_sql_val_t p[] = { { .t = MS_SQL_INT, .i = g_race.campaign },
-                         { .t = MS_SQL_TEXT, .s = g_race.meter } };
-    bool running = !g_race.when_running;
-    if (g_race.armed && !running) {
-        assert_int_equal(db->ops->sql(db->s, "SELECT 1 FROM campaigns WHERE id = $1"
-                                      " AND state = 'running'", p, 1, flag_row, &running, NULL),
-                         MS_OK);
-    }
-    if (g_race.armed && running && g_race.skip-- == 0) {
-        g_race.armed = false;
-        uint64_t changes = 0;
-        assert_int_equal(db->ops->sql(db->s, g_race.sql, p, 2, NULL, NULL, &changes), MS_OK);
-        assert_int_equal(changes, 1);
-    }
-    return g_race.now();
-}
-
-static void race(fs_fleet_t *f, int64_t campaign, const char *meter, const char *sql,
-                 bool when_running, int skip)
-{
-    g_race.skip = skip;
-    g_race.f = f;
-    g_race.now = f->cloud.now;
-    g_race.campaign = campaign;
-    g_race.meter = meter;
-    g_race.sql = sql;
-    g_race.when_running = when_running;
-    g_race.armed = true;
-    f->cloud.now = racing_now;
-}
-
-/* Two instances handle two reports of one meter at once: the final one
- * commits between the other's read of the row and its write. The final
- * state stays; the late report is only logged. */
-static void final_state_stays_when_two_instances_report_at_once(void **state)
-{
-    (void)state;
-    fs_fleet_t *f = fleet(1);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
-    static const uint32_t waves[] = {100};
-    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
-    assert_true(fs_cm(f, id, 0).offered);
-    race(f, id, f->m[0].id, "UPDATE campaign_meters SET state = 'success', progress = 100"
-                            " WHERE campaign_id = $1 AND meter_id = $2", false, 0);
-    ms_link_upd_status_t s = { .campaign_id = (uint64_t)id, .state = MS_LINK_UPD_DOWNLOADING,
-                               .progress = 40 };
-    snprintf(s.meter_id, sizeof s.meter_id, "%s", f->m[0].id);
-    assert_int_equal(ms_ota_on_status(&f->ota, &s), MS_OK);
-    assert_false(g_race.armed);
-    ms_cm_rec_t m = fs_cm(f, id, 0);
-    assert_string_equal(m.state, "success");
-    assert_int_equal(m.progress, 100);
-    fx_image_free(&img);
-    assert_counts_kept(f, id, 1);
-    fs_free(f);
-}
-
-/* Two instances offer one wave at once (both saw the wave start): a meter
- * the other instance offered between this one's read of the wave and its
- * write is not offered again, so every meter gets one offer. */
-static void two_instances_offer_a_meter_once(void **state)
-{
-    (void)state;
-    fs_fleet_t *f = fleet(2);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
-    int64_t id = 0;
-    char reason[MS_OTA_REASON_MAX], st[MS_OTA_STATE_MAX + 1];
-    assert_int_equal(create_campaign(f, rec.sha256, &id, reason), MS_OK);
-    race(f, id, f->m[0].id, "UPDATE campaign_meters SET offered = 1"
-                            " WHERE campaign_id = $1 AND meter_id = $2", true, 0);
-    assert_int_equal(ms_campaign_action(&f->ota, id, "start", "op", st), MS_OK);
-    assert_false(g_race.armed);
-    fs_run(f);
-    assert_int_equal(f->m[0].offers, 0);   /* the other instance's offer, not this one's */
-    assert_int_equal(f->m[1].offers, 1);
-    assert_string_equal(fs_cm(f, id, 0).state, "queued");
-    assert_true(fs_cm(f, id, 0).offered);
-    assert_string_equal(fs_cm(f, id, 1).state, "success");
-    fx_image_free(&img);
-    assert_counts_kept(f, id, 1);
-    fs_free(f);
-}
-
-/* A meter's failed report is handled by two instances at once (a
- * redelivery): one writes it, queues the retry and offers the next
- * attempt between the other's read and its write. The other's copy is an
- * old attempt's report: late, not written over the new attempt. */
-static void old_attempts_report_not_applied_to_the_next(void **state)
-{
-    (void)state;
-    fs_fleet_t *f = fleet(1);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
-    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 1);
-    size_t queued = f->nq;
-    race(f, id, f->m[0].id, "UPDATE campaign_meters SET state = 'queued', offered = 1,"
-                            " retries = retries + 1 WHERE campaign_id = $1 AND meter_id = $2",
-         false, 0);
-    ms_link_upd_status_t s = { .campaign_id = (uint64_t)id, .state = MS_LINK_UPD_FAILED,
-                               .result = MS_LINK_UPD_R_FAILED };
-    snprintf(s.meter_id, sizeof s.meter_id, "%s", f->m[0].id);
-    assert_int_equal(ms_ota_on_status(&f->ota, &s), MS_OK);
-    assert_false(g_race.armed);
-    ms_cm_rec_t m = fs_cm(f, id, 0);
-    assert_string_equal(m.state, "queued");
-    assert_true(m.offered);
-    assert_int_equal(m.retries, 1);
-    assert_string_equal(fs_state(f, id), "running");
-    assert_int_equal(f->nq, queued);   /* and it offered nothing itself */
-    fx_image_free(&img);
-    assert_counts_kept(f, id, 1);
-    fs_free(f);
-}
-
-static ms_err_t broker_away(void *ctx, const char *topic, const uint8_t *p, size_t n)
-{
-    (void)ctx;
-    (void)topic;
-    (void)p;
-    (void)n;
-    return MS_ERR_IO;
-}
-
-/* An offer the broker did not take is not counted as offered: the wave's
- * next offer (here a resume) sends it, and the campaign finishes. */
-static void offer_lost_in_publish_is_sent_again(void **state)
-{
-    (void)state;
-    fs_fleet_t *f = fleet(2);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
-    ms_err_t (*publish)(void *, const char *, const uint8_t *, size_t) = f->cloud.publish;
-    f->cloud.publish = broker_away;
-    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 0);
-    for (size_t i = 0; i < 2; i++) {
-        assert_false(fs_cm(f, id, i).offered);
-        assert_string_equal(fs_cm(f, id, i).state, "queued");
-    }
-    f->cloud.publish = publish;
-    char st[MS_OTA_STATE_MAX + 1];
-    assert_int_equal(ms_campaign_action(&f->ota, id, "pause", "op", st), MS_OK);
-    assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
-    fs_run(f);
-    assert_int_equal(f->m[0].offers, 1);
-    assert_int_equal(f->m[1].offers, 1);
-    assert_string_equal(fs_state(f, id), "finished");
-    fx_image_free(&img);
-    assert_counts_kept(f, id, 1);
-    fs_free(f);
-}
-
-/* An operator cancels the campaign (on another instance) while a report
- * that completes its first wave is handled: the cancel commits after the
- * report's read of the campaign and before its evaluation writes. The
- * evaluation does not start the next wave over the cancel. */
-static void cancel_stays_when_an_evaluation_read_before_it(void **state)
-{
-    (void)state;
-    fs_fleet_t *f = fleet(4);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
-    static const uint32_t waves[] = {25, 100};
-    int64_t id = fs_campaign(f, rec.sha256, waves, 2, 1.0, 1.0, 0);
-    size_t first = 4;
-    for (size_t i = 0; i < 4 && first == 4; i++) {
-        first = fs_cm(f, id, i).wave == 0 ? i : first;
-    }
-    assert_true(first < 4);
-    /* the report's clock: its row's write (1), then the meter's last-seen
-     * time (2), after the campaign was read: the cancel commits there */
-    race(f, id, f->m[first].id, "UPDATE campaigns SET state = 'cancelled' WHERE id = $1"
-                                " AND $2 <> ''", false, 1);
-    ms_link_upd_status_t s = { .campaign_id = (uint64_t)id, .state = MS_LINK_UPD_SUCCESS,
-                               .progress = LEN };
-    snprintf(s.meter_id, sizeof s.meter_id, "%s", f->m[first].id);
-    assert_int_equal(ms_ota_on_status(&f->ota, &s), MS_OK);
-    assert_false(g_race.armed);
-    assert_string_equal(fs_state(f, id), "cancelled");
-    for (size_t i = 0; i < 4; i++) {
-        ms_cm_rec_t m = fs_cm(f, id, i);
-        assert_true(m.wave == 0 || !m.offered);   /* the next wave was not offered */
-    }
-    fx_image_free(&img);
-    assert_counts_kept(f, id, 2);
+    ot_assert_counts_kept(f, id, 2);
     fs_free(f);
 }
 
@@ -779,8 +535,8 @@ static void two_images_at_once_load_once_each(void **state)
     fx_image_t a = fs_image(2, 2, LEN, false, NULL, NULL);
     fx_image_t b = fs_image(3, 3, LEN, false, NULL, NULL);
     ms_fw_rec_t ra, rb;
-    upload_ok(f, &a, &ra);
-    upload_ok(f, &b, &rb);
+    ot_upload_ok(f, &a, &ra);
+    ot_upload_ok(f, &b, &rb);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(ms_ota_meter_set_group(&f->cloud.db, f->m[i].id, i < 2 ? "a" : "b"),
                          MS_OK);
@@ -813,8 +569,8 @@ static void two_images_at_once_load_once_each(void **state)
     assert_int_equal(f->ota.stats.image_loads, 2);
     fx_image_free(&a);
     fx_image_free(&b);
-    assert_counts_kept(f, id[0], 1);
-    assert_counts_kept(f, id[1], 1);
+    ot_assert_counts_kept(f, id[0], 1);
+    ot_assert_counts_kept(f, id[1], 1);
     fs_free(f);
 }
 
@@ -826,7 +582,7 @@ static void revoked_meter_gets_no_image(void **state)
     fs_fleet_t *f = fleet(2);
     fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
     ms_fw_rec_t rec;
-    upload_ok(f, &img, &rec);
+    ot_upload_ok(f, &img, &rec);
     /* real certificates of a manufacturer CA for both meters, then revoke m[1]'s */
     ms_p256_priv_t ca_key;
     ms_p256_pub_t ca_pub;
@@ -878,7 +634,7 @@ static void revoked_meter_gets_no_image(void **state)
     assert_int_equal(f->m[1].offers, 0);
     assert_string_equal(fs_cm(f, id, 0).state, "success");
     assert_string_equal(fs_state(f, id), "finished");
-    assert_counts_kept(f, id, 1);
+    ot_assert_counts_kept(f, id, 1);
     f->cloud.mfr_crl = NULL;
     ms_x509_crl_free(&crl);
     free(crl_pem);
@@ -904,12 +660,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(wave_halts_past_failure_threshold_then_resumes),
         cmocka_unit_test(pause_cancel_retries_and_audit),
         cmocka_unit_test(forged_status_refused),
+        cmocka_unit_test(older_campaign_stops_once_a_newer_image_is_released),
         cmocka_unit_test(status_of_a_meter_not_offered_refused),
-        cmocka_unit_test(final_state_stays_when_two_instances_report_at_once),
-        cmocka_unit_test(two_instances_offer_a_meter_once),
-        cmocka_unit_test(cancel_stays_when_an_evaluation_read_before_it),
-        cmocka_unit_test(old_attempts_report_not_applied_to_the_next),
-        cmocka_unit_test(offer_lost_in_publish_is_sent_again),
         cmocka_unit_test(two_images_at_once_load_once_each),
         cmocka_unit_test(revoked_meter_gets_no_image),
     };

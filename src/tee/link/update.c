@@ -16,29 +16,54 @@
  *     report (every message the cloud accepts is a different strict
  *     decoder's output, and this one is a status's), and only for the
  *     newest campaign taken.
+ *   - Every report signed carries a number no report signed before it had
+ *     (the next status number, in PS before the report leaves: after a
+ *     power cut a number is skipped, never repeated), so the cloud can
+ *     refuse an old report sent again.
+ *
+ * State (PS MS_TEE_UID_LINK_UPDATE, little-endian): 0 newest campaign (8),
+ * 8 next status number (8). Eight bytes (before numbering): the next
+ * number is 1.
  */
 #include <string.h>
 
 #include "link_internal.h"
 #include "meterseal/link_update.h"
 
-/* The newest campaign an offer was taken for (0: none yet). */
-static ms_err_t newest_campaign(uint64_t *id)
+typedef struct update_state {
+    uint64_t newest;     /* the newest campaign an offer was taken for (0: none yet) */
+    uint64_t next_seq;   /* the next status report's number */
+} update_state_t;
+
+static ms_err_t load(update_state_t *st)
 {
-    uint8_t b[8];
+    uint8_t b[16];
     size_t n = 0;
     ms_err_t err = ms_link_ps_get(MS_TEE_UID_LINK_UPDATE, b, sizeof b, &n);
-    *id = 0;
+    st->newest = 0;
+    st->next_seq = 1;
     if (err == MS_ERR_NOT_FOUND) {
         return MS_OK;
     }
-    if (!err && n != sizeof b) {
+    if (!err && n != 8 && n != 16) {
         err = MS_ERR_TEE_CORRUPT;
     }
     if (!err) {
-        *id = ms_link_get64(b);
+        st->newest = ms_link_get64(b);
+        st->next_seq = n == 16 ? ms_link_get64(b + 8) : 1;
+    }
+    if (!err && (st->next_seq == 0 || st->next_seq > (uint64_t)INT64_MAX)) {
+        err = MS_ERR_TEE_CORRUPT;
     }
     return err;
+}
+
+static ms_err_t save(const update_state_t *st)
+{
+    uint8_t b[16];
+    ms_link_put64(b, st->newest);
+    ms_link_put64(b + 8, st->next_seq);
+    return ms_link_ps_set(MS_TEE_UID_LINK_UPDATE, b, sizeof b, 0);
 }
 
 ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_t cap,
@@ -61,17 +86,16 @@ ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_
     if (!err && m.payload_len > cap) {
         err = MS_ERR_BUFFER_TOO_SMALL;
     }
-    uint64_t newest = 0;
+    update_state_t st;
     if (!err) {
-        err = newest_campaign(&newest);
+        err = load(&st);
     }
-    if (!err && o.campaign_id < newest) {
+    if (!err && o.campaign_id < st.newest) {
         err = MS_ERR_LINK_STALE;
     }
-    if (!err && o.campaign_id > newest) {
-        uint8_t b[8];
-        ms_link_put64(b, o.campaign_id);
-        err = ms_link_ps_set(MS_TEE_UID_LINK_UPDATE, b, sizeof b, 0);
+    if (!err && o.campaign_id > st.newest) {
+        st.newest = o.campaign_id;
+        err = save(&st);
     }
     if (err) {
         return err;
@@ -99,16 +123,24 @@ ms_err_t ms_tee_link_update_status(const uint8_t *payload, size_t len, uint8_t *
     if (!err && strcmp(s.meter_id, id) != 0) {
         err = MS_ERR_LINK_WRONG_METER;
     }
-    uint64_t newest = 0;
+    update_state_t st;
     if (!err) {
-        err = newest_campaign(&newest);
+        err = load(&st);
     }
-    if (!err && (newest == 0 || s.campaign_id != newest)) {
+    if (!err && (st.newest == 0 || s.campaign_id != st.newest)) {
         err = MS_ERR_STATE;   /* a report of no update this TEE took an offer for */
     }
+    if (!err && st.next_seq == (uint64_t)INT64_MAX) {
+        err = MS_ERR_STATE;   /* numbers spent: nothing is signed twice under one */
+    }
     if (!err) {
-        /* what is signed is this encoder's output, not the caller's bytes */
+        /* what is signed is this encoder's output, not the caller's bytes,
+         * under the TEE's number, which is spent before the report leaves */
+        s.seq = st.next_seq++;
         err = ms_link_upd_status_encode(&s, canon, sizeof canon, &n);
+    }
+    if (!err) {
+        err = save(&st);
     }
     return err ? err : ms_link_seal(canon, n, msg, cap, msg_len);
 }
