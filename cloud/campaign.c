@@ -467,7 +467,8 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
         if ((uint64_t)ok * 1000u < (uint64_t)c->success_pm * total) {
             break;   /* this wave has not reached its success threshold yet */
         }
-        if (no_downgrade(o, c) == MS_ERR_BOOT_ROLLBACK) {
+        err = no_downgrade(o, c);
+        if (err == MS_ERR_BOOT_ROLLBACK) {
             /* a newer image was released since the start: the older one
              * goes to no further wave (resume is refused too) */
             err = set_state(o, c, "halted", c->wave, "halted");
@@ -480,7 +481,9 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
             }
             break;
         }
-        err = set_state(o, c, "running", c->wave + 1, "running");
+        if (err == MS_OK) {
+            err = set_state(o, c, "running", c->wave + 1, "running");
+        }
         if (err == MS_OK) {
             ms_log(MS_LOG_INFO, "campaign.wave", "campaign=%lld wave=%u", (long long)c->id,
                    c->wave);
@@ -489,7 +492,6 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
     }
     return err == MS_ERR_STATE ? MS_OK : err;
 }
-
 
 ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const char *who,
                             char state[MS_OTA_STATE_MAX + 1])
