@@ -517,11 +517,16 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
             err = is(c->state, "running") ? set_state(o, c, "paused", c->wave, c->wave_state)
                                           : MS_ERR_STATE;
         } else if (is(action, "resume")) {
+            /* halted: the operator accepts the halted wave as it is and goes
+             * on to the next, which must be no downgrade (the same wave
+             * again, a resume from a pause, is its retries only) */
             bool halted = is(c->state, "halted");
-            err = is(c->state, "paused") || halted ? no_downgrade(o, c) : MS_ERR_STATE;
+            uint32_t w = halted && c->wave + 1 < c->n_waves ? c->wave + 1 : c->wave;
+            err = is(c->state, "paused") || halted ? MS_OK : MS_ERR_STATE;
+            if (err == MS_OK && w != c->wave) {
+                err = no_downgrade(o, c);
+            }
             if (err == MS_OK) {
-                /* halted: the operator accepts the halted wave as it is and goes on */
-                uint32_t w = halted && c->wave + 1 < c->n_waves ? c->wave + 1 : c->wave;
                 err = set_state(o, c, "running", w, halted ? "running" : c->wave_state);
             }
             if (err == MS_OK) {
@@ -678,7 +683,10 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
            "meter=%s campaign=%lld state=%s progress=%u result=%u reason=%s seq=%llu%s",
            m.meter_id, (long long)m.campaign_id, name, m.progress, m.result, m.reason,
            (unsigned long long)s->seq, retried ? " queued_for_retry=1" : "");
-    if (retried && is(c->state, "running") && m.wave == c->wave) {
+    /* the campaign as it is now: a pause or cancel since the first read
+     * holds the retry's offer */
+    err = ms_ota_campaign_get(&o->c->db, m.campaign_id, c);
+    if (err == MS_OK && retried && is(c->state, "running") && m.wave == c->wave) {
         err = offer_wave(o, c);   /* offered again while the campaign runs */
     }
     if (err == MS_OK && s->state == MS_LINK_UPD_SUCCESS) {

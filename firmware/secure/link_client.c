@@ -22,7 +22,8 @@
  *     The partition is assumed taken over (it parses TLS and the cloud's
  *     messages), so what it may write is what a clean one needs:
  *       - PS: reads of its records, but not the session ticket; writes (no
- *         flags) of the three records it keeps (REPORT, CONTROL, UPDATE)
+ *         flags) of the four records it keeps (REPORT, CONTROL, UPDATE,
+ *         UPD_SEQ)
  *         only, as many per call as a clean link makes in that kind of
  *         call (writes_for). The factory's records (meter id, command key,
  *         certificate, CA, broker) are read-only: a partition taken over
@@ -216,7 +217,7 @@ static bool meter_add_allowed(const uint8_t *in, size_t len, bool *recovery)
 }
 
 /* A PS request the link may make: reads of its records but the ticket,
- * writes without flags of the three it keeps. */
+ * writes without flags of the four it keeps. */
 static bool ps_allowed(int32_t type, const uint8_t *in, size_t len)
 {
     uint64_t uid;
@@ -239,7 +240,7 @@ static bool ps_allowed(int32_t type, const uint8_t *in, size_t len)
     }
     if (flags != 0 || allow.writes == 0 ||
         (uid != MS_TEE_UID_LINK_REPORT && uid != MS_TEE_UID_LINK_CONTROL &&
-         uid != MS_TEE_UID_LINK_UPDATE)) {
+         uid != MS_TEE_UID_LINK_UPDATE && uid != MS_TEE_UID_LINK_UPD_SEQ)) {
         return false;
     }
     allow.writes--;

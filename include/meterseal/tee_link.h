@@ -48,12 +48,15 @@
 #define MS_TEE_UID_LINK_TICKET    0xff00000000000015ull  /* TLS session ticket */
 #define MS_TEE_UID_LINK_REPORT    0xff00000000000016ull  /* reading/event sequence, queue */
 #define MS_TEE_UID_LINK_CONTROL   0xff00000000000017ull  /* command sequence, relay, tariff */
-#define MS_TEE_UID_LINK_UPDATE    0xff00000000000018ull  /* newest update campaign taken (8),
-                                                           * next status number (8) */
+#define MS_TEE_UID_LINK_UPDATE    0xff00000000000018ull  /* newest update campaign taken (8) */
+#define MS_TEE_UID_LINK_UPD_SEQ   0xff00000000000019ull  /* next status report number (8);
+                                                           * its own record, so a TEE from
+                                                           * before numbering still reads
+                                                           * UPDATE as it was */
 /* The link's uids, first and last: nothing else is its (the AN505's link
  * partition reaches PS through the kernel, which checks this range). */
 #define MS_TEE_UID_LINK_FIRST     MS_TEE_UID_LINK_METER_ID
-#define MS_TEE_UID_LINK_LAST      MS_TEE_UID_LINK_UPDATE
+#define MS_TEE_UID_LINK_LAST      MS_TEE_UID_LINK_UPD_SEQ
 
 #define MS_TEE_LINK_NONCE_LEN     32u     /* the cloud's provisioning nonce */
 #define MS_TEE_LINK_CERT_MAX      1024u   /* a PS object */

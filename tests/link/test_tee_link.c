@@ -775,15 +775,17 @@ static uint64_t signed_seq(const uint8_t *msg, size_t len)
 
 /* Every report the TEE signs carries a number none before it had: the
  * numbers rise, survive a restart, replace any the Non-secure world put
- * in, and start at 1 over the state of a TEE from before numbering. */
+ * in, and go on across campaigns. The campaign record stays the 8 bytes a
+ * TEE from before numbering reads (its Secure image may revert to one). */
 static void test_status_reports_are_numbered_by_the_tee(void **state)
 {
     (void)state;
     uint8_t payload[MS_LINK_UPD_STATUS_MAX], msg[MS_LINK_MSG_MAX], p[MS_LINK_OFFER_MAX];
     size_t n = upd_status(METER, MS_LINK_UPD_DOWNLOADING, payload, sizeof payload), len = 0;
-    /* the state as a TEE from before numbering left it: the campaign only */
+    /* as a TEE from before numbering left it: the campaign only */
     uint8_t old[8] = {7};
     assert_int_equal(ms_tee_ps_set(MS_TEE_UID_LINK_UPDATE, sizeof old, old, 0), PSA_SUCCESS);
+    (void)ms_tee_ps_remove(MS_TEE_UID_LINK_UPD_SEQ);
     restart();
     size_t k = offer(METER, CLOUD, msg);
     assert_int_equal(ms_tee_link_offer(msg, k, p, sizeof p, &len), MS_OK);
@@ -806,6 +808,10 @@ static void test_status_reports_are_numbered_by_the_tee(void **state)
     assert_int_equal(ms_link_upd_status_encode(&st, payload, sizeof payload, &n), MS_OK);
     assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
     assert_int_equal(signed_seq(msg, len), 4);
+    /* the campaign record is still 8 bytes: what an older TEE reads */
+    struct psa_storage_info_t info;
+    assert_int_equal(ms_tee_ps_get_info(MS_TEE_UID_LINK_UPDATE, &info), PSA_SUCCESS);
+    assert_int_equal(info.size, 8);
     /* a refused report spends no number */
     n = upd_status("m-000002", MS_LINK_UPD_VERIFYING, payload, sizeof payload);
     assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len),
@@ -813,9 +819,12 @@ static void test_status_reports_are_numbered_by_the_tee(void **state)
     assert_int_equal(ms_link_upd_status_encode(&st, payload, sizeof payload, &n), MS_OK);
     assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len), MS_OK);
     assert_int_equal(signed_seq(msg, len), 5);
-    /* a state that is neither size is corrupt: nothing is signed */
-    uint8_t odd[12] = {9};
-    assert_int_equal(ms_tee_ps_set(MS_TEE_UID_LINK_UPDATE, sizeof odd, odd, 0), PSA_SUCCESS);
+    /* a number record of another size, or 0, is corrupt: nothing is signed */
+    uint8_t odd[12] = {9}, zero[8] = {0};
+    assert_int_equal(ms_tee_ps_set(MS_TEE_UID_LINK_UPD_SEQ, sizeof odd, odd, 0), PSA_SUCCESS);
+    assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len),
+                     MS_ERR_TEE_CORRUPT);
+    assert_int_equal(ms_tee_ps_set(MS_TEE_UID_LINK_UPD_SEQ, sizeof zero, zero, 0), PSA_SUCCESS);
     assert_int_equal(ms_tee_link_update_status(payload, n, msg, sizeof msg, &len),
                      MS_ERR_TEE_CORRUPT);
 }

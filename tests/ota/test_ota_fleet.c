@@ -493,6 +493,30 @@ static void older_campaign_stops_once_a_newer_image_is_released(void **state)
     fs_free(f);
 }
 
+/* Paused in its last wave when a newer image is released, a campaign of an
+ * older image still resumes and finishes: the resume sends no new wave. */
+static void paused_last_wave_resumes_after_a_newer_release(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(1);
+    fx_image_t b = fs_image(2, 3, LEN, false, NULL, NULL);
+    fx_image_t a = fs_image(3, 5, LEN, false, NULL, NULL);
+    ms_fw_rec_t rb, ra;
+    ot_upload_ok(f, &b, &rb);
+    ot_upload_ok(f, &a, &ra);
+    int64_t old = fs_campaign(f, rb.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 0);
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, old, "pause", "op", st), MS_OK);
+    fs_campaign(f, ra.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 0);
+    assert_int_equal(ot_deliver_status(f, 0, old, MS_LINK_UPD_SUCCESS, 1), MS_OK);
+    assert_int_equal(ms_campaign_action(&f->ota, old, "resume", "op", st), MS_OK);
+    assert_string_equal(fs_state(f, old), "finished");
+    fx_image_free(&a);
+    fx_image_free(&b);
+    ot_assert_counts_kept(f, old, 1);
+    fs_free(f);
+}
+
 /* A report from a meter the campaign has not offered anything to (a later
  * wave) is refused: it changes neither its state nor its version. */
 static void status_of_a_meter_not_offered_refused(void **state)
@@ -661,6 +685,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(pause_cancel_retries_and_audit),
         cmocka_unit_test(forged_status_refused),
         cmocka_unit_test(older_campaign_stops_once_a_newer_image_is_released),
+        cmocka_unit_test(paused_last_wave_resumes_after_a_newer_release),
         cmocka_unit_test(status_of_a_meter_not_offered_refused),
         cmocka_unit_test(two_images_at_once_load_once_each),
         cmocka_unit_test(revoked_meter_gets_no_image),

@@ -11,7 +11,8 @@
  *   - another instance's change committed between the engine's read and
  *     its write (played through the clock the engine asks): a final state
  *     stays, an offer goes out once, an old attempt's report does not land
- *     on the next, an evaluation does not undo a cancel.
+ *     on the next, an evaluation does not undo a cancel, a retry is not
+ *     offered in a campaign paused meanwhile.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -250,6 +251,36 @@ static void old_attempts_report_not_applied_to_the_next(void **state)
     fs_free(f);
 }
 
+/* An operator pauses the campaign (on another instance) while a failure
+ * with a retry left is handled: the pause commits after the report's read
+ * of the campaign. The meter is queued for its retry, but not offered
+ * while the campaign is paused. */
+static void retry_not_offered_in_a_campaign_paused_meanwhile(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(1);
+    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    ot_upload_ok(f, &img, &rec);
+    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 1);
+    race(f, id, f->m[0].id, "UPDATE campaigns SET state = 'paused' WHERE id = $1 AND $2 <> ''",
+         false, 0);
+    assert_int_equal(ot_deliver_status(f, 0, id, MS_LINK_UPD_FAILED, 1), MS_OK);
+    assert_false(g_race.armed);
+    ms_cm_rec_t m = fs_cm(f, id, 0);
+    assert_string_equal(m.state, "queued");
+    assert_int_equal(m.retries, 1);
+    assert_false(m.offered);
+    assert_string_equal(fs_state(f, id), "paused");
+    /* the resume offers it */
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
+    assert_true(fs_cm(f, id, 0).offered);
+    fx_image_free(&img);
+    ot_assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
 /* An operator cancels the campaign (on another instance) while a report
  * that completes its first wave is handled: the cancel commits after the
  * report's read of the campaign and before its evaluation writes. The
@@ -302,6 +333,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(two_instances_offer_a_meter_once),
         cmocka_unit_test(old_attempts_report_not_applied_to_the_next),
         cmocka_unit_test(cancel_stays_when_an_evaluation_read_before_it),
+        cmocka_unit_test(retry_not_offered_in_a_campaign_paused_meanwhile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,49 +21,46 @@
  *     power cut a number is skipped, never repeated), so the cloud can
  *     refuse an old report sent again.
  *
- * State (PS MS_TEE_UID_LINK_UPDATE, little-endian): 0 newest campaign (8),
- * 8 next status number (8). Eight bytes (before numbering): the next
- * number is 1.
+ * State (PS, little-endian): MS_TEE_UID_LINK_UPDATE, the newest campaign
+ * (8); MS_TEE_UID_LINK_UPD_SEQ, the next status number (8; absent: 1). Two
+ * records, so the first stays as a TEE from before numbering wrote and
+ * reads it: a Secure image that reverts to one still takes offers.
  */
 #include <string.h>
 
 #include "link_internal.h"
 #include "meterseal/link_update.h"
 
-typedef struct update_state {
-    uint64_t newest;     /* the newest campaign an offer was taken for (0: none yet) */
-    uint64_t next_seq;   /* the next status report's number */
-} update_state_t;
-
-static ms_err_t load(update_state_t *st)
+/* An 8-byte record: MS_ERR_NOT_FOUND leaves *v as it is. */
+static ms_err_t get_u64(uint64_t uid, uint64_t *v)
 {
-    uint8_t b[16];
+    uint8_t b[8];
     size_t n = 0;
-    ms_err_t err = ms_link_ps_get(MS_TEE_UID_LINK_UPDATE, b, sizeof b, &n);
-    st->newest = 0;
-    st->next_seq = 1;
+    ms_err_t err = ms_link_ps_get(uid, b, sizeof b, &n);
     if (err == MS_ERR_NOT_FOUND) {
         return MS_OK;
     }
-    if (!err && n != 8 && n != 16) {
-        err = MS_ERR_TEE_CORRUPT;
+    if (err == MS_ERR_BUFFER_TOO_SMALL || (!err && n != sizeof b)) {
+        err = MS_ERR_TEE_CORRUPT;   /* not a record this code wrote */
     }
     if (!err) {
-        st->newest = ms_link_get64(b);
-        st->next_seq = n == 16 ? ms_link_get64(b + 8) : 1;
-    }
-    if (!err && (st->next_seq == 0 || st->next_seq > (uint64_t)INT64_MAX)) {
-        err = MS_ERR_TEE_CORRUPT;
+        *v = ms_link_get64(b);
     }
     return err;
 }
 
-static ms_err_t save(const update_state_t *st)
+static ms_err_t set_u64(uint64_t uid, uint64_t v)
 {
-    uint8_t b[16];
-    ms_link_put64(b, st->newest);
-    ms_link_put64(b + 8, st->next_seq);
-    return ms_link_ps_set(MS_TEE_UID_LINK_UPDATE, b, sizeof b, 0);
+    uint8_t b[8];
+    ms_link_put64(b, v);
+    return ms_link_ps_set(uid, b, sizeof b, 0);
+}
+
+/* The newest campaign an offer was taken for (0: none yet). */
+static ms_err_t newest_campaign(uint64_t *id)
+{
+    *id = 0;
+    return get_u64(MS_TEE_UID_LINK_UPDATE, id);
 }
 
 ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_t cap,
@@ -86,16 +83,15 @@ ms_err_t ms_tee_link_offer(const uint8_t *msg, size_t len, uint8_t *offer, size_
     if (!err && m.payload_len > cap) {
         err = MS_ERR_BUFFER_TOO_SMALL;
     }
-    update_state_t st;
+    uint64_t newest = 0;
     if (!err) {
-        err = load(&st);
+        err = newest_campaign(&newest);
     }
-    if (!err && o.campaign_id < st.newest) {
+    if (!err && o.campaign_id < newest) {
         err = MS_ERR_LINK_STALE;
     }
-    if (!err && o.campaign_id > st.newest) {
-        st.newest = o.campaign_id;
-        err = save(&st);
+    if (!err && o.campaign_id > newest) {
+        err = set_u64(MS_TEE_UID_LINK_UPDATE, o.campaign_id);
     }
     if (err) {
         return err;
@@ -123,24 +119,30 @@ ms_err_t ms_tee_link_update_status(const uint8_t *payload, size_t len, uint8_t *
     if (!err && strcmp(s.meter_id, id) != 0) {
         err = MS_ERR_LINK_WRONG_METER;
     }
-    update_state_t st;
+    uint64_t newest = 0, next = 1;
     if (!err) {
-        err = load(&st);
+        err = newest_campaign(&newest);
     }
-    if (!err && (st.newest == 0 || s.campaign_id != st.newest)) {
+    if (!err && (newest == 0 || s.campaign_id != newest)) {
         err = MS_ERR_STATE;   /* a report of no update this TEE took an offer for */
     }
-    if (!err && st.next_seq == (uint64_t)INT64_MAX) {
+    if (!err) {
+        err = get_u64(MS_TEE_UID_LINK_UPD_SEQ, &next);
+    }
+    if (!err && (next == 0 || next > (uint64_t)INT64_MAX)) {
+        err = MS_ERR_TEE_CORRUPT;
+    }
+    if (!err && next == (uint64_t)INT64_MAX) {
         err = MS_ERR_STATE;   /* numbers spent: nothing is signed twice under one */
     }
     if (!err) {
         /* what is signed is this encoder's output, not the caller's bytes,
          * under the TEE's number, which is spent before the report leaves */
-        s.seq = st.next_seq++;
+        s.seq = next;
         err = ms_link_upd_status_encode(&s, canon, sizeof canon, &n);
     }
     if (!err) {
-        err = save(&st);
+        err = set_u64(MS_TEE_UID_LINK_UPD_SEQ, next + 1);
     }
     return err ? err : ms_link_seal(canon, n, msg, cap, msg_len);
 }
