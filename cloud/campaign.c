@@ -132,23 +132,10 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
     if (spec->success_pm > 1000 || spec->failure_pm > 1000) {
         return bad(reason, "thresholds must be between 0 and 1");
     }
-    ms_fw_rec_t fw;
-    uint32_t fleet = 0;
-    ms_err_t err = ms_ota_fw_get(db, spec->firmware_sha256, &fw);
-    if (err == MS_ERR_NOT_FOUND) {
-        snprintf(reason, MS_OTA_REASON_MAX, "no such firmware");
-        return err;
-    }
-    if (err == MS_OK) {
-        err = ms_fw_fleet_sec_cnt(o, &fleet);
-    }
+    /* an image stored before a newer one was released is a downgrade now */
+    ms_err_t err = ms_fw_release_check(o, spec->firmware_sha256, reason);
     if (err != MS_OK) {
         return err;
-    }
-    if (fw.sec_cnt < fleet) {
-        /* stored before a newer image was released */
-        ms_fw_downgrade_reason(fw.sec_cnt, fleet, reason);
-        return MS_ERR_BOOT_ROLLBACK;
     }
     ids_t l = {0};
     switch (spec->kind) {
@@ -412,16 +399,11 @@ static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state, 
  * released since the campaign's creation raised. */
 static ms_err_t no_downgrade(ms_ota_t *o, const ms_campaign_rec_t *c)
 {
-    ms_fw_rec_t fw;
-    uint32_t fleet = 0;
-    ms_err_t err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
-    if (err == MS_OK) {
-        err = ms_fw_fleet_sec_cnt(o, &fleet);
-    }
-    if (err == MS_OK && fw.sec_cnt < fleet) {
-        ms_log(MS_LOG_WARN, "campaign.downgrade_refused", "campaign=%lld sec_cnt=%u fleet=%u",
-               (long long)c->id, fw.sec_cnt, fleet);
-        err = MS_ERR_BOOT_ROLLBACK;
+    char reason[MS_OTA_REASON_MAX];
+    ms_err_t err = ms_fw_release_check(o, c->firmware_sha256, reason);
+    if (err == MS_ERR_BOOT_ROLLBACK) {
+        ms_log(MS_LOG_WARN, "campaign.downgrade_refused", "campaign=%lld %s", (long long)c->id,
+               reason);
     }
     return err;
 }
@@ -664,7 +646,7 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
         return MS_ERR_INTERNAL;
     }
     ms_err_t err = ms_ota_campaign_get(&o->c->db, (int64_t)s->campaign_id, c);
-    if (err == MS_ERR_NOT_FOUND || s->campaign_id > (uint64_t)INT64_MAX) {
+    if (err == MS_ERR_NOT_FOUND) {
         ms_log(MS_LOG_WARN, "update.status_refused",
                "meter=%s campaign=%llu reason=not_in_campaign", s->meter_id,
                (unsigned long long)s->campaign_id);
@@ -683,11 +665,14 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
            "meter=%s campaign=%lld state=%s progress=%u result=%u reason=%s seq=%llu%s",
            m.meter_id, (long long)m.campaign_id, name, m.progress, m.result, m.reason,
            (unsigned long long)s->seq, retried ? " queued_for_retry=1" : "");
-    /* the campaign as it is now: a pause or cancel since the first read
-     * holds the retry's offer */
-    err = ms_ota_campaign_get(&o->c->db, m.campaign_id, c);
-    if (err == MS_OK && retried && is(c->state, "running") && m.wave == c->wave) {
-        err = offer_wave(o, c);   /* offered again while the campaign runs */
+    if (retried) {
+        /* the campaign as it is now: a pause or cancel since the first read
+         * holds the retry's offer (the other reports need no second read:
+         * an evaluation on a stale campaign loses its compare and set) */
+        err = ms_ota_campaign_get(&o->c->db, m.campaign_id, c);
+        if (err == MS_OK && is(c->state, "running") && m.wave == c->wave) {
+            err = offer_wave(o, c);   /* offered again while the campaign runs */
+        }
     }
     if (err == MS_OK && s->state == MS_LINK_UPD_SUCCESS) {
         ms_fw_rec_t fw;

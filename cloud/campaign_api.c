@@ -573,13 +573,8 @@ static void h_campaign_meters(const ms_api_req_t *r, int64_t id, unsigned *statu
 static void downgrade_why(ms_ota_t *o, int64_t id, char why[MS_OTA_REASON_MAX])
 {
     ms_campaign_rec_t *c = malloc(sizeof *c);
-    ms_fw_rec_t fw;
-    uint32_t fleet = 0;
-    if (c != NULL && ms_ota_campaign_get(&o->c->db, id, c) == MS_OK &&
-        ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw) == MS_OK &&
-        ms_fw_fleet_sec_cnt(o, &fleet) == MS_OK) {
-        ms_fw_downgrade_reason(fw.sec_cnt, fleet, why);
-    } else {
+    if (c == NULL || ms_ota_campaign_get(&o->c->db, id, c) != MS_OK ||
+        ms_fw_release_check(o, c->firmware_sha256, why) != MS_ERR_BOOT_ROLLBACK) {
         snprintf(why, MS_OTA_REASON_MAX, "downgrade: security counter below the fleet's"
                                          " (MS_ERR_BOOT_ROLLBACK)");
     }

@@ -147,6 +147,29 @@ ms_err_t ms_fw_fleet_sec_cnt(ms_ota_t *o, uint32_t *fleet)
     return err;
 }
 
+ms_err_t ms_fw_release_check(ms_ota_t *o, const char *sha256, char reason[MS_OTA_REASON_MAX])
+{
+    ms_fw_rec_t fw;
+    uint32_t fleet = 0;
+    ms_err_t err = ms_ota_fw_get(&o->c->db, sha256, &fw);
+    if (err == MS_ERR_NOT_FOUND) {
+        snprintf(reason, MS_OTA_REASON_MAX, "no such firmware");
+        return err;
+    }
+    if (err == MS_OK) {
+        err = ms_fw_fleet_sec_cnt(o, &fleet);
+    }
+    if (err != MS_OK) {
+        snprintf(reason, MS_OTA_REASON_MAX, "database error");
+        return err;
+    }
+    if (fw.sec_cnt < fleet) {
+        ms_fw_downgrade_reason(fw.sec_cnt, fleet, reason);
+        return MS_ERR_BOOT_ROLLBACK;
+    }
+    return MS_OK;
+}
+
 ms_err_t ms_fw_upload(ms_ota_t *o, const uint8_t *img, size_t len, const char *who,
                       ms_fw_rec_t *out, bool *stored, char reason[MS_OTA_REASON_MAX])
 {

@@ -94,6 +94,10 @@ ms_err_t ms_fw_upload(ms_ota_t *o, const uint8_t *img, size_t len, const char *w
 ms_err_t ms_fw_fleet_sec_cnt(ms_ota_t *o, uint32_t *fleet);
 /* A downgrade's reason, the same text wherever it is refused. */
 void ms_fw_downgrade_reason(uint32_t sec_cnt, uint32_t fleet, char reason[MS_OTA_REASON_MAX]);
+/* May the stored image sha256 go to more meters (a campaign's creation,
+ * start, resume into a new wave, next wave)? MS_ERR_BOOT_ROLLBACK below the
+ * fleet's counter, MS_ERR_NOT_FOUND for no such image; reason says why. */
+ms_err_t ms_fw_release_check(ms_ota_t *o, const char *sha256, char reason[MS_OTA_REASON_MAX]);
 /* The check alone (no store access but the fleet counter given). */
 ms_err_t ms_fw_check(const ms_ota_t *o, const uint8_t *img, size_t len, uint32_t fleet_sec_cnt,
                      ms_fw_rec_t *out, char reason[MS_OTA_REASON_MAX]);

@@ -36,6 +36,16 @@ static fs_fleet_t *fleet(size_t n)
     return fs_new(g_spec, n, 16u * 4096u, 3000);
 }
 
+/* A one-wave campaign over the whole fleet of an image of version 2.0.0
+ * (counter 2), uploaded and started; *img to be freed by the caller. */
+static int64_t started(fs_fleet_t *f, fx_image_t *img, double failure, uint32_t retries)
+{
+    ms_fw_rec_t rec;
+    *img = fs_image(2, 2, LEN, false, NULL, NULL);
+    ot_upload_ok(f, img, &rec);
+    return fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, failure, retries);
+}
+
 /* Reports are numbered by the meter's TEE: an old one sent again (a broker
  * or anyone on the path replaying it: a "failed" of an earlier moment would
  * spend the meter's retries) is refused, and so is an unnumbered one once
@@ -44,10 +54,8 @@ static void replayed_status_refused(void **state)
 {
     (void)state;
     fs_fleet_t *f = fleet(2);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    ot_upload_ok(f, &img, &rec);
-    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 1);
+    fx_image_t img;
+    int64_t id = started(f, &img, 1.0, 1);
     assert_int_equal(ot_deliver_status(f, 0, id, MS_LINK_UPD_DOWNLOADING, 5), MS_OK);
     assert_int_equal(ot_deliver_status(f, 0, id, MS_LINK_UPD_VERIFYING, 6), MS_OK);
     assert_int_equal(ot_deliver_status(f, 0, id, MS_LINK_UPD_FAILED, 6), MS_ERR_LINK_STALE);
@@ -84,10 +92,8 @@ static void failure_with_a_retry_left_is_never_counted(void **state)
 {
     (void)state;
     fs_fleet_t *f = fleet(1);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    ot_upload_ok(f, &img, &rec);
-    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 0.0, 1);
+    fx_image_t img;
+    int64_t id = started(f, &img, 0.0, 1);
     assert_int_equal(ot_deliver_status(f, 0, id, MS_LINK_UPD_FAILED, 3), MS_OK);
     ms_cm_rec_t m = fs_cm(f, id, 0);
     assert_string_equal(m.state, "queued");
@@ -170,11 +176,8 @@ static void final_state_stays_when_two_instances_report_at_once(void **state)
 {
     (void)state;
     fs_fleet_t *f = fleet(1);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    ot_upload_ok(f, &img, &rec);
-    static const uint32_t waves[] = {100};
-    int64_t id = fs_campaign(f, rec.sha256, waves, 1, 1.0, 1.0, 0);
+    fx_image_t img;
+    int64_t id = started(f, &img, 1.0, 0);
     assert_true(fs_cm(f, id, 0).offered);
     race(f, id, f->m[0].id, "UPDATE campaign_meters SET state = 'success', progress = 100"
                             " WHERE campaign_id = $1 AND meter_id = $2", false, 0);
@@ -227,10 +230,8 @@ static void old_attempts_report_not_applied_to_the_next(void **state)
 {
     (void)state;
     fs_fleet_t *f = fleet(1);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    ot_upload_ok(f, &img, &rec);
-    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 1);
+    fx_image_t img;
+    int64_t id = started(f, &img, 1.0, 1);
     size_t queued = f->nq;
     race(f, id, f->m[0].id, "UPDATE campaign_meters SET state = 'queued', offered = 1,"
                             " retries = retries + 1 WHERE campaign_id = $1 AND meter_id = $2",
@@ -259,10 +260,8 @@ static void retry_not_offered_in_a_campaign_paused_meanwhile(void **state)
 {
     (void)state;
     fs_fleet_t *f = fleet(1);
-    fx_image_t img = fs_image(2, 2, LEN, false, NULL, NULL);
-    ms_fw_rec_t rec;
-    ot_upload_ok(f, &img, &rec);
-    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 1);
+    fx_image_t img;
+    int64_t id = started(f, &img, 1.0, 1);
     race(f, id, f->m[0].id, "UPDATE campaigns SET state = 'paused' WHERE id = $1 AND $2 <> ''",
          false, 0);
     assert_int_equal(ot_deliver_status(f, 0, id, MS_LINK_UPD_FAILED, 1), MS_OK);
