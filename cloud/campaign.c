@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * campaign.c - campaigns and the update traffic (M14; see ota.h, docs/ota.md
- * section 4 for the state machine).
+ * campaign.c - campaigns (M14; see ota.h, docs/ota.md section 4 for the
+ * state machine): creation, operator actions, evaluation, and the meters'
+ * update messages (the offers and chunks sent to them: offer.c).
  *
  *   campaign: created -start-> running -pause-> paused -resume-> running
  *             running -(failure rate of the current wave > threshold)-> halted
@@ -29,6 +30,7 @@
 #include "cose_msg.h"
 #include "log.h"
 #include "registry.h"
+#include "offer.h"
 #include "ota.h"
 #include "x509.h"
 
@@ -69,21 +71,6 @@ static bool final_state(const char *s)
 
 /* ---- creating --------------------------------------------------------------------- */
 
-/* The array a (*cap elements of size bytes) with room for element n,
- * doubled when full; NULL when memory ran out (a is then left as it was). */
-static void *room_for_one(void *a, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap) {
-        return a;
-    }
-    size_t want = *cap ? 2 * *cap : 64;
-    void *p = want <= SIZE_MAX / size ? realloc(a, want * size) : NULL;
-    if (p != NULL) {
-        *cap = want;
-    }
-    return p;
-}
-
 typedef struct ids {
     char (*id)[MS_LINK_METER_ID_MAX + 1];
     size_t n, cap;
@@ -92,7 +79,7 @@ typedef struct ids {
 static ms_err_t collect(void *ctx, const char *meter_id)
 {
     ids_t *l = ctx;
-    void *p = room_for_one(l->id, &l->cap, l->n, sizeof l->id[0]);
+    void *p = ms_ota_room_for_one(l->id, &l->cap, l->n, sizeof l->id[0]);
     if (p == NULL) {
         return MS_ERR_INTERNAL;
     }
@@ -236,151 +223,27 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
     return err;
 }
 
-/* ---- offers --------------------------------------------------------------------------- */
-
-static ms_err_t publish(ms_ota_t *o, const char *meter_id, const char *kind, const uint8_t *p,
-                        size_t n)
-{
-    char topic[80];
-    snprintf(topic, sizeof topic, "ms/v1/%s/%s", meter_id, kind);
-    o->stats.wire_bytes += n;
-    return o->c->publish(o->c->publish_ctx, topic, p, n);
-}
-
-static ms_err_t send_offer(ms_ota_t *o, const ms_campaign_rec_t *c, const ms_fw_rec_t *fw,
-                           const char *meter_id)
-{
-    ms_link_offer_t off;
-    memset(&off, 0, sizeof off);
-    snprintf(off.meter_id, sizeof off.meter_id, "%s", meter_id);
-    off.campaign_id = (uint64_t)c->id;
-    for (size_t i = 0; i < MS_SHA256_LEN; i++) {
-        unsigned v = 0;
-        if (sscanf(fw->sha256 + 2 * i, "%2x", &v) != 1) {
-            return MS_ERR_CLOUD_DB;
-        }
-        off.sha256[i] = (uint8_t)v;
-    }
-    off.size = fw->size;
-    unsigned mj = 0, mn = 0, rv = 0, bd = 0;
-    int got = sscanf(fw->version, "%u.%u.%u+%u", &mj, &mn, &rv, &bd);
-    if (got < 3 || mj > 255 || mn > 255 || rv > 65535) {
-        return MS_ERR_CLOUD_DB;
-    }
-    off.major = (uint8_t)mj;
-    off.minor = (uint8_t)mn;
-    off.revision = (uint16_t)rv;
-    off.build = got == 4 ? (uint32_t)bd : 0;
-    off.sec_cnt = fw->sec_cnt;
-    off.chunk_size = o->chunk_size;
-    off.image = o->image;
-    uint8_t payload[MS_COSE_MSG_MAX], msg[MS_COSE_MSG_MAX];
-    size_t plen = 0, mlen = 0;
-    ms_err_t err = ms_link_offer_encode(&off, payload, sizeof payload, &plen);
-    if (err == MS_OK) {
-        err = ms_cose_sign(&o->c->cmd_key, &o->c->cmd_pub, payload, plen, msg, sizeof msg, &mlen);
-    }
-    if (err == MS_OK) {
-        o->stats.offers++;
-        err = publish(o, meter_id, MS_OTA_TOPIC_OFFER, msg, mlen);
-    }
-    return err;
-}
-
-typedef struct offer_ctx {
-    ms_ota_t *o;
-    const ms_campaign_rec_t *c;
-    const ms_fw_rec_t *fw;
-    ms_cm_rec_t *todo;
-    size_t n, cap;
-} offer_ctx_t;
-
-static ms_err_t pick_unoffered(void *ctx, const ms_cm_rec_t *m)
-{
-    offer_ctx_t *x = ctx;
-    if (m->offered) {   /* the page holds only the wave's queued meters */
-        return MS_OK;
-    }
-    void *p = room_for_one(x->todo, &x->cap, x->n, sizeof x->todo[0]);
-    if (p == NULL) {
-        return MS_ERR_INTERNAL;
-    }
-    x->todo = p;
-    x->todo[x->n++] = *m;
-    return MS_OK;
-}
-
-/* True when the meter's certificate is revoked (or it cannot be told). */
-static bool meter_revoked(const ms_ota_t *o, const char *meter_id)
-{
-    if (o->c->mfr_crl == NULL) {
-        return false;
-    }
-    ms_meter_rec_t *m = malloc(sizeof *m);
-    bool revoked = m == NULL || o->c->db.ops->meter_get(o->c->db.s, meter_id, m) != MS_OK ||
-                   ms_registry_revoked(o->c, m);
-    free(m);
-    return revoked;
-}
-
-/* Offer the image to every meter of the current wave not offered yet. */
-static ms_err_t offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
-{
-    ms_fw_rec_t fw;
-    ms_err_t err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
-    offer_ctx_t x = {.o = o, .c = c, .fw = &fw};
-    if (err == MS_OK) {
-        /* the wave's queued meters only: a retry must not read the campaign */
-        ms_cm_page_t page = {.state = "queued", .wave = c->wave, .limit = UINT32_MAX};
-        err = ms_ota_cm_page(&o->c->db, c->id, &page, pick_unoffered, &x);
-    }
-    for (size_t i = 0; err == MS_OK && i < x.n; i++) {
-        const ms_cm_rec_t was = x.todo[i];
-        x.todo[i].updated_at = o->c->now();
-        if (meter_revoked(o, x.todo[i].meter_id)) {
-            /* not offered; counted as failed, so its wave can still end */
-            snprintf(x.todo[i].state, sizeof x.todo[i].state, "failed");
-            snprintf(x.todo[i].reason, sizeof x.todo[i].reason, "certificate revoked");
-            x.todo[i].result = MS_LINK_UPD_R_FAILED;
-            err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i], NULL);
-            err = err == MS_ERR_STATE ? MS_OK : err;   /* another instance had it */
-            continue;
-        }
-        x.todo[i].offered = true;
-        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i], NULL);
-        if (err == MS_ERR_STATE) {
-            /* another instance offered it (or it changed) since the page was
-             * read: that instance sends the offer, so it goes out once */
-            ms_log(MS_LOG_INFO, "campaign.offer_taken", "campaign=%lld meter=%s",
-                   (long long)c->id, x.todo[i].meter_id);
-            err = MS_OK;
-            continue;
-        }
-        /* The row stays offered whatever the publish says: the MQTT client
-         * keeps a QoS 1 message it could not send yet (no connection) and
-         * sends it after it reconnects, so the meter may well get it. */
-        ms_err_t perr = err == MS_OK ? send_offer(o, c, &fw, x.todo[i].meter_id) : MS_OK;
-        if (perr != MS_OK) {
-            ms_log(MS_LOG_WARN, "campaign.offer_failed", "campaign=%lld meter=%s err=%s",
-                   (long long)c->id, x.todo[i].meter_id, ms_errname(perr));
-        }
-    }
-    free(x.todo);
-    return err;
-}
-
 /* ---- evaluation -------------------------------------------------------------------------- */
 
 /* Move c on, as a compare and set on c as read. MS_ERR_STATE: another
  * instance or an operator changed the campaign since; c is then read
  * again, so the caller goes on from what they wrote (a pause or a cancel
- * is never undone by an evaluation that read the campaign before it). */
-static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state, uint32_t wave,
-                          const char *wave_state)
+ * is never undone by an evaluation that read the campaign before it).
+ * release: the move offers c's image to more meters (a start, a resume
+ * into a new wave, a next wave), and is refused with MS_ERR_BOOT_ROLLBACK,
+ * nothing written, if the image is below the fleet's security counter,
+ * which an image released since c's creation raised: checked and written
+ * as one step, serialised with every other release (a newer image's start
+ * on another instance is either seen or comes after). */
+static ms_err_t move(ms_ota_t *o, ms_campaign_rec_t *c, bool release, const char *state,
+                     uint32_t wave, const char *wave_state)
 {
     char ws[MS_OTA_STATE_MAX + 1];   /* wave_state may be c->wave_state itself */
     snprintf(ws, sizeof ws, "%s", wave_state);
-    ms_err_t err = ms_ota_campaign_set_state(&o->c->db, c, state, wave, ws);
+    uint32_t cnt = 0, fleet = 0;
+    ms_err_t err = release ? ms_ota_campaign_release(&o->c->db, c, o->sec_floor, state, wave,
+                                                     ws, &cnt, &fleet)
+                           : ms_ota_campaign_set_state(&o->c->db, c, state, wave, ws);
     if (err == MS_OK) {
         snprintf(c->state, sizeof c->state, "%s", state);
         c->wave = wave;
@@ -390,22 +253,25 @@ static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state, 
                state, wave);
         ms_err_t rerr = ms_ota_campaign_get(&o->c->db, c->id, c);
         err = rerr != MS_OK ? rerr : MS_ERR_STATE;
-    }
-    return err;
-}
-
-/* A start (or a resume, or a next wave) releases the campaign's image to
- * more meters: it must not be below the fleet's counter, which an image
- * released since the campaign's creation raised. */
-static ms_err_t no_downgrade(ms_ota_t *o, const ms_campaign_rec_t *c)
-{
-    char reason[MS_OTA_REASON_MAX];
-    ms_err_t err = ms_fw_release_check(o, c->firmware_sha256, reason);
-    if (err == MS_ERR_BOOT_ROLLBACK) {
+    } else if (err == MS_ERR_BOOT_ROLLBACK) {
+        char reason[MS_OTA_REASON_MAX];
+        ms_fw_downgrade_reason(cnt, fleet, reason);
         ms_log(MS_LOG_WARN, "campaign.downgrade_refused", "campaign=%lld %s", (long long)c->id,
                reason);
     }
     return err;
+}
+
+static ms_err_t set_state(ms_ota_t *o, ms_campaign_rec_t *c, const char *state, uint32_t wave,
+                          const char *wave_state)
+{
+    return move(o, c, false, state, wave, wave_state);
+}
+
+static ms_err_t release(ms_ota_t *o, ms_campaign_rec_t *c, const char *state, uint32_t wave,
+                        const char *wave_state)
+{
+    return move(o, c, true, state, wave, wave_state);
 }
 
 /* Move a running campaign on as far as its current wave allows. */
@@ -449,7 +315,7 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
         if ((uint64_t)ok * 1000u < (uint64_t)c->success_pm * total) {
             break;   /* this wave has not reached its success threshold yet */
         }
-        err = no_downgrade(o, c);
+        err = release(o, c, "running", c->wave + 1, "running");
         if (err == MS_ERR_BOOT_ROLLBACK) {
             /* a newer image was released since the start: the older one
              * goes to no further wave (resume is refused too) */
@@ -464,12 +330,9 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
             break;
         }
         if (err == MS_OK) {
-            err = set_state(o, c, "running", c->wave + 1, "running");
-        }
-        if (err == MS_OK) {
             ms_log(MS_LOG_INFO, "campaign.wave", "campaign=%lld wave=%u", (long long)c->id,
                    c->wave);
-            err = offer_wave(o, c);
+            err = ms_ota_offer_wave(o, c);
         }
     }
     return err == MS_ERR_STATE ? MS_OK : err;
@@ -488,12 +351,10 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
     }
     if (err == MS_OK) {
         if (is(action, "start")) {
-            err = is(c->state, "created") ? no_downgrade(o, c) : MS_ERR_STATE;
+            err = is(c->state, "created") ? release(o, c, "running", c->wave, "running")
+                                          : MS_ERR_STATE;
             if (err == MS_OK) {
-                err = set_state(o, c, "running", c->wave, "running");
-            }
-            if (err == MS_OK) {
-                err = offer_wave(o, c);
+                err = ms_ota_offer_wave(o, c);
             }
         } else if (is(action, "pause")) {
             err = is(c->state, "running") ? set_state(o, c, "paused", c->wave, c->wave_state)
@@ -505,14 +366,13 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
             bool halted = is(c->state, "halted");
             uint32_t w = halted && c->wave + 1 < c->n_waves ? c->wave + 1 : c->wave;
             err = is(c->state, "paused") || halted ? MS_OK : MS_ERR_STATE;
-            if (err == MS_OK && w != c->wave) {
-                err = no_downgrade(o, c);
+            if (err == MS_OK) {
+                err = w != c->wave ? release(o, c, "running", w, "running")
+                                   : set_state(o, c, "running", w,
+                                               halted ? "running" : c->wave_state);
             }
             if (err == MS_OK) {
-                err = set_state(o, c, "running", w, halted ? "running" : c->wave_state);
-            }
-            if (err == MS_OK) {
-                err = offer_wave(o, c);
+                err = ms_ota_offer_wave(o, c);
             }
         } else if (is(action, "cancel")) {
             err = is(c->state, "finished") || is(c->state, "cancelled")
@@ -671,7 +531,7 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
          * an evaluation on a stale campaign loses its compare and set) */
         err = ms_ota_campaign_get(&o->c->db, m.campaign_id, c);
         if (err == MS_OK && is(c->state, "running") && m.wave == c->wave) {
-            err = offer_wave(o, c);   /* offered again while the campaign runs */
+            err = ms_ota_offer_wave(o, c);   /* offered again while the campaign runs */
         }
     }
     if (err == MS_OK && s->state == MS_LINK_UPD_SUCCESS) {
@@ -685,86 +545,6 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s)
     }
     if (err == MS_OK && m.wave == c->wave) {
         err = evaluate(o, c);
-    }
-    free(c);
-    return err;
-}
-
-/* The image with that hash, from the cache or loaded into its least
- * recently used slot: campaigns of different images running at once must
- * not load a whole image from the database for each chunk. */
-static ms_err_t cached_image(ms_ota_t *o, const char *sha, const uint8_t **image, size_t *len)
-{
-    size_t slot = MS_OTA_CACHE_IMAGES, lru = 0;
-    for (size_t i = 0; i < MS_OTA_CACHE_IMAGES && slot == MS_OTA_CACHE_IMAGES; i++) {
-        if (o->cache[i].image != NULL && strcmp(o->cache[i].sha, sha) == 0) {
-            slot = i;
-        } else if (o->cache[i].used < o->cache[lru].used) {
-            lru = i;   /* an empty slot has used 0 */
-        }
-    }
-    if (slot == MS_OTA_CACHE_IMAGES) {
-        slot = lru;
-        free(o->cache[slot].image);
-        o->cache[slot].image = NULL;
-        o->cache[slot].used = 0;
-        ms_err_t err = ms_ota_fw_image(&o->c->db, sha, &o->cache[slot].image,
-                                       &o->cache[slot].len);
-        if (err != MS_OK) {
-            return err;
-        }
-        o->stats.image_loads++;
-        snprintf(o->cache[slot].sha, sizeof o->cache[slot].sha, "%s", sha);
-    }
-    o->cache[slot].used = ++o->cache_tick;
-    *image = o->cache[slot].image;
-    *len = o->cache[slot].len;
-    return MS_OK;
-}
-
-ms_err_t ms_ota_on_chunk_request(ms_ota_t *o, const ms_link_chunk_req_t *r)
-{
-    ms_cm_rec_t m;
-    ms_err_t err = ms_ota_cm_get(&o->c->db, (int64_t)r->campaign_id, r->meter_id, &m);
-    if (err != MS_OK) {
-        return err;
-    }
-    ms_campaign_rec_t *c = malloc(sizeof *c);
-    if (c == NULL) {
-        return MS_ERR_INTERNAL;
-    }
-    err = ms_ota_campaign_get(&o->c->db, m.campaign_id, c);
-    if (err == MS_OK && (!m.offered || !(is(c->state, "running") || is(c->state, "paused")))) {
-        ms_log(MS_LOG_WARN, "update.chunk_refused", "meter=%s campaign=%lld state=%s",
-               m.meter_id, (long long)m.campaign_id, c->state);
-        err = MS_ERR_STATE;
-    }
-    const uint8_t *image = NULL;
-    size_t image_len = 0;
-    if (err == MS_OK) {
-        err = cached_image(o, c->firmware_sha256, &image, &image_len);
-    }
-    if (err == MS_OK && r->offset >= image_len) {
-        err = MS_ERR_ARG;
-    }
-    if (err == MS_OK) {
-        size_t n = r->length;
-        if (n > o->chunk_size) {
-            n = o->chunk_size;
-        }
-        if (n > image_len - r->offset) {
-            n = image_len - r->offset;
-        }
-        ms_link_chunk_t ch = {.campaign_id = (uint64_t)c->id, .offset = r->offset,
-                              .data = image + r->offset, .len = n};
-        uint8_t msg[MS_LINK_CHUNK_MSG_MAX];
-        size_t len = 0;
-        err = ms_link_chunk_encode(&ch, msg, sizeof msg, &len);
-        if (err == MS_OK) {
-            o->stats.chunks++;
-            o->stats.chunk_bytes += n;
-            err = publish(o, m.meter_id, MS_OTA_TOPIC_CHUNK, msg, len);
-        }
     }
     free(c);
     return err;
@@ -801,7 +581,7 @@ ms_err_t ms_ota_on_message(ms_ota_t *o, const char *topic, size_t topic_len,
         if (err == MS_OK && strcmp(r.meter_id, id) != 0) {
             err = MS_ERR_LINK_WRONG_METER;
         }
-        if (err == MS_OK && meter_revoked(o, id)) {
+        if (err == MS_OK && ms_ota_meter_revoked(o, id)) {
             err = MS_ERR_X509_REVOKED;   /* no image for a revoked meter */
         }
         if (err != MS_OK) {

@@ -306,6 +306,39 @@ ms_err_t ms_ota_campaign_set_state(ms_db_t *db, const ms_campaign_rec_t *was, co
     return err == MS_OK && changes != 1 ? MS_ERR_STATE : err;
 }
 
+ms_err_t ms_ota_campaign_release(ms_db_t *db, const ms_campaign_rec_t *was, uint32_t floor,
+                                 const char *state, uint32_t wave, const char *wave_state,
+                                 uint32_t *sec_cnt, uint32_t *fleet)
+{
+    ms_fw_rec_t fw;
+    uint32_t released = 0;
+    *sec_cnt = 0;
+    *fleet = floor;
+    ms_err_t err = db->ops->tx(db->s, MS_SQL_BEGIN_SERIAL);
+    if (err != MS_OK) {
+        return err;
+    }
+    err = ms_ota_fw_get(db, was->firmware_sha256, &fw);
+    if (err == MS_OK) {
+        err = ms_ota_fw_max_sec_cnt(db, &released);
+    }
+    if (err == MS_OK) {
+        *sec_cnt = fw.sec_cnt;
+        *fleet = released > floor ? released : floor;
+        err = fw.sec_cnt < *fleet ? MS_ERR_BOOT_ROLLBACK : MS_OK;
+    }
+    if (err == MS_OK) {
+        err = ms_ota_campaign_set_state(db, was, state, wave, wave_state);
+    }
+    if (err == MS_OK) {
+        err = db->ops->tx(db->s, MS_SQL_COMMIT);
+    }
+    if (err != MS_OK) {
+        db->ops->tx(db->s, MS_SQL_ROLLBACK);
+    }
+    return err;
+}
+
 /* ---- campaign meters ----------------------------------------------------------------------- */
 
 #define CM_COLS                                                                             \

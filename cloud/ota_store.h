@@ -138,6 +138,19 @@ ms_err_t ms_ota_campaign_page(ms_db_t *db, int64_t after, uint32_t limit, ms_cam
  * state, so a write over it is right. */
 ms_err_t ms_ota_campaign_set_state(ms_db_t *db, const ms_campaign_rec_t *was, const char *state,
                                    uint32_t wave, const char *wave_state);
+/* The same move for one that offers the campaign's image to more meters (a
+ * start, a resume into a new wave, a next wave): written only if the
+ * image's security counter is not below the fleet's, the highest of the
+ * released images' (ms_ota_fw_max_sec_cnt) and `floor`. The check and the
+ * write are one transaction serialised with every other release
+ * (MS_SQL_BEGIN_SERIAL), so of two releases at once the second sees the
+ * first: an older image never goes out after a newer one's start. Below:
+ * MS_ERR_BOOT_ROLLBACK, nothing written; *sec_cnt and *fleet say by how
+ * much. MS_ERR_STATE as above; MS_ERR_NOT_FOUND: no such image. It is its
+ * own transaction: never called inside another. */
+ms_err_t ms_ota_campaign_release(ms_db_t *db, const ms_campaign_rec_t *was, uint32_t floor,
+                                 const char *state, uint32_t wave, const char *wave_state,
+                                 uint32_t *sec_cnt, uint32_t *fleet);
 
 /* The meters of a campaign. */
 ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m);

@@ -130,6 +130,11 @@ typedef enum ms_sql_tx {
     MS_SQL_BEGIN = 0,         /* a write transaction (SQLite: BEGIN IMMEDIATE) */
     MS_SQL_COMMIT = 1,
     MS_SQL_ROLLBACK = 2,
+    /* a write transaction serialised with every other of this kind, across
+     * instances: a check and the write it allows are one step (SQLite:
+     * BEGIN IMMEDIATE, which serialises every writer; PostgreSQL: BEGIN and
+     * a transaction-scoped advisory lock) */
+    MS_SQL_BEGIN_SERIAL = 3,
 } ms_sql_tx_t;
 
 typedef ms_err_t (*ms_store_meter_cb)(void *ctx, const ms_meter_rec_t *m);

@@ -11,6 +11,8 @@
  *     durable when the result arrives.
  *   - Migrations run under a transaction-scoped advisory lock, so instances
  *     started together never apply one twice.
+ *   - MS_SQL_BEGIN_SERIAL transactions take another such lock, so a check
+ *     and the write it allows (a campaign's release) are one step.
  *   - Results are read in text form; every value is parsed with bounds
  *     (bytea hex of an exact length, integers with strtoll and range checks).
  *   - Statements are prepared once per connection, on first use.
@@ -26,6 +28,7 @@
 #include <string.h>
 
 #define MIGRATION_LOCK 0x6d73636cL   /* "mscl" */
+#define SERIAL_LOCK    0x6d737372L   /* "mssr": MS_SQL_BEGIN_SERIAL */
 
 enum {
     Q_METER_ADD,
@@ -799,6 +802,21 @@ static ms_err_t pg_sql(ms_store_t *s, const char *text, const ms_sql_val_t *para
 
 static ms_err_t pg_tx(ms_store_t *s, ms_sql_tx_t what)
 {
+    if (what == MS_SQL_BEGIN_SERIAL) {
+        /* The lock is held to COMMIT or ROLLBACK. READ COMMITTED whatever the
+         * server's default: a statement after the lock must see what the
+         * previous holder committed (a snapshot taken at the lock's
+         * statement would not). A holder that hangs blocks the next for at
+         * most 10 s, as SQLite's busy timeout, then that one fails. */
+        char sql[96];
+        snprintf(sql, sizeof sql, "SET LOCAL lock_timeout = '10s';"
+                                  " SELECT pg_advisory_xact_lock(%ld)", SERIAL_LOCK);
+        ms_err_t err = exec_simple(s, "BEGIN ISOLATION LEVEL READ COMMITTED");
+        if (err == MS_OK && (err = exec_simple(s, sql)) != MS_OK) {
+            exec_simple(s, "ROLLBACK");
+        }
+        return err;
+    }
     return exec_simple(s, what == MS_SQL_BEGIN ? "BEGIN" : what == MS_SQL_COMMIT ? "COMMIT"
                                                                                  : "ROLLBACK");
 }

@@ -787,7 +787,10 @@ static ms_err_t sq_sql(ms_store_t *s, const char *text, const ms_sql_val_t *para
 
 static ms_err_t sq_tx(ms_store_t *s, ms_sql_tx_t what)
 {
-    return exec(s, what == MS_SQL_BEGIN ? Q_BEGIN : what == MS_SQL_COMMIT ? Q_COMMIT : Q_ROLLBACK);
+    /* BEGIN IMMEDIATE takes the one write lock: serial already */
+    return exec(s, what == MS_SQL_BEGIN || what == MS_SQL_BEGIN_SERIAL ? Q_BEGIN
+                   : what == MS_SQL_COMMIT                             ? Q_COMMIT
+                                                                       : Q_ROLLBACK);
 }
 
 const ms_store_ops_t ms_store_sqlite = {

@@ -12,8 +12,13 @@
  *     its write (played through the clock the engine asks): a final state
  *     stays, an offer goes out once, an old attempt's report does not land
  *     on the next, an evaluation does not undo a cancel, a retry is not
- *     offered in a campaign paused meanwhile.
+ *     offered in a campaign paused meanwhile;
+ *   - releases on two instances at once (a start, a next wave) are
+ *     serialised: the older image is not released after the newer one's
+ *     start, nor sent to a wave's meters never offered before it.
  */
+#define _POSIX_C_SOURCE 200809L   /* nanosleep */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +28,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
 
 #include "log.h"
 #include "ota_test_util.h"
@@ -317,6 +326,173 @@ static void cancel_stays_when_an_evaluation_read_before_it(void **state)
     fs_free(f);
 }
 
+/* ---- releases on two instances at once (docs/ota.md section 1) ---------------------------- */
+
+/* Another instance's start of campaign id, on its own connection: written
+ * under the release lock and not committed yet. */
+static void hold_start(ms_db_t *other, int64_t id)
+{
+    ms_campaign_rec_t c;
+    assert_int_equal(ms_db_open(g_spec, other), MS_OK);
+    assert_int_equal(ms_ota_campaign_get(other, id, &c), MS_OK);
+    assert_int_equal(other->ops->tx(other->s, MS_SQL_BEGIN_SERIAL), MS_OK);
+    assert_int_equal(ms_ota_campaign_set_state(other, &c, "running", 0, "running"), MS_OK);
+}
+
+static ms_err_t first_int(void *ctx, const ms_sql_val_t *c, size_t n)
+{
+    *(int64_t *)ctx = n == 1 && c[0].t == MS_SQL_INT ? c[0].i : -1;
+    return MS_OK;
+}
+
+/* What this instance does meanwhile, on a thread. */
+typedef struct racer {
+    fs_fleet_t *f;
+    int64_t id;
+    bool report;   /* meter 0's success report (an evaluation); else a start */
+    ms_err_t err;
+    atomic_bool done;
+} racer_t;
+
+static void *race_release(void *p)
+{
+    racer_t *r = p;
+    char st[MS_OTA_STATE_MAX + 1];
+    r->err = r->report ? ot_deliver_status(r->f, 0, r->id, MS_LINK_UPD_SUCCESS, 1)
+                       : ms_campaign_action(&r->f->ota, r->id, "start", "op", st);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+/* Run r while `other` holds its start; commit that once r waits for it
+ * (PostgreSQL: its lock seen waiting; SQLite: 300 ms on), r not done. */
+static void race_against_held_start(ms_db_t *other, racer_t *r)
+{
+    pthread_t t;
+    atomic_init(&r->done, false);
+    assert_int_equal(pthread_create(&t, NULL, race_release, r), 0);
+    if (strncmp(g_spec, "postgres:", 9) == 0) {
+        int64_t waiting = 0;
+        for (int i = 0; i < 500 && waiting < 1; i++) {
+            nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+            assert_int_equal(other->ops->sql(other->s, "SELECT count(*) FROM pg_locks WHERE"
+                                             " locktype = 'advisory' AND NOT granted",
+                                             NULL, 0, first_int, &waiting, NULL), MS_OK);
+        }
+        assert_int_equal(waiting, 1);
+    } else {
+        nanosleep(&(struct timespec){.tv_nsec = 300 * 1000 * 1000}, NULL);
+    }
+    assert_false(atomic_load(&r->done));   /* it waits for the other's release */
+    assert_int_equal(other->ops->tx(other->s, MS_SQL_COMMIT), MS_OK);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    ms_db_close(other);
+}
+
+/* Images of counters 2 (old) and 3 (new) uploaded, a campaign of each
+ * created; the old one over waves w (n of them). */
+static void two_campaigns(fs_fleet_t *f, const uint32_t *w, uint32_t n, fx_image_t img[2],
+                          int64_t *old_id, int64_t *new_id)
+{
+    ms_fw_rec_t rec[2];
+    char reason[MS_OTA_REASON_MAX];
+    img[0] = fs_image(2, 2, LEN, false, NULL, NULL);
+    img[1] = fs_image(3, 3, LEN, false, NULL, NULL);
+    ot_upload_ok(f, &img[0], &rec[0]);
+    ot_upload_ok(f, &img[1], &rec[1]);
+    *old_id = n > 1 ? fs_campaign(f, rec[0].sha256, w, n, 1.0, 1.0, 0) : 0;
+    if (n <= 1) {
+        assert_int_equal(ot_create_campaign(f, rec[0].sha256, old_id, reason), MS_OK);
+    }
+    assert_int_equal(ot_create_campaign(f, rec[1].sha256, new_id, reason), MS_OK);
+}
+
+/* Campaigns of the old and the new image are started at once on two
+ * instances, the new one's start first and not committed yet: the old
+ * one's start waits for it and is refused, or the older image would go out
+ * after the newer one's release. */
+static void older_start_waits_for_a_newer_release_and_is_refused(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img[2];
+    int64_t old_id = 0, new_id = 0;
+    two_campaigns(f, NULL, 1, img, &old_id, &new_id);
+    ms_db_t other;
+    hold_start(&other, new_id);
+    racer_t r = {.f = f, .id = old_id};
+    race_against_held_start(&other, &r);
+    assert_int_equal(r.err, MS_ERR_BOOT_ROLLBACK);
+    assert_string_equal(fs_state(f, old_id), "created");
+    assert_string_equal(fs_state(f, new_id), "running");
+    for (size_t i = 0; i < 2; i++) {
+        assert_false(fs_cm(f, old_id, i).offered);
+    }
+    fx_image_free(&img[0]);
+    fx_image_free(&img[1]);
+    fs_free(f);
+}
+
+/* The same with the old campaign running: the report that completes its
+ * first wave is handled while the new image's start is held. Its next wave
+ * waits for that start and halts. */
+static void older_next_wave_waits_for_a_newer_release_and_halts(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img[2];
+    int64_t old_id = 0, new_id = 0;
+    two_campaigns(f, (const uint32_t[]){50, 100}, 2, img, &old_id, &new_id);
+    size_t first = fs_cm(f, old_id, 0).wave == 0 ? 0 : 1;
+    assert_int_equal(first, 0);   /* meter 0 is in the first wave, meter 1 in the next */
+    ms_db_t other;
+    hold_start(&other, new_id);
+    racer_t r = {.f = f, .id = old_id, .report = true};
+    race_against_held_start(&other, &r);
+    assert_int_equal(r.err, MS_OK);
+    assert_string_equal(fs_cm(f, old_id, 0).state, "success");
+    assert_string_equal(fs_state(f, old_id), "halted");
+    assert_false(fs_cm(f, old_id, 1).offered);
+    fx_image_free(&img[0]);
+    fx_image_free(&img[1]);
+    ot_assert_counts_kept(f, old_id, 2);
+    fs_free(f);
+}
+
+/* An instance released the old campaign's wave and stopped before sending
+ * its offers; the new image was released since. The wave's offers when it
+ * goes on (a resume after a pause, here) must not send the older image to
+ * the meters never offered: they fail with the reason, and the wave ends. */
+static void unsent_offers_of_an_older_release_stay_unsent(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img[2];
+    int64_t old_id = 0, new_id = 0;
+    two_campaigns(f, NULL, 1, img, &old_id, &new_id);
+    ms_campaign_rec_t c;
+    uint32_t cnt = 0, fleet_cnt = 0;
+    assert_int_equal(ms_ota_campaign_get(&f->cloud.db, old_id, &c), MS_OK);
+    assert_int_equal(ms_ota_campaign_release(&f->cloud.db, &c, 0, "running", 0, "running", &cnt,
+                                             &fleet_cnt), MS_OK);   /* then it stopped */
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, new_id, "start", "op", st), MS_OK);
+    assert_int_equal(ms_campaign_action(&f->ota, old_id, "pause", "op", st), MS_OK);
+    assert_int_equal(ms_campaign_action(&f->ota, old_id, "resume", "op", st), MS_OK);
+    for (size_t i = 0; i < 2; i++) {
+        ms_cm_rec_t m = fs_cm(f, old_id, i);
+        assert_false(m.offered);
+        assert_string_equal(m.state, "failed");
+        assert_string_equal(m.reason, "below the fleet's security counter");
+        assert_true(fs_cm(f, new_id, i).offered);
+    }
+    assert_string_equal(fs_state(f, old_id), "finished");
+    fx_image_free(&img[0]);
+    fx_image_free(&img[1]);
+    ot_assert_counts_kept(f, old_id, 1);
+    fs_free(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -333,6 +509,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(old_attempts_report_not_applied_to_the_next),
         cmocka_unit_test(cancel_stays_when_an_evaluation_read_before_it),
         cmocka_unit_test(retry_not_offered_in_a_campaign_paused_meanwhile),
+        cmocka_unit_test(older_start_waits_for_a_newer_release_and_is_refused),
+        cmocka_unit_test(older_next_wave_waits_for_a_newer_release_and_halts),
+        cmocka_unit_test(unsent_offers_of_an_older_release_stay_unsent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
