@@ -13,8 +13,10 @@
  *                             [--sec-floor N] --name WHO IMAGE
  *   meterseal-cloud group     --db SPEC --meter ID --group NAME
  *   serve also takes --vendor-key FILE [--device-key FILE] [--sec-floor N]
- *   [--chunk N] [--image N]: firmware updates (docs/ota.md; without a vendor
- *   key campaigns work and uploads are refused)
+ *   [--chunk N] [--image N] [--reoffer-after SECONDS]: firmware updates
+ *   (docs/ota.md; without a vendor key campaigns work and uploads are
+ *   refused; an offer a meter online since has not answered is sent again
+ *   after SECONDS, 600 by default, 0: never)
  *                             (the password is read from standard input)
  *
  * SPEC: sqlite:PATH (or a bare path) or postgres:CONNINFO.
@@ -52,6 +54,9 @@
 
 #define STATS_EVERY_MS 5000
 #define TICK_MS        100
+#define REOFFER_AFTER_S 600     /* an offer not answered is sent again after 10 min */
+#define REOFFER_EVERY_MS 30000  /* looked for every 30 s */
+#define REOFFER_BATCH   1000u   /* at most this many per look: the loop stays responsive */
 
 int64_t ms_cloud_time(void)
 {
@@ -79,7 +84,7 @@ static int usage(void)
           "                               [--sec-floor N] --name WHO IMAGE\n"
           "       meterseal-cloud group --db SPEC --meter ID --group NAME\n"
           "  serve also: --vendor-key FILE [--device-key FILE] [--sec-floor N] [--chunk N]\n"
-          "              [--image N] (firmware updates)\n"
+          "              [--image N] [--reoffer-after SECONDS] (firmware updates)\n"
           "                                (password on standard input)\n"
           "SPEC: sqlite:PATH or postgres:CONNINFO\n",
           stderr);
@@ -117,7 +122,7 @@ typedef struct opts {
     const char *db, *mqtt_host, *ca, *cert, *key, *command_key, *mfr_ca, *instance, *http,
         *port_file, *name, *role, *log_level, *vendor_key, *device_key, *meter, *group,
         *file, *dashboard, *mfr_crl;
-    int mqtt_port, batch, to, sec_floor, chunk, image;
+    int mqtt_port, batch, to, sec_floor, chunk, image, reoffer_after;
     bool no_http;
 } opts_t;
 
@@ -147,6 +152,7 @@ static int parse(int argc, char **argv, opts_t *o)
         { "sec-floor", required_argument, NULL, 'S' },
         { "chunk", required_argument, NULL, 'C' },
         { "image", required_argument, NULL, 'I' },
+        { "reoffer-after", required_argument, NULL, 'O' },
         { "meter", required_argument, NULL, 'M' },
         { "group", required_argument, NULL, 'G' },
         { "dashboard", required_argument, NULL, 'W' },
@@ -156,6 +162,7 @@ static int parse(int argc, char **argv, opts_t *o)
     o->http = "127.0.0.1:8080";
     o->instance = "cloud";
     o->batch = 256;
+    o->reoffer_after = REOFFER_AFTER_S;
     o->mqtt_port = 8883;
     o->log_level = "info";
     o->dashboard = getenv("MS_DASHBOARD_DIR");
@@ -186,6 +193,7 @@ static int parse(int argc, char **argv, opts_t *o)
         case 'S': o->sec_floor = atoi(optarg); break;
         case 'C': o->chunk = atoi(optarg); break;
         case 'I': o->image = atoi(optarg); break;
+        case 'O': o->reoffer_after = atoi(optarg); break;
         case 'M': o->meter = optarg; break;
         case 'G': o->group = optarg; break;
         case 'W': o->dashboard = optarg; break;
@@ -293,7 +301,7 @@ static int ota_setup(const opts_t *opt, ms_ota_t *o, ms_cloud_t *c)
         o->has_enc_priv = true;
     }
     if (opt->sec_floor < 0 || opt->chunk < 0 || opt->chunk > (int)MS_LINK_CHUNK_MAX ||
-        opt->image < 0 || opt->image > 1) {
+        opt->image < 0 || opt->image > 1 || opt->reoffer_after < 0) {
         return usage();
     }
     o->sec_floor = (uint32_t)opt->sec_floor;
@@ -550,6 +558,7 @@ static int serve(const opts_t *o)
            s.http != NULL ? ms_http_port(s.http) : 0, o->batch);
 
     int64_t next_tick = 0, next_stats = now_ms() + STATS_EVERY_MS;
+    int64_t next_reoffer = now_ms() + REOFFER_EVERY_MS;
     bool stop = false;
     while (!stop) {
         struct pollfd pfd[3] = {
@@ -596,6 +605,17 @@ static int serve(const opts_t *o)
         if (t >= next_tick) {
             ms_mqtt_tick(s.mqtt, t);
             next_tick = t + TICK_MS;
+        }
+        if (t >= next_reoffer) {
+            size_t sent = 0;
+            if (c->ota != NULL && o->reoffer_after > 0) {
+                ms_err_t rerr = ms_ota_reoffer(c->ota, o->reoffer_after, REOFFER_BATCH, &sent);
+                if (rerr != MS_OK) {
+                    ms_log(MS_LOG_WARN, "campaign.offer_again_failed", "err=%s",
+                           ms_errname(rerr));
+                }
+            }
+            next_reoffer = t + REOFFER_EVERY_MS;
         }
         if (t >= next_stats) {
             log_stats(&s, "stats");

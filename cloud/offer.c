@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * offer.c - what the update service sends meters (see offer.h): a wave's
- * offers, COSE_Sign1 by the cloud command key, and image chunks on request.
+ * offers, COSE_Sign1 by the cloud command key, again when one was not
+ * answered, and image chunks on request.
  *
  * Invariants:
  *   - A row is marked offered (compare and set) before its offer is sent,
@@ -9,6 +10,8 @@
  *   - A meter never offered yet is not offered an image below the fleet's
  *     security counter, nor one revoked: it is failed with the reason, so
  *     its wave can end.
+ *   - An offer is sent again only to a meter seen since it was sent that
+ *     has not answered it, at most once per quiet period per instance.
  *   - A chunk goes only to a meter offered in a running or paused
  *     campaign, and only from inside the image.
  */
@@ -184,6 +187,71 @@ ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
         }
     }
     free(x.todo);
+    return err;
+}
+
+typedef struct rows {
+    ms_cm_rec_t *m;
+    size_t n, cap;
+} rows_t;
+
+static ms_err_t pick_row(void *ctx, const ms_cm_rec_t *m)
+{
+    rows_t *x = ctx;
+    void *p = ms_ota_room_for_one(x->m, &x->cap, x->n, sizeof x->m[0]);
+    if (p == NULL) {
+        return MS_ERR_INTERNAL;
+    }
+    x->m = p;
+    x->m[x->n++] = *m;
+    return MS_OK;
+}
+
+ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent)
+{
+    *sent = 0;
+    if (quiet <= 0 || limit == 0) {
+        return MS_ERR_ARG;
+    }
+    rows_t x = {0};
+    ms_campaign_rec_t *c = malloc(sizeof *c);
+    ms_fw_rec_t fw;
+    ms_err_t err = c != NULL ? ms_ota_cm_unanswered(&o->c->db, o->c->now() - quiet, limit,
+                                                    pick_row, &x)
+                             : MS_ERR_INTERNAL;
+    int64_t have = 0;   /* the campaign in c (rows come by campaign) */
+    for (size_t i = 0; err == MS_OK && i < x.n; i++) {
+        const ms_cm_rec_t was = x.m[i];
+        if (was.campaign_id != have) {
+            err = ms_ota_campaign_get(&o->c->db, was.campaign_id, c);
+            if (err == MS_OK) {
+                err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
+            }
+            have = err == MS_OK ? was.campaign_id : 0;
+        }
+        if (err != MS_OK || strcmp(c->state, "running") != 0 ||
+            ms_ota_meter_revoked(o, was.meter_id)) {
+            continue;   /* paused or ended since the rows were read */
+        }
+        /* the offer's time moves on (compare and set: a report that came
+         * since, or another instance sending it first, wins) */
+        ms_cm_rec_t m = was;
+        m.updated_at = o->c->now();
+        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &m, NULL);
+        if (err == MS_ERR_STATE) {
+            err = MS_OK;
+            continue;
+        }
+        ms_err_t perr = err == MS_OK ? send_offer(o, c, &fw, m.meter_id) : MS_OK;
+        if (err == MS_OK) {
+            ms_log(perr == MS_OK ? MS_LOG_INFO : MS_LOG_WARN, "campaign.offer_again",
+                   "campaign=%lld meter=%s offered_at=%lld err=%s", (long long)c->id, m.meter_id,
+                   (long long)was.updated_at, ms_errname(perr));
+            *sent += perr == MS_OK ? 1u : 0u;
+        }
+    }
+    free(x.m);
+    free(c);
     return err;
 }
 

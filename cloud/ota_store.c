@@ -503,6 +503,25 @@ ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *pa
              p, 5, cm_each, &x, NULL);
 }
 
+ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limit, ms_cm_cb cb,
+                              void *ctx)
+{
+    cm_ctx_t x = {.cb = cb, .ctx = ctx};
+    ms_sql_val_t p[] = {I(offered_before), I(limit)};
+    /* seen: a status report (meter_info) or a reading arriving after the
+     * offer was sent */
+    return q(db,
+             "SELECT " CM_COLS " FROM campaign_meters cm WHERE offered = 1 AND state = 'queued'"
+             " AND updated_at <= $1"
+             " AND campaign_id IN (SELECT id FROM campaigns WHERE state = 'running')"
+             " AND (EXISTS (SELECT 1 FROM meter_info i WHERE i.meter_id = cm.meter_id"
+             "              AND i.last_seen > cm.updated_at)"
+             "   OR EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = cm.meter_id"
+             "              AND r.received_at > cm.updated_at))"
+             " ORDER BY campaign_id, meter_id LIMIT $2",
+             p, 2, cm_each, &x, NULL);
+}
+
 typedef struct count_ctx {
     uint32_t *counts;
     uint32_t total;

@@ -194,6 +194,12 @@ typedef struct ms_cm_page {
 } ms_cm_page_t;
 ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *page,
                         ms_cm_cb cb, void *ctx);
+/* Offers not answered: rows of running campaigns offered and still queued
+ * (no report of the attempt came) whose offer was sent at or before
+ * `offered_before`, of meters seen since (a status report or a reading
+ * arrived after it), by campaign and meter, at most `limit`. */
+ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limit, ms_cm_cb cb,
+                              void *ctx);
 /* Counts per state (index: ms_link_upd_state_t) of one wave, or of all
  * waves with wave < 0; *offered gets how many were offered. Read from
  * the kept counts (campaign_counts): a few rows, however large the

@@ -25,6 +25,11 @@ static int64_t sim_now(void)
     return g_now++;
 }
 
+void fs_clock_advance(int64_t seconds)
+{
+    g_now += seconds;
+}
+
 static void die(const char *what, ms_err_t err)
 {
     fprintf(stderr, "fleet: %s: %s\n", what, ms_errname(err));
@@ -238,6 +243,20 @@ size_t fs_run(fs_fleet_t *f)
         }
     }
     return offers;
+}
+
+size_t fs_drop_offers(fs_fleet_t *f, size_t i)
+{
+    char topic[80];
+    size_t n = 0;
+    snprintf(topic, sizeof topic, "ms/v1/%s/down/upd-offer", f->m[i].id);
+    for (size_t k = f->head; k < f->nq; k++) {
+        if (strcmp(f->q[k].topic, topic) == 0) {
+            f->q[k].topic[0] = '\0';   /* fs_run passes it over */
+            n++;
+        }
+    }
+    return n;
 }
 
 ms_cm_rec_t fs_cm(fs_fleet_t *f, int64_t campaign, size_t i)

@@ -57,6 +57,14 @@ int64_t fs_campaign(fs_fleet_t *f, const char *sha, const uint32_t *waves, uint3
 /* Deliver everything queued. Returns the number of offers handled. */
 size_t fs_run(fs_fleet_t *f);
 
+/* Lose the offers queued for meter i (the broker's session expired, say);
+ * returns how many. */
+size_t fs_drop_offers(fs_fleet_t *f, size_t i);
+
+/* Move the cloud's clock on (it also moves by one second each time it is
+ * read). */
+void fs_clock_advance(int64_t seconds);
+
 /* Meter i's row in a campaign. */
 ms_cm_rec_t fs_cm(fs_fleet_t *f, int64_t campaign, size_t i);
 

@@ -12,7 +12,8 @@
  *   - a campaign in two waves updates every meter; the second wave starts
  *     only after the first reached its success threshold;
  *   - a meter that loses its link mid-download resumes from the TEE's last
- *     good offset and finishes;
+ *     good offset and finishes; an offer lost on the way is sent again
+ *     once the meter was seen since;
  *   - a tampered or wrongly encrypted image is refused by the TEE before
  *     any reboot and reported failed with the reason;
  *   - a meter that boots the new image but cannot reach the cloud reverts
@@ -240,6 +241,55 @@ static void link_loss_resumes(void **state)
     assert_string_equal(h.states[h.n - 1], "success");
     assert_string_equal(h.states[h.n - 2], "installing");
     assert_string_equal(h.states[h.n - 3], "verifying");
+    fx_image_free(&img);
+    ot_assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
+static size_t reoffer(fs_fleet_t *f)
+{
+    size_t sent = 0;
+    assert_int_equal(ms_ota_reoffer(&f->ota, 600, 100, &sent), MS_OK);
+    return sent;
+}
+
+/* An offer lost beyond the MQTT client's queue (the meter's broker session
+ * expired) is sent again once the meter has been seen since (a status
+ * report: meter 0; a reading: meter 1), and then not before another quiet
+ * period; never in a paused campaign. */
+static void lost_offer_is_sent_again_to_a_meter_seen_since(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, 3000, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    ot_upload_ok(f, &img, &rec);
+    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 0);
+    assert_int_equal(fs_drop_offers(f, 0) + fs_drop_offers(f, 1), 2);
+    assert_int_equal(fs_run(f), 0);
+    assert_true(fs_cm(f, id, 0).offered);
+    assert_int_equal(reoffer(f), 0);   /* too soon */
+    fs_clock_advance(700);
+    assert_int_equal(reoffer(f), 0);   /* not seen since: they may be offline */
+    assert_int_equal(ms_ota_meter_seen(&f->cloud.db, f->m[0].id, f->cloud.now()), MS_OK);
+    ms_reading_rec_t rd = {.r = {.seq = 1, .time = 1, .energy_wh = 5}, .payload = (const uint8_t *)"p",
+                           .payload_len = 1, .msg = (const uint8_t *)"m", .msg_len = 1,
+                           .received_at = f->cloud.now()};
+    snprintf(rd.r.meter_id, sizeof rd.r.meter_id, "%s", f->m[1].id);
+    ms_store_outcome_t out;
+    assert_int_equal(f->cloud.db.ops->readings_store(f->cloud.db.s, &rd, 1, &out), MS_OK);
+    char st[MS_OTA_STATE_MAX + 1];
+    assert_int_equal(ms_campaign_action(&f->ota, id, "pause", "op", st), MS_OK);
+    assert_int_equal(reoffer(f), 0);   /* paused */
+    assert_int_equal(ms_campaign_action(&f->ota, id, "resume", "op", st), MS_OK);
+    assert_int_equal(reoffer(f), 2);
+    assert_int_equal(reoffer(f), 0);   /* their offer time moved on */
+    assert_int_equal(fs_run(f), 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(fs_cm(f, id, i).state, "success");
+    }
+    assert_string_equal(fs_state(f, id), "finished");
+    assert_int_equal(reoffer(f), 0);
     fx_image_free(&img);
     ot_assert_counts_kept(f, id, 1);
     fs_free(f);
@@ -679,6 +729,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(upload_refusals),
         cmocka_unit_test(two_waves_update_every_meter),
         cmocka_unit_test(link_loss_resumes),
+        cmocka_unit_test(lost_offer_is_sent_again_to_a_meter_seen_since),
         cmocka_unit_test(tampered_and_wrongly_encrypted_refused_before_reboot),
         cmocka_unit_test(no_reconnect_reverts),
         cmocka_unit_test(wave_halts_past_failure_threshold_then_resumes),
