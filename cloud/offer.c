@@ -90,27 +90,28 @@ static ms_err_t send_offer(ms_ota_t *o, const ms_campaign_rec_t *c, const ms_fw_
     return err;
 }
 
-typedef struct offer_ctx {
-    ms_ota_t *o;
-    const ms_campaign_rec_t *c;
-    const ms_fw_rec_t *fw;
-    ms_cm_rec_t *todo;
+/* Rows read, to act on after the read (a callback must not write). */
+typedef struct rows {
+    ms_cm_rec_t *m;
     size_t n, cap;
-} offer_ctx_t;
+} rows_t;
 
-static ms_err_t pick_unoffered(void *ctx, const ms_cm_rec_t *m)
+static ms_err_t pick_row(void *ctx, const ms_cm_rec_t *m)
 {
-    offer_ctx_t *x = ctx;
-    if (m->offered) {   /* the page holds only the wave's queued meters */
-        return MS_OK;
-    }
-    void *p = ms_ota_room_for_one(x->todo, &x->cap, x->n, sizeof x->todo[0]);
+    rows_t *x = ctx;
+    void *p = ms_ota_room_for_one(x->m, &x->cap, x->n, sizeof x->m[0]);
     if (p == NULL) {
         return MS_ERR_INTERNAL;
     }
-    x->todo = p;
-    x->todo[x->n++] = *m;
+    x->m = p;
+    x->m[x->n++] = *m;
     return MS_OK;
+}
+
+static ms_err_t pick_unoffered(void *ctx, const ms_cm_rec_t *m)
+{
+    /* the page holds only the wave's queued meters */
+    return m->offered ? MS_OK : pick_row(ctx, m);
 }
 
 bool ms_ota_meter_revoked(const ms_ota_t *o, const char *meter_id)
@@ -129,7 +130,7 @@ ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
 {
     ms_fw_rec_t fw;
     ms_err_t err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
-    offer_ctx_t x = {.o = o, .c = c, .fw = &fw};
+    rows_t x = {0};
     if (err == MS_OK) {
         /* the wave's queued meters only: a retry must not read the campaign */
         ms_cm_page_t page = {.state = "queued", .wave = c->wave, .limit = UINT32_MAX};
@@ -141,7 +142,7 @@ ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
      * retry goes to a meter that had the offer already. */
     bool downgrade = false;
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
-        if (x.todo[i].retries == 0) {
+        if (x.m[i].retries == 0) {
             char why[MS_OTA_REASON_MAX];
             err = ms_fw_release_check(o, c->firmware_sha256, why);
             downgrade = err == MS_ERR_BOOT_ROLLBACK;
@@ -154,57 +155,40 @@ ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
         }
     }
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
-        const ms_cm_rec_t was = x.todo[i];
-        x.todo[i].updated_at = o->c->now();
-        bool below = downgrade && x.todo[i].retries == 0;
-        if (below || ms_ota_meter_revoked(o, x.todo[i].meter_id)) {
+        const ms_cm_rec_t was = x.m[i];
+        x.m[i].updated_at = o->c->now();
+        bool below = downgrade && x.m[i].retries == 0;
+        if (below || ms_ota_meter_revoked(o, x.m[i].meter_id)) {
             /* not offered; counted as failed, so its wave can still end */
-            snprintf(x.todo[i].state, sizeof x.todo[i].state, "failed");
-            snprintf(x.todo[i].reason, sizeof x.todo[i].reason, "%s",
+            snprintf(x.m[i].state, sizeof x.m[i].state, "failed");
+            snprintf(x.m[i].reason, sizeof x.m[i].reason, "%s",
                      below ? "below the fleet's security counter" : "certificate revoked");
-            x.todo[i].result = MS_LINK_UPD_R_FAILED;
-            err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i], NULL);
+            x.m[i].result = MS_LINK_UPD_R_FAILED;
+            err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.m[i], NULL);
             err = err == MS_ERR_STATE ? MS_OK : err;   /* another instance had it */
             continue;
         }
-        x.todo[i].offered = true;
-        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.todo[i], NULL);
+        x.m[i].offered = true;
+        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.m[i], NULL);
         if (err == MS_ERR_STATE) {
             /* another instance offered it (or it changed) since the page was
              * read: that instance sends the offer, so it goes out once */
             ms_log(MS_LOG_INFO, "campaign.offer_taken", "campaign=%lld meter=%s",
-                   (long long)c->id, x.todo[i].meter_id);
+                   (long long)c->id, x.m[i].meter_id);
             err = MS_OK;
             continue;
         }
         /* The row stays offered whatever the publish says: the MQTT client
          * keeps a QoS 1 message it could not send yet (no connection) and
          * sends it after it reconnects, so the meter may well get it. */
-        ms_err_t perr = err == MS_OK ? send_offer(o, c, &fw, x.todo[i].meter_id) : MS_OK;
+        ms_err_t perr = err == MS_OK ? send_offer(o, c, &fw, x.m[i].meter_id) : MS_OK;
         if (perr != MS_OK) {
             ms_log(MS_LOG_WARN, "campaign.offer_failed", "campaign=%lld meter=%s err=%s",
-                   (long long)c->id, x.todo[i].meter_id, ms_errname(perr));
+                   (long long)c->id, x.m[i].meter_id, ms_errname(perr));
         }
     }
-    free(x.todo);
+    free(x.m);
     return err;
-}
-
-typedef struct rows {
-    ms_cm_rec_t *m;
-    size_t n, cap;
-} rows_t;
-
-static ms_err_t pick_row(void *ctx, const ms_cm_rec_t *m)
-{
-    rows_t *x = ctx;
-    void *p = ms_ota_room_for_one(x->m, &x->cap, x->n, sizeof x->m[0]);
-    if (p == NULL) {
-        return MS_ERR_INTERNAL;
-    }
-    x->m = p;
-    x->m[x->n++] = *m;
-    return MS_OK;
 }
 
 ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent)
