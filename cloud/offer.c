@@ -11,7 +11,8 @@
  *     security counter, nor one revoked: it is failed with the reason, so
  *     its wave can end.
  *   - An offer is sent again only to a meter seen since it was sent that
- *     has not answered it, at most once per quiet period per instance.
+ *     has not answered it, at most once per quiet period per instance; a
+ *     wave's offers an instance left unsent are sent at the next look.
  *   - A chunk goes only to a meter offered in a running or paused
  *     campaign, and only from inside the image.
  */
@@ -191,11 +192,51 @@ ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
     return err;
 }
 
+typedef struct campaigns {
+    ms_campaign_rec_t *c;
+    size_t n, cap;
+} campaigns_t;
+
+static ms_err_t pick_campaign(void *ctx, const ms_campaign_rec_t *c)
+{
+    campaigns_t *x = ctx;
+    void *p = ms_ota_room_for_one(x->c, &x->cap, x->n, sizeof x->c[0]);
+    if (p == NULL) {
+        return MS_ERR_INTERNAL;
+    }
+    x->c = p;
+    x->c[x->n++] = *c;
+    return MS_OK;
+}
+
+/* The offers of a running campaign's current wave never sent (an instance
+ * stopped between the wave's release and its offers): sent now, as the
+ * release would have. */
+static ms_err_t offer_unsent(ms_ota_t *o, size_t *sent)
+{
+    campaigns_t x = {0};
+    ms_err_t err = ms_ota_campaigns_unoffered(&o->c->db, pick_campaign, &x);
+    for (size_t i = 0; err == MS_OK && i < x.n; i++) {
+        uint64_t before = o->stats.offers;
+        err = ms_ota_offer_wave(o, &x.c[i]);
+        ms_log(MS_LOG_INFO, "campaign.offers_unsent", "campaign=%lld wave=%u sent=%llu err=%s",
+               (long long)x.c[i].id, x.c[i].wave,
+               (unsigned long long)(o->stats.offers - before), ms_errname(err));
+        *sent += (size_t)(o->stats.offers - before);
+    }
+    free(x.c);
+    return err;
+}
+
 ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent)
 {
     *sent = 0;
     if (quiet <= 0 || limit == 0) {
         return MS_ERR_ARG;
+    }
+    ms_err_t uerr = offer_unsent(o, sent);
+    if (uerr != MS_OK) {
+        return uerr;
     }
     rows_t x = {0};
     ms_campaign_rec_t *c = malloc(sizeof *c);

@@ -142,14 +142,17 @@ ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const c
 
 /* A meter's status report (decoded, from the meter's channel). */
 ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s);
-/* Offers sent again (docs/ota.md section 4): a meter of a running campaign
- * that was offered the image at least `quiet` seconds ago, has not
- * reported on it since, and was seen since (a status report or a reading
- * arrived: it is online, so an offer the broker kept for it would have
- * reached it) gets the same offer again, its offer time set to now. A
- * meter with the download under way resumes it; one that refuses offers
- * gets one per quiet period while the campaign runs. At most `limit`
- * rows per call; *sent counts the offers published. */
+/* Offers sent late or again (docs/ota.md section 4). First the offers of a
+ * running campaign's current wave never sent (an instance stopped between
+ * the wave's release and its offers), by ms_ota_offer_wave's rules. Then a
+ * meter of a running campaign that was offered the image at least `quiet`
+ * seconds ago, has not reported on it since, and was seen since (a status
+ * report or a reading arrived: it is online, so an offer the broker kept
+ * for it would have reached it) gets the same offer again, its offer time
+ * set to now. A meter with the download under way resumes it; one that
+ * refuses offers gets one per quiet period while the campaign runs. At
+ * most `limit` rows sent again per call; *sent counts the offers
+ * published. */
 ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent);
 /* A meter asks for a chunk: published to it when allowed. */
 ms_err_t ms_ota_on_chunk_request(ms_ota_t *o, const ms_link_chunk_req_t *r);

@@ -294,6 +294,17 @@ ms_err_t ms_ota_campaign_page(ms_db_t *db, int64_t after, uint32_t limit, ms_cam
              c_each, &x, NULL);
 }
 
+ms_err_t ms_ota_campaigns_unoffered(ms_db_t *db, ms_campaign_cb cb, void *ctx)
+{
+    c_ctx_t x = {.cb = cb, .ctx = ctx};
+    /* from the kept counts: a few rows per campaign, however large */
+    return q(db, "SELECT " C_COLS " FROM campaigns c WHERE state = 'running' AND EXISTS"
+                 " (SELECT 1 FROM campaign_counts k WHERE k.campaign_id = c.id"
+                 " AND k.wave = c.wave AND k.state = 'queued' AND k.offered = 0 AND k.n > 0)"
+                 " ORDER BY id",
+             NULL, 0, c_each, &x, NULL);
+}
+
 ms_err_t ms_ota_campaign_set_state(ms_db_t *db, const ms_campaign_rec_t *was, const char *state,
                                    uint32_t wave, const char *wave_state)
 {

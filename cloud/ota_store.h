@@ -130,6 +130,9 @@ ms_err_t ms_ota_campaign_get(ms_db_t *db, int64_t id, ms_campaign_rec_t *rec);
 /* Campaigns by id, those with an id above `after` (0: from the first). */
 ms_err_t ms_ota_campaign_page(ms_db_t *db, int64_t after, uint32_t limit, ms_campaign_cb cb,
                               void *ctx);
+/* Running campaigns with meters of their current wave queued and not
+ * offered (a wave whose offers an instance that stopped left unsent). */
+ms_err_t ms_ota_campaigns_unoffered(ms_db_t *db, ms_campaign_cb cb, void *ctx);
 /* Move the campaign `was` read to (state, wave, wave_state), if its row is
  * still as read (compare and set on the same three): MS_ERR_STATE when
  * another writer (an operator on another instance, another instance's

@@ -13,7 +13,8 @@
  *     only after the first reached its success threshold;
  *   - a meter that loses its link mid-download resumes from the TEE's last
  *     good offset and finishes; an offer lost on the way is sent again
- *     once the meter was seen since;
+ *     once the meter was seen since, and offers an instance left unsent
+ *     are sent;
  *   - a tampered or wrongly encrypted image is refused by the TEE before
  *     any reboot and reported failed with the reason;
  *   - a meter that boots the new image but cannot reach the cloud reverts
@@ -290,6 +291,40 @@ static void lost_offer_is_sent_again_to_a_meter_seen_since(void **state)
     }
     assert_string_equal(fs_state(f, id), "finished");
     assert_int_equal(reoffer(f), 0);
+    fx_image_free(&img);
+    ot_assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
+/* An instance released a campaign and stopped before its offers: the next
+ * look sends them (no wait, the meters were never offered), and once only;
+ * a paused campaign's are left to its resume. */
+static void offers_an_instance_left_unsent_are_sent(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, 3000, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    ot_upload_ok(f, &img, &rec);
+    char reason[MS_OTA_REASON_MAX], st[MS_OTA_STATE_MAX + 1];
+    int64_t id = 0, paused = 0;
+    assert_int_equal(ot_create_campaign(f, rec.sha256, &id, reason), MS_OK);
+    assert_int_equal(ot_create_campaign(f, rec.sha256, &paused, reason), MS_OK);
+    const int64_t ids[2] = {id, paused};
+    for (size_t i = 0; i < 2; i++) {
+        ms_campaign_rec_t c;
+        uint32_t cnt = 0, fleet_cnt = 0;
+        assert_int_equal(ms_ota_campaign_get(&f->cloud.db, ids[i], &c), MS_OK);
+        assert_int_equal(ms_ota_campaign_release(&f->cloud.db, &c, 0, i ? "paused" : "running",
+                                                 0, "running", &cnt, &fleet_cnt), MS_OK);
+    }
+    assert_int_equal(fs_run(f), 0);   /* nothing was sent */
+    assert_int_equal(reoffer(f), 2);   /* the running campaign's two */
+    assert_int_equal(reoffer(f), 0);
+    assert_int_equal(fs_run(f), 2);
+    assert_string_equal(fs_state(f, id), "finished");
+    assert_false(fs_cm(f, paused, 0).offered);
+    assert_int_equal(ms_campaign_action(&f->ota, paused, "cancel", "op", st), MS_OK);
     fx_image_free(&img);
     ot_assert_counts_kept(f, id, 1);
     fs_free(f);
@@ -730,6 +765,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(two_waves_update_every_meter),
         cmocka_unit_test(link_loss_resumes),
         cmocka_unit_test(lost_offer_is_sent_again_to_a_meter_seen_since),
+        cmocka_unit_test(offers_an_instance_left_unsent_are_sent),
         cmocka_unit_test(tampered_and_wrongly_encrypted_refused_before_reboot),
         cmocka_unit_test(no_reconnect_reverts),
         cmocka_unit_test(wave_halts_past_failure_threshold_then_resumes),
