@@ -338,6 +338,17 @@ static ms_err_t evaluate(ms_ota_t *o, ms_campaign_rec_t *c)
     return err == MS_ERR_STATE ? MS_OK : err;
 }
 
+ms_err_t ms_campaign_evaluate(ms_ota_t *o, int64_t id)
+{
+    ms_campaign_rec_t *c = malloc(sizeof *c);
+    ms_err_t err = c != NULL ? ms_ota_campaign_get(&o->c->db, id, c) : MS_ERR_INTERNAL;
+    if (err == MS_OK) {
+        err = evaluate(o, c);
+    }
+    free(c);
+    return err;
+}
+
 ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const char *who,
                             char state[MS_OTA_STATE_MAX + 1])
 {

@@ -126,6 +126,19 @@ typedef struct opts {
     bool no_http;
 } opts_t;
 
+/* A decimal integer in [lo, hi], all of s. */
+static bool int_arg(const char *s, long lo, long hi, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
 static int parse(int argc, char **argv, opts_t *o)
 {
     static const struct option lo[] = {
@@ -193,7 +206,13 @@ static int parse(int argc, char **argv, opts_t *o)
         case 'S': o->sec_floor = atoi(optarg); break;
         case 'C': o->chunk = atoi(optarg); break;
         case 'I': o->image = atoi(optarg); break;
-        case 'O': o->reoffer_after = atoi(optarg); break;
+        case 'O':
+            /* 0 (never) or a minute to a week; a typo is refused, not 0 */
+            if (!int_arg(optarg, 0, 7 * 86400, &o->reoffer_after) ||
+                (o->reoffer_after > 0 && o->reoffer_after < 60)) {
+                return usage();
+            }
+            break;
         case 'M': o->meter = optarg; break;
         case 'G': o->group = optarg; break;
         case 'W': o->dashboard = optarg; break;
@@ -301,7 +320,7 @@ static int ota_setup(const opts_t *opt, ms_ota_t *o, ms_cloud_t *c)
         o->has_enc_priv = true;
     }
     if (opt->sec_floor < 0 || opt->chunk < 0 || opt->chunk > (int)MS_LINK_CHUNK_MAX ||
-        opt->image < 0 || opt->image > 1 || opt->reoffer_after < 0) {
+        opt->image < 0 || opt->image > 1) {
         return usage();
     }
     o->sec_floor = (uint32_t)opt->sec_floor;
@@ -615,7 +634,7 @@ static int serve(const opts_t *o)
                            ms_errname(rerr));
                 }
             }
-            next_reoffer = t + REOFFER_EVERY_MS;
+            next_reoffer = now_ms() + REOFFER_EVERY_MS;   /* after the look, however long */
         }
         if (t >= next_stats) {
             log_stats(&s, "stats");

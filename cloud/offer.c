@@ -127,6 +127,38 @@ bool ms_ota_meter_revoked(const ms_ota_t *o, const char *meter_id)
     return revoked;
 }
 
+/* Whether c's image may go to a meter never offered yet: not below the
+ * fleet's security counter (a newer image released since), logged if so. */
+static ms_err_t releasable(ms_ota_t *o, const ms_campaign_rec_t *c, bool *ok)
+{
+    char why[MS_OTA_REASON_MAX];
+    ms_err_t err = ms_fw_release_check(o, c->firmware_sha256, why);
+    *ok = err == MS_OK;
+    if (err == MS_ERR_BOOT_ROLLBACK) {
+        ms_log(MS_LOG_WARN, "campaign.offer_refused", "campaign=%lld %s", (long long)c->id, why);
+        err = MS_OK;
+    }
+    return err;
+}
+
+/* A meter the image is not sent to is failed with the reason, so its wave
+ * can end (a lost compare and set: another writer had the row). */
+static ms_err_t fail_row(ms_ota_t *o, const ms_cm_rec_t *was, const char *why)
+{
+    ms_cm_rec_t m = *was;
+    m.updated_at = o->c->now();
+    snprintf(m.state, sizeof m.state, "failed");
+    snprintf(m.reason, sizeof m.reason, "%s", why);
+    m.result = MS_LINK_UPD_R_FAILED;
+    ms_log(MS_LOG_WARN, "campaign.meter_failed", "campaign=%lld meter=%s reason=\"%s\"",
+           (long long)was->campaign_id, was->meter_id, why);
+    ms_err_t err = ms_ota_cm_update(&o->c->db, was, MS_CM_SAME_ROW, &m, NULL);
+    return err == MS_ERR_STATE ? MS_OK : err;
+}
+
+#define BELOW_FLEET "below the fleet's security counter"
+#define REVOKED     "certificate revoked"
+
 ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
 {
     ms_fw_rec_t fw;
@@ -141,34 +173,24 @@ ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
      * instance that stopped before its offers, or this is the release)
      * gets the image only while it is not below the fleet's counter; a
      * retry goes to a meter that had the offer already. */
-    bool downgrade = false;
+    bool ok = true;
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
         if (x.m[i].retries == 0) {
-            char why[MS_OTA_REASON_MAX];
-            err = ms_fw_release_check(o, c->firmware_sha256, why);
-            downgrade = err == MS_ERR_BOOT_ROLLBACK;
-            if (downgrade) {
-                ms_log(MS_LOG_WARN, "campaign.offer_refused", "campaign=%lld %s",
-                       (long long)c->id, why);
-                err = MS_OK;
-            }
+            err = releasable(o, c, &ok);
             break;
         }
     }
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
         const ms_cm_rec_t was = x.m[i];
-        x.m[i].updated_at = o->c->now();
-        bool below = downgrade && x.m[i].retries == 0;
-        if (below || ms_ota_meter_revoked(o, x.m[i].meter_id)) {
-            /* not offered; counted as failed, so its wave can still end */
-            snprintf(x.m[i].state, sizeof x.m[i].state, "failed");
-            snprintf(x.m[i].reason, sizeof x.m[i].reason, "%s",
-                     below ? "below the fleet's security counter" : "certificate revoked");
-            x.m[i].result = MS_LINK_UPD_R_FAILED;
-            err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.m[i], NULL);
-            err = err == MS_ERR_STATE ? MS_OK : err;   /* another instance had it */
+        if (!ok && was.retries == 0) {
+            err = fail_row(o, &was, BELOW_FLEET);
             continue;
         }
+        if (ms_ota_meter_revoked(o, was.meter_id)) {
+            err = fail_row(o, &was, REVOKED);
+            continue;
+        }
+        x.m[i].updated_at = o->c->now();
         x.m[i].offered = true;
         err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &x.m[i], NULL);
         if (err == MS_ERR_STATE) {
@@ -228,52 +250,73 @@ static ms_err_t offer_unsent(ms_ota_t *o, size_t *sent)
     return err;
 }
 
+/* One unanswered offer: sent again, or the row failed (revoked; a first
+ * offer below the fleet's counter; no answer to MS_OTA_REOFFERS_MAX
+ * offers sent again). *failed is set when a row was failed. */
+static ms_err_t reoffer_one(ms_ota_t *o, const ms_campaign_rec_t *c, const ms_fw_rec_t *fw,
+                            bool ok, const ms_cm_rec_t *was, size_t *sent, bool *failed)
+{
+    const char *why = ms_ota_meter_revoked(o, was->meter_id) ? REVOKED
+                      : !ok && was->retries == 0          ? BELOW_FLEET
+                      : was->reoffers >= MS_OTA_REOFFERS_MAX ? "no answer to the offer"
+                                                            : NULL;
+    if (why != NULL) {
+        *failed = true;
+        return fail_row(o, was, why);
+    }
+    /* the offer's time moves on (compare and set: a report that came since,
+     * or another instance sending it first, wins) */
+    ms_err_t err = ms_ota_cm_reoffered(&o->c->db, was, o->c->now());
+    if (err != MS_OK) {
+        return err == MS_ERR_STATE ? MS_OK : err;
+    }
+    ms_err_t perr = send_offer(o, c, fw, was->meter_id);
+    ms_log(perr == MS_OK ? MS_LOG_INFO : MS_LOG_WARN, "campaign.offer_again",
+           "campaign=%lld meter=%s offered_at=%lld again=%u err=%s", (long long)c->id,
+           was->meter_id, (long long)was->updated_at, was->reoffers + 1, ms_errname(perr));
+    *sent += perr == MS_OK ? 1u : 0u;
+    return MS_OK;
+}
+
 ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent)
 {
     *sent = 0;
     if (quiet <= 0 || limit == 0) {
         return MS_ERR_ARG;
     }
-    ms_err_t uerr = offer_unsent(o, sent);
-    if (uerr != MS_OK) {
-        return uerr;
-    }
+    ms_err_t err = offer_unsent(o, sent);
     rows_t x = {0};
     ms_campaign_rec_t *c = malloc(sizeof *c);
+    if (err == MS_OK) {
+        err = c != NULL ? ms_ota_cm_unanswered(&o->c->db, o->c->now() - quiet, limit, pick_row,
+                                               &x)
+                        : MS_ERR_INTERNAL;
+    }
     ms_fw_rec_t fw;
-    ms_err_t err = c != NULL ? ms_ota_cm_unanswered(&o->c->db, o->c->now() - quiet, limit,
-                                                    pick_row, &x)
-                             : MS_ERR_INTERNAL;
-    int64_t have = 0;   /* the campaign in c (rows come by campaign) */
+    bool ok = true, failed = false;
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
-        const ms_cm_rec_t was = x.m[i];
-        if (was.campaign_id != have) {
-            err = ms_ota_campaign_get(&o->c->db, was.campaign_id, c);
+        if (i == 0 || x.m[i].campaign_id != c->id) {   /* rows come by campaign */
+            if (failed) {
+                err = ms_campaign_evaluate(o, c->id);
+                failed = false;
+            }
+            if (err == MS_OK) {
+                err = ms_ota_campaign_get(&o->c->db, x.m[i].campaign_id, c);
+            }
             if (err == MS_OK) {
                 err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
             }
-            have = err == MS_OK ? was.campaign_id : 0;
+            if (err == MS_OK) {
+                err = releasable(o, c, &ok);
+            }
         }
-        if (err != MS_OK || strcmp(c->state, "running") != 0 ||
-            ms_ota_meter_revoked(o, was.meter_id)) {
-            continue;   /* paused or ended since the rows were read */
+        /* a campaign paused or ended since the rows were read: left alone */
+        if (err == MS_OK && strcmp(c->state, "running") == 0 && c->wave == x.m[i].wave) {
+            err = reoffer_one(o, c, &fw, ok, &x.m[i], sent, &failed);
         }
-        /* the offer's time moves on (compare and set: a report that came
-         * since, or another instance sending it first, wins) */
-        ms_cm_rec_t m = was;
-        m.updated_at = o->c->now();
-        err = ms_ota_cm_update(&o->c->db, &was, MS_CM_SAME_ROW, &m, NULL);
-        if (err == MS_ERR_STATE) {
-            err = MS_OK;
-            continue;
-        }
-        ms_err_t perr = err == MS_OK ? send_offer(o, c, &fw, m.meter_id) : MS_OK;
-        if (err == MS_OK) {
-            ms_log(perr == MS_OK ? MS_LOG_INFO : MS_LOG_WARN, "campaign.offer_again",
-                   "campaign=%lld meter=%s offered_at=%lld err=%s", (long long)c->id, m.meter_id,
-                   (long long)was.updated_at, ms_errname(perr));
-            *sent += perr == MS_OK ? 1u : 0u;
-        }
+    }
+    if (err == MS_OK && failed) {
+        err = ms_campaign_evaluate(o, c->id);   /* its wave may end now */
     }
     free(x.m);
     free(c);

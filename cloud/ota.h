@@ -140,6 +140,10 @@ ms_err_t ms_campaign_create(ms_ota_t *o, const ms_campaign_spec_t *spec, const c
 ms_err_t ms_campaign_action(ms_ota_t *o, int64_t id, const char *action, const char *who,
                             char state[MS_OTA_STATE_MAX + 1]);
 
+/* Move a running campaign on as far as its current wave allows (after
+ * rows changed other than by a report, which evaluates by itself). */
+ms_err_t ms_campaign_evaluate(ms_ota_t *o, int64_t id);
+
 /* A meter's status report (decoded, from the meter's channel). */
 ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s);
 /* Offers sent late or again (docs/ota.md section 4). First the offers of a
@@ -154,6 +158,7 @@ ms_err_t ms_ota_on_status(ms_ota_t *o, const ms_link_upd_status_t *s);
  * most `limit` rows sent again per call; *sent counts the offers
  * published. */
 ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent);
+#define MS_OTA_REOFFERS_MAX 6u   /* then the meter is failed: "no answer to the offer" */
 /* A meter asks for a chunk: published to it when allowed. */
 ms_err_t ms_ota_on_chunk_request(ms_ota_t *o, const ms_link_chunk_req_t *r);
 /*

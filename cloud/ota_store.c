@@ -354,19 +354,20 @@ ms_err_t ms_ota_campaign_release(ms_db_t *db, const ms_campaign_rec_t *was, uint
 
 #define CM_COLS                                                                             \
     "campaign_id, meter_id, wave, state, offered, progress, result, reason, retries, updated_at," \
-    " status_seq"
+    " status_seq, reoffers"
 
 static bool cm_row(const ms_sql_val_t *c, size_t n, ms_cm_rec_t *m)
 {
     int64_t offered = 0;
     memset(m, 0, sizeof *m);
     int64_t seq = 0;
-    bool ok = n == 11 && c_int(&c[0], &m->campaign_id) &&
+    bool ok = n == 12 && c_int(&c[0], &m->campaign_id) &&
               c_text(&c[1], m->meter_id, sizeof m->meter_id) && c_u32(&c[2], &m->wave) &&
               c_text(&c[3], m->state, sizeof m->state) && c_int(&c[4], &offered) &&
               c_u32(&c[5], &m->progress) && c_u32(&c[6], &m->result) &&
               c_text(&c[7], m->reason, sizeof m->reason) && c_u32(&c[8], &m->retries) &&
-              c_int(&c[9], &m->updated_at) && c_int(&c[10], &seq) && seq >= 0;
+              c_int(&c[9], &m->updated_at) && c_int(&c[10], &seq) && seq >= 0 &&
+              c_u32(&c[11], &m->reoffers);
     m->offered = offered != 0;
     m->status_seq = (uint64_t)seq;
     return ok;
@@ -399,8 +400,9 @@ ms_err_t ms_ota_cm_add(ms_db_t *db, const ms_cm_rec_t *m)
     ms_sql_val_t p[] = {I(m->campaign_id), T(m->meter_id), I(m->wave), T(m->state),
                         I(m->offered ? 1 : 0), I(m->progress), I(m->result), T(m->reason),
                         I(m->retries), I(m->updated_at), I((int64_t)m->status_seq)};
-    return q(db, "INSERT INTO campaign_meters (" CM_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7,"
-                 " $8, $9, $10, $11)",
+    return q(db, "INSERT INTO campaign_meters (campaign_id, meter_id, wave, state, offered,"
+                 " progress, result, reason, retries, updated_at, status_seq)"
+                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
              p, 11, NULL, NULL, NULL);
 }
 
@@ -519,18 +521,33 @@ ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limi
 {
     cm_ctx_t x = {.cb = cb, .ctx = ctx};
     ms_sql_val_t p[] = {I(offered_before), I(limit)};
-    /* seen: a status report (meter_info) or a reading arriving after the
-     * offer was sent */
+    /* The due rows through their partial index (migration 7); seen: a
+     * status report (meter_info) or the newest reading (by seq, the
+     * readings' key: one row) arrived after the offer was sent. */
     return q(db,
              "SELECT " CM_COLS " FROM campaign_meters cm WHERE offered = 1 AND state = 'queued'"
              " AND updated_at <= $1"
-             " AND campaign_id IN (SELECT id FROM campaigns WHERE state = 'running')"
+             " AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = cm.campaign_id"
+             "             AND c.state = 'running' AND c.wave = cm.wave)"
              " AND (EXISTS (SELECT 1 FROM meter_info i WHERE i.meter_id = cm.meter_id"
              "              AND i.last_seen > cm.updated_at)"
-             "   OR EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = cm.meter_id"
-             "              AND r.received_at > cm.updated_at))"
+             "   OR (SELECT r.received_at FROM readings r WHERE r.meter_id = cm.meter_id"
+             "       ORDER BY r.seq DESC LIMIT 1) > cm.updated_at)"
              " ORDER BY campaign_id, meter_id LIMIT $2",
              p, 2, cm_each, &x, NULL);
+}
+
+ms_err_t ms_ota_cm_reoffered(ms_db_t *db, const ms_cm_rec_t *was, int64_t at)
+{
+    ms_sql_val_t p[] = {I(was->campaign_id), T(was->meter_id), I(at), I(was->retries),
+                        I(was->updated_at), I(was->reoffers)};
+    uint64_t changes = 0;
+    ms_err_t err = q(db, "UPDATE campaign_meters SET updated_at = $3, reoffers = reoffers + 1"
+                         " WHERE campaign_id = $1 AND meter_id = $2 AND offered = 1"
+                         " AND state = 'queued' AND retries = $4 AND updated_at = $5"
+                         " AND reoffers = $6",
+                     p, 6, NULL, NULL, &changes);
+    return err == MS_OK && changes != 1 ? MS_ERR_STATE : err;
 }
 
 typedef struct count_ctx {
@@ -583,7 +600,7 @@ ms_err_t ms_ota_cm_current(ms_db_t *db, const char *meter_id, ms_cm_rec_t *m)
     ms_sql_val_t p[] = {T(meter_id)};
     ms_err_t err = q(db, "SELECT cm.campaign_id, cm.meter_id, cm.wave, cm.state, cm.offered,"
                          " cm.progress, cm.result, cm.reason, cm.retries, cm.updated_at,"
-                         " cm.status_seq"
+                         " cm.status_seq, cm.reoffers"
                          " FROM campaign_meters cm JOIN campaigns c ON c.id = cm.campaign_id"
                          " WHERE cm.meter_id = $1 ORDER BY cm.campaign_id DESC LIMIT 1",
                      p, 1, cm_each, &x, NULL);

@@ -75,6 +75,8 @@ typedef struct ms_cm_rec {                  /* one meter of a campaign */
     uint64_t status_seq;                    /* the number of the last report written
                                              * (0: none, or not numbered); written by
                                              * MS_CM_SAME_ATTEMPT changes only */
+    uint32_t reoffers;                      /* offers sent again (ms_ota_cm_reoffered);
+                                             * read only: a new row starts at 0 */
 } ms_cm_rec_t;
 
 typedef struct ms_hist_rec {
@@ -197,12 +199,19 @@ typedef struct ms_cm_page {
 } ms_cm_page_t;
 ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *page,
                         ms_cm_cb cb, void *ctx);
-/* Offers not answered: rows of running campaigns offered and still queued
- * (no report of the attempt came) whose offer was sent at or before
- * `offered_before`, of meters seen since (a status report or a reading
- * arrived after it), by campaign and meter, at most `limit`. */
+/* Offers not answered: rows of running campaigns' current waves offered
+ * and still queued (no report of the attempt came) whose offer was sent at
+ * or before `offered_before`, of meters seen since (a status report, or
+ * the newest reading, arrived after it), by campaign and meter, at most
+ * `limit`. */
 ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limit, ms_cm_cb cb,
                               void *ctx);
+/* An offer sent again: the row's offer time moves to `at` and its
+ * re-offer count up by one, if it is still as read (offered, queued, the
+ * same retries, offer time and count: a report, a retry or another
+ * instance's re-send since wins); MS_ERR_STATE otherwise, and nothing is
+ * written. Not in the history, which records state changes. */
+ms_err_t ms_ota_cm_reoffered(ms_db_t *db, const ms_cm_rec_t *was, int64_t at);
 /* Counts per state (index: ms_link_upd_state_t) of one wave, or of all
  * waves with wave < 0; *offered gets how many were offered. Read from
  * the kept counts (campaign_counts): a few rows, however large the

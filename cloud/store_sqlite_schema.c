@@ -89,5 +89,11 @@ const char *const ms_sq_migrations[] = {
     /* 6: the number of the last status report written on a campaign meter
      *    (the TEE numbers its reports): an old report sent again is refused */
     "ALTER TABLE campaign_meters ADD COLUMN status_seq INTEGER NOT NULL DEFAULT 0;",
+    /* 7: offers sent again to a meter that did not answer (counted, so one
+     *    that never answers ends failed), found by the offer's time among
+     *    the rows offered and still queued */
+    "ALTER TABLE campaign_meters ADD COLUMN reoffers INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX campaign_meters_unanswered ON campaign_meters (updated_at)"
+    "  WHERE offered = 1 AND state = 'queued';",
 };
 const int ms_sq_n_migrations = (int)(sizeof ms_sq_migrations / sizeof ms_sq_migrations[0]);

@@ -330,6 +330,65 @@ static void offers_an_instance_left_unsent_are_sent(void **state)
     fs_free(f);
 }
 
+/* What is not sent again: an offer to a meter of a wave the campaign has
+ * left, to a meter seen only before its offer (a reading from before), to
+ * a meter that reported since (its row is no longer queued), or with a
+ * stale row; and a meter that never answers ends failed after
+ * MS_OTA_REOFFERS_MAX offers sent again. */
+static void unanswered_offers_guarded_and_bounded(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(4);
+    fx_image_t img = fs_image(2, 2, 3000, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    ot_upload_ok(f, &img, &rec);
+    /* success threshold 0: the start releases both waves at once */
+    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){50, 100}, 2, 0.0, 1.0, 0);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(fs_cm(f, id, i).wave, i < 2 ? 0 : 1);
+        assert_int_equal(fs_drop_offers(f, i), 1);
+    }
+    fs_clock_advance(700);
+    int64_t offered_at = fs_cm(f, id, 2).updated_at;
+    assert_int_equal(ms_ota_meter_seen(&f->cloud.db, f->m[0].id, f->cloud.now()), MS_OK);
+    ms_reading_rec_t rd = {.r = {.seq = 1, .time = 1}, .payload = (const uint8_t *)"p",
+                           .payload_len = 1, .msg = (const uint8_t *)"m", .msg_len = 1,
+                           .received_at = offered_at - 5};
+    snprintf(rd.r.meter_id, sizeof rd.r.meter_id, "%s", f->m[2].id);
+    ms_store_outcome_t out;
+    assert_int_equal(f->cloud.db.ops->readings_store(f->cloud.db.s, &rd, 1, &out), MS_OK);
+    for (uint32_t k = 0; k < MS_OTA_REOFFERS_MAX; k++) {
+        ms_cm_rec_t before = fs_cm(f, id, 3);
+        assert_int_equal(ms_ota_meter_seen(&f->cloud.db, f->m[3].id, f->cloud.now()), MS_OK);
+        assert_int_equal(reoffer(f), 1);   /* m[3]'s only */
+        assert_int_equal(fs_cm(f, id, 3).reoffers, k + 1);
+        /* a row read before the re-send is stale now */
+        assert_int_equal(ms_ota_cm_reoffered(&f->cloud.db, &before, f->cloud.now()),
+                         MS_ERR_STATE);
+        fs_clock_advance(700);
+    }
+    assert_int_equal(ms_ota_meter_seen(&f->cloud.db, f->m[3].id, f->cloud.now()), MS_OK);
+    assert_int_equal(reoffer(f), 0);
+    ms_cm_rec_t m3 = fs_cm(f, id, 3);
+    assert_string_equal(m3.state, "failed");
+    assert_string_equal(m3.reason, "no answer to the offer");
+    /* a report makes m[2] seen, and its row is not queued any more */
+    assert_int_equal(ot_deliver_status(f, 2, id, MS_LINK_UPD_DOWNLOADING, 1), MS_OK);
+    fs_clock_advance(700);
+    assert_int_equal(reoffer(f), 0);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(fs_cm(f, id, i).reoffers, 0);
+    }
+    /* what went out: m[3]'s offers sent again, nothing else */
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(fs_drop_offers(f, i), i == 3 ? MS_OTA_REOFFERS_MAX : 0);
+    }
+    assert_string_equal(fs_state(f, id), "running");   /* m[2] is downloading */
+    fx_image_free(&img);
+    ot_assert_counts_kept(f, id, 2);
+    fs_free(f);
+}
+
 static void tampered_and_wrongly_encrypted_refused_before_reboot(void **state)
 {
     (void)state;
@@ -744,6 +803,33 @@ static void revoked_meter_gets_no_image(void **state)
     assert_string_equal(fs_cm(f, id, 0).state, "success");
     assert_string_equal(fs_state(f, id), "finished");
     ot_assert_counts_kept(f, id, 1);
+    /* A second campaign offered to both before the revocation was known,
+     * both offers lost: the revoked meter's row is failed when its offer
+     * would be sent again (it does not hold the look's first place, one
+     * row per look here), the other's is sent, and the campaign ends. */
+    f->cloud.mfr_crl = NULL;
+    fx_image_t img3 = fs_image(3, 3, LEN, false, NULL, NULL);
+    ot_upload_ok(f, &img3, &rec);
+    int64_t id2 = fs_campaign(f, rec.sha256, waves, 1, 0.5, 1.0, 0);
+    assert_int_equal(fs_drop_offers(f, 0) + fs_drop_offers(f, 1), 2);
+    f->cloud.mfr_crl = &crl;
+    fs_clock_advance(700);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(ms_ota_meter_seen(&f->cloud.db, f->m[i].id, f->cloud.now()), MS_OK);
+    }
+    size_t sent = 0;
+    assert_int_equal(ms_ota_reoffer(&f->ota, 600, 1, &sent), MS_OK);
+    assert_int_equal(sent, 1);   /* m[0]'s */
+    assert_int_equal(ms_ota_reoffer(&f->ota, 600, 1, &sent), MS_OK);
+    assert_int_equal(sent, 0);
+    m1 = fs_cm(f, id2, 1);
+    assert_string_equal(m1.state, "failed");
+    assert_string_equal(m1.reason, "certificate revoked");
+    fs_run(f);
+    assert_string_equal(fs_cm(f, id2, 0).state, "success");
+    assert_string_equal(fs_state(f, id2), "finished");
+    ot_assert_counts_kept(f, id2, 1);
+    fx_image_free(&img3);
     f->cloud.mfr_crl = NULL;
     ms_x509_crl_free(&crl);
     free(crl_pem);
@@ -766,6 +852,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(link_loss_resumes),
         cmocka_unit_test(lost_offer_is_sent_again_to_a_meter_seen_since),
         cmocka_unit_test(offers_an_instance_left_unsent_are_sent),
+        cmocka_unit_test(unanswered_offers_guarded_and_bounded),
         cmocka_unit_test(tampered_and_wrongly_encrypted_refused_before_reboot),
         cmocka_unit_test(no_reconnect_reverts),
         cmocka_unit_test(wave_halts_past_failure_threshold_then_resumes),
