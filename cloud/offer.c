@@ -295,7 +295,7 @@ ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent
     ms_fw_rec_t fw;
     bool ok = true, failed = false;
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
-        if (i == 0 || x.m[i].campaign_id != c->id) {   /* rows come by campaign */
+        if (i == 0 || x.m[i].campaign_id != c->id) {   /* rows of several campaigns mix */
             if (failed) {
                 err = ms_campaign_evaluate(o, c->id);
                 failed = false;

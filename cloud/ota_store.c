@@ -521,7 +521,8 @@ ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limi
 {
     cm_ctx_t x = {.cb = cb, .ctx = ctx};
     ms_sql_val_t p[] = {I(offered_before), I(limit)};
-    /* The due rows through their partial index (migration 7); seen: a
+    /* The due rows through their partial index (migration 7), which also
+     * gives the order, oldest offer first; seen: a
      * status report (meter_info) or the newest reading (by seq, the
      * readings' key: one row) arrived after the offer was sent. */
     return q(db,
@@ -533,7 +534,7 @@ ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limi
              "              AND i.last_seen > cm.updated_at)"
              "   OR (SELECT r.received_at FROM readings r WHERE r.meter_id = cm.meter_id"
              "       ORDER BY r.seq DESC LIMIT 1) > cm.updated_at)"
-             " ORDER BY campaign_id, meter_id LIMIT $2",
+             " ORDER BY updated_at, campaign_id, meter_id LIMIT $2",
              p, 2, cm_each, &x, NULL);
 }
 

@@ -202,7 +202,7 @@ ms_err_t ms_ota_cm_page(ms_db_t *db, int64_t campaign_id, const ms_cm_page_t *pa
 /* Offers not answered: rows of running campaigns' current waves offered
  * and still queued (no report of the attempt came) whose offer was sent at
  * or before `offered_before`, of meters seen since (a status report, or
- * the newest reading, arrived after it), by campaign and meter, at most
+ * the newest reading, arrived after it), oldest offer first, at most
  * `limit`. */
 ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limit, ms_cm_cb cb,
                               void *ctx);
