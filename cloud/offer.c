@@ -278,6 +278,12 @@ static ms_err_t reoffer_one(ms_ota_t *o, const ms_campaign_rec_t *c, const ms_fw
     return MS_OK;
 }
 
+static int by_campaign(const void *a, const void *b)
+{
+    const ms_cm_rec_t *x = a, *y = b;
+    return x->campaign_id < y->campaign_id ? -1 : x->campaign_id > y->campaign_id;
+}
+
 ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent)
 {
     *sent = 0;
@@ -292,10 +298,13 @@ ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent
                                                &x)
                         : MS_ERR_INTERNAL;
     }
+    if (x.n > 1) {
+        qsort(x.m, x.n, sizeof x.m[0], by_campaign);   /* the oldest offers, by campaign */
+    }
     ms_fw_rec_t fw;
     bool ok = true, failed = false;
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
-        if (i == 0 || x.m[i].campaign_id != c->id) {   /* rows of several campaigns mix */
+        if (i == 0 || x.m[i].campaign_id != c->id) {
             if (failed) {
                 err = ms_campaign_evaluate(o, c->id);
                 failed = false;
