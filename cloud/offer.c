@@ -115,16 +115,23 @@ static ms_err_t pick_unoffered(void *ctx, const ms_cm_rec_t *m)
     return m->offered ? MS_OK : pick_row(ctx, m);
 }
 
-bool ms_ota_meter_revoked(const ms_ota_t *o, const char *meter_id)
+ms_err_t ms_ota_meter_revocation(const ms_ota_t *o, const char *meter_id, bool *revoked)
 {
+    *revoked = false;
     if (o->c->mfr_crl == NULL) {
-        return false;
+        return MS_OK;
     }
     ms_meter_rec_t *m = malloc(sizeof *m);
-    bool revoked = m == NULL || o->c->db.ops->meter_get(o->c->db.s, meter_id, m) != MS_OK ||
-                   ms_registry_revoked(o->c, m);
+    ms_err_t err = m != NULL ? o->c->db.ops->meter_get(o->c->db.s, meter_id, m) : MS_ERR_INTERNAL;
+    *revoked = err == MS_OK && ms_registry_revoked(o->c, m);
     free(m);
-    return revoked;
+    return err;
+}
+
+bool ms_ota_meter_revoked(const ms_ota_t *o, const char *meter_id)
+{
+    bool revoked = false;
+    return ms_ota_meter_revocation(o, meter_id, &revoked) != MS_OK || revoked;
 }
 
 /* Whether c's image may go to a meter never offered yet: not below the
@@ -150,9 +157,11 @@ static ms_err_t fail_row(ms_ota_t *o, const ms_cm_rec_t *was, const char *why)
     snprintf(m.state, sizeof m.state, "failed");
     snprintf(m.reason, sizeof m.reason, "%s", why);
     m.result = MS_LINK_UPD_R_FAILED;
-    ms_log(MS_LOG_WARN, "campaign.meter_failed", "campaign=%lld meter=%s reason=\"%s\"",
-           (long long)was->campaign_id, was->meter_id, why);
     ms_err_t err = ms_ota_cm_update(&o->c->db, was, MS_CM_SAME_ROW, &m, NULL);
+    if (err == MS_OK) {
+        ms_log(MS_LOG_WARN, "campaign.meter_failed", "campaign=%lld meter=%s reason=\"%s\"",
+               (long long)was->campaign_id, was->meter_id, why);
+    }
     return err == MS_ERR_STATE ? MS_OK : err;
 }
 
@@ -186,8 +195,10 @@ ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c)
             err = fail_row(o, &was, BELOW_FLEET);
             continue;
         }
-        if (ms_ota_meter_revoked(o, was.meter_id)) {
-            err = fail_row(o, &was, REVOKED);
+        bool revoked = false;
+        if (ms_ota_meter_revocation(o, was.meter_id, &revoked) != MS_OK || revoked) {
+            /* not told (a database error): left unoffered for the next look */
+            err = revoked ? fail_row(o, &was, REVOKED) : MS_OK;
             continue;
         }
         x.m[i].updated_at = o->c->now();
@@ -245,21 +256,28 @@ static ms_err_t offer_unsent(ms_ota_t *o, size_t *sent)
                (long long)x.c[i].id, x.c[i].wave,
                (unsigned long long)(o->stats.offers - before), ms_errname(err));
         *sent += (size_t)(o->stats.offers - before);
+        if (err == MS_OK) {
+            err = ms_campaign_evaluate(o, x.c[i].id);   /* rows it failed may end the wave */
+        }
     }
     free(x.c);
     return err;
 }
 
-/* One unanswered offer: sent again, or the row failed (revoked; a first
- * offer below the fleet's counter; no answer to MS_OTA_REOFFERS_MAX
- * offers sent again). *failed is set when a row was failed. */
+/* One unanswered offer: sent again (the offer the meter was sent, so the
+ * rules of its first sending hold), or the row failed (revoked; no answer
+ * to MS_OTA_REOFFERS_MAX offers sent again). *failed is set when a row was
+ * failed. */
 static ms_err_t reoffer_one(ms_ota_t *o, const ms_campaign_rec_t *c, const ms_fw_rec_t *fw,
-                            bool ok, const ms_cm_rec_t *was, size_t *sent, bool *failed)
+                            const ms_cm_rec_t *was, size_t *sent, bool *failed)
 {
-    const char *why = ms_ota_meter_revoked(o, was->meter_id) ? REVOKED
-                      : !ok && was->retries == 0          ? BELOW_FLEET
+    bool revoked = false;
+    if (ms_ota_meter_revocation(o, was->meter_id, &revoked) != MS_OK) {
+        return MS_OK;   /* not told (a database error): the next look */
+    }
+    const char *why = revoked                                ? REVOKED
                       : was->reoffers >= MS_OTA_REOFFERS_MAX ? "no answer to the offer"
-                                                            : NULL;
+                                                             : NULL;
     if (why != NULL) {
         *failed = true;
         return fail_row(o, was, why);
@@ -302,7 +320,7 @@ ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent
         qsort(x.m, x.n, sizeof x.m[0], by_campaign);   /* the oldest offers, by campaign */
     }
     ms_fw_rec_t fw;
-    bool ok = true, failed = false;
+    bool failed = false;
     for (size_t i = 0; err == MS_OK && i < x.n; i++) {
         if (i == 0 || x.m[i].campaign_id != c->id) {
             if (failed) {
@@ -315,17 +333,16 @@ ms_err_t ms_ota_reoffer(ms_ota_t *o, int64_t quiet, uint32_t limit, size_t *sent
             if (err == MS_OK) {
                 err = ms_ota_fw_get(&o->c->db, c->firmware_sha256, &fw);
             }
-            if (err == MS_OK) {
-                err = releasable(o, c, &ok);
-            }
         }
         /* a campaign paused or ended since the rows were read: left alone */
         if (err == MS_OK && strcmp(c->state, "running") == 0 && c->wave == x.m[i].wave) {
-            err = reoffer_one(o, c, &fw, ok, &x.m[i], sent, &failed);
+            err = reoffer_one(o, c, &fw, &x.m[i], sent, &failed);
         }
     }
-    if (err == MS_OK && failed) {
-        err = ms_campaign_evaluate(o, c->id);   /* its wave may end now */
+    if (failed) {
+        /* its wave may end now (after an error too: the failure is written) */
+        ms_err_t eerr = ms_campaign_evaluate(o, c->id);
+        err = err != MS_OK ? err : eerr;
     }
     free(x.m);
     free(c);

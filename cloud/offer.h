@@ -23,7 +23,10 @@
  * client sends a QoS 1 message it kept once it is connected again. */
 ms_err_t ms_ota_offer_wave(ms_ota_t *o, const ms_campaign_rec_t *c);
 
-/* True when the meter's certificate is revoked (or it cannot be told). */
+/* Whether the meter's certificate is revoked; an error when it cannot be
+ * told (the meter's row not read). */
+ms_err_t ms_ota_meter_revocation(const ms_ota_t *o, const char *meter_id, bool *revoked);
+/* True when it is revoked or cannot be told (for refusing its messages). */
 bool ms_ota_meter_revoked(const ms_ota_t *o, const char *meter_id);
 
 /* The array a (*cap elements of size bytes) with room for element n,

@@ -483,8 +483,9 @@ ms_err_t ms_ota_cm_update(ms_db_t *db, const ms_cm_rec_t *was, ms_cm_match_t mat
         ms_sql_val_t t[] = {I(then->campaign_id), T(then->meter_id), T(then->state),
                             I(then->offered ? 1 : 0), I(then->progress), I(then->result),
                             T(then->reason), I(then->retries), I(then->updated_at)};
+        /* a retry: a new attempt, whose offer is re-sent afresh */
         err = q(db, "UPDATE campaign_meters SET state = $3, offered = $4, progress = $5,"
-                    " result = $6, reason = $7, retries = $8, updated_at = $9"
+                    " result = $6, reason = $7, retries = $8, updated_at = $9, reoffers = 0"
                     " WHERE campaign_id = $1 AND meter_id = $2",
                 t, 9, NULL, NULL, NULL);
         if (err == MS_OK) {
@@ -534,7 +535,7 @@ ms_err_t ms_ota_cm_unanswered(ms_db_t *db, int64_t offered_before, uint32_t limi
              "              AND i.last_seen > cm.updated_at)"
              "   OR (SELECT r.received_at FROM readings r WHERE r.meter_id = cm.meter_id"
              "       ORDER BY r.seq DESC LIMIT 1) > cm.updated_at)"
-             " ORDER BY updated_at, campaign_id, meter_id LIMIT $2",
+             " ORDER BY updated_at LIMIT $2",
              p, 2, cm_each, &x, NULL);
 }
 

@@ -389,6 +389,49 @@ static void unanswered_offers_guarded_and_bounded(void **state)
     fs_free(f);
 }
 
+/* The re-send count is per attempt: a retry starts it afresh. And when
+ * the look fails the campaign's last meter not final (no answer), the
+ * campaign is evaluated and finishes. */
+static void reoffer_count_per_attempt_and_the_campaign_ends(void **state)
+{
+    (void)state;
+    fs_fleet_t *f = fleet(2);
+    fx_image_t img = fs_image(2, 2, 3000, false, NULL, NULL);
+    ms_fw_rec_t rec;
+    ot_upload_ok(f, &img, &rec);
+    int64_t id = fs_campaign(f, rec.sha256, (const uint32_t[]){100}, 1, 1.0, 1.0, 1);
+    for (uint32_t k = 0; k < MS_OTA_REOFFERS_MAX; k++) {
+        assert_int_equal(fs_drop_offers(f, 0) + fs_drop_offers(f, 1), k == 0 ? 2 : 1);
+        fs_clock_advance(700);
+        for (size_t i = 0; i < 2; i++) {
+            assert_int_equal(ms_ota_meter_seen(&f->cloud.db, f->m[i].id, f->cloud.now()),
+                             MS_OK);
+        }
+        assert_int_equal(reoffer(f), k == 0 ? 2 : 1);
+        if (k == 0) {
+            /* meter 1 answers this one, and fails: its retry is offered */
+            assert_int_equal(ot_deliver_status(f, 1, id, MS_LINK_UPD_DOWNLOADING, 1), MS_OK);
+            assert_int_equal(ot_deliver_status(f, 1, id, MS_LINK_UPD_FAILED, 2), MS_OK);
+            ms_cm_rec_t m1 = fs_cm(f, id, 1);
+            assert_string_equal(m1.state, "queued");
+            assert_int_equal(m1.retries, 1);
+            assert_int_equal(m1.reoffers, 0);
+            assert_int_equal(fs_drop_offers(f, 1), 2);   /* the re-send and the retry */
+            assert_int_equal(ot_deliver_status(f, 1, id, MS_LINK_UPD_SUCCESS, 3), MS_OK);
+        }
+    }
+    assert_int_equal(fs_cm(f, id, 0).reoffers, MS_OTA_REOFFERS_MAX);
+    assert_string_equal(fs_state(f, id), "running");
+    fs_clock_advance(700);
+    assert_int_equal(ms_ota_meter_seen(&f->cloud.db, f->m[0].id, f->cloud.now()), MS_OK);
+    assert_int_equal(reoffer(f), 0);
+    assert_string_equal(fs_cm(f, id, 0).reason, "no answer to the offer");
+    assert_string_equal(fs_state(f, id), "finished");
+    fx_image_free(&img);
+    ot_assert_counts_kept(f, id, 1);
+    fs_free(f);
+}
+
 static void tampered_and_wrongly_encrypted_refused_before_reboot(void **state)
 {
     (void)state;
@@ -853,6 +896,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(lost_offer_is_sent_again_to_a_meter_seen_since),
         cmocka_unit_test(offers_an_instance_left_unsent_are_sent),
         cmocka_unit_test(unanswered_offers_guarded_and_bounded),
+        cmocka_unit_test(reoffer_count_per_attempt_and_the_campaign_ends),
         cmocka_unit_test(tampered_and_wrongly_encrypted_refused_before_reboot),
         cmocka_unit_test(no_reconnect_reverts),
         cmocka_unit_test(wave_halts_past_failure_threshold_then_resumes),
